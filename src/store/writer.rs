@@ -1,0 +1,495 @@
+//! The writer thread: takes writes from a bounded queue, commits whatever has queued up in one
+//! `BEGIN IMMEDIATE … COMMIT`, and only then answers each submitter and announces the new ids.
+
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, Transaction, params};
+
+use super::derive::{CallRow, Derived, MessageRow};
+use super::{StoreError, StoreOptions};
+
+/// Writes waiting beyond this many block their submitters: back-pressure instead of unbounded memory.
+const QUEUE_CAPACITY: usize = 4_096;
+/// The most writes one transaction takes; bounds how long the oldest one waits.
+const MAX_BATCH: usize = 512;
+
+/// An accepted request, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub received_at: i64,
+    pub endpoint: String,
+    pub path: String,
+    pub remote_addr: Option<String>,
+    pub kind: String,
+    pub auth: String,
+    pub verified: bool,
+    pub jwt_header: Option<String>,
+    pub jwt_claims: Option<String>,
+    /// JSON `[[name, value], ...]`, already redacted.
+    pub headers: String,
+    pub body: Vec<u8>,
+    pub derived: Derived,
+}
+
+/// A refused request, kept so the user can see why Watson's calls fail.
+#[derive(Debug, Clone)]
+pub struct NewRejection {
+    pub received_at: i64,
+    pub endpoint: Option<String>,
+    pub path: String,
+    pub method: String,
+    pub remote_addr: Option<String>,
+    pub status: u16,
+    pub reason: String,
+    pub headers: String,
+    pub jwt_header: Option<String>,
+    pub jwt_claims: Option<String>,
+    pub body: Vec<u8>,
+    pub body_bytes: Option<i64>,
+}
+
+/// What became of a submitted event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored under this id.
+    Stored(i64),
+    /// Already stored under this id; counted, not stored again.
+    Duplicate(i64),
+    /// A rejection was kept.
+    Kept,
+}
+
+pub(super) enum Write {
+    Event(Box<NewEvent>),
+    Rejection(Box<NewRejection>),
+}
+
+struct Job {
+    write: Write,
+    reply: SyncSender<Result<Outcome, StoreError>>,
+}
+
+type Subscribers = Arc<Mutex<Vec<Sender<i64>>>>;
+
+pub(super) struct Writer {
+    queue: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<Result<(), StoreError>>>,
+    subscribers: Subscribers,
+}
+
+impl Writer {
+    pub(super) fn start(conn: Connection, options: StoreOptions) -> Self {
+        let (queue, jobs) = mpsc::sync_channel(QUEUE_CAPACITY);
+        let subscribers: Subscribers = Arc::default();
+        let announce = subscribers.clone();
+        let thread = std::thread::Builder::new()
+            .name("logbook-writer".into())
+            .spawn(move || run(conn, jobs, options, announce))
+            .expect("spawn writer thread");
+        Self {
+            queue: Some(queue),
+            thread: Some(thread),
+            subscribers,
+        }
+    }
+
+    pub(super) fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let queue = self.queue.as_ref().ok_or(StoreError::WriterStopped)?;
+        queue
+            .send(Job { write, reply })
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.recv().map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Queues every write before waiting for any answer, so they share commits.
+    pub(super) fn submit_many(&self, writes: Vec<Write>) -> Vec<Result<Outcome, StoreError>> {
+        let Some(queue) = self.queue.as_ref() else {
+            return writes
+                .iter()
+                .map(|_| Err(StoreError::WriterStopped))
+                .collect();
+        };
+        let answers: Vec<_> = writes
+            .into_iter()
+            .map(|write| {
+                let (reply, answer) = mpsc::sync_channel(1);
+                queue.send(Job { write, reply }).ok().map(|()| answer)
+            })
+            .collect();
+        answers
+            .into_iter()
+            .map(|answer| {
+                answer
+                    .and_then(|a| a.recv().ok())
+                    .unwrap_or(Err(StoreError::WriterStopped))
+            })
+            .collect()
+    }
+
+    pub(super) fn subscribe(&self) -> Receiver<i64> {
+        let (tx, rx) = mpsc::channel();
+        self.subscribers.lock().expect("subscribers lock").push(tx);
+        rx
+    }
+
+    pub(super) fn stop(mut self) -> Result<(), StoreError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), StoreError> {
+        self.queue.take();
+        match self.thread.take() {
+            Some(thread) => thread.join().map_err(|_| StoreError::WriterStopped)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+fn run(
+    mut conn: Connection,
+    jobs: Receiver<Job>,
+    options: StoreOptions,
+    subscribers: Subscribers,
+) -> Result<(), StoreError> {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = jobs.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match commit_batch(&mut conn, &batch, &options) {
+            Ok(results) => {
+                let newest = results
+                    .iter()
+                    .filter_map(|r| match r {
+                        Ok(Outcome::Stored(id)) => Some(*id),
+                        _ => None,
+                    })
+                    .max();
+                for (job, result) in batch.drain(..).zip(results) {
+                    let _ = job.reply.send(result);
+                }
+                if let Some(id) = newest {
+                    announce(&subscribers, id);
+                }
+            }
+            Err(err) => {
+                let message = err.to_string();
+                for job in batch.drain(..) {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Unavailable(message.clone())));
+                }
+            }
+        }
+    }
+    // The last connection to close checkpoints the WAL into the database and removes it.
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+    conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
+}
+
+fn announce(subscribers: &Subscribers, id: i64) {
+    let mut subscribers = subscribers.lock().expect("subscribers lock");
+    subscribers.retain(|s| s.send(id).is_ok());
+}
+
+/// One transaction for the whole batch. Each write runs in its own savepoint, so an event the store
+/// refuses fails alone; a failure of the store itself (disk full, I/O) fails the batch, unacknowledged.
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    options: &StoreOptions,
+) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
+    let mut tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(StoreError::from_write)?;
+    let mut results = Vec::with_capacity(batch.len());
+    let (mut accepted, mut duplicates, mut rejected) = (0i64, 0i64, 0i64);
+    for job in batch {
+        let mut sp = tx.savepoint().map_err(StoreError::from_write)?;
+        let result = match &job.write {
+            Write::Event(event) => insert_event(&sp, event),
+            Write::Rejection(rejection) => {
+                insert_rejection(&sp, rejection, options.rejections_kept)
+            }
+        };
+        match result {
+            Ok(outcome) => {
+                sp.commit().map_err(StoreError::from_write)?;
+                match outcome {
+                    Outcome::Stored(_) => accepted += 1,
+                    Outcome::Duplicate(_) => duplicates += 1,
+                    Outcome::Kept => rejected += 1,
+                }
+                results.push(Ok(outcome));
+            }
+            Err(err) => {
+                let err = StoreError::from_write(err);
+                if err.is_transient() {
+                    return Err(err);
+                }
+                sp.rollback().map_err(StoreError::from_write)?;
+                drop(sp);
+                results.push(Err(err));
+            }
+        }
+    }
+    bump_counters(&tx, accepted, duplicates, rejected).map_err(StoreError::from_write)?;
+    tx.commit().map_err(StoreError::from_write)?;
+    Ok(results)
+}
+
+fn bump_counters(
+    tx: &Transaction<'_>,
+    accepted: i64,
+    duplicates: i64,
+    rejected: i64,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+    )?;
+    for (name, n) in [
+        ("accepted", accepted),
+        ("duplicates", duplicates),
+        ("rejected", rejected),
+    ] {
+        if n > 0 {
+            stmt.execute(params![name, n])?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<Outcome> {
+    if let Some(key) = &e.derived.dedup_key {
+        let existing = conn
+            .prepare_cached(
+                "UPDATE events SET duplicates = duplicates + 1 WHERE dedup_key = ?1 RETURNING id",
+            )?
+            .query_row([key], |r| r.get::<_, i64>(0));
+        match existing {
+            Ok(id) => return Ok(Outcome::Duplicate(id)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO events (received_at, endpoint, path, remote_addr, kind, auth, verified,
+                             jwt_header, jwt_claims, headers, body, dedup_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        e.received_at,
+        e.endpoint,
+        e.path,
+        e.remote_addr,
+        e.kind,
+        e.auth,
+        e.verified,
+        e.jwt_header,
+        e.jwt_claims,
+        e.headers,
+        e.body,
+        e.derived.dedup_key,
+    ])?;
+    let id = conn.last_insert_rowid();
+    if let Some(m) = &e.derived.message {
+        insert_message(conn, id, m)?;
+    }
+    if let Some(c) = &e.derived.call {
+        insert_call(conn, id, c)?;
+    }
+    let fts = &e.derived.fts;
+    if !(fts.user_text.is_empty() && fts.assistant_text.is_empty() && fts.meta.is_empty()) {
+        conn.prepare_cached(
+            "INSERT INTO event_fts (rowid, user_text, assistant_text, meta) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, fts.user_text, fts.assistant_text, fts.meta])?;
+    }
+    Ok(Outcome::Stored(id))
+}
+
+fn insert_message(conn: &Connection, id: i64, m: &MessageRow) -> rusqlite::Result<()> {
+    let (top_intent, top_confidence) = match m.intents.first() {
+        Some((intent, confidence)) => (Some(intent.as_str()), *confidence),
+        None => (None, None),
+    };
+    conn.prepare_cached(
+        "INSERT INTO messages (event_id, log_id, session_id, context_session_id, assistant_id, skill_id,
+             snapshot, language, user_id, customer_id, request_ts, request_at, response_ts, response_at,
+             turn_count, input_kind, user_text, stt_confidence, assistant_text, response_types,
+             top_intent, top_confidence, channel, sip_call_id, cdr_custom_data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                 ?20, ?21, ?22, ?23, ?24, ?25)",
+    )?
+    .execute(params![
+        id,
+        m.log_id,
+        m.session_id,
+        m.context_session_id,
+        m.assistant_id,
+        m.skill_id,
+        m.snapshot,
+        m.language,
+        m.user_id,
+        m.customer_id,
+        m.request_ts,
+        m.request_at,
+        m.response_ts,
+        m.response_at,
+        m.turn_count,
+        m.input_kind,
+        m.user_text,
+        m.stt_confidence,
+        m.assistant_text,
+        m.response_types.join(" "),
+        top_intent,
+        top_confidence,
+        m.channel,
+        m.sip_call_id,
+        m.cdr_custom_data,
+    ])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO message_intents (event_id, intent, confidence) VALUES (?1, ?2, ?3)",
+    )?;
+    for (intent, confidence) in &m.intents {
+        stmt.execute(params![id, intent, confidence])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO message_entities (event_id, entity, value, confidence) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for e in &m.entities {
+        stmt.execute(params![id, e.entity, e.value, e.confidence])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO message_responses (event_id, seq, response_type) VALUES (?1, ?2, ?3)",
+    )?;
+    for (seq, response_type) in m.response_types.iter().enumerate() {
+        stmt.execute(params![id, seq as i64, response_type])?;
+    }
+    Ok(())
+}
+
+fn insert_call(conn: &Connection, id: i64, c: &CallRow) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO calls (event_id, global_session_id, start_ts, start_at, stop_ts, duration_ms,
+             outbound, end_reason_raw, end_reason, failure_occurred, failure_details, transfer_occurred,
+             primary_phone_number, from_uri, to_uri, caller, callee, sip_call_id, trunk_call_id,
+             invite_arrival_ts, setup_ms, max_assistant_ms, max_tts_ms, max_stt_ms, media_encrypted,
+             signaling_encrypted, sip_authenticated, active_calls, turn_count, warning_count, rtp)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                 ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
+    )?
+    .execute(params![
+        id,
+        c.global_session_id,
+        c.start_ts,
+        c.start_at,
+        c.stop_ts,
+        c.duration_ms,
+        c.outbound,
+        c.end_reason_raw,
+        c.end_reason,
+        c.failure_occurred,
+        c.failure_details,
+        c.transfer_occurred,
+        c.primary_phone_number,
+        c.from_uri,
+        c.to_uri,
+        c.caller,
+        c.callee,
+        c.sip_call_id,
+        c.trunk_call_id,
+        c.invite_arrival_ts,
+        c.setup_ms,
+        c.max_assistant_ms,
+        c.max_tts_ms,
+        c.max_stt_ms,
+        c.media_encrypted,
+        c.signaling_encrypted,
+        c.sip_authenticated,
+        c.active_calls,
+        c.turns.len() as i64,
+        c.warnings.len() as i64,
+        c.rtp,
+    ])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO call_turns (event_id, seq, summary_index, session_id, assistant_id, log_id,
+             request_type, response_types, start_ts, assistant_ms, stt_ms, stt_confidence, echo_detected,
+             tts_ms, barge_in)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    for (seq, t) in c.turns.iter().enumerate() {
+        stmt.execute(params![
+            id,
+            seq as i64,
+            t.summary_index,
+            t.session_id,
+            t.assistant_id,
+            t.log_id,
+            t.request_type,
+            t.response_types.join(" "),
+            t.start_ts,
+            t.assistant_ms,
+            t.stt_ms,
+            t.stt_confidence,
+            t.echo_detected,
+            t.tts_ms,
+            t.barge_in,
+        ])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO call_warnings (event_id, seq, code, message) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (seq, w) in c.warnings.iter().enumerate() {
+        stmt.execute(params![id, seq as i64, w.code, w.message])?;
+    }
+    // A key repeated in the payload keeps its last value, as a JSON object would.
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO call_custom_data (event_id, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (event_id, key) DO UPDATE SET value = excluded.value",
+    )?;
+    for (key, value) in &c.custom_data {
+        stmt.execute(params![id, key, value])?;
+    }
+    Ok(())
+}
+
+fn insert_rejection(conn: &Connection, r: &NewRejection, kept: u64) -> rusqlite::Result<Outcome> {
+    conn.prepare_cached(
+        "INSERT INTO rejections (received_at, endpoint, path, method, remote_addr, status, reason,
+             headers, jwt_header, jwt_claims, body, body_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        r.received_at,
+        r.endpoint,
+        r.path,
+        r.method,
+        r.remote_addr,
+        r.status,
+        r.reason,
+        r.headers,
+        r.jwt_header,
+        r.jwt_claims,
+        r.body,
+        r.body_bytes,
+    ])?;
+    let id = conn.last_insert_rowid();
+    conn.prepare_cached("DELETE FROM rejections WHERE id <= ?1")?
+        .execute([id - kept as i64])?;
+    Ok(Outcome::Kept)
+}

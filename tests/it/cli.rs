@@ -1,0 +1,204 @@
+//! The `logbook` binary as a user runs it: serve, send the samples, stop with SIGTERM, export, import.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::common::*;
+
+fn logbook() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_logbook"))
+}
+
+/// Starts `logbook serve` on a free port and returns it with its base URL, read from what it prints.
+fn serve(db: &Path, secret_file: &Path) -> (Child, String) {
+    let mut child = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .arg("--secret-file")
+        .arg(secret_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut url = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("endpoint   POST ") {
+            url = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+        if line.starts_with("Ctrl-C stops") {
+            break;
+        }
+    }
+    (child, url.expect("serve printed its endpoint"))
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap()
+}
+
+#[test]
+fn serve_send_stop_export_import_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+    let db = dir.path().join("a.db");
+    let (mut child, url) = serve(&db, &secret);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let sent = logbook()
+        .args(["send", "--url", &url, "--secret-file"])
+        .arg(&secret)
+        .arg(samples_dir())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("200  ")).count(),
+        12,
+        "{out}"
+    );
+
+    // A wrong secret is reported per request, and the command fails.
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "not the secret").unwrap();
+    let refused = logbook()
+        .args(["send", "--url", &url, "--secret-file"])
+        .arg(&wrong)
+        .arg(samples_dir().join("01_webchat_welcome.json"))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("401"));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("signature"));
+
+    let status = terminate(&mut child);
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
+    assert!(
+        !dir.path().join("a.db-wal").exists(),
+        "no WAL left to replay"
+    );
+
+    let first = dir.path().join("first.ndjson");
+    let exported = logbook()
+        .args(["export", "--kind", "raw", "--db"])
+        .arg(&db)
+        .arg("-o")
+        .arg(&first)
+        .output()
+        .unwrap();
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let text = std::fs::read_to_string(&first).unwrap();
+    assert_eq!(text.lines().count(), 12);
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+
+    let copy = dir.path().join("b.db");
+    let imported = logbook()
+        .args(["import", "--db"])
+        .arg(&copy)
+        .arg(&first)
+        .output()
+        .unwrap();
+    assert!(imported.status.success());
+    assert!(
+        String::from_utf8_lossy(&imported.stdout)
+            .contains("imported 12 events (0 duplicates, 0 skipped)")
+    );
+    let again = logbook()
+        .args(["export", "--kind", "raw", "--db"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), text);
+
+    // Importing the sample files themselves (pretty-printed, one body each) finds them all duplicates.
+    let files: Vec<_> = all_samples()
+        .iter()
+        .map(|(name, _)| samples_dir().join(name))
+        .collect();
+    let dup = logbook()
+        .args(["import", "--db"])
+        .arg(&copy)
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&dup.stdout)
+            .contains("imported 0 events (12 duplicates, 0 skipped)")
+    );
+}
+
+#[test]
+fn errors_are_one_clear_line_and_a_failure_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_secret = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("x.db"))
+        .env_remove("LOGBOOK_SECRET")
+        .output()
+        .unwrap();
+    assert!(!no_secret.status.success());
+    let err = String::from_utf8_lossy(&no_secret.stderr);
+    assert!(
+        err.starts_with("error: a webhook secret is needed"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let out = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--secret-file"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the secret is empty"));
+
+    let missing = logbook()
+        .args(["export", "--db"])
+        .arg(dir.path().join("none.db"))
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no database at"));
+}
+
+#[test]
+fn a_second_serve_on_the_same_database_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    let db = dir.path().join("a.db");
+    let (mut first, _) = serve(&db, &secret);
+    let second = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .arg("--secret-file")
+        .arg(&secret)
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr)
+            .contains("already being written by another Logbook")
+    );
+    assert!(terminate(&mut first).success());
+}

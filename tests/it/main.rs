@@ -1,0 +1,5 @@
+//! All integration tests build into one binary (as ripgrep does): faster to link, one place to look.
+
+mod cli;
+mod common;
+mod ingest;
