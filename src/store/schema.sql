@@ -79,6 +79,24 @@ CREATE INDEX messages_user ON messages (user_id, request_at);
 CREATE INDEX messages_request ON messages (request_at);
 CREATE INDEX messages_sip ON messages (sip_call_id) WHERE sip_call_id IS NOT NULL;
 
+-- One row per session_id, kept up to date by the writer as turns arrive (in any order).
+CREATE TABLE conversations (
+    session_id       TEXT PRIMARY KEY,
+    first_at         INTEGER,                -- earliest request time (ms)
+    last_at          INTEGER,                -- latest request time (ms)
+    turns            INTEGER NOT NULL,
+    user_id          TEXT,
+    assistant_id     TEXT,
+    channel          TEXT,
+    customer_id      TEXT,
+    first_text       TEXT,                   -- the earliest non-empty user text
+    first_text_at    INTEGER,
+    first_event_id   INTEGER NOT NULL,
+    last_event_id    INTEGER NOT NULL
+);
+CREATE INDEX conversations_last ON conversations (last_at, session_id);
+CREATE INDEX conversations_user ON conversations (user_id, last_at);
+
 CREATE TABLE message_intents (
     event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     intent      TEXT    NOT NULL,

@@ -362,6 +362,40 @@ fn insert_message(conn: &Connection, id: i64, m: &MessageRow) -> rusqlite::Resul
         m.sip_call_id,
         m.cdr_custom_data,
     ])?;
+    if let Some(session_id) = &m.session_id {
+        let text = m.user_text.as_deref().filter(|t| !t.trim().is_empty());
+        conn.prepare_cached(
+            "INSERT INTO conversations (session_id, first_at, last_at, turns, user_id, assistant_id, channel,
+                 customer_id, first_text, first_text_at, first_event_id, last_event_id)
+             VALUES (?1, ?2, ?2, 1, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?7 IS NULL THEN NULL ELSE ?2 END, ?8, ?8)
+             ON CONFLICT (session_id) DO UPDATE SET
+                 first_at = min(coalesce(first_at, excluded.first_at), coalesce(excluded.first_at, first_at)),
+                 last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at)),
+                 turns = turns + 1,
+                 user_id = coalesce(user_id, excluded.user_id),
+                 assistant_id = coalesce(assistant_id, excluded.assistant_id),
+                 channel = coalesce(channel, excluded.channel),
+                 customer_id = coalesce(customer_id, excluded.customer_id),
+                 first_text = CASE WHEN excluded.first_text IS NOT NULL
+                     AND (first_text IS NULL OR excluded.first_text_at < first_text_at)
+                     THEN excluded.first_text ELSE first_text END,
+                 first_text_at = CASE WHEN excluded.first_text IS NOT NULL
+                     AND (first_text IS NULL OR excluded.first_text_at < first_text_at)
+                     THEN excluded.first_text_at ELSE first_text_at END,
+                 first_event_id = min(first_event_id, excluded.first_event_id),
+                 last_event_id = max(last_event_id, excluded.last_event_id)",
+        )?
+        .execute(params![
+            session_id,
+            m.request_at,
+            m.user_id,
+            m.assistant_id,
+            m.channel,
+            m.customer_id,
+            text,
+            id
+        ])?;
+    }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO message_intents (event_id, intent, confidence) VALUES (?1, ?2, ?3)",
     )?;
