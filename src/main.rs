@@ -9,7 +9,12 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use logbook::export;
 use logbook::ingest::{self, Auth, Endpoint, ReceiverConfig, Secret};
+use logbook::query::QueryError;
+use logbook::query::conversation::{Change, OutputItem};
+use logbook::query::search::{self, Search};
+use logbook::render;
 use logbook::send::{self, Signing};
 use logbook::store::{self, Store, StoreOptions};
 
@@ -32,8 +37,21 @@ enum Command {
     Send(SendArgs),
     /// Load webhook bodies from files (one body, a JSON array, or NDJSON) without HTTP.
     Import(ImportArgs),
-    /// Write stored events to a file or standard output.
+    /// Search events, messages, calls or conversations with the query language.
+    Search(SearchArgs),
+    /// Show one conversation, call or event whole.
+    Show(ShowArgs),
+    /// Custom data injected into calls: the keys, one key's values, or the calls with KEY=VALUE.
+    CustomData(CustomDataArgs),
+    /// Write the rows of a query to a file or standard output (JSON, NDJSON or CSV).
     Export(ExportArgs),
+    /// Counts of what the store holds.
+    Stats(StatsArgs),
+    /// Measure the receiver and the queries, printing `name: value` lines.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
 }
 
 #[derive(Args)]
@@ -157,21 +175,112 @@ struct ImportArgs {
     files: Vec<PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ExportKind {
-    /// Every accepted body, one compact JSON per line: the format `logbook import` reads.
-    Raw,
-}
-
 #[derive(Args)]
 struct ExportArgs {
     #[command(flatten)]
     db: DbArg,
-    #[arg(long, value_enum, default_value = "raw")]
-    kind: ExportKind,
+    /// The query whose rows to export (the query language of `search`); empty exports everything.
+    #[arg(default_value = "")]
+    query: String,
+    #[arg(long, value_enum, default_value = "messages")]
+    kind: export::Kind,
+    /// [default: ndjson for raw, csv otherwise]
+    #[arg(long, value_enum)]
+    format: Option<export::Format>,
     /// Write here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Aligned columns for reading.
+    Table,
+    /// One JSON document (stable field names, for scripts).
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListKind {
+    Events,
+    Messages,
+    Calls,
+    Conversations,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// e.g. `refund intent:pay_bill after:7d`, `end_reason:failed duration>60s`, `custom.account_verified:true`
+    #[arg(default_value = "")]
+    query: String,
+    /// Which list to search.
+    #[arg(long = "in", value_enum, default_value = "events")]
+    list: ListKind,
+    /// Rows per page (at most 1000).
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Continue after this cursor (printed at the end of the previous page).
+    #[arg(long)]
+    cursor: Option<String>,
+    /// Also print the facet counts of the whole filter.
+    #[arg(long)]
+    facets: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+}
+
+#[derive(Args)]
+struct ShowArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[arg(value_enum)]
+    what: ShowKind,
+    /// A conversation's session_id, a call's global_session_id, an event's number (r<number> for a
+    /// rejected request) or a message's log_id.
+    id: String,
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ShowKind {
+    Conversation,
+    Call,
+    Event,
+}
+
+#[derive(Args)]
+struct CustomDataArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// A key: show its values (or, with VALUE, the calls carrying KEY=VALUE).
+    key: Option<String>,
+    value: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Ingest throughput and acknowledgement latency, with the HTTP and SQLite limits it is made of.
+    Ingest(logbook::bench::IngestBench),
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
 }
 
 fn main() {
@@ -180,7 +289,14 @@ fn main() {
         Command::Serve(args) => serve(args),
         Command::Send(args) => send_cmd(args),
         Command::Import(args) => import(args),
+        Command::Search(args) => search(args),
+        Command::Show(args) => show(args),
+        Command::CustomData(args) => custom_data(args),
         Command::Export(args) => export(args),
+        Command::Stats(args) => stats(args),
+        Command::Bench {
+            what: BenchCommand::Ingest(args),
+        } => logbook::bench::ingest(&args),
     };
     if let Err(err) = result {
         if is_broken_pipe(&err) {
@@ -404,14 +520,29 @@ fn import(args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-fn export(args: ExportArgs) -> Result<()> {
-    let db = args.db.path();
-    if !db.exists() {
-        bail!("no database at {}", db.display());
+fn reader(db: &DbArg) -> Result<rusqlite::Connection> {
+    let path = db.path();
+    if !path.exists() {
+        bail!(
+            "no database at {} (give --db, or receive some events first)",
+            path.display()
+        );
     }
-    let conn = store::open_reader(&db)?;
-    let total: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
-    let bar = progress_bar(total as u64, "rows");
+    Ok(store::open_reader(&path)?)
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    let conn = reader(&args.db)?;
+    let format = args.format.unwrap_or(match args.kind {
+        export::Kind::Raw => export::Format::Ndjson,
+        _ => export::Format::Csv,
+    });
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} rows {elapsed} {per_sec}")
+            .expect("valid template"),
+    );
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -419,16 +550,323 @@ fn export(args: ExportArgs) -> Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let rows = match args.kind {
-        ExportKind::Raw => logbook::export::raw(&conn, &mut out, &|n| {
-            if n % 1024 == 0 {
-                bar.set_position(n)
-            }
-        })?,
-    };
+    let rows = export::export(&conn, args.kind, &args.query, format, &mut out, &|n| {
+        bar.set_position(n)
+    })
+    .map_err(|e| query_error(e, &args.query))?;
     bar.finish_and_clear();
     eprintln!("exported {rows} rows");
     Ok(())
+}
+
+/// A parse error shows the query with a caret under the bad part.
+fn query_error(err: impl Into<anyhow::Error>, query: &str) -> anyhow::Error {
+    let err = err.into();
+    let parse = err
+        .downcast_ref::<logbook::query::parse::ParseError>()
+        .or_else(|| match err.downcast_ref::<QueryError>() {
+            Some(QueryError::Parse(p)) => Some(p),
+            _ => None,
+        })
+        .or_else(|| match err.downcast_ref::<export::ExportError>() {
+            Some(export::ExportError::Parse(p))
+            | Some(export::ExportError::Query(QueryError::Parse(p))) => Some(p),
+            _ => None,
+        });
+    match parse {
+        Some(p) => anyhow::anyhow!("bad query:\n{}", p.render(query)),
+        None => err,
+    }
+}
+
+/// Prints rows in the chosen format; `table` uses the given columns.
+fn print_rows<T: serde::Serialize>(
+    format: OutputFormat,
+    rows: &[T],
+    header: &[&str],
+    cells: impl Fn(&T) -> Vec<String>,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Table => {
+            let body: Vec<Vec<String>> = rows.iter().map(cells).collect();
+            out.write_all(render::table(header, &body, 80).as_bytes())?;
+        }
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, rows)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Ndjson => {
+            for row in rows {
+                serde_json::to_writer(&mut out, row)?;
+                writeln!(out)?;
+            }
+        }
+        OutputFormat::Csv => {
+            let values: Vec<serde_json::Value> = rows
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?;
+            let columns: Vec<String> = match values.first() {
+                Some(v) => export::flatten(v).into_iter().map(|(k, _)| k).collect(),
+                None => Vec::new(),
+            };
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(&columns)?;
+            for v in &values {
+                let flat: std::collections::HashMap<String, serde_json::Value> =
+                    export::flatten(v).into_iter().collect();
+                w.write_record(columns.iter().map(|c| match flat.get(c) {
+                    None | Some(serde_json::Value::Null) => String::new(),
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                }))?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn search(args: SearchArgs) -> Result<()> {
+    let conn = reader(&args.db)?;
+    let request = Search {
+        query: args.query.clone(),
+        cursor: args.cursor.clone(),
+        limit: args.limit,
+        facets: args.facets,
+    };
+    let fail = |e: QueryError| query_error(e, &args.query);
+    let (next, facets) = match args.list {
+        ListKind::Events => {
+            let page = search::events(&conn, &request).map_err(fail)?;
+            print_rows(
+                args.format,
+                &page.items,
+                &["id", "received", "status", "kind", "endpoint", "summary"],
+                |r| {
+                    let id = if r.source == "rejected" {
+                        format!("r{}", r.id)
+                    } else {
+                        r.id.to_string()
+                    };
+                    vec![
+                        id,
+                        render::time_ms(r.received_at),
+                        r.status.to_string(),
+                        r.kind.clone(),
+                        opt(&r.endpoint),
+                        r.summary.clone(),
+                    ]
+                },
+            )?;
+            (page.next_cursor, page.facets)
+        }
+        ListKind::Messages => {
+            let page = search::messages(&conn, &request, false).map_err(fail)?;
+            print_rows(
+                args.format,
+                &page.items,
+                &["event", "time", "session", "turn", "user", "assistant"],
+                |m| {
+                    vec![
+                        m.event_id.to_string(),
+                        opt(&m.request_ts),
+                        render::clip(&opt(&m.session_id), 13),
+                        opt(&m.turn_count),
+                        opt(&m.user_text),
+                        m.assistant_text
+                            .as_deref()
+                            .and_then(|t| t.lines().next())
+                            .unwrap_or_default()
+                            .to_owned(),
+                    ]
+                },
+            )?;
+            (page.next_cursor, page.facets)
+        }
+        ListKind::Calls => {
+            let page = search::calls(&conn, &request, false).map_err(fail)?;
+            print_rows(
+                args.format,
+                &page.items,
+                &[
+                    "call",
+                    "start",
+                    "caller",
+                    "duration",
+                    "end",
+                    "failed",
+                    "transfer",
+                    "max WA/TTS/STT ms",
+                    "warnings",
+                    "custom",
+                ],
+                |c| {
+                    vec![
+                        opt(&c.global_session_id),
+                        opt(&c.start_ts),
+                        opt(&c.caller),
+                        render::duration_ms(c.duration_ms),
+                        opt(&c.end_reason),
+                        opt(&c.failure_occurred),
+                        opt(&c.transfer_occurred),
+                        format!(
+                            "{}/{}/{}",
+                            opt(&c.max_assistant_ms),
+                            opt(&c.max_tts_ms),
+                            opt(&c.max_stt_ms)
+                        ),
+                        c.warning_count.to_string(),
+                        c.custom_data
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ]
+                },
+            )?;
+            (page.next_cursor, page.facets)
+        }
+        ListKind::Conversations => {
+            let page = search::conversations(&conn, &request).map_err(fail)?;
+            print_rows(
+                args.format,
+                &page.items,
+                &["session", "last", "turns", "channel", "user", "first text"],
+                |c| {
+                    vec![
+                        c.session_id.clone(),
+                        c.last_at.map(render::time_ms).unwrap_or_default(),
+                        c.turns.to_string(),
+                        opt(&c.channel),
+                        opt(&c.user_id),
+                        opt(&c.first_text),
+                    ]
+                },
+            )?;
+            (page.next_cursor, page.facets)
+        }
+    };
+    if args.format == OutputFormat::Table {
+        for f in &facets {
+            let values: Vec<String> = f
+                .values
+                .iter()
+                .map(|v| format!("{}={}", v.value, v.count))
+                .collect();
+            let note = if f.timed_out { " (timed out)" } else { "" };
+            eprintln!("facet {}{note}: {}", f.name, values.join("  "));
+        }
+        if let Some(next) = &next {
+            eprintln!("more: --cursor {next}");
+        }
+    } else if args.facets {
+        eprintln!("{}", serde_json::to_string(&facets)?);
+    }
+    Ok(())
+}
+
+fn stats(args: StatsArgs) -> Result<()> {
+    let conn = reader(&args.db)?;
+    let s = logbook::query::event::stats(&conn)?;
+    if args.format == OutputFormat::Table {
+        let rows = [
+            ("events", s.events.to_string()),
+            ("messages", s.messages.to_string()),
+            ("conversations", s.conversations.to_string()),
+            ("calls", s.calls.to_string()),
+            ("rejected requests kept", s.rejections_kept.to_string()),
+            (
+                "accepted (all time, with duplicates)",
+                s.accepted_total.to_string(),
+            ),
+            ("duplicates (all time)", s.duplicates_total.to_string()),
+            ("rejected (all time)", s.rejected_total.to_string()),
+            (
+                "first received",
+                s.first_received_at.map(render::time_ms).unwrap_or_default(),
+            ),
+            (
+                "last received",
+                s.last_received_at.map(render::time_ms).unwrap_or_default(),
+            ),
+            ("database bytes", s.database_bytes.to_string()),
+        ];
+        for (name, value) in rows {
+            println!("{name:<38}{value}");
+        }
+        Ok(())
+    } else {
+        print_json(&s)
+    }
+}
+
+fn show(args: ShowArgs) -> Result<()> {
+    let conn = reader(&args.db)?;
+    match args.what {
+        ShowKind::Event => {
+            let e = logbook::query::event::event(&conn, &args.id)?;
+            if args.format != OutputFormat::Table {
+                return print_json(&e);
+            }
+            println!(
+                "{} #{}  {}  {} {}  status {}",
+                e.source,
+                e.id,
+                render::time_ms(e.received_at),
+                e.method,
+                render::one_line(&e.path),
+                e.status
+            );
+            if let Some(reason) = &e.reason {
+                println!("reason: {}", render::one_line(reason));
+            }
+            println!(
+                "kind: {}  endpoint: {}  auth: {}  verified: {}",
+                e.kind,
+                opt(&e.endpoint),
+                opt(&e.auth),
+                e.verified
+            );
+            println!("headers:");
+            for (name, value) in &e.headers {
+                println!("  {}: {}", render::one_line(name), render::one_line(value));
+            }
+            if let Some(h) = &e.jwt_header {
+                println!("jwt header: {}", render::one_line(&h.to_string()));
+            }
+            if let Some(c) = &e.jwt_claims {
+                println!("jwt claims: {}", render::one_line(&c.to_string()));
+            }
+            println!(
+                "body ({} bytes{}):",
+                e.body_bytes,
+                if e.body_truncated { ", truncated" } else { "" }
+            );
+            match &e.body {
+                Some(body) => println!(
+                    "{}",
+                    render::safe_text(&serde_json::to_string_pretty(body)?)
+                ),
+                None => println!("{}", render::safe_text(&e.body_text)),
+            }
+            Ok(())
+        }
+        ShowKind::Conversation => show_conversation(&conn, &args.id, args.format),
+        ShowKind::Call => show_call(&conn, &args.id, args.format),
+    }
 }
 
 /// A progress bar on standard error, hidden when it is not a terminal.
@@ -444,4 +882,355 @@ fn progress_bar(total: u64, unit: &str) -> indicatif::ProgressBar {
         .expect("valid template"),
     );
     bar
+}
+
+/// One line for an assistant response item in a terminal transcript.
+fn output_line(item: &OutputItem) -> String {
+    let labels = |choices: &[logbook::query::conversation::Choice]| {
+        choices
+            .iter()
+            .map(|c| c.label.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    match item {
+        OutputItem::Text { text, .. } => opt(text),
+        OutputItem::Option { title, options, .. } => {
+            format!("[options] {} [{}]", opt(title), labels(options))
+        }
+        OutputItem::Suggestion {
+            title, suggestions, ..
+        } => {
+            format!("[suggestions] {} [{}]", opt(title), labels(suggestions))
+        }
+        OutputItem::Image { source, title, .. }
+        | OutputItem::Video { source, title, .. }
+        | OutputItem::Audio { source, title, .. }
+        | OutputItem::Iframe { source, title, .. } => {
+            let kind = serde_json::to_value(item)
+                .ok()
+                .and_then(|v| v["type"].as_str().map(str::to_owned));
+            format!(
+                "[{}] {} <{}>",
+                kind.unwrap_or_default(),
+                opt(title),
+                opt(source)
+            )
+        }
+        OutputItem::Pause {
+            time_ms, typing, ..
+        } => {
+            format!(
+                "[pause {}{}]",
+                render::duration_ms(*time_ms),
+                if *typing == Some(true) {
+                    ", typing"
+                } else {
+                    ""
+                }
+            )
+        }
+        OutputItem::ConversationalSearch {
+            text, citations, ..
+        } => {
+            let cited: Vec<String> = citations.iter().map(|c| opt(&c.title)).collect();
+            format!(
+                "[conversational search] {} (citations: {})",
+                opt(text),
+                cited.join("; ")
+            )
+        }
+        OutputItem::Search {
+            header, results, ..
+        } => {
+            format!("[search] {} ({} results)", opt(header), results.len())
+        }
+        OutputItem::ConnectToAgent {
+            message_to_human_agent,
+            target_kind,
+            sip_uri,
+            ..
+        } => format!(
+            "[connect to agent] {} → {}",
+            opt(message_to_human_agent),
+            sip_uri
+                .clone()
+                .or_else(|| target_kind.clone())
+                .unwrap_or_else(|| "agent".into())
+        ),
+        OutputItem::EndSession { .. } => "[end session: hang up]".into(),
+        other => {
+            let mut value = serde_json::to_value(other).unwrap_or_default();
+            let kind = value["type"].as_str().unwrap_or("other").to_owned();
+            if let Some(map) = value.as_object_mut() {
+                map.remove("type");
+                map.remove("channels");
+            }
+            format!("[{kind}] {value}")
+        }
+    }
+}
+
+fn show_conversation(conn: &rusqlite::Connection, id: &str, format: OutputFormat) -> Result<()> {
+    let c = logbook::query::conversation::conversation(conn, id)?;
+    if format != OutputFormat::Table {
+        return print_json(&c);
+    }
+    println!(
+        "conversation {}  {} turns  channel {}  user {}",
+        c.session_id,
+        c.turns.len(),
+        opt(&c.channel),
+        render::one_line(&opt(&c.user_id))
+    );
+    for call in &c.calls {
+        println!(
+            "  call {}  {}  {}  {}  (logbook show call {})",
+            opt(&call.global_session_id),
+            opt(&call.start_ts),
+            render::duration_ms(call.duration_ms),
+            opt(&call.end_reason),
+            opt(&call.global_session_id)
+        );
+    }
+    for t in &c.turns {
+        println!();
+        println!(
+            "#{} {}  ({} ms, event {}, log {})",
+            opt(&t.turn_count),
+            opt(&t.request_ts),
+            opt(&t.latency_ms),
+            t.event_id,
+            opt(&t.log_id)
+        );
+        let confidence = t
+            .input
+            .stt_confidence
+            .map(|c| format!(" (STT {c:.2})"))
+            .unwrap_or_default();
+        println!(
+            "  user [{}]{confidence}: {}",
+            t.input.kind,
+            render::one_line(&opt(&t.input.text))
+        );
+        for item in &t.outputs {
+            println!("  assistant: {}", render::one_line(&output_line(item)));
+        }
+        if !t.intents.is_empty() {
+            let intents: Vec<String> = t
+                .intents
+                .iter()
+                .map(|i| format!("{} {}", i.name, opt(&i.confidence)))
+                .collect();
+            println!("  intents: {}", render::one_line(&intents.join(", ")));
+        }
+        if !t.entities.is_empty() {
+            let entities: Vec<String> = t
+                .entities
+                .iter()
+                .map(|e| format!("@{}={}", e.entity, opt(&e.value)))
+                .collect();
+            println!("  entities: {}", render::one_line(&entities.join(", ")));
+        }
+        let visited: Vec<String> = t
+            .visited
+            .iter()
+            .map(|v| format!("{} {}", v.kind, v.name))
+            .collect();
+        if !visited.is_empty() {
+            println!("  visited: {}", render::one_line(&visited.join(" → ")));
+        }
+        for var in t.context.iter().filter(|v| v.change != Change::Unchanged) {
+            println!(
+                "  {:?} {}.{} = {}",
+                var.change,
+                render::one_line(&var.scope),
+                render::one_line(&var.name),
+                render::one_line(&var.value.to_string())
+            );
+        }
+        if let Some(link) = &t.call_turn {
+            println!(
+                "  call turn {} of {}",
+                link.seq + 1,
+                opt(&link.global_session_id)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn show_call(conn: &rusqlite::Connection, id: &str, format: OutputFormat) -> Result<()> {
+    let c = logbook::query::call::call(conn, id)?;
+    if format != OutputFormat::Table {
+        return print_json(&c);
+    }
+    println!("call {}  (event {})", opt(&c.global_session_id), c.event_id);
+    println!(
+        "  {} → {}  {}  {}  end {}  failed {}  transfer {}",
+        opt(&c.caller),
+        opt(&c.callee),
+        opt(&c.start_ts),
+        render::duration_ms(c.duration_ms),
+        opt(&c.end_reason),
+        opt(&c.failure_occurred),
+        opt(&c.transfer_occurred)
+    );
+    if let Some(details) = &c.failure_details {
+        println!("  failure: {}", render::one_line(details));
+    }
+    println!(
+        "  max latency: assistant {}  TTS {}  STT {}  setup {}",
+        render::duration_ms(c.max_latency.assistant_ms),
+        render::duration_ms(c.max_latency.tts_ms),
+        render::duration_ms(c.max_latency.stt_ms),
+        render::duration_ms(c.sip.setup_ms)
+    );
+    println!("  SIP call id {}", render::one_line(&opt(&c.sip.call_id)));
+    for w in &c.warnings {
+        println!(
+            "  warning {} ({}, {}): {}",
+            opt(&w.code),
+            opt(&w.component),
+            opt(&w.severity),
+            render::one_line(
+                &w.explanation
+                    .clone()
+                    .or_else(|| w.message.clone())
+                    .unwrap_or_default()
+            )
+        );
+    }
+    let rows: Vec<Vec<String>> = c
+        .turns
+        .iter()
+        .map(|t| {
+            let responses: Vec<String> = t
+                .responses
+                .iter()
+                .map(|r| match &r.wa_type {
+                    Some(wa) => format!("{} ({wa})", r.cdr_type),
+                    None => r.cdr_type.clone(),
+                })
+                .collect();
+            let message = match &t.message {
+                Some(m) => format!("#{} {}", opt(&m.turn_count), opt(&m.user_text)),
+                None => "(no message)".into(),
+            };
+            vec![
+                (t.seq + 1).to_string(),
+                t.offset_ms
+                    .map(|ms| render::duration_ms(Some(ms)))
+                    .unwrap_or_default(),
+                opt(&t.request_type),
+                responses.join(", "),
+                render::duration_ms(t.assistant_ms),
+                t.stt
+                    .as_ref()
+                    .and_then(|s| s.confidence)
+                    .map(|c| format!("{c:.2}"))
+                    .unwrap_or_default(),
+                opt(&t.barge_in),
+                message,
+            ]
+        })
+        .collect();
+    println!();
+    print!(
+        "{}",
+        render::table(
+            &[
+                "turn",
+                "at",
+                "request",
+                "responses (WA type)",
+                "assistant",
+                "STT conf",
+                "barge-in",
+                "message"
+            ],
+            &rows,
+            60
+        )
+    );
+    if !c.custom_data.is_empty() {
+        println!();
+        println!("custom data:");
+        for v in &c.custom_data {
+            println!(
+                "  {} = {}",
+                render::one_line(&v.key),
+                render::one_line(&v.value.to_string())
+            );
+        }
+        for step in &c.custom_data_merge {
+            let set: Vec<String> = step
+                .set
+                .iter()
+                .map(|v| format!("{}={}", v.key, v.value))
+                .collect();
+            println!(
+                "  turn {} set {}{}",
+                opt(&step.turn_count),
+                render::one_line(&set.join(" ")),
+                if step.removed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" removed {}", step.removed.join(" "))
+                }
+            );
+        }
+        if let Some(matches) = c.custom_data_matches {
+            println!(
+                "  merged turn data {} the record",
+                if matches { "equals" } else { "DIFFERS FROM" }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn custom_data(args: CustomDataArgs) -> Result<()> {
+    use logbook::query::custom;
+    let conn = reader(&args.db)?;
+    match (&args.key, &args.value) {
+        (None, _) => {
+            let keys = custom::keys(&conn)?;
+            print_rows(
+                args.format,
+                &keys,
+                &["key", "calls", "distinct values"],
+                |k| {
+                    vec![
+                        k.key.clone(),
+                        k.calls.to_string(),
+                        k.distinct_values.to_string(),
+                    ]
+                },
+            )
+        }
+        (Some(key), None) => {
+            let values = custom::values(&conn, key, args.limit)?;
+            print_rows(args.format, &values, &["value", "calls"], |v| {
+                vec![v.value.to_string(), v.calls.to_string()]
+            })
+        }
+        (Some(key), Some(value)) => {
+            let calls = custom::calls_with(&conn, key, Some(value), args.limit, None)?;
+            print_rows(
+                args.format,
+                &calls,
+                &["call", "start", "caller", "duration", "end"],
+                |c| {
+                    vec![
+                        opt(&c.global_session_id),
+                        opt(&c.start_ts),
+                        opt(&c.caller),
+                        render::duration_ms(c.duration_ms),
+                        opt(&c.end_reason),
+                    ]
+                },
+            )
+        }
+    }
 }

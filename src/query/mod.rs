@@ -7,7 +7,11 @@
 
 pub mod call;
 pub mod conversation;
+pub mod custom;
+pub mod event;
+pub mod filter;
 pub mod parse;
+pub mod search;
 
 use std::time::{Duration, Instant};
 

@@ -407,6 +407,8 @@ fn collect_text(value: &Value, all_strings: bool, out: &mut Vec<String>) {
                             out.push(s.clone());
                         }
                     }
+                    // An option's `value.input.text` repeats its label: what was said is the label.
+                    _ if key == "value" && !all_strings => {}
                     _ => collect_text(v, all_strings || key == "user_defined", out),
                 }
             }

@@ -58,7 +58,7 @@ CREATE TABLE messages (
     user_id             TEXT,
     customer_id         TEXT,
     request_ts          TEXT,
-    request_at          INTEGER,
+    request_at          INTEGER NOT NULL,    -- ms; the arrival time when the payload has none
     response_ts         TEXT,
     response_at         INTEGER,
     turn_count          INTEGER,
@@ -76,7 +76,7 @@ CREATE TABLE messages (
 CREATE INDEX messages_log ON messages (log_id);
 CREATE INDEX messages_session ON messages (session_id, request_at, turn_count);
 CREATE INDEX messages_user ON messages (user_id, request_at);
-CREATE INDEX messages_request ON messages (request_at);
+CREATE INDEX messages_request ON messages (request_at, event_id);
 CREATE INDEX messages_sip ON messages (sip_call_id) WHERE sip_call_id IS NOT NULL;
 
 -- One row per session_id, kept up to date by the writer as turns arrive (in any order).
@@ -127,7 +127,7 @@ CREATE TABLE calls (
     event_id             INTEGER PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
     global_session_id    TEXT,
     start_ts             TEXT,
-    start_at             INTEGER,
+    start_at             INTEGER NOT NULL,   -- ms; the arrival time when the payload has none
     stop_ts              TEXT,
     duration_ms          INTEGER,
     outbound             INTEGER,
@@ -157,7 +157,7 @@ CREATE TABLE calls (
     rtp                  TEXT                -- realtime_transport_network_summary as JSON
 );
 CREATE INDEX calls_session ON calls (global_session_id);
-CREATE INDEX calls_start ON calls (start_at);
+CREATE INDEX calls_start ON calls (start_at, event_id);
 CREATE INDEX calls_sip ON calls (sip_call_id) WHERE sip_call_id IS NOT NULL;
 CREATE INDEX calls_end_reason ON calls (end_reason);
 

@@ -307,10 +307,10 @@ fn insert_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<Outcome> {
     ])?;
     let id = conn.last_insert_rowid();
     if let Some(m) = &e.derived.message {
-        insert_message(conn, id, m)?;
+        insert_message(conn, id, e.received_at, m)?;
     }
     if let Some(c) = &e.derived.call {
-        insert_call(conn, id, c)?;
+        insert_call(conn, id, e.received_at, c)?;
     }
     let fts = &e.derived.fts;
     if !(fts.user_text.is_empty() && fts.assistant_text.is_empty() && fts.meta.is_empty()) {
@@ -322,7 +322,14 @@ fn insert_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<Outcome> {
     Ok(Outcome::Stored(id))
 }
 
-fn insert_message(conn: &Connection, id: i64, m: &MessageRow) -> rusqlite::Result<()> {
+/// Times used for ordering are never NULL: a payload without a parsable time sorts by arrival.
+fn insert_message(
+    conn: &Connection,
+    id: i64,
+    received_at: i64,
+    m: &MessageRow,
+) -> rusqlite::Result<()> {
+    let request_at = m.request_at.unwrap_or(received_at);
     let (top_intent, top_confidence) = match m.intents.first() {
         Some((intent, confidence)) => (Some(intent.as_str()), *confidence),
         None => (None, None),
@@ -347,7 +354,7 @@ fn insert_message(conn: &Connection, id: i64, m: &MessageRow) -> rusqlite::Resul
         m.user_id,
         m.customer_id,
         m.request_ts,
-        m.request_at,
+        request_at,
         m.response_ts,
         m.response_at,
         m.turn_count,
@@ -387,7 +394,7 @@ fn insert_message(conn: &Connection, id: i64, m: &MessageRow) -> rusqlite::Resul
         )?
         .execute(params![
             session_id,
-            m.request_at,
+            request_at,
             m.user_id,
             m.assistant_id,
             m.channel,
@@ -417,7 +424,8 @@ fn insert_message(conn: &Connection, id: i64, m: &MessageRow) -> rusqlite::Resul
     Ok(())
 }
 
-fn insert_call(conn: &Connection, id: i64, c: &CallRow) -> rusqlite::Result<()> {
+fn insert_call(conn: &Connection, id: i64, received_at: i64, c: &CallRow) -> rusqlite::Result<()> {
+    let start_at = c.start_at.unwrap_or(received_at);
     conn.prepare_cached(
         "INSERT INTO calls (event_id, global_session_id, start_ts, start_at, stop_ts, duration_ms,
              outbound, end_reason_raw, end_reason, failure_occurred, failure_details, transfer_occurred,
@@ -431,7 +439,7 @@ fn insert_call(conn: &Connection, id: i64, c: &CallRow) -> rusqlite::Result<()> 
         id,
         c.global_session_id,
         c.start_ts,
-        c.start_at,
+        start_at,
         c.stop_ts,
         c.duration_ms,
         c.outbound,

@@ -1,0 +1,213 @@
+//! One request whole: headers (already redacted when stored), the decoded JWT header and claims, and
+//! the body as JSON and as text. Also the store's totals.
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventDetail {
+    pub id: i64,
+    /// `accepted` or `rejected`.
+    pub source: String,
+    pub received_at: i64,
+    pub kind: String,
+    pub status: i64,
+    pub reason: Option<String>,
+    pub method: String,
+    pub endpoint: Option<String>,
+    pub path: String,
+    pub remote_addr: Option<String>,
+    pub auth: Option<String>,
+    pub verified: bool,
+    pub headers: Vec<(String, String)>,
+    pub jwt_header: Option<Value>,
+    pub jwt_claims: Option<Value>,
+    /// The body as text (invalid UTF-8 replaced), exactly as received otherwise.
+    pub body_text: String,
+    /// The body parsed, when it is JSON.
+    pub body: Option<Value>,
+    /// Bytes received; for a rejection, possibly more than were kept.
+    pub body_bytes: i64,
+    pub body_truncated: bool,
+    pub duplicates: i64,
+    pub log_id: Option<String>,
+    pub session_id: Option<String>,
+    pub global_session_id: Option<String>,
+}
+
+/// An event by its number in the store, `r<number>` for a rejected request, or by the ids a user sees
+/// in payloads: a message's `log_id` or a call's `global_session_id`.
+pub fn event(conn: &Connection, id: &str) -> Result<EventDetail, QueryError> {
+    let id = id.trim();
+    with_deadline(
+        conn,
+        std::time::Duration::from_millis(QUERY_DEADLINE_MS),
+        || {
+            if let Some(n) = id.strip_prefix('r').and_then(|n| n.parse::<i64>().ok()) {
+                return rejection(conn, n);
+            }
+            let event_id: Option<i64> = match id.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => conn
+                    .query_row(
+                        "SELECT event_id FROM messages WHERE log_id = ?1
+                     UNION ALL SELECT event_id FROM calls WHERE global_session_id = ?1
+                     ORDER BY 1 DESC LIMIT 1",
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+            };
+            let not_found = || QueryError::NotFound(format!("event {id}"));
+            let event_id = event_id.ok_or_else(not_found)?;
+            conn.query_row(
+            "SELECT e.id, e.received_at, e.kind, e.endpoint, e.path, e.remote_addr, e.auth, e.verified, e.headers,
+                    e.jwt_header, e.jwt_claims, e.body, e.duplicates, m.log_id, m.session_id, c.global_session_id
+             FROM events e LEFT JOIN messages m ON m.event_id = e.id LEFT JOIN calls c ON c.event_id = e.id
+             WHERE e.id = ?",
+            [event_id],
+            |r| {
+                let body: Vec<u8> = r.get(11)?;
+                Ok(EventDetail {
+                    id: r.get(0)?,
+                    source: "accepted".into(),
+                    received_at: r.get(1)?,
+                    kind: r.get(2)?,
+                    status: 200,
+                    reason: None,
+                    method: "POST".into(),
+                    endpoint: r.get(3)?,
+                    path: r.get(4)?,
+                    remote_addr: r.get(5)?,
+                    auth: r.get(6)?,
+                    verified: r.get(7)?,
+                    headers: headers(r.get(8)?),
+                    jwt_header: json(r.get(9)?),
+                    jwt_claims: json(r.get(10)?),
+                    body_bytes: body.len() as i64,
+                    body: serde_json::from_slice(&body).ok(),
+                    body_text: String::from_utf8_lossy(&body).into_owned(),
+                    body_truncated: false,
+                    duplicates: r.get(12)?,
+                    log_id: r.get(13)?,
+                    session_id: r.get(14)?,
+                    global_session_id: r.get(15)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(not_found)
+        },
+    )
+}
+
+fn rejection(conn: &Connection, id: i64) -> Result<EventDetail, QueryError> {
+    conn.query_row(
+        "SELECT id, received_at, status, reason, method, endpoint, path, remote_addr, headers, jwt_header,
+                jwt_claims, body, body_bytes
+         FROM rejections WHERE id = ?",
+        [id],
+        |r| {
+            let body: Vec<u8> = r.get(11)?;
+            let declared: Option<i64> = r.get(12)?;
+            Ok(EventDetail {
+                id: r.get(0)?,
+                source: "rejected".into(),
+                received_at: r.get(1)?,
+                kind: "rejected".into(),
+                status: r.get(2)?,
+                reason: r.get(3)?,
+                method: r.get(4)?,
+                endpoint: r.get(5)?,
+                path: r.get(6)?,
+                remote_addr: r.get(7)?,
+                auth: None,
+                verified: false,
+                headers: headers(r.get(8)?),
+                jwt_header: json(r.get(9)?),
+                jwt_claims: json(r.get(10)?),
+                body_truncated: declared.is_some_and(|n| n > body.len() as i64),
+                body_bytes: declared.unwrap_or(body.len() as i64),
+                body: serde_json::from_slice(&body).ok(),
+                body_text: String::from_utf8_lossy(&body).into_owned(),
+                duplicates: 0,
+                log_id: None,
+                session_id: None,
+                global_session_id: None,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| QueryError::NotFound(format!("rejected request r{id}")))
+}
+
+fn headers(text: String) -> Vec<(String, String)> {
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+fn json(text: Option<String>) -> Option<Value> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// The store's totals, for `logbook stats` and the Status view.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub events: i64,
+    pub messages: i64,
+    pub conversations: i64,
+    pub calls: i64,
+    pub rejections_kept: i64,
+    /// Requests answered 200 since the database was made, duplicates included.
+    pub accepted_total: i64,
+    pub duplicates_total: i64,
+    pub rejected_total: i64,
+    pub first_received_at: Option<i64>,
+    pub last_received_at: Option<i64>,
+    pub last_event_id: Option<i64>,
+    pub database_bytes: i64,
+}
+
+pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
+    with_deadline(
+        conn,
+        std::time::Duration::from_millis(QUERY_DEADLINE_MS),
+        || {
+            let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+            let counter = |name: &str| {
+                conn.query_row("SELECT value FROM counters WHERE name = ?", [name], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()
+                .map(Option::unwrap_or_default)
+            };
+            let (first, last, last_id) = conn.query_row(
+                "SELECT (SELECT received_at FROM events ORDER BY id LIMIT 1),
+                    (SELECT received_at FROM events ORDER BY id DESC LIMIT 1),
+                    (SELECT max(id) FROM events)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let accepted = counter("accepted")?;
+            let duplicates = counter("duplicates")?;
+            Ok(Stats {
+                events: count("SELECT count(*) FROM events")?,
+                messages: count("SELECT count(*) FROM messages")?,
+                conversations: count("SELECT count(*) FROM conversations")?,
+                calls: count("SELECT count(*) FROM calls")?,
+                rejections_kept: count("SELECT count(*) FROM rejections")?,
+                accepted_total: accepted + duplicates,
+                duplicates_total: duplicates,
+                rejected_total: counter("rejected")?,
+                first_received_at: first,
+                last_received_at: last,
+                last_event_id: last_id,
+                database_bytes: count(
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                )?,
+            })
+        },
+    )
+}

@@ -1,0 +1,730 @@
+//! The lists: events (accepted and rejected), messages, calls and conversations for a query, newest
+//! first, paged by keyset, with facet counts for the current filter.
+
+use std::time::Duration;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params_from_iter};
+use serde::Serialize;
+
+use super::filter::{self, Sql, Subject};
+use super::parse::{self, Query};
+use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+
+/// The most rows one page may hold.
+pub const MAX_PAGE: usize = 1_000;
+/// Each facet gets this long; one that runs out is reported as timed out, not as an error.
+pub const FACET_DEADLINE_MS: u64 = 400;
+/// Values shown per facet.
+pub const FACET_VALUES: usize = 20;
+
+/// One request for a page of a list.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub query: String,
+    pub cursor: Option<String>,
+    pub limit: usize,
+    pub facets: bool,
+}
+
+impl Search {
+    pub fn new(query: impl Into<String>) -> Self {
+        Self {
+            query: query.into(),
+            cursor: None,
+            limit: 50,
+            facets: false,
+        }
+    }
+}
+
+/// A page of a list: its rows, where the next page starts, and the facet counts of the whole filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+    pub facets: Vec<Facet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Facet {
+    /// The qualifier a click on a value adds, e.g. `end_reason`, `intent`, `custom`.
+    pub name: String,
+    pub values: Vec<FacetValue>,
+    pub timed_out: bool,
+    /// Set when the facet failed for another reason than time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: i64,
+}
+
+/// A row of the events list: an accepted event or a rejected request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    /// `accepted` or `rejected`; ids are per source.
+    pub source: String,
+    pub received_at: i64,
+    pub kind: String,
+    pub status: i64,
+    pub reason: Option<String>,
+    pub endpoint: Option<String>,
+    pub path: String,
+    pub auth: Option<String>,
+    pub verified: bool,
+    pub bytes: i64,
+    pub remote_addr: Option<String>,
+    pub duplicates: i64,
+    /// One line for the list: what the user said, the call's parties, or why it was refused.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MessageRow {
+    pub event_id: i64,
+    pub log_id: Option<String>,
+    pub session_id: Option<String>,
+    pub turn_count: Option<i64>,
+    pub request_ts: Option<String>,
+    pub request_at: i64,
+    pub latency_ms: Option<i64>,
+    pub user_id: Option<String>,
+    pub assistant_id: Option<String>,
+    pub skill_id: Option<String>,
+    pub channel: Option<String>,
+    pub input_kind: Option<String>,
+    pub user_text: Option<String>,
+    pub stt_confidence: Option<f64>,
+    pub assistant_text: Option<String>,
+    pub response_types: String,
+    pub top_intent: Option<String>,
+    pub top_confidence: Option<f64>,
+    pub sip_call_id: Option<String>,
+    pub endpoint: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CallRow {
+    pub event_id: i64,
+    pub global_session_id: Option<String>,
+    pub start_ts: Option<String>,
+    pub start_at: i64,
+    pub caller: Option<String>,
+    pub callee: Option<String>,
+    pub primary_phone_number: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub end_reason: Option<String>,
+    pub failure_occurred: Option<bool>,
+    pub failure_details: Option<String>,
+    pub transfer_occurred: Option<bool>,
+    pub max_assistant_ms: Option<i64>,
+    pub max_tts_ms: Option<i64>,
+    pub max_stt_ms: Option<i64>,
+    pub setup_ms: Option<i64>,
+    pub warning_count: i64,
+    pub turn_count: i64,
+    pub endpoint: String,
+    /// `injected_custom_data`, key → value, in key order.
+    pub custom_data: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConversationRow {
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub assistant_id: Option<String>,
+    pub channel: Option<String>,
+    pub customer_id: Option<String>,
+    pub turns: i64,
+    pub first_at: Option<i64>,
+    pub last_at: Option<i64>,
+    pub first_text: Option<String>,
+}
+
+fn parse_query(text: &str) -> Result<Query, QueryError> {
+    Ok(parse::parse(text, chrono::Utc::now())?)
+}
+
+fn limit(search: &Search) -> usize {
+    search.limit.clamp(1, MAX_PAGE)
+}
+
+/// Cursor values: the sort key of the last row of the previous page, as `a.b.c` integers or text.
+fn cursor_parts(cursor: Option<&str>, n: usize) -> Result<Option<Vec<String>>, QueryError> {
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let parts: Vec<String> = cursor.splitn(n, '.').map(str::to_owned).collect();
+    if parts.len() != n {
+        return Err(QueryError::BadCursor);
+    }
+    Ok(Some(parts))
+}
+
+fn int(part: &str) -> Result<i64, QueryError> {
+    part.parse().map_err(|_| QueryError::BadCursor)
+}
+
+fn deadline() -> Duration {
+    Duration::from_millis(QUERY_DEADLINE_MS)
+}
+
+fn collect<T>(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<Value>,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, QueryError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(params), map)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/// All requests, newest first: accepted events and rejected requests interleaved by arrival.
+pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, QueryError> {
+    let query = parse_query(&search.query)?;
+    let n = limit(search);
+    // Cursor: received_at . source rank (1 accepted, 0 rejected) . id
+    let cursor = cursor_parts(search.cursor.as_deref(), 3)?
+        .map(|p| Ok::<_, QueryError>((int(&p[0])?, int(&p[1])?, int(&p[2])?)))
+        .transpose()?;
+    let mut rows = with_deadline(conn, deadline(), || {
+        let mut rows = Vec::new();
+        if filter::wants_events(&query) {
+            let mut cond = filter::compile(&query, Subject::Events);
+            if let Some((at, rank, id)) = cursor {
+                let page = if rank == 1 {
+                    Sql {
+                        text: "(e.received_at, e.id) < (?, ?)".into(),
+                        params: vec![at.into(), id.into()],
+                    }
+                } else {
+                    Sql {
+                        text: "e.received_at < ?".into(),
+                        params: vec![at.into()],
+                    }
+                };
+                cond = filter::and_all(vec![cond, page]);
+            }
+            let sql = format!(
+                "SELECT e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, length(e.body),
+                        e.remote_addr, e.duplicates, m.user_text, m.assistant_text, c.caller, c.callee,
+                        c.duration_ms, c.end_reason
+                 FROM events e
+                 LEFT JOIN messages m ON m.event_id = e.id
+                 LEFT JOIN calls c ON c.event_id = e.id
+                 WHERE {} ORDER BY e.received_at DESC, e.id DESC LIMIT {n}",
+                cond.text
+            );
+            rows.extend(collect(conn, &sql, cond.params, event_row)?);
+        }
+        if let Some(mut cond) = filter::rejection_filter(&query) {
+            if let Some((at, rank, id)) = cursor {
+                let page = if rank == 1 {
+                    Sql {
+                        text: "r.received_at <= ?".into(),
+                        params: vec![at.into()],
+                    }
+                } else {
+                    Sql {
+                        text: "(r.received_at, r.id) < (?, ?)".into(),
+                        params: vec![at.into(), id.into()],
+                    }
+                };
+                cond = filter::and_all(vec![cond, page]);
+            }
+            let sql = format!(
+                "SELECT r.id, r.received_at, r.status, r.reason, r.endpoint, r.path, coalesce(r.body_bytes, length(r.body)),
+                        r.remote_addr, r.method
+                 FROM rejections r WHERE {} ORDER BY r.received_at DESC, r.id DESC LIMIT {n}",
+                cond.text
+            );
+            rows.extend(collect(conn, &sql, cond.params, rejection_row)?);
+        }
+        Ok(rows)
+    })?;
+    rows.sort_by_key(|row| std::cmp::Reverse(event_key(row)));
+    rows.truncate(n);
+    let next_cursor = (rows.len() == n).then(|| {
+        let last = rows.last().expect("a full page");
+        let (at, rank, id) = event_key(last);
+        format!("{at}.{rank}.{id}")
+    });
+    let facets = if search.facets {
+        facets(conn, &query, Subject::Events)
+    } else {
+        Vec::new()
+    };
+    Ok(Page {
+        items: rows,
+        next_cursor,
+        facets,
+    })
+}
+
+fn event_key(row: &EventRow) -> (i64, i64, i64) {
+    (
+        row.received_at,
+        if row.source == "accepted" { 1 } else { 0 },
+        row.id,
+    )
+}
+
+fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+    let kind: String = r.get(2)?;
+    let user_text: Option<String> = r.get(10)?;
+    let assistant_text: Option<String> = r.get(11)?;
+    let summary = if let Some(caller) = r.get::<_, Option<String>>(12)? {
+        let callee: Option<String> = r.get(13)?;
+        let duration: Option<i64> = r.get(14)?;
+        let end: Option<String> = r.get(15)?;
+        format!(
+            "{caller} → {}, {}, {}",
+            callee.unwrap_or_default(),
+            duration.map_or("?".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+            end.unwrap_or_default()
+        )
+    } else {
+        let user = user_text
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| format!("“{}”", t.trim()));
+        let answer = assistant_text.and_then(|t| t.lines().next().map(str::to_owned));
+        match (user, answer) {
+            (Some(u), Some(a)) => format!("{u} → {a}"),
+            (Some(u), None) => u,
+            (None, Some(a)) => format!("→ {a}"),
+            (None, None) => String::new(),
+        }
+    };
+    Ok(EventRow {
+        id: r.get(0)?,
+        source: "accepted".into(),
+        received_at: r.get(1)?,
+        kind,
+        status: 200,
+        reason: None,
+        endpoint: r.get(3)?,
+        path: r.get(4)?,
+        auth: r.get(5)?,
+        verified: r.get(6)?,
+        bytes: r.get(7)?,
+        remote_addr: r.get(8)?,
+        duplicates: r.get(9)?,
+        summary: truncate_chars(&summary, 200),
+    })
+}
+
+fn rejection_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+    let reason: String = r.get(3)?;
+    let method: String = r.get(8)?;
+    Ok(EventRow {
+        id: r.get(0)?,
+        source: "rejected".into(),
+        received_at: r.get(1)?,
+        kind: "rejected".into(),
+        status: r.get(2)?,
+        summary: format!("{method}: {reason}"),
+        reason: Some(reason),
+        endpoint: r.get(4)?,
+        path: r.get(5)?,
+        auth: None,
+        verified: false,
+        bytes: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+        remote_addr: r.get(7)?,
+        duplicates: 0,
+    })
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+const MESSAGE_COLUMNS: &str = "m.event_id, m.log_id, m.session_id, m.turn_count, m.request_ts, m.request_at,
+    m.response_at - m.request_at, m.user_id, m.assistant_id, m.skill_id, m.channel, m.input_kind, m.user_text,
+    m.stt_confidence, m.assistant_text, m.response_types, m.top_intent, m.top_confidence, m.sip_call_id, e.endpoint";
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok(MessageRow {
+        event_id: r.get(0)?,
+        log_id: r.get(1)?,
+        session_id: r.get(2)?,
+        turn_count: r.get(3)?,
+        request_ts: r.get(4)?,
+        request_at: r.get(5)?,
+        latency_ms: r.get(6)?,
+        user_id: r.get(7)?,
+        assistant_id: r.get(8)?,
+        skill_id: r.get(9)?,
+        channel: r.get(10)?,
+        input_kind: r.get(11)?,
+        user_text: r.get(12)?,
+        stt_confidence: r.get(13)?,
+        assistant_text: r.get(14)?,
+        response_types: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
+        top_intent: r.get(16)?,
+        top_confidence: r.get(17)?,
+        sip_call_id: r.get(18)?,
+        endpoint: r.get(19)?,
+    })
+}
+
+/// Message turns, newest first (`oldest_first` for exports).
+pub fn messages(
+    conn: &Connection,
+    search: &Search,
+    oldest_first: bool,
+) -> Result<Page<MessageRow>, QueryError> {
+    let query = parse_query(&search.query)?;
+    let n = limit(search);
+    let mut cond = filter::compile(&query, Subject::Messages);
+    if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
+        let cmp = if oldest_first { ">" } else { "<" };
+        cond = filter::and_all(vec![
+            cond,
+            Sql {
+                text: format!("(m.request_at, m.event_id) {cmp} (?, ?)"),
+                params: vec![int(&p[0])?.into(), int(&p[1])?.into()],
+            },
+        ]);
+    }
+    let order = if oldest_first { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN events e ON e.id = m.event_id
+         WHERE {} ORDER BY m.request_at {order}, m.event_id {order} LIMIT {n}",
+        cond.text
+    );
+    let items = with_deadline(conn, deadline(), || {
+        collect(conn, &sql, cond.params, message_row)
+    })?;
+    let next_cursor = (items.len() == n)
+        .then(|| {
+            items
+                .last()
+                .map(|m| format!("{}.{}", m.request_at, m.event_id))
+        })
+        .flatten();
+    let facets = if search.facets {
+        facets(conn, &query, Subject::Messages)
+    } else {
+        Vec::new()
+    };
+    Ok(Page {
+        items,
+        next_cursor,
+        facets,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls
+
+fn call_row(r: &Row<'_>) -> rusqlite::Result<CallRow> {
+    Ok(CallRow {
+        event_id: r.get(0)?,
+        global_session_id: r.get(1)?,
+        start_ts: r.get(2)?,
+        start_at: r.get(3)?,
+        caller: r.get(4)?,
+        callee: r.get(5)?,
+        primary_phone_number: r.get(6)?,
+        duration_ms: r.get(7)?,
+        end_reason: r.get(8)?,
+        failure_occurred: r.get(9)?,
+        failure_details: r.get(10)?,
+        transfer_occurred: r.get(11)?,
+        max_assistant_ms: r.get(12)?,
+        max_tts_ms: r.get(13)?,
+        max_stt_ms: r.get(14)?,
+        setup_ms: r.get(15)?,
+        warning_count: r.get(16)?,
+        turn_count: r.get(17)?,
+        endpoint: r.get(18)?,
+        custom_data: serde_json::Map::new(),
+    })
+}
+
+/// Call records, newest call first (`oldest_first` for exports), each with its custom data.
+pub fn calls(
+    conn: &Connection,
+    search: &Search,
+    oldest_first: bool,
+) -> Result<Page<CallRow>, QueryError> {
+    let query = parse_query(&search.query)?;
+    let n = limit(search);
+    let mut cond = filter::compile(&query, Subject::Calls);
+    if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
+        let cmp = if oldest_first { ">" } else { "<" };
+        cond = filter::and_all(vec![
+            cond,
+            Sql {
+                text: format!("(c.start_at, c.event_id) {cmp} (?, ?)"),
+                params: vec![int(&p[0])?.into(), int(&p[1])?.into()],
+            },
+        ]);
+    }
+    let order = if oldest_first { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT c.event_id, c.global_session_id, c.start_ts, c.start_at, c.caller, c.callee, c.primary_phone_number,
+                c.duration_ms, c.end_reason, c.failure_occurred, c.failure_details, c.transfer_occurred,
+                c.max_assistant_ms, c.max_tts_ms, c.max_stt_ms, c.setup_ms, c.warning_count, c.turn_count, e.endpoint
+         FROM calls c JOIN events e ON e.id = c.event_id
+         WHERE {} ORDER BY c.start_at {order}, c.event_id {order} LIMIT {n}",
+        cond.text
+    );
+    let mut items = with_deadline(conn, deadline(), || {
+        let mut items = collect(conn, &sql, cond.params, call_row)?;
+        attach_custom_data(conn, &mut items)?;
+        Ok(items)
+    })?;
+    items.shrink_to_fit();
+    let next_cursor = (items.len() == n)
+        .then(|| {
+            items
+                .last()
+                .map(|c| format!("{}.{}", c.start_at, c.event_id))
+        })
+        .flatten();
+    let facets = if search.facets {
+        facets(conn, &query, Subject::Calls)
+    } else {
+        Vec::new()
+    };
+    Ok(Page {
+        items,
+        next_cursor,
+        facets,
+    })
+}
+
+/// Fills each call's custom data with one query for the whole page.
+fn attach_custom_data(conn: &Connection, calls: &mut [CallRow]) -> Result<(), QueryError> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(&calls.iter().map(|c| c.event_id).collect::<Vec<_>>())
+        .expect("ids serialise");
+    let rows = collect(
+        conn,
+        "SELECT event_id, key, value FROM call_custom_data
+         WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY event_id, key",
+        vec![Value::Text(ids)],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )?;
+    let index: std::collections::HashMap<i64, usize> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.event_id, i))
+        .collect();
+    for (id, key, value) in rows {
+        if let Some(&i) = index.get(&id) {
+            let value = serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value));
+            calls[i].custom_data.insert(key, value);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversations
+
+/// Conversations with at least one turn matching the query, most recently active first.
+pub fn conversations(
+    conn: &Connection,
+    search: &Search,
+) -> Result<Page<ConversationRow>, QueryError> {
+    let query = parse_query(&search.query)?;
+    let n = limit(search);
+    let mut parts = Vec::new();
+    if !query.is_empty() {
+        let inner = filter::compile(&query, Subject::Conversations);
+        parts.push(Sql {
+            text: format!(
+                "v.session_id IN (SELECT m.session_id FROM messages m JOIN events e ON e.id = m.event_id WHERE {})",
+                inner.text
+            ),
+            params: inner.params,
+        });
+    }
+    if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
+        parts.push(Sql {
+            text: "(v.last_at, v.session_id) < (?, ?)".into(),
+            params: vec![int(&p[0])?.into(), Value::Text(p[1].clone())],
+        });
+    }
+    let cond = filter::and_all(parts);
+    let sql = format!(
+        "SELECT v.session_id, v.user_id, v.assistant_id, v.channel, v.customer_id, v.turns, v.first_at, v.last_at,
+                v.first_text
+         FROM conversations v WHERE {} ORDER BY v.last_at DESC, v.session_id DESC LIMIT {n}",
+        cond.text
+    );
+    let items = with_deadline(conn, deadline(), || {
+        collect(conn, &sql, cond.params, |r| {
+            Ok(ConversationRow {
+                session_id: r.get(0)?,
+                user_id: r.get(1)?,
+                assistant_id: r.get(2)?,
+                channel: r.get(3)?,
+                customer_id: r.get(4)?,
+                turns: r.get(5)?,
+                first_at: r.get(6)?,
+                last_at: r.get(7)?,
+                first_text: r.get(8)?,
+            })
+        })
+    })?;
+    let next_cursor = (items.len() == n)
+        .then(|| {
+            items
+                .last()
+                .map(|c| format!("{}.{}", c.last_at.unwrap_or(0), c.session_id))
+        })
+        .flatten();
+    let facets = if search.facets {
+        facets(conn, &query, Subject::Conversations)
+    } else {
+        Vec::new()
+    };
+    Ok(Page {
+        items,
+        next_cursor,
+        facets,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facets
+
+/// (name, SQL over the matching messages `m` or calls `c`, which side)
+const MESSAGE_FACETS: &[(&str, &str)] = &[
+    (
+        "intent",
+        "SELECT i.intent, count(*) FROM message_intents i WHERE i.event_id IN ({ids}) GROUP BY 1",
+    ),
+    (
+        "type",
+        "SELECT r.response_type, count(DISTINCT r.event_id) FROM message_responses r WHERE r.event_id IN ({ids}) GROUP BY 1",
+    ),
+    (
+        "channel",
+        "SELECT m.channel, count(*) FROM messages m WHERE m.event_id IN ({ids}) AND m.channel IS NOT NULL GROUP BY 1",
+    ),
+];
+
+const CALL_FACETS: &[(&str, &str)] = &[
+    ("end_reason", "SELECT c.end_reason, count(*) FROM calls c WHERE c.event_id IN ({ids}) GROUP BY 1"),
+    (
+        "failed",
+        "SELECT CASE c.failure_occurred WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, count(*) FROM calls c
+         WHERE c.event_id IN ({ids}) AND c.failure_occurred IS NOT NULL GROUP BY 1",
+    ),
+    (
+        "transferred",
+        "SELECT CASE c.transfer_occurred WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, count(*) FROM calls c
+         WHERE c.event_id IN ({ids}) AND c.transfer_occurred IS NOT NULL GROUP BY 1",
+    ),
+    (
+        "warning",
+        "SELECT w.code, count(DISTINCT w.event_id) FROM call_warnings w WHERE w.event_id IN ({ids}) GROUP BY 1",
+    ),
+    ("custom", "SELECT d.key, count(*) FROM call_custom_data d WHERE d.event_id IN ({ids}) GROUP BY 1"),
+];
+
+/// Facet counts for the rows matching `query`; each under its own deadline.
+pub fn facets(conn: &Connection, query: &Query, subject: Subject) -> Vec<Facet> {
+    let mut out = Vec::new();
+    let kinds: &[(&str, &[(&str, &str)])] = match subject {
+        Subject::Events => &[("m", MESSAGE_FACETS), ("c", CALL_FACETS)],
+        Subject::Messages | Subject::Conversations => &[("m", MESSAGE_FACETS)],
+        Subject::Calls => &[("c", CALL_FACETS)],
+    };
+    if subject == Subject::Events {
+        let cond = filter::compile(query, Subject::Events);
+        let ids = format!("SELECT e.id FROM events e WHERE {}", cond.text);
+        out.push(facet(
+            conn,
+            "kind",
+            "SELECT e.kind, count(*) FROM events e WHERE e.id IN ({ids}) GROUP BY 1",
+            &ids,
+            &cond,
+        ));
+    }
+    for (side, list) in kinds {
+        let (cond, ids) = if *side == "m" {
+            let cond = filter::compile(query, Subject::Messages);
+            let ids = format!(
+                "SELECT m.event_id FROM messages m JOIN events e ON e.id = m.event_id WHERE {}",
+                cond.text
+            );
+            (cond, ids)
+        } else {
+            let cond = filter::compile(query, Subject::Calls);
+            let ids = format!(
+                "SELECT c.event_id FROM calls c JOIN events e ON e.id = c.event_id WHERE {}",
+                cond.text
+            );
+            (cond, ids)
+        };
+        for (name, sql) in list.iter() {
+            out.push(facet(conn, name, sql, &ids, &cond));
+        }
+    }
+    out
+}
+
+fn facet(conn: &Connection, name: &str, template: &str, ids: &str, cond: &Sql) -> Facet {
+    let sql = format!(
+        "{} ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}",
+        template.replace("{ids}", ids)
+    );
+    let result = with_deadline(conn, Duration::from_millis(FACET_DEADLINE_MS), || {
+        collect(conn, &sql, cond.params.clone(), |r| {
+            let value: Option<String> = r.get(0)?;
+            Ok(FacetValue {
+                value: value.unwrap_or_else(|| "(none)".into()),
+                count: r.get(1)?,
+            })
+        })
+    });
+    let name = name.to_owned();
+    match result {
+        Ok(values) => Facet {
+            name,
+            values,
+            timed_out: false,
+            error: None,
+        },
+        Err(QueryError::Timeout(_)) => Facet {
+            name,
+            values: Vec::new(),
+            timed_out: true,
+            error: None,
+        },
+        Err(err) => Facet {
+            name,
+            values: Vec::new(),
+            timed_out: false,
+            error: Some(err.to_string()),
+        },
+    }
+}
