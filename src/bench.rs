@@ -60,6 +60,9 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("ingest_events_per_s: {:.0}", full.rate);
     println!("ingest_ack_p50_ms: {:.2}", full.p50);
     println!("ingest_ack_p99_ms: {:.2}", full.p99);
+    println!("ingest_ack_max_ms: {:.2}", full.max);
+    println!("ingest_writes_per_commit: {:.1}", full.batch);
+    println!("ingest_max_commit_ms: {:.2}", full.max_commit_ms);
     let normal = ingest_run(
         &dir.path().join("normal.db"),
         Synchronous::Normal,
@@ -82,6 +85,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("paced_rate_events_per_s: {:.0}", paced.rate);
     println!("paced_ack_p50_ms: {:.2}", paced.p50);
     println!("paced_ack_p99_ms: {:.2}", paced.p99);
+    println!("paced_ack_max_ms: {:.2}", paced.max);
 
     let limit = http.min(sqlite);
     println!("ratio_ingest_to_smaller_limit: {:.2}", full.rate / limit);
@@ -95,6 +99,10 @@ struct Run {
     rate: f64,
     p50: f64,
     p99: f64,
+    max: f64,
+    /// Writes per commit, for the ingest runs.
+    batch: f64,
+    max_commit_ms: f64,
 }
 
 /// Posts `bodies` from `clients` threads, as fast as possible or at `rate` per second overall.
@@ -144,6 +152,9 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], rate: Option<usize>) -> 
         rate: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: send::percentile_ms(&mut latencies, 50.0),
         p99: send::percentile_ms(&mut latencies, 99.0),
+        max: send::percentile_ms(&mut latencies, 100.0),
+        batch: 0.0,
+        max_commit_ms: 0.0,
     })
 }
 
@@ -220,12 +231,14 @@ fn ingest_run(
         }],
     );
     let receiver = Receiver::start(config, store.clone())?;
-    let run = drive(
-        &format!("http://{}/bench", receiver.local_addr()),
-        args.clients,
-        bodies,
-        rate,
-    );
+    let url = format!("http://{}/bench", receiver.local_addr());
+    let run = drive(&url, args.clients, bodies, rate).map(|mut run| {
+        let stats = store.writer_stats();
+        let commits = stats.commits.load(Ordering::Relaxed).max(1);
+        run.batch = stats.writes.load(Ordering::Relaxed) as f64 / commits as f64;
+        run.max_commit_ms = stats.max_commit_us.load(Ordering::Relaxed) as f64 / 1000.0;
+        run
+    });
     receiver.shutdown();
     if let Ok(store) = Arc::try_unwrap(store) {
         store.close()?;

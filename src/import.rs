@@ -44,9 +44,10 @@ pub fn import_files(
     let mut report = ImportReport::default();
     let mut read_total = 0u64;
     for path in paths {
+        let origin = path.display().to_string();
         let mut batch = Batch {
             store,
-            path,
+            origin: &origin,
             events: Vec::new(),
             report: &mut report,
         };
@@ -60,9 +61,34 @@ pub fn import_files(
     Ok(report)
 }
 
+/// Imports bodies from any source (the generator, say); `origin` is recorded as their path and
+/// `progress` is told the count so far.
+pub fn import_bodies(
+    store: &Store,
+    origin: &str,
+    bodies: impl Iterator<Item = Vec<u8>>,
+    progress: &dyn Fn(u64),
+) -> Result<ImportReport, ImportError> {
+    let mut report = ImportReport::default();
+    let mut batch = Batch {
+        store,
+        origin,
+        events: Vec::new(),
+        report: &mut report,
+    };
+    for (i, body) in bodies.enumerate() {
+        batch.add(format!("{origin}[{i}]"), &body)?;
+        if i % IMPORT_BATCH == 0 {
+            progress(i as u64);
+        }
+    }
+    batch.flush()?;
+    Ok(report)
+}
+
 struct Batch<'a> {
     store: &'a Store,
-    path: &'a Path,
+    origin: &'a str,
     events: Vec<NewEvent>,
     report: &'a mut ImportReport,
 }
@@ -74,7 +100,7 @@ impl Batch<'_> {
                 self.events.push(NewEvent {
                     received_at: chrono::Utc::now().timestamp_millis(),
                     endpoint: "import".to_owned(),
-                    path: self.path.display().to_string(),
+                    path: self.origin.to_owned(),
                     remote_addr: None,
                     derived: derive::derive(&kind, &value),
                     kind,

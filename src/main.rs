@@ -47,6 +47,9 @@ enum Command {
     Export(ExportArgs),
     /// Counts of what the store holds.
     Stats(StatsArgs),
+    /// Fill a database with realistic synthetic traffic (conversations and calls shaped like Watson's),
+    /// or write it as NDJSON: for demos and benchmarks.
+    Generate(GenerateArgs),
     /// Measure the receiver and the queries, printing `name: value` lines.
     Bench {
         #[command(subcommand)]
@@ -269,6 +272,24 @@ struct CustomDataArgs {
     format: OutputFormat,
 }
 
+#[derive(Args)]
+struct GenerateArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// How many events (message turns and call records).
+    #[arg(long, default_value_t = 10_000)]
+    events: u64,
+    /// The same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Days of traffic, ending now.
+    #[arg(long, default_value_t = 7)]
+    days: i64,
+    /// Write NDJSON bodies here instead of filling the database.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Ingest throughput and acknowledgement latency, with the HTTP and SQLite limits it is made of.
@@ -294,6 +315,7 @@ fn main() {
         Command::CustomData(args) => custom_data(args),
         Command::Export(args) => export(args),
         Command::Stats(args) => stats(args),
+        Command::Generate(args) => generate(args),
         Command::Bench {
             what: BenchCommand::Ingest(args),
         } => logbook::bench::ingest(&args),
@@ -775,6 +797,50 @@ fn search(args: SearchArgs) -> Result<()> {
     } else if args.facets {
         eprintln!("{}", serde_json::to_string(&facets)?);
     }
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> Result<()> {
+    use logbook::generate::{GenerateOptions, Generator};
+    let span = chrono::Duration::days(args.days.max(1));
+    let options = GenerateOptions {
+        seed: args.seed,
+        start: chrono::Utc::now() - span,
+        span,
+    };
+    let bodies = Generator::with_event_count(options, args.events).take(args.events as usize);
+    let bar = progress_bar(args.events, "events");
+    if let Some(path) = &args.output {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        );
+        for (i, body) in bodies.enumerate() {
+            out.write_all(&body)?;
+            out.write_all(b"\n")?;
+            if i % 1024 == 0 {
+                bar.set_position(i as u64);
+            }
+        }
+        out.flush()?;
+        bar.finish_and_clear();
+        println!("wrote {} events to {}", args.events, path.display());
+        return Ok(());
+    }
+    let db = args.db.path();
+    let store = Store::open(&db, StoreOptions::default())
+        .with_context(|| format!("cannot open the store at {}", db.display()))?;
+    let started = std::time::Instant::now();
+    let report =
+        logbook::import::import_bodies(&store, "generated", bodies, &|n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    store.close()?;
+    println!(
+        "generated {} events into {} in {:.1} s",
+        report.stored,
+        db.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

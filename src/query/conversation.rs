@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+use crate::store::derive::parse_ms;
 
 /// One conversation (one `session_id`) with its turns and the calls it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -343,8 +344,8 @@ pub struct CallTurnLink {
     pub assistant_ms: Option<i64>,
 }
 
-const TURNS_SQL: &str = "SELECT m.event_id, m.log_id, m.turn_count, m.request_ts, m.request_at, \
-            m.response_ts, m.response_at, m.context_session_id, m.user_id, m.assistant_id, \
+const TURNS_SQL: &str = "SELECT m.event_id, m.log_id, m.turn_count, m.request_ts, \
+            m.response_ts, m.context_session_id, m.user_id, m.assistant_id, \
             m.skill_id, m.channel, m.customer_id, m.input_kind, m.user_text, m.stt_confidence, \
             m.sip_call_id, e.received_at, e.body \
      FROM messages m JOIN events e ON e.id = m.event_id \
@@ -375,6 +376,7 @@ struct Row {
     log_id: Option<String>,
     turn_count: Option<i64>,
     request_ts: Option<String>,
+    /// Parsed from `request_ts` (likewise `response_at`).
     request_at: Option<i64>,
     response_ts: Option<String>,
     response_at: Option<i64>,
@@ -396,31 +398,34 @@ fn load(conn: &Connection, session_id: &str) -> Result<Conversation, QueryError>
     let mut stmt = conn.prepare_cached(TURNS_SQL)?;
     let rows = stmt
         .query_map([session_id], |r| {
-            let body = match r.get_ref(18)? {
+            let body = match r.get_ref(16)? {
                 ValueRef::Blob(b) | ValueRef::Text(b) => {
                     serde_json::from_slice(b).unwrap_or(Value::Null)
                 }
                 _ => Value::Null,
             };
+            // The payload's own times (the `request_at` column falls back to the arrival time).
+            let request_ts: Option<String> = r.get(3)?;
+            let response_ts: Option<String> = r.get(4)?;
             Ok(Row {
                 event_id: r.get(0)?,
                 log_id: r.get(1)?,
                 turn_count: r.get(2)?,
-                request_ts: r.get(3)?,
-                request_at: r.get(4)?,
-                response_ts: r.get(5)?,
-                response_at: r.get(6)?,
-                context_session_id: r.get(7)?,
-                user_id: r.get(8)?,
-                assistant_id: r.get(9)?,
-                skill_id: r.get(10)?,
-                channel: r.get(11)?,
-                customer_id: r.get(12)?,
-                input_kind: r.get(13)?,
-                user_text: r.get(14)?,
-                stt_confidence: r.get(15)?,
-                sip_call_id: r.get(16)?,
-                received_at: r.get(17)?,
+                request_at: request_ts.as_deref().and_then(parse_ms),
+                request_ts,
+                response_at: response_ts.as_deref().and_then(parse_ms),
+                response_ts,
+                context_session_id: r.get(5)?,
+                user_id: r.get(6)?,
+                assistant_id: r.get(7)?,
+                skill_id: r.get(8)?,
+                channel: r.get(9)?,
+                customer_id: r.get(10)?,
+                input_kind: r.get(11)?,
+                user_text: r.get(12)?,
+                stt_confidence: r.get(13)?,
+                sip_call_id: r.get(14)?,
+                received_at: r.get(15)?,
                 body,
             })
         })?
@@ -2018,22 +2023,6 @@ mod perf {
         let started = Instant::now();
         let c = conversation(&reader, "sess-4242").unwrap();
         let took = started.elapsed();
-        for sql in [TURNS_SQL, CALLS_SQL] {
-            let t = Instant::now();
-            let mut stmt = reader.prepare(sql).unwrap();
-            let n = if sql == TURNS_SQL {
-                stmt.query_map(["sess-4242"], |_| Ok(())).unwrap().count()
-            } else {
-                let logs = serde_json::to_string(
-                    &c.turns.iter().map(|t| t.log_id.clone()).collect::<Vec<_>>(),
-                )
-                .unwrap();
-                stmt.query_map([logs, "[\"sip-4242\"]".to_owned()], |_| Ok(()))
-                    .unwrap()
-                    .count()
-            };
-            eprintln!("{n} rows in {:?}", t.elapsed());
-        }
         eprintln!(
             "opened {} turns, {} calls in {took:?}",
             c.turns.len(),

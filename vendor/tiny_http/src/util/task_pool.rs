@@ -69,7 +69,11 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) == 0 {
+        // Patched for Assistant Logbook: a thread counts as waiting until it has taken its task, so
+        // tasks already queued have idle threads spoken for. Comparing with zero let a second task be
+        // queued behind a thread that was already woken for the first one; it then waited until some
+        // thread timed out (5 s) or forever, since each task here is a whole keep-alive connection.
+        if self.sharing.waiting_tasks.load(Ordering::Acquire) <= queue.len() {
             self.add_thread(Some(code));
         } else {
             queue.push_back(code);
