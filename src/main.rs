@@ -294,6 +294,10 @@ struct GenerateArgs {
 enum BenchCommand {
     /// Ingest throughput and acknowledgement latency, with the HTTP and SQLite limits it is made of.
     Ingest(logbook::bench::IngestBench),
+    /// Search, open and export latencies over a million generated events, and database size.
+    Query(logbook::bench::QueryBench),
+    /// One export's throughput and peak memory (run by `bench query` in a process of its own).
+    Export(logbook::bench::ExportBench),
 }
 
 #[derive(Args)]
@@ -319,6 +323,8 @@ fn main() {
         Command::Bench {
             what: BenchCommand::Ingest(args),
         } => logbook::bench::ingest(&args),
+        Command::Bench { what: BenchCommand::Query(args) } => logbook::bench::query(&args),
+        Command::Bench { what: BenchCommand::Export(args) } => logbook::bench::export(&args),
     };
     if let Err(err) = result {
         if is_broken_pipe(&err) {
