@@ -125,7 +125,7 @@ impl Batch<'_> {
             match result? {
                 Outcome::Stored(_) => self.report.stored += 1,
                 Outcome::Duplicate(_) => self.report.duplicates += 1,
-                Outcome::Kept => {}
+                Outcome::Kept(_) => {}
             }
         }
         Ok(())

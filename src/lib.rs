@@ -1,6 +1,7 @@
 //! Assistant Logbook's core: receive Watson Assistant log webhook events, verify them, keep them in
 //! SQLite, and answer questions about them. Nothing here depends on a GUI.
 
+pub mod api;
 pub mod bench;
 pub mod export;
 pub mod generate;

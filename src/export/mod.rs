@@ -96,8 +96,9 @@ mod tests {
 
 /// What to export: the rows of one list, for the current filter.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum, ts_rs::TS,
 )]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Every accepted body, one compact JSON per line: what `logbook import` reads back.
@@ -115,8 +116,9 @@ pub enum Kind {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum, ts_rs::TS,
 )]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Json,
@@ -270,7 +272,8 @@ struct CustomDataExport {
 }
 
 /// One turn of a call, with the message it links to (if that message has arrived).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CallTurnExport {
     pub call_event_id: i64,
     pub global_session_id: Option<String>,

@@ -17,7 +17,8 @@ use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 use crate::store::derive::parse_ms;
 
 /// One `cdr_logged` event, opened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Call {
     pub event_id: i64,
     pub global_session_id: Option<String>,
@@ -67,7 +68,8 @@ pub struct Call {
 }
 
 /// `session_initiation_protocol`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Sip {
     pub call_id: Option<String>,
     /// `invite_arrival_timestamp`, or `invite_arrival_time` as IBM's examples spell it.
@@ -78,7 +80,8 @@ pub struct Sip {
 }
 
 /// `call.security`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Security {
     pub media_encrypted: Option<bool>,
     pub signaling_encrypted: Option<bool>,
@@ -86,7 +89,8 @@ pub struct Security {
 }
 
 /// `max_response_milliseconds`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Latencies {
     pub assistant_ms: Option<i64>,
     pub tts_ms: Option<i64>,
@@ -94,14 +98,16 @@ pub struct Latencies {
 }
 
 /// `realtime_transport_network_summary`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Rtp {
     pub inbound: Option<RtpStream>,
     pub outbound: Option<RtpStream>,
 }
 
 /// One RTP stream's RTCP statistics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct RtpStream {
     pub maximum_jitter: Option<f64>,
     pub average_jitter: Option<f64>,
@@ -114,7 +120,8 @@ pub struct RtpStream {
 }
 
 /// One entry of `warnings_and_errors`, explained by [`explain_warning`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Warning {
     /// `code`, or `id` as IBM's table spells it, or the code the message starts with.
     pub code: Option<String>,
@@ -125,7 +132,8 @@ pub struct Warning {
 }
 
 /// One `assistant_interaction_summaries` entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Summary {
     pub index: i64,
     pub session_id: Option<String>,
@@ -135,7 +143,8 @@ pub struct Summary {
 }
 
 /// One turn of the call, with the message it produced when that has arrived.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CallTurn {
     /// Position across all interaction summaries, from 0.
     pub seq: i64,
@@ -158,7 +167,8 @@ pub struct CallTurn {
 }
 
 /// `request.streaming_statistics` of a speech turn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Stt {
     pub transaction_id: Option<String>,
     pub response_ms: Option<i64>,
@@ -170,7 +180,8 @@ pub struct Stt {
 }
 
 /// One entry of a turn's `response` array.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CallResponse {
     /// The CDR's `type` (`unknown` when missing).
     pub cdr_type: String,
@@ -184,7 +195,8 @@ pub struct CallResponse {
 }
 
 /// The `message_logged` event a call turn produced.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct LinkedMessage {
     pub event_id: i64,
     pub session_id: Option<String>,
@@ -196,14 +208,16 @@ pub struct LinkedMessage {
 }
 
 /// One custom-data key and its value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CustomValue {
     pub key: String,
     pub value: Value,
 }
 
 /// One message's `cdr_custom_data` applied to the running custom data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct MergeStep {
     pub log_id: String,
     pub turn_count: Option<i64>,
@@ -216,7 +230,8 @@ pub struct MergeStep {
 }
 
 /// What a Voice Gateway / phone integration message code says about itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct WarningInfo {
     /// From the prefix: `CWSMR` Media Relay, `CWSGW` SIP Orchestrator, `CWSTA` Speech to Text
     /// adapter, `CWSTS` Text to Speech adapter.

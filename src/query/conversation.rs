@@ -18,7 +18,8 @@ use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 use crate::store::derive::parse_ms;
 
 /// One conversation (one `session_id`) with its turns and the calls it belongs to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Conversation {
     pub session_id: String,
     /// The first value present, in turn order (likewise the next four fields).
@@ -36,7 +37,8 @@ pub struct Conversation {
 }
 
 /// A call record this conversation belongs to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CallLink {
     /// The `cdr_logged` event.
     pub event_id: i64,
@@ -48,7 +50,8 @@ pub struct CallLink {
 }
 
 /// One `message_logged` event of the conversation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Turn {
     pub event_id: i64,
     pub log_id: Option<String>,
@@ -77,7 +80,8 @@ pub struct Turn {
 }
 
 /// What the user sent (`request.input`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct UserInput {
     /// `text`, `speech`, `dtmf`, `search`, … (`unknown` when the body says nothing).
     pub kind: String,
@@ -92,14 +96,16 @@ pub struct UserInput {
     pub message_type: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct SttAlternative {
     pub transcript: String,
     pub confidence: Option<f64>,
 }
 
 /// One `output.generic[]` item, by its `response_type`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutputItem {
     Text {
@@ -237,14 +243,16 @@ pub enum OutputItem {
 }
 
 /// A button of an `option` or `suggestion` item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Choice {
     pub label: Option<String>,
     /// `value.input.text` when present, else the `value` as JSON text.
     pub value: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct SearchHit {
     pub id: Option<String>,
     pub title: Option<String>,
@@ -255,7 +263,8 @@ pub struct SearchHit {
     pub score: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Citation {
     pub title: Option<String>,
     /// The citation's own `url`, else that of the search result it points at.
@@ -269,13 +278,15 @@ pub struct Citation {
 }
 
 /// An intent and its confidence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Scored {
     pub name: String,
     pub confidence: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct EntityHit {
     pub entity: String,
     /// Strings as they are, other values as JSON text.
@@ -287,7 +298,8 @@ pub struct EntityHit {
 }
 
 /// A step of the assistant's path through the turn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Visit {
     /// `action`, `step`, `handler`, `node`, or `event` (anything else: callout, search, …).
     pub kind: String,
@@ -303,7 +315,8 @@ pub struct Visit {
 }
 
 /// One `output.debug.log_messages[]` entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct LogMessage {
     pub level: Option<String>,
     pub message: Option<String>,
@@ -311,7 +324,8 @@ pub struct LogMessage {
 }
 
 /// A context variable on one turn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ContextVar {
     /// `skill_variables`, `user_defined` (prefixed `<skill name>.` when the conversation has more than
     /// one skill), or `cdr_custom_data`.
@@ -323,7 +337,8 @@ pub struct ContextVar {
 }
 
 /// How a context variable differs from the previous turn. Serialised as a plain string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     Added,
@@ -333,7 +348,8 @@ pub enum Change {
 }
 
 /// The call turn that carries this turn's log_id.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CallTurnLink {
     pub call_event_id: i64,
     pub global_session_id: Option<String>,

@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 
 /// One custom-data key and how often it occurs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct KeyCount {
     pub key: String,
     /// Calls whose record carries the key.
@@ -20,7 +21,8 @@ pub struct KeyCount {
 }
 
 /// One value of a key and the calls that carry it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ValueCount {
     /// The value as JSON (a stored text that is not valid JSON comes back as a string).
     pub value: Value,
@@ -28,7 +30,8 @@ pub struct ValueCount {
 }
 
 /// A call that matched, for a list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CallMatch {
     pub event_id: i64,
     pub global_session_id: Option<String>,

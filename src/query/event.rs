@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct EventDetail {
     pub id: i64,
     /// `accepted` or `rejected`.
@@ -153,7 +154,8 @@ fn json(text: Option<String>) -> Option<Value> {
 }
 
 /// The store's totals, for `logbook stats` and the Status view.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Stats {
     pub events: i64,
     pub messages: i64,

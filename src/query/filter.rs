@@ -12,7 +12,8 @@ use rusqlite::types::Value;
 use super::parse::{CmpOp, Field, Filter, NumField, Query};
 
 /// What a list is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Subject {
     Events,

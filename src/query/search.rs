@@ -39,32 +39,35 @@ impl Search {
 }
 
 /// A page of a list: its rows, where the next page starts, and the facet counts of the whole filter.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
     pub facets: Vec<Facet>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Facet {
     /// The qualifier a click on a value adds, e.g. `end_reason`, `intent`, `custom`.
     pub name: String,
     pub values: Vec<FacetValue>,
     pub timed_out: bool,
     /// Set when the facet failed for another reason than time.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct FacetValue {
     pub value: String,
     pub count: i64,
 }
 
 /// A row of the events list: an accepted event or a rejected request.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct EventRow {
     pub id: i64,
     /// `accepted` or `rejected`; ids are per source.
@@ -84,7 +87,8 @@ pub struct EventRow {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct MessageRow {
     pub event_id: i64,
     pub log_id: Option<String>,
@@ -108,7 +112,8 @@ pub struct MessageRow {
     pub endpoint: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CallRow {
     pub event_id: i64,
     pub global_session_id: Option<String>,
@@ -133,7 +138,8 @@ pub struct CallRow {
     pub custom_data: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ConversationRow {
     pub session_id: String,
     pub user_id: Option<String>,

@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
 pub use derive::Derived;
-pub use writer::{NewEvent, NewRejection, Outcome, WriterStats};
+pub use writer::{Committed, NewEvent, NewRejection, Outcome, WriterStats};
 
 /// How long a connection waits for a lock before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -179,10 +179,10 @@ impl Store {
             .map(|_| ())
     }
 
-    /// Receives the highest event id of every commit that stored events, after the commit. Several
-    /// commits in quick succession may arrive as several ids; readers ask for "everything after the
-    /// last id I saw", so they never miss one.
-    pub fn subscribe(&self) -> Receiver<i64> {
+    /// Receives, after each commit that stored events or rejections, the highest new id of each.
+    /// Readers ask for "everything after the last ids I saw", so bursts may be coalesced freely and
+    /// nothing is missed.
+    pub fn subscribe(&self) -> Receiver<Committed> {
         self.writer.subscribe()
     }
 

@@ -57,8 +57,8 @@ pub enum Outcome {
     Stored(i64),
     /// Already stored under this id; counted, not stored again.
     Duplicate(i64),
-    /// A rejection was kept.
-    Kept,
+    /// A rejection was kept under this id (in the rejections table).
+    Kept(i64),
 }
 
 pub(super) enum Write {
@@ -71,7 +71,14 @@ struct Job {
     reply: SyncSender<Result<Outcome, StoreError>>,
 }
 
-type Subscribers = Arc<Mutex<Vec<Sender<i64>>>>;
+type Subscribers = Arc<Mutex<Vec<Sender<Committed>>>>;
+
+/// What one commit stored: the highest new event id and rejection id, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Committed {
+    pub last_event_id: Option<i64>,
+    pub last_rejection_id: Option<i64>,
+}
 
 /// What the writer has done since it started: how well group commit groups.
 #[derive(Debug, Default)]
@@ -142,7 +149,7 @@ impl Writer {
             .collect()
     }
 
-    pub(super) fn subscribe(&self) -> Receiver<i64> {
+    pub(super) fn subscribe(&self) -> Receiver<Committed> {
         let (tx, rx) = mpsc::channel();
         self.subscribers.lock().expect("subscribers lock").push(tx);
         rx
@@ -193,18 +200,21 @@ fn run(
             Ok(results) => {
                 stats.commits.fetch_add(1, Relaxed);
                 stats.writes.fetch_add(batch.len() as u64, Relaxed);
-                let newest = results
-                    .iter()
-                    .filter_map(|r| match r {
-                        Ok(Outcome::Stored(id)) => Some(*id),
-                        _ => None,
-                    })
-                    .max();
+                let mut committed = Committed::default();
+                for result in &results {
+                    match result {
+                        Ok(Outcome::Stored(id)) => committed.last_event_id = committed.last_event_id.max(Some(*id)),
+                        Ok(Outcome::Kept(id)) => {
+                            committed.last_rejection_id = committed.last_rejection_id.max(Some(*id))
+                        }
+                        _ => {}
+                    }
+                }
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(result);
                 }
-                if let Some(id) = newest {
-                    announce(&subscribers, id);
+                if committed != Committed::default() {
+                    announce(&subscribers, committed);
                 }
             }
             Err(err) => {
@@ -222,9 +232,9 @@ fn run(
     conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
 }
 
-fn announce(subscribers: &Subscribers, id: i64) {
+fn announce(subscribers: &Subscribers, committed: Committed) {
     let mut subscribers = subscribers.lock().expect("subscribers lock");
-    subscribers.retain(|s| s.send(id).is_ok());
+    subscribers.retain(|s| s.send(committed).is_ok());
 }
 
 /// One transaction for the whole batch. The fast path writes every job straight into it; if the
@@ -277,7 +287,7 @@ fn write_batch(
                 match outcome {
                     Outcome::Stored(_) => accepted += 1,
                     Outcome::Duplicate(_) => duplicates += 1,
-                    Outcome::Kept => rejected += 1,
+                    Outcome::Kept(_) => rejected += 1,
                 }
                 results.push(Ok(outcome));
             }
@@ -577,5 +587,5 @@ fn insert_rejection(conn: &Connection, r: &NewRejection, kept: u64) -> rusqlite:
     let id = conn.last_insert_rowid();
     conn.prepare_cached("DELETE FROM rejections WHERE id <= ?1")?
         .execute([id - kept as i64])?;
-    Ok(Outcome::Kept)
+    Ok(Outcome::Kept(id))
 }
