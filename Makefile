@@ -3,15 +3,19 @@
 SECRET_FILE ?= $(HOME)/.config/assistant-logbook/webhook-secret
 LISTEN ?= 127.0.0.1:7420
 
-.PHONY: setup run test bench
+.PHONY: setup ui run serve test bench
 
 setup:
 	bash scripts/setup.sh
 
-# Runs the receiver on the default database. The first run makes a random webhook secret (readable only
-# by you) and prints where it is: paste its text into the Secret field of Watson's log webhook.
-run: setup
-	cargo build --release --locked
+# The UI, built once for both `logbook serve` and the desktop app (they embed ui/dist).
+ui: setup
+	npm --prefix ui run build
+
+# Runs the receiver and the browser UI on the default database. The first run makes a random webhook
+# secret (readable only by you) and says where it is: paste its text into Watson's log webhook Secret.
+serve: ui
+	cargo build --release --locked -p logbook
 	@if [ ! -s "$(SECRET_FILE)" ]; then \
 	  mkdir -p "$$(dirname "$(SECRET_FILE)")"; \
 	  (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$(SECRET_FILE)"); \
@@ -19,8 +23,13 @@ run: setup
 	fi
 	./target/release/logbook serve --listen $(LISTEN) --secret-file "$(SECRET_FILE)"
 
-test: setup
+run: serve
+
+test: ui
+	npm --prefix ui run typecheck
+	npm --prefix ui test
 	cargo test --workspace --locked
 
 bench: setup
-	cargo run --release --locked -- bench ingest
+	cargo run --release --locked -p logbook -- bench ingest
+	cargo run --release --locked -p logbook -- bench query

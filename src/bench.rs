@@ -273,8 +273,14 @@ impl Picker {
 }
 
 fn percentiles(name: &str, mut latencies: Vec<Duration>) {
-    println!("{name}_p50_ms: {:.2}", send::percentile_ms(&mut latencies, 50.0));
-    println!("{name}_p99_ms: {:.2}", send::percentile_ms(&mut latencies, 99.0));
+    println!(
+        "{name}_p50_ms: {:.2}",
+        send::percentile_ms(&mut latencies, 50.0)
+    );
+    println!(
+        "{name}_p99_ms: {:.2}",
+        send::percentile_ms(&mut latencies, 99.0)
+    );
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
@@ -286,9 +292,13 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 pub fn query(args: &QueryBench) -> Result<()> {
     use crate::query::search::{self, Search};
     let dir = tempfile::tempdir()?;
-    let db = args.db.clone().unwrap_or_else(|| dir.path().join("bench.db"));
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench.db"));
     let existing: u64 = if db.exists() {
-        crate::store::open_reader(&db)?.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64
+        crate::store::open_reader(&db)?
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64
     } else {
         0
     };
@@ -301,36 +311,71 @@ pub fn query(args: &QueryBench) -> Result<()> {
             start: chrono::Utc::now() - span,
             span,
         };
-        let bodies = crate::generate::Generator::with_event_count(options, missing).take(missing as usize);
-        let (report, took) = timed(|| crate::import::import_bodies(&store, "generated", bodies, &|_| {}));
+        let bodies =
+            crate::generate::Generator::with_event_count(options, missing).take(missing as usize);
+        let (report, took) =
+            timed(|| crate::import::import_bodies(&store, "generated", bodies, &|_| {}));
         let report = report?;
         store.close()?;
         println!("generated_events: {}", report.stored);
-        println!("generate_and_store_events_per_s: {:.0}", report.stored as f64 / took.as_secs_f64());
+        println!(
+            "generate_and_store_events_per_s: {:.0}",
+            report.stored as f64 / took.as_secs_f64()
+        );
     }
     let conn = crate::store::open_reader(&db)?;
     let (events, raw_bytes): (i64, i64) =
-        conn.query_row("SELECT count(*), sum(length(body)) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        conn.query_row("SELECT count(*), sum(length(body)) FROM events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let db_bytes = std::fs::metadata(&db)?.len() as f64;
     println!("events: {events}");
-    println!("raw_body_bytes_per_event: {:.0}", raw_bytes as f64 / events as f64);
+    println!(
+        "raw_body_bytes_per_event: {:.0}",
+        raw_bytes as f64 / events as f64
+    );
     println!("database_bytes_per_event: {:.0}", db_bytes / events as f64);
     println!("database_to_raw_ratio: {:.2}", db_bytes / raw_bytes as f64);
 
     // What to ask: words people typed, real sessions and calls, drawn deterministically.
     let mut pick = Picker(0x9E37_79B9_7F4A_7C15);
-    let texts: Vec<String> = collect_strings(&conn, "SELECT user_text FROM messages WHERE user_text <> '' AND event_id % 97 = 0 LIMIT 2000")?;
+    let texts: Vec<String> = collect_strings(
+        &conn,
+        "SELECT user_text FROM messages WHERE user_text <> '' AND event_id % 97 = 0 LIMIT 2000",
+    )?;
     let words: Vec<String> = texts
         .iter()
-        .flat_map(|t| t.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()))
+        .flat_map(|t| {
+            t.split_whitespace().map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+        })
         .filter(|w| w.len() >= 4)
         .collect();
-    let sessions = collect_strings(&conn, "SELECT session_id FROM conversations WHERE rowid % 53 = 0 LIMIT 2000")?;
-    let calls = collect_strings(&conn, "SELECT global_session_id FROM calls WHERE event_id % 13 = 0 LIMIT 2000")?;
-    let intents = collect_strings(&conn, "SELECT DISTINCT intent FROM message_intents LIMIT 200")?;
-    anyhow::ensure!(!words.is_empty() && !sessions.is_empty() && !calls.is_empty(), "the database has no traffic to query");
+    let sessions = collect_strings(
+        &conn,
+        "SELECT session_id FROM conversations WHERE rowid % 53 = 0 LIMIT 2000",
+    )?;
+    let calls = collect_strings(
+        &conn,
+        "SELECT global_session_id FROM calls WHERE event_id % 13 = 0 LIMIT 2000",
+    )?;
+    let intents = collect_strings(
+        &conn,
+        "SELECT DISTINCT intent FROM message_intents LIMIT 200",
+    )?;
+    anyhow::ensure!(
+        !words.is_empty() && !sessions.is_empty() && !calls.is_empty(),
+        "the database has no traffic to query"
+    );
 
-    let page = |q: String, facets: bool| Search { query: q, cursor: None, limit: 50, facets };
+    let page = |q: String, facets: bool| Search {
+        query: q,
+        cursor: None,
+        limit: 50,
+        facets,
+    };
     let mut run = |name: &str, f: &mut dyn FnMut(&mut Picker) -> Result<()>| -> Result<()> {
         let mut latencies = Vec::with_capacity(args.samples);
         for _ in 0..args.samples {
@@ -345,20 +390,42 @@ pub fn query(args: &QueryBench) -> Result<()> {
         search::events(&conn, &page(words[p.next(words.len())].clone(), false))?;
         Ok(())
     })?;
-    let qualifiers = ["end_reason:failed", "custom.account_verified:true", "duration>120s", "warning:CWSMR0070W", "failed:true transferred:true"];
+    let qualifiers = [
+        "end_reason:failed",
+        "custom.account_verified:true",
+        "duration>120s",
+        "warning:CWSMR0070W",
+        "failed:true transferred:true",
+    ];
     run("search_qualifiers", &mut |p| {
         match p.next(3) {
-            0 => search::calls(&conn, &page(qualifiers[p.next(qualifiers.len())].into(), false), false).map(|_| ())?,
-            1 => search::messages(&conn, &page(format!("intent:{}", intents[p.next(intents.len())]), false), false).map(|_| ())?,
-            _ => search::conversations(&conn, &page("channel:phone turns>=4".into(), false)).map(|_| ())?,
+            0 => search::calls(
+                &conn,
+                &page(qualifiers[p.next(qualifiers.len())].into(), false),
+                false,
+            )
+            .map(|_| ())?,
+            1 => search::messages(
+                &conn,
+                &page(format!("intent:{}", intents[p.next(intents.len())]), false),
+                false,
+            )
+            .map(|_| ())?,
+            _ => search::conversations(&conn, &page("channel:phone turns>=4".into(), false))
+                .map(|_| ())?,
         }
         Ok(())
     })?;
     run("search_combined_with_facets", &mut |p| {
         let word = &words[p.next(words.len())];
         match p.next(2) {
-            0 => search::events(&conn, &page(format!("{word} after:14d -kind:rejected"), true)).map(|_| ())?,
-            _ => search::calls(&conn, &page(format!("{word} duration>30s"), true), false).map(|_| ())?,
+            0 => search::events(
+                &conn,
+                &page(format!("{word} after:14d -kind:rejected"), true),
+            )
+            .map(|_| ())?,
+            _ => search::calls(&conn, &page(format!("{word} duration>30s"), true), false)
+                .map(|_| ())?,
         }
         Ok(())
     })?;
@@ -375,10 +442,16 @@ pub fn query(args: &QueryBench) -> Result<()> {
     let exe = std::env::current_exe()?;
     for (kind, format) in [("messages", "ndjson"), ("calls", "csv"), ("raw", "ndjson")] {
         let out = std::process::Command::new(&exe)
-            .args(["bench", "export", "--kind", kind, "--format", format, "--db"])
+            .args([
+                "bench", "export", "--kind", kind, "--format", format, "--db",
+            ])
             .arg(&db)
             .output()?;
-        anyhow::ensure!(out.status.success(), "export child failed: {}", String::from_utf8_lossy(&out.stderr));
+        anyhow::ensure!(
+            out.status.success(),
+            "export child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         print!("{}", String::from_utf8_lossy(&out.stdout));
     }
     Ok(())
@@ -418,15 +491,26 @@ pub fn export(args: &ExportBench) -> Result<()> {
     let conn = crate::store::open_reader(&args.db)?;
     let before = peak_rss_kib();
     let mut sink = CountingSink(0);
-    let (rows, took) = timed(|| crate::export::export(&conn, args.kind, "", args.format, &mut sink, &|_| {}));
+    let (rows, took) =
+        timed(|| crate::export::export(&conn, args.kind, "", args.format, &mut sink, &|_| {}));
     let rows = rows?;
-    let name = format!("export_{}_{}", serde_json::to_value(args.kind)?.as_str().unwrap_or("?"), serde_json::to_value(args.format)?.as_str().unwrap_or("?"));
+    let name = format!(
+        "export_{}_{}",
+        serde_json::to_value(args.kind)?.as_str().unwrap_or("?"),
+        serde_json::to_value(args.format)?.as_str().unwrap_or("?")
+    );
     println!("{name}_rows: {rows}");
     println!("{name}_mb: {:.1}", sink.0 as f64 / 1e6);
-    println!("{name}_mb_per_s: {:.1}", sink.0 as f64 / 1e6 / took.as_secs_f64());
+    println!(
+        "{name}_mb_per_s: {:.1}",
+        sink.0 as f64 / 1e6 / took.as_secs_f64()
+    );
     if let (Some(before), Some(after)) = (before, peak_rss_kib()) {
         println!("{name}_peak_rss_mb: {:.1}", after as f64 / 1024.0);
-        println!("{name}_peak_rss_growth_mb: {:.1}", after.saturating_sub(before) as f64 / 1024.0);
+        println!(
+            "{name}_peak_rss_growth_mb: {:.1}",
+            after.saturating_sub(before) as f64 / 1024.0
+        );
     }
     Ok(())
 }

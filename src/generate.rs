@@ -5025,28 +5025,4 @@ mod tests {
         assert!(message_body(1, 10).len() < 1500);
         parse(&message_body(1, 10));
     }
-
-    /// `cargo test --release --lib generate::tests::throughput -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn throughput() {
-        let started = std::time::Instant::now();
-        let (mut bytes, mut n, mut cdr_bytes, mut cdrs) = (0usize, 0usize, 0usize, 0usize);
-        for body in Generator::new(opts(1)).take(1_000_000) {
-            if body.starts_with(b"{\"event\":{\"name\":\"cdr") {
-                cdr_bytes += body.len();
-                cdrs += 1;
-            } else {
-                bytes += body.len();
-                n += 1;
-            }
-        }
-        let elapsed = started.elapsed();
-        println!(
-            "1,000,000 events in {elapsed:.2?} ({:.0}/s); messages avg {} B, call records avg {} B",
-            1e6 / elapsed.as_secs_f64(),
-            bytes / n,
-            cdr_bytes / cdrs.max(1)
-        );
-    }
 }

@@ -141,6 +141,12 @@ struct ServeArgs {
     /// Do not print a line per request.
     #[arg(long, short)]
     quiet: bool,
+    /// Where the browser UI and its read API listen: loopback only, never the webhook port.
+    #[arg(long, default_value = logbook::api::DEFAULT_UI_LISTEN, value_name = "HOST:PORT")]
+    ui_listen: String,
+    /// Do not start the browser UI (only receive).
+    #[arg(long)]
+    no_ui: bool,
 }
 
 #[derive(Args)]
@@ -323,8 +329,12 @@ fn main() {
         Command::Bench {
             what: BenchCommand::Ingest(args),
         } => logbook::bench::ingest(&args),
-        Command::Bench { what: BenchCommand::Query(args) } => logbook::bench::query(&args),
-        Command::Bench { what: BenchCommand::Export(args) } => logbook::bench::export(&args),
+        Command::Bench {
+            what: BenchCommand::Query(args),
+        } => logbook::bench::query(&args),
+        Command::Bench {
+            what: BenchCommand::Export(args),
+        } => logbook::bench::export(&args),
     };
     if let Err(err) = result {
         if is_broken_pipe(&err) {
@@ -396,14 +406,33 @@ fn serve(args: ServeArgs) -> Result<()> {
     config.max_body_bytes = args.max_body_bytes;
     config.log_requests = !args.quiet;
     let receiver = ingest::Receiver::start(config, store.clone())?;
+    let addr = receiver.local_addr();
+    let local = format!("http://{addr}");
+    let ui = if args.no_ui {
+        None
+    } else {
+        let info = logbook::api::ReceiverInfo::new(&local, &endpoints, args.max_body_bytes);
+        match logbook::api::UiServer::start(
+            logbook::api::UiConfig::new(args.ui_listen.clone()),
+            store.clone(),
+            info,
+        ) {
+            Ok(ui) => Some(ui),
+            Err(err) => {
+                receiver.shutdown();
+                if let Ok(store) = Arc::try_unwrap(store) {
+                    let _ = store.close();
+                }
+                return Err(err).context("cannot start the UI (--no-ui receives without it)");
+            }
+        }
+    };
     let (stop_tx, stop_rx) = std::sync::mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = stop_tx.send(());
     })
     .context("cannot install the Ctrl-C handler")?;
 
-    let addr = receiver.local_addr();
-    let local = format!("http://{addr}");
     println!("Assistant Logbook is receiving Watson Assistant log webhooks");
     println!("  database   {}", db.display());
     for e in &endpoints {
@@ -414,6 +443,9 @@ fn serve(args: ServeArgs) -> Result<()> {
         );
     }
     println!("  health     GET {local}/healthz");
+    if let Some(ui) = &ui {
+        println!("  open       {}", ui.url_with_token());
+    }
     println!();
     println!("Watson only calls https URLs. Expose this port with a tunnel, for example:");
     println!("  cloudflared tunnel --url {local}");
@@ -427,6 +459,9 @@ fn serve(args: ServeArgs) -> Result<()> {
 
     let _ = stop_rx.recv();
     eprintln!("stopping: finishing requests in flight…");
+    if let Some(ui) = ui {
+        ui.shutdown();
+    }
     receiver.shutdown();
     let store = Arc::try_unwrap(store).map_err(|_| anyhow::anyhow!("the store is still in use"))?;
     store.close().context("closing the store")?;

@@ -96,7 +96,15 @@ mod tests {
 
 /// What to export: the rows of one list, for the current filter.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum, ts_rs::TS,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    ts_rs::TS,
 )]
 #[ts(export)]
 #[serde(rename_all = "snake_case")]
@@ -116,7 +124,15 @@ pub enum Kind {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum, ts_rs::TS,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    ts_rs::TS,
 )]
 #[ts(export)]
 #[serde(rename_all = "snake_case")]
@@ -306,7 +322,7 @@ fn call_turns(conn: &Connection, calls: &[CallRow]) -> Result<Vec<CallTurnExport
          FROM call_turns t JOIN calls c ON c.event_id = t.event_id
          LEFT JOIN messages m ON m.event_id = (SELECT max(event_id) FROM messages WHERE log_id = t.log_id)
          WHERE t.event_id IN (SELECT value FROM json_each(?))
-         ORDER BY c.start_at, t.event_id, t.seq",
+         ORDER BY t.event_id, t.seq",
     )?;
     let rows = stmt.query_map([ids], |r| {
         Ok(CallTurnExport {

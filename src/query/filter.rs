@@ -337,14 +337,28 @@ fn id_column(subject: Subject) -> &'static str {
 
 /// The whole condition for `query` on `subject`.
 pub fn compile(query: &Query, subject: Subject) -> Sql {
+    let (fts, rest) = compile_driven(query, subject);
+    match fts {
+        Some(fts) => and_all(vec![
+            Sql::new(
+                format!(
+                    "{} IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)",
+                    id_column(subject)
+                ),
+                vec![Value::Text(fts)],
+            ),
+            rest,
+        ]),
+        None => rest,
+    }
+}
+
+/// The query split for a list that is driven by the full-text index when there is free text: the
+/// FTS5 MATCH expression (to put on `event_fts f`, joined on the row's event id and read in rowid
+/// order, so a common word costs a page, not every match), and the rest of the condition.
+pub fn compile_driven(query: &Query, subject: Subject) -> (Option<String>, Sql) {
     let mut parts = Vec::new();
     let id = id_column(subject);
-    if let Some(fts) = query.fts_match() {
-        parts.push(Sql::new(
-            format!("{id} IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"),
-            vec![Value::Text(fts)],
-        ));
-    }
     if let Some(fts) = query.fts_exclude() {
         parts.push(Sql::new(
             format!("{id} NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"),
@@ -358,7 +372,7 @@ pub fn compile(query: &Query, subject: Subject) -> Sql {
         let sql = for_subject(predicate(field), subject);
         parts.push(if *negated { sql.negate() } else { sql });
     }
-    and_all(parts)
+    (query.fts_match(), and_all(parts))
 }
 
 /// `kind:` on a list of one kind is already answered by the list itself.

@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod custom;
 pub mod event;
 pub mod filter;
+pub mod live;
 pub mod parse;
 pub mod search;
 

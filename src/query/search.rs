@@ -195,62 +195,43 @@ fn collect<T>(
 // Events
 
 /// All requests, newest first: accepted events and rejected requests interleaved by arrival.
+///
+/// The two sources page independently by id (arrival order); the cursor `E.R` holds the oldest event
+/// id and the oldest rejection id already shown.
 pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, QueryError> {
     let query = parse_query(&search.query)?;
     let n = limit(search);
-    // Cursor: received_at . source rank (1 accepted, 0 rejected) . id
-    let cursor = cursor_parts(search.cursor.as_deref(), 3)?
-        .map(|p| Ok::<_, QueryError>((int(&p[0])?, int(&p[1])?, int(&p[2])?)))
+    let cursor = cursor_parts(search.cursor.as_deref(), 2)?
+        .map(|p| Ok::<_, QueryError>((int(&p[0])?, int(&p[1])?)))
         .transpose()?;
+    let (before_event, before_rejection) = cursor.unwrap_or((i64::MAX, i64::MAX));
     let mut rows = with_deadline(conn, deadline(), || {
         let mut rows = Vec::new();
         if filter::wants_events(&query) {
-            let mut cond = filter::compile(&query, Subject::Events);
-            if let Some((at, rank, id)) = cursor {
-                let page = if rank == 1 {
-                    Sql {
-                        text: "(e.received_at, e.id) < (?, ?)".into(),
-                        params: vec![at.into(), id.into()],
-                    }
-                } else {
-                    Sql {
-                        text: "e.received_at < ?".into(),
-                        params: vec![at.into()],
-                    }
-                };
-                cond = filter::and_all(vec![cond, page]);
-            }
-            let sql = format!(
-                "SELECT e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, length(e.body),
-                        e.remote_addr, e.duplicates, m.user_text, m.assistant_text, c.caller, c.callee,
-                        c.duration_ms, c.end_reason
-                 FROM events e
-                 LEFT JOIN messages m ON m.event_id = e.id
-                 LEFT JOIN calls c ON c.event_id = e.id
-                 WHERE {} ORDER BY e.received_at DESC, e.id DESC LIMIT {n}",
-                cond.text
+            let list = driven(
+                &query,
+                Subject::Events,
+                EVENT_FROM,
+                "e.id",
+                before_event,
+                false,
             );
-            rows.extend(collect(conn, &sql, cond.params, event_row)?);
-        }
-        if let Some(mut cond) = filter::rejection_filter(&query) {
-            if let Some((at, rank, id)) = cursor {
-                let page = if rank == 1 {
-                    Sql {
-                        text: "r.received_at <= ?".into(),
-                        params: vec![at.into()],
-                    }
-                } else {
-                    Sql {
-                        text: "(r.received_at, r.id) < (?, ?)".into(),
-                        params: vec![at.into(), id.into()],
-                    }
-                };
-                cond = filter::and_all(vec![cond, page]);
-            }
             let sql = format!(
-                "SELECT r.id, r.received_at, r.status, r.reason, r.endpoint, r.path, coalesce(r.body_bytes, length(r.body)),
-                        r.remote_addr, r.method
-                 FROM rejections r WHERE {} ORDER BY r.received_at DESC, r.id DESC LIMIT {n}",
+                "SELECT {EVENT_COLUMNS} FROM {} WHERE {} ORDER BY {} LIMIT {n}",
+                list.from, list.cond.text, list.order
+            );
+            rows.extend(collect(conn, &sql, list.cond.params, event_row)?);
+        }
+        if let Some(cond) = filter::rejection_filter(&query) {
+            let cond = filter::and_all(vec![
+                cond,
+                Sql {
+                    text: "r.id < ?".into(),
+                    params: vec![before_rejection.into()],
+                },
+            ]);
+            let sql = format!(
+                "SELECT {REJECTION_COLUMNS} FROM rejections r WHERE {} ORDER BY r.id DESC LIMIT {n}",
                 cond.text
             );
             rows.extend(collect(conn, &sql, cond.params, rejection_row)?);
@@ -260,9 +241,18 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
     rows.sort_by_key(|row| std::cmp::Reverse(event_key(row)));
     rows.truncate(n);
     let next_cursor = (rows.len() == n).then(|| {
-        let last = rows.last().expect("a full page");
-        let (at, rank, id) = event_key(last);
-        format!("{at}.{rank}.{id}")
+        let oldest = |source: &str, before: i64| {
+            rows.iter()
+                .filter(|r| r.source == source)
+                .map(|r| r.id)
+                .min()
+                .unwrap_or(before)
+        };
+        format!(
+            "{}.{}",
+            oldest("accepted", before_event),
+            oldest("rejected", before_rejection)
+        )
     });
     let facets = if search.facets {
         facets(conn, &query, Subject::Events)
@@ -276,6 +266,57 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
     })
 }
 
+/// A list's FROM clause, condition and order: read through the full-text index in rowid order when
+/// the query has free text (a common word then costs a page, not every match), else by the table's
+/// own id. `id` is the column holding the row's event id; rows come newest first unless `oldest_first`.
+pub(crate) struct ListSql {
+    pub from: String,
+    pub cond: Sql,
+    pub order: String,
+}
+
+pub(crate) fn driven(
+    query: &Query,
+    subject: Subject,
+    base: &str,
+    id: &str,
+    before: i64,
+    oldest_first: bool,
+) -> ListSql {
+    let (fts, rest) = filter::compile_driven(query, subject);
+    let (cmp, dir) = if oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let mut parts = Vec::new();
+    let (from, key) = match fts {
+        Some(fts) => {
+            parts.push(Sql {
+                text: "f.event_fts MATCH ?".into(),
+                params: vec![Value::Text(fts)],
+            });
+            (
+                format!("{base} JOIN event_fts f ON f.rowid = {id}"),
+                "f.rowid".to_owned(),
+            )
+        }
+        None => (base.to_owned(), id.to_owned()),
+    };
+    parts.push(rest);
+    if before != if oldest_first { i64::MIN } else { i64::MAX } {
+        parts.push(Sql {
+            text: format!("{key} {cmp} ?"),
+            params: vec![before.into()],
+        });
+    }
+    ListSql {
+        from,
+        cond: filter::and_all(parts),
+        order: format!("{key} {dir}"),
+    }
+}
+
 fn event_key(row: &EventRow) -> (i64, i64, i64) {
     (
         row.received_at,
@@ -284,7 +325,27 @@ fn event_key(row: &EventRow) -> (i64, i64, i64) {
     )
 }
 
-fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+/// A cursor that is a single id.
+fn id_cursor(search: &Search, oldest_first: bool) -> Result<i64, QueryError> {
+    match cursor_parts(search.cursor.as_deref(), 1)? {
+        Some(p) => int(&p[0]),
+        None => Ok(if oldest_first { i64::MIN } else { i64::MAX }),
+    }
+}
+
+/// The events an [`EventRow`] is read from: `e` events, with `m` their message and `c` their call.
+pub(crate) const EVENT_FROM: &str =
+    "events e LEFT JOIN messages m ON m.event_id = e.id LEFT JOIN calls c ON c.event_id = e.id";
+/// The columns [`event_row`] reads, in its order, over [`EVENT_FROM`].
+pub(crate) const EVENT_COLUMNS: &str = "e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, length(e.body),
+    e.remote_addr, e.duplicates, m.user_text, m.assistant_text, c.caller, c.callee, c.duration_ms, c.end_reason";
+/// The columns [`rejection_row`] reads, in its order, over `rejections r`.
+pub(crate) const REJECTION_COLUMNS: &str =
+    "r.id, r.received_at, r.status, r.reason, r.endpoint, r.path,
+    coalesce(r.body_bytes, length(r.body)), r.remote_addr, r.method";
+
+/// An accepted event as a list row, from [`EVENT_COLUMNS`] (also the live stream's).
+pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let kind: String = r.get(2)?;
     let user_text: Option<String> = r.get(10)?;
     let assistant_text: Option<String> = r.get(11)?;
@@ -328,7 +389,8 @@ fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     })
 }
 
-fn rejection_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+/// A rejected request as a list row, from [`REJECTION_COLUMNS`].
+pub(crate) fn rejection_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let reason: String = r.get(3)?;
     let method: String = r.get(8)?;
     Ok(EventRow {
@@ -388,7 +450,7 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     })
 }
 
-/// Message turns, newest first (`oldest_first` for exports).
+/// Message turns, newest first (oldest first for exports), by arrival.
 pub fn messages(
     conn: &Connection,
     search: &Search,
@@ -396,32 +458,24 @@ pub fn messages(
 ) -> Result<Page<MessageRow>, QueryError> {
     let query = parse_query(&search.query)?;
     let n = limit(search);
-    let mut cond = filter::compile(&query, Subject::Messages);
-    if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
-        let cmp = if oldest_first { ">" } else { "<" };
-        cond = filter::and_all(vec![
-            cond,
-            Sql {
-                text: format!("(m.request_at, m.event_id) {cmp} (?, ?)"),
-                params: vec![int(&p[0])?.into(), int(&p[1])?.into()],
-            },
-        ]);
-    }
-    let order = if oldest_first { "ASC" } else { "DESC" };
+    let before = id_cursor(search, oldest_first)?;
+    let list = driven(
+        &query,
+        Subject::Messages,
+        "messages m JOIN events e ON e.id = m.event_id",
+        "m.event_id",
+        before,
+        oldest_first,
+    );
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN events e ON e.id = m.event_id
-         WHERE {} ORDER BY m.request_at {order}, m.event_id {order} LIMIT {n}",
-        cond.text
+        "SELECT {MESSAGE_COLUMNS} FROM {} WHERE {} ORDER BY {} LIMIT {n}",
+        list.from, list.cond.text, list.order
     );
     let items = with_deadline(conn, deadline(), || {
-        collect(conn, &sql, cond.params, message_row)
+        collect(conn, &sql, list.cond.params, message_row)
     })?;
     let next_cursor = (items.len() == n)
-        .then(|| {
-            items
-                .last()
-                .map(|m| format!("{}.{}", m.request_at, m.event_id))
-        })
+        .then(|| items.last().map(|m| m.event_id.to_string()))
         .flatten();
     let facets = if search.facets {
         facets(conn, &query, Subject::Messages)
@@ -463,7 +517,7 @@ fn call_row(r: &Row<'_>) -> rusqlite::Result<CallRow> {
     })
 }
 
-/// Call records, newest call first (`oldest_first` for exports), each with its custom data.
+/// Call records, newest first (oldest first for exports), by arrival, each with its custom data.
 pub fn calls(
     conn: &Connection,
     search: &Search,
@@ -471,38 +525,29 @@ pub fn calls(
 ) -> Result<Page<CallRow>, QueryError> {
     let query = parse_query(&search.query)?;
     let n = limit(search);
-    let mut cond = filter::compile(&query, Subject::Calls);
-    if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
-        let cmp = if oldest_first { ">" } else { "<" };
-        cond = filter::and_all(vec![
-            cond,
-            Sql {
-                text: format!("(c.start_at, c.event_id) {cmp} (?, ?)"),
-                params: vec![int(&p[0])?.into(), int(&p[1])?.into()],
-            },
-        ]);
-    }
-    let order = if oldest_first { "ASC" } else { "DESC" };
+    let before = id_cursor(search, oldest_first)?;
+    let list = driven(
+        &query,
+        Subject::Calls,
+        "calls c JOIN events e ON e.id = c.event_id",
+        "c.event_id",
+        before,
+        oldest_first,
+    );
     let sql = format!(
         "SELECT c.event_id, c.global_session_id, c.start_ts, c.start_at, c.caller, c.callee, c.primary_phone_number,
                 c.duration_ms, c.end_reason, c.failure_occurred, c.failure_details, c.transfer_occurred,
                 c.max_assistant_ms, c.max_tts_ms, c.max_stt_ms, c.setup_ms, c.warning_count, c.turn_count, e.endpoint
-         FROM calls c JOIN events e ON e.id = c.event_id
-         WHERE {} ORDER BY c.start_at {order}, c.event_id {order} LIMIT {n}",
-        cond.text
+         FROM {} WHERE {} ORDER BY {} LIMIT {n}",
+        list.from, list.cond.text, list.order
     );
-    let mut items = with_deadline(conn, deadline(), || {
-        let mut items = collect(conn, &sql, cond.params, call_row)?;
+    let items = with_deadline(conn, deadline(), || {
+        let mut items = collect(conn, &sql, list.cond.params, call_row)?;
         attach_custom_data(conn, &mut items)?;
         Ok(items)
     })?;
-    items.shrink_to_fit();
     let next_cursor = (items.len() == n)
-        .then(|| {
-            items
-                .last()
-                .map(|c| format!("{}.{}", c.start_at, c.event_id))
-        })
+        .then(|| items.last().map(|c| c.event_id.to_string()))
         .flatten();
     let facets = if search.facets {
         facets(conn, &query, Subject::Calls)
@@ -565,7 +610,8 @@ pub fn conversations(
         let inner = filter::compile(&query, Subject::Conversations);
         parts.push(Sql {
             text: format!(
-                "v.session_id IN (SELECT m.session_id FROM messages m JOIN events e ON e.id = m.event_id WHERE {})",
+                "EXISTS (SELECT 1 FROM messages m JOIN events e ON e.id = m.event_id
+                         WHERE m.session_id = v.session_id AND ({}))",
                 inner.text
             ),
             params: inner.params,

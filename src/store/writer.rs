@@ -203,7 +203,9 @@ fn run(
                 let mut committed = Committed::default();
                 for result in &results {
                     match result {
-                        Ok(Outcome::Stored(id)) => committed.last_event_id = committed.last_event_id.max(Some(*id)),
+                        Ok(Outcome::Stored(id)) => {
+                            committed.last_event_id = committed.last_event_id.max(Some(*id))
+                        }
                         Ok(Outcome::Kept(id)) => {
                             committed.last_rejection_id = committed.last_rejection_id.max(Some(*id))
                         }

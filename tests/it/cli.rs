@@ -13,7 +13,14 @@ fn logbook() -> Command {
 /// Starts `logbook serve` on a free port and returns it with its base URL, read from what it prints.
 fn serve(db: &Path, secret_file: &Path) -> (Child, String) {
     let mut child = logbook()
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ui-listen",
+            "127.0.0.1:0",
+            "--db",
+        ])
         .arg(db)
         .arg("--secret-file")
         .arg(secret_file)
@@ -150,7 +157,14 @@ fn serve_send_stop_export_import_round_trip() {
 fn errors_are_one_clear_line_and_a_failure_status() {
     let dir = tempfile::tempdir().unwrap();
     let no_secret = logbook()
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ui-listen",
+            "127.0.0.1:0",
+            "--db",
+        ])
         .arg(dir.path().join("x.db"))
         .env_remove("LOGBOOK_SECRET")
         .output()
@@ -189,7 +203,14 @@ fn a_second_serve_on_the_same_database_is_refused_clearly() {
     let db = dir.path().join("a.db");
     let (mut first, _) = serve(&db, &secret);
     let second = logbook()
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ui-listen",
+            "127.0.0.1:0",
+            "--db",
+        ])
         .arg(&db)
         .arg("--secret-file")
         .arg(&secret)

@@ -124,5 +124,8 @@ fn exports_page_through_everything_and_validate_their_arguments() {
     export::export(&conn, Kind::Calls, "", Format::Json, &mut json, &|_| {}).unwrap();
     let calls: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
     assert_eq!(calls.len(), 3);
-    assert_eq!(calls[0]["custom"]["account_verified"], true);
+    assert_eq!(
+        calls[2]["custom"]["account_verified"], true,
+        "oldest first: call 12 arrived last"
+    );
 }

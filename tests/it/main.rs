@@ -1,5 +1,6 @@
 //! All integration tests build into one binary (as ripgrep does): faster to link, one place to look.
 
+mod api;
 mod cli;
 mod common;
 mod export;

@@ -1,0 +1,119 @@
+//! What arrived after the ids a client last saw: the rows of the live stream (`logbook serve`'s
+//! Server-Sent Events, the desktop app's channel).
+//!
+//! Contract: rows come oldest first, accepted events and rejected requests merged by arrival time;
+//! each source is read by id, and a batch always holds a prefix of each source, so asking again
+//! after the highest ids of a batch neither skips nor repeats a row, however bursts were coalesced.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::search::{
+    EVENT_COLUMNS, EVENT_FROM, EventRow, REJECTION_COLUMNS, event_row, rejection_row,
+};
+use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+
+/// The most rows [`since`] returns at once.
+pub const MAX_BATCH: usize = 1_000;
+
+/// The requests stored after event `after_event_id` and rejection `after_rejection_id`, oldest
+/// first, at most `limit` (1 to [`MAX_BATCH`]); `true` when more are waiting.
+pub fn since(
+    conn: &Connection,
+    after_event_id: i64,
+    after_rejection_id: i64,
+    limit: usize,
+) -> Result<(Vec<EventRow>, bool), QueryError> {
+    let n = limit.clamp(1, MAX_BATCH);
+    // One row more than asked from each side tells whether more are waiting.
+    let fetch = (n + 1) as i64;
+    let (events, rejections) =
+        with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM {EVENT_FROM} WHERE e.id > ? ORDER BY e.id LIMIT ?"
+            ))?;
+            let events = stmt
+                .query_map((after_event_id, fetch), event_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {REJECTION_COLUMNS} FROM rejections r WHERE r.id > ? ORDER BY r.id LIMIT ?"
+            ))?;
+            let rejections = stmt
+                .query_map((after_rejection_id, fetch), rejection_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((events, rejections))
+        })?;
+    Ok(merge(events, rejections, n))
+}
+
+/// Merges two id-ordered lists by arrival time, taking from the head of each (so the result is a
+/// prefix of both even where arrival times and ids disagree), at most `n` rows.
+fn merge(events: Vec<EventRow>, rejections: Vec<EventRow>, n: usize) -> (Vec<EventRow>, bool) {
+    let more = events.len() + rejections.len() > n;
+    let mut out = Vec::with_capacity(n.min(events.len() + rejections.len()));
+    let mut events = events.into_iter().peekable();
+    let mut rejections = rejections.into_iter().peekable();
+    while out.len() < n {
+        let take_event = match (events.peek(), rejections.peek()) {
+            (Some(e), Some(r)) => e.received_at <= r.received_at,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_event {
+            events.next()
+        } else {
+            rejections.next()
+        };
+        out.extend(next);
+    }
+    (out, more)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(source: &str, id: i64, at: i64) -> EventRow {
+        EventRow {
+            id,
+            source: source.into(),
+            received_at: at,
+            ..EventRow::default()
+        }
+    }
+
+    fn ids(rows: &[EventRow]) -> Vec<String> {
+        rows.iter()
+            .map(|r| format!("{}{}", &r.source[..1], r.id))
+            .collect()
+    }
+
+    #[test]
+    fn merging_keeps_a_prefix_of_each_source() {
+        let events = vec![row("accepted", 1, 10), row("accepted", 2, 30)];
+        let rejections = vec![row("rejected", 7, 20), row("rejected", 8, 40)];
+        let (rows, more) = merge(events.clone(), rejections.clone(), 3);
+        assert_eq!(ids(&rows), ["a1", "r7", "a2"]);
+        assert!(more);
+        let (rows, more) = merge(events, rejections, 10);
+        assert_eq!(ids(&rows), ["a1", "r7", "a2", "r8"]);
+        assert!(!more);
+        // An id committed later with an earlier arrival time waits for the rows before it.
+        let events = vec![row("accepted", 1, 50), row("accepted", 2, 5)];
+        let (rows, _) = merge(events, vec![row("rejected", 3, 20)], 2);
+        assert_eq!(ids(&rows), ["r3", "a1"]);
+    }
+
+    #[test]
+    fn since_reads_an_empty_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let store =
+            crate::store::Store::open(&path, crate::store::StoreOptions::default()).unwrap();
+        let conn = store.reader().unwrap();
+        assert_eq!(since(&conn, 0, 0, 500).unwrap(), (Vec::new(), false));
+        store.close().unwrap();
+    }
+}
