@@ -1981,10 +1981,3 @@ mod tests {
         }
     }
 }
-
-#[cfg(test)]
-mod perf {
-    use std::time::Instant;
-
-    use super::*;
-}

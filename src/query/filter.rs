@@ -288,7 +288,7 @@ fn numeric(field: NumField, o: CmpOp, value: f64) -> Pred {
 
 /// The condition one filter puts on rows of `subject`. Subjects alias their tables as `e` (events),
 /// `m` (messages, joined to `e`), `c` (calls, joined to `e`).
-fn for_subject(pred: Pred, subject: Subject) -> Sql {
+fn for_subject(pred: Pred, subject: Subject, broad: bool) -> Sql {
     // Every subject's rows are joined to their event as `e` (conversations through their messages).
     if let Some(event) = pred.event {
         return event;
@@ -310,19 +310,36 @@ fn for_subject(pred: Pred, subject: Subject) -> Sql {
             ),
             (None, None) => Sql::new("0", Vec::new()),
         },
+        // A range (times, durations) matches much of the store: checked row by row as the list is
+        // read newest first. An equality (an intent, a session) matches little: its rows are looked
+        // up first through their index.
+        Subject::Events if broad => {
+            let m = pred.message.map(|m| {
+                m.wrap("EXISTS (SELECT 1 FROM messages m WHERE m.event_id = e.id AND (", "))")
+            });
+            let c = pred.call.map(|c| {
+                c.wrap("EXISTS (SELECT 1 FROM calls c WHERE c.event_id = e.id AND (", "))")
+            });
+            either(m, c)
+        }
         Subject::Events => {
             let m = pred.message.map(|m| m.wrap("e.id IN (SELECT m.event_id FROM messages m WHERE ", ")"));
             let c = pred.call.map(|c| c.wrap("e.id IN (SELECT c.event_id FROM calls c WHERE ", ")"));
-            match (m, c) {
-                (Some(m), Some(c)) => {
-                    let mut params = m.params;
-                    params.extend(c.params);
-                    Sql::new(format!("{} OR {}", m.text, c.text), params)
-                }
-                (Some(one), None) | (None, Some(one)) => one,
-                (None, None) => Sql::new("0", Vec::new()),
-            }
+            either(m, c)
         }
+    }
+}
+
+/// An event matches if it is a message matching `m` or a call matching `c`.
+fn either(m: Option<Sql>, c: Option<Sql>) -> Sql {
+    match (m, c) {
+        (Some(m), Some(c)) => {
+            let mut params = m.params;
+            params.extend(c.params);
+            Sql::new(format!("{} OR {}", m.text, c.text), params)
+        }
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => Sql::new("0", Vec::new()),
     }
 }
 
@@ -369,7 +386,11 @@ pub fn compile_driven(query: &Query, subject: Subject) -> (Option<String>, Sql) 
         if subject_ignores(field, subject) {
             continue;
         }
-        let sql = for_subject(predicate(field), subject);
+        let broad = matches!(
+            field,
+            Field::After(_) | Field::Before(_) | Field::Number { .. }
+        );
+        let sql = for_subject(predicate(field), subject, broad);
         parts.push(if *negated { sql.negate() } else { sql });
     }
     (query.fts_match(), and_all(parts))

@@ -1,7 +1,7 @@
 //! The lists: events (accepted and rejected), messages, calls and conversations for a query, newest
 //! first, paged by keyset, with facet counts for the current filter.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
@@ -13,8 +13,10 @@ use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 
 /// The most rows one page may hold.
 pub const MAX_PAGE: usize = 1_000;
-/// Each facet gets this long; one that runs out is reported as timed out, not as an error.
-pub const FACET_DEADLINE_MS: u64 = 400;
+/// All facets of a page together get about this long.
+pub const FACET_BUDGET_MS: u64 = 150;
+/// Facets count at most this many of the newest matches.
+pub const FACET_SAMPLE: usize = 5_000;
 /// Values shown per facet.
 pub const FACET_VALUES: usize = 20;
 
@@ -53,6 +55,8 @@ pub struct Facet {
     /// The qualifier a click on a value adds, e.g. `end_reason`, `intent`, `custom`.
     pub name: String,
     pub values: Vec<FacetValue>,
+    /// Set when the counts are of the newest this-many matches only (counting all took too long).
+    pub sampled: Option<i64>,
     pub timed_out: bool,
     /// Set when the facet failed for another reason than time.
     pub error: Option<String>,
@@ -667,90 +671,138 @@ pub fn conversations(
 // ---------------------------------------------------------------------------------------------
 // Facets
 
-/// (name, SQL over the matching messages `m` or calls `c`, which side)
+/// Each facet: the qualifier it adds, and its count over the sampled ids.
+const EVENT_FACETS: &[(&str, &str)] = &[(
+    "kind",
+    "SELECT e.kind, count(*) FROM events e WHERE e.id IN (SELECT id FROM facet_ids) GROUP BY 1",
+)];
+
 const MESSAGE_FACETS: &[(&str, &str)] = &[
     (
         "intent",
-        "SELECT i.intent, count(*) FROM message_intents i WHERE i.event_id IN ({ids}) GROUP BY 1",
+        "SELECT i.intent, count(*) FROM message_intents i WHERE i.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
     ),
     (
         "type",
-        "SELECT r.response_type, count(DISTINCT r.event_id) FROM message_responses r WHERE r.event_id IN ({ids}) GROUP BY 1",
+        "SELECT r.response_type, count(DISTINCT r.event_id) FROM message_responses r WHERE r.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
     ),
     (
         "channel",
-        "SELECT m.channel, count(*) FROM messages m WHERE m.event_id IN ({ids}) AND m.channel IS NOT NULL GROUP BY 1",
+        "SELECT m.channel, count(*) FROM messages m WHERE m.event_id IN (SELECT id FROM facet_ids) AND m.channel IS NOT NULL GROUP BY 1",
     ),
 ];
 
 const CALL_FACETS: &[(&str, &str)] = &[
-    ("end_reason", "SELECT c.end_reason, count(*) FROM calls c WHERE c.event_id IN ({ids}) GROUP BY 1"),
+    ("end_reason", "SELECT c.end_reason, count(*) FROM calls c WHERE c.event_id IN (SELECT id FROM facet_ids) GROUP BY 1"),
     (
         "failed",
         "SELECT CASE c.failure_occurred WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, count(*) FROM calls c
-         WHERE c.event_id IN ({ids}) AND c.failure_occurred IS NOT NULL GROUP BY 1",
+         WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.failure_occurred IS NOT NULL GROUP BY 1",
     ),
     (
         "transferred",
         "SELECT CASE c.transfer_occurred WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, count(*) FROM calls c
-         WHERE c.event_id IN ({ids}) AND c.transfer_occurred IS NOT NULL GROUP BY 1",
+         WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.transfer_occurred IS NOT NULL GROUP BY 1",
     ),
     (
         "warning",
-        "SELECT w.code, count(DISTINCT w.event_id) FROM call_warnings w WHERE w.event_id IN ({ids}) GROUP BY 1",
+        "SELECT w.code, count(DISTINCT w.event_id) FROM call_warnings w WHERE w.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
     ),
-    ("custom", "SELECT d.key, count(*) FROM call_custom_data d WHERE d.event_id IN ({ids}) GROUP BY 1"),
+    ("custom", "SELECT d.key, count(*) FROM call_custom_data d WHERE d.event_id IN (SELECT id FROM facet_ids) GROUP BY 1"),
 ];
 
-/// Facet counts for the rows matching `query`; each under its own deadline.
+/// Facet counts for the rows matching `query`, over its newest [`FACET_SAMPLE`] matches (read in
+/// id order, through the full-text index when there is free text, so a broad filter costs the same
+/// as a narrow one). When there are more matches than that, each facet says so in `sampled`. Each
+/// facet runs under the page's shared facet budget and is reported as timed out past it.
 pub fn facets(conn: &Connection, query: &Query, subject: Subject) -> Vec<Facet> {
+    let budget = Budget(Instant::now() + Duration::from_millis(FACET_BUDGET_MS));
     let mut out = Vec::new();
-    let kinds: &[(&str, &[(&str, &str)])] = match subject {
-        Subject::Events => &[("m", MESSAGE_FACETS), ("c", CALL_FACETS)],
-        Subject::Messages | Subject::Conversations => &[("m", MESSAGE_FACETS)],
-        Subject::Calls => &[("c", CALL_FACETS)],
-    };
+    let mut sides: Vec<(&str, Subject, &str, &str, &[(&str, &str)])> = Vec::new();
     if subject == Subject::Events {
-        let cond = filter::compile(query, Subject::Events);
-        let ids = format!("SELECT e.id FROM events e WHERE {}", cond.text);
-        out.push(facet(
-            conn,
-            "kind",
-            "SELECT e.kind, count(*) FROM events e WHERE e.id IN ({ids}) GROUP BY 1",
-            &ids,
-            &cond,
+        sides.push(("e", Subject::Events, "events e", "e.id", EVENT_FACETS));
+    }
+    if matches!(
+        subject,
+        Subject::Events | Subject::Messages | Subject::Conversations
+    ) {
+        sides.push((
+            "m",
+            Subject::Messages,
+            "messages m JOIN events e ON e.id = m.event_id",
+            "m.event_id",
+            MESSAGE_FACETS,
         ));
     }
-    for (side, list) in kinds {
-        let (cond, ids) = if *side == "m" {
-            let cond = filter::compile(query, Subject::Messages);
-            let ids = format!(
-                "SELECT m.event_id FROM messages m JOIN events e ON e.id = m.event_id WHERE {}",
-                cond.text
-            );
-            (cond, ids)
-        } else {
-            let cond = filter::compile(query, Subject::Calls);
-            let ids = format!(
-                "SELECT c.event_id FROM calls c JOIN events e ON e.id = c.event_id WHERE {}",
-                cond.text
-            );
-            (cond, ids)
+    if matches!(subject, Subject::Events | Subject::Calls) {
+        sides.push((
+            "c",
+            Subject::Calls,
+            "calls c JOIN events e ON e.id = c.event_id",
+            "c.event_id",
+            CALL_FACETS,
+        ));
+    }
+    for (_, side, base, id, list) in sides {
+        let sampled = match sample_ids(conn, query, side, base, id, &budget) {
+            Ok(n) => (n >= FACET_SAMPLE).then_some(FACET_SAMPLE as i64),
+            Err(err) => {
+                let timed_out = matches!(err, QueryError::Timeout(_));
+                let error = (!timed_out).then(|| err.to_string());
+                for (name, _) in list.iter() {
+                    let (name, error) = (name.to_string(), error.clone());
+                    out.push(Facet {
+                        name,
+                        values: Vec::new(),
+                        sampled: None,
+                        timed_out,
+                        error,
+                    });
+                }
+                continue;
+            }
         };
         for (name, sql) in list.iter() {
-            out.push(facet(conn, name, sql, &ids, &cond));
+            out.push(facet(conn, name, sql, sampled, &budget));
         }
     }
     out
 }
 
-fn facet(conn: &Connection, name: &str, template: &str, ids: &str, cond: &Sql) -> Facet {
+/// Fills the connection's temporary `facet_ids` with the newest matching event ids; returns how many.
+fn sample_ids(
+    conn: &Connection,
+    query: &Query,
+    side: Subject,
+    base: &str,
+    id: &str,
+    budget: &Budget,
+) -> Result<usize, QueryError> {
+    conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS facet_ids (id INTEGER PRIMARY KEY); DELETE FROM facet_ids;")?;
+    let list = driven(query, side, base, id, i64::MAX, false);
     let sql = format!(
-        "{} ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}",
-        template.replace("{ids}", ids)
+        "INSERT INTO facet_ids (id) SELECT {id} FROM {} WHERE {} ORDER BY {} LIMIT {FACET_SAMPLE}",
+        list.from, list.cond.text, list.order
     );
-    let result = with_deadline(conn, Duration::from_millis(FACET_DEADLINE_MS), || {
-        collect(conn, &sql, cond.params.clone(), |r| {
+    with_deadline(conn, budget.left(), || {
+        Ok(conn.execute(&sql, params_from_iter(list.cond.params))?)
+    })
+}
+
+/// The facets' shared deadline.
+struct Budget(Instant);
+
+impl Budget {
+    fn left(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+}
+
+fn facet(conn: &Connection, name: &str, sql: &str, sampled: Option<i64>, budget: &Budget) -> Facet {
+    let name = name.to_owned();
+    let sql = format!("{sql} ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}");
+    let result = with_deadline(conn, budget.left(), || {
+        collect(conn, &sql, Vec::new(), |r| {
             let value: Option<String> = r.get(0)?;
             Ok(FacetValue {
                 value: value.unwrap_or_else(|| "(none)".into()),
@@ -758,23 +810,25 @@ fn facet(conn: &Connection, name: &str, template: &str, ids: &str, cond: &Sql) -
             })
         })
     });
-    let name = name.to_owned();
     match result {
         Ok(values) => Facet {
             name,
             values,
+            sampled,
             timed_out: false,
             error: None,
         },
         Err(QueryError::Timeout(_)) => Facet {
             name,
             values: Vec::new(),
+            sampled: None,
             timed_out: true,
             error: None,
         },
         Err(err) => Facet {
             name,
             values: Vec::new(),
+            sampled: None,
             timed_out: false,
             error: Some(err.to_string()),
         },

@@ -1,19 +1,49 @@
 // Every view's state lives in the URL (the hash, so it works the same in a browser and in the
 // desktop app's webview): a reload or a bookmark brings back the same view.
 
+/** The time range control: the lists show only rows received within it (`after:<range>`). */
+export type TimeRange = "1h" | "24h" | "7d" | "30d";
+export const TIME_RANGES: readonly TimeRange[] = ["1h", "24h", "7d", "30d"];
+
 export type Route =
-  | { view: "live"; q?: string; selected?: string }
+  | { view: "live"; q?: string; selected?: string; range?: TimeRange }
   | { view: "event"; id: string }
-  | { view: "conversations"; q?: string; selected?: string }
+  | { view: "conversations"; q?: string; selected?: string; range?: TimeRange }
   | { view: "conversation"; id: string; turn?: number }
-  | { view: "calls"; q?: string; selected?: string }
+  | { view: "calls"; q?: string; selected?: string; range?: TimeRange }
   | { view: "call"; id: string; turn?: number }
   | { view: "custom"; key?: string; value?: string }
   | { view: "status" };
 
 export type Navigate = (to: Route) => void;
 
+/** The routes that show a searchable list. */
+export type ListRoute = Extract<Route, { view: "live" | "conversations" | "calls" }>;
+export type ListView = ListRoute["view"];
+
+export function isListRoute(route: Route): route is ListRoute {
+  return route.view === "live" || route.view === "conversations" || route.view === "calls";
+}
+
+/** The list a detail view belongs to (where `Esc` goes back to), or null. */
+export function parentList(route: Route): ListView | null {
+  switch (route.view) {
+    case "event":
+      return "live";
+    case "conversation":
+      return "conversations";
+    case "call":
+      return "calls";
+    default:
+      return null;
+  }
+}
+
 const enc = encodeURIComponent;
+
+function isTimeRange(v: string | undefined): v is TimeRange {
+  return v !== undefined && (TIME_RANGES as readonly string[]).includes(v);
+}
 
 /** `#/calls?q=end_reason%3Afailed` and friends. */
 export function routeToHash(route: Route): string {
@@ -28,6 +58,7 @@ export function routeToHash(route: Route): string {
     case "calls":
       path = route.view;
       put("q", route.q);
+      put("range", route.range);
       put("selected", route.selected);
       break;
     case "event":
@@ -54,30 +85,51 @@ export function routeToHash(route: Route): string {
   return `#/${path}${query ? `?${query}` : ""}`;
 }
 
+function decode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined; // A hand-edited hash with a stray `%`.
+  }
+}
+
 /** The route a hash names; anything unknown is the Live view. */
 export function hashToRoute(hash: string): Route {
   const raw = hash.replace(/^#\/?/, "");
-  const [path, query = ""] = raw.split("?", 2);
-  const params = new URLSearchParams(query);
-  const get = (k: string) => params.get(k) ?? undefined;
+  const mark = raw.indexOf("?");
+  const path = mark < 0 ? raw : raw.slice(0, mark);
+  const params = new URLSearchParams(mark < 0 ? "" : raw.slice(mark + 1));
+  const get = (k: string) => {
+    const v = params.get(k);
+    return v === null || v === "" ? undefined : v;
+  };
   const num = (k: string) => {
     const v = params.get(k);
     return v !== null && /^\d+$/.test(v) ? Number(v) : undefined;
   };
-  const [head, ...rest] = path.split("/");
-  const id = rest.length ? decodeURIComponent(rest.join("/")) : undefined;
+  const range = () => {
+    const v = get("range");
+    return isTimeRange(v) ? v : undefined;
+  };
+  const slash = path.indexOf("/");
+  const head = slash < 0 ? path : path.slice(0, slash);
+  const id = slash < 0 || slash === path.length - 1 ? undefined : decode(path.slice(slash + 1));
   switch (head) {
     case "events":
-      return id ? { view: "event", id } : { view: "live", q: get("q") };
+      return id ? { view: "event", id } : { view: "live", q: get("q"), selected: get("selected"), range: range() };
     case "conversations":
-      return id ? { view: "conversation", id, turn: num("turn") } : { view: "conversations", q: get("q"), selected: get("selected") };
+      return id
+        ? { view: "conversation", id, turn: num("turn") }
+        : { view: "conversations", q: get("q"), selected: get("selected"), range: range() };
     case "calls":
-      return id ? { view: "call", id, turn: num("turn") } : { view: "calls", q: get("q"), selected: get("selected") };
+      return id
+        ? { view: "call", id, turn: num("turn") }
+        : { view: "calls", q: get("q"), selected: get("selected"), range: range() };
     case "custom":
       return { view: "custom", key: get("key"), value: get("value") };
     case "status":
       return { view: "status" };
     default:
-      return { view: "live", q: get("q"), selected: get("selected") };
+      return { view: "live", q: get("q"), selected: get("selected"), range: range() };
   }
 }

@@ -5,7 +5,11 @@ export type Facet = {
 /**
  * The qualifier a click on a value adds, e.g. `end_reason`, `intent`, `custom`.
  */
-name: string, values: Array<FacetValue>, timed_out: boolean, 
+name: string, values: Array<FacetValue>, 
+/**
+ * Set when the counts are of the newest this-many matches only (counting all took too long).
+ */
+sampled: number | null, timed_out: boolean, 
 /**
  * Set when the facet failed for another reason than time.
  */

@@ -1,0 +1,59 @@
+// Errors from the core as sentences a person understands.
+import type { ReactNode } from "react";
+import { ClientError } from "../api/client";
+
+export interface ErrorText {
+  title: string;
+  hint: string | null;
+}
+
+/** What to tell the user about an error, by its kind. */
+export function describeError(error: ClientError): ErrorText {
+  switch (error.kind) {
+    case "unavailable":
+      return {
+        title: "Logbook is not running or not reachable",
+        hint: "Start it with `logbook serve` (or reopen the desktop app), then reload this page.",
+      };
+    case "unauthorized":
+      return {
+        title: "This page is not signed in",
+        hint: "Open the link `logbook serve` printed when it started: it carries the ?token=… that signs you in.",
+      };
+    case "forbidden":
+      return { title: "Logbook refused this request", hint: "Open the page from the address `logbook serve` printed." };
+    case "timeout":
+      return {
+        title: "The search took too long",
+        hint: "Narrow it: pick a shorter time range or add a qualifier such as kind:call.",
+      };
+    case "not_found":
+      return { title: "Not found", hint: null };
+    case "bad_query":
+      return { title: "The search is not valid", hint: null };
+    case "bad_request":
+      return { title: "Logbook could not answer that request", hint: null };
+    default:
+      return { title: "Something went wrong", hint: null };
+  }
+}
+
+export function ErrorBanner(props: { error: unknown; onRetry?: () => void; children?: ReactNode }) {
+  const error = ClientError.from(props.error);
+  const { title, hint } = describeError(error);
+  return (
+    <div className="error-banner" role="alert" data-testid="error">
+      <strong>{title}</strong>
+      {error.message && error.message !== title ? <div className="detail">{error.message}</div> : null}
+      {hint ? <div className="detail">{hint}</div> : null}
+      {props.children}
+      {props.onRetry ? (
+        <div style={{ marginTop: 8 }}>
+          <button className="btn" type="button" onClick={props.onRetry}>
+            Try again
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+// Facet counts beside a list. A click on a value adds its qualifier to the query (and a second
+// click takes it out again).
+import type { Facet } from "../api/types/Facet";
+import { formatCount } from "../format";
+import { facetTerm, hasTerm } from "../query";
+
+const LABELS: Record<string, string> = {
+  kind: "Kind",
+  intent: "Intent",
+  type: "Response type",
+  channel: "Channel",
+  end_reason: "End reason",
+  failed: "Failed",
+  transferred: "Transferred",
+  warning: "Warning",
+  custom: "Custom data key",
+};
+
+export function Facets(props: { facets: Facet[]; query: string; onToggle: (term: string) => void }) {
+  const shown = props.facets.filter((f) => f.values.length || f.timed_out || f.error);
+  if (!shown.length) return null;
+  return (
+    <aside className="facets" aria-label="Refine" data-testid="facets">
+      {shown.map((facet) => (
+        <section className="facet" key={facet.name} data-testid={`facet-${facet.name}`}>
+          <h3>
+            {LABELS[facet.name] ?? facet.name}
+            {facet.timed_out ? <span className="muted" style={{ textTransform: "none" }}> (timed out)</span> : null}
+            {facet.sampled !== null && facet.sampled !== undefined ? (
+              <span
+                className="muted"
+                style={{ textTransform: "none" }}
+                title="Counting every match took too long: these counts are of the newest matches only"
+              >
+                {" "}
+                (newest {formatCount(facet.sampled)})
+              </span>
+            ) : null}
+          </h3>
+          {facet.error ? <div className="muted">Could not count: {facet.error}</div> : null}
+          <ul>
+            {facet.values.map((v) => {
+              const term = facetTerm(facet.name, v.value);
+              const on = term !== null && hasTerm(props.query, term);
+              return (
+                <li key={v.value}>
+                  <button
+                    type="button"
+                    className="facet-value"
+                    data-testid={`facet-${facet.name}-${v.value}`}
+                    aria-pressed={on}
+                    disabled={term === null}
+                    title={term ? (on ? `Remove ${term}` : `Add ${term}`) : "Rows without a value cannot be searched for"}
+                    onClick={() => term && props.onToggle(term)}
+                  >
+                    <span className="label">{v.value}</span>
+                    <span className="count">{formatCount(v.count)}</span>
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      ))}
+    </aside>
+  );
+}

@@ -1,0 +1,29 @@
+// Whether live updates are flowing.
+import type { LiveState } from "../api/client";
+
+const TEXT: Record<LiveState, { label: string; cls: string; title: string }> = {
+  connecting: { label: "connecting", cls: "badge-warn", title: "Connecting to Logbook for live updates…" },
+  live: { label: "live", cls: "badge-ok", title: "Live: new requests appear as they arrive" },
+  reconnecting: {
+    label: "reconnecting",
+    cls: "badge-error",
+    title: "The live connection dropped; reconnecting. Nothing is lost: it resumes from the last request seen.",
+  },
+  closed: { label: "offline", cls: "", title: "Live updates are off" },
+};
+
+export function LiveBadge(props: { state: LiveState }) {
+  const t = TEXT[props.state];
+  return (
+    <span
+      className={`badge live-badge ${t.cls}`}
+      data-testid="live-badge"
+      data-state={props.state}
+      title={t.title}
+      role="status"
+      aria-live="polite"
+    >
+      {t.label}
+    </span>
+  );
+}

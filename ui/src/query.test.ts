@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import {
+  acceptCompletion,
+  byteSpanToIndices,
+  complete,
+  customTerm,
+  effectiveQuery,
+  facetTerm,
+  hasTerm,
+  quoteValue,
+  splitAtSpan,
+  splitTerms,
+  toggleTerm,
+} from "./query";
+
+const QUALIFIERS = [
+  { key: "kind:", help: "message, call or rejected" },
+  { key: "end_reason:", help: "why the call ended" },
+  { key: "endpoint:", help: "endpoint that received the event" },
+  { key: "entity:", help: "entity name" },
+  { key: "intent:", help: "intent name" },
+  { key: "custom.", help: "custom data" },
+  { key: "duration>", help: "call duration" },
+  { key: "latency.assistant>", help: "assistant latency" },
+];
+
+describe("facet terms", () => {
+  it("writes each facet's qualifier", () => {
+    expect(facetTerm("end_reason", "failed")).toBe("end_reason:failed");
+    expect(facetTerm("intent", "pay_bill")).toBe("intent:pay_bill");
+    expect(facetTerm("warning", "CWSMR0033W")).toBe("warning:CWSMR0033W");
+    expect(facetTerm("type", "connect_to_agent")).toBe("type:connect_to_agent");
+    expect(facetTerm("failed", "true")).toBe("failed:true");
+    expect(facetTerm("custom", "account_id")).toBe("custom.account_id:*");
+  });
+
+  it("quotes values with spaces or quotes", () => {
+    expect(facetTerm("channel", "Web chat")).toBe('channel:"Web chat"');
+    expect(facetTerm("intent", 'say "hi"')).toBe('intent:"say \\"hi\\""');
+    expect(quoteValue("back\\slash x")).toBe('"back\\\\slash x"');
+    expect(quoteValue("tab\there")).toBe('"tab\there"');
+    expect(quoteValue("")).toBe('""');
+    expect(quoteValue("plain")).toBe("plain");
+    expect(quoteValue("a:b")).toBe("a:b");
+    expect(quoteValue("日本語")).toBe("日本語");
+  });
+
+  it("leaves out what cannot be searched", () => {
+    expect(facetTerm("end_reason", "(none)")).toBeNull();
+    expect(facetTerm("custom", "has space")).toBeNull();
+    expect(facetTerm("custom", "a:b")).toBeNull();
+  });
+
+  it("writes custom-data terms", () => {
+    expect(customTerm("tier")).toBe("custom.tier:*");
+    expect(customTerm("tier", "gold")).toBe("custom.tier:gold");
+    expect(customTerm("tier", "*")).toBe('custom.tier:"*"');
+    expect(customTerm("tier", "gold plus")).toBe('custom.tier:"gold plus"');
+    expect(customTerm("bad key")).toBeNull();
+  });
+
+  it("toggles a term in the query", () => {
+    expect(toggleTerm("", "end_reason:failed")).toBe("end_reason:failed");
+    expect(toggleTerm("refund ", "end_reason:failed")).toBe("refund end_reason:failed");
+    expect(toggleTerm('refund channel:"Web chat" x', 'channel:"Web chat"')).toBe("refund x");
+    expect(hasTerm('a channel:"Web chat"', 'channel:"Web chat"')).toBe(true);
+    expect(hasTerm("a channel:Web", 'channel:"Web chat"')).toBe(false);
+  });
+
+  it("splits terms like the parser", () => {
+    expect(splitTerms('  a "b c"  user:"x \\" y" -d ')).toEqual(["a", '"b c"', 'user:"x \\" y"', "-d"]);
+    expect(splitTerms("")).toEqual([]);
+  });
+
+  it("adds the time range to the query sent, at the end", () => {
+    expect(effectiveQuery("kind:call", "24h")).toBe("kind:call after:24h");
+    expect(effectiveQuery("", "7d")).toBe("after:7d");
+    expect(effectiveQuery(" x ", undefined)).toBe("x");
+    expect(effectiveQuery(undefined, undefined)).toBe("");
+  });
+});
+
+describe("completion", () => {
+  it("suggests qualifiers for the word before the caret", () => {
+    const c = complete("end", 3, QUALIFIERS)!;
+    expect(c.items.map((i) => i.key)).toEqual(["end_reason:", "endpoint:"]);
+    expect(acceptCompletion("end", c, "end_reason:")).toEqual({ text: "end_reason:", caret: 11 });
+  });
+
+  it("completes in the middle of a query and keeps a negation", () => {
+    const text = "refund -int more";
+    const c = complete(text, 11, QUALIFIERS)!;
+    expect(c.items.map((i) => i.key)).toEqual(["intent:"]);
+    expect(acceptCompletion(text, c, "intent:")).toEqual({ text: "refund -intent: more", caret: 15 });
+  });
+
+  it("is case-insensitive and offers comparisons", () => {
+    expect(complete("DUR", 3, QUALIFIERS)!.items.map((i) => i.key)).toEqual(["duration>"]);
+    expect(complete("lat", 3, QUALIFIERS)!.items.map((i) => i.key)).toEqual(["latency.assistant>"]);
+  });
+
+  it("stays quiet where a qualifier cannot start", () => {
+    expect(complete("", 0, QUALIFIERS)).toBeNull();
+    expect(complete("kind:", 5, QUALIFIERS)).toBeNull();
+    expect(complete("kind:ca", 7, QUALIFIERS)).toBeNull();
+    expect(complete('user:"some end', 14, QUALIFIERS)).toBeNull();
+    expect(complete("end ", 4, QUALIFIERS)).toBeNull();
+    expect(complete("zzz", 3, QUALIFIERS)).toBeNull();
+    expect(complete("duration>6", 10, QUALIFIERS)).toBeNull();
+  });
+
+  it("after a closed quote completes again", () => {
+    expect(complete('"a b" ki', 8, QUALIFIERS)!.items.map((i) => i.key)).toEqual(["kind:"]);
+  });
+
+  it("offers custom-data keys after custom.", () => {
+    const c = complete("custom.ac", 9, QUALIFIERS, ["account_id", "tier", "acme plan"])!;
+    expect(c.items.map((i) => i.key)).toEqual(["custom.account_id:"]);
+    expect(complete("cus", 3, QUALIFIERS)!.items.map((i) => i.key)).toEqual(["custom."]);
+  });
+});
+
+describe("error spans", () => {
+  it("maps byte offsets onto the text for ASCII", () => {
+    expect(byteSpanToIndices("kind:x bogus:1", [7, 12])).toEqual([7, 12]);
+    expect(splitAtSpan("kind:x bogus:1", [7, 12])).toEqual(["kind:x ", "bogus", ":1"]);
+  });
+
+  it("maps byte offsets onto the text with non-ASCII before the span", () => {
+    // "é" is 2 bytes, "日本" 6 bytes, "😀" 4 bytes and 2 UTF-16 units.
+    const text = "café 日本 😀 bogus:1";
+    const byteStart = new TextEncoder().encode("café 日本 😀 ").length;
+    const span: [number, number] = [byteStart, byteStart + 5];
+    expect(splitAtSpan(text, span)).toEqual(["café 日本 😀 ", "bogus", ":1"]);
+  });
+
+  it("highlights a non-ASCII span whole", () => {
+    const text = 'user:"x intent:pâté';
+    const enc = new TextEncoder();
+    const start = enc.encode('user:"x intent:').length;
+    const end = enc.encode(text).length;
+    expect(splitAtSpan(text, [start, end])).toEqual(['user:"x intent:', "pâté", ""]);
+    // The whole unterminated quote.
+    expect(splitAtSpan("a 😀 \"oops", [enc.encode("a 😀 ").length, enc.encode('a 😀 "oops').length])).toEqual([
+      "a 😀 ",
+      '"oops',
+      "",
+    ]);
+  });
+
+  it("snaps offsets inside a character outward and clamps", () => {
+    // Byte 1 is inside "é" (bytes 0-1): the span grows to the whole character.
+    expect(byteSpanToIndices("éa", [1, 2])).toEqual([0, 1]);
+    expect(byteSpanToIndices("abc", [2, 99])).toEqual([2, 3]);
+    expect(byteSpanToIndices("abc", [50, 60])).toEqual([3, 3]);
+    expect(splitAtSpan("abc", null)).toEqual(["abc", "", ""]);
+  });
+});

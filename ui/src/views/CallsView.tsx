@@ -1,0 +1,98 @@
+// The phone calls (one per CDR): when, who, how long, how it ended, the worst latencies, warnings
+// and the custom data injected into it.
+import { useCallback } from "react";
+import { api } from "../api";
+import type { ClientError, ListRequest } from "../api";
+import type { CallRow } from "../api/types/CallRow";
+import type { Column } from "../components/VirtualList";
+import { formatCount, formatDateTime, formatDuration, formatMs, jsonText } from "../format";
+import type { LiveFeed } from "../liveFeed";
+import type { Navigate, Route } from "../routes";
+import { PagedList } from "./PagedList";
+
+/** `key=value, key=value` for the list; the call view shows them properly. */
+export function customDataText(data: CallRow["custom_data"]): string {
+  return Object.entries(data)
+    .map(([k, v]) => `${k}=${jsonText(v)}`)
+    .join(", ");
+}
+
+function flag(on: boolean | null, label: string, cls: string) {
+  if (on === null) return <span className="muted">?</span>;
+  return on ? <span className={`badge ${cls}`}>{label}</span> : <span className="muted">no</span>;
+}
+
+const COLUMNS: Column<CallRow>[] = [
+  { title: "Start", width: "150px", className: "mono", render: (r) => formatDateTime(r.start_at) },
+  { title: "Caller", width: "minmax(90px, 150px)", className: "mono", render: (r) => r.caller ?? "", title_: (r) => r.caller ?? undefined },
+  { title: "Duration", width: "76px", className: "num", render: (r) => formatDuration(r.duration_ms) },
+  {
+    title: "End reason",
+    width: "minmax(100px, 150px)",
+    render: (r) => r.end_reason ?? "",
+    title_: (r) => r.end_reason ?? undefined,
+  },
+  {
+    title: "Failed",
+    width: "58px",
+    render: (r) => flag(r.failure_occurred, "failed", "badge-error"),
+    title_: (r) => r.failure_details ?? undefined,
+  },
+  { title: "Transfer", width: "70px", render: (r) => flag(r.transfer_occurred, "transferred", "badge-warn") },
+  { title: "Assistant", width: "70px", className: "num", render: (r) => formatMs(r.max_assistant_ms) },
+  { title: "TTS", width: "64px", className: "num", render: (r) => formatMs(r.max_tts_ms) },
+  { title: "STT", width: "64px", className: "num", render: (r) => formatMs(r.max_stt_ms) },
+  {
+    title: "Warnings",
+    width: "66px",
+    className: "num",
+    render: (r) => (r.warning_count ? <span className="badge badge-warn">{formatCount(r.warning_count)}</span> : ""),
+  },
+  {
+    title: "Custom data",
+    width: "minmax(160px, 1fr)",
+    className: "mono",
+    render: (r) => customDataText(r.custom_data),
+    title_: (r) => customDataText(r.custom_data) || undefined,
+  },
+];
+
+const rowId = (r: CallRow) => String(r.event_id);
+const fetchPage = (req: ListRequest) => api.calls(req);
+
+type ListRoute = Extract<Route, { view: "calls" }>;
+
+export function CallsView(props: {
+  route: ListRoute;
+  navigate: Navigate;
+  replace: Navigate;
+  feed: LiveFeed;
+  onQueryError: (error: ClientError | null) => void;
+}) {
+  const { route, navigate, replace } = props;
+  const onSelect = useCallback((id: string) => replace({ ...route, selected: id }), [replace, route]);
+  const onOpen = useCallback((id: string) => navigate({ view: "call", id }), [navigate]);
+  return (
+    <PagedList
+      noun="calls"
+      nounOne="call"
+      q={route.q}
+      range={route.range}
+      selected={route.selected}
+      fetchPage={fetchPage}
+      columns={COLUMNS}
+      rowId={rowId}
+      onSelect={onSelect}
+      onOpen={onOpen}
+      onQuery={(q) => navigate({ ...route, q, selected: undefined })}
+      onQueryError={props.onQueryError}
+      feed={props.feed}
+      emptyHint={
+        <p>
+          <strong>No calls yet.</strong> A call's record (<code>cdr_logged</code>) arrives when the call ends, if the
+          log webhook subscribes to CDR. The samples include three: <code>tests/samples/1*_cdr_*.json</code>.
+        </p>
+      }
+    />
+  );
+}

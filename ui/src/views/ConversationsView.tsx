@@ -1,0 +1,66 @@
+// The conversations (one per session_id): who, on which channel, how many turns, when, and what
+// the user said first.
+import { useCallback } from "react";
+import { api } from "../api";
+import type { ClientError, ListRequest } from "../api";
+import type { ConversationRow } from "../api/types/ConversationRow";
+import type { Column } from "../components/VirtualList";
+import { formatCount, formatDateTime } from "../format";
+import type { LiveFeed } from "../liveFeed";
+import type { Navigate, Route } from "../routes";
+import { PagedList } from "./PagedList";
+
+const COLUMNS: Column<ConversationRow>[] = [
+  { title: "First", width: "150px", className: "mono", render: (r) => formatDateTime(r.first_at) },
+  { title: "Last", width: "150px", className: "mono", render: (r) => formatDateTime(r.last_at) },
+  { title: "Turns", width: "52px", className: "num", render: (r) => formatCount(r.turns) },
+  { title: "Session", width: "minmax(90px, 180px)", className: "mono", render: (r) => r.session_id, title_: (r) => r.session_id },
+  { title: "User", width: "minmax(80px, 160px)", render: (r) => r.user_id ?? "", title_: (r) => r.user_id ?? undefined },
+  { title: "Channel", width: "minmax(70px, 120px)", render: (r) => r.channel ?? "" },
+  {
+    title: "First user text",
+    width: "minmax(180px, 1fr)",
+    render: (r) => (r.first_text ? r.first_text : <span className="muted">(no text)</span>),
+    title_: (r) => r.first_text ?? undefined,
+  },
+];
+
+const rowId = (r: ConversationRow) => r.session_id;
+const fetchPage = (req: ListRequest) => api.conversations(req);
+
+type ListRoute = Extract<Route, { view: "conversations" }>;
+
+export function ConversationsView(props: {
+  route: ListRoute;
+  navigate: Navigate;
+  replace: Navigate;
+  feed: LiveFeed;
+  onQueryError: (error: ClientError | null) => void;
+}) {
+  const { route, navigate, replace } = props;
+  const onSelect = useCallback((id: string) => replace({ ...route, selected: id }), [replace, route]);
+  const onOpen = useCallback((id: string) => navigate({ view: "conversation", id }), [navigate]);
+  return (
+    <PagedList
+      noun="conversations"
+      nounOne="conversation"
+      q={route.q}
+      range={route.range}
+      selected={route.selected}
+      fetchPage={fetchPage}
+      columns={COLUMNS}
+      rowId={rowId}
+      onSelect={onSelect}
+      onOpen={onOpen}
+      onQuery={(q) => navigate({ ...route, q, selected: undefined })}
+      onQueryError={props.onQueryError}
+      feed={props.feed}
+      emptyHint={
+        <p>
+          <strong>No conversations yet.</strong> Each <code>message_logged</code> event joins the conversation of its
+          session; the Live tab shows requests as they arrive.
+        </p>
+      }
+    />
+  );
+}

@@ -1,0 +1,257 @@
+// Every request as it arrives, accepted and rejected, newest first. The first page comes from the
+// events list; live batches are merged in (each request once); scrolling to the end pages older
+// rows. Selecting a row shows it beside the list.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api } from "../api";
+import { ClientError } from "../api/client";
+import type { EventRow } from "../api/types/EventRow";
+import { EventDetailView } from "./detail/EventDetailView";
+import { FixTheSearch, NoEventsYet } from "../components/EmptyStates";
+import { ErrorBanner } from "../components/ErrorBanner";
+import { VirtualList } from "../components/VirtualList";
+import type { Column } from "../components/VirtualList";
+import { formatBytes, formatCount, formatTime } from "../format";
+import { useAsync } from "../hooks";
+import { mergeRows, rowKey } from "../live";
+import type { LiveFeed } from "../liveFeed";
+import { useLiveRows } from "../liveFeed";
+import { effectiveQuery } from "../query";
+import type { Navigate, Route } from "../routes";
+
+/** Rows per page, first and older. */
+export const PAGE_ROWS = 200;
+
+/** With a search, live rows are not shown as they come (the core decides what matches): the first
+ * page is asked for again, at most this often. */
+const FILTERED_REFRESH_MS = 1_000;
+
+type LiveRoute = Extract<Route, { view: "live" }>;
+
+function statusBadge(r: EventRow) {
+  const cls = r.source === "rejected" || r.status >= 400 ? "badge-error" : r.status >= 200 && r.status < 300 ? "badge-ok" : "";
+  return <span className={`badge ${cls}`}>{r.status}</span>;
+}
+
+function kindLabel(kind: string): string {
+  if (kind === "message_logged") return "message";
+  if (kind === "cdr_logged") return "call";
+  return kind;
+}
+
+function reasonText(r: EventRow): string {
+  if (r.reason) return r.reason;
+  const parts: string[] = [];
+  if (r.duplicates > 0) parts.push(`duplicate ×${r.duplicates}`);
+  if (r.source === "accepted" && !r.verified) parts.push("unverified");
+  return parts.join(", ");
+}
+
+const COLUMNS: Column<EventRow>[] = [
+  { title: "Time", width: "108px", className: "mono", render: (r) => formatTime(r.received_at) },
+  { title: "Status", width: "56px", render: statusBadge },
+  {
+    title: "Kind",
+    width: "84px",
+    render: (r) => kindLabel(r.kind),
+    title_: (r) => r.kind,
+  },
+  {
+    title: "Reason",
+    width: "minmax(90px, 220px)",
+    render: (r) => {
+      const text = reasonText(r);
+      return r.source === "rejected" ? <span style={{ color: "var(--error)" }}>{text}</span> : <span className="muted">{text}</span>;
+    },
+    title_: (r) => reasonText(r) || undefined,
+  },
+  { title: "Path", width: "minmax(60px, 140px)", className: "mono", render: (r) => r.path, title_: (r) => r.path },
+  { title: "Size", width: "72px", className: "num", render: (r) => formatBytes(r.bytes) },
+  { title: "Summary", width: "minmax(200px, 1fr)", render: (r) => r.summary, title_: (r) => r.summary },
+];
+
+export function LiveView(props: {
+  route: LiveRoute;
+  navigate: Navigate;
+  /** Changes the URL without a history entry (selection). */
+  replace: Navigate;
+  feed: LiveFeed;
+  onQueryError: (error: ClientError | null) => void;
+}) {
+  const { route, navigate, replace, feed, onQueryError } = props;
+  const typed = (route.q ?? "").trim();
+  const q = effectiveQuery(route.q, route.range);
+
+  const [rows, setRowsState] = useState<EventRow[]>([]);
+  const rowsRef = useRef<EventRow[]>([]);
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<ClientError | null>(null);
+  const [badQuery, setBadQuery] = useState(false);
+  const generation = useRef(0);
+  const status = useAsync(() => api.status(), []);
+
+  /** Merges rows into the list; one state update, nothing when all were there already. */
+  const merge = useCallback((incoming: readonly EventRow[], flash: boolean) => {
+    const result = mergeRows(rowsRef.current, incoming);
+    if (result.rows === rowsRef.current) return;
+    rowsRef.current = result.rows;
+    setRowsState(result.rows);
+    if (flash) setFresh(new Set(result.added.map(rowKey)));
+  }, []);
+
+  // A new search: start over from its first page.
+  useEffect(() => {
+    const mine = ++generation.current;
+    rowsRef.current = [];
+    setRowsState([]);
+    setFresh(new Set());
+    setNextCursor(null);
+    setLoading(true);
+    setError(null);
+    setBadQuery(false);
+    api.events({ q, limit: PAGE_ROWS }).then(
+      (page) => {
+        if (generation.current !== mine) return;
+        merge(page.items, false);
+        setNextCursor(page.next_cursor);
+        setLoading(false);
+        onQueryError(null);
+      },
+      (e: unknown) => {
+        if (generation.current !== mine) return;
+        const err = ClientError.from(e);
+        setLoading(false);
+        if (err.kind === "bad_query") {
+          setBadQuery(true);
+          onQueryError(err);
+        } else setError(err);
+      },
+    );
+  }, [q, merge, onQueryError]);
+
+  // With a search, a burst of arrivals asks for the first page again (once per interval).
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (refreshTimer.current) clearTimeout(refreshTimer.current);
+    },
+    [],
+  );
+  const refreshFiltered = useCallback(() => {
+    if (refreshTimer.current) return;
+    refreshTimer.current = setTimeout(() => {
+      refreshTimer.current = null;
+      const mine = generation.current;
+      api.events({ q, limit: PAGE_ROWS }).then(
+        (page) => {
+          if (generation.current === mine) merge(page.items, true);
+        },
+        () => undefined, // The next arrival tries again; the first page's error is already shown.
+      );
+    }, FILTERED_REFRESH_MS);
+  }, [q, merge]);
+
+  useLiveRows(feed, (incoming) => {
+    if (typed === "") merge(incoming, true);
+    else refreshFiltered();
+  });
+
+  const loadMore = useCallback(() => {
+    if (!nextCursor || loadingMore) return;
+    const mine = generation.current;
+    setLoadingMore(true);
+    api.events({ q, cursor: nextCursor, limit: PAGE_ROWS }).then(
+      (page) => {
+        if (generation.current !== mine) return;
+        merge(page.items, false);
+        setNextCursor(page.next_cursor);
+        setLoadingMore(false);
+      },
+      (e: unknown) => {
+        if (generation.current !== mine) return;
+        setLoadingMore(false);
+        setNextCursor(null);
+        setError(ClientError.from(e));
+      },
+    );
+  }, [q, nextCursor, loadingMore, merge]);
+
+  const select = useCallback(
+    (id: string | undefined) => replace({ ...route, selected: id }),
+    [replace, route],
+  );
+  const open = useCallback((id: string) => navigate({ view: "event", id }), [navigate]);
+  const isNew = useCallback((r: EventRow) => fresh.has(rowKey(r)), [fresh]);
+
+  const footer = loadingMore
+    ? "Loading older requests…"
+    : nextCursor
+      ? (
+          <button type="button" className="btn-link" onClick={loadMore}>
+            Load older requests
+          </button>
+        )
+      : rows.length
+        ? `That is all: ${formatCount(rows.length)} request${rows.length === 1 ? "" : "s"}.`
+        : null;
+
+  return (
+    <div className="list-layout">
+      <div className="list-pane">
+        <div className="list-toolbar">
+          <span data-testid="row-count">
+            {loading ? "Loading…" : `${formatCount(rows.length)} request${rows.length === 1 ? "" : "s"}`}
+          </span>
+          <span className="muted">newest first{typed ? " · matching the search" : ""}</span>
+        </div>
+        {error ? <ErrorBanner error={error} /> : null}
+        {badQuery ? <FixTheSearch /> : null}
+        {!loading && !rows.length && !error && !badQuery ? (
+          typed || route.range ? (
+            <div className="empty" data-testid="empty">
+              <p>
+                <strong>No request matches{typed ? <> <code>{typed}</code></> : null}</strong>
+                {route.range ? ` in the last ${route.range}` : ""}.
+              </p>
+              <p>Clear the search or widen the time range. New matching requests will appear here.</p>
+            </div>
+          ) : (
+            <NoEventsYet status={status.data} />
+          )
+        ) : null}
+        {rows.length ? (
+          <VirtualList
+            label="Requests"
+            rows={rows}
+            columns={COLUMNS}
+            rowId={rowKey}
+            selected={route.selected}
+            onSelect={select}
+            onOpen={open}
+            hasMore={nextCursor !== null}
+            loadingMore={loadingMore}
+            onEndReached={loadMore}
+            footer={footer}
+            isNew={isNew}
+            anchorTop
+          />
+        ) : null}
+      </div>
+      {route.selected ? (
+        <aside className="side-panel" aria-label="Selected request" data-testid="side-panel">
+          <div className="side-panel-head">
+            <button type="button" className="btn" onClick={() => open(route.selected!)}>
+              Open full page
+            </button>
+            <button type="button" className="btn" aria-label="Close" title="Close (Esc)" onClick={() => select(undefined)}>
+              ×
+            </button>
+          </div>
+          <EventDetailView key={route.selected} id={route.selected} navigate={navigate} />
+        </aside>
+      ) : null}
+    </div>
+  );
+}

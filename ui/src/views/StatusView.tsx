@@ -1,0 +1,175 @@
+// Where Watson Assistant should send its logs and what has arrived: the receiver's address, how
+// each endpoint verifies requests, the URL to paste into Watson, the tunnel commands, the counts.
+import { useEffect, useRef } from "react";
+import { api } from "../api";
+import type { EndpointInfo } from "../api/types/EndpointInfo";
+import type { Status } from "../api/types/Status";
+import { CopyButton, CopyLine } from "../components/CopyButton";
+import { ErrorBanner } from "../components/ErrorBanner";
+import { formatBytes, formatCount, formatDateTime } from "../format";
+import { useAsync } from "../hooks";
+import type { LiveFeed } from "../liveFeed";
+import { useLiveRows } from "../liveFeed";
+import { sendSamplesCommand } from "../components/EmptyStates";
+
+/** The counts refresh after arrivals, at most this often. */
+const REFRESH_MS = 2_000;
+
+const MODES: Record<string, string> = {
+  jwt: "Watson's JWT, verified with the endpoint's secret (HS256/384/512)",
+  header: "the whole Authorization header compared with a configured value",
+  none: "accepts everything; events are marked unverified",
+};
+
+/** The receiver's URL for an endpoint path (`null`: any path). */
+export function endpointUrl(receiverUrl: string, path: string | null): string {
+  const base = receiverUrl.replace(/\/+$/, "");
+  if (!path) return `${base}/`;
+  return `${base}${path.startsWith("/") ? "" : "/"}${path}`;
+}
+
+/** What to paste into Watson: the tunnel's https address with the endpoint's path. */
+export function watsonUrl(path: string | null): string {
+  const p = !path ? "/" : path.startsWith("/") ? path : `/${path}`;
+  return `https://<your tunnel address>${p}`;
+}
+
+function Endpoint(props: { receiverUrl: string | null; endpoint: EndpointInfo }) {
+  const { receiverUrl, endpoint } = props;
+  return (
+    <div style={{ marginBottom: 12 }} data-testid="endpoint">
+      <div>
+        <strong className="mono">{endpoint.path ?? "any path"}</strong>{" "}
+        <span className="badge" title={MODES[endpoint.mode] ?? endpoint.mode}>
+          {endpoint.mode}
+        </span>{" "}
+        <span className="muted">{MODES[endpoint.mode] ?? ""}</span>
+      </div>
+      {receiverUrl ? (
+        <>
+          <div className="muted" style={{ marginTop: 4 }}>
+            Local URL (for <code>logbook send</code> and the tunnel):
+          </div>
+          <CopyLine text={endpointUrl(receiverUrl, endpoint.path)} testId="copy-local-url" />
+          <div className="muted">Paste into Watson (Log webhook › URL):</div>
+          <CopyLine text={watsonUrl(endpoint.path)} testId="copy-watson-url" />
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+function Count(props: { n: number | null | undefined; label: string; testId: string }) {
+  return (
+    <div className="count-box" data-testid={props.testId}>
+      <div className="n">{formatCount(props.n ?? 0)}</div>
+      <div className="label">{props.label}</div>
+    </div>
+  );
+}
+
+function StatusBody({ status }: { status: Status }) {
+  const s = status.stats;
+  const receiver = status.receiver_url;
+  const endpoints = status.endpoints.length ? status.endpoints : [{ path: null, mode: "jwt" }];
+  return (
+    <div className="status-grid">
+      <section className="panel">
+        <h2>Receiver</h2>
+        {receiver ? (
+          <>
+            <p style={{ marginTop: 0 }}>
+              Receiving webhooks at <code data-testid="receiver-url">{receiver}</code>
+              {status.max_body_bytes ? <span className="muted"> · bodies up to {formatBytes(status.max_body_bytes)}</span> : null}
+            </p>
+            {endpoints.map((e) => (
+              <Endpoint key={e.path ?? "*"} receiverUrl={receiver} endpoint={e} />
+            ))}
+          </>
+        ) : (
+          <p className="muted" style={{ marginTop: 0 }}>
+            Not receiving webhooks: this process only reads the database. Start the receiver with{" "}
+            <code>logbook serve</code>.
+          </p>
+        )}
+      </section>
+
+      <section className="panel">
+        <h2>Connect Watson Assistant</h2>
+        <p style={{ marginTop: 0 }}>
+          Watson only calls <strong>https</strong> URLs, so expose the receiver through a tunnel. Each of these prints a
+          public <code>https://…</code> address; paste that address, followed by the endpoint's path, into Watson
+          Assistant: <em>Environments › (your environment) › settings › Webhooks › Log webhook</em>, with the same secret as
+          your secret file, and tick <em>Subscribe to CDR</em> for phone calls.
+        </p>
+        {status.tunnel_commands.length ? (
+          status.tunnel_commands.map((c) => <CopyLine key={c} text={c} testId="copy-tunnel" />)
+        ) : (
+          <p className="muted">No tunnel commands: the receiver is not running.</p>
+        )}
+        <p className="muted">No Watson instance at hand? Send the samples, signed as Watson would:</p>
+        <CopyLine text={sendSamplesCommand(receiver)} testId="copy-send" />
+      </section>
+
+      <section className="panel">
+        <h2>Received</h2>
+        <div className="counts">
+          <Count n={s.accepted_total} label="accepted (200)" testId="count-accepted" />
+          <Count n={s.rejected_total} label="rejected" testId="count-rejected" />
+          <Count n={s.duplicates_total} label="duplicates" testId="count-duplicates" />
+          <Count n={s.events} label="events stored" testId="count-events" />
+          <Count n={s.conversations} label="conversations" testId="count-conversations" />
+          <Count n={s.calls} label="calls" testId="count-calls" />
+        </div>
+        <dl className="kv" style={{ marginTop: 12 }}>
+          <dt>messages</dt>
+          <dd>{formatCount(s.messages)}</dd>
+          <dt>rejections kept</dt>
+          <dd>{formatCount(s.rejections_kept)}</dd>
+          <dt>first received</dt>
+          <dd>{s.first_received_at ? formatDateTime(s.first_received_at) : "—"}</dd>
+          <dt>last received</dt>
+          <dd>{s.last_received_at ? formatDateTime(s.last_received_at) : "—"}</dd>
+        </dl>
+      </section>
+
+      <section className="panel">
+        <h2>Logbook</h2>
+        <dl className="kv">
+          <dt>version</dt>
+          <dd>{status.version}</dd>
+          <dt>database</dt>
+          <dd>
+            <span className="mono">{status.database}</span> <CopyButton text={status.database} />
+          </dd>
+          <dt>size</dt>
+          <dd>{formatBytes(s.database_bytes)}</dd>
+        </dl>
+      </section>
+    </div>
+  );
+}
+
+export function StatusView(props: { feed: LiveFeed }) {
+  const status = useAsync(() => api.status(), []);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  useLiveRows(props.feed, () => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      status.reload();
+    }, REFRESH_MS);
+  });
+  return (
+    <div className="scroll-page" data-testid="status-view">
+      {status.error ? <ErrorBanner error={status.error} onRetry={status.reload} /> : null}
+      {status.data ? <StatusBody status={status.data} /> : status.loading ? <p className="muted">Loading…</p> : null}
+    </div>
+  );
+}
