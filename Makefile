@@ -29,6 +29,7 @@ test: ui
 	npm --prefix ui run typecheck
 	npm --prefix ui test
 	cargo test --workspace --locked
+	npm --prefix ui run e2e
 
 bench: setup
 	cargo run --release --locked -p logbook -- bench ingest
