@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod common;
+mod durability;
 mod export;
 mod ingest;
 mod query;
