@@ -138,6 +138,12 @@ struct ServeArgs {
     /// How many refused requests to keep (the newest).
     #[arg(long, default_value_t = store::DEFAULT_REJECTIONS_KEPT, value_name = "N")]
     keep_rejections: u64,
+    /// Delete events received more than this many days ago (in small steps, as new ones arrive).
+    #[arg(long, value_name = "DAYS")]
+    keep_days: Option<f64>,
+    /// Delete the oldest events while the database holds more than this many megabytes.
+    #[arg(long, value_name = "MB")]
+    max_db_mb: Option<u64>,
     /// Do not print a line per request.
     #[arg(long, short)]
     quiet: bool,
@@ -397,6 +403,12 @@ fn serve(args: ServeArgs) -> Result<()> {
             &db,
             StoreOptions {
                 rejections_kept: args.keep_rejections,
+                retention: store::Retention {
+                    max_age: args
+                        .keep_days
+                        .map(|days| Duration::from_secs_f64(days.max(0.0) * 86_400.0)),
+                    max_bytes: args.max_db_mb.map(|mb| mb * 1024 * 1024),
+                },
                 ..StoreOptions::default()
             },
         )

@@ -7,6 +7,7 @@
 //! connections ([`Store::reader`], [`open_reader`]) and never block the writer (WAL).
 
 pub mod derive;
+pub mod retention;
 mod writer;
 
 use std::fs::File;
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
 pub use derive::Derived;
+pub use retention::Retention;
 pub use writer::{Committed, NewEvent, NewRejection, Outcome, WriterStats};
 
 /// How long a connection waits for a lock before giving up with `SQLITE_BUSY`.
@@ -102,6 +104,8 @@ impl Synchronous {
 pub struct StoreOptions {
     pub synchronous: Synchronous,
     pub rejections_kept: u64,
+    /// Old events deleted by age or by size; nothing by default.
+    pub retention: Retention,
 }
 
 impl Default for StoreOptions {
@@ -109,6 +113,7 @@ impl Default for StoreOptions {
         Self {
             synchronous: Synchronous::Full,
             rejections_kept: DEFAULT_REJECTIONS_KEPT,
+            retention: Retention::default(),
         }
     }
 }

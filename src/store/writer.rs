@@ -7,9 +7,16 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Transaction, params};
 
+use std::time::{Duration, Instant};
+
 use super::derive::{CallRow, Derived, MessageRow};
+use super::retention;
 use super::{StoreError, StoreOptions};
 
+/// How often the writer looks for events past their retention, when nothing else wakes it.
+const RETENTION_INTERVAL_MS: u64 = 1_000;
+/// The longest the writer spends deleting between two group commits.
+const RETENTION_BUDGET_MS: u64 = 50;
 /// Writes waiting beyond this many block their submitters: back-pressure instead of unbounded memory.
 const QUEUE_CAPACITY: usize = 4_096;
 /// The most writes one transaction takes; bounds how long the oldest one waits.
@@ -87,6 +94,8 @@ pub struct WriterStats {
     pub writes: std::sync::atomic::AtomicU64,
     /// The longest commit, microseconds.
     pub max_commit_us: std::sync::atomic::AtomicU64,
+    /// Events deleted by retention.
+    pub retention_deleted: std::sync::atomic::AtomicU64,
 }
 
 pub(super) struct Writer {
@@ -182,8 +191,51 @@ fn run(
     stats: Arc<WriterStats>,
 ) -> Result<(), StoreError> {
     use std::sync::atomic::Ordering::Relaxed;
+    use std::sync::mpsc::RecvTimeoutError;
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Ok(first) = jobs.recv() {
+    let retention_every = Duration::from_millis(RETENTION_INTERVAL_MS);
+    let mut retention_due = Instant::now();
+    loop {
+        // With retention on, wake up now and then even when nothing arrives.
+        let first = if options.retention.is_set() {
+            match jobs.recv_timeout(retention_due.saturating_duration_since(Instant::now())) {
+                Ok(job) => Some(job),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => Some(job),
+                Err(_) => break,
+            }
+        };
+        // The age is looked at once an interval; the size after every commit (it is a cheap read),
+        // so that under load deletion keeps pace with ingest.
+        let over_size = match options.retention.max_bytes {
+            Some(max) => retention::used_bytes(&conn).is_ok_and(|used| used > max),
+            None => false,
+        };
+        if options.retention.is_set() && (over_size || Instant::now() >= retention_due) {
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            // A failed step (disk full, say) is tried again at the next interval; ingest goes on.
+            let budget = Duration::from_millis(RETENTION_BUDGET_MS);
+            let more = match retention::run(&mut conn, &options.retention, now_ms, budget) {
+                Ok(step) => {
+                    stats
+                        .retention_deleted
+                        .fetch_add(step.events_deleted as u64, Relaxed);
+                    step.more
+                }
+                Err(_) => false,
+            };
+            // While there is more to delete, a step after every commit; otherwise once an interval.
+            retention_due = if more {
+                Instant::now()
+            } else {
+                Instant::now() + retention_every
+            };
+        }
+        let Some(first) = first else { continue };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {

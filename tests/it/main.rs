@@ -7,3 +7,4 @@ mod durability;
 mod export;
 mod ingest;
 mod query;
+mod retention;

@@ -1,0 +1,143 @@
+//! Keeping the disk in check: the writer deletes the oldest events in small steps when they are older
+//! than the configured age or the database is over its size, between group commits, so ingest is never
+//! blocked for long; incremental vacuum gives the space back to the file system.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, params};
+
+/// Events deleted per step: one short transaction.
+pub const STEP_ROWS: i64 = 500;
+/// Free pages handed back to the file system per step.
+pub const VACUUM_PAGES: i64 = 2_000;
+
+/// What to keep. `None` keeps everything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Delete events (and refused requests) received longer ago than this.
+    pub max_age: Option<Duration>,
+    /// Delete the oldest events while the database holds more than this many bytes of data.
+    pub max_bytes: Option<u64>,
+}
+
+impl Retention {
+    pub fn is_set(&self) -> bool {
+        self.max_age.is_some() || self.max_bytes.is_some()
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub events_deleted: i64,
+    pub rejections_deleted: i64,
+    pub pages_freed: i64,
+    /// Another step right away would find more to delete.
+    pub more: bool,
+}
+
+/// Bytes of data in the database: its pages minus the free ones.
+pub fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT (page_count - freelist_count) * page_size
+         FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n.max(0) as u64)
+}
+
+/// Steps until nothing is left to delete or `budget` has passed: called by the writer between group
+/// commits, so under load deletion keeps pace with ingest without holding it up for long.
+pub fn run(
+    conn: &mut Connection,
+    retention: &Retention,
+    now_ms: i64,
+    budget: Duration,
+) -> rusqlite::Result<Step> {
+    let started = std::time::Instant::now();
+    let mut total = Step::default();
+    loop {
+        let step = step(conn, retention, now_ms)?;
+        total.events_deleted += step.events_deleted;
+        total.rejections_deleted += step.rejections_deleted;
+        total.pages_freed += step.pages_freed;
+        total.more = step.more;
+        if !step.more || started.elapsed() >= budget {
+            return Ok(total);
+        }
+    }
+}
+
+/// One step: deletes up to [`STEP_ROWS`] of the oldest events that are too old or over the size,
+/// with everything derived from them, keeps the conversations table true, and frees pages.
+pub fn step(conn: &mut Connection, retention: &Retention, now_ms: i64) -> rusqlite::Result<Step> {
+    let mut done = Step::default();
+    let cutoff = retention.max_age.map(|age| now_ms - age.as_millis() as i64);
+    let over_size = match retention.max_bytes {
+        Some(max) => used_bytes(conn)? > max,
+        None => false,
+    };
+    if cutoff.is_none() && !over_size {
+        return Ok(done);
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS retention_doomed (id INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE IF NOT EXISTS retention_sessions (session_id TEXT PRIMARY KEY);
+         DELETE FROM retention_doomed; DELETE FROM retention_sessions;",
+    )?;
+    // The oldest first, by age or, when over the size, regardless of age.
+    let chosen = if over_size {
+        tx.execute(
+            "INSERT INTO retention_doomed (id) SELECT id FROM events ORDER BY id LIMIT ?1",
+            params![STEP_ROWS],
+        )?
+    } else {
+        tx.execute(
+            "INSERT INTO retention_doomed (id)
+                 SELECT id FROM events WHERE received_at < ?1 ORDER BY received_at, id LIMIT ?2",
+            params![cutoff, STEP_ROWS],
+        )?
+    };
+    if chosen > 0 {
+        tx.execute_batch(
+            "INSERT OR IGNORE INTO retention_sessions (session_id)
+                 SELECT session_id FROM messages
+                 WHERE event_id IN (SELECT id FROM retention_doomed) AND session_id IS NOT NULL;
+             DELETE FROM event_fts WHERE rowid IN (SELECT id FROM retention_doomed);
+             DELETE FROM events WHERE id IN (SELECT id FROM retention_doomed);
+             DELETE FROM conversations
+                 WHERE session_id IN (SELECT session_id FROM retention_sessions)
+                   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id = conversations.session_id);
+             UPDATE conversations SET
+                 turns = (SELECT count(*) FROM messages m WHERE m.session_id = conversations.session_id),
+                 first_at = (SELECT min(request_at) FROM messages m WHERE m.session_id = conversations.session_id),
+                 first_event_id = (SELECT min(event_id) FROM messages m WHERE m.session_id = conversations.session_id),
+                 first_text = (SELECT m.user_text FROM messages m
+                               WHERE m.session_id = conversations.session_id AND trim(coalesce(m.user_text, '')) <> ''
+                               ORDER BY m.request_at, m.event_id LIMIT 1),
+                 first_text_at = (SELECT m.request_at FROM messages m
+                               WHERE m.session_id = conversations.session_id AND trim(coalesce(m.user_text, '')) <> ''
+                               ORDER BY m.request_at, m.event_id LIMIT 1)
+             WHERE session_id IN (SELECT session_id FROM retention_sessions);",
+        )?;
+        done.events_deleted = chosen as i64;
+    }
+    if let Some(cutoff) = cutoff {
+        done.rejections_deleted = tx.execute(
+            "DELETE FROM rejections WHERE id IN
+                 (SELECT id FROM rejections WHERE received_at < ?1 ORDER BY id LIMIT ?2)",
+            params![cutoff, STEP_ROWS],
+        )? as i64;
+    }
+    tx.commit()?;
+    done.more = done.events_deleted == STEP_ROWS || done.rejections_deleted == STEP_ROWS;
+    if done.events_deleted > 0 || done.rejections_deleted > 0 {
+        let before: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+        conn.execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))?;
+        let after: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+        done.pages_freed = before - after;
+    }
+    Ok(done)
+}
