@@ -718,32 +718,41 @@ const CALL_FACETS: &[(&str, &str)] = &[
 pub fn facets(conn: &Connection, query: &Query, subject: Subject) -> Vec<Facet> {
     let budget = Budget(Instant::now() + Duration::from_millis(FACET_BUDGET_MS));
     let mut out = Vec::new();
-    let mut sides: Vec<(&str, Subject, &str, &str, &[(&str, &str)])> = Vec::new();
+    let mut sides: Vec<FacetSide> = Vec::new();
     if subject == Subject::Events {
-        sides.push(("e", Subject::Events, "events e", "e.id", EVENT_FACETS));
+        sides.push(FacetSide {
+            subject: Subject::Events,
+            base: "events e",
+            id: "e.id",
+            facets: EVENT_FACETS,
+        });
     }
     if matches!(
         subject,
         Subject::Events | Subject::Messages | Subject::Conversations
     ) {
-        sides.push((
-            "m",
-            Subject::Messages,
-            "messages m JOIN events e ON e.id = m.event_id",
-            "m.event_id",
-            MESSAGE_FACETS,
-        ));
+        sides.push(FacetSide {
+            subject: Subject::Messages,
+            base: "messages m JOIN events e ON e.id = m.event_id",
+            id: "m.event_id",
+            facets: MESSAGE_FACETS,
+        });
     }
     if matches!(subject, Subject::Events | Subject::Calls) {
-        sides.push((
-            "c",
-            Subject::Calls,
-            "calls c JOIN events e ON e.id = c.event_id",
-            "c.event_id",
-            CALL_FACETS,
-        ));
+        sides.push(FacetSide {
+            subject: Subject::Calls,
+            base: "calls c JOIN events e ON e.id = c.event_id",
+            id: "c.event_id",
+            facets: CALL_FACETS,
+        });
     }
-    for (_, side, base, id, list) in sides {
+    for FacetSide {
+        subject: side,
+        base,
+        id,
+        facets: list,
+    } in sides
+    {
         let sampled = match sample_ids(conn, query, side, base, id, &budget) {
             Ok(n) => (n >= FACET_SAMPLE).then_some(FACET_SAMPLE as i64),
             Err(err) => {
@@ -787,6 +796,14 @@ fn sample_ids(
     with_deadline(conn, budget.left(), || {
         Ok(conn.execute(&sql, params_from_iter(list.cond.params))?)
     })
+}
+
+/// One kind of row facets are counted over: its list's FROM clause, id column and facets.
+struct FacetSide {
+    subject: Subject,
+    base: &'static str,
+    id: &'static str,
+    facets: &'static [(&'static str, &'static str)],
 }
 
 /// The facets' shared deadline.
