@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod durability;
 mod export;
+mod hostile;
 mod ingest;
 mod query;
 mod retention;
