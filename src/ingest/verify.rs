@@ -436,3 +436,43 @@ mod tests {
         assert!(json.contains("kept"));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn checking_any_header_never_panics_and_never_verifies_garbage(value in ".{0,300}") {
+            let auth = Auth::Jwt(Secret::new("purple unicorn").unwrap());
+            prop_assert!(check(&auth, Some(&value)).is_err());
+            let _ = decode_unverified(&value);
+            let _ = check(&Auth::Header(Secret::new("x").unwrap()), Some(&value));
+        }
+
+        #[test]
+        fn tokens_made_of_base64_parts_never_panic(a in "[A-Za-z0-9_-]{0,60}", b in "[A-Za-z0-9_-]{0,60}", c in "[A-Za-z0-9_-]{0,60}") {
+            let token = format!("{a}.{b}.{c}");
+            let auth = Auth::Jwt(Secret::new("purple unicorn").unwrap());
+            prop_assert!(check(&auth, Some(&token)).is_err());
+        }
+
+        #[test]
+        fn a_signed_token_verifies_with_its_secret_only(secret in "[ -~]{1,64}", other in "[ -~]{1,64}") {
+            let secret = Secret::new(secret).unwrap();
+            let token = sign(&secret, chrono::Utc::now().timestamp());
+            prop_assert!(check(&Auth::Jwt(secret.clone()), Some(&token)).is_ok());
+            let other = Secret::new(other).unwrap();
+            prop_assert_eq!(check(&Auth::Jwt(other.clone()), Some(&token)).is_ok(), other == secret);
+        }
+
+        #[test]
+        fn redaction_never_keeps_the_value(value in "[!-~]{8,80}") {
+            prop_assume!(!"[\"Authorization\",\"[redacted, 0123456789 characters]\"]".contains(&value));
+            let json = redacted_headers([("Authorization", value.as_str())].into_iter());
+            prop_assert!(!json.contains(&value));
+        }
+    }
+}

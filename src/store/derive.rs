@@ -514,3 +514,68 @@ fn scalar_text(value: Option<&Value>) -> Option<String> {
 pub fn object_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Map<String, Value>> {
     at(value, path).and_then(Value::as_object)
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// Any JSON value, nested a few levels, with the keys the deriver looks for mixed in.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            ".{0,20}".prop_map(Value::String),
+        ];
+        let keys = prop_oneof![
+            Just("payload".to_owned()),
+            Just("request".to_owned()),
+            Just("response".to_owned()),
+            Just("output".to_owned()),
+            Just("generic".to_owned()),
+            Just("context".to_owned()),
+            Just("call".to_owned()),
+            Just("turns".to_owned()),
+            Just("assistant_interaction_summaries".to_owned()),
+            Just("injected_custom_data".to_owned()),
+            Just("warnings_and_errors".to_owned()),
+            Just("user_defined".to_owned()),
+            ".{0,8}",
+        ];
+        leaf.prop_recursive(5, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((keys.clone(), inner), 0..6)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn deriving_never_panics(body in json()) {
+            for kind in [MESSAGE_LOGGED, CDR_LOGGED, "other"] {
+                let wrapped = serde_json::json!({"event": {"name": kind}, "payload": body.clone()});
+                let _ = derive(kind, &wrapped);
+                let _ = derive(kind, &body);
+            }
+        }
+
+        #[test]
+        fn envelope_parsing_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = crate::ingest::parse_envelope(&bytes);
+        }
+
+        #[test]
+        fn snake_case_is_idempotent(raw in "[a-zA-Z_ -]{0,24}") {
+            let once = snake_case(&raw);
+            prop_assert_eq!(snake_case(&once), once.clone());
+        }
+    }
+}
