@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod common;
+mod disk_full;
 mod durability;
 mod export;
 mod hostile;
