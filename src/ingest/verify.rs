@@ -420,6 +420,19 @@ mod tests {
         assert!(check(&Auth::Jwt(secret()), Some(&t)).unwrap().verified);
     }
 
+    /// Found by the `auth` fuzz target (crash b1823471): a value that is itself a redacted header list.
+    #[test]
+    fn redacting_a_value_that_looks_like_its_own_redaction() {
+        let value = r#"[["Authorization","[redacted, 47 characters]"]]"#;
+        let json = redacted_headers([("Authorization", value)].into_iter());
+        assert_eq!(json, r#"[["Authorization","[redacted, 47 characters]"]]"#);
+        let stored: Vec<(String, String)> = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            stored[0].1, "[redacted, 47 characters]",
+            "only the note is kept, not the value"
+        );
+    }
+
     #[test]
     fn credentials_are_redacted() {
         let json = redacted_headers(
