@@ -3,7 +3,7 @@
 SECRET_FILE ?= $(HOME)/.config/assistant-logbook/webhook-secret
 LISTEN ?= 127.0.0.1:7420
 
-.PHONY: setup ui run serve test bench
+.PHONY: setup ui run app serve test bench
 
 setup:
 	bash scripts/setup.sh
@@ -23,13 +23,19 @@ serve: ui
 	fi
 	./target/release/logbook serve --listen $(LISTEN) --secret-file "$(SECRET_FILE)"
 
-run: serve
+# The desktop app: the receiver in the background and the same UI in a window, on the same database.
+app: ui
+	cargo build --locked -p logbook-desktop
+	./target/debug/logbook-desktop
+
+run: app
 
 test: ui
 	npm --prefix ui run typecheck
 	npm --prefix ui test
 	cargo test --workspace --locked
 	npm --prefix ui run e2e
+	bash src-tauri/e2e/run.sh
 
 bench: setup
 	cargo run --release --locked -p logbook -- bench ingest

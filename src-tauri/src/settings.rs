@@ -1,0 +1,487 @@
+//! The app's settings: the receiver's port, its endpoints (path, verification and secret for each
+//! Watson environment), the body size limit and retention, kept as `settings.json` in the app's
+//! config directory.
+//!
+//! Contract: a secret never enters the settings file, the database or a log. Each lives in a file of
+//! its own, `secrets/<endpoint id>`, created readable only by the user (0600, in a 0700 directory),
+//! and leaves the shell masked the way Watson's own Secret field shows it, unless the user asks to
+//! reveal it. Files are replaced atomically (write a temporary file, then rename). On the first
+//! launch the default endpoint takes the secret `make run` made for `logbook serve`, if there is one,
+//! so the app and the command line agree with what was pasted into Watson; otherwise a random one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use logbook::ingest::{self, Auth, Endpoint, Secret};
+use logbook::store;
+use serde::{Deserialize, Serialize};
+
+/// The settings file in the config directory.
+pub const SETTINGS_FILE: &str = "settings.json";
+/// The directory of secret files in the config directory.
+pub const SECRETS_DIR: &str = "secrets";
+/// The port `logbook serve` uses by default, so a tunnel set up for one works for the other.
+pub const DEFAULT_PORT: u16 = 7420;
+/// Characters in a generated secret (Watson allows 1 to 1,024).
+pub const GENERATED_SECRET_CHARS: usize = 32;
+/// Bullets shown for a secret at most, however long it is.
+const MASK_MAX_CHARS: usize = 16;
+/// The smallest body limit accepted: Watson's smallest events are a few hundred bytes.
+pub const MIN_BODY_BYTES: u64 = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid settings: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// Everything the user can set. Saved without secrets; see [`EndpointSettings`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Settings {
+    /// The receiver listens on `127.0.0.1:<port>`; a tunnel forwards Watson's calls there.
+    pub port: u16,
+    pub endpoints: Vec<EndpointSettings>,
+    /// Bodies larger than this are refused with 413.
+    pub max_body_bytes: u64,
+    pub retention: Retention,
+}
+
+/// What is kept, and for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Retention {
+    /// The newest refused requests kept for inspection (older ones are deleted as new ones arrive).
+    /// Takes effect at the next launch: the store is opened once.
+    pub rejections_kept: u64,
+}
+
+/// How an endpoint checks the requests it receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// Watson's signed JWT, verified with the secret (the default).
+    Jwt,
+    /// The whole `Authorization` header must equal the secret (a header set by hand in Watson).
+    Header,
+    /// Everything is accepted, marked unverified.
+    None,
+}
+
+/// One webhook URL path, one Watson environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct EndpointSettings {
+    /// Names the endpoint's secret file: lowercase letters and digits. Empty for a new endpoint (one
+    /// is assigned on save); keep it when editing, or the stored secret is not found.
+    #[serde(default)]
+    pub id: String,
+    /// The URL path, e.g. `/draft`; `None` takes every path no other endpoint claims.
+    pub path: Option<String>,
+    pub mode: AuthMode,
+    /// The stored secret, masked (`••••••••`); absent when none is stored. Ignored on save.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub secret_masked: Option<String>,
+    /// On save only: a new secret (1 to 1,024 characters). Absent keeps the stored one; an endpoint
+    /// that needs a secret and has none gets a random one (reveal it to paste it into Watson).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub new_secret: Option<String>,
+}
+
+impl AuthMode {
+    fn needs_secret(self) -> bool {
+        self != Self::None
+    }
+
+    /// As the core names it (`Auth::mode`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::Header => "header",
+            Self::None => "none",
+        }
+    }
+}
+
+/// The settings of a first launch: one catch-all endpoint verifying Watson's JWT.
+pub fn defaults() -> Settings {
+    Settings {
+        port: DEFAULT_PORT,
+        endpoints: vec![EndpointSettings {
+            id: "default".into(),
+            path: None,
+            mode: AuthMode::Jwt,
+            secret_masked: None,
+            new_secret: None,
+        }],
+        max_body_bytes: ingest::DEFAULT_MAX_BODY_BYTES as u64,
+        retention: Retention {
+            rejections_kept: store::DEFAULT_REJECTIONS_KEPT,
+        },
+    }
+}
+
+/// The secret `make run` writes for `logbook serve`: `~/.config/assistant-logbook/webhook-secret`.
+pub fn cli_secret_file() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME")?;
+    Some(PathBuf::from(home).join(".config/assistant-logbook/webhook-secret"))
+}
+
+/// The settings and secrets in one config directory.
+#[derive(Debug, Clone)]
+pub struct ConfigDir {
+    dir: PathBuf,
+}
+
+impl ConfigDir {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    fn settings_path(&self) -> PathBuf {
+        self.dir.join(SETTINGS_FILE)
+    }
+
+    fn secret_path(&self, id: &str) -> PathBuf {
+        self.dir.join(SECRETS_DIR).join(id)
+    }
+
+    /// The saved settings with each secret masked, or `None` before the first save.
+    pub fn load(&self) -> Result<Option<Settings>, SettingsError> {
+        let path = self.settings_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(SettingsError::Read { path, source }),
+        };
+        let mut settings: Settings =
+            serde_json::from_str(&text).map_err(|source| SettingsError::Parse { path, source })?;
+        for endpoint in &mut settings.endpoints {
+            endpoint.new_secret = None;
+            endpoint.secret_masked = self.secret(&endpoint.id)?.map(|s| mask(&s));
+        }
+        Ok(Some(settings))
+    }
+
+    /// The saved settings, or the first launch's (saved now, with their secret).
+    pub fn load_or_init(&self) -> Result<(Settings, bool), SettingsError> {
+        if let Some(settings) = self.load()? {
+            return Ok((settings, false));
+        }
+        let mut settings = defaults();
+        let inherited = cli_secret_file()
+            .and_then(|file| std::fs::read_to_string(file).ok())
+            .and_then(|text| Secret::from_file_text(&text).ok());
+        settings.endpoints[0].new_secret = inherited.map(|s| s.expose().to_owned());
+        Ok((self.save(settings)?, true))
+    }
+
+    /// Checks and saves `input`: new secrets go to their files, the rest to the settings file.
+    /// Returns the settings as saved, secrets masked.
+    pub fn save(&self, mut input: Settings) -> Result<Settings, SettingsError> {
+        validate(&input)?;
+        let mut taken: Vec<String> = input.endpoints.iter().map(|e| e.id.clone()).collect();
+        for endpoint in &mut input.endpoints {
+            if endpoint.id.is_empty() {
+                endpoint.id = self.new_id(&taken)?;
+                taken.push(endpoint.id.clone());
+            }
+        }
+        for endpoint in &mut input.endpoints {
+            match endpoint.new_secret.take() {
+                Some(text) => {
+                    let secret = Secret::new(text).map_err(|e| {
+                        SettingsError::Invalid(format!("endpoint {}: {e}", describe(endpoint)))
+                    })?;
+                    self.write_secret(&endpoint.id, &secret)?;
+                }
+                None if endpoint.mode.needs_secret() && self.secret(&endpoint.id)?.is_none() => {
+                    self.write_secret(&endpoint.id, &generate_secret())?;
+                }
+                None => {}
+            }
+            endpoint.secret_masked = None;
+        }
+        let json = serde_json::to_vec_pretty(&input).expect("settings serialise");
+        write_atomically(&self.settings_path(), &json, false)?;
+        self.remove_unused_secrets(&input)?;
+        Ok(self.load()?.expect("settings just saved"))
+    }
+
+    /// The stored secret of an endpoint.
+    pub fn secret(&self, id: &str) -> Result<Option<Secret>, SettingsError> {
+        if !valid_id(id) {
+            return Ok(None);
+        }
+        let path = self.secret_path(id);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Secret::from_file_text(&text).map(Some).map_err(|e| {
+                SettingsError::Invalid(format!("the secret in {}: {e}", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SettingsError::Read { path, source }),
+        }
+    }
+
+    /// The receiver's endpoints for these settings, each with its secret.
+    pub fn endpoints(&self, settings: &Settings) -> Result<Vec<Endpoint>, SettingsError> {
+        settings
+            .endpoints
+            .iter()
+            .map(|e| {
+                let secret = || {
+                    self.secret(&e.id)?.ok_or_else(|| {
+                        SettingsError::Invalid(format!(
+                            "endpoint {} has no secret: set one in Settings",
+                            describe(e)
+                        ))
+                    })
+                };
+                let auth = match e.mode {
+                    AuthMode::Jwt => Auth::Jwt(secret()?),
+                    AuthMode::Header => Auth::Header(secret()?),
+                    AuthMode::None => Auth::None,
+                };
+                Ok(Endpoint {
+                    path: e.path.clone(),
+                    auth,
+                })
+            })
+            .collect()
+    }
+
+    fn write_secret(&self, id: &str, secret: &Secret) -> Result<(), SettingsError> {
+        let dir = self.dir.join(SECRETS_DIR);
+        create_private_dir(&self.dir)?;
+        create_private_dir(&dir)?;
+        write_atomically(&self.secret_path(id), secret.expose().as_bytes(), true)
+    }
+
+    fn remove_unused_secrets(&self, settings: &Settings) -> Result<(), SettingsError> {
+        let dir = self.dir.join(SECRETS_DIR);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if valid_id(&name) && !settings.endpoints.iter().any(|e| e.id == name) {
+                std::fs::remove_file(entry.path()).map_err(|source| SettingsError::Write {
+                    path: entry.path(),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An id no endpoint has and no leftover secret file uses.
+    fn new_id(&self, taken: &[String]) -> Result<String, SettingsError> {
+        loop {
+            let id: String = rand::random::<[u8; 4]>()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            if !taken.contains(&id) && !self.secret_path(&id).exists() {
+                return Ok(id);
+            }
+        }
+    }
+}
+
+/// The secret as Watson's Secret field shows it: one bullet per character, at most 16.
+pub fn mask(secret: &Secret) -> String {
+    "•".repeat(secret.expose().chars().count().min(MASK_MAX_CHARS))
+}
+
+/// A random secret of letters and digits.
+pub fn generate_secret() -> Secret {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    // Bytes at or above the largest multiple of 62 are dropped, so every character is equally likely.
+    let limit = (256 / ALPHABET.len() * ALPHABET.len()) as u8;
+    let mut text = String::with_capacity(GENERATED_SECRET_CHARS);
+    while text.len() < GENERATED_SECRET_CHARS {
+        for b in rand::random::<[u8; 64]>() {
+            if b < limit && text.len() < GENERATED_SECRET_CHARS {
+                text.push(ALPHABET[b as usize % ALPHABET.len()] as char);
+            }
+        }
+    }
+    Secret::new(text).expect("a generated secret is valid")
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+fn describe(endpoint: &EndpointSettings) -> String {
+    endpoint.path.clone().unwrap_or_else(|| "(any path)".into())
+}
+
+fn validate(settings: &Settings) -> Result<(), SettingsError> {
+    let invalid = |m: String| Err(SettingsError::Invalid(m));
+    if settings.port == 0 {
+        return invalid("the port must be between 1 and 65535".into());
+    }
+    if settings.max_body_bytes < MIN_BODY_BYTES {
+        return invalid(format!(
+            "the body size limit must be at least {MIN_BODY_BYTES} bytes"
+        ));
+    }
+    if settings.endpoints.is_empty() {
+        return invalid("at least one endpoint is needed, or every request is refused".into());
+    }
+    let mut names = std::collections::HashSet::new();
+    let mut ids = std::collections::HashSet::new();
+    for e in &settings.endpoints {
+        if !e.id.is_empty() && !valid_id(&e.id) {
+            return invalid(format!("endpoint id {:?} is not valid", e.id));
+        }
+        if !e.id.is_empty() && !ids.insert(e.id.as_str()) {
+            return invalid(format!("endpoint id {:?} is given twice", e.id));
+        }
+        if let Some(path) = &e.path {
+            if !path.starts_with('/') {
+                return invalid(format!("endpoint path {path:?} must start with '/'"));
+            }
+            if path
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+            {
+                return invalid(format!(
+                    "endpoint path {path:?} may not hold spaces, '?' or '#'"
+                ));
+            }
+        }
+        if !names.insert(describe(e)) {
+            return invalid(format!("endpoint {} is configured twice", describe(e)));
+        }
+    }
+    Ok(())
+}
+
+/// Makes `dir` (readable only by the user on Unix) if it does not exist.
+fn create_private_dir(dir: &Path) -> Result<(), SettingsError> {
+    let err = |source| SettingsError::Write {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(err)
+}
+
+/// Replaces `path` with `bytes` through a temporary file in the same directory, so a crash leaves
+/// the old file or the new one. `private` files are created 0600 from the start (never readable by
+/// others, not even briefly).
+fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), SettingsError> {
+    let err = |source| SettingsError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path.parent().expect("a file in a directory");
+    create_private_dir(dir)?;
+    let mut tmp_name = path.file_name().expect("a file name").to_owned();
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, if private { 0o600 } else { 0o644 });
+    #[cfg(not(unix))]
+    let _ = private;
+    let result = (|| {
+        let mut file = options.open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secrets_are_valid_and_differ() {
+        let (a, b) = (generate_secret(), generate_secret());
+        assert_eq!(a.expose().len(), GENERATED_SECRET_CHARS);
+        assert!(a.expose().bytes().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn masks_show_one_bullet_per_character_up_to_sixteen() {
+        assert_eq!(mask(&Secret::new("abc").unwrap()), "•••");
+        assert_eq!(
+            mask(&Secret::new("x".repeat(40)).unwrap()).chars().count(),
+            16
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ConfigDir::new(dir.path());
+        type Change = fn(&mut Settings);
+        let cases: [(Change, &str); 7] = [
+            (|s| s.port = 0, "port"),
+            (|s| s.max_body_bytes = 10, "body size"),
+            (|s| s.endpoints.clear(), "at least one endpoint"),
+            (
+                |s| s.endpoints[0].path = Some("draft".into()),
+                "must start with '/'",
+            ),
+            (
+                |s| s.endpoints[0].id = "../../etc/passwd".into(),
+                "not valid",
+            ),
+            (
+                |s| {
+                    let mut e = s.endpoints[0].clone();
+                    e.id = String::new();
+                    s.endpoints.push(e);
+                },
+                "configured twice",
+            ),
+            (|s| s.endpoints[0].new_secret = Some(String::new()), "empty"),
+        ];
+        for (change, expected) in cases {
+            let mut settings = defaults();
+            change(&mut settings);
+            let err = config.save(settings).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err:?} lacks {expected:?}");
+        }
+    }
+}

@@ -1,0 +1,546 @@
+//! The app's one piece of state: the store opened once at launch, the webhook receiver running in the
+//! background with the saved settings, the read-only connections the commands query through, the
+//! live subscriptions and the tunnel.
+//!
+//! Contract: only the store's writer writes. When another process (`logbook serve`, another copy of
+//! the app) already writes the database, `Store::open` refuses with `Locked` and the app opens it
+//! read-only instead: everything can be looked at, nothing is received, and the reason is shown. A
+//! port that is taken is reported with a free one to use instead, never skipped silently.
+//! [`Shell::shutdown`] stops, in order, live updates, the tunnel, the receiver (finishing requests
+//! in flight) and the store (checkpointing its WAL), so quitting leaves a clean database.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use logbook::api::ReceiverInfo;
+use logbook::api::types::{ApiError, EndpointInfo, Status};
+use logbook::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
+use logbook::store::{self, Store, StoreError, StoreOptions};
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::live::Subscriptions;
+use crate::settings::{ConfigDir, Settings, SettingsError};
+use crate::tunnel::{self, Tunnel, TunnelError, TunnelTool};
+
+/// Idle read-only connections kept for the next command.
+const IDLE_READERS: usize = 4;
+/// Ports tried after a taken one before asking the system for any free port.
+const PORT_SEARCH: u16 = 20;
+
+/// Whether the receiver runs, where, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ReceiverState {
+    /// The receiver's local URL, e.g. `http://127.0.0.1:7420`; `None` when not receiving.
+    pub url: Option<String>,
+    /// Another process writes the database: the app only reads it.
+    pub read_only: bool,
+    pub problem: Option<ReceiverProblem>,
+}
+
+/// Why the receiver is not running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ReceiverProblem {
+    /// `port_taken`, `read_only` (another process writes the database) or `settings`.
+    pub kind: String,
+    pub message: String,
+    /// For `port_taken`: a port that is free now.
+    pub suggested_port: Option<u16>,
+}
+
+/// The Settings view: what is saved, and what the receiver made of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SettingsView {
+    pub settings: Settings,
+    pub receiver: ReceiverState,
+    /// The database file (the one `logbook serve` uses by default).
+    pub database: String,
+    /// Where the settings and secret files are.
+    pub config_dir: String,
+    /// Saved settings that take effect only at the next launch (the retention).
+    pub restart_needed: bool,
+}
+
+/// The tunnel helper's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct TunnelStatus {
+    /// The tools found, in order of preference.
+    pub installed: Vec<TunnelTool>,
+    /// How to get one when none is installed.
+    pub install_hint: Option<String>,
+    pub running: Option<RunningTunnel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct RunningTunnel {
+    pub tool: TunnelTool,
+    /// The tunnel's public https URL.
+    pub public_url: String,
+    /// What to paste into Watson's log webhook URL field: the public URL with each endpoint's path.
+    pub webhook_urls: Vec<String>,
+    /// Where the tunnel forwards to.
+    pub local_url: String,
+}
+
+/// Read-only connections, reused between commands.
+pub struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on an idle read-only connection, or a new one.
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let idle = lock(&self.idle).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => store::open_reader(&self.path)?,
+        };
+        let result = f(&conn);
+        let mut idle = lock(&self.idle);
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+
+    /// Closes the idle connections (before the store closes, so it can remove its WAL).
+    fn close(&self) {
+        lock(&self.idle).clear();
+    }
+}
+
+struct Running {
+    /// `None` when another process writes the database.
+    store: Option<Arc<Store>>,
+    receiver: Option<Receiver>,
+    /// The endpoints the receiver runs with (their secrets included).
+    endpoints: Vec<Endpoint>,
+    problem: Option<ReceiverProblem>,
+    settings: Settings,
+    /// The retention the store was opened with.
+    opened_rejections_kept: u64,
+    tunnel: Option<Tunnel>,
+}
+
+/// The state behind every command; cheap to clone (it is shared).
+#[derive(Clone)]
+pub struct Shell(Arc<Inner>);
+
+struct Inner {
+    db_path: PathBuf,
+    config: ConfigDir,
+    readers: Arc<Readers>,
+    running: Mutex<Running>,
+    live: Subscriptions,
+    /// Where exports go without asking (`LOGBOOK_EXPORT_PATH`, for tests): a file, or a directory.
+    export_path: Option<PathBuf>,
+    first_launch: bool,
+}
+
+/// How to open the shell.
+#[derive(Debug, Clone)]
+pub struct ShellOptions {
+    pub db_path: PathBuf,
+    pub config_dir: PathBuf,
+    pub export_path: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Shell {
+    /// Loads the settings (making the first launch's), opens the store (read-only when another
+    /// process writes it) and starts the receiver.
+    pub fn open(options: ShellOptions) -> Result<Self, OpenError> {
+        let config = ConfigDir::new(&options.config_dir);
+        let (settings, first_launch) = config.load_or_init()?;
+        let rejections_kept = settings.retention.rejections_kept;
+        let store_options = StoreOptions {
+            rejections_kept,
+            ..StoreOptions::default()
+        };
+        let (store, problem) = match Store::open(&options.db_path, store_options) {
+            Ok(store) => (Some(Arc::new(store)), None),
+            Err(err @ StoreError::Locked(_)) => (
+                None,
+                Some(ReceiverProblem {
+                    kind: "read_only".into(),
+                    message: format!(
+                        "Not receiving: {err}. The app shows what the database holds, read-only; quit the other one and restart the app to receive here."
+                    ),
+                    suggested_port: None,
+                }),
+            ),
+            Err(err) => return Err(err.into()),
+        };
+        let shell = Self(Arc::new(Inner {
+            readers: Arc::new(Readers::new(options.db_path.clone())),
+            db_path: options.db_path,
+            config,
+            running: Mutex::new(Running {
+                store,
+                receiver: None,
+                endpoints: Vec::new(),
+                problem,
+                settings,
+                opened_rejections_kept: rejections_kept,
+                tunnel: None,
+            }),
+            live: Subscriptions::default(),
+            export_path: options.export_path,
+            first_launch,
+        }));
+        shell.restart_receiver();
+        Ok(shell)
+    }
+
+    pub fn first_launch(&self) -> bool {
+        self.0.first_launch
+    }
+
+    pub fn db_path(&self) -> &Path {
+        &self.0.db_path
+    }
+
+    pub fn readers(&self) -> &Arc<Readers> {
+        &self.0.readers
+    }
+
+    pub fn live(&self) -> &Subscriptions {
+        &self.0.live
+    }
+
+    pub fn export_path(&self) -> Option<&Path> {
+        self.0.export_path.as_deref()
+    }
+
+    /// A new announcement of the writer's commits, or `None` when another process writes.
+    pub fn subscribe(&self) -> Option<std::sync::mpsc::Receiver<store::Committed>> {
+        lock(&self.0.running).store.as_ref().map(|s| s.subscribe())
+    }
+
+    /// Runs `f` on a read-only connection.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.0.readers.with(f)
+    }
+
+    /// The Status view.
+    pub fn status(&self) -> Result<Status, ApiError> {
+        let info = {
+            let running = lock(&self.0.running);
+            match &running.receiver {
+                Some(receiver) => ReceiverInfo::new(
+                    format!("http://{}", receiver.local_addr()),
+                    &running.endpoints,
+                    running.settings.max_body_bytes as usize,
+                ),
+                None => ReceiverInfo {
+                    url: None,
+                    endpoints: running
+                        .settings
+                        .endpoints
+                        .iter()
+                        .map(|e| EndpointInfo {
+                            path: e.path.clone(),
+                            mode: e.mode.as_str().to_owned(),
+                        })
+                        .collect(),
+                    max_body_bytes: i64::try_from(running.settings.max_body_bytes).ok(),
+                },
+            }
+        };
+        self.read(|conn| logbook::api::status(conn, &self.0.db_path, &info))
+    }
+
+    /// The Settings view.
+    pub fn settings_view(&self) -> SettingsView {
+        let running = lock(&self.0.running);
+        SettingsView {
+            settings: running.settings.clone(),
+            receiver: ReceiverState {
+                url: running
+                    .receiver
+                    .as_ref()
+                    .map(|r| format!("http://{}", r.local_addr())),
+                read_only: running.store.is_none(),
+                problem: running.problem.clone(),
+            },
+            database: self.0.db_path.display().to_string(),
+            config_dir: self.0.config.path().display().to_string(),
+            restart_needed: running.settings.retention.rejections_kept
+                != running.opened_rejections_kept,
+        }
+    }
+
+    /// Saves `settings` (refusing invalid ones with `bad_request`) and restarts the receiver with them.
+    pub fn save_settings(&self, settings: Settings) -> Result<SettingsView, ApiError> {
+        let saved = self.0.config.save(settings)?;
+        let stale_tunnel = {
+            let mut running = lock(&self.0.running);
+            let moved = running.settings.port != saved.port;
+            running.settings = saved;
+            // A tunnel forwards to the old port: stop it rather than leave it pointing nowhere.
+            if moved { running.tunnel.take() } else { None }
+        };
+        if let Some(tunnel) = stale_tunnel {
+            tunnel.stop();
+        }
+        self.restart_receiver();
+        Ok(self.settings_view())
+    }
+
+    /// The text of an endpoint's secret, for copying into Watson.
+    pub fn reveal_secret(&self, endpoint_id: &str) -> Result<String, ApiError> {
+        match self.0.config.secret(endpoint_id)? {
+            Some(secret) => Ok(secret.expose().to_owned()),
+            None => Err(ApiError::new(
+                "not_found",
+                format!("endpoint {endpoint_id:?} has no stored secret"),
+            )),
+        }
+    }
+
+    /// Stops the receiver, if any, and starts it with the current settings, recording why when it
+    /// cannot run.
+    fn restart_receiver(&self) {
+        let mut running = lock(&self.0.running);
+        if let Some(receiver) = running.receiver.take() {
+            receiver.shutdown();
+        }
+        running.endpoints.clear();
+        let Some(store) = running.store.clone() else {
+            return; // read-only: the problem says why
+        };
+        running.problem = None;
+        let endpoints = match self.0.config.endpoints(&running.settings) {
+            Ok(endpoints) => endpoints,
+            Err(err) => {
+                running.problem = Some(ReceiverProblem {
+                    kind: "settings".into(),
+                    message: format!("Not receiving: {err}"),
+                    suggested_port: None,
+                });
+                return;
+            }
+        };
+        let port = running.settings.port;
+        let mut config = ReceiverConfig::new(format!("127.0.0.1:{port}"), endpoints.clone());
+        config.max_body_bytes =
+            usize::try_from(running.settings.max_body_bytes).unwrap_or(usize::MAX);
+        match Receiver::start(config, store) {
+            Ok(receiver) => {
+                running.receiver = Some(receiver);
+                running.endpoints = endpoints;
+            }
+            Err(IngestError::Listen { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                let free = free_port_near(port);
+                running.problem = Some(ReceiverProblem {
+                    kind: "port_taken".into(),
+                    message: match free {
+                        Some(free) => format!(
+                            "Not receiving: port {port} is already in use by another program. Port {free} is free: use it instead (then point the tunnel at it)."
+                        ),
+                        None => format!(
+                            "Not receiving: port {port} is already in use by another program; choose another port."
+                        ),
+                    },
+                    suggested_port: free,
+                });
+            }
+            Err(err) => {
+                running.problem = Some(ReceiverProblem {
+                    kind: "settings".into(),
+                    message: format!("Not receiving: {err}"),
+                    suggested_port: None,
+                });
+            }
+        }
+    }
+
+    /// The tunnel helper's state (a tunnel whose tool exited is forgotten).
+    pub fn tunnel_status(&self) -> TunnelStatus {
+        let mut running = lock(&self.0.running);
+        if running.tunnel.as_mut().is_some_and(|t| !t.is_running()) {
+            running.tunnel = None;
+        }
+        let installed: Vec<TunnelTool> = tunnel::installed(std::env::var_os("PATH").as_deref())
+            .into_iter()
+            .map(|(tool, _)| tool)
+            .collect();
+        TunnelStatus {
+            install_hint: installed
+                .is_empty()
+                .then(|| tunnel::INSTALL_HINT.to_owned()),
+            installed,
+            running: running.tunnel.as_ref().map(|t| RunningTunnel {
+                tool: t.tool,
+                public_url: t.url.clone(),
+                webhook_urls: running
+                    .settings
+                    .endpoints
+                    .iter()
+                    .map(|e| format!("{}{}", t.url, e.path.as_deref().unwrap_or("/")))
+                    .collect(),
+                local_url: format!("http://127.0.0.1:{}", t.port),
+            }),
+        }
+    }
+
+    /// Starts a tunnel to the receiver with `tool`, or the first one installed; a running tunnel is
+    /// stopped first.
+    pub fn start_tunnel(&self, tool: Option<TunnelTool>) -> Result<TunnelStatus, ApiError> {
+        self.start_tunnel_with(
+            tool,
+            std::env::var_os("PATH").as_deref(),
+            Duration::from_millis(tunnel::URL_TIMEOUT_MS),
+        )
+    }
+
+    /// [`Shell::start_tunnel`] searching `path_var` for the tools.
+    pub fn start_tunnel_with(
+        &self,
+        tool: Option<TunnelTool>,
+        path_var: Option<&std::ffi::OsStr>,
+        timeout: Duration,
+    ) -> Result<TunnelStatus, ApiError> {
+        let installed = tunnel::installed(path_var);
+        let (tool, program) = installed
+            .into_iter()
+            .find(|(t, _)| tool.is_none_or(|wanted| wanted == *t))
+            .ok_or_else(|| match tool {
+                Some(tool) => ApiError::new(
+                    "not_installed",
+                    format!(
+                        "{tool} is not installed (not found on the PATH). {}",
+                        tunnel::INSTALL_HINT
+                    ),
+                ),
+                None => TunnelError::NotInstalled.into(),
+            })?;
+        let port = {
+            let mut running = lock(&self.0.running);
+            if let Some(old) = running.tunnel.take() {
+                old.stop();
+            }
+            match &running.receiver {
+                Some(receiver) => receiver.local_addr().port(),
+                None => {
+                    return Err(ApiError::new(
+                        "unavailable",
+                        "the receiver is not running, so there is nothing to tunnel to (see Settings)",
+                    ));
+                }
+            }
+        };
+        // Waiting for the URL takes seconds: not under the lock.
+        let started = Tunnel::start(tool, &program, port, timeout)?;
+        lock(&self.0.running).tunnel = Some(started);
+        Ok(self.tunnel_status())
+    }
+
+    pub fn stop_tunnel(&self) -> TunnelStatus {
+        let old = lock(&self.0.running).tunnel.take();
+        if let Some(old) = old {
+            old.stop();
+        }
+        self.tunnel_status()
+    }
+
+    /// Stops everything in order; the database is left clean (no WAL). Safe to call twice.
+    pub fn shutdown(&self) {
+        self.0.live.stop_all();
+        let (tunnel, receiver, store) = {
+            let mut running = lock(&self.0.running);
+            (
+                running.tunnel.take(),
+                running.receiver.take(),
+                running.store.take(),
+            )
+        };
+        if let Some(tunnel) = tunnel {
+            tunnel.stop();
+        }
+        if let Some(receiver) = receiver {
+            receiver.shutdown();
+        }
+        self.0.readers.close();
+        if let Some(store) = store {
+            match Arc::try_unwrap(store) {
+                Ok(store) => {
+                    if let Err(err) = store.close() {
+                        eprintln!("logbook: closing the store: {err}");
+                    }
+                }
+                // Still borrowed by a request being answered: dropping it last closes it too.
+                Err(_) => eprintln!("logbook: the store is still in use; it closes on exit"),
+            }
+        }
+    }
+}
+
+/// A port at or after `port` that can be bound on loopback now, else any free port.
+pub fn free_port_near(port: u16) -> Option<u16> {
+    let bindable = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
+    (1..=PORT_SEARCH)
+        .filter_map(|i| port.checked_add(i))
+        .find(|p| bindable(*p))
+        .or_else(|| {
+            TcpListener::bind(("127.0.0.1", 0))
+                .and_then(|l| l.local_addr())
+                .ok()
+                .map(|a| a.port())
+        })
+}
+
+/// A poisoned lock still guards consistent data here (every update is a single assignment).
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(err: SettingsError) -> Self {
+        let kind = match err {
+            SettingsError::Invalid(_) => "bad_request",
+            _ => "internal",
+        };
+        ApiError::new(kind, err.to_string())
+    }
+}
+
+impl From<TunnelError> for ApiError {
+    fn from(err: TunnelError) -> Self {
+        let kind = match err {
+            TunnelError::NotInstalled => "not_installed",
+            _ => "tunnel_failed",
+        };
+        ApiError::new(kind, err.to_string())
+    }
+}

@@ -1,0 +1,893 @@
+//! The desktop app's commands through Tauri's IPC, on the mock runtime with the app's real
+//! configuration and capability (so the permissions are checked as in the app), over a temporary
+//! database holding the twelve samples and a temporary config directory. The receiver is real: it
+//! listens on a free loopback port and is posted to with signed requests.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use logbook::api::types::LiveBatch;
+use logbook::export::{Format, Kind};
+use logbook::ingest::Secret;
+use logbook::send::{self, Signing};
+use logbook::store::{Store, StoreOptions};
+use logbook_desktop::live::LiveCursor;
+use logbook_desktop::settings::{AuthMode, ConfigDir, EndpointSettings, Settings, defaults};
+use logbook_desktop::tunnel::{self, TunnelTool};
+use logbook_desktop::{Shell, ShellOptions, with_commands};
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+
+const CALL: &str = "b231ef28-c861-4f33-8a17-384d95d6ddb5";
+const WEB_SESSION: &str = "c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05";
+const SECRET: &str = "a webhook secret for the tests";
+
+fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/samples")
+}
+
+fn sample_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(samples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A loopback port nobody listens on (now).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The app over a temporary database and config directory, with a window labelled `main`.
+struct Fixture {
+    dir: tempfile::TempDir,
+    shell: Shell,
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+}
+
+impl Fixture {
+    /// The samples imported, settings saved with `port` and one catch-all JWT endpoint.
+    fn with_port(port: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("logbook.db");
+        let store = Store::open(&db, StoreOptions::default()).unwrap();
+        let report = logbook::import::import_files(&store, &sample_files(), &|_| {}).unwrap();
+        assert_eq!(report.stored, 12);
+        store.close().unwrap();
+        let mut settings = defaults();
+        settings.port = port;
+        settings.endpoints[0].new_secret = Some(SECRET.into());
+        ConfigDir::new(dir.path().join("config"))
+            .save(settings)
+            .unwrap();
+        std::fs::create_dir(dir.path().join("exports")).unwrap();
+        Self::open(dir)
+    }
+
+    fn new() -> Self {
+        Self::with_port(free_port())
+    }
+
+    fn open(dir: tempfile::TempDir) -> Self {
+        let shell = Shell::open(ShellOptions {
+            db_path: dir.path().join("logbook.db"),
+            config_dir: dir.path().join("config"),
+            export_path: Some(dir.path().join("exports")),
+        })
+        .unwrap();
+        let app = with_commands(mock_builder())
+            .manage(shell.clone())
+            .build(logbook_desktop::context())
+            .unwrap();
+        let window = WebviewWindowBuilder::new(&app, "main", WebviewUrl::default())
+            .build()
+            .unwrap();
+        Self {
+            dir,
+            shell,
+            app,
+            window,
+        }
+    }
+
+    /// Invokes `cmd` with `args` as the UI's transport does, from the app's own origin.
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        invoke_from(&self.window, cmd, args)
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.invoke(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn err(&self, cmd: &str, args: Value) -> Value {
+        match self.invoke(cmd, args) {
+            Ok(v) => panic!("{cmd} answered {v} instead of an error"),
+            Err(e) => e,
+        }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.shell.shutdown();
+    }
+}
+
+fn invoke_from(
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().unwrap())
+}
+
+fn list(request: Value) -> Value {
+    json!({ "request": request })
+}
+
+#[test]
+fn lists_and_details_answer_as_the_core_does() {
+    let f = Fixture::new();
+    let events = f.ok("events", list(json!({"q": "", "limit": 5, "facets": true})));
+    assert_eq!(events["items"].as_array().unwrap().len(), 5);
+    assert!(!events["facets"].as_array().unwrap().is_empty());
+    let cursor = events["next_cursor"].as_str().unwrap();
+    let rest = f.ok("events", list(json!({"q": "", "cursor": cursor})));
+    assert_eq!(rest["items"].as_array().unwrap().len(), 7);
+
+    let messages = f.ok("messages", list(json!({"q": ""})));
+    let ids: Vec<i64> = messages["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["event_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 9);
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+
+    let conversations = f.ok("conversations", list(json!({"q": ""})));
+    assert_eq!(conversations["items"].as_array().unwrap().len(), 3);
+    let web = f.ok("conversation", json!({"sessionId": WEB_SESSION}));
+    assert_eq!(web["session_id"], WEB_SESSION);
+
+    let calls = f.ok("calls", list(json!({"q": ""})));
+    assert_eq!(calls["items"].as_array().unwrap().len(), 3);
+    let verified = f.ok("calls", list(json!({"q": "custom.account_verified:true"})));
+    assert_eq!(verified["items"][0]["global_session_id"], CALL);
+    assert_eq!(verified["items"].as_array().unwrap().len(), 1);
+    let call = f.ok("call", json!({"id": CALL}));
+    let turns = call["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 3);
+    // Each turn links to the message it produced, which opens as an event.
+    let message_event = turns[0]["message"]["event_id"].as_i64().unwrap();
+    let event = f.ok("event", json!({"id": message_event.to_string()}));
+    assert_eq!(event["kind"], "message_logged");
+
+    let event = f.ok("event", json!({"id": "1"}));
+    assert_eq!(
+        (event["id"].as_i64(), event["source"].as_str()),
+        (Some(1), Some("accepted"))
+    );
+
+    let keys = f.ok("custom_keys", json!({}));
+    assert_eq!(keys.as_array().unwrap().len(), 4);
+    assert_eq!(
+        f.ok("custom_values", json!({"key": "call_reason", "limit": 10})),
+        json!([{"value": "pay_bill", "calls": 1}])
+    );
+    let with = f.ok(
+        "custom_calls",
+        json!({"key": "call_reason", "value": "pay_bill", "limit": 10}),
+    );
+    assert_eq!(with[0]["global_session_id"], CALL);
+    let any = f.ok("custom_calls", json!({"key": "call_reason", "value": null}));
+    assert_eq!(any.as_array().unwrap().len(), 1);
+
+    let qualifiers = f.ok("qualifiers", json!({}));
+    assert!(
+        qualifiers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["key"] == "intent:")
+    );
+}
+
+#[test]
+fn errors_reach_the_ui_as_kind_and_message() {
+    let f = Fixture::new();
+    let err = f.err("calls", list(json!({"q": "refund foo:bar"})));
+    assert_eq!(err["kind"], "bad_query");
+    assert_eq!(err["span"], json!([7, 10]));
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown qualifier"),
+        "{err}"
+    );
+    assert_eq!(
+        f.err("call", json!({"id": "no-such-call"}))["kind"],
+        "not_found"
+    );
+    assert_eq!(f.err("event", json!({"id": "r999"}))["kind"], "not_found");
+    assert_eq!(
+        f.err("events", list(json!({"q": "", "cursor": "x.y"})))["kind"],
+        "bad_request"
+    );
+    // A bad export query is refused before any dialog opens.
+    let err = f.err(
+        "export_rows",
+        json!({"kind": "calls", "format": "csv", "q": "duration>abc"}),
+    );
+    assert_eq!(
+        (err["kind"].as_str(), &err["span"]),
+        (Some("bad_query"), &json!([9, 12]))
+    );
+}
+
+#[test]
+fn the_window_may_call_the_app_commands_and_nothing_else() {
+    let f = Fixture::new();
+    // The save dialog is opened from Rust: the page itself has no dialog (or any plugin) permission.
+    for cmd in [
+        "plugin:dialog|save",
+        "plugin:dialog|open",
+        "plugin:event|listen",
+        "plugin:window|close",
+    ] {
+        let err = f.err(cmd, json!({}));
+        assert!(err.to_string().contains("not allowed"), "{cmd}: {err}");
+    }
+    // Another window gets nothing: the capability names the main window only.
+    let other = WebviewWindowBuilder::new(&f.app, "other", WebviewUrl::default())
+        .build()
+        .unwrap();
+    let err = invoke_from(&other, "status", json!({})).unwrap_err();
+    assert!(err.to_string().contains("not allowed"), "{err}");
+}
+
+#[test]
+fn status_names_the_receiver_and_the_database() {
+    let port = free_port();
+    let f = Fixture::with_port(port);
+    let status = f.ok("status", json!({}));
+    let url = format!("http://127.0.0.1:{port}");
+    assert_eq!(status["receiver_url"], url.as_str());
+    assert_eq!(status["stats"]["events"], 12);
+    assert_eq!(status["stats"]["conversations"], 3);
+    assert_eq!(status["endpoints"], json!([{"path": null, "mode": "jwt"}]));
+    assert_eq!(
+        status["tunnel_commands"],
+        json!([
+            format!("cloudflared tunnel --url {url}"),
+            format!("ngrok http 127.0.0.1:{port}")
+        ])
+    );
+    assert!(status["database"].as_str().unwrap().ends_with("logbook.db"));
+}
+
+#[test]
+fn export_writes_the_file_from_rust_and_returns_only_its_row_count() {
+    let f = Fixture::new();
+    let answer = f.ok(
+        "export_rows",
+        json!({"kind": "calls", "format": "csv", "q": ""}),
+    );
+    assert_eq!(answer["rows"], 3);
+    let path = PathBuf::from(answer["path"].as_str().unwrap());
+    assert_eq!(path.parent().unwrap(), f.dir.path().join("exports"));
+    let name = path.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.starts_with("logbook-calls-") && name.ends_with(".csv"),
+        "{name}"
+    );
+    // Exactly what the core's export writes.
+    let conn = logbook::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
+    let mut expected = Vec::new();
+    logbook::export::export(&conn, Kind::Calls, "", Format::Csv, &mut expected, &|_| {}).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), expected);
+    // No partial file is left behind.
+    let files = std::fs::read_dir(f.dir.path().join("exports"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1);
+
+    let raw = f.ok(
+        "export_rows",
+        json!({"kind": "raw", "format": "ndjson", "q": ""}),
+    );
+    assert_eq!(raw["rows"], 12);
+}
+
+#[test]
+fn export_reports_progress_and_removes_a_failed_file() {
+    let f = Fixture::new();
+    let conn = logbook::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
+    let path = f.dir.path().join("exports/turns.ndjson");
+    let reports = Mutex::new(Vec::new());
+    let rows = logbook_desktop::commands::write_export(
+        &conn,
+        Kind::CallTurns,
+        Format::Ndjson,
+        "",
+        &path,
+        &|rows, done| reports.lock().unwrap().push((rows, done)),
+    )
+    .unwrap();
+    assert_eq!(rows, 9);
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 9);
+    // Raw takes no query: the error comes back and no file (partial or not) is left.
+    let bad = f.dir.path().join("exports/raw.ndjson");
+    let err = logbook_desktop::commands::write_export(
+        &conn,
+        Kind::Raw,
+        Format::Ndjson,
+        "kind:cdr",
+        &bad,
+        &|_, _| {},
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, "bad_request");
+    let names: Vec<String> = std::fs::read_dir(f.dir.path().join("exports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["turns.ndjson"]);
+}
+
+/// Collects what a live subscription sends.
+fn collector() -> (
+    Arc<Mutex<Vec<LiveBatch>>>,
+    impl Fn(LiveBatch) -> bool + Send + 'static,
+) {
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let sink = batches.clone();
+    (batches, move |b| {
+        sink.lock().unwrap().push(b);
+        true
+    })
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn live_updates_catch_up_then_follow_the_writers_commits() {
+    let f = Fixture::new();
+    // Through the IPC: an id, and stop_live ends it.
+    let id = f.ok(
+        "live",
+        json!({"since": {"lastEventId": 12, "lastRejectionId": 0}, "channel": "__CHANNEL__:7"}),
+    );
+    assert!(id.is_u64(), "{id}");
+    assert_eq!(f.ok("stop_live", json!({"id": id})), json!(true));
+    assert_eq!(f.ok("stop_live", json!({"id": id})), json!(false));
+
+    // The forwarding itself, from event 10: a catch-up batch, then each new request.
+    let (batches, sink) = collector();
+    let sub = f.shell.live().start(
+        "main",
+        f.shell.readers().clone(),
+        f.shell.subscribe(),
+        LiveCursor {
+            last_event_id: 10,
+            last_rejection_id: 0,
+        },
+        sink,
+    );
+    wait_for("the catch-up", || !batches.lock().unwrap().is_empty());
+    {
+        let first = &batches.lock().unwrap()[0];
+        let ids: Vec<i64> = first.rows.iter().map(|r| r.id).collect();
+        assert_eq!(ids, [11, 12]);
+        assert_eq!(
+            (first.last_event_id, first.last_rejection_id, first.more),
+            (12, 0, false)
+        );
+    }
+    // A signed request and a refused one arrive through the real receiver.
+    let url = f.ok("status", json!({}))["receiver_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = br#"{"event":{"name":"message_logged"},"payload":{"log_id":"live-1","request":{"input":{"text":"hello live"}},"response":{"output":{"generic":[]}}}}"#;
+    let agent = send::agent();
+    let (status, answer) = send::post(
+        &agent,
+        &format!("{url}/"),
+        &Signing::Jwt(Secret::new(SECRET).unwrap()),
+        body,
+    );
+    assert_eq!(status, Some(200), "{answer}");
+    let (status, _) = send::post(&agent, &format!("{url}/"), &Signing::None, body);
+    assert_eq!(status, Some(401));
+    wait_for("the new rows", || {
+        let batches = batches.lock().unwrap();
+        batches.iter().map(|b| b.rows.len()).sum::<usize>() >= 4
+    });
+    let batches = batches.lock().unwrap().clone();
+    let rows: Vec<(String, i64)> = batches
+        .iter()
+        .flat_map(|b| b.rows.iter().map(|r| (r.source.clone(), r.id)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("accepted".to_owned(), 11),
+            ("accepted".to_owned(), 12),
+            ("accepted".to_owned(), 13),
+            ("rejected".to_owned(), 1)
+        ]
+    );
+    let last = batches.last().unwrap();
+    assert_eq!((last.last_event_id, last.last_rejection_id), (13, 1));
+    assert!(f.shell.live().stop(sub));
+}
+
+#[test]
+fn live_updates_end_when_the_page_reloads_or_the_app_quits() {
+    let f = Fixture::new();
+    let (_, sink) = collector();
+    let live = f.shell.live();
+    live.start(
+        "main",
+        f.shell.readers().clone(),
+        f.shell.subscribe(),
+        LiveCursor::default(),
+        sink,
+    );
+    let (_, sink) = collector();
+    live.start(
+        "other",
+        f.shell.readers().clone(),
+        f.shell.subscribe(),
+        LiveCursor::default(),
+        sink,
+    );
+    assert_eq!(live.count(), 2);
+    live.stop_webview("main");
+    wait_for("the main window's subscription to end", || {
+        live.count() == 1
+    });
+    f.shell.shutdown();
+    assert_eq!(live.count(), 0);
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn settings_round_trip_keeps_secrets_out_of_the_settings_file() {
+    let f = Fixture::new();
+    let view = f.ok("get_settings", json!({}));
+    assert_eq!(view["receiver"]["problem"], Value::Null);
+    assert_eq!(view["receiver"]["read_only"], false);
+    let endpoint = &view["settings"]["endpoints"][0];
+    assert_eq!(endpoint["id"], "default");
+    assert_eq!(endpoint["secret_masked"], "•".repeat(16));
+    assert_eq!(endpoint.get("new_secret"), None);
+
+    let mut settings: Settings = serde_json::from_value(view["settings"].clone()).unwrap();
+    let port = free_port();
+    settings.port = port;
+    settings.max_body_bytes = 2 * 1024 * 1024;
+    settings.retention.rejections_kept = 50;
+    settings.endpoints.push(EndpointSettings {
+        id: String::new(),
+        path: Some("/draft".into()),
+        mode: AuthMode::Jwt,
+        secret_masked: None,
+        new_secret: Some("draft secret".into()),
+    });
+    settings.endpoints.push(EndpointSettings {
+        id: String::new(),
+        path: Some("/open".into()),
+        mode: AuthMode::None,
+        secret_masked: None,
+        new_secret: None,
+    });
+    let saved = f.ok("save_settings", json!({"settings": settings}));
+    assert_eq!(saved["receiver"]["url"], format!("http://127.0.0.1:{port}"));
+    assert_eq!(
+        saved["restart_needed"], true,
+        "retention applies at the next launch"
+    );
+    let endpoints = saved["settings"]["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 3);
+    let draft = &endpoints[1];
+    assert_eq!(draft["path"], "/draft");
+    assert_eq!(draft["secret_masked"], "••••••••••••");
+    let draft_id = draft["id"].as_str().unwrap();
+    assert!(!draft_id.is_empty());
+    assert_eq!(
+        endpoints[2].get("secret_masked"),
+        None,
+        "mode none needs no secret"
+    );
+
+    // The secret is in its own file, readable by the user only, and nowhere in the settings.
+    let secret_file = f.config().join("secrets").join(draft_id);
+    assert_eq!(
+        std::fs::read_to_string(&secret_file).unwrap(),
+        "draft secret"
+    );
+    assert_eq!(mode(&secret_file), 0o600);
+    assert_eq!(mode(&f.config().join("secrets")), 0o700);
+    let file = std::fs::read_to_string(f.config().join("settings.json")).unwrap();
+    assert!(
+        !file.contains("draft secret") && !file.contains(SECRET),
+        "{file}"
+    );
+    assert!(
+        !file.contains("secret_masked") && !file.contains("new_secret"),
+        "{file}"
+    );
+    assert_eq!(
+        f.ok("reveal_secret", json!({"endpointId": draft_id})),
+        json!("draft secret")
+    );
+
+    // The receiver runs with them: the new endpoint verifies with its own secret.
+    let status = f.ok("status", json!({}));
+    assert_eq!(status["max_body_bytes"], 2 * 1024 * 1024);
+    let url = status["receiver_url"].as_str().unwrap();
+    let body = std::fs::read(samples_dir().join("01_webchat_welcome.json")).unwrap();
+    let agent = send::agent();
+    let draft_secret = Signing::Jwt(Secret::new("draft secret").unwrap());
+    assert_eq!(
+        send::post(&agent, &format!("{url}/draft"), &draft_secret, &body).0,
+        Some(200)
+    );
+    let wrong = Signing::Jwt(Secret::new(SECRET).unwrap());
+    assert_eq!(
+        send::post(&agent, &format!("{url}/draft"), &wrong, &body).0,
+        Some(401)
+    );
+
+    // The same settings come back from the file, and after a restart of the app.
+    assert_eq!(
+        f.ok("get_settings", json!({}))["settings"],
+        saved["settings"]
+    );
+    let again = ConfigDir::new(f.config()).load().unwrap().unwrap();
+    assert_eq!(serde_json::to_value(&again).unwrap(), saved["settings"]);
+
+    // Removing an endpoint removes its secret file; invalid settings are refused whole.
+    let mut fewer = again.clone();
+    fewer.endpoints.truncate(1);
+    let kept = f.ok("save_settings", json!({"settings": fewer}))["settings"].clone();
+    assert!(!secret_file.exists());
+    let mut bad = fewer.clone();
+    bad.endpoints[0].path = Some("no-slash".into());
+    let err = f.err("save_settings", json!({"settings": bad}));
+    assert_eq!(err["kind"], "bad_request");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("must start with '/'")
+    );
+    let on_disk = ConfigDir::new(f.config()).load().unwrap().unwrap();
+    assert_eq!(serde_json::to_value(on_disk).unwrap(), kept);
+}
+
+#[test]
+fn first_launch_makes_a_private_secret_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ConfigDir::new(dir.path().join("config"));
+    let (settings, first) = config.load_or_init().unwrap();
+    assert!(first);
+    assert_eq!(settings.port, 7420);
+    assert_eq!(settings.endpoints.len(), 1);
+    assert!(settings.endpoints[0].secret_masked.is_some());
+    let secret_file = dir.path().join("config/secrets/default");
+    assert_eq!(mode(&secret_file), 0o600);
+    let (_, again) = config.load_or_init().unwrap();
+    assert!(!again);
+}
+
+#[test]
+fn a_taken_port_is_reported_with_a_free_one() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let f = Fixture::with_port(port);
+    let view = f.ok("get_settings", json!({}));
+    assert_eq!(view["receiver"]["url"], Value::Null);
+    let problem = &view["receiver"]["problem"];
+    assert_eq!(problem["kind"], "port_taken");
+    let suggested = problem["suggested_port"].as_u64().unwrap() as u16;
+    assert_ne!(suggested, port);
+    let message = problem["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("port {port} is already in use")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("Port {suggested} is free")),
+        "{message}"
+    );
+    assert_eq!(f.ok("status", json!({}))["receiver_url"], Value::Null);
+
+    // Taking the suggestion starts the receiver.
+    let mut settings: Settings = serde_json::from_value(view["settings"].clone()).unwrap();
+    settings.port = suggested;
+    let view = f.ok("save_settings", json!({"settings": settings}));
+    assert_eq!(
+        view["receiver"]["url"],
+        format!("http://127.0.0.1:{suggested}")
+    );
+    assert_eq!(view["receiver"]["problem"], Value::Null);
+}
+
+#[test]
+fn a_database_written_by_another_process_opens_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("logbook.db");
+    let store = Store::open(&db, StoreOptions::default()).unwrap();
+    logbook::import::import_files(&store, &sample_files(), &|_| {}).unwrap();
+    let mut settings = defaults();
+    settings.port = free_port();
+    ConfigDir::new(dir.path().join("config"))
+        .save(settings)
+        .unwrap();
+    let f = Fixture::open(dir);
+    let view = f.ok("get_settings", json!({}));
+    assert_eq!(view["receiver"]["read_only"], true);
+    assert_eq!(view["receiver"]["url"], Value::Null);
+    assert_eq!(view["receiver"]["problem"]["kind"], "read_only");
+    let message = view["receiver"]["problem"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("already being written by another Logbook"),
+        "{message}"
+    );
+    assert_eq!(f.ok("status", json!({}))["receiver_url"], Value::Null);
+    let conversations = f.ok("conversations", list(json!({"q": ""})));
+    assert_eq!(conversations["items"].as_array().unwrap().len(), 3);
+    // Saving settings does not start a receiver on a database someone else writes.
+    let mut settings: Settings = serde_json::from_value(view["settings"].clone()).unwrap();
+    settings.port = free_port();
+    let view = f.ok("save_settings", json!({"settings": settings}));
+    assert_eq!(view["receiver"]["url"], Value::Null);
+
+    // Live updates poll, and see what the other writer commits.
+    let (batches, sink) = collector();
+    f.shell.live().start(
+        "main",
+        f.shell.readers().clone(),
+        f.shell.subscribe(),
+        LiveCursor {
+            last_event_id: 12,
+            last_rejection_id: 0,
+        },
+        sink,
+    );
+    let body = std::fs::read(samples_dir().join("01_webchat_welcome.json")).unwrap();
+    let copy = String::from_utf8(body).unwrap().replace(
+        "a84e7710-756e-46ad-8046-959b2b32b1c7",
+        "a84e7710-0000-0000-0000-000000000000",
+    );
+    let file = f.dir.path().join("copy.json");
+    std::fs::write(&file, copy).unwrap();
+    logbook::import::import_files(&store, &[file], &|_| {}).unwrap();
+    wait_for("the polled row", || {
+        batches
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|b| b.rows.iter().any(|r| r.id == 13))
+    });
+    f.shell.shutdown();
+    store.close().unwrap();
+}
+
+/// A stand-in for a tunnel tool: a shell script that prints what the real one prints.
+fn fake_tool(dir: &Path, name: &str, script: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+const FAKE_CLOUDFLARED: &str = r#"echo $$ > "$(dirname "$0")/cloudflared.pid"
+echo "$@" > "$(dirname "$0")/cloudflared.args"
+echo '2026-03-10T15:30:00Z INF Thank you for trying Cloudflare Tunnel. Doing so, without a Cloudflare account, is a quick way to experiment and try it out.' >&2
+echo '2026-03-10T15:30:00Z INF Requesting new quick Tunnel on trycloudflare.com... see https://www.cloudflare.com/website-terms/' >&2
+echo '2026-03-10T15:30:01Z INF +--------------------------------------------------------------------------------------------+' >&2
+echo '2026-03-10T15:30:01Z INF |  Your quick Tunnel has been created! Visit it at (it may take some time to be reachable):  |' >&2
+echo '2026-03-10T15:30:01Z INF |  https://seasonal-deck-organisms-sf.trycloudflare.com                                      |' >&2
+echo '2026-03-10T15:30:01Z INF +--------------------------------------------------------------------------------------------+' >&2
+exec sleep 600
+"#;
+
+const FAKE_NGROK: &str = r#"echo "$@" > "$(dirname "$0")/ngrok.args"
+echo '{"lvl":"info","msg":"no configuration paths supplied","t":"2026-03-10T15:30:00Z"}'
+echo '{"lvl":"info","msg":"client session established","obj":"tunnels.session","t":"2026-03-10T15:30:00Z"}'
+echo '{"addr":"http://127.0.0.1:7420","lvl":"info","msg":"started tunnel","name":"command_line","obj":"tunnels","t":"2026-03-10T15:30:01Z","url":"https://ab12-203-0-113-7.ngrok-free.app"}'
+exec sleep 600
+"#;
+
+fn alive(pid: &str) -> bool {
+    // A reaped process has no /proc entry; a zombie would show state Z.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.split(' ').nth(2).is_none_or(|s| s != "Z"))
+}
+
+#[test]
+fn tunnels_are_found_on_the_path_and_their_url_read_from_their_output() {
+    let tools = tempfile::tempdir().unwrap();
+    fake_tool(tools.path(), "cloudflared", FAKE_CLOUDFLARED);
+    fake_tool(tools.path(), "ngrok", FAKE_NGROK);
+    let path_var = std::ffi::OsString::from(format!("/nonexistent:{}", tools.path().display()));
+    let installed: Vec<TunnelTool> = tunnel::installed(Some(&path_var))
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(installed, [TunnelTool::Cloudflared, TunnelTool::Ngrok]);
+
+    let port = free_port();
+    let f = Fixture::with_port(port);
+    let timeout = Duration::from_secs(20);
+    let status = f
+        .shell
+        .start_tunnel_with(None, Some(&path_var), timeout)
+        .unwrap();
+    let running = status.running.unwrap();
+    assert_eq!(running.tool, TunnelTool::Cloudflared);
+    assert_eq!(
+        running.public_url,
+        "https://seasonal-deck-organisms-sf.trycloudflare.com"
+    );
+    assert_eq!(
+        running.webhook_urls,
+        ["https://seasonal-deck-organisms-sf.trycloudflare.com/"]
+    );
+    assert_eq!(running.local_url, format!("http://127.0.0.1:{port}"));
+    let args = std::fs::read_to_string(tools.path().join("cloudflared.args")).unwrap();
+    assert_eq!(args.trim(), format!("tunnel --url http://127.0.0.1:{port}"));
+    let pid = std::fs::read_to_string(tools.path().join("cloudflared.pid")).unwrap();
+    let pid = pid.trim();
+    assert!(alive(pid));
+
+    // ngrok replaces it; the cloudflared process is stopped.
+    let status = f
+        .shell
+        .start_tunnel_with(Some(TunnelTool::Ngrok), Some(&path_var), timeout)
+        .unwrap();
+    assert_eq!(
+        status.running.unwrap().public_url,
+        "https://ab12-203-0-113-7.ngrok-free.app"
+    );
+    assert!(!alive(pid), "the first tunnel still runs");
+    let args = std::fs::read_to_string(tools.path().join("ngrok.args")).unwrap();
+    assert_eq!(
+        args.trim(),
+        format!("http 127.0.0.1:{port} --log stdout --log-format json")
+    );
+
+    // Through the IPC: the state, then stop.
+    let status = f.ok("tunnel_status", json!({}));
+    assert_eq!(status["running"]["tool"], "ngrok");
+    let status = f.ok("stop_tunnel", json!({}));
+    assert_eq!(status["running"], Value::Null);
+
+    // Moving the receiver to another port stops the tunnel that forwarded to the old one.
+    f.shell
+        .start_tunnel_with(None, Some(&path_var), timeout)
+        .unwrap();
+    let pid = std::fs::read_to_string(tools.path().join("cloudflared.pid")).unwrap();
+    let mut settings: Settings =
+        serde_json::from_value(f.ok("get_settings", json!({}))["settings"].clone()).unwrap();
+    settings.port = free_port();
+    f.ok("save_settings", json!({"settings": settings}));
+    assert!(!alive(pid.trim()), "the tunnel to the old port still runs");
+    assert_eq!(f.ok("tunnel_status", json!({}))["running"], Value::Null);
+
+    // Quitting the app stops a running tunnel.
+    f.shell
+        .start_tunnel_with(None, Some(&path_var), timeout)
+        .unwrap();
+    let pid = std::fs::read_to_string(tools.path().join("cloudflared.pid")).unwrap();
+    assert!(alive(pid.trim()));
+    f.shell.shutdown();
+    assert!(!alive(pid.trim()), "the tunnel outlived the app");
+}
+
+#[test]
+fn a_tunnel_that_fails_or_is_missing_says_why() {
+    let f = Fixture::new();
+    let tools = tempfile::tempdir().unwrap();
+    fake_tool(
+        tools.path(),
+        "ngrok",
+        "echo 'ERROR:  authentication failed: Usage of ngrok requires a verified account and authtoken.' >&2\nexit 1\n",
+    );
+    let path_var = tools.path().as_os_str().to_owned();
+    let err = f
+        .shell
+        .start_tunnel_with(
+            Some(TunnelTool::Ngrok),
+            Some(&path_var),
+            Duration::from_secs(20),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, "tunnel_failed");
+    assert!(
+        err.message
+            .contains("ngrok stopped before giving a public URL"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("requires a verified account"),
+        "{}",
+        err.message
+    );
+
+    fake_tool(tools.path(), "cloudflared", "exec sleep 600\n");
+    let err = f
+        .shell
+        .start_tunnel_with(
+            Some(TunnelTool::Cloudflared),
+            Some(&path_var),
+            Duration::from_millis(300),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, "tunnel_failed");
+    assert!(
+        err.message.contains("gave no public URL"),
+        "{}",
+        err.message
+    );
+
+    if tunnel::installed(None).is_empty() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = f
+            .shell
+            .start_tunnel_with(None, Some(empty.path().as_os_str()), Duration::from_secs(1))
+            .unwrap_err();
+        assert_eq!(err.kind, "not_installed");
+        assert!(
+            err.message.contains("Install cloudflared"),
+            "{}",
+            err.message
+        );
+    }
+}
