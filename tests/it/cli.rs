@@ -223,3 +223,86 @@ fn a_second_serve_on_the_same_database_is_refused_clearly() {
     );
     assert!(terminate(&mut first).success());
 }
+
+#[test]
+fn the_secret_and_tokens_never_appear_in_logs_or_error_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    let db = dir.path().join("logs.db");
+    let mut child = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-ui", "--db"])
+        .arg(&db)
+        .arg("--secret-file")
+        .arg(&secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let mut url = None;
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.trim().strip_prefix("endpoint   POST ") {
+            url = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+        printed.push_str(&line);
+        if line.starts_with("Ctrl-C stops") {
+            break;
+        }
+    }
+    let url = url.unwrap();
+    let token = jwt();
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "not the secret").unwrap();
+    // Good, badly signed, and custom-header requests: every one is logged by serve.
+    let mut outputs = String::new();
+    for args in [
+        vec!["--secret-file".to_owned(), secret.display().to_string()],
+        vec!["--secret-file".to_owned(), wrong.display().to_string()],
+        vec!["--authorization".to_owned(), format!("Bearer {token}")],
+    ] {
+        let out = logbook()
+            .args(["send", "--url", &url])
+            .args(&args)
+            .arg(samples_dir().join("01_webchat_welcome.json"))
+            .output()
+            .unwrap();
+        outputs.push_str(&String::from_utf8_lossy(&out.stdout));
+        outputs.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    // Errors that name the secret file print one line about it, not its content.
+    let empty = dir.path().join("toolong");
+    std::fs::write(&empty, "x".repeat(1025)).unwrap();
+    let refused = logbook()
+        .args(["send", "--url", &url, "--secret-file"])
+        .arg(&empty)
+        .arg(samples_dir())
+        .output()
+        .unwrap();
+    outputs.push_str(&String::from_utf8_lossy(&refused.stderr));
+    assert!(!refused.status.success());
+    assert!(terminate(&mut child).success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let all = format!("{printed}{stderr}{outputs}");
+    assert!(
+        stderr.contains("POST /"),
+        "serve logged the requests: {stderr}"
+    );
+    for secret_text in [
+        SECRET,
+        "not the secret",
+        token.rsplit('.').next().unwrap(),
+        &"x".repeat(1025),
+    ] {
+        assert!(
+            !all.contains(secret_text),
+            "a credential was printed:\n{all}"
+        );
+    }
+}

@@ -128,3 +128,65 @@ fn acknowledged_events_survive_sigkill_under_load() {
         store.close().unwrap();
     }
 }
+
+#[test]
+fn sigterm_under_load_finishes_what_it_acknowledged_and_leaves_no_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    let db = dir.path().join("term.db");
+    let (mut server, url) = serve(&db, &secret);
+    let answers = dir.path().join("answers.ndjson");
+    let mut load = logbook()
+        .args([
+            "send",
+            "--url",
+            &url,
+            "--repeat",
+            "400",
+            "--concurrency",
+            "8",
+            "--secret-file",
+        ])
+        .arg(&secret)
+        .arg("--log-answers")
+        .arg(&answers)
+        .arg(samples_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.wait().unwrap();
+    let _ = load.wait();
+    assert!(exit.success(), "serve stops cleanly on SIGTERM: {exit}");
+    let wal = db.with_extension("db-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "a WAL was left to replay"
+    );
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut acked = 0;
+    for line in std::fs::read_to_string(&answers).unwrap().lines() {
+        let answer: serde_json::Value = serde_json::from_str(line).unwrap();
+        if answer["status"] == 200 {
+            let body: serde_json::Value =
+                serde_json::from_str(answer["answer"].as_str().unwrap()).unwrap();
+            let id = body["id"].as_i64().unwrap();
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM events WHERE id = ?", [id], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(n, 1, "acknowledged event {id} is stored");
+            acked += 1;
+        }
+    }
+    assert!(acked > 0);
+}

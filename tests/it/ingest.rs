@@ -219,6 +219,14 @@ fn every_kind_of_bad_request_gets_its_status_and_reason_and_the_server_keeps_ser
             413,
             "larger than the limit",
         ),
+        // Exactly at the limit is read whole (and refused here only for not being an event).
+        (
+            "at the limit",
+            Some(jwt()),
+            vec![b' '; 64 * 1024],
+            400,
+            "not valid JSON",
+        ),
     ];
     for (what, auth, body, status, reason) in cases {
         let (got, answer) = h.post("/hook", auth.as_deref(), &body);
@@ -237,7 +245,7 @@ fn every_kind_of_bad_request_gets_its_status_and_reason_and_the_server_keeps_ser
         let (ok, _) = h.post_signed(&good);
         assert_eq!(ok, 200, "{what}: the next good request");
     }
-    assert_eq!(h.count("SELECT count(*) FROM rejections"), 11);
+    assert_eq!(h.count("SELECT count(*) FROM rejections"), 12);
     // The token of a wrongly signed request is decoded for display.
     let claims: String = h
         .strings("SELECT jwt_claims FROM rejections WHERE reason LIKE '%signature%'")
