@@ -2,53 +2,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use crate::common::*;
 
-fn logbook() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_logbook"))
-}
-
-/// Starts `logbook serve` on a free port and returns it with its base URL, read from what it prints.
+/// `serve` with the browser UI on a free port too.
 fn serve(db: &Path, secret_file: &Path) -> (Child, String) {
-    let mut child = logbook()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--ui-listen",
-            "127.0.0.1:0",
-            "--db",
-        ])
-        .arg(db)
-        .arg("--secret-file")
-        .arg(secret_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut url = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.trim().strip_prefix("endpoint   POST ") {
-            url = Some(rest.split_whitespace().next().unwrap().to_owned());
-        }
-        if line.starts_with("Ctrl-C stops") {
-            break;
-        }
-    }
-    (child, url.expect("serve printed its endpoint"))
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    child.wait().unwrap()
+    serve_cli(db, secret_file, &["--ui-listen", "127.0.0.1:0"])
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The harness: a real receiver on 127.0.0.1:0 over a real SQLite file in a temporary directory.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -161,4 +163,60 @@ pub fn post(url: &str, authorization: Option<&str>, body: &[u8]) -> (u16, Value)
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// The `logbook` binary of this build.
+pub fn logbook() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_logbook"))
+}
+
+/// Starts `logbook serve` on a free port (plus `extra` arguments) and returns it with its webhook base
+/// URL, read from what it prints once it is listening.
+pub fn serve_cli(db: &Path, secret_file: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .arg("--secret-file")
+        .arg(secret_file)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("endpoint   POST ") {
+            url = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+        if line.starts_with("Ctrl-C stops") {
+            break;
+        }
+    }
+    (child, url.expect("serve printed its endpoint"))
+}
+
+/// SIGTERM, then the exit status.
+pub fn terminate(child: &mut Child) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap()
+}
+
+/// The event ids answered 200 in a `logbook send --log-answers` file.
+pub fn acknowledged_ids(answers: &Path) -> Vec<i64> {
+    std::fs::read_to_string(answers)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let answer: Value = serde_json::from_str(line).unwrap();
+            (answer["status"] == 200).then(|| {
+                let body: Value = serde_json::from_str(answer["answer"].as_str().unwrap()).unwrap();
+                body["id"].as_i64().unwrap()
+            })
+        })
+        .collect()
 }

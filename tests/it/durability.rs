@@ -2,45 +2,13 @@
 //! several moments; after each kill every event that was answered 200 is in the database, nothing is
 //! stored twice, and SQLite's integrity check passes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use crate::common::*;
 
-fn logbook() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_logbook"))
-}
-
-/// `serve` on a free port; returns it with its webhook URL once it is listening.
 fn serve(db: &std::path::Path, secret: &std::path::Path) -> (Child, String) {
-    let mut child = logbook()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-ui",
-            "--quiet",
-            "--db",
-        ])
-        .arg(db)
-        .arg("--secret-file")
-        .arg(secret)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = None;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.trim().strip_prefix("endpoint   POST ") {
-            url = Some(rest.split_whitespace().next().unwrap().to_owned());
-        }
-        if line.starts_with("Ctrl-C stops") {
-            break;
-        }
-    }
-    (child, url.expect("serve printed its endpoint"))
+    serve_cli(db, secret, &["--no-ui", "--quiet"])
 }
 
 #[test]
@@ -78,17 +46,9 @@ fn acknowledged_events_survive_sigkill_under_load() {
         server.wait().unwrap();
         let _ = load.wait();
 
-        let text = std::fs::read_to_string(&answers).unwrap();
-        let mut round_acks = 0;
-        for line in text.lines() {
-            let answer: serde_json::Value = serde_json::from_str(line).unwrap();
-            if answer["status"] == 200 {
-                let body: serde_json::Value =
-                    serde_json::from_str(answer["answer"].as_str().unwrap()).unwrap();
-                acknowledged.push(body["id"].as_i64().unwrap());
-                round_acks += 1;
-            }
-        }
+        let acks = acknowledged_ids(&answers);
+        let round_acks = acks.len();
+        acknowledged.extend(acks);
         assert!(
             round_acks > 0,
             "round {round}: the load reached the server before the kill"
@@ -157,12 +117,7 @@ fn sigterm_under_load_finishes_what_it_acknowledged_and_leaves_no_wal() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(400));
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = server.wait().unwrap();
+    let exit = terminate(&mut server);
     let _ = load.wait();
     assert!(exit.success(), "serve stops cleanly on SIGTERM: {exit}");
     let wal = db.with_extension("db-wal");
@@ -172,21 +127,14 @@ fn sigterm_under_load_finishes_what_it_acknowledged_and_leaves_no_wal() {
     );
 
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let mut acked = 0;
-    for line in std::fs::read_to_string(&answers).unwrap().lines() {
-        let answer: serde_json::Value = serde_json::from_str(line).unwrap();
-        if answer["status"] == 200 {
-            let body: serde_json::Value =
-                serde_json::from_str(answer["answer"].as_str().unwrap()).unwrap();
-            let id = body["id"].as_i64().unwrap();
-            let n: i64 = conn
-                .query_row("SELECT count(*) FROM events WHERE id = ?", [id], |r| {
-                    r.get(0)
-                })
-                .unwrap();
-            assert_eq!(n, 1, "acknowledged event {id} is stored");
-            acked += 1;
-        }
+    let acked = acknowledged_ids(&answers);
+    for id in &acked {
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM events WHERE id = ?", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 1, "acknowledged event {id} is stored");
     }
-    assert!(acked > 0);
+    assert!(!acked.is_empty());
 }
