@@ -6,8 +6,9 @@ Run by `run.sh`, which builds everything and gives this script a private HOME an
 so the app opens its default database and config there and never touches the user's own. It checks
 that the app starts on the Status view with the receiver's URL, that the twelve samples posted with
 `logbook send` reach the window live, that the conversations and the call appear, that a call turn
-links through to the message it produced, and that an export writes its file (LOGBOOK_EXPORT_PATH
-stands in for the save dialog). Screenshots go to target/e2e/.
+links through to the message it produced, that an export writes its file (LOGBOOK_EXPORT_PATH
+stands in for the save dialog), and that Settings shows the endpoint's secret masked until asked
+and saves through the app. Screenshots go to target/e2e/.
 """
 
 import csv
@@ -163,6 +164,10 @@ def run(app):
     app.wait("the receiver URL", lambda: RECEIVER in (app.one("[data-testid=receiver-url]") or app).text)
     assert f"cloudflared tunnel --url {RECEIVER}" in app.text(), app.text()
     assert app.d.execute_script("return window.location.hash") == "#/status"
+    # The app's own panels: the tunnel helper (with a button, or how to install a tool), no problem.
+    app.wait("the tunnel panel", lambda: app.one("[data-testid=tunnel-panel]"))
+    assert app.one("[data-testid=receiver-problem]") is None, app.text()
+    assert "Start the receiver with" not in app.text(), app.text()
     app.shot("status-first-launch")
 
     step("posting the samples with logbook send")
@@ -236,6 +241,47 @@ def run(app):
     highlighted = [t for t in app.all("[data-testid=turn]") if t.get_attribute("aria-current") == "true"]
     assert len(highlighted) == 1, f"{len(highlighted)} highlighted turns"
     app.shot("turn-linked-to-message")
+
+    settings(app)
+
+
+def settings(app):
+    step("the Settings view")
+    assert app.one("[data-testid=tab-settings]") is not None, "no Settings tab in the app"
+    app.one("[data-testid=export]").click()  # a menu left open closes when the route changes
+    app.wait("the export menu", lambda: app.one("[data-testid=export-menu]"))
+    app.go("#/settings")
+    app.wait("the Settings view", lambda: app.all("[data-testid=endpoint-edit]"))
+    assert app.one("[data-testid=export-menu]") is None, "the export menu stayed open"
+    port = RECEIVER.rsplit(":", 1)[1]
+    assert app.one("[data-testid=settings-port]").get_attribute("value") == port
+    secret = SECRET_FILE.read_text().strip()
+    shown = app.one("[data-testid=secret-value]")
+    assert shown.get_attribute("data-masked") == "true"
+    assert shown.text and set(shown.text) == {"•"}, shown.text
+    assert secret not in app.text() and secret not in app.d.page_source, "the secret is on the page"
+    app.shot("settings")
+
+    # Show asks the app for it: the secret `make run` made for `logbook serve`, taken over.
+    app.one("[data-testid=secret-show]").click()
+    app.wait("the revealed secret", lambda: app.one("[data-testid=secret-value]").text == secret)
+    app.one("[data-testid=secret-hide]").click()
+    app.wait("the secret masked again", lambda: secret not in app.text())
+
+    # A retention change is saved by the app and takes effect at the next launch.
+    days = app.one("[data-testid=settings-keep-days]")
+    days.clear()
+    days.send_keys("30")
+    app.one("[data-testid=settings-save]").click()
+    app.wait("the save", lambda: app.one("[data-testid=settings-saved]"))
+    app.wait("the restart note", lambda: app.one("[data-testid=restart-needed]"))
+    # Saved on the same port: the receiver is back there, not "taken by another program".
+    assert app.one("[data-testid=receiver-problem]") is None, app.text()
+    app.wait("the receiver URL", lambda: (app.one("[data-testid=settings-receiver-url]") or app).text == RECEIVER)
+    saved = (Path(os.environ["XDG_CONFIG_HOME"]) / "dev.assistant-logbook.desktop/settings.json").read_text()
+    assert '"keep_days": 30' in saved, saved
+    assert secret not in saved, "the secret is in the settings file"
+    app.shot("settings-saved")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use logbook::ingest::{self, Auth, Endpoint, Secret};
 use logbook::store;
@@ -28,6 +29,12 @@ pub const GENERATED_SECRET_CHARS: usize = 32;
 const MASK_MAX_CHARS: usize = 16;
 /// The smallest body limit accepted: Watson's smallest events are a few hundred bytes.
 pub const MIN_BODY_BYTES: u64 = 1024;
+/// The most days events may be kept for when a bound is set (a century: "forever" is no bound).
+pub const MAX_KEEP_DAYS: u32 = 36_500;
+/// The smallest database size bound accepted: below it the schema and a few events do not fit.
+pub const MIN_DB_MB: u64 = 1;
+const SECONDS_PER_DAY: u64 = 86_400;
+const BYTES_PER_MB: u64 = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -62,13 +69,33 @@ pub struct Settings {
     pub retention: Retention,
 }
 
-/// What is kept, and for how long.
+/// What is kept, and for how long. Every field takes effect at the next launch: the store is opened
+/// once, with them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 pub struct Retention {
     /// The newest refused requests kept for inspection (older ones are deleted as new ones arrive).
-    /// Takes effect at the next launch: the store is opened once.
     pub rejections_kept: u64,
+    /// Delete events received more than this many days ago (`logbook serve --keep-days`); `None`
+    /// keeps them however old. Absent from settings files written before it existed.
+    #[serde(default)]
+    pub keep_days: Option<u32>,
+    /// Delete the oldest events while the database holds more than this many megabytes
+    /// (`logbook serve --max-db-mb`); `None` sets no bound.
+    #[serde(default)]
+    pub max_db_mb: Option<u64>,
+}
+
+impl Retention {
+    /// As the store takes it.
+    pub fn to_store(&self) -> store::Retention {
+        store::Retention {
+            max_age: self
+                .keep_days
+                .map(|days| Duration::from_secs(u64::from(days) * SECONDS_PER_DAY)),
+            max_bytes: self.max_db_mb.map(|mb| mb.saturating_mul(BYTES_PER_MB)),
+        }
+    }
 }
 
 /// How an endpoint checks the requests it receives.
@@ -135,6 +162,8 @@ pub fn defaults() -> Settings {
         max_body_bytes: ingest::DEFAULT_MAX_BODY_BYTES as u64,
         retention: Retention {
             rejections_kept: store::DEFAULT_REJECTIONS_KEPT,
+            keep_days: None,
+            max_db_mb: None,
         },
     }
 }
@@ -353,6 +382,28 @@ fn validate(settings: &Settings) -> Result<(), SettingsError> {
             "the body size limit must be at least {MIN_BODY_BYTES} bytes"
         ));
     }
+    match settings.retention.keep_days {
+        Some(0) => {
+            return invalid(
+                "events must be kept at least 1 day (or leave it empty: no limit)".into(),
+            );
+        }
+        Some(days) if days > MAX_KEEP_DAYS => {
+            return invalid(format!(
+                "events can be kept at most {MAX_KEEP_DAYS} days (or leave it empty: no limit)"
+            ));
+        }
+        _ => {}
+    }
+    if settings
+        .retention
+        .max_db_mb
+        .is_some_and(|mb| mb < MIN_DB_MB)
+    {
+        return invalid(format!(
+            "the database size limit must be at least {MIN_DB_MB} MB (or leave it empty: no limit)"
+        ));
+    }
     if settings.endpoints.is_empty() {
         return invalid("at least one endpoint is needed, or every request is refused".into());
     }
@@ -434,6 +485,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn settings_files_from_before_age_and_size_retention_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ConfigDir::new(dir.path());
+        let old = r#"{"port": 7431, "endpoints": [{"id": "default", "path": null, "mode": "none"}],
+            "max_body_bytes": 4096, "retention": {"rejections_kept": 10}}"#;
+        std::fs::write(dir.path().join(SETTINGS_FILE), old).unwrap();
+        let settings = config.load().unwrap().unwrap();
+        assert_eq!(settings.port, 7431);
+        assert_eq!(
+            settings.retention,
+            Retention {
+                rejections_kept: 10,
+                keep_days: None,
+                max_db_mb: None,
+            }
+        );
+        assert!(!settings.retention.to_store().is_set());
+    }
+
+    #[test]
+    fn retention_reaches_the_store_as_an_age_and_a_byte_count() {
+        let retention = Retention {
+            rejections_kept: 1,
+            keep_days: Some(30),
+            max_db_mb: Some(500),
+        };
+        assert_eq!(
+            retention.to_store(),
+            store::Retention {
+                max_age: Some(Duration::from_secs(30 * 86_400)),
+                max_bytes: Some(500 * 1024 * 1024),
+            }
+        );
+        let huge = Retention {
+            max_db_mb: Some(u64::MAX),
+            ..retention
+        };
+        assert_eq!(huge.to_store().max_bytes, Some(u64::MAX));
+    }
+
+    #[test]
     fn generated_secrets_are_valid_and_differ() {
         let (a, b) = (generate_secret(), generate_secret());
         assert_eq!(a.expose().len(), GENERATED_SECRET_CHARS);
@@ -455,9 +547,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = ConfigDir::new(dir.path());
         type Change = fn(&mut Settings);
-        let cases: [(Change, &str); 7] = [
+        let cases: [(Change, &str); 10] = [
             (|s| s.port = 0, "port"),
             (|s| s.max_body_bytes = 10, "body size"),
+            (|s| s.retention.keep_days = Some(0), "at least 1 day"),
+            (
+                |s| s.retention.keep_days = Some(40_000),
+                "at most 36500 days",
+            ),
+            (|s| s.retention.max_db_mb = Some(0), "at least 1 MB"),
             (|s| s.endpoints.clear(), "at least one endpoint"),
             (
                 |s| s.endpoints[0].path = Some("draft".into()),

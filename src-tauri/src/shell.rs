@@ -12,7 +12,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use logbook::api::ReceiverInfo;
 use logbook::api::types::{ApiError, EndpointInfo, Status};
@@ -22,13 +22,17 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::live::Subscriptions;
-use crate::settings::{ConfigDir, Settings, SettingsError};
+use crate::settings::{ConfigDir, Retention, Settings, SettingsError};
 use crate::tunnel::{self, Tunnel, TunnelError, TunnelTool};
 
 /// Idle read-only connections kept for the next command.
 const IDLE_READERS: usize = 4;
 /// Ports tried after a taken one before asking the system for any free port.
 const PORT_SEARCH: u16 = 20;
+/// A stopped receiver's port is closed by its accept thread a moment after `shutdown` returns, so a
+/// restart on the same port tries again for this long before calling it taken by another program.
+const REBIND_WAIT_MS: u64 = 3_000;
+const REBIND_RETRY_MS: u64 = 20;
 
 /// Whether the receiver runs, where, and if not, why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -135,8 +139,8 @@ struct Running {
     endpoints: Vec<Endpoint>,
     problem: Option<ReceiverProblem>,
     settings: Settings,
-    /// The retention the store was opened with.
-    opened_rejections_kept: u64,
+    /// The retention the store was opened with (a change takes effect at the next launch).
+    opened_retention: Retention,
     tunnel: Option<Tunnel>,
 }
 
@@ -177,9 +181,10 @@ impl Shell {
     pub fn open(options: ShellOptions) -> Result<Self, OpenError> {
         let config = ConfigDir::new(&options.config_dir);
         let (settings, first_launch) = config.load_or_init()?;
-        let rejections_kept = settings.retention.rejections_kept;
+        let opened_retention = settings.retention.clone();
         let store_options = StoreOptions {
-            rejections_kept,
+            rejections_kept: opened_retention.rejections_kept,
+            retention: opened_retention.to_store(),
             ..StoreOptions::default()
         };
         let (store, problem) = match Store::open(&options.db_path, store_options) {
@@ -206,7 +211,7 @@ impl Shell {
                 endpoints: Vec::new(),
                 problem,
                 settings,
-                opened_rejections_kept: rejections_kept,
+                opened_retention,
                 tunnel: None,
             }),
             live: Subscriptions::default(),
@@ -293,8 +298,7 @@ impl Shell {
             },
             database: self.0.db_path.display().to_string(),
             config_dir: self.0.config.path().display().to_string(),
-            restart_needed: running.settings.retention.rejections_kept
-                != running.opened_rejections_kept,
+            restart_needed: running.settings.retention != running.opened_retention,
         }
     }
 
@@ -330,9 +334,11 @@ impl Shell {
     /// cannot run.
     fn restart_receiver(&self) {
         let mut running = lock(&self.0.running);
-        if let Some(receiver) = running.receiver.take() {
+        let released_port = running.receiver.take().map(|receiver| {
+            let port = receiver.local_addr().port();
             receiver.shutdown();
-        }
+            port
+        });
         running.endpoints.clear();
         let Some(store) = running.store.clone() else {
             return; // read-only: the problem says why
@@ -350,10 +356,23 @@ impl Shell {
             }
         };
         let port = running.settings.port;
-        let mut config = ReceiverConfig::new(format!("127.0.0.1:{port}"), endpoints.clone());
-        config.max_body_bytes =
-            usize::try_from(running.settings.max_body_bytes).unwrap_or(usize::MAX);
-        match Receiver::start(config, store) {
+        let max_body_bytes = usize::try_from(running.settings.max_body_bytes).unwrap_or(usize::MAX);
+        let rebind_until = Instant::now() + Duration::from_millis(REBIND_WAIT_MS);
+        let started = loop {
+            let mut config = ReceiverConfig::new(format!("127.0.0.1:{port}"), endpoints.clone());
+            config.max_body_bytes = max_body_bytes;
+            match Receiver::start(config, store.clone()) {
+                Err(IngestError::Listen { source, .. })
+                    if source.kind() == std::io::ErrorKind::AddrInUse
+                        && released_port == Some(port)
+                        && Instant::now() < rebind_until =>
+                {
+                    std::thread::sleep(Duration::from_millis(REBIND_RETRY_MS));
+                }
+                result => break result,
+            }
+        };
+        match started {
             Ok(receiver) => {
                 running.receiver = Some(receiver);
                 running.endpoints = endpoints;

@@ -510,6 +510,8 @@ fn settings_round_trip_keeps_secrets_out_of_the_settings_file() {
     settings.port = port;
     settings.max_body_bytes = 2 * 1024 * 1024;
     settings.retention.rejections_kept = 50;
+    settings.retention.keep_days = Some(30);
+    settings.retention.max_db_mb = Some(500);
     settings.endpoints.push(EndpointSettings {
         id: String::new(),
         path: Some("/draft".into()),
@@ -529,6 +531,10 @@ fn settings_round_trip_keeps_secrets_out_of_the_settings_file() {
     assert_eq!(
         saved["restart_needed"], true,
         "retention applies at the next launch"
+    );
+    assert_eq!(
+        saved["settings"]["retention"],
+        json!({"rejections_kept": 50, "keep_days": 30, "max_db_mb": 500})
     );
     let endpoints = saved["settings"]["endpoints"].as_array().unwrap();
     assert_eq!(endpoints.len(), 3);
@@ -607,6 +613,95 @@ fn settings_round_trip_keeps_secrets_out_of_the_settings_file() {
     );
     let on_disk = ConfigDir::new(f.config()).load().unwrap().unwrap();
     assert_eq!(serde_json::to_value(on_disk).unwrap(), kept);
+}
+
+#[test]
+fn retention_from_the_settings_applies_when_the_app_opens_the_store() {
+    // About 3 MB of generated traffic, then settings that keep the database under 1 MB.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("logbook.db");
+    let store = Store::open(&db, StoreOptions::default()).unwrap();
+    let span = chrono::Duration::hours(1);
+    let generator = logbook::generate::Generator::with_event_count(
+        logbook::generate::GenerateOptions {
+            seed: 7,
+            start: chrono::Utc::now() - span,
+            span,
+        },
+        600,
+    );
+    let report =
+        logbook::import::import_bodies(&store, "load", generator.take(600), &|_| {}).unwrap();
+    assert_eq!(report.stored, 600);
+    store.close().unwrap();
+    let mut settings = defaults();
+    settings.port = free_port();
+    settings.retention.keep_days = Some(30);
+    settings.retention.max_db_mb = Some(1);
+    ConfigDir::new(dir.path().join("config"))
+        .save(settings)
+        .unwrap();
+
+    let f = Fixture::open(dir);
+    let view = f.ok("get_settings", json!({}));
+    assert_eq!(view["restart_needed"], false);
+    let events = || {
+        f.ok("status", json!({}))["stats"]["events"]
+            .as_i64()
+            .unwrap()
+    };
+    wait_for("the oldest events to go", || events() < 600);
+    let reader = logbook::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
+    wait_for("the data to come under its bound", || {
+        logbook::store::retention::used_bytes(&reader).unwrap() <= 1024 * 1024
+    });
+
+    // A change of either bound is for the next launch, like the rejections kept; undoing it is not.
+    let saved: Settings = serde_json::from_value(view["settings"].clone()).unwrap();
+    type Change = fn(&mut Settings);
+    let changes: [Change; 3] = [
+        |s| s.retention.keep_days = None,
+        |s| s.retention.max_db_mb = Some(2),
+        |s| s.retention.rejections_kept += 1,
+    ];
+    for change in changes {
+        let mut changed = saved.clone();
+        change(&mut changed);
+        let view = f.ok("save_settings", json!({"settings": changed}));
+        assert_eq!(view["restart_needed"], true, "{}", view["settings"]);
+        let view = f.ok("save_settings", json!({"settings": saved}));
+        assert_eq!(view["restart_needed"], false);
+    }
+    let mut bad = saved.clone();
+    bad.retention.keep_days = Some(0);
+    let err = f.err("save_settings", json!({"settings": bad}));
+    assert_eq!(err["kind"], "bad_request");
+}
+
+#[test]
+fn saving_settings_on_the_same_port_keeps_receiving_there() {
+    // The old receiver's port is closed by its accept thread a moment after it stops: the new one
+    // waits for it rather than calling the app's own port taken.
+    let f = Fixture::new();
+    let view = f.ok("get_settings", json!({}));
+    let url = view["receiver"]["url"].clone();
+    let body = std::fs::read(samples_dir().join("01_webchat_welcome.json")).unwrap();
+    let signing = Signing::Jwt(Secret::new(SECRET).unwrap());
+    for _ in 0..5 {
+        let again = f.ok("save_settings", json!({"settings": view["settings"]}));
+        // A new connection each time: one kept alive from before the restart belongs to the old
+        // receiver, which no longer answers on it (the core's `Receiver::shutdown` leaves it open).
+        let agent = send::agent();
+        assert_eq!(again["receiver"]["problem"], Value::Null, "{again}");
+        assert_eq!(again["receiver"]["url"], url);
+        let posted = send::post(
+            &agent,
+            &format!("{}/", url.as_str().unwrap()),
+            &signing,
+            &body,
+        );
+        assert_eq!(posted.0, Some(200));
+    }
 }
 
 #[test]

@@ -116,6 +116,18 @@ test("the live view lists every request", async () => {
   await shot("live");
 });
 
+test("the browser has no desktop-only controls: no Settings tab, no tunnel button", async () => {
+  await page.goto(`${uiBase}/#/status`);
+  await page.locator('[data-testid="status-view"] [data-testid="receiver-url"]').waitFor();
+  assert.equal(await page.locator('[data-testid="tab-settings"]').count(), 0);
+  assert.equal(await page.locator('[data-testid="tunnel-panel"]').count(), 0);
+  assert.equal(await page.locator('[data-testid="receiver-problem"]').count(), 0);
+  // Reached by its address, Settings says where `logbook serve` takes them, with nothing to press.
+  await page.goto(`${uiBase}/#/settings`);
+  await page.getByText("logbook serve --help").waitFor();
+  assert.equal(await page.locator('[data-testid="settings-view"] button').count(), 0);
+});
+
 test("the web chat conversation shows its five turns", async () => {
   await page.goto(`${uiBase}/#/conversations`);
   await page.locator(`[data-testid="row"][data-id="${WEB_CHAT}"]`).click();

@@ -18,20 +18,23 @@ import type { ListRoute, ListView, Route, TimeRange } from "./routes";
 import { CallsView } from "./views/CallsView";
 import { ConversationsView } from "./views/ConversationsView";
 import { LiveView } from "./views/LiveView";
+import { SettingsView } from "./views/SettingsView";
 import { StatusView } from "./views/StatusView";
 import { CallView } from "./views/detail/CallView";
 import { ConversationView } from "./views/detail/ConversationView";
 import { CustomDataView } from "./views/detail/CustomDataView";
 import { EventDetailView } from "./views/detail/EventDetailView";
 
-type TabId = ListView | "custom" | "status";
+type TabId = ListView | "custom" | "status" | "settings";
 
+/** Settings only in the desktop app: `logbook serve` takes them on its command line. */
 const TABS: { id: TabId; label: string }[] = [
   { id: "live", label: "Live" },
   { id: "conversations", label: "Conversations" },
   { id: "calls", label: "Calls" },
   { id: "custom", label: "Custom data" },
   { id: "status", label: "Status" },
+  ...(api.desktop ? [{ id: "settings" as const, label: "Settings" }] : []),
 ];
 
 const RANGE_LABELS: Record<TimeRange, string> = {
@@ -42,7 +45,7 @@ const RANGE_LABELS: Record<TimeRange, string> = {
 };
 
 function tabOf(route: Route): TabId {
-  if (route.view === "custom" || route.view === "status") return route.view;
+  if (route.view === "custom" || route.view === "status" || route.view === "settings") return route.view;
   return parentList(route) ?? (route.view as ListView);
 }
 
@@ -122,7 +125,7 @@ export function App() {
 
   const tabRoute = (id: TabId): Route => {
     if (id === "custom") return lastCustom.current;
-    if (id === "status") return { view: "status" };
+    if (id === "status" || id === "settings") return { view: id };
     // One search everywhere: a list tab opens with the query and range in effect.
     return { ...lists.current[id], q: context.q, range: context.range };
   };
@@ -214,7 +217,7 @@ export function App() {
           </select>
         </div>
         <div className="header-tools">
-          <ExportMenu defaultKind={exportKindOf(route)} query={exportQuery} />
+          <ExportMenu defaultKind={exportKindOf(route)} query={exportQuery} routeKey={routeToHash(route)} />
           <LiveBadge state={liveState} />
         </div>
       </header>
@@ -269,5 +272,7 @@ function RouteView(props: {
       );
     case "status":
       return <StatusView feed={feed} />;
+    case "settings":
+      return <SettingsView />;
   }
 }

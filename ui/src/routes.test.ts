@@ -23,6 +23,7 @@ const ROUTES: Route[] = [
   { view: "custom", key: "tier", value: "gold plus" },
   { view: "custom", key: "ünïcødé 🎉", value: '{"a":1}' },
   { view: "status" },
+  { view: "settings" },
   { view: "live", q: "héllo wörld 日本 😀 \"quoted\" + & = ? #" },
 ];
 
@@ -41,6 +42,12 @@ describe("routes", () => {
     expect(hashToRoute("#/events")).toEqual({ view: "live" });
   });
 
+  it("names the settings view, ignoring stray parameters", () => {
+    expect(routeToHash({ view: "settings" })).toBe("#/settings");
+    expect(hashToRoute("#/settings?q=x")).toEqual({ view: "settings" });
+    expect(hashToRoute("#/settings/")).toEqual({ view: "settings" });
+  });
+
   it("ignores malformed parameters", () => {
     expect(hashToRoute("#/calls/5?turn=abc")).toEqual({ view: "call", id: "5" });
     expect(hashToRoute("#/calls?range=2y")).toEqual({ view: "calls" });
@@ -52,6 +59,8 @@ describe("routes", () => {
     expect(parentList({ view: "conversation", id: "s" })).toBe("conversations");
     expect(parentList({ view: "call", id: "1" })).toBe("calls");
     expect(parentList({ view: "status" })).toBeNull();
+    expect(parentList({ view: "settings" })).toBeNull();
+    expect(isListRoute({ view: "settings" })).toBe(false);
     expect(isListRoute({ view: "calls" })).toBe(true);
     expect(isListRoute({ view: "call", id: "1" })).toBe(false);
   });

@@ -13,7 +13,9 @@ export type Route =
   | { view: "calls"; q?: string; selected?: string; range?: TimeRange }
   | { view: "call"; id: string; turn?: number }
   | { view: "custom"; key?: string; value?: string }
-  | { view: "status" };
+  | { view: "status" }
+  /** The desktop app's settings (in a browser the view says where `logbook serve` takes them). */
+  | { view: "settings" };
 
 export type Navigate = (to: Route) => void;
 
@@ -78,7 +80,8 @@ export function routeToHash(route: Route): string {
       put("value", route.value);
       break;
     case "status":
-      path = "status";
+    case "settings":
+      path = route.view;
       break;
   }
   const query = params.toString();
@@ -129,6 +132,8 @@ export function hashToRoute(hash: string): Route {
       return { view: "custom", key: get("key"), value: get("value") };
     case "status":
       return { view: "status" };
+    case "settings":
+      return { view: "settings" };
     default:
       return { view: "live", q: get("q"), selected: get("selected"), range: range() };
   }

@@ -9,6 +9,7 @@ import type { Conversation } from "./types/Conversation";
 import type { ConversationRow } from "./types/ConversationRow";
 import type { EventDetail } from "./types/EventDetail";
 import type { EventRow } from "./types/EventRow";
+import type { ExportProgress } from "./types/ExportProgress";
 import type { Format } from "./types/Format";
 import type { KeyCount } from "./types/KeyCount";
 import type { Kind } from "./types/Kind";
@@ -16,7 +17,11 @@ import type { LiveBatch } from "./types/LiveBatch";
 import type { MessageRow } from "./types/MessageRow";
 import type { Page } from "./types/Page";
 import type { Qualifier } from "./types/Qualifier";
+import type { Settings } from "./types/Settings";
+import type { SettingsView } from "./types/SettingsView";
 import type { Status } from "./types/Status";
+import type { TunnelStatus } from "./types/TunnelStatus";
+import type { TunnelTool } from "./types/TunnelTool";
 import type { ValueCount } from "./types/ValueCount";
 
 /** One page request of a list. */
@@ -63,9 +68,35 @@ export interface Transport {
   customKeys(): Promise<KeyCount[]>;
   customValues(key: string, limit?: number): Promise<ValueCount[]>;
   customCalls(key: string, value: string | null, limit?: number): Promise<CallMatch[]>;
-  exportRows(kind: Kind, format: Format, q: string): Promise<ExportResult>;
+  /** `onProgress` hears how many rows are written, when the transport knows (the desktop app). */
+  exportRows(
+    kind: Kind,
+    format: Format,
+    q: string,
+    onProgress?: (progress: ExportProgress) => void,
+  ): Promise<ExportResult>;
   /** Starts live updates from `since`; returns a function that stops them. */
   live(since: LiveCursor, handlers: LiveHandlers): () => void;
+  /**
+   * What only the desktop app can do: its settings and its tunnel helper. Absent in a browser
+   * (`logbook serve` takes its settings as command-line options), so views show these controls
+   * only when it is there.
+   */
+  desktop?: DesktopApi;
+}
+
+/** The desktop app's own commands. Errors are thrown as `ClientError` (`bad_request` for invalid settings). */
+export interface DesktopApi {
+  /** The saved settings (secrets masked) and what the receiver made of them. */
+  settings(): Promise<SettingsView>;
+  /** Validates and saves `settings`, then restarts the receiver with them. */
+  saveSettings(settings: Settings): Promise<SettingsView>;
+  /** The text of an endpoint's stored secret, to paste into Watson. */
+  revealSecret(endpointId: string): Promise<string>;
+  tunnelStatus(): Promise<TunnelStatus>;
+  /** Starts `tool` (or the first installed) and waits for its public URL: takes seconds. */
+  startTunnel(tool?: TunnelTool): Promise<TunnelStatus>;
+  stopTunnel(): Promise<TunnelStatus>;
 }
 
 /** An error from the core, with the kind the UI branches on. */

@@ -57,6 +57,7 @@ async function errorOf(res: Response): Promise<ClientError> {
   return new ClientError({ kind, message, span: null });
 }
 
+/** `desktop` stays undefined: `logbook serve` takes its settings on the command line, and has no tunnel helper. */
 export class HttpTransport implements Transport {
   /** `base` is prepended to every path: "" for the page's own origin. */
   constructor(private readonly base = "") {}

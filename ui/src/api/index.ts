@@ -17,7 +17,7 @@ export const inDesktopApp = typeof window !== "undefined" && window.__TAURI_INTE
 export const api: Transport = inDesktopApp ? new TauriTransport() : new HttpTransport();
 
 export { ClientError } from "./client";
-export type { ExportResult, ListRequest, LiveCursor, LiveHandlers, LiveState, Transport } from "./client";
+export type { DesktopApi, ExportResult, ListRequest, LiveCursor, LiveHandlers, LiveState, Transport } from "./client";
 export { useAsync } from "../hooks";
 export type { AsyncState } from "../hooks";
 export type { JsonValue } from "./types/serde_json/JsonValue";

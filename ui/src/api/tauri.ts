@@ -3,10 +3,15 @@
 // as `{kind, message}` objects.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { ClientError } from "./client";
-import type { ExportResult, ListRequest, LiveCursor, LiveHandlers, Transport } from "./client";
+import type { DesktopApi, ExportResult, ListRequest, LiveCursor, LiveHandlers, Transport } from "./client";
+import type { ExportProgress } from "./types/ExportProgress";
 import type { Format } from "./types/Format";
 import type { Kind } from "./types/Kind";
 import type { LiveBatch } from "./types/LiveBatch";
+import type { Settings } from "./types/Settings";
+import type { SettingsView } from "./types/SettingsView";
+import type { TunnelStatus } from "./types/TunnelStatus";
+import type { TunnelTool } from "./types/TunnelTool";
 
 /** How long to wait before asking again after the live command failed. */
 const LIVE_RETRY_MS = 3_000;
@@ -61,11 +66,30 @@ export class TauriTransport implements Transport {
     return call<Awaited<ReturnType<Transport["customCalls"]>>>("custom_calls", { key, value, limit: limit ?? null });
   }
 
-  /** The app shows a native save dialog and writes the file; `null` means the user cancelled. */
-  async exportRows(kind: Kind, format: Format, q: string): Promise<ExportResult> {
-    const result = await call<ExportResult | null>("export_rows", { kind, format, q });
+  /**
+   * The app shows a native save dialog and writes the file, reporting progress on a channel;
+   * `{rows: 0, path: null}` means the user cancelled.
+   */
+  async exportRows(
+    kind: Kind,
+    format: Format,
+    q: string,
+    onProgress?: (progress: ExportProgress) => void,
+  ): Promise<ExportResult> {
+    const args: Record<string, unknown> = { kind, format, q };
+    if (onProgress) args.onProgress = new Channel<ExportProgress>(onProgress);
+    const result = await call<ExportResult | null>("export_rows", args);
     return result ?? { rows: null, path: null };
   }
+
+  readonly desktop: DesktopApi = {
+    settings: () => call<SettingsView>("get_settings"),
+    saveSettings: (settings: Settings) => call<SettingsView>("save_settings", { settings }),
+    revealSecret: (endpointId: string) => call<string>("reveal_secret", { endpointId }),
+    tunnelStatus: () => call<TunnelStatus>("tunnel_status"),
+    startTunnel: (tool?: TunnelTool) => call<TunnelStatus>("start_tunnel", { tool: tool ?? null }),
+    stopTunnel: () => call<TunnelStatus>("stop_tunnel"),
+  };
 
   live(since: LiveCursor, handlers: LiveHandlers): () => void {
     let cursor = { ...since };

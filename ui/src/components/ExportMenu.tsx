@@ -5,6 +5,7 @@ import { api } from "../api";
 import { ClientError } from "../api/client";
 import type { Format } from "../api/types/Format";
 import type { Kind } from "../api/types/Kind";
+import { formatCount } from "../format";
 import { describeError } from "./ErrorBanner";
 
 export const EXPORT_KINDS: { kind: Kind; label: string; help: string }[] = [
@@ -28,13 +29,22 @@ export function exportAllowed(kind: Kind, format: Format, query: string): boolea
   return format === "ndjson" && query.trim() === "";
 }
 
-export function ExportMenu(props: { defaultKind: Kind; query: string }) {
+export function ExportMenu(props: {
+  defaultKind: Kind;
+  query: string;
+  /** The route on screen: the menu closes when it changes (it belongs to the view it was opened on). */
+  routeKey: string;
+}) {
   const [open, setOpen] = useState(false);
   const [kind, setKind] = useState<Kind>(props.defaultKind);
   const [format, setFormat] = useState<Format>("csv");
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
+  /** Rows written so far by a running export, when the transport reports them (the desktop app). */
+  const [progress, setProgress] = useState<number | null>(null);
   const wrap = useRef<HTMLDivElement>(null);
+
+  useEffect(() => setOpen(false), [props.routeKey]);
 
   useEffect(() => {
     if (!open) setKind(props.defaultKind);
@@ -66,8 +76,11 @@ export function ExportMenu(props: { defaultKind: Kind; query: string }) {
   const run = async () => {
     setBusy(true);
     setNote(null);
+    setProgress(null);
     try {
-      const result = await api.exportRows(kind, effectiveFormat, props.query);
+      const result = await api.exportRows(kind, effectiveFormat, props.query, (p) => {
+        if (!p.done) setProgress(p.rows);
+      });
       if (result.path) {
         setNote({
           text: `Saved${result.rows !== null ? ` ${result.rows.toLocaleString("en-US")} rows` : ""} to ${result.path}`,
@@ -83,6 +96,7 @@ export function ExportMenu(props: { defaultKind: Kind; query: string }) {
       setNote({ text: `${describeError(err).title}: ${err.message}`, error: true });
     } finally {
       setBusy(false);
+      setProgress(null);
     }
   };
 
@@ -155,6 +169,11 @@ export function ExportMenu(props: { defaultKind: Kind; query: string }) {
           >
             {busy ? "Exporting…" : "Export"}
           </button>
+          {busy && progress !== null ? (
+            <div role="status" className="muted" data-testid="export-progress" style={{ fontSize: "0.9em" }}>
+              {formatCount(progress)} rows…
+            </div>
+          ) : null}
           {note ? (
             <div role="status" style={{ color: note.error ? "var(--error)" : "var(--muted)", fontSize: "0.9em" }}>
               {note.text}

@@ -1,11 +1,16 @@
 // Where Watson Assistant should send its logs and what has arrived: the receiver's address, how
 // each endpoint verifies requests, the URL to paste into Watson, the tunnel commands, the counts.
-import { useEffect, useRef } from "react";
+// In the desktop app also why the receiver is not running (with the fix when there is one) and the
+// tunnel helper.
+import { useEffect, useRef, useState } from "react";
 import { api } from "../api";
+import type { SettingsView } from "../api/types/SettingsView";
 import type { EndpointInfo } from "../api/types/EndpointInfo";
 import type { Status } from "../api/types/Status";
 import { CopyButton, CopyLine } from "../components/CopyButton";
 import { ErrorBanner } from "../components/ErrorBanner";
+import { ReceiverProblemBanner } from "../components/ReceiverProblem";
+import { TunnelPanel } from "../components/TunnelPanel";
 import { formatBytes, formatCount, formatDateTime } from "../format";
 import { useAsync } from "../hooks";
 import type { LiveFeed } from "../liveFeed";
@@ -68,6 +73,23 @@ function Count(props: { n: number | null | undefined; label: string; testId: str
   );
 }
 
+/** Why nothing is received, in words that fit where the UI runs. */
+function NotReceiving() {
+  if (api.desktop) {
+    return (
+      <p className="muted" style={{ marginTop: 0 }} data-testid="not-receiving">
+        Not receiving webhooks: the app reads the database but its receiver is not running (the message above says why).
+        Its port and endpoints are in <a href="#/settings">Settings</a>.
+      </p>
+    );
+  }
+  return (
+    <p className="muted" style={{ marginTop: 0 }} data-testid="not-receiving">
+      Not receiving webhooks: this process only reads the database. Start the receiver with <code>logbook serve</code>.
+    </p>
+  );
+}
+
 function StatusBody({ status }: { status: Status }) {
   const s = status.stats;
   const receiver = status.receiver_url;
@@ -87,20 +109,26 @@ function StatusBody({ status }: { status: Status }) {
             ))}
           </>
         ) : (
-          <p className="muted" style={{ marginTop: 0 }}>
-            Not receiving webhooks: this process only reads the database. Start the receiver with{" "}
-            <code>logbook serve</code>.
-          </p>
+          <NotReceiving />
         )}
       </section>
+
+      {api.desktop ? <TunnelPanel key={receiver ?? "off"} /> : null}
 
       <section className="panel">
         <h2>Connect Watson Assistant</h2>
         <p style={{ marginTop: 0 }}>
           Watson only calls <strong>https</strong> URLs, so expose the receiver through a tunnel. Each of these prints a
           public <code>https://…</code> address; paste that address, followed by the endpoint's path, into Watson
-          Assistant: <em>Environments › (your environment) › settings › Webhooks › Log webhook</em>, with the same secret as
-          your secret file, and tick <em>Subscribe to CDR</em> for phone calls.
+          Assistant: <em>Environments › (your environment) › settings › Webhooks › Log webhook</em>, with{" "}
+          {api.desktop ? (
+            <>
+              the endpoint's secret (<a href="#/settings">Settings</a> › Show)
+            </>
+          ) : (
+            "the same secret as your secret file"
+          )}
+          , and tick <em>Subscribe to CDR</em> for phone calls.
         </p>
         {status.tunnel_commands.length ? (
           status.tunnel_commands.map((c) => <CopyLine key={c} text={c} testId="copy-tunnel" />)
@@ -152,6 +180,10 @@ function StatusBody({ status }: { status: Status }) {
 
 export function StatusView(props: { feed: LiveFeed }) {
   const status = useAsync(() => api.status(), []);
+  const desktop = api.desktop;
+  const receiver = useAsync(() => (desktop ? desktop.settings() : Promise.resolve(null)), []);
+  const [fixed, setFixed] = useState<SettingsView | null>(null);
+  const settingsView = fixed ?? receiver.data ?? null;
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(
     () => () => {
@@ -168,6 +200,15 @@ export function StatusView(props: { feed: LiveFeed }) {
   });
   return (
     <div className="scroll-page" data-testid="status-view">
+      {settingsView ? (
+        <ReceiverProblemBanner
+          view={settingsView}
+          onSaved={(view) => {
+            setFixed(view);
+            status.reload();
+          }}
+        />
+      ) : null}
       {status.error ? <ErrorBanner error={status.error} onRetry={status.reload} /> : null}
       {status.data ? <StatusBody status={status.data} /> : status.loading ? <p className="muted">Loading…</p> : null}
     </div>

@@ -1,0 +1,426 @@
+// The desktop app's settings: the receiver's port, one endpoint per Watson environment (path,
+// verification, secret), the body size limit and retention. Secrets arrive masked, the way Watson's
+// own Secret field shows them; "Show" asks the app for one, and a field beside it replaces it. The
+// app validates and saves, then restarts the receiver; its refusals are shown as it words them. In a
+// browser there is nothing to set here: `logbook serve` takes these as command-line options.
+import { useEffect, useState } from "react";
+import { api } from "../api";
+import { ClientError } from "../api/client";
+import type { AuthMode } from "../api/types/AuthMode";
+import type { Settings } from "../api/types/Settings";
+import type { SettingsView as SettingsViewData } from "../api/types/SettingsView";
+import { CopyButton } from "../components/CopyButton";
+import { ErrorBanner } from "../components/ErrorBanner";
+import { ReceiverProblemBanner } from "../components/ReceiverProblem";
+import { useAsync } from "../hooks";
+
+const BYTES_PER_MB = 1024 * 1024;
+
+export const AUTH_MODES: { mode: AuthMode; label: string; help: string }[] = [
+  { mode: "jwt", label: "JWT (Watson's signature)", help: "Watson signs each request with the secret; the default." },
+  {
+    mode: "header",
+    label: "Authorization header",
+    help: "The whole Authorization header must equal the secret (when you set that header yourself in Watson).",
+  },
+  { mode: "none", label: "None", help: "Everything is accepted and marked unverified." },
+];
+
+/** One endpoint as the form holds it. `key` tells rows apart before a new one has an id. */
+export interface EndpointDraft {
+  key: number;
+  id: string;
+  path: string;
+  mode: AuthMode;
+  secretMasked: string | null;
+  newSecret: string;
+}
+
+/** The form: numbers stay text while they are typed, and are read on save. */
+export interface SettingsDraft {
+  port: string;
+  endpoints: EndpointDraft[];
+  maxBodyMb: string;
+  rejectionsKept: string;
+  keepDays: string;
+  maxDbMb: string;
+}
+
+let nextKey = 1;
+
+export function toDraft(settings: Settings): SettingsDraft {
+  return {
+    port: String(settings.port),
+    endpoints: settings.endpoints.map((e) => ({
+      key: nextKey++,
+      id: e.id,
+      path: e.path ?? "",
+      mode: e.mode,
+      secretMasked: e.secret_masked ?? null,
+      newSecret: "",
+    })),
+    maxBodyMb: String(Math.round((settings.max_body_bytes / BYTES_PER_MB) * 1000) / 1000),
+    rejectionsKept: String(settings.retention.rejections_kept),
+    keepDays: settings.retention.keep_days === null ? "" : String(settings.retention.keep_days),
+    maxDbMb: settings.retention.max_db_mb === null ? "" : String(settings.retention.max_db_mb),
+  };
+}
+
+function wholeNumber(text: string): number | null {
+  const t = text.trim();
+  return /^\d+$/.test(t) ? Number(t) : null;
+}
+
+/**
+ * The settings to save, or what cannot be read as a number. Ranges and paths are the app's to check
+ * (it says why it refuses); an empty secret field keeps the stored secret.
+ */
+export function fromDraft(draft: SettingsDraft): { settings: Settings } | { error: string } {
+  const port = wholeNumber(draft.port);
+  if (port === null || port < 1 || port > 65_535) return { error: "The port must be a whole number from 1 to 65535." };
+  const mb = Number(draft.maxBodyMb.trim());
+  if (draft.maxBodyMb.trim() === "" || !Number.isFinite(mb) || mb <= 0) {
+    return { error: "The body size limit must be a number of megabytes, such as 10." };
+  }
+  const rejectionsKept = wholeNumber(draft.rejectionsKept);
+  if (rejectionsKept === null) return { error: "The refused requests kept must be a whole number." };
+  const optional = (text: string, what: string): number | null | { error: string } => {
+    if (text.trim() === "") return null;
+    const n = wholeNumber(text);
+    return n === null ? { error: `${what} must be a whole number, or empty for no limit.` } : n;
+  };
+  const keepDays = optional(draft.keepDays, "The days to keep events");
+  if (keepDays !== null && typeof keepDays === "object") return keepDays;
+  const maxDbMb = optional(draft.maxDbMb, "The database size limit");
+  if (maxDbMb !== null && typeof maxDbMb === "object") return maxDbMb;
+  return {
+    settings: {
+      port,
+      endpoints: draft.endpoints.map((e) => {
+        const path = e.path.trim();
+        return {
+          id: e.id,
+          path: path === "" ? null : path,
+          mode: e.mode,
+          ...(e.mode !== "none" && e.newSecret !== "" ? { new_secret: e.newSecret } : {}),
+        };
+      }),
+      max_body_bytes: Math.round(mb * BYTES_PER_MB),
+      retention: { rejections_kept: rejectionsKept, keep_days: keepDays, max_db_mb: maxDbMb },
+    },
+  };
+}
+
+/** The stored secret, masked until shown. */
+function Secret(props: { endpointId: string; masked: string }) {
+  const [shown, setShown] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const desktop = api.desktop;
+  const reveal = async () => {
+    if (!desktop) return;
+    setError(null);
+    try {
+      setShown(await desktop.revealSecret(props.endpointId));
+    } catch (e) {
+      setError(ClientError.from(e).message);
+    }
+  };
+  return (
+    <div className="secret-line">
+      <code className="secret" data-testid="secret-value" data-masked={shown === null ? "true" : "false"}>
+        {shown ?? props.masked}
+      </code>
+      {shown === null ? (
+        <button type="button" className="btn" data-testid="secret-show" onClick={() => void reveal()}>
+          Show
+        </button>
+      ) : (
+        <>
+          <button type="button" className="btn" data-testid="secret-hide" onClick={() => setShown(null)}>
+            Hide
+          </button>
+          <CopyButton text={shown} testId="secret-copy" />
+        </>
+      )}
+      {error ? <span className="error-text">{error}</span> : null}
+    </div>
+  );
+}
+
+function EndpointRow(props: {
+  endpoint: EndpointDraft;
+  canRemove: boolean;
+  onChange: (e: EndpointDraft) => void;
+  onRemove: () => void;
+}) {
+  const { endpoint: e, onChange } = props;
+  const needsSecret = e.mode !== "none";
+  const stored = e.id !== "" && e.secretMasked !== null;
+  return (
+    <div className="endpoint-edit" data-testid="endpoint-edit">
+      <div className="form-grid">
+        <label htmlFor={`path-${e.key}`}>Path</label>
+        <div>
+          <input
+            id={`path-${e.key}`}
+            className="input mono"
+            data-testid="endpoint-path"
+            value={e.path}
+            placeholder="any path"
+            spellCheck={false}
+            onChange={(ev) => onChange({ ...e, path: ev.target.value })}
+          />
+          <span className="muted hint"> e.g. /draft, /live; empty takes every path no other endpoint claims</span>
+        </div>
+        <label htmlFor={`mode-${e.key}`}>Verification</label>
+        <div>
+          <select
+            id={`mode-${e.key}`}
+            data-testid="endpoint-mode"
+            value={e.mode}
+            onChange={(ev) => onChange({ ...e, mode: ev.target.value as AuthMode })}
+          >
+            {AUTH_MODES.map((m) => (
+              <option key={m.mode} value={m.mode}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+          <span className="muted hint"> {AUTH_MODES.find((m) => m.mode === e.mode)?.help}</span>
+        </div>
+        {needsSecret ? (
+          <>
+            <span className="label">Secret</span>
+            <div>
+              {stored ? (
+                <Secret endpointId={e.id} masked={e.secretMasked as string} />
+              ) : (
+                <div className="muted">
+                  {e.id === "" ? "None yet: type one below, or save to have one made." : "None stored: one is made on save."}
+                </div>
+              )}
+              <input
+                className="input mono"
+                data-testid="endpoint-new-secret"
+                aria-label="New secret"
+                value={e.newSecret}
+                placeholder={stored ? "Type a new secret to replace it" : "New secret (1 to 1,024 characters)"}
+                autoComplete="off"
+                spellCheck={false}
+                onChange={(ev) => onChange({ ...e, newSecret: ev.target.value })}
+              />
+            </div>
+          </>
+        ) : null}
+      </div>
+      <button
+        type="button"
+        className="btn"
+        data-testid="endpoint-remove"
+        disabled={!props.canRemove}
+        title={props.canRemove ? undefined : "At least one endpoint is needed"}
+        onClick={props.onRemove}
+      >
+        Remove
+      </button>
+    </div>
+  );
+}
+
+function SettingsForm(props: { view: SettingsViewData; onSaved: (view: SettingsViewData) => void }) {
+  const { view } = props;
+  const [draft, setDraft] = useState<SettingsDraft>(() => toDraft(view.settings));
+  const [saving, setSaving] = useState(false);
+  const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
+
+  // A save (here or from the problem banner) brings the settings as saved: the form follows them.
+  useEffect(() => setDraft(toDraft(view.settings)), [view.settings]);
+
+  const set = (change: Partial<SettingsDraft>) => setDraft((d) => ({ ...d, ...change }));
+  const setEndpoint = (key: number, e: EndpointDraft) =>
+    setDraft((d) => ({ ...d, endpoints: d.endpoints.map((x) => (x.key === key ? e : x)) }));
+
+  const save = async () => {
+    const desktop = api.desktop;
+    if (!desktop) return;
+    const read = fromDraft(draft);
+    if ("error" in read) {
+      setNote({ text: read.error, error: true });
+      return;
+    }
+    setSaving(true);
+    setNote(null);
+    try {
+      const saved = await desktop.saveSettings(read.settings);
+      props.onSaved(saved);
+      setNote({ text: "Saved.", error: false });
+    } catch (e) {
+      const err = ClientError.from(e);
+      setNote({ text: err.kind === "bad_request" ? err.message : `Not saved: ${err.message}`, error: true });
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const field = (id: Exclude<keyof SettingsDraft, "endpoints">, label: string, hint: string, testId: string) => (
+    <>
+      <label htmlFor={`settings-${id}`}>{label}</label>
+      <div>
+        <input
+          id={`settings-${id}`}
+          className="input input-short"
+          inputMode="numeric"
+          data-testid={testId}
+          value={draft[id]}
+          onChange={(e) => {
+            const value = e.target.value;
+            setDraft((d) => ({ ...d, [id]: value }));
+          }}
+        />
+        <span className="muted hint"> {hint}</span>
+      </div>
+    </>
+  );
+
+  return (
+    <form
+      className="settings-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <section className="panel">
+        <h2>Receiver</h2>
+        <p className="muted" style={{ marginTop: 0 }}>
+          {view.receiver.url ? (
+            <>
+              Receiving at <code data-testid="settings-receiver-url">{view.receiver.url}</code>.
+            </>
+          ) : (
+            "Not receiving."
+          )}
+        </p>
+        <div className="form-grid">
+          {field("port", "Port", "on 127.0.0.1; a tunnel forwards Watson's calls here", "settings-port")}
+          {field("maxBodyMb", "Body size limit (MB)", "larger requests are refused with 413", "settings-max-body")}
+        </div>
+      </section>
+
+      <section className="panel">
+        <h2>Endpoints</h2>
+        <p className="muted" style={{ marginTop: 0 }}>
+          One per Watson environment: its URL path, how its requests are verified, and the secret typed into Watson's Log
+          webhook › Secret field.
+        </p>
+        {draft.endpoints.map((e) => (
+          <EndpointRow
+            key={e.key}
+            endpoint={e}
+            canRemove={draft.endpoints.length > 1}
+            onChange={(changed) => setEndpoint(e.key, changed)}
+            onRemove={() => set({ endpoints: draft.endpoints.filter((x) => x.key !== e.key) })}
+          />
+        ))}
+        <button
+          type="button"
+          className="btn"
+          data-testid="endpoint-add"
+          onClick={() =>
+            set({
+              endpoints: [
+                ...draft.endpoints,
+                { key: nextKey++, id: "", path: "", mode: "jwt", secretMasked: null, newSecret: "" },
+              ],
+            })
+          }
+        >
+          Add endpoint
+        </button>
+      </section>
+
+      <section className="panel">
+        <h2>Retention</h2>
+        {view.restart_needed ? (
+          <p className="restart-note" data-testid="restart-needed" role="status">
+            The retention you saved takes effect at the next launch of the app.
+          </p>
+        ) : (
+          <p className="muted" style={{ marginTop: 0 }}>
+            Takes effect at the next launch of the app: the database is opened once.
+          </p>
+        )}
+        <div className="form-grid">
+          {field("keepDays", "Keep events (days)", "empty: however old", "settings-keep-days")}
+          {field("maxDbMb", "Database size limit (MB)", "the oldest events go first; empty: no limit", "settings-max-db")}
+          {field("rejectionsKept", "Refused requests kept", "the newest ones, for inspection", "settings-rejections")}
+        </div>
+      </section>
+
+      <div className="settings-actions">
+        <button type="submit" className="btn btn-primary" data-testid="settings-save" disabled={saving}>
+          {saving ? "Saving…" : "Save"}
+        </button>
+        <button
+          type="button"
+          className="btn"
+          data-testid="settings-revert"
+          disabled={saving}
+          onClick={() => {
+            setDraft(toDraft(view.settings));
+            setNote(null);
+          }}
+        >
+          Revert
+        </button>
+        {note ? (
+          <span
+            role={note.error ? "alert" : "status"}
+            data-testid={note.error ? "settings-error" : "settings-saved"}
+            className={note.error ? "error-text" : "muted"}
+          >
+            {note.text}
+          </span>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+export function SettingsView() {
+  const desktop = api.desktop;
+  const loaded = useAsync(() => (desktop ? desktop.settings() : Promise.resolve(null)), []);
+  const [latest, setLatest] = useState<SettingsViewData | null>(null);
+  if (!desktop) {
+    return (
+      <div className="scroll-page" data-testid="settings-view">
+        <div className="empty">
+          <p>
+            <strong>Settings belong to the desktop app.</strong> <code>logbook serve</code> takes its port, endpoints,
+            body size limit and retention as command-line options: see <code>logbook serve --help</code>.
+          </p>
+        </div>
+      </div>
+    );
+  }
+  const view = latest ?? loaded.data;
+  return (
+    <div className="scroll-page" data-testid="settings-view">
+      {loaded.error && !view ? <ErrorBanner error={loaded.error} onRetry={loaded.reload} /> : null}
+      {view ? (
+        <div className="settings-page">
+          <ReceiverProblemBanner view={view} onSaved={setLatest} inSettings />
+          <SettingsForm view={view} onSaved={setLatest} />
+          <dl className="kv settings-paths">
+            <dt>database</dt>
+            <dd className="mono">{view.database}</dd>
+            <dt>settings and secrets</dt>
+            <dd className="mono">{view.config_dir}</dd>
+          </dl>
+        </div>
+      ) : loaded.loading ? (
+        <p className="muted">Loading…</p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import type { SettingsView } from "../api/types/SettingsView";
+import type { Status } from "../api/types/Status";
+
+const desktop = vi.hoisted(() => ({
+  settings: vi.fn(),
+  saveSettings: vi.fn(),
+  revealSecret: vi.fn(),
+  tunnelStatus: vi.fn(),
+  startTunnel: vi.fn(),
+  stopTunnel: vi.fn(),
+}));
+const mocked = vi.hoisted(() => ({
+  api: { status: vi.fn(), live: vi.fn(() => () => undefined), desktop: undefined as unknown },
+}));
+vi.mock("../api", () => mocked);
+
+const { StatusView } = await import("./StatusView");
+const { LiveFeed } = await import("../liveFeed");
+
+function status(receiverUrl: string | null): Status {
+  return {
+    version: "0.1.0",
+    database: "/data/logbook.db",
+    receiver_url: receiverUrl,
+    endpoints: [{ path: null, mode: "jwt" }],
+    max_body_bytes: 10485760,
+    tunnel_commands: receiverUrl ? [`cloudflared tunnel --url ${receiverUrl}`] : [],
+    stats: {
+      events: 0, messages: 0, conversations: 0, calls: 0, rejections_kept: 0, accepted_total: 0, duplicates_total: 0,
+      rejected_total: 0, first_received_at: null, last_received_at: null, last_event_id: null, database_bytes: 4096,
+    },
+    last_rejection_id: null,
+  } as Status;
+}
+
+function settingsView(problem: SettingsView["receiver"]["problem"]): SettingsView {
+  return {
+    settings: {
+      port: 7420,
+      endpoints: [{ id: "default", path: null, mode: "jwt", secret_masked: "••••" }],
+      max_body_bytes: 10485760,
+      retention: { rejections_kept: 1000, keep_days: null, max_db_mb: null },
+    },
+    receiver: { url: null, read_only: problem?.kind === "read_only", problem },
+    database: "/data/logbook.db",
+    config_dir: "/config",
+    restart_needed: false,
+  };
+}
+
+beforeEach(() => {
+  for (const f of Object.values(desktop)) f.mockReset();
+  desktop.tunnelStatus.mockResolvedValue({ installed: [], install_hint: "Install cloudflared", running: null });
+  mocked.api.status.mockReset();
+});
+afterEach(cleanup);
+
+async function open() {
+  render(<StatusView feed={new LiveFeed(mocked.api as never)} />);
+  await act(async () => {});
+}
+
+describe("StatusView", () => {
+  it("in a browser, tells how to start the receiver and has no app panels", async () => {
+    mocked.api.desktop = undefined;
+    mocked.api.status.mockResolvedValue(status(null));
+    await open();
+    expect(screen.getByTestId("not-receiving").textContent).toContain("logbook serve");
+    expect(screen.queryByTestId("tunnel-panel")).toBeNull();
+    expect(screen.queryByTestId("receiver-problem")).toBeNull();
+  });
+
+  it("in the app, says another logbook serve receives into the database", async () => {
+    mocked.api.desktop = desktop;
+    mocked.api.status.mockResolvedValue(status(null));
+    desktop.settings.mockResolvedValue(
+      settingsView({ kind: "read_only", message: "Not receiving: the database is locked", suggested_port: null }),
+    );
+    await open();
+    expect(screen.getByTestId("receiver-problem").textContent).toContain(
+      "logbook serve is already receiving into this database: this window only reads it",
+    );
+    const wording = screen.getByTestId("not-receiving").textContent ?? "";
+    expect(wording).not.toContain("Start the receiver");
+    expect(wording).toContain("Settings");
+    expect(screen.getByTestId("tunnel-panel")).toBeTruthy();
+  });
+
+  it("in the app, switches to the free port when the port is taken", async () => {
+    mocked.api.desktop = desktop;
+    mocked.api.status.mockResolvedValueOnce(status(null)).mockResolvedValue(status("http://127.0.0.1:7431"));
+    desktop.settings.mockResolvedValue(
+      settingsView({ kind: "port_taken", message: "Not receiving: port 7420 is in use", suggested_port: 7431 }),
+    );
+    await open();
+    expect(screen.getByTestId("receiver-problem").textContent).toContain("Port 7420 is taken by another program");
+    const fixed = settingsView(null);
+    fixed.settings.port = 7431;
+    fixed.receiver.url = "http://127.0.0.1:7431";
+    desktop.saveSettings.mockResolvedValue(fixed);
+    fireEvent.click(screen.getByText("Use port 7431 instead"));
+    await act(async () => {});
+    expect(desktop.saveSettings).toHaveBeenCalledWith({ ...settingsView(null).settings, port: 7431 });
+    expect(screen.queryByTestId("receiver-problem")).toBeNull();
+    expect(screen.getByTestId("receiver-url").textContent).toBe("http://127.0.0.1:7431");
+  });
+});
