@@ -580,3 +580,59 @@ fn stored_bodies_are_byte_exact() {
         .unwrap();
     assert_eq!(stored, body);
 }
+
+#[test]
+fn a_keep_alive_connection_from_before_a_restart_is_answered_not_left_waiting() {
+    let mut h = Harness::start();
+    let addr = h.addr();
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(8))
+        .build();
+    let url = format!("http://{addr}/");
+    let post = |body: &[u8]| match agent
+        .post(&url)
+        .set("Authorization", &jwt())
+        .send_bytes(body)
+    {
+        Ok(r) => Ok(r.status()),
+        Err(ureq::Error::Status(code, _)) => Ok(code),
+        Err(e) => Err(e.to_string()),
+    };
+    assert_eq!(
+        post(&sample("01")),
+        Ok(200),
+        "the connection is now kept alive by the client"
+    );
+    // The receiver restarts on the same port (as the desktop app does when settings change).
+    h.receiver.take().unwrap().shutdown();
+    let config = ReceiverConfigBuilder::same_port(addr);
+    h.receiver = Some(logbook::ingest::Receiver::start(config, h.store.clone()).unwrap());
+    let started = Instant::now();
+    let answer = post(&sample("02"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited {:?} for {answer:?}",
+        started.elapsed()
+    );
+    assert!(matches!(answer, Ok(200) | Ok(503)), "{answer:?}");
+    assert_eq!(
+        post(&sample("03")),
+        Ok(200),
+        "the next request reaches the new receiver"
+    );
+}
+
+/// A receiver configuration on a given address, with the harness's endpoint.
+struct ReceiverConfigBuilder;
+
+impl ReceiverConfigBuilder {
+    fn same_port(addr: std::net::SocketAddr) -> logbook::ingest::ReceiverConfig {
+        logbook::ingest::ReceiverConfig::new(
+            addr.to_string(),
+            vec![Endpoint {
+                path: None,
+                auth: Auth::Jwt(Secret::new(SECRET).unwrap()),
+            }],
+        )
+    }
+}

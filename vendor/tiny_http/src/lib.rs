@@ -96,6 +96,7 @@ use zeroize::Zeroizing;
 
 use std::error::Error;
 use std::io::Error as IoError;
+use std::io::Write;
 use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
@@ -140,6 +141,10 @@ pub struct Server {
 
     // result of TcpListener::local_addr()
     listening_addr: ListenAddr,
+
+    // Patched for Assistant Logbook: joined on drop, so that the listening socket is closed when
+    // the server is gone and the same port can be bound again at once.
+    accept_thread: Option<thread::JoinHandle<()>>,
 }
 
 enum Message {
@@ -285,7 +290,7 @@ impl Server {
 
         let inside_close_trigger = close_trigger.clone();
         let inside_messages = messages.clone();
-        thread::spawn(move || {
+        let accept_thread = thread::spawn(move || {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
 
@@ -319,6 +324,7 @@ impl Server {
                 match new_client {
                     Ok(client) => {
                         let messages = inside_messages.clone();
+                        let closed = inside_close_trigger.clone();
                         let mut client = Some(client);
                         tasks_pool.spawn(Box::new(move || {
                             if let Some(client) = client.take() {
@@ -331,6 +337,22 @@ impl Server {
                                     }
                                 } else {
                                     for rq in client {
+                                        // Patched for Assistant Logbook: a keep-alive connection that
+                                        // outlives its server (a receiver restarted on the same port)
+                                        // answers 503 and closes, instead of queueing the request
+                                        // where nobody will ever take it while the client waits.
+                                        if closed.load(Relaxed) {
+                                            // Written by hand: tiny_http never sends
+                                            // `Connection: close`, and the client must not reuse
+                                            // this connection.
+                                            let mut writer = rq.into_writer();
+                                            let _ = writer.write_all(
+                                                b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
+                                                  Connection: close\r\nContent-Length: 0\r\n\r\n",
+                                            );
+                                            let _ = writer.flush();
+                                            break;
+                                        }
                                         messages.push(rq.into());
                                     }
                                 }
@@ -365,6 +387,7 @@ impl Server {
             messages,
             close: close_trigger,
             listening_addr: local_addr,
+            accept_thread: Some(accept_thread),
         })
     }
 
@@ -445,6 +468,9 @@ impl Drop for Server {
         };
         if let Ok(stream) = maybe_stream {
             let _ = stream.shutdown(Shutdown::Both);
+        }
+        if let Some(accept_thread) = self.accept_thread.take() {
+            let _ = accept_thread.join();
         }
 
         #[cfg(unix)]
