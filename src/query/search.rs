@@ -16,7 +16,7 @@ pub const MAX_PAGE: usize = 1_000;
 /// All facets of a page together get about this long.
 pub const FACET_BUDGET_MS: u64 = 150;
 /// Facets count at most this many of the newest matches.
-pub const FACET_SAMPLE: usize = 5_000;
+pub const FACET_SAMPLE: usize = 2_500;
 /// Values shown per facet.
 pub const FACET_VALUES: usize = 20;
 
