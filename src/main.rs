@@ -691,11 +691,11 @@ fn print_rows<T: serde::Serialize>(
             for v in &values {
                 let flat: std::collections::HashMap<String, serde_json::Value> =
                     export::flatten(v).into_iter().collect();
-                w.write_record(columns.iter().map(|c| match flat.get(c) {
-                    None | Some(serde_json::Value::Null) => String::new(),
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                }))?;
+                w.write_record(
+                    columns
+                        .iter()
+                        .map(|c| flat.get(c).map(export::cell).unwrap_or_default()),
+                )?;
             }
             w.flush()?;
         }

@@ -401,7 +401,8 @@ pub fn flatten(value: &Value) -> Vec<(String, Value)> {
     out
 }
 
-fn cell(value: &Value) -> String {
+/// One CSV cell: strings bare, null empty, anything else as JSON.
+pub fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),

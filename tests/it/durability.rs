@@ -11,6 +11,29 @@ fn serve(db: &std::path::Path, secret: &std::path::Path) -> (Child, String) {
     serve_cli(db, secret, &["--no-ui", "--quiet"])
 }
 
+/// `logbook send` as a load generator (8 at a time, 4,800 requests), logging every answer.
+fn load(url: &str, secret: &std::path::Path, answers: &std::path::Path) -> Child {
+    logbook()
+        .args([
+            "send",
+            "--url",
+            url,
+            "--repeat",
+            "400",
+            "--concurrency",
+            "8",
+            "--secret-file",
+        ])
+        .arg(secret)
+        .arg("--log-answers")
+        .arg(answers)
+        .arg(samples_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn acknowledged_events_survive_sigkill_under_load() {
     let dir = tempfile::tempdir().unwrap();
@@ -22,25 +45,7 @@ fn acknowledged_events_survive_sigkill_under_load() {
     for (round, kill_after_ms) in [150u64, 400, 900].into_iter().enumerate() {
         let (mut server, url) = serve(&db, &secret);
         let answers = dir.path().join(format!("answers-{round}.ndjson"));
-        let mut load = logbook()
-            .args([
-                "send",
-                "--url",
-                &url,
-                "--repeat",
-                "400",
-                "--concurrency",
-                "8",
-                "--secret-file",
-            ])
-            .arg(&secret)
-            .arg("--log-answers")
-            .arg(&answers)
-            .arg(samples_dir())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut load = load(&url, &secret, &answers);
         std::thread::sleep(Duration::from_millis(kill_after_ms));
         server.kill().unwrap(); // SIGKILL: no clean shutdown, no checkpoint
         server.wait().unwrap();
@@ -97,25 +102,7 @@ fn sigterm_under_load_finishes_what_it_acknowledged_and_leaves_no_wal() {
     let db = dir.path().join("term.db");
     let (mut server, url) = serve(&db, &secret);
     let answers = dir.path().join("answers.ndjson");
-    let mut load = logbook()
-        .args([
-            "send",
-            "--url",
-            &url,
-            "--repeat",
-            "400",
-            "--concurrency",
-            "8",
-            "--secret-file",
-        ])
-        .arg(&secret)
-        .arg("--log-answers")
-        .arg(&answers)
-        .arg(samples_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut load = load(&url, &secret, &answers);
     std::thread::sleep(Duration::from_millis(400));
     let exit = terminate(&mut server);
     let _ = load.wait();
