@@ -102,7 +102,7 @@ impl Batch<'_> {
                     endpoint: "import".to_owned(),
                     path: self.origin.to_owned(),
                     remote_addr: None,
-                    derived: derive::derive(&kind, &value),
+                    derived: derive::derive_event(&kind, &value, bytes),
                     kind,
                     auth: "import".to_owned(),
                     verified: false,

@@ -455,6 +455,22 @@ fn serve(args: ServeArgs) -> Result<()> {
         );
     }
     println!("  health     GET {local}/healthz");
+    for e in &endpoints {
+        if let Some(padding) = e.auth.secret().and_then(Secret::padding) {
+            eprintln!(
+                "warning: the secret of endpoint {} {padding}: Watson signs with the text typed into its \
+                 Secret field, which almost never has it, so every request would be refused; remove it",
+                e.name()
+            );
+        }
+    }
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {addr}, not loopback: the webhook port is reachable from the network \
+             without the tunnel; use --listen 127.0.0.1:{} unless that is what you want",
+            addr.port()
+        );
+    }
     if let Some(ui) = &ui {
         println!("  open       {}", ui.url_with_token());
     }

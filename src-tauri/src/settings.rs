@@ -244,6 +244,15 @@ impl ConfigDir {
                     let secret = Secret::new(text).map_err(|e| {
                         SettingsError::Invalid(format!("endpoint {}: {e}", describe(endpoint)))
                     })?;
+                    // Refused rather than kept: Watson would sign with the text without it, and
+                    // every request would then fail with a signature mismatch.
+                    if let Some(padding) = secret.padding() {
+                        return Err(SettingsError::Invalid(format!(
+                            "endpoint {}: the secret {padding}, which Watson's Secret field almost \
+                             never has (it comes with copy and paste); remove it",
+                            describe(endpoint)
+                        )));
+                    }
                     self.write_secret(&endpoint.id, &secret)?;
                 }
                 None if endpoint.mode.needs_secret() && self.secret(&endpoint.id)?.is_none() => {

@@ -35,8 +35,11 @@ pub const UI_SOCKET_TIMEOUT_MS: u64 = 10_000;
 pub(super) const STOP_CHECK_MS: u64 = 100;
 /// Random bytes in a launch token (then URL-safe base64).
 const TOKEN_BYTES: usize = 32;
-/// The cookie that keeps the token after the first visit.
-pub const TOKEN_COOKIE: &str = "logbook_token";
+/// The cookie that keeps the token after the first visit. Cookies are shared by every port of a
+/// host, so the name carries the port: two `serve`s on one machine do not log each other out.
+pub fn token_cookie(port: u16) -> String {
+    format!("logbook_token_{port}")
+}
 
 /// Served on every answer: only this origin's scripts and styles, no frames, no plugins, no forms.
 /// Images may come from anywhere (assistant responses show them); the UI never builds HTML from
@@ -313,7 +316,7 @@ impl Shared {
                 .headers()
                 .iter()
                 .filter(|h| h.field.equiv("Cookie"))
-                .flat_map(|h| cookie_values(h.value.as_str(), TOKEN_COOKIE))
+                .flat_map(|h| cookie_values(h.value.as_str(), &token_cookie(self.port)))
                 .any(|t| self.token_matches(&t))
     }
 }
@@ -401,7 +404,10 @@ fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Reques
         && let Some(token) = params.get("token")
     {
         if shared.token_matches(token) {
-            let cookie = format!("{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+            let cookie = format!(
+                "{}={token}; HttpOnly; SameSite=Strict; Path=/",
+                token_cookie(shared.port)
+            );
             let response = secure(Response::from_data(Vec::new()).with_status_code(303))
                 .with_header(header("Location", "/"))
                 .with_header(header("Set-Cookie", &cookie))
@@ -496,14 +502,14 @@ mod tests {
     #[test]
     fn cookies_are_found_by_name() {
         assert_eq!(
-            cookie_values("a=1; logbook_token=abc; b=2", TOKEN_COOKIE),
+            cookie_values("a=1; logbook_token_7421=abc; b=2", &token_cookie(7421)),
             ["abc"]
         );
         assert_eq!(
-            cookie_values("logbook_token=x;logbook_token=\"y\"", TOKEN_COOKIE),
+            cookie_values("logbook_token_1=x;logbook_token_1=\"y\"", &token_cookie(1)),
             ["x", "y"]
         );
-        assert!(cookie_values("logbook_tokens=abc", TOKEN_COOKIE).is_empty());
+        assert!(cookie_values("logbook_token_74210=abc", &token_cookie(7421)).is_empty());
     }
 
     #[test]

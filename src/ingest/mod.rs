@@ -204,8 +204,15 @@ fn listen(addr: &str, timeout: Duration) -> Result<TcpListener, IngestError> {
 /// Why a request was refused, and the one place its HTTP status is decided.
 #[derive(Debug)]
 enum Refusal {
-    NoEndpoint(String),
-    TooLarge { limit: usize },
+    /// No endpoint at this path. The answer never lists the configured paths: for an endpoint
+    /// without authentication the path is its only protection.
+    NoEndpoint,
+    /// Sent by a web browser (it carries `Origin` or `Sec-Fetch-Site`): a page the user has open
+    /// must not be able to post to the receiver on loopback. Watson's servers send neither.
+    FromBrowser,
+    TooLarge {
+        limit: usize,
+    },
     Timeout,
     Unauthorized(AuthError),
     BadBody(String),
@@ -214,7 +221,8 @@ enum Refusal {
 impl Refusal {
     fn status(&self) -> u16 {
         match self {
-            Self::NoEndpoint(_) => 404,
+            Self::NoEndpoint => 404,
+            Self::FromBrowser => 403,
             Self::TooLarge { .. } => 413,
             Self::Timeout => 408,
             Self::Unauthorized(_) => 401,
@@ -224,8 +232,9 @@ impl Refusal {
 
     fn reason(&self) -> String {
         match self {
-            Self::NoEndpoint(known) => {
-                format!("no webhook endpoint at this path; configured: {known}")
+            Self::NoEndpoint => "no webhook endpoint at this path".to_owned(),
+            Self::FromBrowser => {
+                "requests from web browsers are refused: only Watson posts to this port".to_owned()
             }
             Self::TooLarge { limit } => format!("body larger than the limit of {limit} bytes"),
             Self::Timeout => "the request body did not arrive in time".to_owned(),
@@ -236,10 +245,16 @@ impl Refusal {
 }
 
 impl Shared {
+    /// One line per request. The path and the note come from the client (the path, `event.name`),
+    /// so control characters are escaped and their length is bounded: a client cannot forge lines.
     fn log(&self, status: u16, path: &str, note: &str) {
         if self.log_requests {
             let time = chrono::Local::now().format("%H:%M:%S%.3f");
-            eprintln!("{time}  {status}  POST {path}  {note}");
+            eprintln!(
+                "{time}  {status}  POST {}  {}",
+                loggable(path, LOGGED_PATH_CHARS),
+                loggable(note, LOGGED_NOTE_CHARS)
+            );
         }
     }
 }
@@ -309,15 +324,30 @@ fn handle(shared: &Shared, mut request: Request) {
         let _ = request.respond(json_response(status, &json!({"error": reason})));
     };
 
+    if from_browser(&headers) {
+        return refuse(request, Refusal::FromBrowser, rejection);
+    }
     let Some(endpoint) = endpoint else {
-        let known = shared
-            .endpoints
-            .iter()
-            .map(Endpoint::name)
-            .collect::<Vec<_>>()
-            .join(", ");
-        return refuse(request, Refusal::NoEndpoint(known), rejection);
+        return refuse(request, Refusal::NoEndpoint, rejection);
     };
+
+    // Credentials first: a client without them is never asked for its body (nor sent `100
+    // Continue`), so it cannot make a worker buffer anything. The body is left unread and the
+    // connection closed after the answer.
+    let verified = match verify::check(&endpoint.auth, authorization.as_deref()) {
+        Ok(verified) => verified,
+        Err((err, token)) => {
+            if let Some(token) = token {
+                rejection.jwt_header = Some(token.header.to_string());
+                rejection.jwt_claims = Some(token.claims.to_string());
+            }
+            return refuse(request, Refusal::Unauthorized(err), rejection);
+        }
+    };
+    if let Some(token) = &verified.token {
+        rejection.jwt_header = Some(token.header.to_string());
+        rejection.jwt_claims = Some(token.claims.to_string());
+    }
 
     if request
         .body_length()
@@ -352,34 +382,16 @@ fn handle(shared: &Shared, mut request: Request) {
     }
     rejection.body_bytes = Some(rejection.body.len() as i64);
 
-    let verified = match verify::check(&endpoint.auth, authorization.as_deref()) {
-        Ok(verified) => verified,
-        Err((err, token)) => {
-            if let Some(token) = token {
-                rejection.jwt_header = Some(token.header.to_string());
-                rejection.jwt_claims = Some(token.claims.to_string());
-            }
-            return refuse(request, Refusal::Unauthorized(err), rejection);
-        }
-    };
-
-    let kind = match parse_envelope(&rejection.body) {
+    let (kind, value) = match parse_envelope(&rejection.body) {
         Ok(parsed) => parsed,
-        Err(reason) => {
-            if let Some(token) = &verified.token {
-                rejection.jwt_header = Some(token.header.to_string());
-                rejection.jwt_claims = Some(token.claims.to_string());
-            }
-            return refuse(request, Refusal::BadBody(reason), rejection);
-        }
+        Err(reason) => return refuse(request, Refusal::BadBody(reason), rejection),
     };
-    let (kind, value) = kind;
     let event = NewEvent {
         received_at,
         endpoint: endpoint.name().to_owned(),
         path: path.clone(),
         remote_addr,
-        derived: derive::derive(&kind, &value),
+        derived: derive::derive_event(&kind, &value, &rejection.body),
         kind,
         auth: endpoint.auth.mode().to_owned(),
         verified: verified.verified,
@@ -399,7 +411,10 @@ fn handle(shared: &Shared, mut request: Request) {
             format!("{kind} duplicate of #{id}"),
         ),
         Ok(Outcome::Kept(_)) => unreachable!("events are stored or duplicates"),
-        Err(err) => (store_error_response(&err), err.to_string()),
+        Err(err) => (
+            store_error_response(&err),
+            format!("{kind} not stored: {err}"),
+        ),
     };
     shared.log(
         response.status_code().0,
@@ -409,13 +424,51 @@ fn handle(shared: &Shared, mut request: Request) {
     let _ = request.respond(response);
 }
 
+/// The answer when the store could not take an event. It says what the client can do, never the
+/// database's own error text (that goes to the request log, for the user).
 fn store_error_response(err: &StoreError) -> Response<std::io::Cursor<Vec<u8>>> {
     if err.is_transient() {
-        json_response(503, &json!({"error": err.to_string()}))
-            .with_header(header("Retry-After", &RETRY_AFTER_SECS.to_string()))
+        json_response(
+            503,
+            &json!({"error": "the event could not be stored now; send it again later"}),
+        )
+        .with_header(header("Retry-After", &RETRY_AFTER_SECS.to_string()))
     } else {
-        json_response(500, &json!({"error": err.to_string()}))
+        json_response(500, &json!({"error": "the event could not be stored"}))
     }
+}
+
+/// Whether a web browser sent the request: browsers add `Origin` to every cross-origin `POST`
+/// (even a "simple" one that needs no preflight) and `Sec-Fetch-Site` to every request they make.
+/// Watson's servers send neither.
+fn from_browser(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("origin")
+            || (name.eq_ignore_ascii_case("sec-fetch-site") && !value.eq_ignore_ascii_case("none"))
+    })
+}
+
+/// Characters of a path kept in one log line.
+const LOGGED_PATH_CHARS: usize = 200;
+/// Characters of a note (it may hold `event.name`) kept in one log line.
+const LOGGED_NOTE_CHARS: usize = 300;
+
+/// Client text made safe for one log line: control characters (line breaks, escape sequences) are
+/// written as escapes, and text past `max_chars` is cut and marked.
+fn loggable(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The endpoint for `path`: an exact match (a trailing `/` ignored), else the catch-all if any.

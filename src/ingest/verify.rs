@@ -46,6 +46,29 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// What looks accidental in the secret's text: a byte-order mark, or white space (a space, a tab,
+    /// a second line break) before or after it, as editors and copy-paste leave. Watson's Secret
+    /// field is typed by a person, so such a secret almost never matches what Watson signs with.
+    pub fn padding(&self) -> Option<&'static str> {
+        let text = self.0.as_str();
+        if text.starts_with('\u{feff}') {
+            Some("starts with a byte-order mark")
+        } else if text.ends_with(['\n', '\r']) {
+            Some("ends with a line break")
+        } else if text.ends_with(char::is_whitespace) {
+            Some("ends with white space")
+        } else if text.starts_with(char::is_whitespace) {
+            Some("starts with white space")
+        } else {
+            None
+        }
+    }
+
+    /// The secret without what [`Secret::padding`] names.
+    fn unpadded(&self) -> &str {
+        self.0.trim_start_matches('\u{feff}').trim()
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -66,6 +89,14 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// The secret the mode checks against, if it has one.
+    pub fn secret(&self) -> Option<&Secret> {
+        match self {
+            Self::Jwt(secret) | Self::Header(secret) => Some(secret),
+            Self::None => None,
+        }
+    }
+
     pub fn mode(&self) -> &'static str {
         match self {
             Self::Jwt(_) => "jwt",
@@ -87,6 +118,11 @@ pub enum AuthError {
     Algorithm(String),
     #[error("JWT signature does not match the secret")]
     Signature,
+    /// The signature matches the secret without its padding: the likely cause, named.
+    #[error(
+        "JWT signature does not match the secret, but matches it without its padding: the configured secret {0}; remove that from the secret file"
+    )]
+    PaddedSecret(&'static str),
     #[error("JWT has expired")]
     Expired,
     #[error("JWT is not valid yet (nbf is in the future)")]
@@ -154,9 +190,11 @@ pub fn check(
         }),
         Auth::Header(expected) => {
             let value = authorization.ok_or((AuthError::Missing, None))?;
+            // HTTP cannot carry white space around a header value, so a padded secret is
+            // compared without it (and `serve` warns about it at start-up).
             if constant_time_eq::constant_time_eq(
                 value.trim().as_bytes(),
-                expected.expose().as_bytes(),
+                expected.unpadded().as_bytes(),
             ) {
                 Ok(Verified {
                     verified: true,
@@ -175,6 +213,19 @@ pub fn check(
                     verified: true,
                     token: decoded,
                 }),
+                Err(AuthError::Signature) => {
+                    // Name the likely cause, but still refuse: the secret is what the user set.
+                    let err = match secret.padding() {
+                        Some(padding)
+                            if Secret::new(secret.unpadded())
+                                .is_ok_and(|bare| verify_jwt(&bare, token).is_ok()) =>
+                        {
+                            AuthError::PaddedSecret(padding)
+                        }
+                        _ => AuthError::Signature,
+                    };
+                    Err((err, decoded.map(Box::new)))
+                }
                 Err(err) => Err((err, decoded.map(Box::new))),
             }
         }
@@ -294,6 +345,38 @@ mod tests {
 
     fn now() -> i64 {
         chrono::Utc::now().timestamp()
+    }
+
+    #[test]
+    fn a_padded_secret_is_named_as_the_likely_cause_and_still_refused() {
+        let now = now();
+        for (file_text, padding) in [
+            ("purple unicorn \n", "ends with white space"),
+            ("purple unicorn\n\n", "ends with a line break"),
+            ("\u{feff}purple unicorn\n", "starts with a byte-order mark"),
+            ("\tpurple unicorn", "starts with white space"),
+        ] {
+            let padded = Secret::from_file_text(file_text).unwrap();
+            assert_eq!(padded.padding(), Some(padding), "{file_text:?}");
+            // Watson signs with what the person typed: the secret without the padding.
+            let token = sign(&secret(), now);
+            let (err, _) = check(&Auth::Jwt(padded.clone()), Some(&token)).unwrap_err();
+            assert_eq!(err, AuthError::PaddedSecret(padding));
+            assert!(err.to_string().contains(padding), "{err}");
+            // A token signed with another secret is not blamed on the padding.
+            let other = sign(&Secret::new("another").unwrap(), now);
+            let (err, _) = check(&Auth::Jwt(padded.clone()), Some(&other)).unwrap_err();
+            assert_eq!(err, AuthError::Signature);
+            // HTTP cannot carry the padding in a header value: header mode matches without it.
+            assert!(check(&Auth::Header(padded), Some("purple unicorn")).is_ok());
+        }
+        assert_eq!(secret().padding(), None);
+        assert_eq!(
+            Secret::from_file_text("purple unicorn\r\n")
+                .unwrap()
+                .padding(),
+            None
+        );
     }
 
     #[test]

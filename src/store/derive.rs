@@ -14,6 +14,7 @@ pub const CDR_LOGGED: &str = "cdr_logged";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Derived {
     /// `message:<log_id>` or `call:<global_session_id>|<start>`: a second delivery is stored once.
+    /// An event without such ids gets `body:<kind>:<sha256 of the body>` from [`derive_event`].
     pub dedup_key: Option<String>,
     pub message: Option<MessageRow>,
     pub call: Option<CallRow>,
@@ -121,6 +122,20 @@ pub struct CallTurnRow {
 pub struct WarningRow {
     pub code: Option<String>,
     pub message: Option<String>,
+}
+
+/// [`derive`] for a body about to be stored: an event without a natural key (no `log_id`, no call
+/// id and start) is keyed by its kind and a hash of its exact bytes, so the same body delivered or
+/// imported twice is stored once.
+pub fn derive_event(kind: &str, value: &Value, body: &[u8]) -> Derived {
+    let mut derived = derive(kind, value);
+    if derived.dedup_key.is_none() {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(body);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        derived.dedup_key = Some(format!("body:{kind}:{hex}"));
+    }
+    derived
 }
 
 /// Derives the rows for one body, already known to be a JSON object with a string `event.name`.

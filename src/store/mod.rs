@@ -239,8 +239,20 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
 
 /// An advisory lock on `<db>.writer-lock`, held for the life of the store: two writers on one file
 /// would both work but interleave their group commits behind `busy_timeout`; one clear refusal is better.
+/// The lock file sits beside the database's real path, through any symlink to the file or its
+/// folder: two paths to one database take one lock.
 fn acquire_writer_lock(db: &Path) -> Result<File, StoreError> {
-    let mut name = db.as_os_str().to_owned();
+    let real = std::fs::canonicalize(db).unwrap_or_else(|_| {
+        let dir = db.parent().filter(|d| !d.as_os_str().is_empty());
+        match (
+            std::fs::canonicalize(dir.unwrap_or(Path::new("."))),
+            db.file_name(),
+        ) {
+            (Ok(dir), Some(name)) => dir.join(name),
+            _ => db.to_owned(),
+        }
+    });
+    let mut name = real.as_os_str().to_owned();
     name.push(".writer-lock");
     let lock_path = PathBuf::from(name);
     let file = File::options()

@@ -439,14 +439,18 @@ fn the_token_is_needed_and_a_first_visit_keeps_it_in_a_cookie() {
     assert!(page.body.contains("logbook serve"), "{}", page.body);
     assert!(!page.body.contains("58213"), "no stored data on the page");
     assert_eq!(ui.raw("GET", "/assets/index.js", &[]).status, 401);
-    for (name, value) in [
+    // The cookie is named for the port: two `serve`s on one host keep their own.
+    let name = format!("logbook_token_{}", ui.addr.port());
+    for (header, value) in [
         ("Authorization", "Bearer wrong".to_owned()),
         ("Authorization", ui.token.clone()),
-        ("Cookie", "logbook_token=wrong".to_owned()),
-        ("Cookie", format!("logbook_token={}x", ui.token)),
+        ("Cookie", format!("{name}=wrong")),
+        ("Cookie", format!("{name}={}x", ui.token)),
+        // The token under another port's cookie name: another `serve`'s, not this one's.
+        ("Cookie", format!("logbook_token_1={}", ui.token)),
     ] {
         assert_eq!(
-            ui.raw("GET", "/api/status", &[(name, &value)]).status,
+            ui.raw("GET", "/api/status", &[(header, &value)]).status,
             401,
             "{value}"
         );
@@ -458,15 +462,9 @@ fn the_token_is_needed_and_a_first_visit_keeps_it_in_a_cookie() {
     assert_eq!(visit.header("Location"), Some("/"));
     assert_eq!(
         visit.header("Set-Cookie"),
-        Some(
-            format!(
-                "logbook_token={}; HttpOnly; SameSite=Strict; Path=/",
-                ui.token
-            )
-            .as_str()
-        )
+        Some(format!("{name}={}; HttpOnly; SameSite=Strict; Path=/", ui.token).as_str())
     );
-    let cookie = format!("theme=dark; logbook_token={}", ui.token);
+    let cookie = format!("theme=dark; {name}={}", ui.token);
     let status = ui.raw("GET", "/api/status", &[("Cookie", &cookie)]);
     assert_eq!(status.status, 200);
     assert_eq!(status.json()["stats"]["events"], 12);

@@ -162,25 +162,34 @@ fn a_second_serve_on_the_same_database_is_refused_clearly() {
     std::fs::write(&secret, SECRET).unwrap();
     let db = dir.path().join("a.db");
     let (mut first, _) = serve(&db, &secret);
-    let second = logbook()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--ui-listen",
-            "127.0.0.1:0",
-            "--db",
-        ])
-        .arg(&db)
-        .arg("--secret-file")
-        .arg(&secret)
-        .output()
-        .unwrap();
-    assert!(!second.status.success());
-    assert!(
-        String::from_utf8_lossy(&second.stderr)
-            .contains("already being written by another Logbook")
-    );
+    // The same file by another name: a symlink to it, and a symlink to its folder.
+    let linked_file = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&db, &linked_file).unwrap();
+    let linked_dir = dir.path().join("linked-dir");
+    std::os::unix::fs::symlink(dir.path(), &linked_dir).unwrap();
+    for path in [db.clone(), linked_file, linked_dir.join("a.db")] {
+        let second = logbook()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--ui-listen",
+                "127.0.0.1:0",
+                "--db",
+            ])
+            .arg(&path)
+            .arg("--secret-file")
+            .arg(&secret)
+            .output()
+            .unwrap();
+        assert!(!second.status.success(), "{}", path.display());
+        assert!(
+            String::from_utf8_lossy(&second.stderr)
+                .contains("already being written by another Logbook"),
+            "{}",
+            path.display()
+        );
+    }
     assert!(terminate(&mut first).success());
 }
 

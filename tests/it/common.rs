@@ -183,17 +183,8 @@ pub fn serve_cli(db: &Path, secret_file: &Path, extra: &[&str]) -> (Child, Strin
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut url = None;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.trim().strip_prefix("endpoint   POST ") {
-            url = Some(rest.split_whitespace().next().unwrap().to_owned());
-        }
-        if line.starts_with("Ctrl-C stops") {
-            break;
-        }
-    }
-    (child, url.expect("serve printed its endpoint"))
+    let url = printed_endpoint(&mut child);
+    (child, url)
 }
 
 /// SIGTERM, then the exit status.
@@ -219,4 +210,66 @@ pub fn acknowledged_ids(answers: &Path) -> Vec<i64> {
             })
         })
         .collect()
+}
+
+/// [`serve_cli`] with what `serve` writes on standard error, line by line, as it comes.
+pub fn serve_cli_logged(
+    db: &Path,
+    secret_file: &Path,
+    extra: &[&str],
+) -> (Child, String, std::sync::mpsc::Receiver<String>) {
+    // On a free loopback port unless `extra` says where.
+    let listen: &[&str] = if extra.contains(&"--listen") {
+        &[]
+    } else {
+        &["--listen", "127.0.0.1:0"]
+    };
+    let mut child = logbook()
+        .arg("serve")
+        .args(listen)
+        .arg("--db")
+        .arg(db)
+        .arg("--secret-file")
+        .arg(secret_file)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let url = printed_endpoint(&mut child);
+    (child, url, lines)
+}
+
+/// Reads `serve`'s standard output up to "Ctrl-C stops" and returns the last endpoint's URL.
+fn printed_endpoint(child: &mut Child) -> String {
+    let mut url = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("endpoint   POST ") {
+            url = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+        if line.starts_with("Ctrl-C stops") {
+            break;
+        }
+    }
+    url.expect("serve printed its endpoint")
+}
+
+/// The resident memory of a process, in KiB, from `/proc`.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
 }
