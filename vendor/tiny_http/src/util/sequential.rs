@@ -124,6 +124,21 @@ impl<R: Read + Send> Read for SequentialReader<R> {
     }
 }
 
+impl<R: Read + Send> SequentialReader<R> {
+    // Patched for Assistant Logbook: the request head is read straight from the buffered socket (to
+    // bound line lengths and enforce the head deadline), once it is this reader's turn.
+    pub fn inner_mut(&mut self) -> &mut R {
+        if let SequentialReaderInner::Waiting(ref mut recv) = self.inner {
+            let reader = recv.recv().unwrap();
+            self.inner = SequentialReaderInner::MyTurn(reader);
+        }
+        match self.inner {
+            SequentialReaderInner::MyTurn(ref mut reader) => reader,
+            _ => unreachable!(),
+        }
+    }
+}
+
 impl<W: Write + Send> Write for SequentialWriter<W> {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
         if let Some(v) = self.trigger.as_mut() {
