@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{HTTPVersion, Method};
 use crate::limits::{
-    HEAD_DEADLINE_MS, MAX_HEADERS_TOTAL_BYTES, MAX_HEADER_COUNT, MAX_HEADER_LINE_BYTES,
+    HEAD_DEADLINE_MS, LINGER_MAX_BYTES, LINGER_MS, MAX_HEADERS_TOTAL_BYTES, MAX_HEADER_COUNT, MAX_HEADER_LINE_BYTES,
     MAX_REQUEST_LINE_BYTES,
 };
 use crate::util::{BodyState, RefinedTcpStream};
@@ -49,6 +49,43 @@ pub struct ClientConnection {
     // Patched for Assistant Logbook: the state of the previous request's body; if it was not read to
     // its end or its answer closed the connection, no further request is read.
     previous: Option<Arc<BodyState>>,
+
+    // Patched for Assistant Logbook: a refusal was written; linger when closing.
+    refused: bool,
+}
+
+// Patched for Assistant Logbook: a lingering close. When the connection ends with part of a request
+// unread (a refused head, a body not read to its end), the write side is shut down after the answer
+// and what the client still sends is thrown away for at most `LINGER_MS` / `LINGER_MAX_BYTES`, on
+// this connection's thread (never a worker), and never parsed. Closing at once with unread input
+// makes the kernel reset the connection, and a client still writing its body then fails with a
+// broken pipe instead of reading the answer.
+impl Drop for ClientConnection {
+    fn drop(&mut self) {
+        let unread = self.refused || self.previous.as_ref().is_some_and(|p| p.must_close());
+        if !unread {
+            return;
+        }
+        let Some(reader) = self.next_header_source.try_inner_mut(Duration::from_millis(500))
+        else {
+            return;
+        };
+        reader.get_mut().shutdown_write();
+        let deadline = Instant::now() + Duration::from_millis(LINGER_MS);
+        let mut discarded = 0;
+        let mut buf = [0u8; 8192];
+        while discarded < LINGER_MAX_BYTES {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left < Duration::from_millis(1) {
+                break;
+            }
+            reader.get_ref().set_read_timeout(Some(left)).ok();
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    }
 }
 
 /// Error that can happen when reading a request.
@@ -133,6 +170,7 @@ impl ClientConnection {
             secure,
             read_timeout,
             previous: None,
+            refused: false,
         }
     }
 
@@ -197,6 +235,9 @@ impl ClientConnection {
             }
             reader.consume(used);
             *received += used;
+            if done && buf.len() > limit {
+                return Err(LineError::TooLong);
+            }
             if done {
                 return AsciiString::from_ascii(buf).map_err(|_| LineError::NotAscii);
             }
@@ -361,6 +402,7 @@ impl Iterator for ClientConnection {
         // Patched for Assistant Logbook: every refusal says `Connection: close`, and the connection
         // is then closed.
         let refuse = |this: &mut Self, status: u16, version: HTTPVersion| {
+            this.refused = true;
             let mut writer = this.sink.next().unwrap();
             let response = Response::new_empty(StatusCode(status)).with_header(
                 crate::Header::from_bytes(&b"Connection"[..], &b"close"[..]).unwrap(),

@@ -19,3 +19,9 @@ pub const MAX_CHUNK_SIZE_LINE_BYTES: usize = 4 * 1024;
 /// A chunked body's reader returns `ErrorKind::Interrupted` (retry) when it has spent this long in one
 /// `read` on chunk framing without any data, so that a caller's own deadline is looked at.
 pub const CHUNK_FRAMING_SLICE_MS: u64 = 500;
+/// When a connection is closed with part of a request unread, its write side is shut down first and
+/// what the client still sends is read and thrown away for at most this long (a lingering close), so
+/// that the client can read the answer: closing a socket with unread input resets the connection.
+pub const LINGER_MS: u64 = 1_000;
+/// ... and at most this many bytes.
+pub const LINGER_MAX_BYTES: usize = 1024 * 1024;

@@ -126,6 +126,11 @@ impl RefinedTcpStream {
         }
     }
 
+    // Patched for Assistant Logbook: the lingering close (see `ClientConnection`'s `Drop`).
+    pub(crate) fn shutdown_write(&mut self) {
+        self.stream.shutdown(Shutdown::Write).ok();
+    }
+
     pub(crate) fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> IoResult<()> {
         match &self.stream {
             Stream::Http(tcp_stream) => tcp_stream.set_read_timeout(timeout),
