@@ -1,7 +1,9 @@
 //! All integration tests build into one binary (as ripgrep does): faster to link, one place to look.
 
 mod api;
+mod attack_http;
 mod attack_ingest;
+mod attack_store;
 mod cli;
 mod common;
 mod disk_full;

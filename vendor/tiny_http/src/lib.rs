@@ -120,6 +120,8 @@ pub use test::TestRequest;
 mod client;
 mod common;
 mod connection;
+// Patched for Assistant Logbook: the limits on a request's head and chunk framing, in one place.
+pub mod limits;
 mod request;
 mod response;
 mod ssl;
@@ -299,7 +301,9 @@ impl Server {
                 let new_client = match server.accept() {
                     Ok((sock, _)) => {
                         use util::RefinedTcpStream;
-                        let (read_closable, write_closable) = match ssl {
+                        // Patched for Assistant Logbook: a connection whose socket cannot be cloned
+                        // (out of file descriptors) is closed, and the server keeps accepting.
+                        let streams = match ssl {
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
                             Some(ref ssl) => {
@@ -316,7 +320,12 @@ impl Server {
                             Some(ref _ssl) => unreachable!(),
                         };
 
-                        Ok(ClientConnection::new(write_closable, read_closable))
+                        match streams {
+                            Ok((read_closable, write_closable)) => {
+                                Ok(ClientConnection::new(write_closable, read_closable))
+                            }
+                            Err(e) => Err(e),
+                        }
                     }
                     Err(e) => Err(e),
                 };
@@ -336,6 +345,13 @@ impl Server {
                                         receiver.recv().unwrap();
                                     }
                                 } else {
+                                    // Patched for Assistant Logbook: one request at a time per
+                                    // connection. The next request is read only once this one is
+                                    // answered, so a client pipelining requests without reading the
+                                    // answers holds one queued request, not an unbounded queue
+                                    // (200k pipelined requests took 198 MiB and kept every worker
+                                    // busy writing answers nobody read).
+                                    let (sender, receiver) = mpsc::channel();
                                     for rq in client {
                                         // Patched for Assistant Logbook: a keep-alive connection that
                                         // outlives its server (a receiver restarted on the same port)
@@ -353,7 +369,20 @@ impl Server {
                                             let _ = writer.flush();
                                             break;
                                         }
-                                        messages.push(rq.into());
+                                        messages.push(rq.with_notify_sender(sender.clone()).into());
+                                        // Patched for Assistant Logbook: wait for the answer; a
+                                        // request left in the queue of a closed server is given up
+                                        // on (it is answered 500 when the queue goes).
+                                        loop {
+                                            match receiver
+                                                .recv_timeout(Duration::from_millis(100))
+                                            {
+                                                Ok(()) => break,
+                                                Err(mpsc::RecvTimeoutError::Timeout)
+                                                    if !closed.load(Relaxed) => {}
+                                                Err(_) => return,
+                                            }
+                                        }
                                     }
                                 }
                             }

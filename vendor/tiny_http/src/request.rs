@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
 
-use crate::util::{EqualReader, FusedReader};
-use crate::{HTTPVersion, Header, Method, Response, StatusCode};
-use chunked_transfer::Decoder;
+use crate::util::{BodyState, ChunkedDecoder, EqualReader, FusedReader};
+use crate::{HTTPVersion, Header, Method, Response};
 
 /// Represents an HTTP request made by a client.
 ///
@@ -69,8 +69,9 @@ pub struct Request {
 
     body_length: Option<usize>,
 
-    // true if a `100 Continue` response must be sent when `as_reader()` is called
-    must_send_continue: bool,
+    // Patched for Assistant Logbook: whether the body was read to its end, was malformed, or the
+    // connection must close after the answer (see `util/body_state.rs`).
+    body_state: Arc<BodyState>,
 
     // If Some, a message must be sent after responding
     notify_when_responded: Option<Sender<()>>,
@@ -183,13 +184,18 @@ where
         }
     };
 
+    // Patched for Assistant Logbook: the body's state (complete, malformed, close after the answer).
+    let body_state = BodyState::new(false);
+
     // we wrap `source_data` around a reading whose nature depends on the transfer-encoding and
     // content-length headers
     let reader = if connection_upgrade {
         // if we have a `Connection: upgrade`, always keeping the whole reader
+        body_state.set_close();
         Box::new(source_data) as Box<dyn Read + Send + 'static>
     } else if let Some(content_length) = content_length {
         if content_length == 0 {
+            body_state.set_complete();
             Box::new(io::empty()) as Box<dyn Read + Send + 'static>
         } else if content_length <= 1024 && !expects_continue {
             // if the content-length is small enough, we just read everything into a buffer
@@ -210,25 +216,48 @@ where
                 offset += read;
             }
 
+            body_state.set_complete();
             Box::new(Cursor::new(buffer)) as Box<dyn Read + Send + 'static>
         } else {
-            let (data_reader, _) = EqualReader::new(source_data, content_length); // TODO:
+            let data_reader = EqualReader::new(source_data, content_length, body_state.clone());
             Box::new(FusedReader::new(data_reader)) as Box<dyn Read + Send + 'static>
         }
     } else if transfer_encoding.is_some() {
-        // if a transfer-encoding was specified, then "chunked" is ALWAYS applied
-        // over the message (RFC2616 #3.6)
-        Box::new(FusedReader::new(Decoder::new(source_data))) as Box<dyn Read + Send + 'static>
+        // Patched for Assistant Logbook: the connection only lets `Transfer-Encoding: chunked`
+        // through (anything else is refused before this), decoded with limits on its framing.
+        Box::new(FusedReader::new(ChunkedDecoder::new(
+            source_data,
+            body_state.clone(),
+        ))) as Box<dyn Read + Send + 'static>
     } else {
         // if we have neither a Content-Length nor a Transfer-Encoding,
         // assuming that we have no data
         // TODO: could also be multipart/byteranges
+        body_state.set_complete();
         Box::new(io::empty()) as Box<dyn Read + Send + 'static>
+    };
+
+    // Patched for Assistant Logbook: `100 Continue` is sent on the first read of the body, not when
+    // the request is handed out nor when `as_reader()` is called: a handler that refuses the request
+    // (checks Authorization first) never invites the client to send its body. Not to HTTP/1.0
+    // clients (RFC 9110, 10.1.1), and not if the body is already complete (nothing to invite).
+    let (reader, writer) = if expects_continue && version >= (1, 1) && !body_state.is_complete() {
+        let writer = Arc::new(Mutex::new(Box::new(writer) as Box<dyn Write + Send + 'static>));
+        let reader = ContinueReader {
+            inner: reader,
+            writer: Some(writer.clone()),
+        };
+        (
+            Box::new(reader) as Box<dyn Read + Send + 'static>,
+            Box::new(SharedWriter(writer)) as Box<dyn Write + Send + 'static>,
+        )
+    } else {
+        (reader, Box::new(writer) as Box<dyn Write + Send + 'static>)
     };
 
     Ok(Request {
         data_reader: Some(reader),
-        response_writer: Some(Box::new(writer) as Box<dyn Write + Send + 'static>),
+        response_writer: Some(writer),
         remote_addr,
         secure,
         method,
@@ -236,9 +265,40 @@ where
         http_version: version,
         headers,
         body_length: content_length,
-        must_send_continue: expects_continue,
+        body_state,
         notify_when_responded: None,
     })
+}
+
+// Patched for Assistant Logbook: the response writer, shared with the body reader while a
+// `100 Continue` may still have to be sent.
+struct SharedWriter(Arc<Mutex<Box<dyn Write + Send + 'static>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
+// Patched for Assistant Logbook: sends `100 Continue` on the first read of the body.
+struct ContinueReader {
+    inner: Box<dyn Read + Send + 'static>,
+    writer: Option<Arc<Mutex<Box<dyn Write + Send + 'static>>>>,
+}
+
+impl Read for ContinueReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(writer) = self.writer.take() {
+            let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+            writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            writer.flush()?;
+        }
+        self.inner.read(buf)
+    }
 }
 
 impl Request {
@@ -355,25 +415,18 @@ impl Request {
     /// # }
     /// ```
     ///
-    /// If the client sent a `Expect: 100-continue` header with the request, calling this
-    ///  function will send back a `100 Continue` response.
+    /// If the client sent a `Expect: 100-continue` header with the request, the first read from
+    ///  this reader sends back a `100 Continue` response (patched for Assistant Logbook: not this
+    ///  call, so that a request refused before its body is read never invites the body).
     #[inline]
     pub fn as_reader(&mut self) -> &mut dyn Read {
-        if self.must_send_continue {
-            let msg = Response::new_empty(StatusCode(100));
-            msg.raw_print(
-                self.response_writer.as_mut().unwrap().by_ref(),
-                self.http_version.clone(),
-                &self.headers,
-                true,
-                None,
-            )
-            .ok();
-            self.response_writer.as_mut().unwrap().flush().ok();
-            self.must_send_continue = false;
-        }
-
         self.data_reader.as_mut().unwrap()
+    }
+
+    // Patched for Assistant Logbook: the connection reads no further request after this one's answer
+    // if this is set (see `util/body_state.rs`).
+    pub(crate) fn body_state(&self) -> Arc<BodyState> {
+        self.body_state.clone()
     }
 
     /// Turns the `Request` into a writer.
@@ -448,15 +501,35 @@ impl Request {
 
         let do_not_send_body = self.method == Method::Head;
 
-        Self::ignore_client_closing_errors(response.raw_print(
-            writer.by_ref(),
-            self.http_version.clone(),
-            &self.headers,
-            do_not_send_body,
-            None,
-        ))?;
+        // Patched for Assistant Logbook: the connection is closed after this answer if the body was
+        // not read to its end (it is never drained: see `util/body_state.rs`), if the handler set
+        // `Connection: close`, or if the answer refuses the request's framing or size; the answer
+        // then says `Connection: close`.
+        let close = self.body_state.must_close()
+            || matches!(response.status_code().0, 400 | 408 | 413 | 414 | 431 | 501)
+            || response.headers().iter().any(|h| h.field.equiv("Connection"));
+        let response = if close {
+            self.body_state.set_close();
+            response.with_header(Header::from_bytes(&b"Connection"[..], &b"close"[..]).unwrap())
+        } else {
+            response
+        };
 
-        Self::ignore_client_closing_errors(writer.flush())
+        let written = response
+            .raw_print(
+                writer.by_ref(),
+                self.http_version.clone(),
+                &self.headers,
+                do_not_send_body,
+                None,
+            )
+            .and_then(|()| writer.flush());
+        if written.is_err() {
+            // Patched for Assistant Logbook: a connection whose answer could not be written is not
+            // read any further.
+            self.body_state.set_close();
+        }
+        Self::ignore_client_closing_errors(written)
     }
 
     fn ignore_client_closing_errors(result: io::Result<()>) -> io::Result<()> {
@@ -488,7 +561,10 @@ impl fmt::Debug for Request {
 impl Drop for Request {
     fn drop(&mut self) {
         if self.response_writer.is_some() {
-            let response = Response::empty(500);
+            // Patched for Assistant Logbook: a body whose framing was broken (a bad chunk, an early
+            // end) is the client's fault: 400, not 500 (and the connection is closed).
+            let status = if self.body_state.is_malformed() { 400 } else { 500 };
+            let response = Response::empty(status);
             let _ = self.respond_impl(response); // ignoring any potential error
             if let Some(sender) = self.notify_when_responded.take() {
                 sender.send(()).unwrap();

@@ -16,7 +16,8 @@ use std::time::SystemTime;
 /// Some headers cannot be changed. Trying to define the value
 /// of one of these will have no effect:
 ///
-///  - `Connection`
+///  - `Connection` (patched for Assistant Logbook: except `Connection: close`, which is sent and
+///    closes the connection after the response)
 ///  - `Trailer`
 ///  - `Transfer-Encoding`
 ///  - `Upgrade`
@@ -253,6 +254,16 @@ where
         H: Into<Header>,
     {
         let header = header.into();
+
+        // Patched for Assistant Logbook: `Connection: close` is kept (once), and the connection is
+        // then closed after this response; other `Connection` values are still ignored.
+        if header.field.equiv("Connection") && header.value.as_str().eq_ignore_ascii_case("close") {
+            if !self.headers.iter().any(|h| h.field.equiv("Connection")) {
+                self.headers
+                    .push(Header::from_bytes(&b"Connection"[..], &b"close"[..]).unwrap());
+            }
+            return;
+        }
 
         // ignoring forbidden headers
         if header.field.equiv("Connection")

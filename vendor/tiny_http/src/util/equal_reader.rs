@@ -1,36 +1,41 @@
-use std::io::Read;
 use std::io::Result as IoResult;
-use std::sync::mpsc::channel;
-use std::sync::mpsc::{Receiver, Sender};
+use std::io::{Error as IoError, ErrorKind, Read};
+use std::sync::Arc;
+
+use super::BodyState;
 
 /// A `Reader` that reads exactly the number of bytes from a sub-reader.
 ///
-/// If the limit is reached, it returns EOF. If the limit is not reached
-/// when the destructor is called, the remaining bytes will be read and
-/// thrown away.
+/// If the limit is reached, it returns EOF.
+///
+/// Patched for Assistant Logbook: if the limit is not reached when the reader is dropped, the rest is
+/// NOT read and thrown away any more (that drain had no deadline: a client trickling one byte every few
+/// seconds after its 413 or 408 held a worker forever, and 32 of them held every worker). The shared
+/// `BodyState` records whether the body was read to its end; if not, the answer says
+/// `Connection: close` and the connection is closed. An early end of the stream is an error
+/// (`UnexpectedEof`), not a short body.
 pub struct EqualReader<R>
 where
     R: Read,
 {
     reader: R,
     size: usize,
-    last_read_signal: Sender<IoResult<()>>,
+    state: Arc<BodyState>,
 }
 
 impl<R> EqualReader<R>
 where
     R: Read,
 {
-    pub fn new(reader: R, size: usize) -> (EqualReader<R>, Receiver<IoResult<()>>) {
-        let (tx, rx) = channel();
-
-        let r = EqualReader {
+    pub fn new(reader: R, size: usize, state: Arc<BodyState>) -> EqualReader<R> {
+        if size == 0 {
+            state.set_complete();
+        }
+        EqualReader {
             reader,
             size,
-            last_read_signal: tx,
-        };
-
-        (r, rx)
+            state,
+        }
     }
 }
 
@@ -39,7 +44,7 @@ where
     R: Read,
 {
     fn read(&mut self, buf: &mut [u8]) -> IoResult<usize> {
-        if self.size == 0 {
+        if self.size == 0 || buf.is_empty() {
             return Ok(0);
         }
 
@@ -50,8 +55,18 @@ where
         };
 
         match self.reader.read(buf) {
+            Ok(0) => {
+                self.state.set_malformed();
+                Err(IoError::new(
+                    ErrorKind::UnexpectedEof,
+                    "the connection ended before the whole Content-Length body",
+                ))
+            }
             Ok(len) => {
                 self.size -= len;
+                if self.size == 0 {
+                    self.state.set_complete();
+                }
                 Ok(len)
             }
             err @ Err(_) => err,
@@ -59,40 +74,9 @@ where
     }
 }
 
-impl<R> Drop for EqualReader<R>
-where
-    R: Read,
-{
-    fn drop(&mut self) {
-        let mut remaining_to_read = self.size;
-        // Patched for Assistant Logbook: drain through a fixed buffer. The original allocated the
-        // whole declared remainder (`vec![0; remaining_to_read]`), so one request declaring a huge
-        // Content-Length aborted the process (tiny-http issue #252, pull request #290).
-        let mut buf = [0u8; 8192];
-
-        while remaining_to_read > 0 {
-            let want = remaining_to_read.min(buf.len());
-
-            match self.reader.read(&mut buf[..want]) {
-                Err(e) => {
-                    self.last_read_signal.send(Err(e)).ok();
-                    break;
-                }
-                Ok(0) => {
-                    self.last_read_signal.send(Ok(())).ok();
-                    break;
-                }
-                Ok(other) => {
-                    remaining_to_read -= other;
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::EqualReader;
+    use super::{BodyState, EqualReader};
     use std::io::Read;
 
     #[test]
@@ -100,14 +84,16 @@ mod tests {
         use std::io::Cursor;
 
         let mut org_reader = Cursor::new("hello world".to_string().into_bytes());
+        let state = BodyState::new(false);
 
         {
-            let (mut equal_reader, _) = EqualReader::new(org_reader.by_ref(), 5);
+            let mut equal_reader = EqualReader::new(org_reader.by_ref(), 5, state.clone());
 
             let mut string = String::new();
             equal_reader.read_to_string(&mut string).unwrap();
             assert_eq!(string, "hello");
         }
+        assert!(state.is_complete());
 
         let mut string = String::new();
         org_reader.read_to_string(&mut string).unwrap();
@@ -115,21 +101,24 @@ mod tests {
     }
 
     #[test]
-    fn test_not_enough() {
+    fn test_not_enough_is_not_drained() {
         use std::io::Cursor;
 
         let mut org_reader = Cursor::new("hello world".to_string().into_bytes());
+        let state = BodyState::new(false);
 
         {
-            let (mut equal_reader, _) = EqualReader::new(org_reader.by_ref(), 5);
+            let mut equal_reader = EqualReader::new(org_reader.by_ref(), 5, state.clone());
 
             let mut vec = [0];
             equal_reader.read_exact(&mut vec).unwrap();
             assert_eq!(vec[0], b'h');
         }
+        assert!(!state.is_complete());
+        assert!(state.must_close());
 
         let mut string = String::new();
         org_reader.read_to_string(&mut string).unwrap();
-        assert_eq!(string, " world");
+        assert_eq!(string, "ello world");
     }
 }

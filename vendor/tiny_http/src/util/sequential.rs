@@ -124,6 +124,36 @@ impl<R: Read + Send> Read for SequentialReader<R> {
     }
 }
 
+impl<R: Read + Send> SequentialReader<R> {
+    // Patched for Assistant Logbook: the request head is read straight from the buffered socket (to
+    // bound line lengths and enforce the head deadline), once it is this reader's turn.
+    pub fn inner_mut(&mut self) -> &mut R {
+        if let SequentialReaderInner::Waiting(ref mut recv) = self.inner {
+            let reader = recv.recv().unwrap();
+            self.inner = SequentialReaderInner::MyTurn(reader);
+        }
+        match self.inner {
+            SequentialReaderInner::MyTurn(ref mut reader) => reader,
+            _ => unreachable!(),
+        }
+    }
+}
+
+impl<R: Read + Send> SequentialReader<R> {
+    // Patched for Assistant Logbook: like `inner_mut`, but gives up if the previous reader is not
+    // released within `wait` (a request still held elsewhere).
+    pub fn try_inner_mut(&mut self, wait: std::time::Duration) -> Option<&mut R> {
+        if let SequentialReaderInner::Waiting(ref mut recv) = self.inner {
+            let reader = recv.recv_timeout(wait).ok()?;
+            self.inner = SequentialReaderInner::MyTurn(reader);
+        }
+        match self.inner {
+            SequentialReaderInner::MyTurn(ref mut reader) => Some(reader),
+            _ => None,
+        }
+    }
+}
+
 impl<W: Write + Send> Write for SequentialWriter<W> {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
         if let Some(v) = self.trigger.as_mut() {
