@@ -7,6 +7,7 @@
 //! connections ([`Store::reader`], [`open_reader`]) and never block the writer (WAL).
 
 pub mod derive;
+pub mod rejection;
 pub mod retention;
 mod writer;
 
@@ -28,7 +29,8 @@ pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB).
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;
-/// The newest rejected requests kept, unless configured otherwise.
+/// The newest rejected requests kept of each class ([`rejection::Class`]), unless configured
+/// otherwise.
 pub const DEFAULT_REJECTIONS_KEPT: u64 = 1_000;
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +105,8 @@ impl Synchronous {
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     pub synchronous: Synchronous,
+    /// The newest refused requests kept of each class (with a JWT, and the rest); each class also
+    /// keeps to [`rejection::REJECTION_CLASS_BUDGET_BYTES`].
     pub rejections_kept: u64,
     /// Old events deleted by age or by size; nothing by default.
     pub retention: Retention,
@@ -150,7 +154,8 @@ impl Store {
         // Checkpoint less often, in bigger steps: index pages rewritten by many commits are copied once.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         migrations().to_latest(&mut conn)?;
-        let writer = writer::Writer::start(conn, options);
+        let state = writer::prepare(&mut conn, &options)?;
+        let writer = writer::Writer::start(conn, options, state);
         Ok(Self {
             path: path.to_owned(),
             writer,
@@ -225,8 +230,12 @@ pub fn default_db_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("logbook.db"))
 }
 
+/// Every migration, in order. A shipped migration is never edited; a change is a new one.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("schema.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("schema.sql")),
+        M::up(include_str!("schema_2_rejection_budgets.sql")),
+    ])
 }
 
 /// The pragmas every read-write connection gets, in one place.
