@@ -1,6 +1,7 @@
 //! All integration tests build into one binary (as ripgrep does): faster to link, one place to look.
 
 mod api;
+mod attack_store;
 mod cli;
 mod common;
 mod disk_full;
