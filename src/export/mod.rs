@@ -81,6 +81,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cells_that_a_spreadsheet_would_run_are_defused() {
+        use serde_json::json;
+        for text in [
+            "=HYPERLINK(\"http://evil\",\"x\")",
+            "+1 555 0100",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(cell(&json!(text)), format!("'{text}"));
+        }
+        assert_eq!(cell(&json!("a=b")), "a=b");
+        assert_eq!(cell(&json!(-5)), "-5", "a number stays a number");
+        assert_eq!(cell(&json!(-0.25)), "-0.25");
+        assert_eq!(cell(&json!(null)), "");
+        assert_eq!(cell(&json!(true)), "true");
+    }
+
+    #[test]
     fn compacting_keeps_strings_and_order() {
         let mut out = Vec::new();
         compact_json(
@@ -401,14 +421,21 @@ pub fn flatten(value: &Value) -> Vec<(String, Value)> {
     out
 }
 
-/// One CSV cell: strings bare, null empty, anything else as JSON.
+/// One CSV cell: strings bare, null empty, anything else as JSON. A string a spreadsheet would read
+/// as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`,
+/// as OWASP advises against CSV injection; numbers, written as numbers, are left alone. The one
+/// formatter of every CSV the CLI and the exports write.
 pub fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
+        Value::String(s) if s.starts_with(FORMULA_STARTS) => format!("'{s}"),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
+
+/// What a spreadsheet takes for the start of a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// Writes rows as a JSON array, NDJSON, or CSV with a header; holds one row at a time.
 struct Sink<'a> {

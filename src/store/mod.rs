@@ -7,6 +7,7 @@
 //! connections ([`Store::reader`], [`open_reader`]) and never block the writer (WAL).
 
 pub mod derive;
+pub mod rejection;
 pub mod retention;
 mod writer;
 
@@ -28,7 +29,8 @@ pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB).
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;
-/// The newest rejected requests kept, unless configured otherwise.
+/// The newest rejected requests kept of each class ([`rejection::Class`]), unless configured
+/// otherwise.
 pub const DEFAULT_REJECTIONS_KEPT: u64 = 1_000;
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +105,8 @@ impl Synchronous {
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     pub synchronous: Synchronous,
+    /// The newest refused requests kept of each class (with a JWT, and the rest); each class also
+    /// keeps to [`rejection::REJECTION_CLASS_BUDGET_BYTES`].
     pub rejections_kept: u64,
     /// Old events deleted by age or by size; nothing by default.
     pub retention: Retention,
@@ -150,7 +154,8 @@ impl Store {
         // Checkpoint less often, in bigger steps: index pages rewritten by many commits are copied once.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         migrations().to_latest(&mut conn)?;
-        let writer = writer::Writer::start(conn, options);
+        let state = writer::prepare(&mut conn, &options)?;
+        let writer = writer::Writer::start(conn, options, state);
         Ok(Self {
             path: path.to_owned(),
             writer,
@@ -225,8 +230,12 @@ pub fn default_db_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("logbook.db"))
 }
 
+/// Every migration, in order. A shipped migration is never edited; a change is a new one.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("schema.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("schema.sql")),
+        M::up(include_str!("schema_2_rejection_budgets.sql")),
+    ])
 }
 
 /// The pragmas every read-write connection gets, in one place.
@@ -281,6 +290,99 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
+    }
+
+    /// A database made before rejections were bounded: its rows are classed, capped and measured at
+    /// open, and ids go on from the highest in the tables.
+    #[test]
+    fn opening_an_older_database_bounds_its_rejections_and_keeps_its_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(vec![M::up(include_str!("schema.sql"))])
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body)
+             VALUES (41, 1, '*', '/', 'x', 'jwt', 1, '[]', x'7b7d')",
+            [],
+        )
+        .unwrap();
+        let insert = "INSERT INTO rejections (id, received_at, path, method, status, reason, headers,
+                          jwt_header, body, body_bytes) VALUES (?1, 1, ?2, 'POST', 401, 'r', '[]', ?3, ?4, ?5)";
+        let huge_path = format!("/{}", "p".repeat(3 * 1024 * 1024));
+        let body = vec![b'b'; 1024 * 1024];
+        conn.execute(
+            insert,
+            rusqlite::params![7, huge_path, None::<String>, body, 5_000_000],
+        )
+        .unwrap();
+        conn.execute(
+            insert,
+            rusqlite::params![8, "/w", Some(r#"{"alg":"HS256"}"#), b"{}".to_vec(), 2],
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let reader = store.reader().unwrap();
+        let (class, path_len, body_len, body_bytes, stored): (String, i64, i64, i64, i64) = reader
+            .query_row(
+                "SELECT class, length(CAST(path AS BLOB)), length(body), body_bytes, stored_bytes
+                 FROM rejections WHERE id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(class, "other");
+        assert!(path_len <= rejection::REJECTION_PATH_KEPT_BYTES as i64);
+        assert_eq!(body_len, rejection::REJECTION_BODY_KEPT_BYTES as i64);
+        assert_eq!(body_bytes, 5_000_000, "the true size stays");
+        assert!(stored > body_len);
+        let class: String = reader
+            .query_row("SELECT class FROM rejections WHERE id = 8", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(class, "jwt");
+        assert_eq!(
+            rejection::accounted_bytes(&reader).unwrap() as i64,
+            reader
+                .query_row("SELECT sum(stored_bytes) FROM rejections", [], |r| r
+                    .get::<_, i64>(0))
+                .unwrap()
+        );
+        let rejection = |path: &str| NewRejection {
+            received_at: 2,
+            endpoint: None,
+            path: path.into(),
+            method: "POST".into(),
+            remote_addr: None,
+            status: 404,
+            reason: "no endpoint".into(),
+            headers: "[]".into(),
+            jwt_header: None,
+            jwt_claims: None,
+            body: Vec::new(),
+            body_bytes: None,
+        };
+        store.submit_rejection(rejection("/next")).unwrap();
+        let next: i64 = reader
+            .query_row("SELECT id FROM rejections WHERE path = '/next'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(next, 9);
+        let saved: i64 = reader
+            .query_row(
+                "SELECT value FROM counters WHERE name = 'last_rejection_id'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(saved, 9);
+        drop(reader);
+        store.close().unwrap();
     }
 
     #[test]

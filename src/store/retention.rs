@@ -1,10 +1,15 @@
 //! Keeping the disk in check: the writer deletes the oldest events in small steps when they are older
 //! than the configured age or the database is over its size, between group commits, so ingest is never
 //! blocked for long; incremental vacuum gives the space back to the file system.
+//!
+//! The size is what events use ([`event_bytes`]): refused requests keep to their own budget
+//! ([`super::rejection`]) and are never a reason to delete an event.
 
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
+
+use super::rejection::{self, Class};
 
 /// Events deleted per step: one short transaction.
 pub const STEP_ROWS: i64 = 500;
@@ -16,7 +21,8 @@ pub const VACUUM_PAGES: i64 = 2_000;
 pub struct Retention {
     /// Delete events (and refused requests) received longer ago than this.
     pub max_age: Option<Duration>,
-    /// Delete the oldest events while the database holds more than this many bytes of data.
+    /// Delete the oldest events while they take more than this many bytes of the database
+    /// ([`event_bytes`]); refused requests take at most [`rejection::REJECTIONS_BUDGET_BYTES`] more.
     pub max_bytes: Option<u64>,
 }
 
@@ -47,6 +53,13 @@ pub fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
     .map(|n| n.max(0) as u64)
 }
 
+/// Bytes of data that are not refused requests: [`used_bytes`] minus what the kept rejections
+/// account for ([`rejection::accounted_bytes`], an upper bound of their pages). What size retention
+/// keeps under `max_bytes`.
+pub fn event_bytes(conn: &Connection) -> rusqlite::Result<u64> {
+    Ok(used_bytes(conn)?.saturating_sub(rejection::accounted_bytes(conn)?))
+}
+
 /// Steps until nothing is left to delete or `budget` has passed: called by the writer between group
 /// commits, so under load deletion keeps pace with ingest without holding it up for long.
 pub fn run(
@@ -75,7 +88,7 @@ pub fn step(conn: &mut Connection, retention: &Retention, now_ms: i64) -> rusqli
     let mut done = Step::default();
     let cutoff = retention.max_age.map(|age| now_ms - age.as_millis() as i64);
     let over_size = match retention.max_bytes {
-        Some(max) => used_bytes(conn)? > max,
+        Some(max) => event_bytes(conn)? > max,
         None => false,
     };
     if cutoff.is_none() && !over_size {
@@ -125,11 +138,22 @@ pub fn step(conn: &mut Connection, retention: &Retention, now_ms: i64) -> rusqli
         done.events_deleted = chosen as i64;
     }
     if let Some(cutoff) = cutoff {
-        done.rejections_deleted = tx.execute(
-            "DELETE FROM rejections WHERE id IN
-                 (SELECT id FROM rejections WHERE received_at < ?1 ORDER BY id LIMIT ?2)",
-            params![cutoff, STEP_ROWS],
-        )? as i64;
+        let gone: Vec<(String, i64)> = tx
+            .prepare_cached(
+                "DELETE FROM rejections WHERE id IN
+                     (SELECT id FROM rejections WHERE received_at < ?1 ORDER BY id LIMIT ?2)
+                 RETURNING class, stored_bytes",
+            )?
+            .query_map(params![cutoff, STEP_ROWS], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for class in Class::ALL {
+            let (rows, bytes) = gone
+                .iter()
+                .filter(|(c, _)| c == class.name())
+                .fold((0, 0), |(n, b), (_, s)| (n + 1, b + s));
+            rejection::forget(&tx, class, rows, bytes)?;
+        }
+        done.rejections_deleted = gone.len() as i64;
     }
     tx.commit()?;
     done.more = done.events_deleted == STEP_ROWS || done.rejections_deleted == STEP_ROWS;

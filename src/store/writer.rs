@@ -5,13 +5,13 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use std::time::{Duration, Instant};
 
 use super::derive::{CallRow, Derived, MessageRow};
-use super::retention;
 use super::{StoreError, StoreOptions};
+use super::{rejection, retention};
 
 /// How often the writer looks for events past their retention, when nothing else wakes it.
 const RETENTION_INTERVAL_MS: u64 = 1_000;
@@ -98,6 +98,49 @@ pub struct WriterStats {
     pub retention_deleted: std::sync::atomic::AtomicU64,
 }
 
+/// What the writer carries from one batch to the next.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct State {
+    /// The highest event id ever given: ids never go back, even when retention empties the table,
+    /// so a reader resuming after an id misses nothing. Saved in `counters` with every batch.
+    last_event_id: i64,
+    /// The same for rejections.
+    last_rejection_id: i64,
+    page_size: u64,
+}
+
+/// Counter names of the highest ids ever given.
+const LAST_EVENT_ID: &str = "last_event_id";
+const LAST_REJECTION_ID: &str = "last_rejection_id";
+
+/// At open, before the writer starts: the highest ids ever given (the saved ones, or the highest in
+/// the tables when larger), and the rejections brought within their bounds.
+pub(super) fn prepare(conn: &mut Connection, options: &StoreOptions) -> rusqlite::Result<State> {
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let page_size = page_size.max(512) as u64;
+    rejection::reconcile(conn, options.rejections_kept, page_size)?;
+    let last = |table: &str, counter: &str| -> rusqlite::Result<i64> {
+        let in_table: i64 = conn.query_row(
+            &format!("SELECT coalesce(max(id), 0) FROM {table}"),
+            [],
+            |r| r.get(0),
+        )?;
+        let saved: Option<i64> = conn
+            .query_row(
+                "SELECT value FROM counters WHERE name = ?1",
+                [counter],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(in_table.max(saved.unwrap_or(0)))
+    };
+    Ok(State {
+        last_event_id: last("events", LAST_EVENT_ID)?,
+        last_rejection_id: last("rejections", LAST_REJECTION_ID)?,
+        page_size,
+    })
+}
+
 pub(super) struct Writer {
     queue: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<Result<(), StoreError>>>,
@@ -106,7 +149,7 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(conn: Connection, options: StoreOptions) -> Self {
+    pub(super) fn start(conn: Connection, options: StoreOptions, state: State) -> Self {
         let (queue, jobs) = mpsc::sync_channel(QUEUE_CAPACITY);
         let subscribers: Subscribers = Arc::default();
         let announce = subscribers.clone();
@@ -114,7 +157,7 @@ impl Writer {
         let counted = stats.clone();
         let thread = std::thread::Builder::new()
             .name("logbook-writer".into())
-            .spawn(move || run(conn, jobs, options, announce, counted))
+            .spawn(move || run(conn, jobs, options, state, announce, counted))
             .expect("spawn writer thread");
         Self {
             queue: Some(queue),
@@ -187,6 +230,7 @@ fn run(
     mut conn: Connection,
     jobs: Receiver<Job>,
     options: StoreOptions,
+    mut state: State,
     subscribers: Subscribers,
     stats: Arc<WriterStats>,
 ) -> Result<(), StoreError> {
@@ -210,9 +254,10 @@ fn run(
             }
         };
         // The age is looked at once an interval; the size after every commit (it is a cheap read),
-        // so that under load deletion keeps pace with ingest.
+        // so that under load deletion keeps pace with ingest. The size is what events use: refused
+        // requests keep to their own budget and never make an event go.
         let over_size = match options.retention.max_bytes {
-            Some(max) => retention::used_bytes(&conn).is_ok_and(|used| used > max),
+            Some(max) => retention::event_bytes(&conn).is_ok_and(|used| used > max),
             None => false,
         };
         if options.retention.is_set() && (over_size || Instant::now() >= retention_due) {
@@ -244,7 +289,7 @@ fn run(
             }
         }
         let started = std::time::Instant::now();
-        let committed = commit_batch(&mut conn, &batch, &options);
+        let committed = commit_batch(&mut conn, &batch, &options, &mut state);
         stats
             .max_commit_us
             .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
@@ -296,14 +341,46 @@ fn announce(subscribers: &Subscribers, committed: Committed) {
 /// is written again with a savepoint per job, so that event fails alone. (Savepoints on every job cost
 /// a statement journal per page touched: a third of the writer's time.) A failure of the store itself
 /// (disk full, I/O) fails the batch, unacknowledged.
+/// Ids given in a batch that is rolled back are not given again: ids only ever grow.
 fn commit_batch(
     conn: &mut Connection,
     batch: &[Job],
     options: &StoreOptions,
+    state: &mut State,
 ) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
-    match write_batch(conn, batch, options, false) {
-        Err(err) if !err.is_transient() => write_batch(conn, batch, options, true),
+    match write_batch(conn, batch, options, state, false) {
+        Err(err) if !err.is_transient() => write_batch(conn, batch, options, state, true),
         other => other,
+    }
+}
+
+/// Writes one job under the next id of its kind.
+fn write_one(
+    conn: &Connection,
+    write: &Write,
+    options: &StoreOptions,
+    state: &mut State,
+) -> rusqlite::Result<Outcome> {
+    match write {
+        Write::Event(event) => {
+            let outcome = insert_event(conn, event, state.last_event_id + 1)?;
+            if let Outcome::Stored(id) = outcome {
+                state.last_event_id = id;
+            }
+            Ok(outcome)
+        }
+        Write::Rejection(rejection) => {
+            let id = state.last_rejection_id + 1;
+            rejection::insert(
+                conn,
+                rejection,
+                id,
+                options.rejections_kept,
+                state.page_size,
+            )?;
+            state.last_rejection_id = id;
+            Ok(Outcome::Kept(id))
+        }
     }
 }
 
@@ -311,6 +388,7 @@ fn write_batch(
     conn: &mut Connection,
     batch: &[Job],
     options: &StoreOptions,
+    state: &mut State,
     isolate: bool,
 ) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
     let mut tx = conn
@@ -319,22 +397,16 @@ fn write_batch(
     let mut results = Vec::with_capacity(batch.len());
     let (mut accepted, mut duplicates, mut rejected) = (0i64, 0i64, 0i64);
     for job in batch {
-        let write = |conn: &Connection| match &job.write {
-            Write::Event(event) => insert_event(conn, event),
-            Write::Rejection(rejection) => {
-                insert_rejection(conn, rejection, options.rejections_kept)
-            }
-        };
         let result = if isolate {
             let mut sp = tx.savepoint().map_err(StoreError::from_write)?;
-            let result = write(&sp);
+            let result = write_one(&sp, &job.write, options, state);
             match &result {
                 Ok(_) => sp.commit().map_err(StoreError::from_write)?,
                 Err(_) => sp.rollback().map_err(StoreError::from_write)?,
             }
             result
         } else {
-            write(&tx)
+            write_one(&tx, &job.write, options, state)
         };
         match result {
             Ok(outcome) => {
@@ -355,6 +427,7 @@ fn write_batch(
         }
     }
     bump_counters(&tx, accepted, duplicates, rejected).map_err(StoreError::from_write)?;
+    save_last_ids(&tx, state).map_err(StoreError::from_write)?;
     tx.commit().map_err(StoreError::from_write)?;
     Ok(results)
 }
@@ -381,7 +454,19 @@ fn bump_counters(
     Ok(())
 }
 
-fn insert_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<Outcome> {
+/// Saves the highest ids given, in the transaction that stores the rows.
+fn save_last_ids(tx: &Transaction<'_>, state: &State) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+    )?;
+    stmt.execute(params![LAST_EVENT_ID, state.last_event_id])?;
+    stmt.execute(params![LAST_REJECTION_ID, state.last_rejection_id])?;
+    Ok(())
+}
+
+/// Stores `e` under `id` (the next id: one more than any ever given), unless it is a duplicate.
+fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Outcome> {
     if let Some(key) = &e.derived.dedup_key {
         let existing = conn
             .prepare_cached(
@@ -395,9 +480,9 @@ fn insert_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<Outcome> {
         }
     }
     conn.prepare_cached(
-        "INSERT INTO events (received_at, endpoint, path, remote_addr, kind, auth, verified,
+        "INSERT INTO events (id, received_at, endpoint, path, remote_addr, kind, auth, verified,
                              jwt_header, jwt_claims, headers, body, dedup_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         e.received_at,
@@ -412,8 +497,8 @@ fn insert_event(conn: &Connection, e: &NewEvent) -> rusqlite::Result<Outcome> {
         e.headers,
         e.body,
         e.derived.dedup_key,
+        id,
     ])?;
-    let id = conn.last_insert_rowid();
     if let Some(m) = &e.derived.message {
         insert_message(conn, id, e.received_at, m)?;
     }
@@ -616,30 +701,4 @@ fn insert_call(conn: &Connection, id: i64, received_at: i64, c: &CallRow) -> rus
         stmt.execute(params![id, key, value])?;
     }
     Ok(())
-}
-
-fn insert_rejection(conn: &Connection, r: &NewRejection, kept: u64) -> rusqlite::Result<Outcome> {
-    conn.prepare_cached(
-        "INSERT INTO rejections (received_at, endpoint, path, method, remote_addr, status, reason,
-             headers, jwt_header, jwt_claims, body, body_bytes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        r.received_at,
-        r.endpoint,
-        r.path,
-        r.method,
-        r.remote_addr,
-        r.status,
-        r.reason,
-        r.headers,
-        r.jwt_header,
-        r.jwt_claims,
-        r.body,
-        r.body_bytes,
-    ])?;
-    let id = conn.last_insert_rowid();
-    conn.prepare_cached("DELETE FROM rejections WHERE id <= ?1")?
-        .execute([id - kept as i64])?;
-    Ok(Outcome::Kept(id))
 }
