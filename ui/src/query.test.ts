@@ -3,6 +3,7 @@ import {
   acceptCompletion,
   byteSpanToIndices,
   complete,
+  customQuery,
   customTerm,
   effectiveQuery,
   facetTerm,
@@ -154,5 +155,17 @@ describe("error spans", () => {
     expect(byteSpanToIndices("abc", [2, 99])).toEqual([2, 3]);
     expect(byteSpanToIndices("abc", [50, 60])).toEqual([3, 3]);
     expect(splitAtSpan("abc", null)).toEqual(["abc", "", ""]);
+  });
+});
+
+describe("customQuery", () => {
+  it("writes custom.KEY:VALUE, quoting values with spaces or quotes", () => {
+    expect(customQuery("call_reason")).toBe("custom.call_reason:*");
+    expect(customQuery("call_reason", "pay_bill")).toBe("custom.call_reason:pay_bill");
+    expect(customQuery("note", "pay my bill")).toBe('custom.note:"pay my bill"');
+    expect(customQuery("note", 'say "hi" \\ now')).toBe('custom.note:"say \\"hi\\" \\\\ now"');
+    expect(customQuery("note", "it's")).toBe(`custom.note:"it's"`);
+    expect(customQuery("note", "*")).toBe('custom.note:"*"');
+    expect(customQuery("bad key", "x")).toBeNull();
   });
 });

@@ -73,6 +73,20 @@ export function customTerm(key: string, value?: string): string | null {
   return `custom.${key}:${value === "*" ? '"*"' : quoteValue(value)}`;
 }
 
+/**
+ * `custom.KEY:VALUE` (or `custom.KEY:*` without a value) for the Calls list. A value with
+ * whitespace or quotes, an empty one, or a literal `*` is double-quoted with `"` and `\` escaped, as
+ * the query language reads it. `null` when the key itself cannot be written in a query (it holds
+ * whitespace or `:`).
+ */
+export function customQuery(key: string, value?: string): string | null {
+  if (!key || /[\s:]/.test(key)) return null;
+  if (value === undefined) return `custom.${key}:*`;
+  const needsQuotes = value === "" || value === "*" || /[\s"']/.test(value);
+  const written = needsQuotes ? `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"` : value;
+  return `custom.${key}:${written}`;
+}
+
 /** The query sent to the core: what the user typed, plus the time range. */
 export function effectiveQuery(q: string | undefined, range: TimeRange | undefined): string {
   const text = (q ?? "").trim();

@@ -8,7 +8,7 @@ import { useEffect, useState, type ReactNode } from "react";
 import { ClientError } from "../../api";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import { routeToHash, type Navigate, type Route } from "../../routes";
-import { safeHttpUrl } from "./format";
+import { safeHttpUrl } from "../../format";
 import "./detail.css";
 
 export type Loaded<T> =

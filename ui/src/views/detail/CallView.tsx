@@ -10,7 +10,7 @@ import type { RtpStream } from "../../api/types/RtpStream";
 import type { Warning } from "../../api/types/Warning";
 import type { Navigate } from "../../routes";
 import { Badge, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
-import { formatConfidence, formatMs, formatPercent, formatTime, jsonText, yesNo } from "../../components/detail/format";
+import { formatConfidence, formatMs, formatPercent, formatTimestamp, jsonText, yesNo } from "../../format";
 import { LatencyChart, turnTtsMs } from "../../components/detail/LatencyChart";
 
 export function CallView(props: { id: string; turn?: number; navigate: Navigate }) {
@@ -36,7 +36,7 @@ function CallBody({ call: c, turn, navigate }: { call: Call; turn?: number; navi
         </p>
         <Facts
           rows={[
-            ["start", formatTime(c.start_ts ?? c.start_at), c.start_ts ?? undefined],
+            ["start", formatTimestamp(c.start_ts ?? c.start_at), c.start_ts ?? undefined],
             ["duration", formatMs(c.duration_ms)],
             ["end reason", <EndReason call={c} />, c.end_reason_raw ? `as sent: ${c.end_reason_raw}` : undefined],
             ["failure", c.failure_occurred ? <Badge tone="error">failed</Badge> : yesNo(c.failure_occurred)],
@@ -81,7 +81,7 @@ function CallBody({ call: c, turn, navigate }: { call: Call; turn?: number; navi
           <Facts
             rows={[
               ["call id", c.sip.call_id && <span className="mono">{c.sip.call_id}</span>],
-              ["invite arrival", formatTime(c.sip.invite_arrival_ts), c.sip.invite_arrival_ts ?? undefined],
+              ["invite arrival", formatTimestamp(c.sip.invite_arrival_ts), c.sip.invite_arrival_ts ?? undefined],
               ["setup", formatMs(c.sip.setup_ms)],
               ["from", c.sip.from_uri && <span className="mono">{c.sip.from_uri}</span>],
               ["to", c.sip.to_uri && <span className="mono">{c.sip.to_uri}</span>],

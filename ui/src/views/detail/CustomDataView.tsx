@@ -7,7 +7,8 @@ import type { KeyCount } from "../../api/types/KeyCount";
 import type { ValueCount } from "../../api/types/ValueCount";
 import type { Navigate } from "../../routes";
 import { ErrorNote, Loading, RouteLink, useLoad } from "../../components/detail/common";
-import { customQuery, customValueParam, formatMs, formatTime, jsonText } from "../../components/detail/format";
+import { formatMs, formatTimestamp, jsonText } from "../../format";
+import { customQuery } from "../../query";
 
 export function CustomDataView(props: { keyName?: string; value?: string; navigate: Navigate }) {
   const { keyName, value, navigate } = props;
@@ -130,7 +131,7 @@ function Values({ keyName, navigate }: { keyName: string; navigate: Navigate }) 
             {values.map((v, i) => (
               <tr key={i}>
                 <td className="mono">
-                  <RouteLink navigate={navigate} to={{ view: "custom", key: keyName, value: customValueParam(v.value) }}>
+                  <RouteLink navigate={navigate} to={{ view: "custom", key: keyName, value: jsonText(v.value, true) }}>
                     {jsonText(v.value)}
                   </RouteLink>
                 </td>
@@ -180,7 +181,7 @@ function Calls({ keyName, value, navigate }: { keyName: string; value: string; n
                     {c.global_session_id ?? `event ${c.event_id}`}
                   </RouteLink>
                 </td>
-                <td title={c.start_ts ?? undefined}>{formatTime(c.start_ts ?? c.start_at)}</td>
+                <td title={c.start_ts ?? undefined}>{formatTimestamp(c.start_ts ?? c.start_at)}</td>
                 <td className="mono">{c.caller ?? "—"}</td>
                 <td className="num">{formatMs(c.duration_ms)}</td>
                 <td>{c.end_reason?.replace(/_/g, " ") ?? "—"}</td>

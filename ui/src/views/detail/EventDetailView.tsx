@@ -9,7 +9,7 @@ import type { EventDetail } from "../../api/types/EventDetail";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import type { Navigate } from "../../routes";
 import { Badge, CopyButton, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
-import { formatBytes, formatTime, formatUnixSeconds, jsonText, sendCommand } from "../../components/detail/format";
+import { formatBytes, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
 
 export function EventDetailView(props: { id: string; navigate: Navigate }) {
   const { id, navigate } = props;
@@ -44,7 +44,7 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
         )}
         <Facts
           rows={[
-            ["received", formatTime(e.received_at)],
+            ["received", formatTimestamp(e.received_at)],
             ["method", <span className="mono">{e.method}</span>],
             [viaHttp ? "path" : "file", <span className="mono">{e.path}</span>],
             ["endpoint", e.endpoint && <span className="mono">{e.endpoint}</span>],
