@@ -8,7 +8,7 @@ import type { ValueCount } from "../../api/types/ValueCount";
 import type { Navigate } from "../../routes";
 import { ErrorNote, Loading, RouteLink, useLoad } from "../../components/detail/common";
 import { formatMs, formatTimestamp, jsonText } from "../../format";
-import { customQuery } from "../../query";
+import { customTerm } from "../../query";
 
 export function CustomDataView(props: { keyName?: string; value?: string; navigate: Navigate }) {
   const { keyName, value, navigate } = props;
@@ -90,9 +90,10 @@ function Keys({ navigate }: { navigate: Navigate }) {
 }
 
 function CallsListLink({ keyName, value, navigate, children }: { keyName: string; value?: string; navigate: Navigate; children: string }) {
-  const q = customQuery(keyName, value);
+  const q = customTerm(keyName, value);
   if (q === null) {
-    return <p className="muted small">This key holds a space or a colon, so the Calls list cannot be filtered by it.</p>;
+    const why = value === "" ? "This value is empty" : "This key holds a space or a colon";
+    return <p className="muted small">{why}, so the Calls list cannot be filtered by it.</p>;
   }
   return (
     <p>
