@@ -1,5 +1,6 @@
 // Small building blocks shared by the detail views: loading a record through `api`, the loading and
-// error states, links inside the app and out of it, JSON blocks and copy buttons.
+// error states, links inside the app and out of it, and JSON blocks. (Copy buttons are
+// components/CopyButton.)
 //
 // Payload text is untrusted: everything here renders it as React text children. The one place a
 // payload value becomes an attribute that loads or opens something is `ExternalLink`, and it only
@@ -123,30 +124,6 @@ export function ExternalLink({ url, children }: { url: string | null | undefined
 /** A JSON value, pretty-printed, as text. */
 export function JsonBlock({ value, className }: { value: JsonValue | undefined; className?: string }) {
   return <pre className={`json-block mono ${className ?? ""}`}>{JSON.stringify(value ?? null, null, 2)}</pre>;
-}
-
-/** A button that copies `text`; says whether it worked. */
-export function CopyButton({ text, label }: { text: string; label: string }) {
-  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
-  useEffect(() => {
-    if (state === "idle") return;
-    const timer = setTimeout(() => setState("idle"), 2000);
-    return () => clearTimeout(timer);
-  }, [state]);
-  const copy = async () => {
-    try {
-      if (!navigator.clipboard) throw new Error("no clipboard");
-      await navigator.clipboard.writeText(text);
-      setState("copied");
-    } catch {
-      setState("failed");
-    }
-  };
-  return (
-    <button type="button" className="copy-button" onClick={() => void copy()}>
-      {state === "copied" ? "Copied" : state === "failed" ? "Copy failed: select the text instead" : label}
-    </button>
-  );
 }
 
 /** Label/value rows. Rows whose value is `undefined` are left out; `null` shows an em dash. */

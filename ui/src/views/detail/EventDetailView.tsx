@@ -8,7 +8,8 @@ import { api } from "../../api";
 import type { EventDetail } from "../../api/types/EventDetail";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import type { Navigate } from "../../routes";
-import { Badge, CopyButton, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
+import { CopyButton } from "../../components/CopyButton";
+import { Badge, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
 import { formatBytes, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
 
 export function EventDetailView(props: { id: string; navigate: Navigate }) {
