@@ -1,49 +1,16 @@
-// Small building blocks shared by the detail views: loading a record through `api`, the loading and
-// error states, links inside the app and out of it, and JSON blocks. (Copy buttons are
+// Small building blocks shared by the detail views: the loading and error states (records load
+// through `useAsync` in hooks.ts), links inside the app and out of it, and JSON blocks. (Copy buttons are
 // components/CopyButton.)
 //
 // Payload text is untrusted: everything here renders it as React text children. The one place a
 // payload value becomes an attribute that loads or opens something is `ExternalLink`, and it only
 // takes http(s) URLs (see `safeHttpUrl`).
-import { useEffect, useState, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { ClientError } from "../../api";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import { routeToHash, type Navigate, type Route } from "../../routes";
 import { safeHttpUrl } from "../../format";
 import "./detail.css";
-
-export type Loaded<T> =
-  | { status: "loading" }
-  | { status: "ok"; data: T }
-  | { status: "error"; error: ClientError };
-
-/**
- * Runs `load` whenever `key` changes and returns its state. A response that arrives after the key
- * changed (the user moved on) is dropped, so a slow answer never replaces a newer one.
- */
-export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
-  const [state, setState] = useState<{ key: string; loaded: Loaded<T> }>({
-    key,
-    loaded: { status: "loading" },
-  });
-  useEffect(() => {
-    let current = true;
-    setState({ key, loaded: { status: "loading" } });
-    load().then(
-      (data) => {
-        if (current) setState({ key, loaded: { status: "ok", data } });
-      },
-      (e: unknown) => {
-        if (current) setState({ key, loaded: { status: "error", error: ClientError.from(e) } });
-      },
-    );
-    return () => {
-      current = false;
-    };
-    // `load` is a fresh closure on every render; `key` names what it loads.
-  }, [key]);
-  return state.key === key ? state.loaded : { status: "loading" };
-}
 
 export function Loading({ what }: { what: string }) {
   return (

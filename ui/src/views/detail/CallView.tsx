@@ -9,17 +9,18 @@ import type { CustomValue } from "../../api/types/CustomValue";
 import type { RtpStream } from "../../api/types/RtpStream";
 import type { Warning } from "../../api/types/Warning";
 import type { Navigate } from "../../routes";
-import { Badge, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
+import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
+import { useAsync } from "../../hooks";
 import { formatConfidence, formatMs, formatPercent, formatTimestamp, jsonText, yesNo } from "../../format";
 import { LatencyChart, turnTtsMs } from "../../components/detail/LatencyChart";
 
 export function CallView(props: { id: string; turn?: number; navigate: Navigate }) {
   const { id, turn, navigate } = props;
-  const loaded = useLoad(() => api.call(id), id);
-  if (loaded.status === "loading") return <Loading what="call" />;
-  if (loaded.status === "error") {
+  const loaded = useAsync(() => api.call(id), [id]);
+  if (loaded.error) {
     return <ErrorNote error={loaded.error} notFound={`No call with global session id ${id}.`} />;
   }
+  if (loaded.data === undefined) return <Loading what="call" />;
   return <CallBody call={loaded.data} turn={turn} navigate={navigate} />;
 }
 

@@ -6,18 +6,19 @@ import { api } from "../../api";
 import type { Conversation } from "../../api/types/Conversation";
 import type { Turn } from "../../api/types/Turn";
 import type { Navigate } from "../../routes";
-import { Badge, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
+import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
+import { useAsync } from "../../hooks";
 import { formatMs, formatTimestamp } from "../../format";
 import { OutputItemView } from "../../components/detail/OutputItemView";
 import { TurnDetails, UserInputView, hasUserInput } from "../../components/detail/TurnParts";
 
 export function ConversationView(props: { id: string; turn?: number; navigate: Navigate }) {
   const { id, turn, navigate } = props;
-  const loaded = useLoad(() => api.conversation(id), id);
-  if (loaded.status === "loading") return <Loading what="conversation" />;
-  if (loaded.status === "error") {
+  const loaded = useAsync(() => api.conversation(id), [id]);
+  if (loaded.error) {
     return <ErrorNote error={loaded.error} notFound={`No conversation with session id ${id}.`} />;
   }
+  if (loaded.data === undefined) return <Loading what="conversation" />;
   return <ConversationBody conversation={loaded.data} turn={turn} navigate={navigate} />;
 }
 

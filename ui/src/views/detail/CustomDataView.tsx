@@ -6,7 +6,8 @@ import type { CallMatch } from "../../api/types/CallMatch";
 import type { KeyCount } from "../../api/types/KeyCount";
 import type { ValueCount } from "../../api/types/ValueCount";
 import type { Navigate } from "../../routes";
-import { ErrorNote, Loading, RouteLink, useLoad } from "../../components/detail/common";
+import { ErrorNote, Loading, RouteLink } from "../../components/detail/common";
+import { useAsync } from "../../hooks";
 import { formatMs, formatTimestamp, jsonText } from "../../format";
 import { customTerm } from "../../query";
 
@@ -53,9 +54,9 @@ export function CustomDataView(props: { keyName?: string; value?: string; naviga
 }
 
 function Keys({ navigate }: { navigate: Navigate }) {
-  const loaded = useLoad<KeyCount[]>(() => api.customKeys(), "keys");
-  if (loaded.status === "loading") return <Loading what="custom data keys" />;
-  if (loaded.status === "error") return <ErrorNote error={loaded.error} notFound="No custom data found." />;
+  const loaded = useAsync<KeyCount[]>(() => api.customKeys(), []);
+  if (loaded.error) return <ErrorNote error={loaded.error} notFound="No custom data found." />;
+  if (loaded.data === undefined) return <Loading what="custom data keys" />;
   const keys = loaded.data;
   if (keys.length === 0) {
     return <p className="empty">No call record carries injected custom data yet.</p>;
@@ -106,9 +107,9 @@ function CallsListLink({ keyName, value, navigate, children }: { keyName: string
 }
 
 function Values({ keyName, navigate }: { keyName: string; navigate: Navigate }) {
-  const loaded = useLoad<ValueCount[]>(() => api.customValues(keyName), `values\u0000${keyName}`);
-  if (loaded.status === "loading") return <Loading what={`values of ${keyName}`} />;
-  if (loaded.status === "error") return <ErrorNote error={loaded.error} notFound={`No call carries the custom data key ${keyName}.`} />;
+  const loaded = useAsync<ValueCount[]>(() => api.customValues(keyName), [keyName]);
+  if (loaded.error) return <ErrorNote error={loaded.error} notFound={`No call carries the custom data key ${keyName}.`} />;
+  if (loaded.data === undefined) return <Loading what={`values of ${keyName}`} />;
   const values = loaded.data;
   return (
     <section className="panel">
@@ -147,9 +148,9 @@ function Values({ keyName, navigate }: { keyName: string; navigate: Navigate }) 
 }
 
 function Calls({ keyName, value, navigate }: { keyName: string; value: string; navigate: Navigate }) {
-  const loaded = useLoad<CallMatch[]>(() => api.customCalls(keyName, value), `calls\u0000${keyName}\u0000${value}`);
-  if (loaded.status === "loading") return <Loading what="calls" />;
-  if (loaded.status === "error") return <ErrorNote error={loaded.error} notFound={`No call carries ${keyName}=${value}.`} />;
+  const loaded = useAsync<CallMatch[]>(() => api.customCalls(keyName, value), [keyName, value]);
+  if (loaded.error) return <ErrorNote error={loaded.error} notFound={`No call carries ${keyName}=${value}.`} />;
+  if (loaded.data === undefined) return <Loading what="calls" />;
   const calls = loaded.data;
   return (
     <section className="panel">

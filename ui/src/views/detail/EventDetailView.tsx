@@ -9,17 +9,18 @@ import type { EventDetail } from "../../api/types/EventDetail";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import type { Navigate } from "../../routes";
 import { CopyButton } from "../../components/CopyButton";
-import { Badge, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
+import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
+import { useAsync } from "../../hooks";
 import { formatBytes, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
 
 export function EventDetailView(props: { id: string; navigate: Navigate }) {
   const { id, navigate } = props;
-  const loaded = useLoad(() => api.event(id), id);
-  if (loaded.status === "loading") return <Loading what="event" />;
-  if (loaded.status === "error") {
+  const loaded = useAsync(() => api.event(id), [id]);
+  if (loaded.error) {
     const what = id.startsWith("r") ? `rejected request ${id}` : `event ${id}`;
     return <ErrorNote error={loaded.error} notFound={`No ${what}.`} />;
   }
+  if (loaded.data === undefined) return <Loading what="event" />;
   return <EventBody event={loaded.data} navigate={navigate} />;
 }
 
