@@ -6,6 +6,7 @@ import {
   formatDate,
   formatDateTime,
   formatDuration,
+  formatEndReason,
   formatMs,
   formatPercent,
   formatTime,
@@ -129,6 +130,10 @@ describe("list formatting", () => {
     expect(formatDuration(245_000)).toBe("4m 05s");
     expect(formatDuration(3_720_000)).toBe("1h 02m");
     expect(formatDuration(null)).toBe("");
+  });
+  it("formatEndReason reads as words", () => {
+    expect(formatEndReason("caller_hangup")).toBe("caller hangup");
+    expect(formatEndReason(null)).toBe("");
   });
   it("formatCount groups thousands", () => {
     expect(formatCount(12345)).toBe("12,345");

@@ -99,6 +99,11 @@ export function formatBytes(n: number | null | undefined): string {
   return `${trimZeros(v.toFixed(1))} ${units[i]}`;
 }
 
+/** An end reason (`caller_hangup`) as words (`caller hangup`); empty when unknown. */
+export function formatEndReason(reason: string | null | undefined): string {
+  return (reason ?? "").replace(/_/g, " ");
+}
+
 /** `12,345`. */
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return "";

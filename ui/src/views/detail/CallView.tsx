@@ -11,7 +11,7 @@ import type { Warning } from "../../api/types/Warning";
 import type { Navigate } from "../../routes";
 import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
 import { useAsync } from "../../hooks";
-import { formatConfidence, formatMs, formatPercent, formatTimestamp, jsonText, yesNo } from "../../format";
+import { formatConfidence, formatEndReason, formatMs, formatPercent, formatTimestamp, jsonText, yesNo } from "../../format";
 import { LatencyChart, turnTtsMs } from "../../components/detail/LatencyChart";
 
 export function CallView(props: { id: string; turn?: number; navigate: Navigate }) {
@@ -154,7 +154,7 @@ function EndReason({ call: c }: { call: Call }) {
   const tone = c.end_reason === "failed" ? "error" : c.end_reason.includes("transfer") ? "warn" : undefined;
   return (
     <Badge tone={tone} title={c.end_reason_raw ? `as sent: ${c.end_reason_raw}` : undefined}>
-      {c.end_reason.replace(/_/g, " ")}
+      {formatEndReason(c.end_reason)}
     </Badge>
   );
 }

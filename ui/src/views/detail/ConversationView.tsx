@@ -8,7 +8,7 @@ import type { Turn } from "../../api/types/Turn";
 import type { Navigate } from "../../routes";
 import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
 import { useAsync } from "../../hooks";
-import { formatMs, formatTimestamp } from "../../format";
+import { formatEndReason, formatMs, formatTimestamp } from "../../format";
 import { OutputItemView } from "../../components/detail/OutputItemView";
 import { TurnDetails, UserInputView, hasUserInput } from "../../components/detail/TurnParts";
 
@@ -47,7 +47,7 @@ function ConversationBody({ conversation: c, turn, navigate }: { conversation: C
             {c.calls.map((call) => (
               <li key={call.event_id}>
                 <RouteLink navigate={navigate} to={{ view: "call", id: call.global_session_id ?? String(call.event_id) }}>
-                  Call on {formatTimestamp(call.start_ts)}, {formatMs(call.duration_ms)}, {humanise(call.end_reason) || "end reason unknown"}
+                  Call on {formatTimestamp(call.start_ts)}, {formatMs(call.duration_ms)}, {formatEndReason(call.end_reason) || "end reason unknown"}
                 </RouteLink>
               </li>
             ))}
@@ -145,9 +145,4 @@ function TurnView(props: { turn: Turn; previous: Turn | null; highlighted: boole
       {open && <TurnDetails turn={t} previous={previous} />}
     </li>
   );
-}
-
-/** `caller_hangup` → `caller hangup`. */
-function humanise(reason: string | null): string {
-  return (reason ?? "").replace(/_/g, " ");
 }

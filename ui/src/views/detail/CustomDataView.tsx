@@ -8,7 +8,7 @@ import type { ValueCount } from "../../api/types/ValueCount";
 import type { Navigate } from "../../routes";
 import { ErrorNote, Loading, RouteLink } from "../../components/detail/common";
 import { useAsync } from "../../hooks";
-import { formatMs, formatTimestamp, jsonText } from "../../format";
+import { formatEndReason, formatMs, formatTimestamp, jsonText } from "../../format";
 import { customTerm } from "../../query";
 
 export function CustomDataView(props: { keyName?: string; value?: string; navigate: Navigate }) {
@@ -186,7 +186,7 @@ function Calls({ keyName, value, navigate }: { keyName: string; value: string; n
                 <td title={c.start_ts ?? undefined}>{formatTimestamp(c.start_ts ?? c.start_at)}</td>
                 <td className="mono">{c.caller ?? "—"}</td>
                 <td className="num">{formatMs(c.duration_ms)}</td>
-                <td>{c.end_reason?.replace(/_/g, " ") ?? "—"}</td>
+                <td>{formatEndReason(c.end_reason) || "—"}</td>
               </tr>
             ))}
           </tbody>

@@ -11,7 +11,7 @@ import type { Navigate } from "../../routes";
 import { CopyButton } from "../../components/CopyButton";
 import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
 import { useAsync } from "../../hooks";
-import { formatBytes, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
+import { formatBytes, formatCount, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
 
 export function EventDetailView(props: { id: string; navigate: Navigate }) {
   const { id, navigate } = props;
@@ -53,7 +53,7 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
             ["remote address", e.remote_addr && <span className="mono">{e.remote_addr}</span>],
             [
               "size",
-              `${formatBytes(e.body_bytes)}${e.body_bytes >= 1024 ? ` (${e.body_bytes.toLocaleString("en-US")} bytes)` : ""}${e.body_truncated ? ", only the start kept" : ""}`,
+              `${formatBytes(e.body_bytes)}${e.body_bytes >= 1024 ? ` (${formatCount(e.body_bytes)} bytes)` : ""}${e.body_truncated ? ", only the start kept" : ""}`,
             ],
             ["verification", <Verification event={e} />],
             ["duplicates", e.duplicates > 0 ? `${e.duplicates} more deliveries of this event` : undefined],
