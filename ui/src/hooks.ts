@@ -4,7 +4,7 @@ import type { DependencyList } from "react";
 import { ClientError } from "./api/client";
 
 export interface AsyncState<T> {
-  /** The last result; `undefined` until the first one arrives (and again when `deps` change). */
+  /** The last result; `undefined` until the first one arrives (and again as soon as `deps` change). */
   data: T | undefined;
   error: ClientError | null;
   loading: boolean;
@@ -12,12 +12,19 @@ export interface AsyncState<T> {
   reload: () => void;
 }
 
+function sameDeps(a: DependencyList, b: DependencyList): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
+
 /**
- * Runs `fn` when `deps` change and keeps its latest answer; an answer to an older call is dropped,
- * so a fast typist never sees a slow earlier result replace a newer one.
+ * The one loading hook: runs `fn` when `deps` change and keeps its latest answer. An answer to an
+ * older call is dropped, so a fast typist (or a user moving on to the next record) never sees a slow
+ * earlier result replace a newer one; and from the very render in which `deps` change, the old
+ * answer is no longer returned (no frame of the previous record under the new one's id).
  */
 export function useAsync<T>(fn: () => Promise<T>, deps: DependencyList): AsyncState<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: ClientError | null; loading: boolean }>({
+  const [state, setState] = useState<{ deps: DependencyList; data: T | undefined; error: ClientError | null; loading: boolean }>({
+    deps,
     data: undefined,
     error: null,
     loading: true,
@@ -25,17 +32,20 @@ export function useAsync<T>(fn: () => Promise<T>, deps: DependencyList): AsyncSt
   const generation = useRef(0);
   const fnRef = useRef(fn);
   fnRef.current = fn;
+  const depsRef = useRef(deps);
+  depsRef.current = deps;
 
   const run = useCallback((keep: boolean) => {
     const mine = ++generation.current;
-    setState((s) => ({ data: keep ? s.data : undefined, error: null, loading: true }));
+    const runDeps = depsRef.current;
+    setState((s) => ({ deps: runDeps, data: keep ? s.data : undefined, error: null, loading: true }));
     fnRef.current().then(
       (data) => {
-        if (generation.current === mine) setState({ data, error: null, loading: false });
+        if (generation.current === mine) setState({ deps: runDeps, data, error: null, loading: false });
       },
       (e: unknown) => {
         if (generation.current === mine) {
-          setState((s) => ({ data: keep ? s.data : undefined, error: ClientError.from(e), loading: false }));
+          setState((s) => ({ deps: runDeps, data: keep ? s.data : undefined, error: ClientError.from(e), loading: false }));
         }
       },
     );
@@ -50,7 +60,8 @@ export function useAsync<T>(fn: () => Promise<T>, deps: DependencyList): AsyncSt
   }, deps);
 
   const reload = useCallback(() => run(true), [run]);
-  return { ...state, reload };
+  if (!sameDeps(state.deps, deps)) return { data: undefined, error: null, loading: true, reload };
+  return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
 /** What `j`, `k` and `Enter` do in the list on screen. */

@@ -7,6 +7,7 @@ import {
   effectiveQuery,
   facetTerm,
   hasTerm,
+  queryTerm,
   quoteValue,
   splitAtSpan,
   splitTerms,
@@ -41,7 +42,7 @@ describe("facet terms", () => {
     expect(quoteValue("tab\there")).toBe('"tab\there"');
     expect(quoteValue("")).toBe('""');
     expect(quoteValue("plain")).toBe("plain");
-    expect(quoteValue("a:b")).toBe("a:b");
+    expect(quoteValue("a:b")).toBe('"a:b"');
     expect(quoteValue("日本語")).toBe("日本語");
   });
 
@@ -154,5 +155,131 @@ describe("error spans", () => {
     expect(byteSpanToIndices("abc", [2, 99])).toEqual([2, 3]);
     expect(byteSpanToIndices("abc", [50, 60])).toEqual([3, 3]);
     expect(splitAtSpan("abc", null)).toEqual(["abc", "", ""]);
+  });
+});
+
+/**
+ * How src/query/parse.rs reads one `KEY:VALUE` term (its `term`, `word_end`, `qualifier` and
+ * `quoted`), ported to check that what the builder writes reads back as the value it was given.
+ * Null when the text is not exactly one qualifier term.
+ */
+function readQualifier(input: string): { key: string; value: string; quoted: boolean } | null {
+  const ws = /[\s\u0085]/;
+  let pos = 0;
+  if (input[pos] === "-") return null; // the builder never negates
+  if (input[pos] === '"') return null; // a phrase, not a qualifier
+  let wordEnd = pos;
+  while (wordEnd < input.length && !ws.test(input[wordEnd])) wordEnd++;
+  const colon = input.slice(pos, wordEnd).indexOf(":");
+  if (colon <= 0) return null;
+  const key = input.slice(pos, colon);
+  pos = colon + 1;
+  let value = "";
+  let quoted = false;
+  let end = wordEnd;
+  if (input[pos] === '"') {
+    quoted = true;
+    let i = pos + 1;
+    for (;;) {
+      if (i >= input.length) return null; // unterminated quote
+      const c = input[i];
+      if (c === '"') break;
+      if (c === "\\" && (input[i + 1] === '"' || input[i + 1] === "\\")) {
+        value += input[i + 1];
+        i += 2;
+      } else {
+        value += c;
+        i++;
+      }
+    }
+    end = i + 1;
+  } else {
+    value = input.slice(pos, wordEnd);
+  }
+  if (value === "") return null; // "empty value for KEY:"
+  return end === input.length ? { key, value, quoted } : null;
+}
+
+describe("query terms read back as written", () => {
+  const values = [
+    "pay_bill",
+    "pay my bill",
+    "tab\there",
+    "new\nline",
+    "nel\u0085x",
+    'say "hi"',
+    '"leading quote',
+    'trailing quote"',
+    "it's",
+    "back\\slash",
+    "ends in \\",
+    "\\",
+    '\\"',
+    'a\\"b c',
+    "10:30",
+    "a:b",
+    ":",
+    "-5",
+    "-leading dash",
+    "--",
+    "*",
+    "**",
+    "a*",
+    "日本語 テキスト",
+    "x=y",
+  ];
+
+  it("round-trips every value through the parser's reading", () => {
+    for (const value of values) {
+      const term = queryTerm("channel", value);
+      expect(term, value).not.toBeNull();
+      expect(readQualifier(term!), term!).toEqual({ key: "channel", value, quoted: expect.any(Boolean) });
+      expect(splitTerms(`a ${term} b`), term!).toEqual(["a", term, "b"]);
+      const custom = customTerm("note", value);
+      const read = readQualifier(custom!);
+      expect(read?.key, custom!).toBe("custom.note");
+      expect(read?.value, custom!).toBe(value);
+      // A bare `*` would mean "the key is present".
+      expect(read?.value === "*" && !read.quoted, custom!).toBe(false);
+    }
+  });
+
+  it("quotes values with spaces, quotes, colons or a lone *; escapes \\ and \" inside quotes", () => {
+    expect(queryTerm("channel", "Web chat")).toBe('channel:"Web chat"');
+    expect(queryTerm("intent", 'say "hi"')).toBe('intent:"say \\"hi\\""');
+    expect(queryTerm("intent", '"hi')).toBe('intent:"\\"hi"');
+    expect(queryTerm("user", "back\\slash x")).toBe('user:"back\\\\slash x"');
+    expect(queryTerm("user", 'a\\"b c')).toBe('user:"a\\\\\\"b c"');
+    expect(queryTerm("custom.time", "10:30")).toBe('custom.time:"10:30"');
+    expect(queryTerm("intent", "*")).toBe('intent:"*"');
+  });
+
+  it("leaves bare what the parser reads bare: backslashes, a leading -, apostrophes", () => {
+    expect(queryTerm("user", "back\\slash")).toBe("user:back\\slash");
+    expect(queryTerm("user", "\\")).toBe("user:\\");
+    expect(queryTerm("custom.delta", "-5")).toBe("custom.delta:-5");
+    expect(queryTerm("intent", "-x")).toBe("intent:-x");
+    expect(queryTerm("note", "it's")).toBe("note:it's");
+  });
+
+  it("gives null for what the parser cannot read", () => {
+    expect(queryTerm("channel", "")).toBeNull();
+    expect(customTerm("note", "")).toBeNull();
+    expect(facetTerm("channel", "")).toBeNull();
+    expect(customTerm("")).toBeNull();
+    expect(customTerm("nel\u0085key")).toBeNull();
+  });
+});
+
+describe("custom-data terms (the Custom data view's links)", () => {
+  it("writes custom.KEY:VALUE, quoting values with spaces or quotes", () => {
+    expect(customTerm("call_reason")).toBe("custom.call_reason:*");
+    expect(customTerm("call_reason", "pay_bill")).toBe("custom.call_reason:pay_bill");
+    expect(customTerm("note", "pay my bill")).toBe('custom.note:"pay my bill"');
+    expect(customTerm("note", 'say "hi" \\ now')).toBe('custom.note:"say \\"hi\\" \\\\ now"');
+    // The copies disagreed: the parser reads an apostrophe literally, so it stays bare.
+    expect(customTerm("note", "it's")).toBe("custom.note:it's");
+    expect(customTerm("note", "*")).toBe('custom.note:"*"');
+    expect(customTerm("bad key", "x")).toBeNull();
   });
 });

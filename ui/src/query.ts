@@ -3,11 +3,49 @@
 // core reports in `bad_query` errors onto the text on screen.
 import type { TimeRange } from "./routes";
 
-/** A value as the parser reads it back: bare when it can be, else in double quotes. */
+/**
+ * Whitespace as the parser splits terms on (Rust's `char::is_whitespace`): JavaScript's `\s` plus
+ * U+0085, which Rust counts and `\s` does not. (`\s` also has U+FEFF; quoting for it is harmless.)
+ */
+const WHITESPACE = /[\s\u0085]/;
+
+/**
+ * A value as the parser reads it back. Bare when that is unambiguous; otherwise in double quotes
+ * with `"` and `\` escaped, since inside quotes the parser unescapes `\"` and `\\` (and keeps any
+ * other backslash as is). Quoted: the empty value, whitespace, `"` (a leading one would open a
+ * quote), `:`, and a lone `*` (which after `custom.KEY:` means "the key is present"). A backslash or
+ * a leading `-` alone needs no quotes: a bare value is read as written, and `-` negates only at the
+ * start of a term.
+ */
 export function quoteValue(value: string): string {
-  if (value !== "" && !/[\s"]/.test(value)) return value;
-  // Inside quotes the parser unescapes `\"` and `\\` and keeps any other backslash as is.
+  if (value !== "" && value !== "*" && !WHITESPACE.test(value) && !/[":]/.test(value)) return value;
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * The one builder of a `KEY:VALUE` query term from a key and a value (facet clicks, custom-data
+ * filters, "open matching list" links): `end_reason:failed`, `channel:"Web chat"`. `null` when the
+ * value is empty: the parser rejects `key:""` ("empty value").
+ */
+export function queryTerm(key: string, value: string): string | null {
+  if (value === "") return null;
+  return `${key}:${quoteValue(value)}`;
+}
+
+/** Whether a custom-data key can be written in a query: not empty, no `:` and no whitespace. */
+export function isQueryableCustomKey(key: string): boolean {
+  return key !== "" && !key.includes(":") && !WHITESPACE.test(key);
+}
+
+/**
+ * `custom.KEY:VALUE`, or `custom.KEY:*` for "the key is present" without a value (so a literal `*`
+ * value is quoted). `null` when the key cannot be written in a query (see
+ * [`isQueryableCustomKey`]) or the value is empty.
+ */
+export function customTerm(key: string, value?: string): string | null {
+  if (!isQueryableCustomKey(key)) return null;
+  if (value === undefined) return `custom.${key}:*`;
+  return queryTerm(`custom.${key}`, value);
 }
 
 /** A facet value the core reports for rows without one; it cannot be searched for. */
@@ -18,10 +56,10 @@ export const NO_VALUE = "(none)";
  * `custom.<key>:*` (the custom facet lists keys). `null` when the value cannot be expressed.
  */
 export function facetTerm(name: string, value: string): string | null {
-  if (value === NO_VALUE || value === "") return null;
-  // The custom facet counts keys; a key may hold anything but `:` and whitespace.
+  if (value === NO_VALUE) return null;
+  // The custom facet counts keys.
   if (name === "custom") return customTerm(value);
-  return `${name}:${quoteValue(value)}`;
+  return queryTerm(name, value);
 }
 
 /** Splits a query into its terms the way the parser does (quotes keep spaces inside a term). */
@@ -29,7 +67,7 @@ export function splitTerms(query: string): string[] {
   const terms: string[] = [];
   let i = 0;
   while (i < query.length) {
-    while (i < query.length && /\s/.test(query[i])) i++;
+    while (i < query.length && WHITESPACE.test(query[i])) i++;
     if (i >= query.length) break;
     const start = i;
     let inQuote = false;
@@ -40,7 +78,7 @@ export function splitTerms(query: string): string[] {
         else if (c === '"') inQuote = false;
       } else if (c === '"') {
         inQuote = true;
-      } else if (/\s/.test(c)) {
+      } else if (WHITESPACE.test(c)) {
         break;
       }
       i++;
@@ -61,16 +99,6 @@ export function toggleTerm(query: string, term: string): string {
   if (terms.includes(term)) return terms.filter((t) => t !== term).join(" ");
   const base = query.trim();
   return base ? `${base} ${term}` : term;
-}
-
-/**
- * `custom.KEY:VALUE`, or `custom.KEY:*` for "the key is present" (so a literal `*` value is
- * quoted). `null` when the key cannot be written in a query (it holds whitespace or `:`).
- */
-export function customTerm(key: string, value?: string): string | null {
-  if (!key || /[\s:]/.test(key)) return null;
-  if (value === undefined) return `custom.${key}:*`;
-  return `custom.${key}:${value === "*" ? '"*"' : quoteValue(value)}`;
 }
 
 /** The query sent to the core: what the user typed, plus the time range. */

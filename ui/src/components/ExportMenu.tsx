@@ -83,7 +83,7 @@ export function ExportMenu(props: {
       });
       if (result.path) {
         setNote({
-          text: `Saved${result.rows !== null ? ` ${result.rows.toLocaleString("en-US")} rows` : ""} to ${result.path}`,
+          text: `Saved${result.rows !== null ? ` ${formatCount(result.rows)} rows` : ""} to ${result.path}`,
           error: false,
         });
       } else if (result.rows === null) {

@@ -13,9 +13,12 @@ import { PagedList } from "./PagedList";
 /** `key=value, key=value` for the list; the call view shows them properly. */
 export function customDataText(data: CallRow["custom_data"]): string {
   return Object.entries(data)
-    .map(([k, v]) => `${k}=${jsonText(v)}`)
+    .map(([k, v]) => `${k}=${jsonText(v, true)}`)
     .join(", ");
 }
+
+/** A latency cell: blank when unknown, like the list's other cells. */
+const latency = (ms: number | null) => (ms === null ? "" : formatMs(ms));
 
 function flag(on: boolean | null, label: string, cls: string) {
   if (on === null) return <span className="muted">?</span>;
@@ -39,9 +42,9 @@ const COLUMNS: Column<CallRow>[] = [
     title_: (r) => r.failure_details ?? undefined,
   },
   { title: "Transfer", width: "70px", render: (r) => flag(r.transfer_occurred, "transferred", "badge-warn") },
-  { title: "Assistant", width: "70px", className: "num", render: (r) => formatMs(r.max_assistant_ms) },
-  { title: "TTS", width: "64px", className: "num", render: (r) => formatMs(r.max_tts_ms) },
-  { title: "STT", width: "64px", className: "num", render: (r) => formatMs(r.max_stt_ms) },
+  { title: "Assistant", width: "70px", className: "num", render: (r) => latency(r.max_assistant_ms) },
+  { title: "TTS", width: "64px", className: "num", render: (r) => latency(r.max_tts_ms) },
+  { title: "STT", width: "64px", className: "num", render: (r) => latency(r.max_stt_ms) },
   {
     title: "Warnings",
     width: "66px",

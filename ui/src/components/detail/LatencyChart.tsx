@@ -2,7 +2,7 @@
 // text-to-speech's milliseconds, so the slow turn and the slow component stand out at a glance.
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis, type TooltipContentProps } from "recharts";
 import type { CallTurn } from "../../api/types/CallTurn";
-import { formatMs } from "./format";
+import { formatMs } from "../../format";
 
 interface Row {
   label: string;

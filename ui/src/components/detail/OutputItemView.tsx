@@ -7,7 +7,7 @@ import type { OutputItem } from "../../api/types/OutputItem";
 import type { SearchHit } from "../../api/types/SearchHit";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import { ExternalLink, JsonBlock } from "./common";
-import { formatMs, jsonText, safeHttpUrl } from "./format";
+import { formatMs, jsonText, safeHttpUrl } from "../../format";
 
 export function OutputItemView({ item }: { item: OutputItem }) {
   return (

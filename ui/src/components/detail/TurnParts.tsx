@@ -6,7 +6,7 @@ import type { Turn } from "../../api/types/Turn";
 import type { UserInput } from "../../api/types/UserInput";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import { Badge } from "./common";
-import { formatConfidence, jsonText } from "./format";
+import { formatConfidence, jsonText } from "../../format";
 
 /** The user's side of a turn: the text (or DTMF digits) and how it arrived. */
 export function UserInputView({ input }: { input: UserInput }) {

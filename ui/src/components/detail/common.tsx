@@ -1,48 +1,16 @@
-// Small building blocks shared by the detail views: loading a record through `api`, the loading and
-// error states, links inside the app and out of it, JSON blocks and copy buttons.
+// Small building blocks shared by the detail views: the loading and error states (records load
+// through `useAsync` in hooks.ts), links inside the app and out of it, and JSON blocks. (Copy buttons are
+// components/CopyButton.)
 //
 // Payload text is untrusted: everything here renders it as React text children. The one place a
 // payload value becomes an attribute that loads or opens something is `ExternalLink`, and it only
 // takes http(s) URLs (see `safeHttpUrl`).
-import { useEffect, useState, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { ClientError } from "../../api";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import { routeToHash, type Navigate, type Route } from "../../routes";
-import { safeHttpUrl } from "./format";
+import { safeHttpUrl } from "../../format";
 import "./detail.css";
-
-export type Loaded<T> =
-  | { status: "loading" }
-  | { status: "ok"; data: T }
-  | { status: "error"; error: ClientError };
-
-/**
- * Runs `load` whenever `key` changes and returns its state. A response that arrives after the key
- * changed (the user moved on) is dropped, so a slow answer never replaces a newer one.
- */
-export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
-  const [state, setState] = useState<{ key: string; loaded: Loaded<T> }>({
-    key,
-    loaded: { status: "loading" },
-  });
-  useEffect(() => {
-    let current = true;
-    setState({ key, loaded: { status: "loading" } });
-    load().then(
-      (data) => {
-        if (current) setState({ key, loaded: { status: "ok", data } });
-      },
-      (e: unknown) => {
-        if (current) setState({ key, loaded: { status: "error", error: ClientError.from(e) } });
-      },
-    );
-    return () => {
-      current = false;
-    };
-    // `load` is a fresh closure on every render; `key` names what it loads.
-  }, [key]);
-  return state.key === key ? state.loaded : { status: "loading" };
-}
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -123,30 +91,6 @@ export function ExternalLink({ url, children }: { url: string | null | undefined
 /** A JSON value, pretty-printed, as text. */
 export function JsonBlock({ value, className }: { value: JsonValue | undefined; className?: string }) {
   return <pre className={`json-block mono ${className ?? ""}`}>{JSON.stringify(value ?? null, null, 2)}</pre>;
-}
-
-/** A button that copies `text`; says whether it worked. */
-export function CopyButton({ text, label }: { text: string; label: string }) {
-  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
-  useEffect(() => {
-    if (state === "idle") return;
-    const timer = setTimeout(() => setState("idle"), 2000);
-    return () => clearTimeout(timer);
-  }, [state]);
-  const copy = async () => {
-    try {
-      if (!navigator.clipboard) throw new Error("no clipboard");
-      await navigator.clipboard.writeText(text);
-      setState("copied");
-    } catch {
-      setState("failed");
-    }
-  };
-  return (
-    <button type="button" className="copy-button" onClick={() => void copy()}>
-      {state === "copied" ? "Copied" : state === "failed" ? "Copy failed: select the text instead" : label}
-    </button>
-  );
 }
 
 /** Label/value rows. Rows whose value is `undefined` are left out; `null` shows an em dash. */

@@ -9,17 +9,18 @@ import type { CustomValue } from "../../api/types/CustomValue";
 import type { RtpStream } from "../../api/types/RtpStream";
 import type { Warning } from "../../api/types/Warning";
 import type { Navigate } from "../../routes";
-import { Badge, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
-import { formatConfidence, formatMs, formatPercent, formatTime, jsonText, yesNo } from "../../components/detail/format";
+import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
+import { useAsync } from "../../hooks";
+import { formatConfidence, formatEndReason, formatMs, formatPercent, formatTimestamp, jsonText, yesNo } from "../../format";
 import { LatencyChart, turnTtsMs } from "../../components/detail/LatencyChart";
 
 export function CallView(props: { id: string; turn?: number; navigate: Navigate }) {
   const { id, turn, navigate } = props;
-  const loaded = useLoad(() => api.call(id), id);
-  if (loaded.status === "loading") return <Loading what="call" />;
-  if (loaded.status === "error") {
+  const loaded = useAsync(() => api.call(id), [id]);
+  if (loaded.error) {
     return <ErrorNote error={loaded.error} notFound={`No call with global session id ${id}.`} />;
   }
+  if (loaded.data === undefined) return <Loading what="call" />;
   return <CallBody call={loaded.data} turn={turn} navigate={navigate} />;
 }
 
@@ -36,7 +37,7 @@ function CallBody({ call: c, turn, navigate }: { call: Call; turn?: number; navi
         </p>
         <Facts
           rows={[
-            ["start", formatTime(c.start_ts ?? c.start_at), c.start_ts ?? undefined],
+            ["start", formatTimestamp(c.start_ts ?? c.start_at), c.start_ts ?? undefined],
             ["duration", formatMs(c.duration_ms)],
             ["end reason", <EndReason call={c} />, c.end_reason_raw ? `as sent: ${c.end_reason_raw}` : undefined],
             ["failure", c.failure_occurred ? <Badge tone="error">failed</Badge> : yesNo(c.failure_occurred)],
@@ -81,7 +82,7 @@ function CallBody({ call: c, turn, navigate }: { call: Call; turn?: number; navi
           <Facts
             rows={[
               ["call id", c.sip.call_id && <span className="mono">{c.sip.call_id}</span>],
-              ["invite arrival", formatTime(c.sip.invite_arrival_ts), c.sip.invite_arrival_ts ?? undefined],
+              ["invite arrival", formatTimestamp(c.sip.invite_arrival_ts), c.sip.invite_arrival_ts ?? undefined],
               ["setup", formatMs(c.sip.setup_ms)],
               ["from", c.sip.from_uri && <span className="mono">{c.sip.from_uri}</span>],
               ["to", c.sip.to_uri && <span className="mono">{c.sip.to_uri}</span>],
@@ -153,7 +154,7 @@ function EndReason({ call: c }: { call: Call }) {
   const tone = c.end_reason === "failed" ? "error" : c.end_reason.includes("transfer") ? "warn" : undefined;
   return (
     <Badge tone={tone} title={c.end_reason_raw ? `as sent: ${c.end_reason_raw}` : undefined}>
-      {c.end_reason.replace(/_/g, " ")}
+      {formatEndReason(c.end_reason)}
     </Badge>
   );
 }

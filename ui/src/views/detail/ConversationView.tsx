@@ -6,18 +6,19 @@ import { api } from "../../api";
 import type { Conversation } from "../../api/types/Conversation";
 import type { Turn } from "../../api/types/Turn";
 import type { Navigate } from "../../routes";
-import { Badge, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
-import { formatMs, formatTime } from "../../components/detail/format";
+import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
+import { useAsync } from "../../hooks";
+import { formatEndReason, formatMs, formatTimestamp } from "../../format";
 import { OutputItemView } from "../../components/detail/OutputItemView";
 import { TurnDetails, UserInputView, hasUserInput } from "../../components/detail/TurnParts";
 
 export function ConversationView(props: { id: string; turn?: number; navigate: Navigate }) {
   const { id, turn, navigate } = props;
-  const loaded = useLoad(() => api.conversation(id), id);
-  if (loaded.status === "loading") return <Loading what="conversation" />;
-  if (loaded.status === "error") {
+  const loaded = useAsync(() => api.conversation(id), [id]);
+  if (loaded.error) {
     return <ErrorNote error={loaded.error} notFound={`No conversation with session id ${id}.`} />;
   }
+  if (loaded.data === undefined) return <Loading what="conversation" />;
   return <ConversationBody conversation={loaded.data} turn={turn} navigate={navigate} />;
 }
 
@@ -33,8 +34,8 @@ function ConversationBody({ conversation: c, turn, navigate }: { conversation: C
           rows={[
             ["channel", c.channel],
             ["turns", String(c.turns.length)],
-            ["from", formatTime(c.first_at), c.first_at ?? undefined],
-            ["to", formatTime(c.last_at), c.last_at ?? undefined],
+            ["from", formatTimestamp(c.first_at), c.first_at ?? undefined],
+            ["to", formatTimestamp(c.last_at), c.last_at ?? undefined],
             ["user", c.user_id && <span className="mono">{c.user_id}</span>],
             ["customer", c.customer_id ? <span className="mono">{c.customer_id}</span> : undefined],
             ["assistant", c.assistant_id && <span className="mono">{c.assistant_id}</span>],
@@ -46,7 +47,7 @@ function ConversationBody({ conversation: c, turn, navigate }: { conversation: C
             {c.calls.map((call) => (
               <li key={call.event_id}>
                 <RouteLink navigate={navigate} to={{ view: "call", id: call.global_session_id ?? String(call.event_id) }}>
-                  Call on {formatTime(call.start_ts)}, {formatMs(call.duration_ms)}, {humanise(call.end_reason) || "end reason unknown"}
+                  Call on {formatTimestamp(call.start_ts)}, {formatMs(call.duration_ms)}, {formatEndReason(call.end_reason) || "end reason unknown"}
                 </RouteLink>
               </li>
             ))}
@@ -97,7 +98,7 @@ function TurnView(props: { turn: Turn; previous: Turn | null; highlighted: boole
       <div className="turn-head small">
         <span className="turn-number">#{t.turn_count ?? "?"}</span>
         <span className="muted" title={t.request_ts ?? undefined}>
-          {formatTime(t.request_ts ?? t.received_at)}
+          {formatTimestamp(t.request_ts ?? t.received_at)}
         </span>
         <span title="response_timestamp − request_timestamp">latency {formatMs(t.latency_ms)}</span>
         {t.session_mismatch !== null && (
@@ -144,9 +145,4 @@ function TurnView(props: { turn: Turn; previous: Turn | null; highlighted: boole
       {open && <TurnDetails turn={t} previous={previous} />}
     </li>
   );
-}
-
-/** `caller_hangup` → `caller hangup`. */
-function humanise(reason: string | null): string {
-  return (reason ?? "").replace(/_/g, " ");
 }

@@ -6,8 +6,10 @@ import type { CallMatch } from "../../api/types/CallMatch";
 import type { KeyCount } from "../../api/types/KeyCount";
 import type { ValueCount } from "../../api/types/ValueCount";
 import type { Navigate } from "../../routes";
-import { ErrorNote, Loading, RouteLink, useLoad } from "../../components/detail/common";
-import { customQuery, customValueParam, formatMs, formatTime, jsonText } from "../../components/detail/format";
+import { ErrorNote, Loading, RouteLink } from "../../components/detail/common";
+import { useAsync } from "../../hooks";
+import { formatEndReason, formatMs, formatTimestamp, jsonText } from "../../format";
+import { customTerm } from "../../query";
 
 export function CustomDataView(props: { keyName?: string; value?: string; navigate: Navigate }) {
   const { keyName, value, navigate } = props;
@@ -52,9 +54,9 @@ export function CustomDataView(props: { keyName?: string; value?: string; naviga
 }
 
 function Keys({ navigate }: { navigate: Navigate }) {
-  const loaded = useLoad<KeyCount[]>(() => api.customKeys(), "keys");
-  if (loaded.status === "loading") return <Loading what="custom data keys" />;
-  if (loaded.status === "error") return <ErrorNote error={loaded.error} notFound="No custom data found." />;
+  const loaded = useAsync<KeyCount[]>(() => api.customKeys(), []);
+  if (loaded.error) return <ErrorNote error={loaded.error} notFound="No custom data found." />;
+  if (loaded.data === undefined) return <Loading what="custom data keys" />;
   const keys = loaded.data;
   if (keys.length === 0) {
     return <p className="empty">No call record carries injected custom data yet.</p>;
@@ -89,9 +91,10 @@ function Keys({ navigate }: { navigate: Navigate }) {
 }
 
 function CallsListLink({ keyName, value, navigate, children }: { keyName: string; value?: string; navigate: Navigate; children: string }) {
-  const q = customQuery(keyName, value);
+  const q = customTerm(keyName, value);
   if (q === null) {
-    return <p className="muted small">This key holds a space or a colon, so the Calls list cannot be filtered by it.</p>;
+    const why = value === "" ? "This value is empty" : "This key holds a space or a colon";
+    return <p className="muted small">{why}, so the Calls list cannot be filtered by it.</p>;
   }
   return (
     <p>
@@ -104,9 +107,9 @@ function CallsListLink({ keyName, value, navigate, children }: { keyName: string
 }
 
 function Values({ keyName, navigate }: { keyName: string; navigate: Navigate }) {
-  const loaded = useLoad<ValueCount[]>(() => api.customValues(keyName), `values\u0000${keyName}`);
-  if (loaded.status === "loading") return <Loading what={`values of ${keyName}`} />;
-  if (loaded.status === "error") return <ErrorNote error={loaded.error} notFound={`No call carries the custom data key ${keyName}.`} />;
+  const loaded = useAsync<ValueCount[]>(() => api.customValues(keyName), [keyName]);
+  if (loaded.error) return <ErrorNote error={loaded.error} notFound={`No call carries the custom data key ${keyName}.`} />;
+  if (loaded.data === undefined) return <Loading what={`values of ${keyName}`} />;
   const values = loaded.data;
   return (
     <section className="panel">
@@ -130,7 +133,7 @@ function Values({ keyName, navigate }: { keyName: string; navigate: Navigate }) 
             {values.map((v, i) => (
               <tr key={i}>
                 <td className="mono">
-                  <RouteLink navigate={navigate} to={{ view: "custom", key: keyName, value: customValueParam(v.value) }}>
+                  <RouteLink navigate={navigate} to={{ view: "custom", key: keyName, value: jsonText(v.value, true) }}>
                     {jsonText(v.value)}
                   </RouteLink>
                 </td>
@@ -145,9 +148,9 @@ function Values({ keyName, navigate }: { keyName: string; navigate: Navigate }) 
 }
 
 function Calls({ keyName, value, navigate }: { keyName: string; value: string; navigate: Navigate }) {
-  const loaded = useLoad<CallMatch[]>(() => api.customCalls(keyName, value), `calls\u0000${keyName}\u0000${value}`);
-  if (loaded.status === "loading") return <Loading what="calls" />;
-  if (loaded.status === "error") return <ErrorNote error={loaded.error} notFound={`No call carries ${keyName}=${value}.`} />;
+  const loaded = useAsync<CallMatch[]>(() => api.customCalls(keyName, value), [keyName, value]);
+  if (loaded.error) return <ErrorNote error={loaded.error} notFound={`No call carries ${keyName}=${value}.`} />;
+  if (loaded.data === undefined) return <Loading what="calls" />;
   const calls = loaded.data;
   return (
     <section className="panel">
@@ -180,10 +183,10 @@ function Calls({ keyName, value, navigate }: { keyName: string; value: string; n
                     {c.global_session_id ?? `event ${c.event_id}`}
                   </RouteLink>
                 </td>
-                <td title={c.start_ts ?? undefined}>{formatTime(c.start_ts ?? c.start_at)}</td>
+                <td title={c.start_ts ?? undefined}>{formatTimestamp(c.start_ts ?? c.start_at)}</td>
                 <td className="mono">{c.caller ?? "—"}</td>
                 <td className="num">{formatMs(c.duration_ms)}</td>
-                <td>{c.end_reason?.replace(/_/g, " ") ?? "—"}</td>
+                <td>{formatEndReason(c.end_reason) || "—"}</td>
               </tr>
             ))}
           </tbody>

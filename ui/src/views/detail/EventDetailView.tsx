@@ -8,17 +8,19 @@ import { api } from "../../api";
 import type { EventDetail } from "../../api/types/EventDetail";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import type { Navigate } from "../../routes";
-import { Badge, CopyButton, ErrorNote, Facts, Loading, RouteLink, useLoad } from "../../components/detail/common";
-import { formatBytes, formatTime, formatUnixSeconds, jsonText, sendCommand } from "../../components/detail/format";
+import { CopyButton } from "../../components/CopyButton";
+import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
+import { useAsync } from "../../hooks";
+import { formatBytes, formatCount, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
 
 export function EventDetailView(props: { id: string; navigate: Navigate }) {
   const { id, navigate } = props;
-  const loaded = useLoad(() => api.event(id), id);
-  if (loaded.status === "loading") return <Loading what="event" />;
-  if (loaded.status === "error") {
+  const loaded = useAsync(() => api.event(id), [id]);
+  if (loaded.error) {
     const what = id.startsWith("r") ? `rejected request ${id}` : `event ${id}`;
     return <ErrorNote error={loaded.error} notFound={`No ${what}.`} />;
   }
+  if (loaded.data === undefined) return <Loading what="event" />;
   return <EventBody event={loaded.data} navigate={navigate} />;
 }
 
@@ -44,14 +46,14 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
         )}
         <Facts
           rows={[
-            ["received", formatTime(e.received_at)],
+            ["received", formatTimestamp(e.received_at)],
             ["method", <span className="mono">{e.method}</span>],
             [viaHttp ? "path" : "file", <span className="mono">{e.path}</span>],
             ["endpoint", e.endpoint && <span className="mono">{e.endpoint}</span>],
             ["remote address", e.remote_addr && <span className="mono">{e.remote_addr}</span>],
             [
               "size",
-              `${formatBytes(e.body_bytes)}${e.body_bytes >= 1024 ? ` (${e.body_bytes.toLocaleString("en-US")} bytes)` : ""}${e.body_truncated ? ", only the start kept" : ""}`,
+              `${formatBytes(e.body_bytes)}${e.body_bytes >= 1024 ? ` (${formatCount(e.body_bytes)} bytes)` : ""}${e.body_truncated ? ", only the start kept" : ""}`,
             ],
             ["verification", <Verification event={e} />],
             ["duplicates", e.duplicates > 0 ? `${e.duplicates} more deliveries of this event` : undefined],
