@@ -135,13 +135,15 @@ struct ServeArgs {
     /// Bodies larger than this are refused with 413.
     #[arg(long, default_value_t = ingest::DEFAULT_MAX_BODY_BYTES, value_name = "BYTES")]
     max_body_bytes: usize,
-    /// How many refused requests to keep (the newest).
+    /// How many refused requests to keep, the newest, of each class: those that carried a JWT
+    /// (Watson with a wrong or old secret) and all others (each class also keeps to 8 MiB).
     #[arg(long, default_value_t = store::DEFAULT_REJECTIONS_KEPT, value_name = "N")]
     keep_rejections: u64,
     /// Delete events received more than this many days ago (in small steps, as new ones arrive).
     #[arg(long, value_name = "DAYS")]
     keep_days: Option<f64>,
-    /// Delete the oldest events while the database holds more than this many megabytes.
+    /// Delete the oldest events while they take more than this many megabytes (refused requests
+    /// keep to their own 16 MiB budget on top, and never cost an event).
     #[arg(long, value_name = "MB")]
     max_db_mb: Option<u64>,
     /// Do not print a line per request.
