@@ -15,7 +15,7 @@ ui: setup
 # Runs the receiver and the browser UI on the default database. The first run makes a random webhook
 # secret (readable only by you) and says where it is: paste its text into Watson's log webhook Secret.
 serve: ui
-	cargo build --release --locked -p logbook
+	cargo build --release --locked -p logbook-cli
 	@if [ ! -s "$(SECRET_FILE)" ]; then \
 	  mkdir -p "$$(dirname "$(SECRET_FILE)")"; \
 	  (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$(SECRET_FILE)"); \
@@ -38,5 +38,5 @@ test: ui
 	bash src-tauri/e2e/run.sh
 
 bench: setup
-	cargo run --release --locked -p logbook -- bench ingest
-	cargo run --release --locked -p logbook -- bench query
+	cargo run --release --locked -p logbook-cli -- bench ingest
+	cargo run --release --locked -p logbook-cli -- bench query

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logbook::ingest::verify::{Auth, Secret, check, decode_unverified, redacted_headers, token_of};
+use logbook_core::auth::{Auth, Secret, check, decode_unverified, redacted_headers, token_of};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(value) = std::str::from_utf8(data) else { return };

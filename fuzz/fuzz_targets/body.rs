@@ -4,10 +4,10 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok((kind, value)) = logbook::ingest::parse_envelope(data) {
-        let _ = logbook::store::derive::derive(&kind, &value);
+    if let Ok((kind, value)) = logbook_core::watson::parse_envelope(data) {
+        let _ = logbook_core::watson::derive::derive(&kind, &value);
         for kind in ["message_logged", "cdr_logged"] {
-            let _ = logbook::store::derive::derive(kind, &value);
+            let _ = logbook_core::watson::derive::derive(kind, &value);
         }
     }
 });

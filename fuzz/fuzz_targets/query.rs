@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use std::sync::Mutex;
 
 use libfuzzer_sys::fuzz_target;
-use logbook::query::filter::{Subject, compile};
-use logbook::query::parse::parse;
+use logbook_core::query::filter::{Subject, compile};
+use logbook_core::query::parse::parse;
 
 fn fts() -> &'static Mutex<rusqlite::Connection> {
     static CONN: OnceLock<Mutex<rusqlite::Connection>> = OnceLock::new();

@@ -35,7 +35,7 @@ fi
 
 [ -d ui/node_modules ] || npm --prefix ui ci
 npm --prefix ui run build
-cargo build --locked -p logbook-desktop -p logbook
+cargo build --locked -p logbook-desktop -p logbook-cli
 
 # A private home: the app's default database, settings and secrets all land in here.
 SCRATCH=$(mktemp -d)

@@ -12,14 +12,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use logbook::api::types::{ApiError, LiveBatch, Qualifier, Status};
-use logbook::export::{self, Format, Kind};
-use logbook::query::call::Call;
-use logbook::query::conversation::Conversation;
-use logbook::query::custom::{self, CallMatch, KeyCount, ValueCount};
-use logbook::query::event::EventDetail;
-use logbook::query::search::{self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search};
-use logbook::query::{QueryError, parse};
+use logbook_core::export::{self, Format, Kind};
+use logbook_core::query::call::Call;
+use logbook_core::query::conversation::Conversation;
+use logbook_core::query::custom::{self, CallMatch, KeyCount, ValueCount};
+use logbook_core::query::event::EventDetail;
+use logbook_core::query::search::{
+    self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search,
+};
+use logbook_core::query::{QueryError, parse};
+use logbook_service::types::{ApiError, LiveBatch, Qualifier, Status};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{Channel, JavaScriptChannelId};
 use tauri::{AppHandle, Runtime, State, Webview};
@@ -96,7 +98,7 @@ pub async fn status(shell: State<'_, Shell>) -> Answer<Status> {
 
 #[tauri::command]
 pub fn qualifiers() -> Vec<Qualifier> {
-    logbook::api::qualifiers()
+    logbook_service::qualifiers()
 }
 
 #[tauri::command]
@@ -139,7 +141,7 @@ pub async fn calls(shell: State<'_, Shell>, request: ListRequest) -> Answer<Page
 #[tauri::command]
 pub async fn event(shell: State<'_, Shell>, id: String) -> Answer<EventDetail> {
     blocking(&shell, move |s| {
-        s.read(|c| Ok(logbook::query::event::event(c, &id)?))
+        s.read(|c| Ok(logbook_core::query::event::event(c, &id)?))
     })
     .await
 }
@@ -147,7 +149,12 @@ pub async fn event(shell: State<'_, Shell>, id: String) -> Answer<EventDetail> {
 #[tauri::command]
 pub async fn conversation(shell: State<'_, Shell>, session_id: String) -> Answer<Conversation> {
     blocking(&shell, move |s| {
-        s.read(|c| Ok(logbook::query::conversation::conversation(c, &session_id)?))
+        s.read(|c| {
+            Ok(logbook_core::query::conversation::conversation(
+                c,
+                &session_id,
+            )?)
+        })
     })
     .await
 }
@@ -155,7 +162,7 @@ pub async fn conversation(shell: State<'_, Shell>, session_id: String) -> Answer
 #[tauri::command]
 pub async fn call(shell: State<'_, Shell>, id: String) -> Answer<Call> {
     blocking(&shell, move |s| {
-        s.read(|c| Ok(logbook::query::call::call(c, &id)?))
+        s.read(|c| Ok(logbook_core::query::call::call(c, &id)?))
     })
     .await
 }

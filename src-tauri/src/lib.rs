@@ -69,7 +69,7 @@ pub fn run() {
     let app = with_commands(tauri::Builder::default())
         .setup(|app| {
             let options = ShellOptions {
-                db_path: logbook::store::default_db_path(),
+                db_path: logbook_core::store::default_db_path(),
                 config_dir: app.path().app_config_dir()?,
                 export_path: std::env::var_os(EXPORT_PATH_VAR).map(Into::into),
             };

@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use logbook::api::types::{ApiError, LiveBatch};
-use logbook::query::live;
-use logbook::store::Committed;
+use logbook_core::query::live;
+use logbook_core::store::Committed;
+use logbook_service::types::{ApiError, LiveBatch};
 use serde::Deserialize;
 
 use crate::shell::{Readers, lock};

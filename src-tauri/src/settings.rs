@@ -13,8 +13,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use logbook::ingest::{self, Auth, Endpoint, Secret};
-use logbook::store;
+use logbook_core::store;
+use logbook_http::ingest::{self, Auth, Endpoint, Secret};
 use serde::{Deserialize, Serialize};
 
 /// The settings file in the config directory.

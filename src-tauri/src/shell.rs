@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use logbook::api::ReceiverInfo;
-use logbook::api::types::{ApiError, EndpointInfo, Status};
-use logbook::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
-use logbook::store::{self, Store, StoreError, StoreOptions};
+use logbook_core::store::{self, Store, StoreError, StoreOptions};
+use logbook_http::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
+use logbook_service::ReceiverInfo;
+use logbook_service::types::{ApiError, EndpointInfo, Status};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -280,7 +280,7 @@ impl Shell {
                 },
             }
         };
-        self.read(|conn| logbook::api::status(conn, &self.0.db_path, &info))
+        self.read(|conn| logbook_service::status(conn, &self.0.db_path, &info))
     }
 
     /// The Settings view.

@@ -8,15 +8,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use logbook::api::types::LiveBatch;
-use logbook::export::{Format, Kind};
-use logbook::ingest::Secret;
-use logbook::send::{self, Signing};
-use logbook::store::{Store, StoreOptions};
+use logbook_core::export::{Format, Kind};
+use logbook_core::store::{Store, StoreOptions};
 use logbook_desktop::live::LiveCursor;
 use logbook_desktop::settings::{AuthMode, ConfigDir, EndpointSettings, Settings, defaults};
 use logbook_desktop::tunnel::{self, TunnelTool};
 use logbook_desktop::{Shell, ShellOptions, with_commands};
+use logbook_devtools::send::{self, Signing};
+use logbook_http::ingest::Secret;
+use logbook_service::types::LiveBatch;
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
@@ -64,7 +64,7 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("logbook.db");
         let store = Store::open(&db, StoreOptions::default()).unwrap();
-        let report = logbook::import::import_files(&store, &sample_files(), &|_| {}).unwrap();
+        let report = logbook_core::import::import_files(&store, &sample_files(), &|_| {}).unwrap();
         assert_eq!(report.stored, 12);
         store.close().unwrap();
         let mut settings = defaults();
@@ -313,9 +313,10 @@ fn export_writes_the_file_from_rust_and_returns_only_its_row_count() {
         "{name}"
     );
     // Exactly what the core's export writes.
-    let conn = logbook::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
+    let conn = logbook_core::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
     let mut expected = Vec::new();
-    logbook::export::export(&conn, Kind::Calls, "", Format::Csv, &mut expected, &|_| {}).unwrap();
+    logbook_core::export::export(&conn, Kind::Calls, "", Format::Csv, &mut expected, &|_| {})
+        .unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), expected);
     // No partial file is left behind.
     let files = std::fs::read_dir(f.dir.path().join("exports"))
@@ -333,7 +334,7 @@ fn export_writes_the_file_from_rust_and_returns_only_its_row_count() {
 #[test]
 fn export_reports_progress_and_removes_a_failed_file() {
     let f = Fixture::new();
-    let conn = logbook::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
+    let conn = logbook_core::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
     let path = f.dir.path().join("exports/turns.ndjson");
     let reports = Mutex::new(Vec::new());
     let rows = logbook_desktop::commands::write_export(
@@ -622,8 +623,8 @@ fn retention_from_the_settings_applies_when_the_app_opens_the_store() {
     let db = dir.path().join("logbook.db");
     let store = Store::open(&db, StoreOptions::default()).unwrap();
     let span = chrono::Duration::hours(1);
-    let generator = logbook::generate::Generator::with_event_count(
-        logbook::generate::GenerateOptions {
+    let generator = logbook_devtools::generate::Generator::with_event_count(
+        logbook_devtools::generate::GenerateOptions {
             seed: 7,
             start: chrono::Utc::now() - span,
             span,
@@ -631,7 +632,7 @@ fn retention_from_the_settings_applies_when_the_app_opens_the_store() {
         600,
     );
     let report =
-        logbook::import::import_bodies(&store, "load", generator.take(600), &|_| {}).unwrap();
+        logbook_core::import::import_bodies(&store, "load", generator.take(600), &|_| {}).unwrap();
     assert_eq!(report.stored, 600);
     store.close().unwrap();
     let mut settings = defaults();
@@ -651,9 +652,9 @@ fn retention_from_the_settings_applies_when_the_app_opens_the_store() {
             .unwrap()
     };
     wait_for("the oldest events to go", || events() < 600);
-    let reader = logbook::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
+    let reader = logbook_core::store::open_reader(&f.dir.path().join("logbook.db")).unwrap();
     wait_for("the data to come under its bound", || {
-        logbook::store::retention::used_bytes(&reader).unwrap() <= 1024 * 1024
+        logbook_core::store::retention::used_bytes(&reader).unwrap() <= 1024 * 1024
     });
 
     // A change of either bound is for the next launch, like the rejections kept; undoing it is not.
@@ -757,7 +758,7 @@ fn a_database_written_by_another_process_opens_read_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("logbook.db");
     let store = Store::open(&db, StoreOptions::default()).unwrap();
-    logbook::import::import_files(&store, &sample_files(), &|_| {}).unwrap();
+    logbook_core::import::import_files(&store, &sample_files(), &|_| {}).unwrap();
     let mut settings = defaults();
     settings.port = free_port();
     ConfigDir::new(dir.path().join("config"))
@@ -801,7 +802,7 @@ fn a_database_written_by_another_process_opens_read_only() {
     );
     let file = f.dir.path().join("copy.json");
     std::fs::write(&file, copy).unwrap();
-    logbook::import::import_files(&store, &[file], &|_| {}).unwrap();
+    logbook_core::import::import_files(&store, &[file], &|_| {}).unwrap();
     wait_for("the polled row", || {
         batches
             .lock()

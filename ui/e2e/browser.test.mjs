@@ -1,6 +1,6 @@
 // End-to-end tests in a real browser: Debian's Chromium driven by playwright-core (no browser
 // download) against a real `logbook serve` on a temporary database, fed with `logbook send`.
-// Run with `npm run e2e` after `cargo build -p logbook` and `npm run build`. Screenshots of the main
+// Run with `npm run e2e` after `cargo build -p logbook-cli` and `npm run build`. Screenshots of the main
 // views are saved under target/e2e/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

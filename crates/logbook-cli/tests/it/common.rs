@@ -1,0 +1,275 @@
+//! The harness: a real receiver on 127.0.0.1:0 over a real SQLite file in a temporary directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use logbook_core::auth::sign;
+use logbook_core::store::{Store, StoreOptions};
+use logbook_http::ingest::{Auth, Endpoint, Receiver, ReceiverConfig, Secret};
+use serde_json::Value;
+
+pub const SECRET: &str = "purple unicorn";
+
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/samples")
+}
+
+/// The sample whose file name starts with `prefix` (e.g. "07").
+pub fn sample(prefix: &str) -> Vec<u8> {
+    let dir = samples_dir();
+    let path = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no sample {prefix}"));
+    std::fs::read(path).unwrap()
+}
+
+pub fn all_samples() -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(samples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub fn jwt() -> String {
+    sign(
+        &Secret::new(SECRET).unwrap(),
+        chrono::Utc::now().timestamp(),
+    )
+}
+
+pub struct Harness {
+    pub _dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub store: Arc<Store>,
+    pub receiver: Option<Receiver>,
+    pub base: String,
+}
+
+impl Harness {
+    pub fn start() -> Self {
+        Self::with(
+            |_| {},
+            vec![Endpoint {
+                path: None,
+                auth: Auth::Jwt(Secret::new(SECRET).unwrap()),
+            }],
+        )
+    }
+
+    pub fn with(tweak: impl FnOnce(&mut ReceiverConfig), endpoints: Vec<Endpoint>) -> Self {
+        Self::with_options(tweak, endpoints, StoreOptions::default())
+    }
+
+    pub fn with_options(
+        tweak: impl FnOnce(&mut ReceiverConfig),
+        endpoints: Vec<Endpoint>,
+        options: StoreOptions,
+    ) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("logbook.db");
+        let store = Arc::new(Store::open(&db, options).unwrap());
+        let mut config = ReceiverConfig::new("127.0.0.1:0", endpoints);
+        tweak(&mut config);
+        let receiver = Receiver::start(config, store.clone()).unwrap();
+        let base = format!("http://{}", receiver.local_addr());
+        Self {
+            _dir: dir,
+            db,
+            store,
+            receiver: Some(receiver),
+            base,
+        }
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.receiver.as_ref().unwrap().local_addr()
+    }
+
+    /// POSTs a body with an optional Authorization value; returns the status and the JSON answer.
+    pub fn post(&self, path: &str, authorization: Option<&str>, body: &[u8]) -> (u16, Value) {
+        post(&format!("{}{path}", self.base), authorization, body)
+    }
+
+    pub fn post_signed(&self, body: &[u8]) -> (u16, Value) {
+        self.post("/", Some(&jwt()), body)
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.store
+            .reader()
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    }
+
+    pub fn strings(&self, sql: &str) -> Vec<String> {
+        let conn = self.store.reader().unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// The newest rejection: (status, reason, headers JSON, jwt_claims).
+    pub fn last_rejection(&self) -> (i64, String, String, Option<String>) {
+        self.store
+            .reader()
+            .unwrap()
+            .query_row(
+                "SELECT status, reason, headers, jwt_claims FROM rejections ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap()
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build()
+}
+
+pub fn post(url: &str, authorization: Option<&str>, body: &[u8]) -> (u16, Value) {
+    let mut request = agent().post(url).set("Content-Type", "application/json");
+    if let Some(a) = authorization {
+        request = request.set("Authorization", a);
+    }
+    let response = match request.send_bytes(body) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport error: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// The `logbook` binary of this build.
+pub fn logbook() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_logbook"))
+}
+
+/// Starts `logbook serve` on a free port (plus `extra` arguments) and returns it with its webhook base
+/// URL, read from what it prints once it is listening.
+pub fn serve_cli(db: &Path, secret_file: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .arg("--secret-file")
+        .arg(secret_file)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = printed_endpoint(&mut child);
+    (child, url)
+}
+
+/// SIGTERM, then the exit status.
+pub fn terminate(child: &mut Child) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap()
+}
+
+/// The event ids answered 200 in a `logbook send --log-answers` file.
+pub fn acknowledged_ids(answers: &Path) -> Vec<i64> {
+    std::fs::read_to_string(answers)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let answer: Value = serde_json::from_str(line).unwrap();
+            (answer["status"] == 200).then(|| {
+                let body: Value = serde_json::from_str(answer["answer"].as_str().unwrap()).unwrap();
+                body["id"].as_i64().unwrap()
+            })
+        })
+        .collect()
+}
+
+/// [`serve_cli`] with what `serve` writes on standard error, line by line, as it comes.
+pub fn serve_cli_logged(
+    db: &Path,
+    secret_file: &Path,
+    extra: &[&str],
+) -> (Child, String, std::sync::mpsc::Receiver<String>) {
+    // On a free loopback port unless `extra` says where.
+    let listen: &[&str] = if extra.contains(&"--listen") {
+        &[]
+    } else {
+        &["--listen", "127.0.0.1:0"]
+    };
+    let mut child = logbook()
+        .arg("serve")
+        .args(listen)
+        .arg("--db")
+        .arg(db)
+        .arg("--secret-file")
+        .arg(secret_file)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let url = printed_endpoint(&mut child);
+    (child, url, lines)
+}
+
+/// Reads `serve`'s standard output up to "Ctrl-C stops" and returns the last endpoint's URL.
+fn printed_endpoint(child: &mut Child) -> String {
+    let mut url = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("endpoint   POST ") {
+            url = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+        if line.starts_with("Ctrl-C stops") {
+            break;
+        }
+    }
+    url.expect("serve printed its endpoint")
+}
+
+/// The resident memory of a process, in KiB, from `/proc`.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}

@@ -1,0 +1,379 @@
+//! The query language over the twelve samples: every qualifier, on every list, with exact answers.
+
+use logbook_core::query::QueryError;
+use logbook_core::query::search::{self, Search};
+use rusqlite::Connection;
+
+use crate::common::*;
+
+/// The samples by their file number, keyed by the ids a user sees.
+const LOGS: &[(&str, &str)] = &[
+    ("01", "a84e7710-756e-46ad-8046-959b2b32b1c7"),
+    ("02", "b89de7ab-6a6e-4ef2-92de-b0f3fe190d89"),
+    ("03", "dcbee131-bbab-4370-b87b-9be7005f92d3"),
+    ("04", "91627182-a8e9-4117-99b8-ea7fc56ceef5"),
+    ("05", "0d681cd4-5b22-45dd-b89e-20fa4ba97014"),
+    ("06", "e4463f6d-c9c1-4490-8b56-568554bf2b2f"),
+    ("07", "d54ba54a-4c95-404b-8f55-860ebf7a25fb"),
+    ("08", "4784a180-8bcc-4d0f-9451-f1f881dde4f9"),
+    ("09", "cb4ed5f6-d731-4a6c-81ad-f1ffcd66dea5"),
+];
+const CALLS: &[(&str, &str)] = &[
+    ("10", "b81c72d7-6d04-4d9f-afea-c91d6f2d501f"),
+    ("11", "b5db1650-98ef-42b4-83cc-96c9c5feb721"),
+    ("12", "b231ef28-c861-4f33-8a17-384d95d6ddb5"),
+];
+const WEB: &str = "c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05";
+const PHONE: &str = "4b7e9d21-c0a3-4e85-96f2-3d1a8c5b0e79";
+const PHONE2: &str = "f0c2a8e6-7b41-4d93-a5e7-2b9d6c4f1a38";
+
+fn loaded() -> Harness {
+    let h = Harness::start();
+    for (name, body) in all_samples() {
+        assert_eq!(h.post_signed(&body).0, 200, "{name}");
+    }
+    h
+}
+
+fn name_of(table: &[(&str, &str)], id: &str) -> String {
+    table
+        .iter()
+        .find(|(_, i)| *i == id)
+        .map(|(n, _)| n.to_string())
+        .unwrap_or_else(|| id.to_owned())
+}
+
+fn all(q: &str) -> Search {
+    Search {
+        query: q.to_owned(),
+        cursor: None,
+        limit: 1000,
+        facets: false,
+    }
+}
+
+fn messages(conn: &Connection, q: &str) -> Vec<String> {
+    let page = search::messages(conn, &all(q), true).unwrap_or_else(|e| panic!("{q}: {e}"));
+    page.items
+        .iter()
+        .map(|m| name_of(LOGS, m.log_id.as_deref().unwrap()))
+        .collect()
+}
+
+fn calls(conn: &Connection, q: &str) -> Vec<String> {
+    let page = search::calls(conn, &all(q), true).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let mut names: Vec<String> = page
+        .items
+        .iter()
+        .map(|c| name_of(CALLS, c.global_session_id.as_deref().unwrap()))
+        .collect();
+    names.sort();
+    names
+}
+
+fn conversations(conn: &Connection, q: &str) -> Vec<String> {
+    let page = search::conversations(conn, &all(q)).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let mut ids: Vec<String> = page.items.iter().map(|c| c.session_id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn every_qualifier_on_messages() {
+    let h = loaded();
+    let conn = h.store.reader().unwrap();
+    let cases = [
+        ("", "01 02 03 04 05 06 07 08 09"),
+        ("refund", "01 03"),
+        ("\"my order\"", "02"),
+        ("order -shipped", "01 05"),
+        ("kind:message", "01 02 03 04 05 06 07 08 09"),
+        ("-kind:cdr", "01 02 03 04 05 06 07 08 09"),
+        ("kind:cdr", ""),
+        (&format!("session:{WEB}"), "01 02 03 04 05"),
+        ("log:d54ba54a-4c95-404b-8f55-860ebf7a25fb", "07"),
+        ("user:+18885550146", "06 07 08"),
+        (
+            "assistant:a91d4c07-6e2b-4f38-9c15-b7e0d3a2f864",
+            "06 07 08 09",
+        ),
+        ("intent:pay_bill", "07"),
+        ("-intent:pay_bill channel:phone", "06 08 09"),
+        ("entity:sys-number", "02 08"),
+        ("entity:sys-number=4821", "08"),
+        ("type:connect_to_agent", "05 09"),
+        ("type:option", "01"),
+        ("phone:555014", "06 07 08"),
+        ("channel:phone", "06 07 08 09"),
+        ("channel:\"web chat\"", "01 02 03 04 05"),
+        ("end_reason:assistant_hangup", "06 07 08"),
+        ("failed:true", "09"),
+        ("transferred:true", "09"),
+        ("warning:CWSMR0033W", "06 07 08"),
+        ("custom.call_reason:pay_bill", "07"),
+        ("custom.account_verified:true", "08"),
+        ("custom.call_reason:*", "06 07 09"),
+        ("confidence<0.7", "03"),
+        ("confidence>0.9", "02 05 07 09"),
+        ("after:2026-03-10T15:00:00Z", "06 07 08 09"),
+        ("before:2026-03-10T15:00:00Z", "01 02 03 04 05"),
+        ("turns>=5", "01 02 03 04 05"),
+        ("verified:true", "01 02 03 04 05 06 07 08 09"),
+        ("verified:false", ""),
+        ("endpoint:*", "01 02 03 04 05 06 07 08 09"),
+        ("call:b231ef28-c861-4f33-8a17-384d95d6ddb5", "06 07 08"),
+    ];
+    for (q, want) in cases {
+        assert_eq!(messages(&conn, q), list(want), "query {q:?}");
+    }
+}
+
+#[test]
+fn every_qualifier_on_calls() {
+    let h = loaded();
+    let conn = h.store.reader().unwrap();
+    let cases = [
+        ("", "10 11 12"),
+        ("end_reason:failed", "11"),
+        ("end_reason:callerHangup", "10"),
+        ("-end_reason:failed", "10 12"),
+        ("failed:true", "11"),
+        ("transferred:false", "10 12"),
+        ("warning:CWSMR0033W", "12"),
+        ("warning:CWSMR", "11 12"),
+        ("-warning:CWSMR", "10"),
+        ("custom.account_verified:true", "12"),
+        ("custom.account_verified:false", ""),
+        ("custom.call_reason:pay_bill", "12"),
+        ("custom.payment_amount:42.5", "12"),
+        ("custom.ivr_menu:*", "12"),
+        ("duration>30s", "10"),
+        ("duration<=20546", "11"),
+        ("latency.tts>400", "11 12"),
+        ("latency.stt>=1000", "11 12"),
+        ("latency.assistant=212", "10"),
+        ("setup>1700", "11"),
+        ("warnings>=2", "12"),
+        ("turns=3", "10 11 12"),
+        ("confidence<0.5", ""),
+        ("phone:+18885550173", "11"),
+        ("user:+18885550112", "10"),
+        ("intent:pay_bill", "12"),
+        ("type:transfer", "11"),
+        ("type:hangup", "11 12"),
+        (&format!("session:{PHONE}"), "12"),
+        ("log:d54ba54a-4c95-404b-8f55-860ebf7a25fb", "12"),
+        ("call:b231ef28-c861-4f33-8a17-384d95d6ddb5", "12"),
+        ("pay_bill", "12"),
+        ("jitter", "12"),
+        ("after:2026-03-10T16:00:00Z", "10 11"),
+        ("before:2026-03-10T16:00:00Z", "12"),
+        ("kind:cdr", "10 11 12"),
+        ("verified:true end_reason:failed", "11"),
+    ];
+    for (q, want) in cases {
+        assert_eq!(calls(&conn, q), list(want), "query {q:?}");
+    }
+}
+
+#[test]
+fn conversations_match_when_any_turn_does() {
+    let h = loaded();
+    let conn = h.store.reader().unwrap();
+    assert_eq!(conversations(&conn, ""), {
+        let mut v = vec![WEB.to_owned(), PHONE.to_owned(), PHONE2.to_owned()];
+        v.sort();
+        v
+    });
+    assert_eq!(conversations(&conn, "intent:pay_bill"), vec![PHONE]);
+    assert_eq!(conversations(&conn, "end_reason:failed"), vec![PHONE2]);
+    assert_eq!(
+        conversations(&conn, "channel:\"web chat\" refund"),
+        vec![WEB]
+    );
+    let page = search::conversations(&conn, &all(&format!("session:{WEB}"))).unwrap();
+    let web = &page.items[0];
+    assert_eq!((web.turns, web.channel.as_deref()), (5, Some("Web chat")));
+    assert_eq!(
+        web.first_text.as_deref(),
+        Some("Where is my order 58213? I bought it online")
+    );
+}
+
+#[test]
+fn events_interleave_accepted_and_rejected_and_page_by_keyset() {
+    let h = loaded();
+    assert_eq!(h.post("/", None, b"{}").0, 401);
+    let conn = h.store.reader().unwrap();
+    let all_rows = search::events(&conn, &all("")).unwrap().items;
+    assert_eq!(all_rows.len(), 13);
+    assert_eq!(all_rows[0].source, "rejected", "newest first");
+    assert_eq!(all_rows[0].status, 401);
+    assert!(all_rows[0].summary.contains("missing Authorization"));
+    // Pages of 5 give the same rows, each once.
+    let mut paged = Vec::new();
+    let mut request = Search {
+        query: String::new(),
+        cursor: None,
+        limit: 5,
+        facets: false,
+    };
+    loop {
+        let page = search::events(&conn, &request).unwrap();
+        paged.extend(page.items.iter().map(|r| (r.source.clone(), r.id)));
+        match page.next_cursor {
+            Some(c) => request.cursor = Some(c),
+            None => break,
+        }
+    }
+    let expected: Vec<(String, i64)> = all_rows.iter().map(|r| (r.source.clone(), r.id)).collect();
+    assert_eq!(paged, expected);
+
+    let kinds = |q: &str| -> Vec<String> {
+        search::events(&conn, &all(q))
+            .unwrap()
+            .items
+            .iter()
+            .map(|r| r.kind.clone())
+            .collect()
+    };
+    assert_eq!(kinds("kind:rejected"), vec!["rejected"]);
+    assert_eq!(kinds("kind:cdr").len(), 3);
+    assert_eq!(kinds("-kind:rejected").len(), 12);
+    assert_eq!(kinds("intent:pay_bill"), vec!["message_logged"]);
+    assert_eq!(kinds("end_reason:failed"), vec!["cdr_logged"]);
+    assert_eq!(
+        kinds("pay_bill").len(),
+        2,
+        "the message saying it and the call carrying it"
+    );
+    let summary = &search::events(&conn, &all("end_reason:failed"))
+        .unwrap()
+        .items[0]
+        .summary;
+    assert_eq!(summary, "+18885550173 → +18005550123, 20.5 s, failed");
+}
+
+#[test]
+fn facets_count_the_whole_filter() {
+    let h = loaded();
+    let conn = h.store.reader().unwrap();
+    let page = search::calls(
+        &conn,
+        &Search {
+            facets: true,
+            ..all("")
+        },
+        false,
+    )
+    .unwrap();
+    let facet = |name: &str| -> Vec<(String, i64)> {
+        let f = page.facets.iter().find(|f| f.name == name).unwrap();
+        assert!(!f.timed_out && f.error.is_none(), "{name}");
+        f.values
+            .iter()
+            .map(|v| (v.value.clone(), v.count))
+            .collect()
+    };
+    let pairs = |s: &[(&str, i64)]| -> Vec<(String, i64)> {
+        s.iter().map(|(v, n)| (v.to_string(), *n)).collect()
+    };
+    assert_eq!(
+        facet("end_reason"),
+        pairs(&[("assistant_hangup", 1), ("caller_hangup", 1), ("failed", 1)])
+    );
+    assert_eq!(facet("failed"), pairs(&[("false", 2), ("true", 1)]));
+    assert_eq!(
+        facet("warning"),
+        pairs(&[("CWSMR0031W", 2), ("CWSMR0033W", 1)])
+    );
+    assert_eq!(
+        facet("custom"),
+        pairs(&[
+            ("account_verified", 1),
+            ("call_reason", 1),
+            ("ivr_menu", 1),
+            ("payment_amount", 1)
+        ])
+    );
+    let page = search::messages(
+        &conn,
+        &Search {
+            facets: true,
+            ..all("channel:phone")
+        },
+        false,
+    )
+    .unwrap();
+    let intents = page.facets.iter().find(|f| f.name == "intent").unwrap();
+    assert_eq!(intents.values.len(), 2);
+    let channel = page.facets.iter().find(|f| f.name == "channel").unwrap();
+    assert_eq!(
+        channel.values,
+        vec![search::FacetValue {
+            value: "Phone".into(),
+            count: 4
+        }]
+    );
+}
+
+#[test]
+fn malformed_queries_point_at_the_bad_part() {
+    let h = loaded();
+    let conn = h.store.reader().unwrap();
+    for (q, message, span) in [
+        ("refund foo:bar", "unknown qualifier", 7..10),
+        ("duration>abc", "duration", 9..12),
+        ("\"unterminated", "unterminated", 0..13),
+        ("user:", "empty", 0..5),
+        ("failed:maybe", "boolean", 7..12),
+        ("after:yesterdayish", "date", 6..18),
+    ] {
+        match search::messages(&conn, &all(q), false) {
+            Err(QueryError::Parse(e)) => {
+                assert!(e.message.contains(message), "{q}: {}", e.message);
+                assert_eq!(e.span, span, "{q}");
+                assert!(e.render(q).contains('^'), "{q}");
+            }
+            other => panic!("{q}: expected a parse error, got {other:?}"),
+        }
+    }
+    // Text that looks like syntax is searched as text, never an FTS error.
+    for q in [
+        "\"a\" OR \"b\" NEAR(x)",
+        "-",
+        "***",
+        "a:b:c\"",
+        "(((",
+        "NOT AND OR",
+    ] {
+        let _ = search::messages(&conn, &all(q), false);
+    }
+    assert_eq!(
+        messages(&conn, "\"58213?\""),
+        vec!["02", "05"],
+        "the user asked, the agent was told"
+    );
+}
+
+#[test]
+fn a_bad_cursor_is_refused() {
+    let h = loaded();
+    let conn = h.store.reader().unwrap();
+    let bad = Search {
+        cursor: Some("x.y".into()),
+        ..all("")
+    };
+    assert!(matches!(
+        search::calls(&conn, &bad, false),
+        Err(QueryError::BadCursor)
+    ));
+    assert!(matches!(
+        search::events(&conn, &bad),
+        Err(QueryError::BadCursor)
+    ));
+}

@@ -1,0 +1,405 @@
+//! The SQLite store: schema, migrations, and the one writer.
+//!
+//! Contract: exactly one thread writes, through [`Store::submit_event`] and
+//! [`Store::submit_rejection`]; each call returns only after the transaction holding its row has
+//! committed with `synchronous=FULL`, so an acknowledged event survives a killed process and a power
+//! cut. Concurrent submissions are committed together (group commit). Readers open their own read-only
+//! connections ([`Store::reader`], [`open_reader`]) and never block the writer (WAL).
+
+pub mod rejection;
+pub mod retention;
+mod writer;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{M, Migrations};
+
+pub use crate::watson::derive::{self, Derived};
+pub use retention::Retention;
+pub use writer::{Committed, NewEvent, NewRejection, Outcome, WriterStats};
+
+/// How long a connection waits for a lock before giving up with `SQLITE_BUSY`.
+pub const BUSY_TIMEOUT_MS: u64 = 5_000;
+/// The writer's page cache, KiB.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB).
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;
+/// The newest rejected requests kept of each class ([`rejection::Class`]), unless configured
+/// otherwise.
+pub const DEFAULT_REJECTIONS_KEPT: u64 = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {0} is already being written by another Logbook (`logbook serve` or the desktop app); stop it first, or read it with the query commands"
+    )]
+    Locked(PathBuf),
+    #[error("cannot create {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// The write could not be made now (disk full, I/O error, lock held too long); trying again later
+    /// may succeed. The receiver answers 503 with `Retry-After`.
+    #[error("the store cannot write now: {0}")]
+    Unavailable(String),
+    #[error("the store refused the event: {0}")]
+    Rejected(String),
+    #[error("the store's writer has stopped")]
+    WriterStopped,
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    /// Whether the failure is about the store's state rather than the event: answer 503, not 500.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::WriterStopped)
+    }
+
+    /// Classifies a SQLite error raised while writing.
+    fn from_write(err: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::*;
+        match err.sqlite_error_code() {
+            Some(
+                DiskFull | SystemIoFailure | DatabaseBusy | DatabaseLocked | CannotOpen | ReadOnly,
+            ) => Self::Unavailable(err.to_string()),
+            _ => Self::Rejected(err.to_string()),
+        }
+    }
+}
+
+/// `PRAGMA synchronous` for the writer. `Full` is the default: in WAL mode it syncs the log at every
+/// commit, which is what makes an acknowledgement survive a power cut. `Normal` survives a killed
+/// process but not a power cut; the benchmark measures both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    #[default]
+    Full,
+    Normal,
+    Off,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
+            Self::Off => "OFF",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub synchronous: Synchronous,
+    /// The newest refused requests kept of each class (with a JWT, and the rest); each class also
+    /// keeps to [`rejection::REJECTION_CLASS_BUDGET_BYTES`].
+    pub rejections_kept: u64,
+    /// Old events deleted by age or by size; nothing by default.
+    pub retention: Retention,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            synchronous: Synchronous::Full,
+            rejections_kept: DEFAULT_REJECTIONS_KEPT,
+            retention: Retention::default(),
+        }
+    }
+}
+
+/// The open store: owns the writer thread and the lock that makes it the only writer.
+pub struct Store {
+    path: PathBuf,
+    writer: writer::Writer,
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, migrates it, and starts the writer. Fails
+    /// with [`StoreError::Locked`] when another process is writing the same file.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let lock = acquire_writer_lock(path)?;
+        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        // Must precede the first table: retention gives space back with incremental vacuum.
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        configure(&conn)?;
+        conn.pragma_update(None, "synchronous", options.synchronous.pragma())?;
+        // The writer's working set: big group commits touch many index pages; keep them in memory.
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Checkpoint less often, in bigger steps: index pages rewritten by many commits are copied once.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+        migrations().to_latest(&mut conn)?;
+        let state = writer::prepare(&mut conn, &options)?;
+        let writer = writer::Writer::start(conn, options, state);
+        Ok(Self {
+            path: path.to_owned(),
+            writer,
+            _lock: lock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores an accepted event; returns after its commit.
+    pub fn submit_event(&self, event: NewEvent) -> Result<Outcome, StoreError> {
+        self.writer.submit(writer::Write::Event(Box::new(event)))
+    }
+
+    /// Stores many events, committed together where they fit in one group; one result per event.
+    pub fn submit_events(&self, events: Vec<NewEvent>) -> Vec<Result<Outcome, StoreError>> {
+        self.writer.submit_many(
+            events
+                .into_iter()
+                .map(|e| writer::Write::Event(Box::new(e)))
+                .collect(),
+        )
+    }
+
+    /// Stores a refused request in the bounded rejections table; returns after its commit.
+    pub fn submit_rejection(&self, rejection: NewRejection) -> Result<(), StoreError> {
+        self.writer
+            .submit(writer::Write::Rejection(Box::new(rejection)))
+            .map(|_| ())
+    }
+
+    /// Receives, after each commit that stored events or rejections, the highest new id of each.
+    /// Readers ask for "everything after the last ids I saw", so bursts may be coalesced freely and
+    /// nothing is missed.
+    pub fn subscribe(&self) -> Receiver<Committed> {
+        self.writer.subscribe()
+    }
+
+    /// Commits and writes so far.
+    pub fn writer_stats(&self) -> &WriterStats {
+        &self.writer.stats
+    }
+
+    /// A new read-only connection to this store.
+    pub fn reader(&self) -> Result<Connection, StoreError> {
+        open_reader(&self.path)
+    }
+
+    /// Finishes every queued write, stops the writer and checkpoints the WAL away.
+    pub fn close(self) -> Result<(), StoreError> {
+        self.writer.stop()
+    }
+}
+
+/// Opens a read-only connection to an existing database, whoever writes it.
+pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    Ok(conn)
+}
+
+/// The default database: `<platform data dir>/logbook.db`, shared by `logbook serve` and the app.
+pub fn default_db_path() -> PathBuf {
+    directories::ProjectDirs::from("dev", "assistant-logbook", "Assistant Logbook")
+        .map(|dirs| dirs.data_dir().join("logbook.db"))
+        .unwrap_or_else(|| PathBuf::from("logbook.db"))
+}
+
+/// Every migration, in order. A shipped migration is never edited; a change is a new one.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!("schema.sql")),
+        M::up(include_str!("schema_2_rejection_budgets.sql")),
+    ])
+}
+
+/// The pragmas every read-write connection gets, in one place.
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// An advisory lock on `<db>.writer-lock`, held for the life of the store: two writers on one file
+/// would both work but interleave their group commits behind `busy_timeout`; one clear refusal is better.
+/// The lock file sits beside the database's real path, through any symlink to the file or its
+/// folder: two paths to one database take one lock.
+fn acquire_writer_lock(db: &Path) -> Result<File, StoreError> {
+    let real = std::fs::canonicalize(db).unwrap_or_else(|_| {
+        let dir = db.parent().filter(|d| !d.as_os_str().is_empty());
+        match (
+            std::fs::canonicalize(dir.unwrap_or(Path::new("."))),
+            db.file_name(),
+        ) {
+            (Ok(dir), Some(name)) => dir.join(name),
+            _ => db.to_owned(),
+        }
+    });
+    let mut name = real.as_os_str().to_owned();
+    name.push(".writer-lock");
+    let lock_path = PathBuf::from(name);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| StoreError::Io {
+            path: lock_path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked(db.to_owned())),
+        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Io {
+            path: lock_path,
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+
+    /// A database made before rejections were bounded: its rows are classed, capped and measured at
+    /// open, and ids go on from the highest in the tables.
+    #[test]
+    fn opening_an_older_database_bounds_its_rejections_and_keeps_its_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(vec![M::up(include_str!("schema.sql"))])
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body)
+             VALUES (41, 1, '*', '/', 'x', 'jwt', 1, '[]', x'7b7d')",
+            [],
+        )
+        .unwrap();
+        let insert = "INSERT INTO rejections (id, received_at, path, method, status, reason, headers,
+                          jwt_header, body, body_bytes) VALUES (?1, 1, ?2, 'POST', 401, 'r', '[]', ?3, ?4, ?5)";
+        let huge_path = format!("/{}", "p".repeat(3 * 1024 * 1024));
+        let body = vec![b'b'; 1024 * 1024];
+        conn.execute(
+            insert,
+            rusqlite::params![7, huge_path, None::<String>, body, 5_000_000],
+        )
+        .unwrap();
+        conn.execute(
+            insert,
+            rusqlite::params![8, "/w", Some(r#"{"alg":"HS256"}"#), b"{}".to_vec(), 2],
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let reader = store.reader().unwrap();
+        let (class, path_len, body_len, body_bytes, stored): (String, i64, i64, i64, i64) = reader
+            .query_row(
+                "SELECT class, length(CAST(path AS BLOB)), length(body), body_bytes, stored_bytes
+                 FROM rejections WHERE id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(class, "other");
+        assert!(path_len <= rejection::REJECTION_PATH_KEPT_BYTES as i64);
+        assert_eq!(body_len, rejection::REJECTION_BODY_KEPT_BYTES as i64);
+        assert_eq!(body_bytes, 5_000_000, "the true size stays");
+        assert!(stored > body_len);
+        let class: String = reader
+            .query_row("SELECT class FROM rejections WHERE id = 8", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(class, "jwt");
+        assert_eq!(
+            rejection::accounted_bytes(&reader).unwrap() as i64,
+            reader
+                .query_row("SELECT sum(stored_bytes) FROM rejections", [], |r| r
+                    .get::<_, i64>(0))
+                .unwrap()
+        );
+        let rejection = |path: &str| NewRejection {
+            received_at: 2,
+            endpoint: None,
+            path: path.into(),
+            method: "POST".into(),
+            remote_addr: None,
+            status: 404,
+            reason: "no endpoint".into(),
+            headers: "[]".into(),
+            jwt_header: None,
+            jwt_claims: None,
+            body: Vec::new(),
+            body_bytes: None,
+        };
+        store.submit_rejection(rejection("/next")).unwrap();
+        let next: i64 = reader
+            .query_row("SELECT id FROM rejections WHERE path = '/next'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(next, 9);
+        let saved: i64 = reader
+            .query_row(
+                "SELECT value FROM counters WHERE name = 'last_rejection_id'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(saved, 9);
+        drop(reader);
+        store.close().unwrap();
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_and_a_reader_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let err = Store::open(&path, StoreOptions::default()).err().unwrap();
+        assert!(matches!(err, StoreError::Locked(_)), "{err}");
+        let reader = open_reader(&path).unwrap();
+        let n: i64 = reader
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+        store.close().unwrap();
+        Store::open(&path, StoreOptions::default())
+            .unwrap()
+            .close()
+            .unwrap();
+    }
+}

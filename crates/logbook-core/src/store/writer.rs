@@ -1,0 +1,704 @@
+//! The writer thread: takes writes from a bounded queue, commits whatever has queued up in one
+//! `BEGIN IMMEDIATE … COMMIT`, and only then answers each submitter and announces the new ids.
+
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use std::time::{Duration, Instant};
+
+use super::{StoreError, StoreOptions};
+use super::{rejection, retention};
+use crate::watson::derive::{CallRow, Derived, MessageRow};
+
+/// How often the writer looks for events past their retention, when nothing else wakes it.
+const RETENTION_INTERVAL_MS: u64 = 1_000;
+/// The longest the writer spends deleting between two group commits.
+const RETENTION_BUDGET_MS: u64 = 50;
+/// Writes waiting beyond this many block their submitters: back-pressure instead of unbounded memory.
+const QUEUE_CAPACITY: usize = 4_096;
+/// The most writes one transaction takes; bounds how long the oldest one waits.
+const MAX_BATCH: usize = 512;
+
+/// An accepted request, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub received_at: i64,
+    pub endpoint: String,
+    pub path: String,
+    pub remote_addr: Option<String>,
+    pub kind: String,
+    pub auth: String,
+    pub verified: bool,
+    pub jwt_header: Option<String>,
+    pub jwt_claims: Option<String>,
+    /// JSON `[[name, value], ...]`, already redacted.
+    pub headers: String,
+    pub body: Vec<u8>,
+    pub derived: Derived,
+}
+
+/// A refused request, kept so the user can see why Watson's calls fail.
+#[derive(Debug, Clone)]
+pub struct NewRejection {
+    pub received_at: i64,
+    pub endpoint: Option<String>,
+    pub path: String,
+    pub method: String,
+    pub remote_addr: Option<String>,
+    pub status: u16,
+    pub reason: String,
+    pub headers: String,
+    pub jwt_header: Option<String>,
+    pub jwt_claims: Option<String>,
+    pub body: Vec<u8>,
+    pub body_bytes: Option<i64>,
+}
+
+/// What became of a submitted event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored under this id.
+    Stored(i64),
+    /// Already stored under this id; counted, not stored again.
+    Duplicate(i64),
+    /// A rejection was kept under this id (in the rejections table).
+    Kept(i64),
+}
+
+pub(super) enum Write {
+    Event(Box<NewEvent>),
+    Rejection(Box<NewRejection>),
+}
+
+struct Job {
+    write: Write,
+    reply: SyncSender<Result<Outcome, StoreError>>,
+}
+
+type Subscribers = Arc<Mutex<Vec<Sender<Committed>>>>;
+
+/// What one commit stored: the highest new event id and rejection id, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Committed {
+    pub last_event_id: Option<i64>,
+    pub last_rejection_id: Option<i64>,
+}
+
+/// What the writer has done since it started: how well group commit groups.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub commits: std::sync::atomic::AtomicU64,
+    pub writes: std::sync::atomic::AtomicU64,
+    /// The longest commit, microseconds.
+    pub max_commit_us: std::sync::atomic::AtomicU64,
+    /// Events deleted by retention.
+    pub retention_deleted: std::sync::atomic::AtomicU64,
+}
+
+/// What the writer carries from one batch to the next.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct State {
+    /// The highest event id ever given: ids never go back, even when retention empties the table,
+    /// so a reader resuming after an id misses nothing. Saved in `counters` with every batch.
+    last_event_id: i64,
+    /// The same for rejections.
+    last_rejection_id: i64,
+    page_size: u64,
+}
+
+/// Counter names of the highest ids ever given.
+const LAST_EVENT_ID: &str = "last_event_id";
+const LAST_REJECTION_ID: &str = "last_rejection_id";
+
+/// At open, before the writer starts: the highest ids ever given (the saved ones, or the highest in
+/// the tables when larger), and the rejections brought within their bounds.
+pub(super) fn prepare(conn: &mut Connection, options: &StoreOptions) -> rusqlite::Result<State> {
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let page_size = page_size.max(512) as u64;
+    rejection::reconcile(conn, options.rejections_kept, page_size)?;
+    let last = |table: &str, counter: &str| -> rusqlite::Result<i64> {
+        let in_table: i64 = conn.query_row(
+            &format!("SELECT coalesce(max(id), 0) FROM {table}"),
+            [],
+            |r| r.get(0),
+        )?;
+        let saved: Option<i64> = conn
+            .query_row(
+                "SELECT value FROM counters WHERE name = ?1",
+                [counter],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(in_table.max(saved.unwrap_or(0)))
+    };
+    Ok(State {
+        last_event_id: last("events", LAST_EVENT_ID)?,
+        last_rejection_id: last("rejections", LAST_REJECTION_ID)?,
+        page_size,
+    })
+}
+
+pub(super) struct Writer {
+    queue: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<Result<(), StoreError>>>,
+    subscribers: Subscribers,
+    pub(super) stats: Arc<WriterStats>,
+}
+
+impl Writer {
+    pub(super) fn start(conn: Connection, options: StoreOptions, state: State) -> Self {
+        let (queue, jobs) = mpsc::sync_channel(QUEUE_CAPACITY);
+        let subscribers: Subscribers = Arc::default();
+        let announce = subscribers.clone();
+        let stats = Arc::new(WriterStats::default());
+        let counted = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("logbook-writer".into())
+            .spawn(move || run(conn, jobs, options, state, announce, counted))
+            .expect("spawn writer thread");
+        Self {
+            queue: Some(queue),
+            thread: Some(thread),
+            subscribers,
+            stats,
+        }
+    }
+
+    pub(super) fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let queue = self.queue.as_ref().ok_or(StoreError::WriterStopped)?;
+        queue
+            .send(Job { write, reply })
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.recv().map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Queues every write before waiting for any answer, so they share commits.
+    pub(super) fn submit_many(&self, writes: Vec<Write>) -> Vec<Result<Outcome, StoreError>> {
+        let Some(queue) = self.queue.as_ref() else {
+            return writes
+                .iter()
+                .map(|_| Err(StoreError::WriterStopped))
+                .collect();
+        };
+        let answers: Vec<_> = writes
+            .into_iter()
+            .map(|write| {
+                let (reply, answer) = mpsc::sync_channel(1);
+                queue.send(Job { write, reply }).ok().map(|()| answer)
+            })
+            .collect();
+        answers
+            .into_iter()
+            .map(|answer| {
+                answer
+                    .and_then(|a| a.recv().ok())
+                    .unwrap_or(Err(StoreError::WriterStopped))
+            })
+            .collect()
+    }
+
+    pub(super) fn subscribe(&self) -> Receiver<Committed> {
+        let (tx, rx) = mpsc::channel();
+        self.subscribers.lock().expect("subscribers lock").push(tx);
+        rx
+    }
+
+    pub(super) fn stop(mut self) -> Result<(), StoreError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), StoreError> {
+        self.queue.take();
+        match self.thread.take() {
+            Some(thread) => thread.join().map_err(|_| StoreError::WriterStopped)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+fn run(
+    mut conn: Connection,
+    jobs: Receiver<Job>,
+    options: StoreOptions,
+    mut state: State,
+    subscribers: Subscribers,
+    stats: Arc<WriterStats>,
+) -> Result<(), StoreError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let retention_every = Duration::from_millis(RETENTION_INTERVAL_MS);
+    let mut retention_due = Instant::now();
+    loop {
+        // With retention on, wake up now and then even when nothing arrives.
+        let first = if options.retention.is_set() {
+            match jobs.recv_timeout(retention_due.saturating_duration_since(Instant::now())) {
+                Ok(job) => Some(job),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => Some(job),
+                Err(_) => break,
+            }
+        };
+        // The age is looked at once an interval; the size after every commit (it is a cheap read),
+        // so that under load deletion keeps pace with ingest. The size is what events use: refused
+        // requests keep to their own budget and never make an event go.
+        let over_size = match options.retention.max_bytes {
+            Some(max) => retention::event_bytes(&conn).is_ok_and(|used| used > max),
+            None => false,
+        };
+        if options.retention.is_set() && (over_size || Instant::now() >= retention_due) {
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            // A failed step (disk full, say) is tried again at the next interval; ingest goes on.
+            let budget = Duration::from_millis(RETENTION_BUDGET_MS);
+            let more = match retention::run(&mut conn, &options.retention, now_ms, budget) {
+                Ok(step) => {
+                    stats
+                        .retention_deleted
+                        .fetch_add(step.events_deleted as u64, Relaxed);
+                    step.more
+                }
+                Err(_) => false,
+            };
+            // While there is more to delete, a step after every commit; otherwise once an interval.
+            retention_due = if more {
+                Instant::now()
+            } else {
+                Instant::now() + retention_every
+            };
+        }
+        let Some(first) = first else { continue };
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let started = std::time::Instant::now();
+        let committed = commit_batch(&mut conn, &batch, &options, &mut state);
+        stats
+            .max_commit_us
+            .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
+        match committed {
+            Ok(results) => {
+                stats.commits.fetch_add(1, Relaxed);
+                stats.writes.fetch_add(batch.len() as u64, Relaxed);
+                let mut committed = Committed::default();
+                for result in &results {
+                    match result {
+                        Ok(Outcome::Stored(id)) => {
+                            committed.last_event_id = committed.last_event_id.max(Some(*id))
+                        }
+                        Ok(Outcome::Kept(id)) => {
+                            committed.last_rejection_id = committed.last_rejection_id.max(Some(*id))
+                        }
+                        _ => {}
+                    }
+                }
+                for (job, result) in batch.drain(..).zip(results) {
+                    let _ = job.reply.send(result);
+                }
+                if committed != Committed::default() {
+                    announce(&subscribers, committed);
+                }
+            }
+            Err(err) => {
+                let message = err.to_string();
+                for job in batch.drain(..) {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Unavailable(message.clone())));
+                }
+            }
+        }
+    }
+    // The last connection to close checkpoints the WAL into the database and removes it.
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+    conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
+}
+
+fn announce(subscribers: &Subscribers, committed: Committed) {
+    let mut subscribers = subscribers.lock().expect("subscribers lock");
+    subscribers.retain(|s| s.send(committed).is_ok());
+}
+
+/// One transaction for the whole batch. The fast path writes every job straight into it; if the
+/// store refuses one event (a constraint, not the disk), the transaction is rolled back and the batch
+/// is written again with a savepoint per job, so that event fails alone. (Savepoints on every job cost
+/// a statement journal per page touched: a third of the writer's time.) A failure of the store itself
+/// (disk full, I/O) fails the batch, unacknowledged.
+/// Ids given in a batch that is rolled back are not given again: ids only ever grow.
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    options: &StoreOptions,
+    state: &mut State,
+) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
+    match write_batch(conn, batch, options, state, false) {
+        Err(err) if !err.is_transient() => write_batch(conn, batch, options, state, true),
+        other => other,
+    }
+}
+
+/// Writes one job under the next id of its kind.
+fn write_one(
+    conn: &Connection,
+    write: &Write,
+    options: &StoreOptions,
+    state: &mut State,
+) -> rusqlite::Result<Outcome> {
+    match write {
+        Write::Event(event) => {
+            let outcome = insert_event(conn, event, state.last_event_id + 1)?;
+            if let Outcome::Stored(id) = outcome {
+                state.last_event_id = id;
+            }
+            Ok(outcome)
+        }
+        Write::Rejection(rejection) => {
+            let id = state.last_rejection_id + 1;
+            rejection::insert(
+                conn,
+                rejection,
+                id,
+                options.rejections_kept,
+                state.page_size,
+            )?;
+            state.last_rejection_id = id;
+            Ok(Outcome::Kept(id))
+        }
+    }
+}
+
+fn write_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    options: &StoreOptions,
+    state: &mut State,
+    isolate: bool,
+) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
+    let mut tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(StoreError::from_write)?;
+    let mut results = Vec::with_capacity(batch.len());
+    let (mut accepted, mut duplicates, mut rejected) = (0i64, 0i64, 0i64);
+    for job in batch {
+        let result = if isolate {
+            let mut sp = tx.savepoint().map_err(StoreError::from_write)?;
+            let result = write_one(&sp, &job.write, options, state);
+            match &result {
+                Ok(_) => sp.commit().map_err(StoreError::from_write)?,
+                Err(_) => sp.rollback().map_err(StoreError::from_write)?,
+            }
+            result
+        } else {
+            write_one(&tx, &job.write, options, state)
+        };
+        match result {
+            Ok(outcome) => {
+                match outcome {
+                    Outcome::Stored(_) => accepted += 1,
+                    Outcome::Duplicate(_) => duplicates += 1,
+                    Outcome::Kept(_) => rejected += 1,
+                }
+                results.push(Ok(outcome));
+            }
+            Err(err) => {
+                let err = StoreError::from_write(err);
+                if err.is_transient() || !isolate {
+                    return Err(err);
+                }
+                results.push(Err(err));
+            }
+        }
+    }
+    bump_counters(&tx, accepted, duplicates, rejected).map_err(StoreError::from_write)?;
+    save_last_ids(&tx, state).map_err(StoreError::from_write)?;
+    tx.commit().map_err(StoreError::from_write)?;
+    Ok(results)
+}
+
+fn bump_counters(
+    tx: &Transaction<'_>,
+    accepted: i64,
+    duplicates: i64,
+    rejected: i64,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+    )?;
+    for (name, n) in [
+        ("accepted", accepted),
+        ("duplicates", duplicates),
+        ("rejected", rejected),
+    ] {
+        if n > 0 {
+            stmt.execute(params![name, n])?;
+        }
+    }
+    Ok(())
+}
+
+/// Saves the highest ids given, in the transaction that stores the rows.
+fn save_last_ids(tx: &Transaction<'_>, state: &State) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+    )?;
+    stmt.execute(params![LAST_EVENT_ID, state.last_event_id])?;
+    stmt.execute(params![LAST_REJECTION_ID, state.last_rejection_id])?;
+    Ok(())
+}
+
+/// Stores `e` under `id` (the next id: one more than any ever given), unless it is a duplicate.
+fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Outcome> {
+    if let Some(key) = &e.derived.dedup_key {
+        let existing = conn
+            .prepare_cached(
+                "UPDATE events SET duplicates = duplicates + 1 WHERE dedup_key = ?1 RETURNING id",
+            )?
+            .query_row([key], |r| r.get::<_, i64>(0));
+        match existing {
+            Ok(id) => return Ok(Outcome::Duplicate(id)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO events (id, received_at, endpoint, path, remote_addr, kind, auth, verified,
+                             jwt_header, jwt_claims, headers, body, dedup_key)
+         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        e.received_at,
+        e.endpoint,
+        e.path,
+        e.remote_addr,
+        e.kind,
+        e.auth,
+        e.verified,
+        e.jwt_header,
+        e.jwt_claims,
+        e.headers,
+        e.body,
+        e.derived.dedup_key,
+        id,
+    ])?;
+    if let Some(m) = &e.derived.message {
+        insert_message(conn, id, e.received_at, m)?;
+    }
+    if let Some(c) = &e.derived.call {
+        insert_call(conn, id, e.received_at, c)?;
+    }
+    let fts = &e.derived.fts;
+    if !(fts.user_text.is_empty() && fts.assistant_text.is_empty() && fts.meta.is_empty()) {
+        conn.prepare_cached(
+            "INSERT INTO event_fts (rowid, user_text, assistant_text, meta) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, fts.user_text, fts.assistant_text, fts.meta])?;
+    }
+    Ok(Outcome::Stored(id))
+}
+
+/// Times used for ordering are never NULL: a payload without a parsable time sorts by arrival.
+fn insert_message(
+    conn: &Connection,
+    id: i64,
+    received_at: i64,
+    m: &MessageRow,
+) -> rusqlite::Result<()> {
+    let request_at = m.request_at.unwrap_or(received_at);
+    let (top_intent, top_confidence) = match m.intents.first() {
+        Some((intent, confidence)) => (Some(intent.as_str()), *confidence),
+        None => (None, None),
+    };
+    conn.prepare_cached(
+        "INSERT INTO messages (event_id, log_id, session_id, context_session_id, assistant_id, skill_id,
+             snapshot, language, user_id, customer_id, request_ts, request_at, response_ts, response_at,
+             turn_count, input_kind, user_text, stt_confidence, assistant_text, response_types,
+             top_intent, top_confidence, channel, sip_call_id, cdr_custom_data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                 ?20, ?21, ?22, ?23, ?24, ?25)",
+    )?
+    .execute(params![
+        id,
+        m.log_id,
+        m.session_id,
+        m.context_session_id,
+        m.assistant_id,
+        m.skill_id,
+        m.snapshot,
+        m.language,
+        m.user_id,
+        m.customer_id,
+        m.request_ts,
+        request_at,
+        m.response_ts,
+        m.response_at,
+        m.turn_count,
+        m.input_kind,
+        m.user_text,
+        m.stt_confidence,
+        m.assistant_text,
+        m.response_types.join(" "),
+        top_intent,
+        top_confidence,
+        m.channel,
+        m.sip_call_id,
+        m.cdr_custom_data,
+    ])?;
+    if let Some(session_id) = &m.session_id {
+        let text = m.user_text.as_deref().filter(|t| !t.trim().is_empty());
+        conn.prepare_cached(
+            "INSERT INTO conversations (session_id, first_at, last_at, turns, user_id, assistant_id, channel,
+                 customer_id, first_text, first_text_at, first_event_id, last_event_id)
+             VALUES (?1, ?2, ?2, 1, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?7 IS NULL THEN NULL ELSE ?2 END, ?8, ?8)
+             ON CONFLICT (session_id) DO UPDATE SET
+                 first_at = min(coalesce(first_at, excluded.first_at), coalesce(excluded.first_at, first_at)),
+                 last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at)),
+                 turns = turns + 1,
+                 user_id = coalesce(user_id, excluded.user_id),
+                 assistant_id = coalesce(assistant_id, excluded.assistant_id),
+                 channel = coalesce(channel, excluded.channel),
+                 customer_id = coalesce(customer_id, excluded.customer_id),
+                 first_text = CASE WHEN excluded.first_text IS NOT NULL
+                     AND (first_text IS NULL OR excluded.first_text_at < first_text_at)
+                     THEN excluded.first_text ELSE first_text END,
+                 first_text_at = CASE WHEN excluded.first_text IS NOT NULL
+                     AND (first_text IS NULL OR excluded.first_text_at < first_text_at)
+                     THEN excluded.first_text_at ELSE first_text_at END,
+                 first_event_id = min(first_event_id, excluded.first_event_id),
+                 last_event_id = max(last_event_id, excluded.last_event_id)",
+        )?
+        .execute(params![
+            session_id,
+            request_at,
+            m.user_id,
+            m.assistant_id,
+            m.channel,
+            m.customer_id,
+            text,
+            id
+        ])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO message_intents (event_id, intent, confidence) VALUES (?1, ?2, ?3)",
+    )?;
+    for (intent, confidence) in &m.intents {
+        stmt.execute(params![id, intent, confidence])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO message_entities (event_id, entity, value, confidence) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for e in &m.entities {
+        stmt.execute(params![id, e.entity, e.value, e.confidence])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO message_responses (event_id, seq, response_type) VALUES (?1, ?2, ?3)",
+    )?;
+    for (seq, response_type) in m.response_types.iter().enumerate() {
+        stmt.execute(params![id, seq as i64, response_type])?;
+    }
+    Ok(())
+}
+
+fn insert_call(conn: &Connection, id: i64, received_at: i64, c: &CallRow) -> rusqlite::Result<()> {
+    let start_at = c.start_at.unwrap_or(received_at);
+    conn.prepare_cached(
+        "INSERT INTO calls (event_id, global_session_id, start_ts, start_at, stop_ts, duration_ms,
+             outbound, end_reason_raw, end_reason, failure_occurred, failure_details, transfer_occurred,
+             primary_phone_number, from_uri, to_uri, caller, callee, sip_call_id, trunk_call_id,
+             invite_arrival_ts, setup_ms, max_assistant_ms, max_tts_ms, max_stt_ms, media_encrypted,
+             signaling_encrypted, sip_authenticated, active_calls, turn_count, warning_count, rtp)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                 ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
+    )?
+    .execute(params![
+        id,
+        c.global_session_id,
+        c.start_ts,
+        start_at,
+        c.stop_ts,
+        c.duration_ms,
+        c.outbound,
+        c.end_reason_raw,
+        c.end_reason,
+        c.failure_occurred,
+        c.failure_details,
+        c.transfer_occurred,
+        c.primary_phone_number,
+        c.from_uri,
+        c.to_uri,
+        c.caller,
+        c.callee,
+        c.sip_call_id,
+        c.trunk_call_id,
+        c.invite_arrival_ts,
+        c.setup_ms,
+        c.max_assistant_ms,
+        c.max_tts_ms,
+        c.max_stt_ms,
+        c.media_encrypted,
+        c.signaling_encrypted,
+        c.sip_authenticated,
+        c.active_calls,
+        c.turns.len() as i64,
+        c.warnings.len() as i64,
+        c.rtp,
+    ])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO call_turns (event_id, seq, summary_index, session_id, assistant_id, log_id,
+             request_type, response_types, start_ts, assistant_ms, stt_ms, stt_confidence, echo_detected,
+             tts_ms, barge_in)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    for (seq, t) in c.turns.iter().enumerate() {
+        stmt.execute(params![
+            id,
+            seq as i64,
+            t.summary_index,
+            t.session_id,
+            t.assistant_id,
+            t.log_id,
+            t.request_type,
+            t.response_types.join(" "),
+            t.start_ts,
+            t.assistant_ms,
+            t.stt_ms,
+            t.stt_confidence,
+            t.echo_detected,
+            t.tts_ms,
+            t.barge_in,
+        ])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO call_warnings (event_id, seq, code, message) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (seq, w) in c.warnings.iter().enumerate() {
+        stmt.execute(params![id, seq as i64, w.code, w.message])?;
+    }
+    // A key repeated in the payload keeps its last value, as a JSON object would.
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO call_custom_data (event_id, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (event_id, key) DO UPDATE SET value = excluded.value",
+    )?;
+    for (key, value) in &c.custom_data {
+        stmt.execute(params![id, key, value])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,596 @@
+//! The queryable rows derived from one webhook body at ingest.
+//!
+//! Deriving never fails: a field that is missing or of a surprising type is left empty, so a payload
+//! that does not look like IBM's documents still has its body stored, whole. Where IBM's own documents
+//! disagree (`invite_arrival_time` / `invite_arrival_timestamp`, a warning's `id` / `code`,
+//! `callerHangup` / `caller_hangup`), both spellings are read.
+
+use serde_json::{Map, Value};
+
+pub const MESSAGE_LOGGED: &str = "message_logged";
+pub const CDR_LOGGED: &str = "cdr_logged";
+
+/// What the store keeps besides the body itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Derived {
+    /// `message:<log_id>` or `call:<global_session_id>|<start>`: a second delivery is stored once.
+    /// An event without such ids gets `body:<kind>:<sha256 of the body>` from [`derive_event`].
+    pub dedup_key: Option<String>,
+    pub message: Option<MessageRow>,
+    pub call: Option<CallRow>,
+    pub fts: FtsText,
+}
+
+/// The three columns of the full-text index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FtsText {
+    pub user_text: String,
+    pub assistant_text: String,
+    /// Intents, entities, phone numbers, warning messages and custom-data values.
+    pub meta: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageRow {
+    pub log_id: Option<String>,
+    pub session_id: Option<String>,
+    pub context_session_id: Option<String>,
+    pub assistant_id: Option<String>,
+    pub skill_id: Option<String>,
+    pub snapshot: Option<String>,
+    pub language: Option<String>,
+    pub user_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub request_ts: Option<String>,
+    pub request_at: Option<i64>,
+    pub response_ts: Option<String>,
+    pub response_at: Option<i64>,
+    pub turn_count: Option<i64>,
+    pub input_kind: Option<String>,
+    pub user_text: Option<String>,
+    pub stt_confidence: Option<f64>,
+    pub assistant_text: String,
+    pub response_types: Vec<String>,
+    pub intents: Vec<(String, Option<f64>)>,
+    pub entities: Vec<EntityRow>,
+    pub channel: Option<String>,
+    pub sip_call_id: Option<String>,
+    pub cdr_custom_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntityRow {
+    pub entity: String,
+    pub value: Option<String>,
+    pub confidence: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallRow {
+    pub global_session_id: Option<String>,
+    pub start_ts: Option<String>,
+    pub start_at: Option<i64>,
+    pub stop_ts: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub outbound: Option<bool>,
+    pub end_reason_raw: Option<String>,
+    pub end_reason: Option<String>,
+    pub failure_occurred: Option<bool>,
+    pub failure_details: Option<String>,
+    pub transfer_occurred: Option<bool>,
+    pub primary_phone_number: Option<String>,
+    pub from_uri: Option<String>,
+    pub to_uri: Option<String>,
+    pub caller: Option<String>,
+    pub callee: Option<String>,
+    pub sip_call_id: Option<String>,
+    pub trunk_call_id: Option<String>,
+    pub invite_arrival_ts: Option<String>,
+    pub setup_ms: Option<i64>,
+    pub max_assistant_ms: Option<i64>,
+    pub max_tts_ms: Option<i64>,
+    pub max_stt_ms: Option<i64>,
+    pub media_encrypted: Option<bool>,
+    pub signaling_encrypted: Option<bool>,
+    pub sip_authenticated: Option<bool>,
+    pub active_calls: Option<i64>,
+    pub rtp: Option<String>,
+    pub turns: Vec<CallTurnRow>,
+    pub warnings: Vec<WarningRow>,
+    /// `injected_custom_data` as (key, JSON text of the value), in payload order.
+    pub custom_data: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallTurnRow {
+    pub summary_index: i64,
+    pub session_id: Option<String>,
+    pub assistant_id: Option<String>,
+    pub log_id: Option<String>,
+    pub request_type: Option<String>,
+    pub response_types: Vec<String>,
+    pub start_ts: Option<String>,
+    pub assistant_ms: Option<i64>,
+    pub stt_ms: Option<i64>,
+    pub stt_confidence: Option<f64>,
+    pub echo_detected: Option<bool>,
+    pub tts_ms: Option<i64>,
+    pub barge_in: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WarningRow {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// [`derive`] for a body about to be stored: an event without a natural key (no `log_id`, no call
+/// id and start) is keyed by its kind and a hash of its exact bytes, so the same body delivered or
+/// imported twice is stored once.
+pub fn derive_event(kind: &str, value: &Value, body: &[u8]) -> Derived {
+    let mut derived = derive(kind, value);
+    if derived.dedup_key.is_none() {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(body);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        derived.dedup_key = Some(format!("body:{kind}:{hex}"));
+    }
+    derived
+}
+
+/// Derives the rows for one body, already known to be a JSON object with a string `event.name`.
+pub fn derive(kind: &str, body: &Value) -> Derived {
+    let payload = body.get("payload").unwrap_or(&Value::Null);
+    match kind {
+        MESSAGE_LOGGED => {
+            let message = derive_message(payload);
+            let dedup_key = message.log_id.as_ref().map(|id| format!("message:{id}"));
+            let fts = FtsText {
+                user_text: message.user_text.clone().unwrap_or_default(),
+                assistant_text: message.assistant_text.clone(),
+                meta: message_meta(&message),
+            };
+            Derived {
+                dedup_key,
+                message: Some(message),
+                call: None,
+                fts,
+            }
+        }
+        CDR_LOGGED => {
+            let call = derive_call(payload);
+            let dedup_key = match (&call.global_session_id, &call.start_ts) {
+                (Some(id), Some(start)) => Some(format!("call:{id}|{start}")),
+                _ => None,
+            };
+            let fts = FtsText {
+                meta: call_meta(&call),
+                ..FtsText::default()
+            };
+            Derived {
+                dedup_key,
+                message: None,
+                call: Some(call),
+                fts,
+            }
+        }
+        _ => Derived::default(),
+    }
+}
+
+fn derive_message(p: &Value) -> MessageRow {
+    let request = p.get("request").unwrap_or(&Value::Null);
+    let response = p.get("response").unwrap_or(&Value::Null);
+    let input = request.get("input").unwrap_or(&Value::Null);
+    let output = response.get("output").unwrap_or(&Value::Null);
+    let voice_input = at(input, &["integrations", "voice_telephony"]);
+    let stt_result = voice_input.and_then(|v| v.get("speech_to_text_result"));
+    let voice_context = at(response, &["context", "integrations", "voice_telephony"])
+        .or_else(|| at(request, &["context", "integrations", "voice_telephony"]));
+
+    let input_kind = if voice_input.and_then(|v| bool_at(v, &["is_dtmf"])) == Some(true) {
+        Some("dtmf".to_owned())
+    } else if stt_result.is_some() {
+        Some("speech".to_owned())
+    } else {
+        str_at(input, &["message_type"]).or_else(|| input.is_object().then(|| "text".to_owned()))
+    };
+    let stt_confidence = stt_result.and_then(|r| {
+        num_at(r, &["results", "0", "alternatives", "0", "confidence"])
+            .or_else(|| num_at(r, &["confidence"]))
+    });
+
+    let generic = output.get("generic").and_then(Value::as_array);
+    let mut assistant_text = Vec::new();
+    let mut response_types = Vec::new();
+    for item in generic.into_iter().flatten() {
+        response_types
+            .push(str_at(item, &["response_type"]).unwrap_or_else(|| "unknown".to_owned()));
+        collect_text(item, false, &mut assistant_text);
+    }
+
+    let intents = array_at(output, &["intents"])
+        .filter_map(|i| Some((str_at(i, &["intent"])?, num_at(i, &["confidence"]))))
+        .collect::<Vec<_>>();
+    let entities = array_at(output, &["entities"])
+        .filter_map(|e| {
+            Some(EntityRow {
+                entity: str_at(e, &["entity"])?,
+                value: scalar_text(e.get("value")),
+                confidence: num_at(e, &["confidence"]),
+            })
+        })
+        .collect();
+
+    let user_id = str_at(response, &["user_id"])
+        .or_else(|| str_at(response, &["context", "global", "system", "user_id"]))
+        .or_else(|| str_at(request, &["user_id"]))
+        .or_else(|| str_at(request, &["context", "global", "system", "user_id"]));
+    let channel = str_at(response, &["context", "integrations", "channel", "name"])
+        .or_else(|| str_at(request, &["context", "integrations", "channel", "name"]))
+        .or_else(|| voice_context.map(|_| "Phone".to_owned()));
+    let request_ts = str_at(p, &["request_timestamp"]);
+    let response_ts = str_at(p, &["response_timestamp"]);
+
+    MessageRow {
+        log_id: str_at(p, &["log_id"]),
+        session_id: str_at(p, &["session_id"]),
+        context_session_id: str_at(response, &["context", "global", "session_id"]),
+        assistant_id: str_at(p, &["assistant_id"]),
+        skill_id: str_at(p, &["skill_id"]),
+        snapshot: str_at(p, &["snapshot"]),
+        language: str_at(p, &["language"]),
+        user_id,
+        customer_id: str_at(p, &["customer_id"]),
+        request_at: request_ts.as_deref().and_then(parse_ms),
+        request_ts,
+        response_at: response_ts.as_deref().and_then(parse_ms),
+        response_ts,
+        turn_count: int_at(response, &["context", "global", "system", "turn_count"]),
+        input_kind,
+        user_text: str_at(input, &["text"]),
+        stt_confidence,
+        assistant_text: assistant_text.join("\n"),
+        response_types,
+        intents,
+        entities,
+        channel,
+        sip_call_id: voice_context.and_then(|v| str_at(v, &["sip_call_id"])),
+        cdr_custom_data: voice_context
+            .and_then(|v| v.get("cdr_custom_data"))
+            .filter(|v| !v.is_null())
+            .map(Value::to_string),
+    }
+}
+
+fn derive_call(p: &Value) -> CallRow {
+    let call = p.get("call").unwrap_or(&Value::Null);
+    let sip = p.get("session_initiation_protocol").unwrap_or(&Value::Null);
+    let max = p.get("max_response_milliseconds").unwrap_or(&Value::Null);
+    let start_ts = str_at(call, &["start_timestamp"]);
+    let end_reason_raw = str_at(call, &["end_reason"]);
+    let from_uri = str_at(sip, &["headers", "from_uri"]);
+    let to_uri = str_at(sip, &["headers", "to_uri"]);
+
+    let mut turns = Vec::new();
+    for (index, summary) in array_at(p, &["assistant_interaction_summaries"]).enumerate() {
+        for turn in array_at(summary, &["turns"]) {
+            turns.push(derive_call_turn(index as i64, summary, turn));
+        }
+    }
+    let warnings = array_at(p, &["warnings_and_errors"])
+        .map(|w| {
+            let message = str_at(w, &["message"]);
+            let code = str_at(w, &["code"])
+                .or_else(|| str_at(w, &["id"]))
+                .or_else(|| message.as_deref().and_then(code_prefix));
+            WarningRow { code, message }
+        })
+        .collect();
+    let custom_data = p
+        .get("injected_custom_data")
+        .and_then(Value::as_object)
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
+        .unwrap_or_default();
+
+    CallRow {
+        global_session_id: str_at(p, &["global_session_id"]),
+        start_at: start_ts.as_deref().and_then(parse_ms),
+        start_ts,
+        stop_ts: str_at(call, &["stop_timestamp"]),
+        duration_ms: int_at(call, &["milliseconds_elapsed"]),
+        outbound: bool_at(call, &["outbound"]),
+        end_reason: end_reason_raw.as_deref().map(snake_case),
+        end_reason_raw,
+        failure_occurred: bool_at(p, &["failure_occurred"]),
+        failure_details: scalar_text(p.get("failure_details")),
+        transfer_occurred: bool_at(p, &["transfer_occurred"]),
+        primary_phone_number: str_at(p, &["primary_phone_number"]),
+        caller: from_uri.as_deref().map(sip_user),
+        callee: to_uri.as_deref().map(sip_user),
+        from_uri,
+        to_uri,
+        sip_call_id: str_at(sip, &["headers", "call_id"]),
+        trunk_call_id: str_at(p, &["x-global-sip-trunk-call-id"]),
+        invite_arrival_ts: str_at(sip, &["invite_arrival_timestamp"])
+            .or_else(|| str_at(sip, &["invite_arrival_time"])),
+        setup_ms: int_at(sip, &["setup_milliseconds"]),
+        max_assistant_ms: int_at(max, &["assistant"]),
+        max_tts_ms: int_at(max, &["text_to_speech"]),
+        max_stt_ms: int_at(max, &["speech_to_text"]),
+        media_encrypted: bool_at(call, &["security", "media_encrypted"]),
+        signaling_encrypted: bool_at(call, &["security", "signaling_encrypted"]),
+        sip_authenticated: bool_at(call, &["security", "sip_authenticated"]),
+        active_calls: int_at(p, &["active_calls"]),
+        rtp: p
+            .get("realtime_transport_network_summary")
+            .filter(|v| !v.is_null())
+            .map(Value::to_string),
+        turns,
+        warnings,
+        custom_data,
+    }
+}
+
+fn derive_call_turn(summary_index: i64, summary: &Value, turn: &Value) -> CallTurnRow {
+    let request = turn.get("request").unwrap_or(&Value::Null);
+    let responses = array_at(turn, &["response"]).collect::<Vec<_>>();
+    let tts_ms = responses
+        .iter()
+        .filter_map(|r| int_at(r, &["streaming_statistics", "response_milliseconds"]))
+        .max();
+    let barge_ins = responses
+        .iter()
+        .filter_map(|r| bool_at(r, &["barge_in_occurred"]))
+        .collect::<Vec<_>>();
+    CallTurnRow {
+        summary_index,
+        session_id: str_at(summary, &["session_id"]),
+        assistant_id: str_at(summary, &["assistant_id"]),
+        log_id: str_at(turn, &["assistant", "log_id"]),
+        request_type: str_at(request, &["type"]),
+        response_types: responses
+            .iter()
+            .map(|r| str_at(r, &["type"]).unwrap_or_else(|| "unknown".to_owned()))
+            .collect(),
+        start_ts: str_at(turn, &["assistant", "start_timestamp"]),
+        assistant_ms: int_at(turn, &["assistant", "response_milliseconds"]),
+        stt_ms: int_at(request, &["streaming_statistics", "response_milliseconds"]),
+        stt_confidence: num_at(request, &["streaming_statistics", "confidence"]),
+        echo_detected: bool_at(request, &["streaming_statistics", "echo_detected"]),
+        tts_ms,
+        barge_in: (!barge_ins.is_empty()).then(|| barge_ins.contains(&true)),
+    }
+}
+
+fn message_meta(m: &MessageRow) -> String {
+    let mut parts = Vec::new();
+    parts.extend(m.intents.iter().map(|(intent, _)| intent.clone()));
+    for e in &m.entities {
+        parts.push(e.entity.clone());
+        parts.extend(e.value.clone());
+    }
+    parts.extend(m.user_id.clone());
+    if let Some(custom) = m.cdr_custom_data.as_deref()
+        && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(custom)
+    {
+        parts.extend(map.values().filter_map(|v| scalar_text(Some(v))));
+    }
+    parts.join("\n")
+}
+
+fn call_meta(c: &CallRow) -> String {
+    let mut parts = Vec::new();
+    parts.extend(c.primary_phone_number.clone());
+    parts.extend(c.caller.clone());
+    parts.extend(c.callee.clone());
+    parts.extend(c.failure_details.clone());
+    for w in &c.warnings {
+        parts.extend(w.message.clone().or_else(|| w.code.clone()));
+    }
+    for (_, value) in &c.custom_data {
+        match serde_json::from_str::<Value>(value) {
+            Ok(v) => parts.extend(scalar_text(Some(&v)).or(Some(value.clone()))),
+            Err(_) => parts.push(value.clone()),
+        }
+    }
+    parts.join("\n")
+}
+
+/// Keys whose string values a person reads, in any `output.generic` item, whatever its type.
+const TEXT_KEYS: &[&str] = &[
+    "text",
+    "title",
+    "description",
+    "label",
+    "message",
+    "message_to_human_agent",
+    "alt_text",
+    "body",
+    "header",
+];
+
+/// Collects the human-readable strings of one response item. Everything under `user_defined` counts:
+/// its shape is the assistant author's own.
+fn collect_text(value: &Value, all_strings: bool, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match v {
+                    Value::String(s) if (all_strings || TEXT_KEYS.contains(&key.as_str())) => {
+                        if !s.trim().is_empty() {
+                            out.push(s.clone());
+                        }
+                    }
+                    // An option's `value.input.text` repeats its label: what was said is the label.
+                    _ if key == "value" && !all_strings => {}
+                    _ => collect_text(v, all_strings || key == "user_defined", out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_text(v, all_strings, out)),
+        Value::String(s) if all_strings && !s.trim().is_empty() => out.push(s.clone()),
+        _ => {}
+    }
+}
+
+/// `callerHangup` → `caller_hangup`; already-snake values are unchanged.
+pub fn snake_case(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 4);
+    for (i, ch) in raw.trim().chars().enumerate() {
+        if ch.is_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(ch.to_lowercase());
+        } else if ch == '-' || ch == ' ' {
+            out.push('_');
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// `sip:+18885550146@pstn.twilio.com` → `+18885550146`.
+fn sip_user(uri: &str) -> String {
+    let rest = uri
+        .trim()
+        .trim_start_matches('<')
+        .trim_start_matches("sips:")
+        .trim_start_matches("sip:")
+        .trim_start_matches("tel:");
+    rest.split(['@', ';', '>'])
+        .next()
+        .unwrap_or(rest)
+        .to_owned()
+}
+
+/// A warning code at the start of its message: `CWSMR0033W: The inbound …` → `CWSMR0033W`.
+fn code_prefix(message: &str) -> Option<String> {
+    let head = message.split(':').next()?.trim();
+    let looks_like_code = head.len() >= 6
+        && head.len() <= 16
+        && head.chars().all(|c| c.is_ascii_alphanumeric())
+        && head.chars().take(4).all(|c| c.is_ascii_uppercase());
+    looks_like_code.then(|| head.to_owned())
+}
+
+/// Milliseconds since the Unix epoch of an RFC 3339 timestamp (Watson's `2026-03-10T15:30:12.930Z`).
+pub fn parse_ms(ts: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(ts.trim())
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, key| match v {
+        Value::Object(map) => map.get(*key),
+        Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+fn str_at(value: &Value, path: &[&str]) -> Option<String> {
+    at(value, path).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn int_at(value: &Value, path: &[&str]) -> Option<i64> {
+    let v = at(value, path)?;
+    v.as_i64().or_else(|| v.as_f64().map(|f| f.round() as i64))
+}
+
+fn num_at(value: &Value, path: &[&str]) -> Option<f64> {
+    at(value, path).and_then(Value::as_f64)
+}
+
+fn bool_at(value: &Value, path: &[&str]) -> Option<bool> {
+    at(value, path).and_then(Value::as_bool)
+}
+
+fn array_at<'a>(value: &'a Value, path: &[&str]) -> impl Iterator<Item = &'a Value> {
+    at(value, path)
+        .and_then(Value::as_array)
+        .map(|a| a.iter())
+        .into_iter()
+        .flatten()
+}
+
+/// A scalar as text (strings bare, numbers and booleans as JSON); objects and arrays as JSON.
+fn scalar_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The object under `key`, if any: used by readers that walk payloads the same lenient way.
+pub fn object_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Map<String, Value>> {
+    at(value, path).and_then(Value::as_object)
+}
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// Any JSON value, nested a few levels, with the keys the deriver looks for mixed in.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            ".{0,20}".prop_map(Value::String),
+        ];
+        let keys = prop_oneof![
+            Just("payload".to_owned()),
+            Just("request".to_owned()),
+            Just("response".to_owned()),
+            Just("output".to_owned()),
+            Just("generic".to_owned()),
+            Just("context".to_owned()),
+            Just("call".to_owned()),
+            Just("turns".to_owned()),
+            Just("assistant_interaction_summaries".to_owned()),
+            Just("injected_custom_data".to_owned()),
+            Just("warnings_and_errors".to_owned()),
+            Just("user_defined".to_owned()),
+            ".{0,8}",
+        ];
+        leaf.prop_recursive(5, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((keys.clone(), inner), 0..6)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn deriving_never_panics(body in json()) {
+            for kind in [MESSAGE_LOGGED, CDR_LOGGED, "other"] {
+                let wrapped = serde_json::json!({"event": {"name": kind}, "payload": body.clone()});
+                let _ = derive(kind, &wrapped);
+                let _ = derive(kind, &body);
+            }
+        }
+
+        #[test]
+        fn envelope_parsing_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = crate::watson::parse_envelope(&bytes);
+        }
+
+        #[test]
+        fn snake_case_is_idempotent(raw in "[a-zA-Z_ -]{0,24}") {
+            let once = snake_case(&raw);
+            prop_assert_eq!(snake_case(&once), once.clone());
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! `logbook bench ingest`: ingest throughput and acknowledgement latency on loopback, measured in one
+//! run beside the two limits it is made of: a bare tiny_http server answering 200 to the same requests
+//! (the HTTP limit) and raw SQLite inserts of the same bytes in batches (the storage limit). Figures
+//! are printed as `name: value` lines.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::send::{self, Signing};
+use logbook_core::store::{Store, StoreOptions, Synchronous};
+use logbook_http::ingest::{Auth, Endpoint, Receiver, ReceiverConfig, Secret};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestBench {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    pub clients: usize,
+    /// Requests per throughput phase.
+    #[arg(long, default_value_t = 20_000)]
+    pub requests: usize,
+    /// Size of each message body.
+    #[arg(long, default_value_t = 2_048)]
+    pub body_bytes: usize,
+    /// Rate of the latency phase, events per second.
+    #[arg(long, default_value_t = 1_000)]
+    pub rate: usize,
+    /// Length of the latency phase, seconds.
+    #[arg(long, default_value_t = 5)]
+    pub rate_seconds: u64,
+}
+
+const SECRET: &str = "bench secret";
+
+pub fn ingest(args: &IngestBench) -> Result<()> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let bodies: Vec<Vec<u8>> = (0..args.requests as u64)
+        .map(|i| crate::generate::message_body(i, args.body_bytes))
+        .collect();
+    let avg = bodies.iter().map(Vec::len).sum::<usize>() / bodies.len().max(1);
+    println!("clients: {}", args.clients);
+    println!("requests: {}", args.requests);
+    println!("body_bytes: {avg}");
+
+    let http = http_limit(args, &bodies)?;
+    println!("http_limit_events_per_s: {http:.0}");
+    let sqlite = sqlite_limit(&dir.path().join("raw.db"), args.clients, &bodies)?;
+    println!("sqlite_limit_events_per_s: {sqlite:.0}");
+
+    let full = ingest_run(
+        &dir.path().join("full.db"),
+        Synchronous::Full,
+        args,
+        &bodies,
+        None,
+    )?;
+    println!("ingest_events_per_s: {:.0}", full.rate);
+    println!("ingest_ack_p50_ms: {:.2}", full.p50);
+    println!("ingest_ack_p99_ms: {:.2}", full.p99);
+    println!("ingest_ack_max_ms: {:.2}", full.max);
+    println!("ingest_writes_per_commit: {:.1}", full.batch);
+    println!("ingest_max_commit_ms: {:.2}", full.max_commit_ms);
+    let normal = ingest_run(
+        &dir.path().join("normal.db"),
+        Synchronous::Normal,
+        args,
+        &bodies,
+        None,
+    )?;
+    println!("ingest_sync_normal_events_per_s: {:.0}", normal.rate);
+
+    let paced_bodies = (0..(args.rate as u64 * args.rate_seconds))
+        .map(|i| crate::generate::message_body(1_000_000_000 + i, args.body_bytes))
+        .collect::<Vec<_>>();
+    let paced = ingest_run(
+        &dir.path().join("paced.db"),
+        Synchronous::Full,
+        args,
+        &paced_bodies,
+        Some(args.rate),
+    )?;
+    println!("paced_rate_events_per_s: {:.0}", paced.rate);
+    println!("paced_ack_p50_ms: {:.2}", paced.p50);
+    println!("paced_ack_p99_ms: {:.2}", paced.p99);
+    println!("paced_ack_max_ms: {:.2}", paced.max);
+
+    let limit = http.min(sqlite);
+    println!("ratio_ingest_to_smaller_limit: {:.2}", full.rate / limit);
+    println!("ratio_ingest_to_http_limit: {:.2}", full.rate / http);
+    println!("ratio_ingest_to_sqlite_limit: {:.2}", full.rate / sqlite);
+    println!("cost_of_synchronous_full: {:.2}", normal.rate / full.rate);
+    Ok(())
+}
+
+struct Run {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    /// Writes per commit, for the ingest runs.
+    batch: f64,
+    max_commit_ms: f64,
+}
+
+/// Posts `bodies` from `clients` threads, as fast as possible or at `rate` per second overall.
+fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], rate: Option<usize>) -> Result<Run> {
+    let signing = Signing::Jwt(Secret::new(SECRET)?);
+    let next = AtomicUsize::new(0);
+    let failures = AtomicUsize::new(0);
+    let started = Instant::now();
+    let interval = rate.map(|r| Duration::from_secs_f64(1.0 / r as f64));
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|_| {
+                scope.spawn(|| {
+                    let agent = send::agent();
+                    let mut latencies = Vec::new();
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        if n >= bodies.len() {
+                            break;
+                        }
+                        if let Some(interval) = interval {
+                            let due = started + interval * n as u32;
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                        }
+                        let sent = Instant::now();
+                        let (status, _) = send::post(&agent, url, &signing, &bodies[n]);
+                        latencies.push(sent.elapsed());
+                        if status != Some(200) {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("client thread"))
+            .collect()
+    });
+    let elapsed = started.elapsed();
+    let failed = failures.load(Ordering::Relaxed);
+    anyhow::ensure!(failed == 0, "{failed} requests failed against {url}");
+    Ok(Run {
+        rate: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: send::percentile_ms(&mut latencies, 50.0),
+        p99: send::percentile_ms(&mut latencies, 99.0),
+        max: send::percentile_ms(&mut latencies, 100.0),
+        batch: 0.0,
+        max_commit_ms: 0.0,
+    })
+}
+
+/// A tiny_http server with the receiver's worker count that reads each body and answers 200.
+fn http_limit(args: &IngestBench, bodies: &[Vec<u8>]) -> Result<f64> {
+    let server =
+        Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?);
+    let addr = server.server_addr().to_ip().context("ip address")?;
+    let workers: Vec<_> = (0..logbook_http::ingest::DEFAULT_WORKERS)
+        .map(|_| {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                while let Ok(mut request) = server.recv() {
+                    let mut body = Vec::new();
+                    let _ = std::io::Read::read_to_end(request.as_reader(), &mut body);
+                    let _ = request
+                        .respond(tiny_http::Response::from_string("{\"status\":\"stored\"}"));
+                }
+            })
+        })
+        .collect();
+    let run = drive(&format!("http://{addr}/"), args.clients, bodies, None)?;
+    for _ in &workers {
+        server.unblock();
+    }
+    for worker in workers {
+        let _ = worker.join();
+    }
+    Ok(run.rate)
+}
+
+/// Inserts the bodies into a bare table, `batch` per transaction, with the store's pragmas.
+fn sqlite_limit(path: &Path, batch: usize, bodies: &[Vec<u8>]) -> Result<f64> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute(
+        "CREATE TABLE raw (id INTEGER PRIMARY KEY, body BLOB NOT NULL)",
+        [],
+    )?;
+    let started = Instant::now();
+    for chunk in bodies.chunks(batch.max(1)) {
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("INSERT INTO raw (body) VALUES (?1)")?;
+            for body in chunk {
+                stmt.execute([body])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(bodies.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+fn ingest_run(
+    db: &Path,
+    synchronous: Synchronous,
+    args: &IngestBench,
+    bodies: &[Vec<u8>],
+    rate: Option<usize>,
+) -> Result<Run> {
+    let store = Arc::new(Store::open(
+        db,
+        StoreOptions {
+            synchronous,
+            ..StoreOptions::default()
+        },
+    )?);
+    let config = ReceiverConfig::new(
+        "127.0.0.1:0",
+        vec![Endpoint {
+            path: None,
+            auth: Auth::Jwt(Secret::new(SECRET)?),
+        }],
+    );
+    let receiver = Receiver::start(config, store.clone())?;
+    let url = format!("http://{}/bench", receiver.local_addr());
+    let run = drive(&url, args.clients, bodies, rate).map(|mut run| {
+        let stats = store.writer_stats();
+        let commits = stats.commits.load(Ordering::Relaxed).max(1);
+        run.batch = stats.writes.load(Ordering::Relaxed) as f64 / commits as f64;
+        run.max_commit_ms = stats.max_commit_us.load(Ordering::Relaxed) as f64 / 1000.0;
+        run
+    });
+    receiver.shutdown();
+    if let Ok(store) = Arc::try_unwrap(store) {
+        store.close()?;
+    }
+    run
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueryBench {
+    /// The database to measure; made (or topped up) with generated traffic to `--events` if needed.
+    /// [default: a temporary file]
+    #[arg(long)]
+    pub db: Option<std::path::PathBuf>,
+    /// Events in the database.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Queries per measurement.
+    #[arg(long, default_value_t = 200)]
+    pub samples: usize,
+}
+
+/// A small deterministic generator for picking samples (the same picks on every run).
+struct Picker(u64);
+
+impl Picker {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+fn percentiles(name: &str, mut latencies: Vec<Duration>) {
+    println!(
+        "{name}_p50_ms: {:.2}",
+        send::percentile_ms(&mut latencies, 50.0)
+    );
+    println!(
+        "{name}_p99_ms: {:.2}",
+        send::percentile_ms(&mut latencies, 99.0)
+    );
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    let out = f();
+    (out, started.elapsed())
+}
+
+pub fn query(args: &QueryBench) -> Result<()> {
+    use logbook_core::query::search::{self, Search};
+    let dir = tempfile::tempdir()?;
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench.db"));
+    let existing: u64 = if db.exists() {
+        logbook_core::store::open_reader(&db)?.query_row(
+            "SELECT count(*) FROM events",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64
+    } else {
+        0
+    };
+    if existing < args.events {
+        let store = Store::open(&db, StoreOptions::default())?;
+        let missing = args.events - existing;
+        let span = chrono::Duration::days(30);
+        let options = crate::generate::GenerateOptions {
+            seed: 7 + existing,
+            start: chrono::Utc::now() - span,
+            span,
+        };
+        let bodies =
+            crate::generate::Generator::with_event_count(options, missing).take(missing as usize);
+        let (report, took) =
+            timed(|| logbook_core::import::import_bodies(&store, "generated", bodies, &|_| {}));
+        let report = report?;
+        store.close()?;
+        println!("generated_events: {}", report.stored);
+        println!(
+            "generate_and_store_events_per_s: {:.0}",
+            report.stored as f64 / took.as_secs_f64()
+        );
+    }
+    let conn = logbook_core::store::open_reader(&db)?;
+    let (events, raw_bytes): (i64, i64) =
+        conn.query_row("SELECT count(*), sum(length(body)) FROM events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let db_bytes = std::fs::metadata(&db)?.len() as f64;
+    println!("events: {events}");
+    println!(
+        "raw_body_bytes_per_event: {:.0}",
+        raw_bytes as f64 / events as f64
+    );
+    println!("database_bytes_per_event: {:.0}", db_bytes / events as f64);
+    println!("database_to_raw_ratio: {:.2}", db_bytes / raw_bytes as f64);
+
+    // What to ask: words people typed, real sessions and calls, drawn deterministically.
+    let mut pick = Picker(0x9E37_79B9_7F4A_7C15);
+    let texts: Vec<String> = collect_strings(
+        &conn,
+        "SELECT user_text FROM messages WHERE user_text <> '' AND event_id % 97 = 0 LIMIT 2000",
+    )?;
+    let words: Vec<String> = texts
+        .iter()
+        .flat_map(|t| {
+            t.split_whitespace().map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+        })
+        .filter(|w| w.len() >= 4)
+        .collect();
+    let sessions = collect_strings(
+        &conn,
+        "SELECT session_id FROM conversations WHERE rowid % 53 = 0 LIMIT 2000",
+    )?;
+    let calls = collect_strings(
+        &conn,
+        "SELECT global_session_id FROM calls WHERE event_id % 13 = 0 LIMIT 2000",
+    )?;
+    let intents = collect_strings(
+        &conn,
+        "SELECT DISTINCT intent FROM message_intents LIMIT 200",
+    )?;
+    anyhow::ensure!(
+        !words.is_empty() && !sessions.is_empty() && !calls.is_empty(),
+        "the database has no traffic to query"
+    );
+
+    let page = |q: String, facets: bool| Search {
+        query: q,
+        cursor: None,
+        limit: 50,
+        facets,
+    };
+    let mut run = |name: &str, f: &mut dyn FnMut(&mut Picker) -> Result<()>| -> Result<()> {
+        let mut latencies = Vec::with_capacity(args.samples);
+        for _ in 0..args.samples {
+            let (result, took) = timed(|| f(&mut pick));
+            result?;
+            latencies.push(took);
+        }
+        percentiles(name, latencies);
+        Ok(())
+    };
+    run("search_free_text", &mut |p| {
+        search::events(&conn, &page(words[p.next(words.len())].clone(), false))?;
+        Ok(())
+    })?;
+    let qualifiers = [
+        "end_reason:failed",
+        "custom.account_verified:true",
+        "duration>120s",
+        "warning:CWSMR0070W",
+        "failed:true transferred:true",
+    ];
+    run("search_qualifiers", &mut |p| {
+        match p.next(3) {
+            0 => search::calls(
+                &conn,
+                &page(qualifiers[p.next(qualifiers.len())].into(), false),
+                false,
+            )
+            .map(|_| ())?,
+            1 => search::messages(
+                &conn,
+                &page(format!("intent:{}", intents[p.next(intents.len())]), false),
+                false,
+            )
+            .map(|_| ())?,
+            _ => search::conversations(&conn, &page("channel:phone turns>=4".into(), false))
+                .map(|_| ())?,
+        }
+        Ok(())
+    })?;
+    run("search_combined_with_facets", &mut |p| {
+        let word = &words[p.next(words.len())];
+        match p.next(2) {
+            0 => search::events(
+                &conn,
+                &page(format!("{word} after:14d -kind:rejected"), true),
+            )
+            .map(|_| ())?,
+            _ => search::calls(&conn, &page(format!("{word} duration>30s"), true), false)
+                .map(|_| ())?,
+        }
+        Ok(())
+    })?;
+    run("open_conversation", &mut |p| {
+        logbook_core::query::conversation::conversation(&conn, &sessions[p.next(sessions.len())])?;
+        Ok(())
+    })?;
+    run("open_call", &mut |p| {
+        logbook_core::query::call::call(&conn, &calls[p.next(calls.len())])?;
+        Ok(())
+    })?;
+
+    // Exports run in a child process each, so that its peak memory is the export's own.
+    let exe = std::env::current_exe()?;
+    for (kind, format) in [("messages", "ndjson"), ("calls", "csv"), ("raw", "ndjson")] {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "bench", "export", "--kind", kind, "--format", format, "--db",
+            ])
+            .arg(&db)
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "export child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    Ok(())
+}
+
+fn collect_strings(conn: &rusqlite::Connection, sql: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportBench {
+    #[arg(long)]
+    pub db: std::path::PathBuf,
+    #[arg(long)]
+    pub kind: logbook_core::export::Kind,
+    #[arg(long)]
+    pub format: logbook_core::export::Format,
+}
+
+/// Counts what an export writes without keeping it.
+struct CountingSink(u64);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One export to nowhere, printing rows, MB/s and this process's peak memory.
+pub fn export(args: &ExportBench) -> Result<()> {
+    let conn = logbook_core::store::open_reader(&args.db)?;
+    let before = peak_rss_kib();
+    let mut sink = CountingSink(0);
+    let (rows, took) = timed(|| {
+        logbook_core::export::export(&conn, args.kind, "", args.format, &mut sink, &|_| {})
+    });
+    let rows = rows?;
+    let name = format!(
+        "export_{}_{}",
+        serde_json::to_value(args.kind)?.as_str().unwrap_or("?"),
+        serde_json::to_value(args.format)?.as_str().unwrap_or("?")
+    );
+    println!("{name}_rows: {rows}");
+    println!("{name}_mb: {:.1}", sink.0 as f64 / 1e6);
+    println!(
+        "{name}_mb_per_s: {:.1}",
+        sink.0 as f64 / 1e6 / took.as_secs_f64()
+    );
+    if let (Some(before), Some(after)) = (before, peak_rss_kib()) {
+        println!("{name}_peak_rss_mb: {:.1}", after as f64 / 1024.0);
+        println!(
+            "{name}_peak_rss_growth_mb: {:.1}",
+            after.saturating_sub(before) as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+/// The process's peak resident memory (Linux), KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,7 @@
+//! Traffic for tests, demos and benchmarks, apart from the product's core: realistic synthetic
+//! events ([`generate`]), posting bodies to a receiver the way Watson does ([`send`]), and the
+//! benchmarks behind `logbook bench` ([`bench`]).
+
+pub mod bench;
+pub mod generate;
+pub mod send;

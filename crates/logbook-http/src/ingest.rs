@@ -1,0 +1,526 @@
+//! The webhook receiver: the one port a tunnel exposes to the internet.
+//!
+//! Contract: an event is answered 200 only after the transaction that stores it has committed. The
+//! port accepts webhook `POST`s and `GET /healthz`, nothing else, and never returns stored data. Bad
+//! requests are answered with their reason and kept in the bounded rejections table; the receiver
+//! keeps serving after every one of them. A slow client cannot hold a worker for longer than the body
+//! deadline.
+
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use logbook_core::auth::{self as verify, AuthError};
+pub use logbook_core::auth::{Auth, Secret};
+pub use logbook_core::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, Endpoint};
+use logbook_core::store::{NewEvent, NewRejection, Outcome, Store, StoreError};
+use logbook_core::watson::{derive, parse_envelope};
+
+/// Most of a refused body kept for display; the rest is counted, not stored.
+pub const REJECTED_BODY_KEPT_BYTES: usize = 1024 * 1024;
+/// A socket read or write that makes no progress for this long ends the connection.
+pub const SOCKET_TIMEOUT_MS: u64 = 10_000;
+/// A body must arrive whole within this long, however slowly it trickles.
+pub const BODY_DEADLINE_MS: u64 = 30_000;
+/// Seconds a client is asked to wait after a 503.
+pub const RETRY_AFTER_SECS: u32 = 5;
+/// Request-handling threads. Each waits on its group commit, so more threads make bigger groups.
+pub const DEFAULT_WORKERS: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start the receiver: {0}")]
+    Server(String),
+    #[error("endpoint {0} is configured twice")]
+    DuplicateEndpoint(String),
+    #[error("endpoint path {0:?} must start with '/'")]
+    BadPath(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceiverConfig {
+    pub listen: String,
+    pub endpoints: Vec<Endpoint>,
+    pub max_body_bytes: usize,
+    pub workers: usize,
+    pub socket_timeout: Duration,
+    pub body_deadline: Duration,
+    /// Print one line per request on standard error.
+    pub log_requests: bool,
+}
+
+impl ReceiverConfig {
+    pub fn new(listen: impl Into<String>, endpoints: Vec<Endpoint>) -> Self {
+        Self {
+            listen: listen.into(),
+            endpoints,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            workers: DEFAULT_WORKERS,
+            socket_timeout: Duration::from_millis(SOCKET_TIMEOUT_MS),
+            body_deadline: Duration::from_millis(BODY_DEADLINE_MS),
+            log_requests: false,
+        }
+    }
+}
+
+/// A running receiver. [`Receiver::shutdown`] finishes the requests in flight.
+pub struct Receiver {
+    addr: SocketAddr,
+    server: Arc<Server>,
+    stopping: Arc<AtomicBool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+struct Shared {
+    store: Arc<Store>,
+    endpoints: Vec<Endpoint>,
+    max_body_bytes: usize,
+    body_deadline: Duration,
+    log_requests: bool,
+}
+
+impl Receiver {
+    pub fn start(config: ReceiverConfig, store: Arc<Store>) -> Result<Self, IngestError> {
+        let mut seen = std::collections::HashSet::new();
+        for endpoint in &config.endpoints {
+            if let Some(path) = &endpoint.path
+                && !path.starts_with('/')
+            {
+                return Err(IngestError::BadPath(path.clone()));
+            }
+            if !seen.insert(endpoint.name().to_owned()) {
+                return Err(IngestError::DuplicateEndpoint(endpoint.name().to_owned()));
+            }
+        }
+        let listener = listen(&config.listen, config.socket_timeout)?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| IngestError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+        let server = Arc::new(
+            Server::from_listener(listener, None)
+                .map_err(|e| IngestError::Server(e.to_string()))?,
+        );
+        let shared = Arc::new(Shared {
+            store,
+            endpoints: config.endpoints,
+            max_body_bytes: config.max_body_bytes,
+            body_deadline: config.body_deadline,
+            log_requests: config.log_requests,
+        });
+        let stopping = Arc::new(AtomicBool::new(false));
+        let workers = (0..config.workers.max(1))
+            .map(|i| {
+                let (server, shared, stopping) = (server.clone(), shared.clone(), stopping.clone());
+                std::thread::Builder::new()
+                    .name(format!("logbook-ingest-{i}"))
+                    .spawn(move || {
+                        while !stopping.load(Ordering::Relaxed) {
+                            match server.recv_timeout(Duration::from_millis(100)) {
+                                Ok(Some(request)) => handle(&shared, request),
+                                Ok(None) => {}
+                                Err(_) => break,
+                            }
+                        }
+                    })
+                    .expect("spawn ingest worker")
+            })
+            .collect();
+        Ok(Self {
+            addr,
+            server,
+            stopping,
+            workers,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops taking requests, waits for those being handled to be answered, then closes the port.
+    pub fn shutdown(self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        for worker in self.workers {
+            let _ = worker.join();
+        }
+        self.server.unblock();
+    }
+}
+
+/// Binds with read/write timeouts on the listening socket: every accepted connection inherits them,
+/// which is how a stalled client is cut off (tiny_http sets none of its own).
+fn listen(addr: &str, timeout: Duration) -> Result<TcpListener, IngestError> {
+    use socket2::{Domain, Socket, Type};
+    let err = |source| IngestError::Listen {
+        addr: addr.to_owned(),
+        source,
+    };
+    let sock_addr: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(addr)
+        .map_err(err)?
+        .next()
+        .ok_or_else(|| err(std::io::Error::new(ErrorKind::InvalidInput, "no address")))?;
+    let socket = Socket::new(Domain::for_address(sock_addr), Type::STREAM, None).map_err(err)?;
+    socket.set_reuse_address(true).map_err(err)?;
+    socket.set_read_timeout(Some(timeout)).map_err(err)?;
+    socket.set_write_timeout(Some(timeout)).map_err(err)?;
+    socket.bind(&sock_addr.into()).map_err(err)?;
+    socket.listen(1024).map_err(err)?;
+    Ok(socket.into())
+}
+
+/// Why a request was refused, and the one place its HTTP status is decided.
+#[derive(Debug)]
+enum Refusal {
+    /// No endpoint at this path. The answer never lists the configured paths: for an endpoint
+    /// without authentication the path is its only protection.
+    NoEndpoint,
+    /// Sent by a web browser (it carries `Origin` or `Sec-Fetch-Site`): a page the user has open
+    /// must not be able to post to the receiver on loopback. Watson's servers send neither.
+    FromBrowser,
+    TooLarge {
+        limit: usize,
+    },
+    Timeout,
+    Unauthorized(AuthError),
+    BadBody(String),
+}
+
+impl Refusal {
+    fn status(&self) -> u16 {
+        match self {
+            Self::NoEndpoint => 404,
+            Self::FromBrowser => 403,
+            Self::TooLarge { .. } => 413,
+            Self::Timeout => 408,
+            Self::Unauthorized(_) => 401,
+            Self::BadBody(_) => 400,
+        }
+    }
+
+    fn reason(&self) -> String {
+        match self {
+            Self::NoEndpoint => "no webhook endpoint at this path".to_owned(),
+            Self::FromBrowser => {
+                "requests from web browsers are refused: only Watson posts to this port".to_owned()
+            }
+            Self::TooLarge { limit } => format!("body larger than the limit of {limit} bytes"),
+            Self::Timeout => "the request body did not arrive in time".to_owned(),
+            Self::Unauthorized(e) => e.to_string(),
+            Self::BadBody(reason) => reason.clone(),
+        }
+    }
+}
+
+impl Shared {
+    /// One line per request. The path and the note come from the client (the path, `event.name`),
+    /// so control characters are escaped and their length is bounded: a client cannot forge lines.
+    fn log(&self, status: u16, path: &str, note: &str) {
+        if self.log_requests {
+            let time = chrono::Local::now().format("%H:%M:%S%.3f");
+            eprintln!(
+                "{time}  {status}  POST {}  {}",
+                loggable(path, LOGGED_PATH_CHARS),
+                loggable(note, LOGGED_NOTE_CHARS)
+            );
+        }
+    }
+}
+
+fn handle(shared: &Shared, mut request: Request) {
+    let received_at = chrono::Utc::now().timestamp_millis();
+    let url = request.url().to_owned();
+    let path = url.split(['?', '#']).next().unwrap_or("/").to_owned();
+    let method = request.method().clone();
+
+    if method != Method::Post {
+        let response = if method == Method::Get && path == "/healthz" {
+            json_response(200, &json!({"status": "ok"}))
+        } else {
+            json_response(
+                405,
+                &json!({"error": "this port only accepts webhook POST requests"}),
+            )
+            .with_header(header("Allow", "POST"))
+        };
+        let _ = request.respond(response);
+        return;
+    }
+
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_owned(),
+                h.value.as_str().to_owned(),
+            )
+        })
+        .collect();
+    let header_json =
+        verify::redacted_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let authorization = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| value.clone());
+    let remote_addr = request.remote_addr().map(|a| a.to_string());
+    let endpoint = find_endpoint(&shared.endpoints, &path);
+
+    let mut rejection = NewRejection {
+        received_at,
+        endpoint: endpoint.map(|e| e.name().to_owned()),
+        path: path.clone(),
+        method: method.to_string(),
+        remote_addr: remote_addr.clone(),
+        status: 0,
+        reason: String::new(),
+        headers: header_json.clone(),
+        jwt_header: None,
+        jwt_claims: None,
+        body: Vec::new(),
+        body_bytes: request.body_length().map(|n| n as i64),
+    };
+    let refuse = |request: Request, refusal: Refusal, mut rejection: NewRejection| {
+        rejection.status = refusal.status();
+        rejection.reason = refusal.reason();
+        rejection.body.truncate(REJECTED_BODY_KEPT_BYTES);
+        let status = rejection.status;
+        let reason = rejection.reason.clone();
+        // A refusal that cannot be kept is still answered: the client needs the reason more.
+        let _ = shared.store.submit_rejection(rejection);
+        shared.log(status, &path, &reason);
+        let _ = request.respond(json_response(status, &json!({"error": reason})));
+    };
+
+    if from_browser(&headers) {
+        return refuse(request, Refusal::FromBrowser, rejection);
+    }
+    let Some(endpoint) = endpoint else {
+        return refuse(request, Refusal::NoEndpoint, rejection);
+    };
+
+    // Credentials first: a client without them is never asked for its body (nor sent `100
+    // Continue`), so it cannot make a worker buffer anything. The body is left unread and the
+    // connection closed after the answer.
+    let verified = match verify::check(&endpoint.auth, authorization.as_deref()) {
+        Ok(verified) => verified,
+        Err((err, token)) => {
+            if let Some(token) = token {
+                rejection.jwt_header = Some(token.header.to_string());
+                rejection.jwt_claims = Some(token.claims.to_string());
+            }
+            return refuse(request, Refusal::Unauthorized(err), rejection);
+        }
+    };
+    if let Some(token) = &verified.token {
+        rejection.jwt_header = Some(token.header.to_string());
+        rejection.jwt_claims = Some(token.claims.to_string());
+    }
+
+    if request
+        .body_length()
+        .is_some_and(|n| n > shared.max_body_bytes)
+    {
+        return refuse(
+            request,
+            Refusal::TooLarge {
+                limit: shared.max_body_bytes,
+            },
+            rejection,
+        );
+    }
+    match read_body(&mut request, shared.max_body_bytes, shared.body_deadline) {
+        Ok(body) => rejection.body = body,
+        Err(BodyError::TooLarge(partial, read)) => {
+            rejection.body = partial;
+            rejection.body_bytes = Some(read as i64);
+            return refuse(
+                request,
+                Refusal::TooLarge {
+                    limit: shared.max_body_bytes,
+                },
+                rejection,
+            );
+        }
+        Err(BodyError::Timeout(partial)) => {
+            rejection.body = partial;
+            return refuse(request, Refusal::Timeout, rejection);
+        }
+        Err(BodyError::Broken) => return,
+    }
+    rejection.body_bytes = Some(rejection.body.len() as i64);
+
+    let (kind, value) = match parse_envelope(&rejection.body) {
+        Ok(parsed) => parsed,
+        Err(reason) => return refuse(request, Refusal::BadBody(reason), rejection),
+    };
+    let event = NewEvent {
+        received_at,
+        endpoint: endpoint.name().to_owned(),
+        path: path.clone(),
+        remote_addr,
+        derived: derive::derive_event(&kind, &value, &rejection.body),
+        kind,
+        auth: endpoint.auth.mode().to_owned(),
+        verified: verified.verified,
+        jwt_header: verified.token.as_ref().map(|t| t.header.to_string()),
+        jwt_claims: verified.token.as_ref().map(|t| t.claims.to_string()),
+        headers: header_json,
+        body: rejection.body,
+    };
+    let (bytes, kind) = (event.body.len(), event.kind.clone());
+    let (response, note) = match shared.store.submit_event(event) {
+        Ok(Outcome::Stored(id)) => (
+            json_response(200, &json!({"status": "stored", "id": id})),
+            format!("{kind} stored #{id}"),
+        ),
+        Ok(Outcome::Duplicate(id)) => (
+            json_response(200, &json!({"status": "duplicate", "id": id})),
+            format!("{kind} duplicate of #{id}"),
+        ),
+        Ok(Outcome::Kept(_)) => unreachable!("events are stored or duplicates"),
+        Err(err) => (
+            store_error_response(&err),
+            format!("{kind} not stored: {err}"),
+        ),
+    };
+    shared.log(
+        response.status_code().0,
+        &path,
+        &format!("{note} ({bytes} bytes)"),
+    );
+    let _ = request.respond(response);
+}
+
+/// The answer when the store could not take an event. It says what the client can do, never the
+/// database's own error text (that goes to the request log, for the user).
+fn store_error_response(err: &StoreError) -> Response<std::io::Cursor<Vec<u8>>> {
+    if err.is_transient() {
+        json_response(
+            503,
+            &json!({"error": "the event could not be stored now; send it again later"}),
+        )
+        .with_header(header("Retry-After", &RETRY_AFTER_SECS.to_string()))
+    } else {
+        json_response(500, &json!({"error": "the event could not be stored"}))
+    }
+}
+
+/// Whether a web browser sent the request: browsers add `Origin` to every cross-origin `POST`
+/// (even a "simple" one that needs no preflight) and `Sec-Fetch-Site` to every request they make.
+/// Watson's servers send neither.
+fn from_browser(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("origin")
+            || (name.eq_ignore_ascii_case("sec-fetch-site") && !value.eq_ignore_ascii_case("none"))
+    })
+}
+
+/// Characters of a path kept in one log line.
+const LOGGED_PATH_CHARS: usize = 200;
+/// Characters of a note (it may hold `event.name`) kept in one log line.
+const LOGGED_NOTE_CHARS: usize = 300;
+
+/// Client text made safe for one log line: control characters (line breaks, escape sequences) are
+/// written as escapes, and text past `max_chars` is cut and marked.
+fn loggable(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The endpoint for `path`: an exact match (a trailing `/` ignored), else the catch-all if any.
+fn find_endpoint<'a>(endpoints: &'a [Endpoint], path: &str) -> Option<&'a Endpoint> {
+    let wanted = trim_slash(path);
+    endpoints
+        .iter()
+        .find(|e| e.path.as_deref().is_some_and(|p| trim_slash(p) == wanted))
+        .or_else(|| endpoints.iter().find(|e| e.path.is_none()))
+}
+
+fn trim_slash(path: &str) -> &str {
+    if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    }
+}
+
+enum BodyError {
+    TooLarge(Vec<u8>, usize),
+    Timeout(Vec<u8>),
+    Broken,
+}
+
+/// Reads the whole body, refusing it past `limit` bytes or past `deadline`, however it trickles in.
+fn read_body(
+    request: &mut Request,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Vec<u8>, BodyError> {
+    let started = Instant::now();
+    let reader = request.as_reader();
+    let mut body = Vec::with_capacity(request_capacity(limit));
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        if started.elapsed() > deadline {
+            return Err(BodyError::Timeout(body));
+        }
+        match reader.read(&mut chunk) {
+            Ok(0) => return Ok(body),
+            Ok(n) => {
+                if body.len() + n > limit {
+                    let keep = limit
+                        .min(REJECTED_BODY_KEPT_BYTES)
+                        .saturating_sub(body.len());
+                    let read = body.len() + n;
+                    body.extend_from_slice(&chunk[..n.min(keep)]);
+                    return Err(BodyError::TooLarge(body, read));
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(BodyError::Timeout(body));
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return Err(BodyError::Broken),
+        }
+    }
+}
+
+fn request_capacity(limit: usize) -> usize {
+    limit.min(16 * 1024)
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static header is valid")
+}
+
+fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
+    Response::from_data(body.to_string().into_bytes())
+        .with_status_code(status)
+        .with_header(header("Content-Type", "application/json"))
+}
