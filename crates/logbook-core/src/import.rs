@@ -7,9 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::value::RawValue;
 
-use crate::store::{NewEvent, Outcome, Store, StoreError, derive};
+use crate::store::{NewEvent, Outcome, Store, StoreError};
+use crate::watson::derive;
 use crate::watson::parse_envelope;
 
+/// An import waits for its events to be projected, unless projection makes no progress this long.
+const PROJECTION_STALL: std::time::Duration = std::time::Duration::from_secs(30);
 /// Bodies handed to the writer at once.
 const IMPORT_BATCH: usize = 1_000;
 
@@ -33,6 +36,9 @@ pub struct ImportReport {
     pub duplicates: u64,
     /// Bodies that are not webhook events, with where they were and why.
     pub skipped: Vec<String>,
+    /// Whether everything imported was also projected (derived) before the import returned: it is
+    /// unless projection stalled (a full disk, say), and it then goes on in the next `serve`.
+    pub projected: bool,
 }
 
 /// Imports every file; `progress` is told the bytes read so far.
@@ -58,6 +64,7 @@ pub fn import_files(
         })?;
         batch.flush()?;
     }
+    report.projected = store.wait_projected(PROJECTION_STALL)?;
     Ok(report)
 }
 
@@ -83,6 +90,7 @@ pub fn import_bodies(
         }
     }
     batch.flush()?;
+    report.projected = store.wait_projected(PROJECTION_STALL)?;
     Ok(report)
 }
 
@@ -102,7 +110,7 @@ impl Batch<'_> {
                     endpoint: "import".to_owned(),
                     path: self.origin.to_owned(),
                     remote_addr: None,
-                    derived: derive::derive_event(&kind, &value, bytes),
+                    dedup_key: derive::dedup_key(&kind, &value, bytes),
                     kind,
                     auth: "import".to_owned(),
                     verified: false,

@@ -372,7 +372,7 @@ fn handle(shared: &Shared, mut request: Request) {
         endpoint: endpoint.name().to_owned(),
         path: path.clone(),
         remote_addr,
-        derived: derive::derive_event(&kind, &value, &rejection.body),
+        dedup_key: derive::dedup_key(&kind, &value, &rejection.body),
         kind,
         auth: endpoint.auth.mode().to_owned(),
         verified: verified.verified,

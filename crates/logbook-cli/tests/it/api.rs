@@ -56,6 +56,7 @@ impl Ui {
         for (name, body) in all_samples() {
             assert_eq!(ui.h.post_signed(&body).0, 200, "{name}");
         }
+        ui.h.projected();
         ui
     }
 

@@ -110,7 +110,17 @@ impl Harness {
         self.post("/", Some(&jwt()), body)
     }
 
+    /// Waits until everything stored so far is projected: derived rows come after the 200.
+    pub fn projected(&self) {
+        assert!(
+            self.store.wait_projected(Duration::from_secs(10)).unwrap(),
+            "projection stalled"
+        );
+    }
+
+    /// The one number `sql` reads, once everything stored is projected.
     pub fn count(&self, sql: &str) -> i64 {
+        self.projected();
         self.store
             .reader()
             .unwrap()
@@ -118,7 +128,9 @@ impl Harness {
             .unwrap()
     }
 
+    /// The strings `sql` reads, once everything stored is projected.
     pub fn strings(&self, sql: &str) -> Vec<String> {
+        self.projected();
         let conn = self.store.reader().unwrap();
         let mut stmt = conn.prepare(sql).unwrap();
         stmt.query_map([], |r| r.get::<_, String>(0))

@@ -32,6 +32,7 @@ fn loaded() -> Harness {
     for (name, body) in all_samples() {
         assert_eq!(h.post_signed(&body).0, 200, "{name}");
     }
+    h.projected();
     h
 }
 

@@ -5,20 +5,27 @@
 //! committed with `synchronous=FULL`, so an acknowledged event survives a killed process and a power
 //! cut. Concurrent submissions are committed together (group commit). Readers open their own read-only
 //! connections ([`Store::reader`], [`open_reader`]) and never block the writer (WAL).
+//!
+//! Durable first, derive after: an acknowledgement writes only the event row (its exact bytes,
+//! redacted headers, envelope and dedup key). Everything read out of the body is a projection of
+//! the events table, made by [`projection`] after the acknowledgement and rebuilt from the bodies
+//! whenever the deriver changes.
 
+pub mod projection;
 pub mod rejection;
 pub mod retention;
 mod writer;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
-pub use crate::watson::derive::{self, Derived};
 pub use retention::Retention;
 pub use writer::{Committed, NewEvent, NewRejection, Outcome, WriterStats};
 
@@ -109,6 +116,9 @@ pub struct StoreOptions {
     pub rejections_kept: u64,
     /// Old events deleted by age or by size; nothing by default.
     pub retention: Retention,
+    /// Derive everything again from the stored bodies, as `logbook reindex` does (a store derived
+    /// by another deriver version does it anyway).
+    pub rebuild: bool,
 }
 
 impl Default for StoreOptions {
@@ -117,14 +127,27 @@ impl Default for StoreOptions {
             synchronous: Synchronous::Full,
             rejections_kept: DEFAULT_REJECTIONS_KEPT,
             retention: Retention::default(),
+            rebuild: false,
         }
     }
 }
 
-/// The open store: owns the writer thread and the lock that makes it the only writer.
+/// Where projection stands: what the read side shows is projected up to `projected_through`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProjectionState {
+    /// Every event up to this id has its derived rows.
+    pub projected_through: i64,
+    /// During a rebuild, the highest event id it must reach; `None` when no rebuild is under way.
+    pub rebuild_through: Option<i64>,
+}
+
+/// The open store: owns the writer thread, the deriver thread, and the lock that makes it the only
+/// writer.
 pub struct Store {
     path: PathBuf,
+    deriver: projection::Deriver,
     writer: writer::Writer,
+    progress: Arc<projection::Progress>,
     _lock: File,
 }
 
@@ -154,12 +177,59 @@ impl Store {
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         migrations().to_latest(&mut conn)?;
         let state = writer::prepare(&mut conn, &options)?;
-        let writer = writer::Writer::start(conn, options, state);
+        let (projected_through, rebuild_through) = projection::prepare(&mut conn, options.rebuild)?;
+        let progress = Arc::new(projection::Progress::default());
+        progress
+            .projected_through
+            .store(projected_through, Ordering::Relaxed);
+        progress
+            .rebuild_through
+            .store(rebuild_through, Ordering::Relaxed);
+        let writer = writer::Writer::start(conn, options, state, progress.clone());
+        let deriver = projection::Deriver::start(
+            path.to_owned(),
+            writer.queue().ok_or(StoreError::WriterStopped)?,
+            writer.subscribe(),
+            progress.clone(),
+        );
         Ok(Self {
             path: path.to_owned(),
+            deriver,
             writer,
+            progress,
             _lock: lock,
         })
+    }
+
+    /// How far projection has come (as committed by the writer).
+    pub fn projection(&self) -> ProjectionState {
+        let through = self.progress.projected_through.load(Ordering::Relaxed);
+        let target = self.progress.rebuild_through.load(Ordering::Relaxed);
+        ProjectionState {
+            projected_through: through,
+            rebuild_through: (target > through).then_some(target),
+        }
+    }
+
+    /// Waits until every event stored so far is projected; `false` when projection made no progress
+    /// for `stall` (the disk is full, say), however long the whole wait was.
+    pub fn wait_projected(&self, stall: Duration) -> Result<bool, StoreError> {
+        let last: i64 =
+            self.reader()?
+                .query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
+        let mut seen = self.progress.projected_through.load(Ordering::Relaxed);
+        let mut moved_at = Instant::now();
+        while seen < last {
+            if moved_at.elapsed() >= stall {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+            let now = self.progress.projected_through.load(Ordering::Relaxed);
+            if now > seen {
+                (seen, moved_at) = (now, Instant::now());
+            }
+        }
+        Ok(true)
     }
 
     pub fn path(&self) -> &Path {
@@ -205,8 +275,10 @@ impl Store {
         open_reader(&self.path)
     }
 
-    /// Finishes every queued write, stops the writer and checkpoints the WAL away.
-    pub fn close(self) -> Result<(), StoreError> {
+    /// Finishes every queued write, stops the deriver and the writer and checkpoints the WAL away.
+    /// What is not projected yet is projected at the next open.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.deriver.stop();
         self.writer.stop()
     }
 }

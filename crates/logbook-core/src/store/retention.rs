@@ -119,22 +119,10 @@ pub fn step(conn: &mut Connection, retention: &Retention, now_ms: i64) -> rusqli
                  SELECT session_id FROM messages
                  WHERE event_id IN (SELECT id FROM retention_doomed) AND session_id IS NOT NULL;
              DELETE FROM event_fts WHERE rowid IN (SELECT id FROM retention_doomed);
-             DELETE FROM events WHERE id IN (SELECT id FROM retention_doomed);
-             DELETE FROM conversations
-                 WHERE session_id IN (SELECT session_id FROM retention_sessions)
-                   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id = conversations.session_id);
-             UPDATE conversations SET
-                 turns = (SELECT count(*) FROM messages m WHERE m.session_id = conversations.session_id),
-                 first_at = (SELECT min(request_at) FROM messages m WHERE m.session_id = conversations.session_id),
-                 first_event_id = (SELECT min(event_id) FROM messages m WHERE m.session_id = conversations.session_id),
-                 first_text = (SELECT m.user_text FROM messages m
-                               WHERE m.session_id = conversations.session_id AND trim(coalesce(m.user_text, '')) <> ''
-                               ORDER BY m.request_at, m.event_id LIMIT 1),
-                 first_text_at = (SELECT m.request_at FROM messages m
-                               WHERE m.session_id = conversations.session_id AND trim(coalesce(m.user_text, '')) <> ''
-                               ORDER BY m.request_at, m.event_id LIMIT 1)
-             WHERE session_id IN (SELECT session_id FROM retention_sessions);",
+             DELETE FROM events WHERE id IN (SELECT id FROM retention_doomed);",
         )?;
+        // What is left of each conversation, recomputed the one way projection does it.
+        super::projection::refresh_conversations(&tx, "retention_sessions")?;
         done.events_deleted = chosen as i64;
     }
     if let Some(cutoff) = cutoff {

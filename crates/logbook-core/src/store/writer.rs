@@ -9,9 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use std::time::{Duration, Instant};
 
+use super::projection::{self, Progress};
 use super::{StoreError, StoreOptions};
 use super::{rejection, retention};
-use crate::watson::derive::{CallRow, Derived, MessageRow};
 
 /// How often the writer looks for events past their retention, when nothing else wakes it.
 const RETENTION_INTERVAL_MS: u64 = 1_000;
@@ -37,7 +37,8 @@ pub struct NewEvent {
     /// JSON `[[name, value], ...]`, already redacted.
     pub headers: String,
     pub body: Vec<u8>,
-    pub derived: Derived,
+    /// Recognises a second delivery: see [`crate::watson::derive::dedup_key`].
+    pub dedup_key: String,
 }
 
 /// A refused request, kept so the user can see why Watson's calls fail.
@@ -73,9 +74,16 @@ pub(super) enum Write {
     Rejection(Box<NewRejection>),
 }
 
-struct Job {
+pub(super) struct Job {
     write: Write,
     reply: SyncSender<Result<Outcome, StoreError>>,
+}
+
+/// What the writer thread takes from its queue: a write to acknowledge, or a batch from the deriver
+/// to project (answered once applied, or with why not).
+pub(super) enum Input {
+    Job(Job),
+    Project(Box<projection::Batch>, SyncSender<Result<(), StoreError>>),
 }
 
 type Subscribers = Arc<Mutex<Vec<Sender<Committed>>>>;
@@ -96,6 +104,10 @@ pub struct WriterStats {
     pub max_commit_us: std::sync::atomic::AtomicU64,
     /// Events deleted by retention.
     pub retention_deleted: std::sync::atomic::AtomicU64,
+    /// Events projected (derived rows written).
+    pub projected: std::sync::atomic::AtomicU64,
+    /// The longest projection transaction, microseconds.
+    pub max_projection_us: std::sync::atomic::AtomicU64,
 }
 
 /// What the writer carries from one batch to the next.
@@ -142,14 +154,19 @@ pub(super) fn prepare(conn: &mut Connection, options: &StoreOptions) -> rusqlite
 }
 
 pub(super) struct Writer {
-    queue: Option<SyncSender<Job>>,
+    queue: Option<SyncSender<Input>>,
     thread: Option<JoinHandle<Result<(), StoreError>>>,
     subscribers: Subscribers,
     pub(super) stats: Arc<WriterStats>,
 }
 
 impl Writer {
-    pub(super) fn start(conn: Connection, options: StoreOptions, state: State) -> Self {
+    pub(super) fn start(
+        conn: Connection,
+        options: StoreOptions,
+        state: State,
+        progress: Arc<Progress>,
+    ) -> Self {
         let (queue, jobs) = mpsc::sync_channel(QUEUE_CAPACITY);
         let subscribers: Subscribers = Arc::default();
         let announce = subscribers.clone();
@@ -157,7 +174,7 @@ impl Writer {
         let counted = stats.clone();
         let thread = std::thread::Builder::new()
             .name("logbook-writer".into())
-            .spawn(move || run(conn, jobs, options, state, announce, counted))
+            .spawn(move || run(conn, jobs, options, state, announce, counted, progress))
             .expect("spawn writer thread");
         Self {
             queue: Some(queue),
@@ -171,7 +188,7 @@ impl Writer {
         let (reply, answer) = mpsc::sync_channel(1);
         let queue = self.queue.as_ref().ok_or(StoreError::WriterStopped)?;
         queue
-            .send(Job { write, reply })
+            .send(Input::Job(Job { write, reply }))
             .map_err(|_| StoreError::WriterStopped)?;
         answer.recv().map_err(|_| StoreError::WriterStopped)?
     }
@@ -188,7 +205,10 @@ impl Writer {
             .into_iter()
             .map(|write| {
                 let (reply, answer) = mpsc::sync_channel(1);
-                queue.send(Job { write, reply }).ok().map(|()| answer)
+                queue
+                    .send(Input::Job(Job { write, reply }))
+                    .ok()
+                    .map(|()| answer)
             })
             .collect();
         answers
@@ -199,6 +219,11 @@ impl Writer {
                     .unwrap_or(Err(StoreError::WriterStopped))
             })
             .collect()
+    }
+
+    /// A sender into the writer's queue, for the deriver's batches.
+    pub(super) fn queue(&self) -> Option<SyncSender<Input>> {
+        self.queue.clone()
     }
 
     pub(super) fn subscribe(&self) -> Receiver<Committed> {
@@ -228,11 +253,12 @@ impl Drop for Writer {
 
 fn run(
     mut conn: Connection,
-    jobs: Receiver<Job>,
+    jobs: Receiver<Input>,
     options: StoreOptions,
     mut state: State,
     subscribers: Subscribers,
     stats: Arc<WriterStats>,
+    progress: Arc<Progress>,
 ) -> Result<(), StoreError> {
     use std::sync::atomic::Ordering::Relaxed;
     use std::sync::mpsc::RecvTimeoutError;
@@ -280,13 +306,26 @@ fn run(
                 Instant::now() + retention_every
             };
         }
-        let Some(first) = first else { continue };
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
+        // A projection batch met here is applied after the acknowledgements gathered with it: at
+        // most one batch between two group commits, so an acknowledgement never waits for more.
+        let mut project = None;
+        match first {
+            None => continue,
+            Some(Input::Project(next, reply)) => project = Some((next, reply)),
+            Some(Input::Job(job)) => batch.push(job),
+        }
+        while project.is_none() && batch.len() < MAX_BATCH {
             match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Input::Job(job)) => batch.push(job),
+                Ok(Input::Project(next, reply)) => project = Some((next, reply)),
                 Err(_) => break,
             }
+        }
+        if batch.is_empty() {
+            if let Some((next, reply)) = project {
+                let _ = reply.send(apply_projection(&mut conn, &next, &progress, &stats));
+            }
+            continue;
         }
         let started = std::time::Instant::now();
         let committed = commit_batch(&mut conn, &batch, &options, &mut state);
@@ -325,10 +364,37 @@ fn run(
                 }
             }
         }
+        if let Some((next, reply)) = project {
+            let _ = reply.send(apply_projection(&mut conn, &next, &progress, &stats));
+        }
     }
     // The last connection to close checkpoints the WAL into the database and removes it.
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
     conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
+}
+
+/// Applies one projection batch in its own transaction and publishes the new watermark.
+fn apply_projection(
+    conn: &mut Connection,
+    batch: &projection::Batch,
+    progress: &Progress,
+    stats: &WriterStats,
+) -> Result<(), StoreError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let started = Instant::now();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(StoreError::from_write)?;
+    projection::apply(&tx, batch).map_err(StoreError::from_write)?;
+    tx.commit().map_err(StoreError::from_write)?;
+    progress.projected_through.fetch_max(batch.through, Relaxed);
+    stats
+        .projected
+        .fetch_add(batch.events.len() as u64, Relaxed);
+    stats
+        .max_projection_us
+        .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
+    Ok(())
 }
 
 fn announce(subscribers: &Subscribers, committed: Committed) {
@@ -466,18 +532,17 @@ fn save_last_ids(tx: &Transaction<'_>, state: &State) -> rusqlite::Result<()> {
 }
 
 /// Stores `e` under `id` (the next id: one more than any ever given), unless it is a duplicate.
+/// Only the event row: everything derived from it is the projector's (`projection.rs`).
 fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Outcome> {
-    if let Some(key) = &e.derived.dedup_key {
-        let existing = conn
-            .prepare_cached(
-                "UPDATE events SET duplicates = duplicates + 1 WHERE dedup_key = ?1 RETURNING id",
-            )?
-            .query_row([key], |r| r.get::<_, i64>(0));
-        match existing {
-            Ok(id) => return Ok(Outcome::Duplicate(id)),
-            Err(rusqlite::Error::QueryReturnedNoRows) => {}
-            Err(err) => return Err(err),
-        }
+    let existing = conn
+        .prepare_cached(
+            "UPDATE events SET duplicates = duplicates + 1 WHERE dedup_key = ?1 RETURNING id",
+        )?
+        .query_row([&e.dedup_key], |r| r.get::<_, i64>(0));
+    match existing {
+        Ok(id) => return Ok(Outcome::Duplicate(id)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => {}
+        Err(err) => return Err(err),
     }
     conn.prepare_cached(
         "INSERT INTO events (id, received_at, endpoint, path, remote_addr, kind, auth, verified,
@@ -496,209 +561,8 @@ fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Ou
         e.jwt_claims,
         e.headers,
         e.body,
-        e.derived.dedup_key,
+        e.dedup_key,
         id,
     ])?;
-    if let Some(m) = &e.derived.message {
-        insert_message(conn, id, e.received_at, m)?;
-    }
-    if let Some(c) = &e.derived.call {
-        insert_call(conn, id, e.received_at, c)?;
-    }
-    let fts = &e.derived.fts;
-    if !(fts.user_text.is_empty() && fts.assistant_text.is_empty() && fts.meta.is_empty()) {
-        conn.prepare_cached(
-            "INSERT INTO event_fts (rowid, user_text, assistant_text, meta) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![id, fts.user_text, fts.assistant_text, fts.meta])?;
-    }
     Ok(Outcome::Stored(id))
-}
-
-/// Times used for ordering are never NULL: a payload without a parsable time sorts by arrival.
-fn insert_message(
-    conn: &Connection,
-    id: i64,
-    received_at: i64,
-    m: &MessageRow,
-) -> rusqlite::Result<()> {
-    let request_at = m.request_at.unwrap_or(received_at);
-    let (top_intent, top_confidence) = match m.intents.first() {
-        Some((intent, confidence)) => (Some(intent.as_str()), *confidence),
-        None => (None, None),
-    };
-    conn.prepare_cached(
-        "INSERT INTO messages (event_id, log_id, session_id, context_session_id, assistant_id, skill_id,
-             snapshot, language, user_id, customer_id, request_ts, request_at, response_ts, response_at,
-             turn_count, input_kind, user_text, stt_confidence, assistant_text, response_types,
-             top_intent, top_confidence, channel, sip_call_id, cdr_custom_data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                 ?20, ?21, ?22, ?23, ?24, ?25)",
-    )?
-    .execute(params![
-        id,
-        m.log_id,
-        m.session_id,
-        m.context_session_id,
-        m.assistant_id,
-        m.skill_id,
-        m.snapshot,
-        m.language,
-        m.user_id,
-        m.customer_id,
-        m.request_ts,
-        request_at,
-        m.response_ts,
-        m.response_at,
-        m.turn_count,
-        m.input_kind,
-        m.user_text,
-        m.stt_confidence,
-        m.assistant_text,
-        m.response_types.join(" "),
-        top_intent,
-        top_confidence,
-        m.channel,
-        m.sip_call_id,
-        m.cdr_custom_data,
-    ])?;
-    if let Some(session_id) = &m.session_id {
-        let text = m.user_text.as_deref().filter(|t| !t.trim().is_empty());
-        conn.prepare_cached(
-            "INSERT INTO conversations (session_id, first_at, last_at, turns, user_id, assistant_id, channel,
-                 customer_id, first_text, first_text_at, first_event_id, last_event_id)
-             VALUES (?1, ?2, ?2, 1, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?7 IS NULL THEN NULL ELSE ?2 END, ?8, ?8)
-             ON CONFLICT (session_id) DO UPDATE SET
-                 first_at = min(coalesce(first_at, excluded.first_at), coalesce(excluded.first_at, first_at)),
-                 last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at)),
-                 turns = turns + 1,
-                 user_id = coalesce(user_id, excluded.user_id),
-                 assistant_id = coalesce(assistant_id, excluded.assistant_id),
-                 channel = coalesce(channel, excluded.channel),
-                 customer_id = coalesce(customer_id, excluded.customer_id),
-                 first_text = CASE WHEN excluded.first_text IS NOT NULL
-                     AND (first_text IS NULL OR excluded.first_text_at < first_text_at)
-                     THEN excluded.first_text ELSE first_text END,
-                 first_text_at = CASE WHEN excluded.first_text IS NOT NULL
-                     AND (first_text IS NULL OR excluded.first_text_at < first_text_at)
-                     THEN excluded.first_text_at ELSE first_text_at END,
-                 first_event_id = min(first_event_id, excluded.first_event_id),
-                 last_event_id = max(last_event_id, excluded.last_event_id)",
-        )?
-        .execute(params![
-            session_id,
-            request_at,
-            m.user_id,
-            m.assistant_id,
-            m.channel,
-            m.customer_id,
-            text,
-            id
-        ])?;
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO message_intents (event_id, intent, confidence) VALUES (?1, ?2, ?3)",
-    )?;
-    for (intent, confidence) in &m.intents {
-        stmt.execute(params![id, intent, confidence])?;
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO message_entities (event_id, entity, value, confidence) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for e in &m.entities {
-        stmt.execute(params![id, e.entity, e.value, e.confidence])?;
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO message_responses (event_id, seq, response_type) VALUES (?1, ?2, ?3)",
-    )?;
-    for (seq, response_type) in m.response_types.iter().enumerate() {
-        stmt.execute(params![id, seq as i64, response_type])?;
-    }
-    Ok(())
-}
-
-fn insert_call(conn: &Connection, id: i64, received_at: i64, c: &CallRow) -> rusqlite::Result<()> {
-    let start_at = c.start_at.unwrap_or(received_at);
-    conn.prepare_cached(
-        "INSERT INTO calls (event_id, global_session_id, start_ts, start_at, stop_ts, duration_ms,
-             outbound, end_reason_raw, end_reason, failure_occurred, failure_details, transfer_occurred,
-             primary_phone_number, from_uri, to_uri, caller, callee, sip_call_id, trunk_call_id,
-             invite_arrival_ts, setup_ms, max_assistant_ms, max_tts_ms, max_stt_ms, media_encrypted,
-             signaling_encrypted, sip_authenticated, active_calls, turn_count, warning_count, rtp)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                 ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
-    )?
-    .execute(params![
-        id,
-        c.global_session_id,
-        c.start_ts,
-        start_at,
-        c.stop_ts,
-        c.duration_ms,
-        c.outbound,
-        c.end_reason_raw,
-        c.end_reason,
-        c.failure_occurred,
-        c.failure_details,
-        c.transfer_occurred,
-        c.primary_phone_number,
-        c.from_uri,
-        c.to_uri,
-        c.caller,
-        c.callee,
-        c.sip_call_id,
-        c.trunk_call_id,
-        c.invite_arrival_ts,
-        c.setup_ms,
-        c.max_assistant_ms,
-        c.max_tts_ms,
-        c.max_stt_ms,
-        c.media_encrypted,
-        c.signaling_encrypted,
-        c.sip_authenticated,
-        c.active_calls,
-        c.turns.len() as i64,
-        c.warnings.len() as i64,
-        c.rtp,
-    ])?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO call_turns (event_id, seq, summary_index, session_id, assistant_id, log_id,
-             request_type, response_types, start_ts, assistant_ms, stt_ms, stt_confidence, echo_detected,
-             tts_ms, barge_in)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?;
-    for (seq, t) in c.turns.iter().enumerate() {
-        stmt.execute(params![
-            id,
-            seq as i64,
-            t.summary_index,
-            t.session_id,
-            t.assistant_id,
-            t.log_id,
-            t.request_type,
-            t.response_types.join(" "),
-            t.start_ts,
-            t.assistant_ms,
-            t.stt_ms,
-            t.stt_confidence,
-            t.echo_detected,
-            t.tts_ms,
-            t.barge_in,
-        ])?;
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO call_warnings (event_id, seq, code, message) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (seq, w) in c.warnings.iter().enumerate() {
-        stmt.execute(params![id, seq as i64, w.code, w.message])?;
-    }
-    // A key repeated in the payload keeps its last value, as a JSON object would.
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO call_custom_data (event_id, key, value) VALUES (?1, ?2, ?3)
-         ON CONFLICT (event_id, key) DO UPDATE SET value = excluded.value",
-    )?;
-    for (key, value) in &c.custom_data {
-        stmt.execute(params![id, key, value])?;
-    }
-    Ok(())
 }

@@ -13,9 +13,6 @@ pub const CDR_LOGGED: &str = "cdr_logged";
 /// What the store keeps besides the body itself.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Derived {
-    /// `message:<log_id>` or `call:<global_session_id>|<start>`: a second delivery is stored once.
-    /// An event without such ids gets `body:<kind>:<sha256 of the body>` from [`derive_event`].
-    pub dedup_key: Option<String>,
     pub message: Option<MessageRow>,
     pub call: Option<CallRow>,
     pub fts: FtsText,
@@ -124,18 +121,34 @@ pub struct WarningRow {
     pub message: Option<String>,
 }
 
-/// [`derive`] for a body about to be stored: an event without a natural key (no `log_id`, no call
-/// id and start) is keyed by its kind and a hash of its exact bytes, so the same body delivered or
-/// imported twice is stored once.
-pub fn derive_event(kind: &str, value: &Value, body: &[u8]) -> Derived {
-    let mut derived = derive(kind, value);
-    if derived.dedup_key.is_none() {
+/// The version of what [`derive`] makes of a body. Bump it whenever the derived rows change (a new
+/// column, a different normalisation, a field read from another place): a store derived by another
+/// version rebuilds every derived row from the stored bodies when it opens.
+pub const DERIVER_VERSION: i64 = 2;
+
+/// The key under which a second delivery of the same event is recognised, read on the
+/// acknowledgement path without deriving: `message:<log_id>`, `call:<global_session_id>|<start>`,
+/// and for an event without such ids `body:<kind>:<sha256 of the exact body>`, so the same body
+/// delivered or imported twice is stored once.
+pub fn dedup_key(kind: &str, value: &Value, body: &[u8]) -> String {
+    let payload = value.get("payload").unwrap_or(&Value::Null);
+    let natural = match kind {
+        MESSAGE_LOGGED => str_at(payload, &["log_id"]).map(|id| format!("message:{id}")),
+        CDR_LOGGED => match (
+            str_at(payload, &["global_session_id"]),
+            str_at(payload, &["call", "start_timestamp"]),
+        ) {
+            (Some(id), Some(start)) => Some(format!("call:{id}|{start}")),
+            _ => None,
+        },
+        _ => None,
+    };
+    natural.unwrap_or_else(|| {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(body);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        derived.dedup_key = Some(format!("body:{kind}:{hex}"));
-    }
-    derived
+        format!("body:{kind}:{hex}")
+    })
 }
 
 /// Derives the rows for one body, already known to be a JSON object with a string `event.name`.
@@ -144,14 +157,12 @@ pub fn derive(kind: &str, body: &Value) -> Derived {
     match kind {
         MESSAGE_LOGGED => {
             let message = derive_message(payload);
-            let dedup_key = message.log_id.as_ref().map(|id| format!("message:{id}"));
             let fts = FtsText {
                 user_text: message.user_text.clone().unwrap_or_default(),
                 assistant_text: message.assistant_text.clone(),
                 meta: message_meta(&message),
             };
             Derived {
-                dedup_key,
                 message: Some(message),
                 call: None,
                 fts,
@@ -159,16 +170,11 @@ pub fn derive(kind: &str, body: &Value) -> Derived {
         }
         CDR_LOGGED => {
             let call = derive_call(payload);
-            let dedup_key = match (&call.global_session_id, &call.start_ts) {
-                (Some(id), Some(start)) => Some(format!("call:{id}|{start}")),
-                _ => None,
-            };
             let fts = FtsText {
                 meta: call_meta(&call),
                 ..FtsText::default()
             };
             Derived {
-                dedup_key,
                 message: None,
                 call: Some(call),
                 fts,

@@ -1,0 +1,174 @@
+-- The derived tables: everything Logbook reads out of the stored bodies, made by the projector
+-- (`projection.rs`) and rebuilt from the bodies whenever the deriver's version changes. Never
+-- migrated: a change here bumps `DERIVER_VERSION`, which drops these tables and derives them again.
+-- (The first migration created the same tables; this file is what they are now.)
+
+DROP TABLE IF EXISTS event_fts;
+DROP TABLE IF EXISTS call_custom_data;
+DROP TABLE IF EXISTS call_warnings;
+DROP TABLE IF EXISTS call_turns;
+DROP TABLE IF EXISTS calls;
+DROP TABLE IF EXISTS message_responses;
+DROP TABLE IF EXISTS message_entities;
+DROP TABLE IF EXISTS message_intents;
+DROP TABLE IF EXISTS conversations;
+DROP TABLE IF EXISTS messages;
+
+-- One row per message_logged event.
+CREATE TABLE messages (
+    event_id            INTEGER PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+    log_id              TEXT,
+    session_id          TEXT,
+    context_session_id  TEXT,                -- response.context.global.session_id
+    assistant_id        TEXT,
+    skill_id            TEXT,
+    snapshot            TEXT,
+    language            TEXT,
+    user_id             TEXT,
+    customer_id         TEXT,
+    request_ts          TEXT,
+    request_at          INTEGER NOT NULL,    -- ms; the arrival time when the payload has none
+    response_ts         TEXT,
+    response_at         INTEGER,
+    turn_count          INTEGER,
+    input_kind          TEXT,                -- text, dtmf, speech, search, start, ...
+    user_text           TEXT,
+    stt_confidence      REAL,
+    assistant_text      TEXT,
+    response_types      TEXT,                -- space separated, in output order
+    top_intent          TEXT,
+    top_confidence      REAL,
+    channel             TEXT,
+    sip_call_id         TEXT,
+    cdr_custom_data     TEXT                 -- JSON object as set on this turn
+);
+CREATE INDEX messages_log ON messages (log_id);
+CREATE INDEX messages_session ON messages (session_id, request_at, turn_count);
+CREATE INDEX messages_user ON messages (user_id, request_at);
+CREATE INDEX messages_request ON messages (request_at, event_id);
+CREATE INDEX messages_sip ON messages (sip_call_id) WHERE sip_call_id IS NOT NULL;
+
+-- One row per session_id, recomputed from its messages whenever one of them is projected or deleted.
+CREATE TABLE conversations (
+    session_id       TEXT PRIMARY KEY,
+    first_at         INTEGER,                -- earliest request time (ms)
+    last_at          INTEGER,                -- latest request time (ms)
+    turns            INTEGER NOT NULL,
+    user_id          TEXT,
+    assistant_id     TEXT,
+    channel          TEXT,
+    customer_id      TEXT,
+    first_text       TEXT,                   -- the earliest non-empty user text
+    first_text_at    INTEGER,
+    first_event_id   INTEGER NOT NULL,
+    last_event_id    INTEGER NOT NULL
+);
+CREATE INDEX conversations_last ON conversations (last_at, session_id);
+CREATE INDEX conversations_user ON conversations (user_id, last_at);
+
+CREATE TABLE message_intents (
+    event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    intent      TEXT    NOT NULL,
+    confidence  REAL
+);
+CREATE INDEX message_intents_event ON message_intents (event_id);
+CREATE INDEX message_intents_intent ON message_intents (intent);
+
+CREATE TABLE message_entities (
+    event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    entity      TEXT    NOT NULL,
+    value       TEXT,
+    confidence  REAL
+);
+CREATE INDEX message_entities_event ON message_entities (event_id);
+CREATE INDEX message_entities_entity ON message_entities (entity, value);
+
+CREATE TABLE message_responses (
+    event_id       INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    response_type  TEXT    NOT NULL,
+    PRIMARY KEY (event_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX message_responses_type ON message_responses (response_type);
+
+-- One row per cdr_logged event.
+CREATE TABLE calls (
+    event_id             INTEGER PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+    global_session_id    TEXT,
+    start_ts             TEXT,
+    start_at             INTEGER NOT NULL,   -- ms; the arrival time when the payload has none
+    stop_ts              TEXT,
+    duration_ms          INTEGER,
+    outbound             INTEGER,
+    end_reason_raw       TEXT,
+    end_reason           TEXT,               -- normalised: callerHangup -> caller_hangup
+    failure_occurred     INTEGER,
+    failure_details      TEXT,
+    transfer_occurred    INTEGER,
+    primary_phone_number TEXT,
+    from_uri             TEXT,
+    to_uri               TEXT,
+    caller               TEXT,               -- the number (or user) part of from_uri
+    callee               TEXT,
+    sip_call_id          TEXT,
+    trunk_call_id        TEXT,
+    invite_arrival_ts    TEXT,
+    setup_ms             INTEGER,
+    max_assistant_ms     INTEGER,
+    max_tts_ms           INTEGER,
+    max_stt_ms           INTEGER,
+    media_encrypted      INTEGER,
+    signaling_encrypted  INTEGER,
+    sip_authenticated    INTEGER,
+    active_calls         INTEGER,
+    turn_count           INTEGER NOT NULL,
+    warning_count        INTEGER NOT NULL,
+    rtp                  TEXT                -- realtime_transport_network_summary as JSON
+);
+CREATE INDEX calls_session ON calls (global_session_id);
+CREATE INDEX calls_start ON calls (start_at, event_id);
+CREATE INDEX calls_sip ON calls (sip_call_id) WHERE sip_call_id IS NOT NULL;
+CREATE INDEX calls_end_reason ON calls (end_reason);
+
+CREATE TABLE call_turns (
+    event_id        INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,        -- across all interaction summaries, from 0
+    summary_index   INTEGER NOT NULL,
+    session_id      TEXT,
+    assistant_id    TEXT,
+    log_id          TEXT,
+    request_type    TEXT,
+    response_types  TEXT,                    -- space separated
+    start_ts        TEXT,
+    assistant_ms    INTEGER,
+    stt_ms          INTEGER,
+    stt_confidence  REAL,
+    echo_detected   INTEGER,
+    tts_ms          INTEGER,                 -- the slowest TTS response of the turn
+    barge_in        INTEGER,                 -- 1 when any response was barged in on
+    PRIMARY KEY (event_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX call_turns_log ON call_turns (log_id);
+
+CREATE TABLE call_warnings (
+    event_id  INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    seq       INTEGER NOT NULL,
+    code      TEXT,
+    message   TEXT,
+    PRIMARY KEY (event_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX call_warnings_code ON call_warnings (code);
+
+CREATE TABLE call_custom_data (
+    event_id  INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    key       TEXT    NOT NULL,
+    value     TEXT    NOT NULL,              -- JSON text of the value
+    PRIMARY KEY (event_id, key)
+) WITHOUT ROWID;
+CREATE INDEX call_custom_data_key ON call_custom_data (key, value);
+
+-- Full-text index; rowid = events.id. Contentless: the text lives in the tables above.
+CREATE VIRTUAL TABLE event_fts USING fts5 (
+    user_text, assistant_text, meta,
+    content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+);
