@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::value::RawValue;
 
 use crate::store::{NewEvent, Outcome, Store, StoreError};
-use crate::watson::derive;
-use crate::watson::parse_envelope;
+use crate::watson::read_envelope;
 
 /// An import waits for its events to be projected, unless projection makes no progress this long.
 const PROJECTION_STALL: std::time::Duration = std::time::Duration::from_secs(30);
@@ -103,15 +102,15 @@ struct Batch<'a> {
 
 impl Batch<'_> {
     fn add(&mut self, location: String, bytes: &[u8]) -> Result<(), ImportError> {
-        match parse_envelope(bytes) {
-            Ok((kind, value)) => {
+        match read_envelope(bytes) {
+            Ok(envelope) => {
                 self.events.push(NewEvent {
                     received_at: chrono::Utc::now().timestamp_millis(),
                     endpoint: "import".to_owned(),
                     path: self.origin.to_owned(),
                     remote_addr: None,
-                    dedup_key: derive::dedup_key(&kind, &value, bytes),
-                    kind,
+                    dedup_key: envelope.dedup_key,
+                    kind: envelope.kind,
                     auth: "import".to_owned(),
                     verified: false,
                     jwt_header: None,

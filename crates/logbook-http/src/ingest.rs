@@ -20,7 +20,7 @@ use logbook_core::auth::{self as verify, AuthError};
 pub use logbook_core::auth::{Auth, Secret};
 pub use logbook_core::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, Endpoint};
 use logbook_core::store::{NewEvent, NewRejection, Outcome, Store, StoreError};
-use logbook_core::watson::{derive, parse_envelope};
+use logbook_core::watson::read_envelope;
 
 /// Most of a refused body kept for display; the rest is counted, not stored.
 pub const REJECTED_BODY_KEPT_BYTES: usize = 1024 * 1024;
@@ -363,8 +363,9 @@ fn handle(shared: &Shared, mut request: Request) {
     }
     rejection.body_bytes = Some(rejection.body.len() as i64);
 
-    let (kind, value) = match parse_envelope(&rejection.body) {
-        Ok(parsed) => parsed,
+    // The envelope only (the name and the dedup key): deriving the rest is the projector's.
+    let envelope = match read_envelope(&rejection.body) {
+        Ok(envelope) => envelope,
         Err(reason) => return refuse(request, Refusal::BadBody(reason), rejection),
     };
     let event = NewEvent {
@@ -372,8 +373,8 @@ fn handle(shared: &Shared, mut request: Request) {
         endpoint: endpoint.name().to_owned(),
         path: path.clone(),
         remote_addr,
-        dedup_key: derive::dedup_key(&kind, &value, &rejection.body),
-        kind,
+        dedup_key: envelope.dedup_key,
+        kind: envelope.kind,
         auth: endpoint.auth.mode().to_owned(),
         verified: verified.verified,
         jwt_header: verified.token.as_ref().map(|t| t.header.to_string()),

@@ -11,5 +11,6 @@ mod durability;
 mod export;
 mod hostile;
 mod ingest;
+mod projection;
 mod query;
 mod retention;

@@ -170,6 +170,27 @@ pub struct Stats {
     pub last_received_at: Option<i64>,
     pub last_event_id: Option<i64>,
     pub database_bytes: i64,
+    /// How far the derived rows (lists, conversations, calls, search) have come.
+    pub projection: ProjectionStats,
+}
+
+/// What the read side shows is derived from the stored bodies after they are acknowledged: how far
+/// that has come. Lists, views and counts cover the events up to `projected_through`; the Live view
+/// shows every acknowledged request at once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ProjectionStats {
+    /// Every event up to this id has its derived rows.
+    pub projected_through: i64,
+    /// Events stored but not derived yet.
+    pub pending: i64,
+    /// The arrival time (Unix ms) of the oldest event not derived yet: how far behind it is.
+    pub oldest_pending_at: Option<i64>,
+    /// While every derived row is being made again (after a deriver change or `logbook reindex`):
+    /// the event id the rebuild runs to.
+    pub rebuilding_through: Option<i64>,
+    /// The deriver version the derived rows come from.
+    pub deriver_version: i64,
 }
 
 pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
@@ -192,6 +213,21 @@ pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
+            let projected_through = counter("projected_through")?;
+            let rebuild_through = counter("rebuild_through")?;
+            let (pending, oldest_pending_at) = conn.query_row(
+                "SELECT count(*), min(received_at) FROM events WHERE id > ?1",
+                [projected_through],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let projection = ProjectionStats {
+                projected_through,
+                pending,
+                oldest_pending_at,
+                rebuilding_through: (rebuild_through > projected_through)
+                    .then_some(rebuild_through),
+                deriver_version: counter("deriver_version")?,
+            };
             let accepted = counter("accepted")?;
             let duplicates = counter("duplicates")?;
             Ok(Stats {
@@ -209,6 +245,7 @@ pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
                 database_bytes: count(
                     "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
                 )?,
+                projection,
             })
         },
     )

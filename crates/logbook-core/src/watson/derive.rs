@@ -126,31 +126,6 @@ pub struct WarningRow {
 /// version rebuilds every derived row from the stored bodies when it opens.
 pub const DERIVER_VERSION: i64 = 2;
 
-/// The key under which a second delivery of the same event is recognised, read on the
-/// acknowledgement path without deriving: `message:<log_id>`, `call:<global_session_id>|<start>`,
-/// and for an event without such ids `body:<kind>:<sha256 of the exact body>`, so the same body
-/// delivered or imported twice is stored once.
-pub fn dedup_key(kind: &str, value: &Value, body: &[u8]) -> String {
-    let payload = value.get("payload").unwrap_or(&Value::Null);
-    let natural = match kind {
-        MESSAGE_LOGGED => str_at(payload, &["log_id"]).map(|id| format!("message:{id}")),
-        CDR_LOGGED => match (
-            str_at(payload, &["global_session_id"]),
-            str_at(payload, &["call", "start_timestamp"]),
-        ) {
-            (Some(id), Some(start)) => Some(format!("call:{id}|{start}")),
-            _ => None,
-        },
-        _ => None,
-    };
-    natural.unwrap_or_else(|| {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(body);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("body:{kind}:{hex}")
-    })
-}
-
 /// Derives the rows for one body, already known to be a JSON object with a string `event.name`.
 pub fn derive(kind: &str, body: &Value) -> Derived {
     let payload = body.get("payload").unwrap_or(&Value::Null);

@@ -2,6 +2,9 @@
 //! (`event.name`), and the rows derived from a `message_logged` or `cdr_logged` body ([`derive`]).
 
 pub mod derive;
+pub mod envelope;
+
+pub use envelope::{Envelope, read_envelope};
 
 use serde_json::Value;
 

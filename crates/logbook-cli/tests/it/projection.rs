@@ -1,0 +1,211 @@
+//! Durable first, derive after: the derived rows are a projection of the stored bodies. Interrupted
+//! by SIGKILL at any moment (while rebuilding after a deriver change, while projecting new traffic),
+//! projection resumes from its watermark, and what it ends with is, row for row, what deriving every
+//! stored body from scratch gives.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use logbook_core::store::{Store, StoreOptions};
+use rusqlite::Connection;
+
+use crate::common::*;
+
+/// Every derived table with the order that makes its rows comparable.
+const DERIVED: &[(&str, &str)] = &[
+    ("messages", "event_id"),
+    ("conversations", "session_id"),
+    ("message_intents", "event_id, intent, confidence"),
+    ("message_entities", "event_id, entity, value, confidence"),
+    ("message_responses", "event_id, seq"),
+    ("calls", "event_id"),
+    ("call_turns", "event_id, seq"),
+    ("call_warnings", "event_id, seq"),
+    ("call_custom_data", "event_id, key"),
+];
+
+/// Words looked up in the full-text index: its rows, compared by what they match.
+const WORDS: &[&str] = &[
+    "order", "agent", "refund", "hangup", "payment", "transfer", "card",
+];
+
+/// Everything derived, as text, table by table.
+fn derived_rows(db: &Path) -> Vec<(String, Vec<String>)> {
+    let conn = Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    for (table, order) in DERIVED {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
+            .unwrap();
+        let columns = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((0..columns)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        out.push((table.to_string(), rows));
+    }
+    let mut fts: Vec<String> = conn
+        .prepare("SELECT rowid FROM event_fts ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get::<_, i64>(0))
+        .unwrap()
+        .map(|id| id.unwrap().to_string())
+        .collect();
+    for word in WORDS {
+        let ids: Vec<String> = conn
+            .prepare("SELECT rowid FROM event_fts WHERE event_fts MATCH ?1 ORDER BY rowid")
+            .unwrap()
+            .query_map([word], |r| r.get::<_, i64>(0))
+            .unwrap()
+            .map(|id| id.unwrap().to_string())
+            .collect();
+        fts.push(format!("{word}: {}", ids.join(",")));
+    }
+    out.push(("event_fts".into(), fts));
+    out
+}
+
+fn projected_through(db: &Path) -> (i64, i64) {
+    let conn = Connection::open(db).unwrap();
+    let through: i64 = conn
+        .query_row(
+            "SELECT coalesce((SELECT value FROM counters WHERE name = 'projected_through'), 0)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let last: i64 = conn
+        .query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))
+        .unwrap();
+    (through, last)
+}
+
+/// Marks the store as derived by an older deriver: the next open derives everything again.
+fn age_the_deriver(db: &Path) {
+    Connection::open(db)
+        .unwrap()
+        .execute(
+            "UPDATE counters SET value = value - 1 WHERE name = 'deriver_version'",
+            [],
+        )
+        .unwrap();
+}
+
+#[test]
+fn an_interrupted_projection_ends_as_a_rebuild_from_scratch() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    let db = dir.path().join("p.db");
+    // Enough generated traffic that deriving it takes a while.
+    let status = logbook()
+        .args(["generate", "--events", "30000", "--seed", "7", "--db"])
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(projected_through(&db).0, projected_through(&db).1);
+
+    // Killed while rebuilding after a deriver change, then while projecting new traffic as well.
+    age_the_deriver(&db);
+    let mut interrupted = 0;
+    for (round, kill_after_ms) in [300u64, 500, 700].into_iter().enumerate() {
+        let (mut server, url) = serve_cli(&db, &secret, &["--no-ui", "--quiet"]);
+        let mut load = logbook()
+            .args(["send", "--url", &url, "--repeat", "50", "--secret-file"])
+            .arg(&secret)
+            .arg(samples_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let _ = load.wait();
+        let (through, last) = projected_through(&db);
+        if through < last {
+            interrupted += 1;
+        }
+        assert!(through <= last, "round {round}");
+    }
+    assert!(
+        interrupted > 0,
+        "at least one kill came while projection was behind"
+    );
+
+    // Resumed from the watermark to the end.
+    let store = Store::open(&db, StoreOptions::default()).unwrap();
+    assert!(store.wait_projected(Duration::from_secs(60)).unwrap());
+    store.close().unwrap();
+    let incremental = derived_rows(&db);
+
+    // From scratch: every derived row dropped and derived again.
+    let store = Store::open(
+        &db,
+        StoreOptions {
+            rebuild: true,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(store.wait_projected(Duration::from_secs(60)).unwrap());
+    store.close().unwrap();
+    let rebuilt = derived_rows(&db);
+
+    for ((table, got), (_, want)) in incremental.iter().zip(&rebuilt) {
+        assert!(!want.is_empty(), "{table} has rows");
+        assert_eq!(got.len(), want.len(), "{table}: row count");
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
+            panic!(
+                "{table}: row {i} differs\n  incremental {}\n  rebuilt     {}",
+                got[i], want[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_store_from_another_deriver_rebuilds_in_the_background_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    let store = Store::open(&db, StoreOptions::default()).unwrap();
+    let bodies: Vec<(String, Vec<u8>)> = all_samples();
+    let file = dir.path().join("samples.ndjson");
+    let lines: Vec<String> = bodies
+        .iter()
+        .map(|(_, b)| {
+            serde_json::to_string(&serde_json::from_slice::<serde_json::Value>(b).unwrap()).unwrap()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let report = logbook_core::import::import_files(&store, &[file], &|_| {}).unwrap();
+    assert!(report.projected);
+    store.close().unwrap();
+    let before = derived_rows(&db);
+
+    age_the_deriver(&db);
+    let store = Store::open(&db, StoreOptions::default()).unwrap();
+    // Right after open the rebuild is under way (or, on a fast machine, already done).
+    let state = store.projection();
+    assert!(
+        state.rebuild_through == Some(12) || state.projected_through == 12,
+        "{state:?}"
+    );
+    assert!(store.wait_projected(Duration::from_secs(30)).unwrap());
+    assert_eq!(store.projection().rebuild_through, None);
+    let stats = logbook_core::query::event::stats(&store.reader().unwrap()).unwrap();
+    assert_eq!(stats.projection.projected_through, 12);
+    assert_eq!(stats.projection.pending, 0);
+    store.close().unwrap();
+    assert_eq!(derived_rows(&db), before);
+}
