@@ -16,7 +16,7 @@ const mocked = vi.hoisted(() => ({
 }));
 vi.mock("../api", () => mocked);
 
-const { StatusView } = await import("./StatusView");
+const { Projection, StatusView } = await import("./StatusView");
 const { LiveFeed } = await import("../liveFeed");
 
 function status(receiverUrl: string | null): Status {
@@ -30,6 +30,7 @@ function status(receiverUrl: string | null): Status {
     stats: {
       events: 0, messages: 0, conversations: 0, calls: 0, rejections_kept: 0, accepted_total: 0, duplicates_total: 0,
       rejected_total: 0, first_received_at: null, last_received_at: null, last_event_id: null, database_bytes: 4096,
+      projection: { projected_through: 0, pending: 0, oldest_pending_at: null, rebuilding_through: null, deriver_version: 2 },
     },
     last_rejection_id: null,
   } as Status;
@@ -105,5 +106,24 @@ describe("StatusView", () => {
     expect(desktop.saveSettings).toHaveBeenCalledWith({ ...settingsView(null).settings, port: 7431 });
     expect(screen.queryByTestId("receiver-problem")).toBeNull();
     expect(screen.getByTestId("receiver-url").textContent).toBe("http://127.0.0.1:7431");
+  });
+});
+
+describe("Projection", () => {
+  const base = { projected_through: 40, pending: 0, oldest_pending_at: null, rebuilding_through: null, deriver_version: 2 };
+
+  it("says every event is derived, with the deriver's version", () => {
+    render(<Projection projection={base} />);
+    expect(document.body.textContent).toContain("every event (deriver v2)");
+  });
+
+  it("says how many events are still to derive and how far behind", () => {
+    render(<Projection projection={{ ...base, pending: 3, oldest_pending_at: Date.now() - 1500 }} />);
+    expect(document.body.textContent).toMatch(/3 events still to derive · 1\.\d s behind/);
+  });
+
+  it("shows a rebuild's progress", () => {
+    render(<Projection projection={{ ...base, pending: 960, rebuilding_through: 1000 }} />);
+    expect(document.body.textContent).toContain("rebuilding from the stored bodies: 40 of 1,000 events (4%)");
   });
 });

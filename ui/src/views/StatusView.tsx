@@ -6,12 +6,13 @@ import { useEffect, useRef, useState } from "react";
 import { api } from "../api";
 import type { SettingsView } from "../api/types/SettingsView";
 import type { EndpointInfo } from "../api/types/EndpointInfo";
+import type { ProjectionStats } from "../api/types/ProjectionStats";
 import type { Status } from "../api/types/Status";
 import { CopyButton, CopyLine } from "../components/CopyButton";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { ReceiverProblemBanner } from "../components/ReceiverProblem";
 import { TunnelPanel } from "../components/TunnelPanel";
-import { formatBytes, formatCount, formatDateTime } from "../format";
+import { formatBytes, formatCount, formatDateTime, formatMs } from "../format";
 import { useAsync } from "../hooks";
 import type { LiveFeed } from "../liveFeed";
 import { useLiveRows } from "../liveFeed";
@@ -90,6 +91,29 @@ function NotReceiving() {
   );
 }
 
+/** How far the derived rows (lists, conversations, calls, search) have come: every request is on
+ *  Live as soon as it is acknowledged; the rest follows as its body is derived. */
+export function Projection({ projection }: { projection: ProjectionStats }) {
+  const { pending, rebuilding_through: target, projected_through: done } = projection;
+  if (target != null) {
+    const share = target > 0 ? Math.min(100, Math.floor((done / target) * 100)) : 0;
+    return (
+      <span>
+        rebuilding from the stored bodies: {formatCount(done)} of {formatCount(target)} events ({share}%); lists fill in
+        as it goes
+      </span>
+    );
+  }
+  if (pending === 0) return <span>every event (deriver v{projection.deriver_version})</span>;
+  const behind = projection.oldest_pending_at != null ? Math.max(0, Date.now() - projection.oldest_pending_at) : null;
+  return (
+    <span>
+      {formatCount(pending)} {pending === 1 ? "event" : "events"} still to derive
+      {behind != null ? <span className="muted"> · {formatMs(behind)} behind</span> : null}
+    </span>
+  );
+}
+
 function StatusBody({ status }: { status: Status }) {
   const s = status.stats;
   const receiver = status.receiver_url;
@@ -158,6 +182,10 @@ function StatusBody({ status }: { status: Status }) {
           <dd>{s.first_received_at ? formatDateTime(s.first_received_at) : "—"}</dd>
           <dt>last received</dt>
           <dd>{s.last_received_at ? formatDateTime(s.last_received_at) : "—"}</dd>
+          <dt>derived</dt>
+          <dd data-testid="projection">
+            <Projection projection={s.projection} />
+          </dd>
         </dl>
       </section>
 
@@ -191,12 +219,18 @@ export function StatusView(props: { feed: LiveFeed }) {
     },
     [],
   );
-  useLiveRows(props.feed, () => {
+  const refreshSoon = () => {
     if (timer.current) return;
     timer.current = setTimeout(() => {
       timer.current = null;
       status.reload();
     }, REFRESH_MS);
+  };
+  useLiveRows(props.feed, refreshSoon);
+  // While derived rows are behind (a rebuild, a burst), follow them even when nothing new arrives.
+  const behind = (status.data?.stats.projection.pending ?? 0) > 0;
+  useEffect(() => {
+    if (behind) refreshSoon();
   });
   return (
     <div className="scroll-page" data-testid="status-view">
