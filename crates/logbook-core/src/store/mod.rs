@@ -234,7 +234,36 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("schema.sql")),
         M::up(include_str!("schema_2_rejection_budgets.sql")),
+        M::up_with_hook(
+            include_str!("schema_3_end_reason_names.sql"),
+            renormalise_end_reasons,
+        ),
     ])
+}
+
+/// Migration 3: each call's `end_reason` from its `end_reason_raw` by
+/// [`normalise_name`](crate::watson::names::normalise_name). Rows already right are not written.
+fn renormalise_end_reasons(tx: &rusqlite::Transaction) -> rusqlite_migration::HookResult {
+    let mut normal = std::collections::HashMap::<String, String>::new();
+    let mut stale = Vec::new();
+    let mut rows = tx.prepare(
+        "SELECT event_id, end_reason_raw, end_reason FROM calls WHERE end_reason_raw IS NOT NULL",
+    )?;
+    let mut rows = rows.query([])?;
+    while let Some(r) = rows.next()? {
+        let (id, raw, stored): (i64, String, Option<String>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let name = normal
+            .entry(raw)
+            .or_insert_with_key(|raw| crate::watson::names::normalise_name(raw));
+        if stored.as_deref() != Some(name.as_str()) {
+            stale.push((id, name.clone()));
+        }
+    }
+    let mut update = tx.prepare("UPDATE calls SET end_reason = ?2 WHERE event_id = ?1")?;
+    for (id, name) in stale {
+        update.execute(rusqlite::params![id, name])?;
+    }
+    Ok(())
 }
 
 /// The pragmas every read-write connection gets, in one place.
@@ -380,6 +409,64 @@ mod tests {
             )
             .unwrap();
         assert_eq!(saved, 9);
+        drop(reader);
+        store.close().unwrap();
+    }
+
+    /// A database whose calls were stored with the old split (`SIPTimeout` as `s_i_p_timeout`):
+    /// opening it re-normalises `end_reason` from the raw value, which stays as it was.
+    #[test]
+    fn opening_an_older_database_renormalises_end_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(vec![
+            M::up(include_str!("schema.sql")),
+            M::up(include_str!("schema_2_rejection_budgets.sql")),
+        ])
+        .to_latest(&mut conn)
+        .unwrap();
+        let old = [
+            (1, Some("SIPTimeout"), Some("s_i_p_timeout")),
+            (2, Some("SIP_TIMEOUT"), Some("s_i_p_t_i_m_e_o_u_t")),
+            (3, Some("callerHangup"), Some("caller_hangup")),
+            (4, Some("HTTPError"), Some("h_t_t_p_error")),
+            (5, None, None),
+        ];
+        for (id, raw, stored) in old {
+            conn.execute(
+                "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body)
+                 VALUES (?1, 1, '*', '/', 'cdr_logged', 'none', 0, '[]', x'7b7d')",
+                [id],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO calls (event_id, start_at, end_reason_raw, end_reason, turn_count, warning_count)
+                 VALUES (?1, 1, ?2, ?3, 0, 0)",
+                rusqlite::params![id, raw, stored],
+            )
+            .unwrap();
+        }
+        drop(conn);
+
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let reader = store.reader().unwrap();
+        let rows = reader
+            .prepare("SELECT event_id, end_reason_raw, end_reason FROM calls ORDER BY event_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<Vec<(i64, Option<String>, Option<String>)>, _>>()
+            .unwrap();
+        let expected = [
+            (1, Some("SIPTimeout"), Some("sip_timeout")),
+            (2, Some("SIP_TIMEOUT"), Some("sip_timeout")),
+            (3, Some("callerHangup"), Some("caller_hangup")),
+            (4, Some("HTTPError"), Some("http_error")),
+            (5, None, None),
+        ]
+        .map(|(id, raw, name)| (id, raw.map(str::to_owned), name.map(str::to_owned)));
+        assert_eq!(rows, expected);
         drop(reader);
         store.close().unwrap();
     }
