@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 pub use crate::watson::cdr::{WarningInfo, explain_warning, request_meaning, wa_response_type};
-use crate::watson::json::{array_at, bool_at, int_at, num_at, str_at, timestamp_ms};
+use crate::watson::json::{array_at, bool_at, int_at, num_at, object_at, str_at, timestamp_ms};
 
 /// One `cdr_logged` event, opened.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -38,7 +38,8 @@ pub struct Call {
     pub stop_ts: Option<String>,
     pub duration_ms: Option<i64>,
     pub outbound: Option<bool>,
-    /// snake_case: `callerHangup` becomes `caller_hangup`.
+    /// Normalised (`watson/names.rs`): `callerHangup` becomes `caller_hangup`, `SIPTimeout`
+    /// `sip_timeout`.
     pub end_reason: Option<String>,
     /// As sent.
     pub end_reason_raw: Option<String>,
@@ -399,9 +400,7 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
             inbound: rtp.get("inbound_stream").and_then(rtp_stream),
             outbound: rtp.get("outbound_stream").and_then(rtp_stream),
         });
-    call.custom_data = payload
-        .get("injected_custom_data")
-        .and_then(Value::as_object)
+    call.custom_data = object_at(payload, &["injected_custom_data"])
         .map(|o| {
             o.iter()
                 .map(|(key, value)| CustomValue {

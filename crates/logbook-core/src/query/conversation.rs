@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
-use crate::watson::json::{array, at, boolean, number, string, timestamp_ms};
+use crate::watson::json::{array, at, boolean, number, object, object_at, string, timestamp_ms};
 pub use crate::watson::response::{
     Choice, Citation, EntityHit, LogMessage, OutputItem, Scored, SearchHit, Visit,
 };
@@ -419,8 +419,7 @@ fn user_input(
 /// merged data, `""` removes a key, and the merged keys the turn did not touch are unchanged.
 fn context_changes(rows: &[Row]) -> Vec<Vec<ContextVar>> {
     let skills_of = |row: &Row| {
-        at(&row.body, &["payload", "response", "context", "skills"])
-            .and_then(Value::as_object)
+        object_at(&row.body, &["payload", "response", "context", "skills"])
             .cloned()
             .unwrap_or_default()
     };
@@ -437,7 +436,7 @@ fn context_changes(rows: &[Row]) -> Vec<Vec<ContextVar>> {
         let mut vars = Vec::new();
         for (skill, scopes) in skills_of(row) {
             for kind in ["skill_variables", "user_defined"] {
-                let Some(now) = scopes.get(kind).and_then(Value::as_object) else {
+                let Some(now) = object(scopes.get(kind)) else {
                     continue;
                 };
                 let scope = if prefixed {
@@ -463,7 +462,7 @@ fn context_changes(rows: &[Row]) -> Vec<Vec<ContextVar>> {
             }
         }
 
-        let delta = at(
+        let delta = object_at(
             &row.body,
             &[
                 "payload",
@@ -473,8 +472,7 @@ fn context_changes(rows: &[Row]) -> Vec<Vec<ContextVar>> {
                 "voice_telephony",
                 "cdr_custom_data",
             ],
-        )
-        .and_then(Value::as_object);
+        );
         let scope = "cdr_custom_data";
         for (name, value) in delta.into_iter().flatten() {
             if value.as_str() == Some("") {

@@ -55,7 +55,7 @@ pub enum Field {
     },
     ResponseType(String),
     Phone(String),
-    /// snake_case, e.g. `caller_hangup`.
+    /// Normalised as ingest stores it (`watson/names.rs`): `SIPTimeout` → `sip_timeout`.
     EndReason(String),
     Failed(bool),
     Transferred(bool),

@@ -4,10 +4,16 @@
 //! that does not look like IBM's documents still has its body stored, whole. Where IBM's own documents
 //! disagree (`invite_arrival_time` / `invite_arrival_timestamp`, a warning's `id` / `code`,
 //! `callerHangup` / `caller_hangup`), both spellings are read.
+//!
+//! Fields are read through [`super::json`] (its rules) and enumerated values normalised by
+//! [`super::names::normalise_name`]. Which CDR field lands in which column, and where it is searched
+//! and shown: the table in [`super::cdr`].
 
 use serde_json::Value;
 
-use super::json::{array_at, at, bool_at, int_at, num_at, scalar_text, str_at, timestamp_ms};
+use super::json::{
+    array_at, at, bool_at, int_at, num_at, object_at, scalar_text, str_at, timestamp_ms,
+};
 use super::names::normalise_name;
 
 pub const MESSAGE_LOGGED: &str = "message_logged";
@@ -203,10 +209,9 @@ fn derive_message(p: &Value) -> MessageRow {
             .or_else(|| num_at(r, &["confidence"]))
     });
 
-    let generic = output.get("generic").and_then(Value::as_array);
     let mut assistant_text = Vec::new();
     let mut response_types = Vec::new();
-    for item in generic.into_iter().flatten() {
+    for item in array_at(output, &["generic"]) {
         response_types
             .push(str_at(item, &["response_type"]).unwrap_or_else(|| "unknown".to_owned()));
         collect_text(item, false, &mut assistant_text);
@@ -290,9 +295,7 @@ fn derive_call(p: &Value) -> CallRow {
             WarningRow { code, message }
         })
         .collect();
-    let custom_data = p
-        .get("injected_custom_data")
-        .and_then(Value::as_object)
+    let custom_data = object_at(p, &["injected_custom_data"])
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
         .unwrap_or_default();
 

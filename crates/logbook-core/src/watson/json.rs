@@ -13,6 +13,7 @@
 //! | [`integer`] / [`int_at`] | an integer; a fractional number rounded half away from zero | strings |
 //! | [`boolean`] / [`bool_at`] | `true` / `false` | `"true"`, `1` |
 //! | [`array`] / [`array_at`] | an array's items | anything else (no items) |
+//! | [`object`] / [`object_at`] | an object's map | anything else |
 //! | [`present`] | any value but `null`, cloned | `null` |
 //! | [`timestamp_ms`] | RFC 3339 text (`2026-03-10T15:30:12.930Z`, any offset), surrounding spaces ignored | anything else |
 //!
@@ -62,6 +63,11 @@ pub fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
         .flat_map(|a| a.iter())
 }
 
+/// An object's map; `None` for anything else.
+pub fn object(value: Option<&Value>) -> Option<&Map<String, Value>> {
+    value.and_then(Value::as_object)
+}
+
 /// A value worth keeping as JSON: present and not `null`.
 pub fn present(value: Option<&Value>) -> Option<Value> {
     value.filter(|v| !v.is_null()).cloned()
@@ -108,9 +114,9 @@ pub fn array_at<'a>(value: &'a Value, path: &[&str]) -> impl Iterator<Item = &'a
     array(at(value, path))
 }
 
-/// The object at `path`, if it is one.
+/// [`object`] at `path`.
 pub fn object_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Map<String, Value>> {
-    at(value, path).and_then(Value::as_object)
+    object(at(value, path))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::json::{array, at, boolean, integer, number, present, scalar_text, string};
+use super::json::{array, at, boolean, integer, number, object_at, present, scalar_text, string};
 
 /// One `output.generic[]` item, by its `response_type`.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -374,7 +374,7 @@ pub fn output_item(item: &Value) -> OutputItem {
         }
         Some("connect_to_agent") => {
             let transfer_info = present(item.get("transfer_info"));
-            let target = at(item, &["transfer_info", "target"]).and_then(Value::as_object);
+            let target = object_at(item, &["transfer_info", "target"]);
             OutputItem::ConnectToAgent {
                 message_to_human_agent: s("message_to_human_agent"),
                 agent_available: string(at(item, &["agent_available", "message"])),
