@@ -14,8 +14,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
-pub use crate::watson::cdr::{WarningInfo, explain_warning, request_meaning, wa_response_type};
-use crate::watson::json::{array_at, bool_at, int_at, num_at, object_at, str_at, timestamp_ms};
+use crate::watson::cdr::rtp;
+pub use crate::watson::cdr::{
+    Rtp, RtpStream, WarningInfo, explain_warning, request_meaning, wa_response_type,
+};
+use crate::watson::json::{array_at, bool_at, int_at, object_at, str_at, timestamp_ms};
 
 /// One `cdr_logged` event, opened.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -97,28 +100,6 @@ pub struct Latencies {
     pub assistant_ms: Option<i64>,
     pub tts_ms: Option<i64>,
     pub stt_ms: Option<i64>,
-}
-
-/// `realtime_transport_network_summary`.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Rtp {
-    pub inbound: Option<RtpStream>,
-    pub outbound: Option<RtpStream>,
-}
-
-/// One RTP stream's RTCP statistics.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct RtpStream {
-    pub maximum_jitter: Option<f64>,
-    pub average_jitter: Option<f64>,
-    pub packets_lost: Option<i64>,
-    pub packets_transmitted: Option<i64>,
-    pub canonical_name: Option<String>,
-    pub tool_name: Option<String>,
-    /// `packets_lost / packets_transmitted × 100`; `None` when either is missing or nothing was sent.
-    pub loss_percent: Option<f64>,
 }
 
 /// One entry of `warnings_and_errors`, explained by [`explain_warning`].
@@ -393,13 +374,7 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let payload = body.get("payload").unwrap_or(&Value::Null);
 
-    call.rtp = payload
-        .get("realtime_transport_network_summary")
-        .filter(|v| v.is_object())
-        .map(|rtp| Rtp {
-            inbound: rtp.get("inbound_stream").and_then(rtp_stream),
-            outbound: rtp.get("outbound_stream").and_then(rtp_stream),
-        });
+    call.rtp = rtp(payload);
     call.custom_data = object_at(payload, &["injected_custom_data"])
         .map(|o| {
             o.iter()
@@ -548,25 +523,6 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
         .last()
         .map(|last| custom_data_equal(&last.state, &call.custom_data));
     Ok(Some(call))
-}
-
-fn rtp_stream(v: &Value) -> Option<RtpStream> {
-    if !v.is_object() {
-        return None;
-    }
-    let packets_lost = int_at(v, &["packets_lost"]);
-    let packets_transmitted = int_at(v, &["packets_transmitted"]);
-    Some(RtpStream {
-        maximum_jitter: num_at(v, &["maximum_jitter"]),
-        average_jitter: num_at(v, &["average_jitter"]),
-        packets_lost,
-        packets_transmitted,
-        canonical_name: str_at(v, &["canonical_name"]),
-        tool_name: str_at(v, &["tool_name"]),
-        loss_percent: packets_lost
-            .zip(packets_transmitted.filter(|&n| n > 0))
-            .map(|(lost, sent)| lost as f64 * 100.0 / sent as f64),
-    })
 }
 
 #[cfg(test)]

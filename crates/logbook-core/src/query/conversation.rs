@@ -19,7 +19,7 @@ use crate::watson::json::{array, at, boolean, number, object, object_at, string,
 pub use crate::watson::response::{
     Choice, Citation, EntityHit, LogMessage, OutputItem, Scored, SearchHit, Visit,
 };
-use crate::watson::response::{entity_hit, log_message, output_item, visits};
+use crate::watson::response::{entity_hit, intent, log_message, output_item, visits};
 
 /// One conversation (one `session_id`) with its turns and the calls it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -364,14 +364,7 @@ fn turn(
         session_mismatch: row.context_session_id.filter(|s| s != session_id),
         input: user_input(input, row.input_kind, row.user_text, row.stt_confidence),
         outputs: array(output.get("generic")).map(output_item).collect(),
-        intents: array(output.get("intents"))
-            .filter_map(|i| {
-                Some(Scored {
-                    name: string(i.get("intent"))?,
-                    confidence: number(i.get("confidence")),
-                })
-            })
-            .collect(),
+        intents: array(output.get("intents")).filter_map(intent).collect(),
         entities: array(output.get("entities"))
             .filter_map(entity_hit)
             .collect(),

@@ -44,6 +44,9 @@
 //! values also go to the full-text index's `meta` column.
 
 use serde::Serialize;
+use serde_json::Value;
+
+use super::json::{int_at, num_at, object_at, str_at};
 
 /// What a Voice Gateway / phone integration message code says about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -144,6 +147,56 @@ pub fn request_meaning(request_type: &str) -> Option<&'static str> {
         "media_capability_change" => "media capabilities changed during the call",
         "hangup" => "the call was hung up (not in IBM's list; seen in its examples)",
         _ => return None,
+    })
+}
+
+/// `realtime_transport_network_summary`.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Rtp {
+    pub inbound: Option<RtpStream>,
+    pub outbound: Option<RtpStream>,
+}
+
+/// One RTP stream's RTCP statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct RtpStream {
+    pub maximum_jitter: Option<f64>,
+    pub average_jitter: Option<f64>,
+    pub packets_lost: Option<i64>,
+    pub packets_transmitted: Option<i64>,
+    pub canonical_name: Option<String>,
+    pub tool_name: Option<String>,
+    /// `packets_lost / packets_transmitted × 100`; `None` when either is missing or nothing was sent.
+    pub loss_percent: Option<f64>,
+}
+
+/// The call's `realtime_transport_network_summary` (present only when RTCP is on).
+pub fn rtp(payload: &Value) -> Option<Rtp> {
+    let summary = object_at(payload, &["realtime_transport_network_summary"])?;
+    Some(Rtp {
+        inbound: summary.get("inbound_stream").and_then(rtp_stream),
+        outbound: summary.get("outbound_stream").and_then(rtp_stream),
+    })
+}
+
+fn rtp_stream(v: &Value) -> Option<RtpStream> {
+    if !v.is_object() {
+        return None;
+    }
+    let packets_lost = int_at(v, &["packets_lost"]);
+    let packets_transmitted = int_at(v, &["packets_transmitted"]);
+    Some(RtpStream {
+        maximum_jitter: num_at(v, &["maximum_jitter"]),
+        average_jitter: num_at(v, &["average_jitter"]),
+        packets_lost,
+        packets_transmitted,
+        canonical_name: str_at(v, &["canonical_name"]),
+        tool_name: str_at(v, &["tool_name"]),
+        loss_percent: packets_lost
+            .zip(packets_transmitted.filter(|&n| n > 0))
+            .map(|(lost, sent)| lost as f64 * 100.0 / sent as f64),
     })
 }
 

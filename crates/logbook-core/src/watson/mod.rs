@@ -6,8 +6,8 @@
 //! - the rows derived from a `message_logged` or `cdr_logged` body at ingest: [`derive`];
 //! - a `message_logged` response's items, intents, entities and debug path, read for a person:
 //!   [`response`];
-//! - the CDR vocabulary (warning codes, request and response types) and the table of where each
-//!   CDR field is parsed, stored, searched and shown: [`cdr`].
+//! - the CDR vocabulary (warning codes, request and response types, RTP statistics) and the table
+//!   of where each CDR field is parsed, stored, searched and shown: [`cdr`].
 //!
 //! `query/` and `store/` read payloads only through these modules.
 

@@ -228,6 +228,14 @@ pub struct LogMessage {
     pub code: Option<String>,
 }
 
+/// One `output.intents[]` item; `None` without an intent name.
+pub fn intent(i: &Value) -> Option<Scored> {
+    Some(Scored {
+        name: string(i.get("intent"))?,
+        confidence: number(i.get("confidence")),
+    })
+}
+
 /// One `output.entities[]` item; `None` without an entity name.
 pub fn entity_hit(e: &Value) -> Option<EntityHit> {
     let location = e
