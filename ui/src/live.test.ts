@@ -21,6 +21,9 @@ function row(source: "accepted" | "rejected", id: number, at: number, summary = 
     remote_addr: null,
     duplicates: 0,
     summary,
+    log_id: null,
+    session_id: null,
+    global_session_id: null,
   };
 }
 

@@ -163,7 +163,7 @@ fn a_flood_of_rejections_deletes_no_event_under_a_size_bound() {
     assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
     let stored = h.count("SELECT count(*) FROM events");
     assert_eq!(stored, 200);
-    let used_by_events = retention::used_bytes(&h.store.reader().unwrap()).unwrap();
+    let used_by_events = retention::used_bytes(&h.reader()).unwrap();
     assert!(used_by_events < MAX_BYTES, "{used_by_events}");
 
     // 120 signed POSTs of 1 MiB that is not JSON: each refused 400 with its body kept.
@@ -285,9 +285,8 @@ fn a_flood_of_anonymous_rejections_keeps_watsons_and_the_disk_bounded() {
         assert!(body <= REJECTION_BODY_KEPT_BYTES as i64, "{body}");
     }
     // The accounting is an upper bound of what the rows take.
-    let used = retention::used_bytes(&h.store.reader().unwrap()).unwrap();
-    let accounted =
-        logbook_core::store::rejection::accounted_bytes(&h.store.reader().unwrap()).unwrap();
+    let used = retention::used_bytes(&h.reader()).unwrap();
+    let accounted = logbook_core::store::rejection::accounted_bytes(&h.reader()).unwrap();
     assert_eq!(accounted as i64, jwt_bytes + other_bytes);
     assert!(
         used <= accounted + MIB as u64,
@@ -462,7 +461,7 @@ fn csv_exports_write_no_formula() {
         );
     }
 
-    let reader = h.store.reader().unwrap();
+    let reader = h.reader();
     let mut seen = String::new();
     for kind in [
         Kind::Events,
@@ -528,7 +527,7 @@ fn ids_never_go_back_when_retention_empties_the_tables() {
             && h.count("SELECT count(*) FROM rejections") == 0
     });
     // A live view resumes from the last ids it saw.
-    let reader = h.store.reader().unwrap();
+    let reader = h.reader();
     assert_eq!(
         logbook_core::query::live::since(&reader, last_event, last_rejection, 100).unwrap(),
         (Vec::new(), false)

@@ -118,6 +118,12 @@ impl Harness {
         );
     }
 
+    /// A read-only connection, once everything stored so far is projected.
+    pub fn reader(&self) -> rusqlite::Connection {
+        self.projected();
+        self.store.reader().unwrap()
+    }
+
     /// The one number `sql` reads, once everything stored is projected.
     pub fn count(&self, sql: &str) -> i64 {
         self.projected();

@@ -182,7 +182,7 @@ fn the_secret_and_authorization_values_are_stored_and_exported_nowhere() {
     drop(conn);
     let mut everything = std::fs::read(&h.db).unwrap();
     // Every export of every kind.
-    let reader = h.store.reader().unwrap();
+    let reader = h.reader();
     for kind in [
         logbook_core::export::Kind::Events,
         logbook_core::export::Kind::Messages,

@@ -47,7 +47,7 @@ fn all_twelve_samples_are_stored_and_derived() {
         5
     );
     // Sample 07: a speech turn with its STT confidence and the call it belongs to.
-    let conn = h.store.reader().unwrap();
+    let conn = h.reader();
     let (kind, confidence, sip): (String, f64, String) = conn
         .query_row(
             "SELECT input_kind, stt_confidence, sip_call_id FROM messages WHERE log_id = 'd54ba54a-4c95-404b-8f55-860ebf7a25fb'",

@@ -86,7 +86,7 @@ fn list(s: &str) -> Vec<String> {
 #[test]
 fn every_qualifier_on_messages() {
     let h = loaded();
-    let conn = h.store.reader().unwrap();
+    let conn = h.reader();
     let cases = [
         ("", "01 02 03 04 05 06 07 08 09"),
         ("refund", "01 03"),
@@ -136,7 +136,7 @@ fn every_qualifier_on_messages() {
 #[test]
 fn every_qualifier_on_calls() {
     let h = loaded();
-    let conn = h.store.reader().unwrap();
+    let conn = h.reader();
     let cases = [
         ("", "10 11 12"),
         ("end_reason:failed", "11"),
@@ -184,7 +184,7 @@ fn every_qualifier_on_calls() {
 #[test]
 fn conversations_match_when_any_turn_does() {
     let h = loaded();
-    let conn = h.store.reader().unwrap();
+    let conn = h.reader();
     assert_eq!(conversations(&conn, ""), {
         let mut v = vec![WEB.to_owned(), PHONE.to_owned(), PHONE2.to_owned()];
         v.sort();
@@ -209,7 +209,7 @@ fn conversations_match_when_any_turn_does() {
 fn events_interleave_accepted_and_rejected_and_page_by_keyset() {
     let h = loaded();
     assert_eq!(h.post("/", None, b"{}").0, 401);
-    let conn = h.store.reader().unwrap();
+    let conn = h.reader();
     let all_rows = search::events(&conn, &all("")).unwrap().items;
     assert_eq!(all_rows.len(), 13);
     assert_eq!(all_rows[0].source, "rejected", "newest first");
@@ -262,7 +262,7 @@ fn events_interleave_accepted_and_rejected_and_page_by_keyset() {
 #[test]
 fn facets_count_the_whole_filter() {
     let h = loaded();
-    let conn = h.store.reader().unwrap();
+    let conn = h.reader();
     let page = search::calls(
         &conn,
         &Search {
@@ -325,7 +325,7 @@ fn facets_count_the_whole_filter() {
 #[test]
 fn malformed_queries_point_at_the_bad_part() {
     let h = loaded();
-    let conn = h.store.reader().unwrap();
+    let conn = h.reader();
     for (q, message, span) in [
         ("refund foo:bar", "unknown qualifier", 7..10),
         ("duration>abc", "duration", 9..12),
@@ -364,7 +364,7 @@ fn malformed_queries_point_at_the_bad_part() {
 #[test]
 fn a_bad_cursor_is_refused() {
     let h = loaded();
-    let conn = h.store.reader().unwrap();
+    let conn = h.reader();
     let bad = Search {
         cursor: Some("x.y".into()),
         ..all("")
@@ -377,4 +377,154 @@ fn a_bad_cursor_is_refused() {
         search::events(&conn, &bad),
         Err(QueryError::BadCursor)
     ));
+}
+
+/// Raw `call.end_reason` values as Watson may send them (the CDR reference's table, its 2021
+/// example's `callerHangup`, and invented acronym-bearing ones), with the spellings a user may
+/// type for each. Every spelling finds that call and no other, on the calls and events lists.
+const END_REASONS: &[(&str, &[&str])] = &[
+    (
+        "assistant_transfer",
+        &[
+            "assistant_transfer",
+            "assistantTransfer",
+            "ASSISTANT_TRANSFER",
+        ],
+    ),
+    ("assistant_hangup", &["assistant_hangup", "AssistantHangup"]),
+    (
+        "caller_hangup",
+        &["caller_hangup", "callerHangup", "CALLER_HANGUP"],
+    ),
+    (
+        "callerHangup",
+        &["callerHangup", "caller_hangup", "caller-hangup"],
+    ),
+    ("failed", &["failed", "FAILED"]),
+    (
+        "SIPTimeout",
+        &["SIPTimeout", "sip_timeout", "SIP_TIMEOUT", "sipTimeout"],
+    ),
+    ("HTTPError", &["HTTPError", "http_error", "HTTP_ERROR"]),
+    ("RTPTimeoutX", &["RTPTimeoutX", "rtp_timeout_x"]),
+    (
+        "MRCPRecognitionUnsuccessful",
+        &[
+            "mrcp_recognition_unsuccessful",
+            "MRCPRecognitionUnsuccessful",
+        ],
+    ),
+    ("SIP404Error", &["SIP404Error", "sip404_error"]),
+];
+
+#[test]
+fn end_reason_finds_a_call_whatever_spelling_watson_sent_or_the_user_typed() {
+    let h = Harness::start();
+    let template: serde_json::Value = serde_json::from_slice(&sample("12")).unwrap();
+    for (i, (raw, _)) in END_REASONS.iter().enumerate() {
+        let mut body = template.clone();
+        body["payload"]["global_session_id"] = format!("end-reason-{i}").into();
+        body["payload"]["call"]["end_reason"] = (*raw).into();
+        let body = serde_json::to_vec(&body).unwrap();
+        assert_eq!(h.post_signed(&body).0, 200, "{raw}");
+    }
+    h.projected();
+    let conn = h.reader();
+    // Two calls carry caller_hangup (one spelled callerHangup): both are found by either spelling.
+    let same_name = |a: &str, b: &str| {
+        logbook_core::watson::names::normalise_name(a)
+            == logbook_core::watson::names::normalise_name(b)
+    };
+    for (raw, spellings) in END_REASONS {
+        let mut expected: Vec<String> = END_REASONS
+            .iter()
+            .enumerate()
+            .filter(|(_, (other, _))| same_name(raw, other))
+            .map(|(i, _)| format!("end-reason-{i}"))
+            .collect();
+        expected.sort();
+        for spelling in *spellings {
+            let q = format!("end_reason:{spelling}");
+            assert_eq!(calls(&conn, &q), expected, "{q} (raw {raw})");
+            let events = search::events(&conn, &all(&q)).unwrap().items;
+            let mut found: Vec<String> = events
+                .iter()
+                .map(|e| e.global_session_id.clone().unwrap())
+                .collect();
+            found.sort();
+            assert_eq!(found, expected, "{q} on events (raw {raw})");
+        }
+    }
+    // The raw value is kept as it came; the stored name is the normalised one.
+    assert_eq!(
+        h.strings("SELECT end_reason_raw || ' ' || end_reason FROM calls WHERE global_session_id = 'end-reason-5'"),
+        vec!["SIPTimeout sip_timeout"]
+    );
+}
+
+#[test]
+fn event_rows_carry_the_ids_show_opens() {
+    let h = loaded();
+    assert_eq!(h.post("/", None, b"{}").0, 401);
+    let conn = h.reader();
+    let rows = search::events(&conn, &all("")).unwrap().items;
+    assert_eq!(rows.len(), 13);
+    for row in &rows {
+        match row.kind.as_str() {
+            "message_logged" => {
+                let log_id = row.log_id.as_deref().expect("a message has its log_id");
+                assert!(LOGS.iter().any(|(_, id)| *id == log_id), "{log_id}");
+                let session = row.session_id.as_deref().expect("and its session_id");
+                assert!([WEB, PHONE, PHONE2].contains(&session), "{session}");
+                assert_eq!(row.global_session_id, None);
+                let shown = logbook_core::query::event::event(&conn, log_id).unwrap();
+                assert_eq!(shown.id, row.id);
+                let conversation =
+                    logbook_core::query::conversation::conversation(&conn, session).unwrap();
+                assert!(conversation.turns.iter().any(|t| t.event_id == row.id));
+            }
+            "cdr_logged" => {
+                let id = row.global_session_id.as_deref().expect("a call has its id");
+                assert!(CALLS.iter().any(|(_, c)| *c == id), "{id}");
+                assert_eq!((&row.log_id, &row.session_id), (&None, &None));
+                assert_eq!(
+                    logbook_core::query::call::call(&conn, id).unwrap().event_id,
+                    row.id
+                );
+            }
+            _ => {
+                assert_eq!(row.source, "rejected");
+                assert_eq!(
+                    (&row.log_id, &row.session_id, &row.global_session_id),
+                    (&None, &None, &None)
+                );
+            }
+        }
+    }
+    // The JSON a script reads (`logbook search --format json`) has the three fields, and keeps
+    // every field it had.
+    let json = serde_json::to_value(&rows).unwrap();
+    for row in json.as_array().unwrap() {
+        for key in [
+            "id",
+            "source",
+            "received_at",
+            "kind",
+            "status",
+            "reason",
+            "endpoint",
+            "path",
+            "auth",
+            "verified",
+            "bytes",
+            "remote_addr",
+            "duplicates",
+            "summary",
+            "log_id",
+            "session_id",
+            "global_session_id",
+        ] {
+            assert!(row.get(key).is_some(), "{key} in {row}");
+        }
+    }
 }

@@ -14,7 +14,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
-use crate::watson::derive::parse_ms;
+use crate::watson::cdr::rtp;
+pub use crate::watson::cdr::{
+    Rtp, RtpStream, WarningInfo, explain_warning, request_meaning, wa_response_type,
+};
+use crate::watson::json::{array_at, bool_at, int_at, object_at, str_at, timestamp_ms};
 
 /// One `cdr_logged` event, opened.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -37,7 +41,8 @@ pub struct Call {
     pub stop_ts: Option<String>,
     pub duration_ms: Option<i64>,
     pub outbound: Option<bool>,
-    /// snake_case: `callerHangup` becomes `caller_hangup`.
+    /// Normalised (`watson/names.rs`): `callerHangup` becomes `caller_hangup`, `SIPTimeout`
+    /// `sip_timeout`.
     pub end_reason: Option<String>,
     /// As sent.
     pub end_reason_raw: Option<String>,
@@ -95,28 +100,6 @@ pub struct Latencies {
     pub assistant_ms: Option<i64>,
     pub tts_ms: Option<i64>,
     pub stt_ms: Option<i64>,
-}
-
-/// `realtime_transport_network_summary`.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Rtp {
-    pub inbound: Option<RtpStream>,
-    pub outbound: Option<RtpStream>,
-}
-
-/// One RTP stream's RTCP statistics.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct RtpStream {
-    pub maximum_jitter: Option<f64>,
-    pub average_jitter: Option<f64>,
-    pub packets_lost: Option<i64>,
-    pub packets_transmitted: Option<i64>,
-    pub canonical_name: Option<String>,
-    pub tool_name: Option<String>,
-    /// `packets_lost / packets_transmitted × 100`; `None` when either is missing or nothing was sent.
-    pub loss_percent: Option<f64>,
 }
 
 /// One entry of `warnings_and_errors`, explained by [`explain_warning`].
@@ -227,108 +210,6 @@ pub struct MergeStep {
     pub removed: Vec<String>,
     /// The custom data after this step, keys in the order they were first set.
     pub state: Vec<CustomValue>,
-}
-
-/// What a Voice Gateway / phone integration message code says about itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct WarningInfo {
-    /// From the prefix: `CWSMR` Media Relay, `CWSGW` SIP Orchestrator, `CWSTA` Speech to Text
-    /// adapter, `CWSTS` Text to Speech adapter.
-    pub component: Option<&'static str>,
-    /// From the last letter: `I` info, `W` warning, `E` error.
-    pub severity: Option<&'static str>,
-    /// One line for the codes IBM's docs describe.
-    pub explanation: Option<&'static str>,
-}
-
-/// Explains a warning code: component by prefix, severity by last letter, and a one-line
-/// explanation for the codes IBM's docs describe (`None` for each part not known).
-pub fn explain_warning(code: &str) -> WarningInfo {
-    let code = code.trim();
-    let component = [
-        ("CWSMR", "Media Relay"),
-        ("CWSGW", "SIP Orchestrator"),
-        ("CWSTA", "Speech to Text adapter"),
-        ("CWSTS", "Text to Speech adapter"),
-    ]
-    .iter()
-    .find(|(prefix, _)| code.starts_with(prefix))
-    .map(|(_, name)| *name);
-    let severity = match code.chars().last() {
-        Some('I') => Some("info"),
-        Some('W') => Some("warning"),
-        Some('E') => Some("error"),
-        _ => None,
-    };
-    let explanation = match code {
-        "CWSMR0031W" => Some(
-            "Text to Speech underflow: synthesis can't keep up with the playback rate, so audio might skip.",
-        ),
-        "CWSMR0032W" => Some(
-            "A Speech to Text final utterance was below the confidence score threshold and was ignored.",
-        ),
-        "CWSMR0033W" => {
-            Some("The inbound RTP audio stream jitter exceeded the maximum jitter threshold.")
-        }
-        "CWSMR0070W" => {
-            Some("A request to the Speech to Text service failed; the Media Relay retries it.")
-        }
-        _ => None,
-    };
-    WarningInfo {
-        component,
-        severity,
-        explanation,
-    }
-}
-
-/// The Watson Assistant response type a CDR `response[].type` comes from, per IBM's "Mapping
-/// between CDR and Watson Assistant response types" table; `None` for types the table lacks.
-pub fn wa_response_type(cdr_type: &str) -> Option<&'static str> {
-    Some(match cdr_type {
-        "text_to_speech" => "text",
-        "url" => "audio",
-        "dtmf" => "dtmf (command_info: send)",
-        "sms" => "user_defined (vgwActSendSMS)",
-        "transfer" => "connect_to_agent",
-        "text_to_speech_config" => "text_to_speech (command_info: configure)",
-        "speech_to_text_config" => "speech_to_text (command_info: configure)",
-        "unpause_speech_to_text" => "start_activities (speech_to_text_recognition)",
-        "pause_speech_to_text" => "stop_activities (speech_to_text_recognition)",
-        "unpause_dtmf" => "start_activities (dtmf_collection)",
-        "pause_dtmf" => "stop_activities (dtmf_collection)",
-        "enable_speech_barge_in" => "text_to_speech (command_info: enable_barge_in)",
-        "disable_speech_barge_in" => "text_to_speech (command_info: disable_barge_in)",
-        "enable_dtmf_barge_in" => "dtmf (command_info: enable_barge_in)",
-        "disable_dtmf_barge_in" => "dtmf (command_info: disable_barge_in)",
-        "hangup" => "end_session",
-        _ => return None,
-    })
-}
-
-/// What a CDR `request.type` means, after IBM's request type list; `hangup`, which the list omits
-/// but IBM's examples carry, included.
-pub fn request_meaning(request_type: &str) -> Option<&'static str> {
-    Some(match request_type {
-        "start" => "initial request to the assistant",
-        "speech_to_text" => "speech was recognized",
-        "dtmf" => "DTMF collection completed",
-        "sms" => "an SMS message was received from the caller",
-        "post_response_timeout" => "the post-response timer expired",
-        "redirect" => "the call was redirected",
-        "transfer" => "the call was transferred",
-        "transfer_failed" => "the call transfer failed",
-        "final_utterance_timeout" => "the final utterance timer expired",
-        "no_input_turn" => "no-input turn (no input turn is enabled)",
-        "sms_failure" => "an SMS message couldn't be sent to the caller",
-        "speech_to_text_result_filtered" => "an utterance was filtered out for low confidence",
-        "mrcp_recognition_unsuccessful" => "MRCP recognition completed without a final utterance",
-        "network_warning" => "a network error was detected",
-        "media_capability_change" => "media capabilities changed during the call",
-        "hangup" => "the call was hung up (not in IBM's list; seen in its examples)",
-        _ => return None,
-    })
 }
 
 /// One turn for [`merge_steps`]: its `log_id`, its message's `turn_count`, and the
@@ -493,16 +374,8 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let payload = body.get("payload").unwrap_or(&Value::Null);
 
-    call.rtp = payload
-        .get("realtime_transport_network_summary")
-        .filter(|v| v.is_object())
-        .map(|rtp| Rtp {
-            inbound: rtp.get("inbound_stream").and_then(rtp_stream),
-            outbound: rtp.get("outbound_stream").and_then(rtp_stream),
-        });
-    call.custom_data = payload
-        .get("injected_custom_data")
-        .and_then(Value::as_object)
+    call.rtp = rtp(payload);
+    call.custom_data = object_at(payload, &["injected_custom_data"])
         .map(|o| {
             o.iter()
                 .map(|(key, value)| CustomValue {
@@ -515,15 +388,15 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
 
     // Summaries and the body's turns, flattened in the order the store numbered them (`seq`).
     let mut body_turns = Vec::new();
-    for (index, summary) in items(payload, "assistant_interaction_summaries").enumerate() {
+    for (index, summary) in array_at(payload, &["assistant_interaction_summaries"]).enumerate() {
         call.summaries.push(Summary {
             index: index as i64,
-            session_id: text(summary, &["session_id"]),
-            assistant_id: text(summary, &["assistant_id"]),
-            start_ts: text(summary, &["start_timestamp"]),
-            stop_ts: text(summary, &["stop_timestamp"]),
+            session_id: str_at(summary, &["session_id"]),
+            assistant_id: str_at(summary, &["assistant_id"]),
+            start_ts: str_at(summary, &["start_timestamp"]),
+            stop_ts: str_at(summary, &["stop_timestamp"]),
         });
-        body_turns.extend(items(summary, "turns"));
+        body_turns.extend(array_at(summary, &["turns"]));
     }
 
     call.warnings = conn
@@ -542,7 +415,7 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
         .collect::<Result<_, _>>()?;
 
     // Not `start_at`, which falls back to the arrival time.
-    let call_start = call.start_ts.as_deref().and_then(parse_ms);
+    let call_start = call.start_ts.as_deref().and_then(timestamp_ms);
     let mut merge_input = Vec::new();
     let mut stmt = conn.prepare_cached(TURNS_SQL)?;
     let mut rows = stmt.query(params![event_id])?;
@@ -568,25 +441,25 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
         let stt = (stats.is_some() || stt_ms.is_some() || stt_confidence.is_some()).then(|| {
             let stats = stats.unwrap_or(&Value::Null);
             Stt {
-                transaction_id: text(stats, &["transaction_id"]),
+                transaction_id: str_at(stats, &["transaction_id"]),
                 response_ms: stt_ms,
                 confidence: stt_confidence,
                 echo_detected: echo,
-                start_ts: text(stats, &["start_timestamp"]),
-                stop_ts: text(stats, &["stop_timestamp"]),
+                start_ts: str_at(stats, &["start_timestamp"]),
+                stop_ts: str_at(stats, &["stop_timestamp"]),
             }
         });
-        let responses = items(body_turn, "response")
+        let responses = array_at(body_turn, &["response"])
             .map(|resp| {
-                let cdr_type = text(resp, &["type"]).unwrap_or_else(|| "unknown".to_owned());
+                let cdr_type = str_at(resp, &["type"]).unwrap_or_else(|| "unknown".to_owned());
                 CallResponse {
                     wa_type: wa_response_type(&cdr_type).map(str::to_owned),
                     cdr_type,
-                    barge_in: resp.get("barge_in_occurred").and_then(Value::as_bool),
-                    transaction_id: text(resp, &["streaming_statistics", "transaction_id"]),
-                    tts_ms: int(resp, &["streaming_statistics", "response_milliseconds"]),
-                    start_ts: text(resp, &["streaming_statistics", "start_timestamp"]),
-                    stop_ts: text(resp, &["streaming_statistics", "stop_timestamp"]),
+                    barge_in: bool_at(resp, &["barge_in_occurred"]),
+                    transaction_id: str_at(resp, &["streaming_statistics", "transaction_id"]),
+                    tts_ms: int_at(resp, &["streaming_statistics", "response_milliseconds"]),
+                    start_ts: str_at(resp, &["streaming_statistics", "start_timestamp"]),
+                    stop_ts: str_at(resp, &["streaming_statistics", "stop_timestamp"]),
                 }
             })
             .collect();
@@ -626,7 +499,7 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
             summary_index: r.get(1)?,
             offset_ms: start_ts
                 .as_deref()
-                .and_then(parse_ms)
+                .and_then(timestamp_ms)
                 .zip(call_start)
                 .map(|(at, start)| at - start),
             request_meaning: request_type
@@ -650,46 +523,6 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
         .last()
         .map(|last| custom_data_equal(&last.state, &call.custom_data));
     Ok(Some(call))
-}
-
-fn rtp_stream(v: &Value) -> Option<RtpStream> {
-    if !v.is_object() {
-        return None;
-    }
-    let packets_lost = int(v, &["packets_lost"]);
-    let packets_transmitted = int(v, &["packets_transmitted"]);
-    Some(RtpStream {
-        maximum_jitter: v.get("maximum_jitter").and_then(Value::as_f64),
-        average_jitter: v.get("average_jitter").and_then(Value::as_f64),
-        packets_lost,
-        packets_transmitted,
-        canonical_name: text(v, &["canonical_name"]),
-        tool_name: text(v, &["tool_name"]),
-        loss_percent: packets_lost
-            .zip(packets_transmitted.filter(|&n| n > 0))
-            .map(|(lost, sent)| lost as f64 * 100.0 / sent as f64),
-    })
-}
-
-fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |v, key| v.get(*key))
-}
-
-fn text(value: &Value, path: &[&str]) -> Option<String> {
-    at(value, path).and_then(Value::as_str).map(str::to_owned)
-}
-
-fn int(value: &Value, path: &[&str]) -> Option<i64> {
-    let v = at(value, path)?;
-    v.as_i64().or_else(|| v.as_f64().map(|f| f.round() as i64))
-}
-
-fn items<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
 }
 
 #[cfg(test)]
@@ -1271,73 +1104,5 @@ pub(crate) mod tests {
             &[cv("a", json!(2)), cv("b", json!("x"))]
         ));
         assert!(custom_data_equal(&[], &[]));
-    }
-
-    #[test]
-    fn warnings_are_explained() {
-        let info = explain_warning("CWSMR0070W");
-        assert_eq!(info.component, Some("Media Relay"));
-        assert_eq!(info.severity, Some("warning"));
-        assert!(info.explanation.unwrap().contains("retries"));
-        assert!(
-            explain_warning("CWSMR0032W")
-                .explanation
-                .unwrap()
-                .contains("ignored")
-        );
-        assert_eq!(
-            explain_warning("CWSGW0001E"),
-            WarningInfo {
-                component: Some("SIP Orchestrator"),
-                severity: Some("error"),
-                explanation: None
-            }
-        );
-        assert_eq!(
-            explain_warning("CWSTA0100I").component,
-            Some("Speech to Text adapter")
-        );
-        assert_eq!(explain_warning("CWSTA0100I").severity, Some("info"));
-        assert_eq!(
-            explain_warning("CWSTS0002W").component,
-            Some("Text to Speech adapter")
-        );
-        assert_eq!(
-            explain_warning("oops"),
-            WarningInfo {
-                component: None,
-                severity: None,
-                explanation: None
-            }
-        );
-    }
-
-    #[test]
-    fn response_types_map_to_watson_types() {
-        assert_eq!(wa_response_type("url"), Some("audio"));
-        assert_eq!(
-            wa_response_type("sms"),
-            Some("user_defined (vgwActSendSMS)")
-        );
-        assert_eq!(
-            wa_response_type("text_to_speech_config"),
-            Some("text_to_speech (command_info: configure)")
-        );
-        assert_eq!(
-            wa_response_type("pause_speech_to_text"),
-            Some("stop_activities (speech_to_text_recognition)")
-        );
-        assert_eq!(
-            wa_response_type("unpause_dtmf"),
-            Some("start_activities (dtmf_collection)")
-        );
-        assert_eq!(
-            wa_response_type("disable_dtmf_barge_in"),
-            Some("dtmf (command_info: disable_barge_in)")
-        );
-        assert_eq!(wa_response_type("dtmf"), Some("dtmf (command_info: send)"));
-        assert_eq!(wa_response_type("something_new"), None);
-        assert_eq!(request_meaning("something_new"), None);
-        assert!(request_meaning("speech_to_text_result_filtered").is_some());
     }
 }

@@ -15,7 +15,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
-use crate::watson::derive::parse_ms;
+use crate::watson::json::{array, at, boolean, number, object, object_at, string, timestamp_ms};
+pub use crate::watson::response::{
+    Choice, Citation, EntityHit, LogMessage, OutputItem, Scored, SearchHit, Visit,
+};
+use crate::watson::response::{entity_hit, intent, log_message, output_item, visits};
 
 /// One conversation (one `session_id`) with its turns and the calls it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -101,226 +105,6 @@ pub struct UserInput {
 pub struct SttAlternative {
     pub transcript: String,
     pub confidence: Option<f64>,
-}
-
-/// One `output.generic[]` item, by its `response_type`.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum OutputItem {
-    Text {
-        text: Option<String>,
-        channels: Vec<String>,
-    },
-    Option {
-        title: Option<String>,
-        description: Option<String>,
-        /// `button` or `dropdown`.
-        preference: Option<String>,
-        options: Vec<Choice>,
-        channels: Vec<String>,
-    },
-    Suggestion {
-        title: Option<String>,
-        suggestions: Vec<Choice>,
-        channels: Vec<String>,
-    },
-    Image {
-        source: Option<String>,
-        title: Option<String>,
-        description: Option<String>,
-        alt_text: Option<String>,
-        channel_options: Option<Value>,
-        channels: Vec<String>,
-    },
-    Video {
-        source: Option<String>,
-        title: Option<String>,
-        description: Option<String>,
-        alt_text: Option<String>,
-        channel_options: Option<Value>,
-        channels: Vec<String>,
-    },
-    Audio {
-        source: Option<String>,
-        title: Option<String>,
-        description: Option<String>,
-        alt_text: Option<String>,
-        channel_options: Option<Value>,
-        channels: Vec<String>,
-    },
-    Iframe {
-        source: Option<String>,
-        title: Option<String>,
-        description: Option<String>,
-        image_url: Option<String>,
-        channels: Vec<String>,
-    },
-    Pause {
-        time_ms: Option<i64>,
-        typing: Option<bool>,
-        channels: Vec<String>,
-    },
-    Search {
-        header: Option<String>,
-        /// `primary_results` (or a legacy `results`).
-        results: Vec<SearchHit>,
-        additional_results: Vec<SearchHit>,
-        channels: Vec<String>,
-    },
-    /// Also what a `conversation_search` item (the Java SDK's spelling) becomes.
-    ConversationalSearch {
-        text: Option<String>,
-        citations_title: Option<String>,
-        citations: Vec<Citation>,
-        /// `{threshold, pre_gen, post_gen, extractiveness}` as sent.
-        confidence_scores: Option<Value>,
-        response_length_option: Option<String>,
-        search_results: Vec<SearchHit>,
-        disclaimer: Option<String>,
-        channels: Vec<String>,
-    },
-    ConnectToAgent {
-        message_to_human_agent: Option<String>,
-        agent_available: Option<String>,
-        agent_unavailable: Option<String>,
-        topic: Option<String>,
-        /// The first key of `transfer_info.target`: `service_desk`, `zendesk`, `salesforce`, …
-        target_kind: Option<String>,
-        /// `transfer_info.target.<kind>.sip.uri` (phone transfers).
-        sip_uri: Option<String>,
-        transfer_info: Option<Value>,
-        channels: Vec<String>,
-    },
-    ChannelTransfer {
-        message_to_user: Option<String>,
-        /// `transfer_info.target.chat.url`.
-        target_url: Option<String>,
-        transfer_info: Option<Value>,
-        channels: Vec<String>,
-    },
-    Dtmf {
-        /// `command_info.type`: `collect`, `send`, `enable_barge_in`, `disable_barge_in`.
-        command: Option<String>,
-        parameters: Option<Value>,
-        channels: Vec<String>,
-    },
-    EndSession {
-        /// Every field of the item but `response_type` and `channels`.
-        fields: Value,
-        channels: Vec<String>,
-    },
-    UserDefined {
-        user_defined: Value,
-        channels: Vec<String>,
-    },
-    TextToSpeech {
-        command: Option<String>,
-        parameters: Option<Value>,
-        channels: Vec<String>,
-    },
-    SpeechToText {
-        command: Option<String>,
-        parameters: Option<Value>,
-        channels: Vec<String>,
-    },
-    StartActivities {
-        command: Option<String>,
-        parameters: Option<Value>,
-        channels: Vec<String>,
-    },
-    StopActivities {
-        command: Option<String>,
-        parameters: Option<Value>,
-        channels: Vec<String>,
-    },
-    /// Any other `response_type` (or none: `unknown`); `value` is the whole item.
-    Other {
-        response_type: String,
-        value: Value,
-        channels: Vec<String>,
-    },
-}
-
-/// A button of an `option` or `suggestion` item.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Choice {
-    pub label: Option<String>,
-    /// `value.input.text` when present, else the `value` as JSON text.
-    pub value: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct SearchHit {
-    pub id: Option<String>,
-    pub title: Option<String>,
-    pub body: Option<String>,
-    pub url: Option<String>,
-    /// `result_metadata.confidence` and `result_metadata.score`.
-    pub confidence: Option<f64>,
-    pub score: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Citation {
-    pub title: Option<String>,
-    /// The citation's own `url`, else that of the search result it points at.
-    pub url: Option<String>,
-    /// The cited snippet.
-    pub text: Option<String>,
-    pub body: Option<String>,
-    pub search_result_index: Option<i64>,
-    /// `[start, end]` character ranges.
-    pub ranges: Vec<[i64; 2]>,
-}
-
-/// An intent and its confidence.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Scored {
-    pub name: String,
-    pub confidence: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct EntityHit {
-    pub entity: String,
-    /// Strings as they are, other values as JSON text.
-    pub value: Option<String>,
-    pub confidence: Option<f64>,
-    pub location: Option<[i64; 2]>,
-    /// `role.type`: `date_from`, `number_to`, …
-    pub role: Option<String>,
-}
-
-/// A step of the assistant's path through the turn.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct Visit {
-    /// `action`, `step`, `handler`, `node`, or `event` (anything else: callout, search, …).
-    pub kind: String,
-    /// The turn event's name (`action_visited`, `step_answered`, `callout`, …); `node_visited` for
-    /// a dialog skill's `nodes_visited` entries.
-    pub event: String,
-    /// The action, step, handler or dialog node id; for kind `event`, the event's name.
-    pub name: String,
-    /// The action's title, or the dialog node's.
-    pub title: Option<String>,
-    /// `reason: …, condition: …`, a dialog node's conditions, a callout's request and status, …
-    pub detail: Option<String>,
-}
-
-/// One `output.debug.log_messages[]` entry.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct LogMessage {
-    pub level: Option<String>,
-    pub message: Option<String>,
-    pub code: Option<String>,
 }
 
 /// A context variable on one turn.
@@ -427,9 +211,9 @@ fn load(conn: &Connection, session_id: &str) -> Result<Conversation, QueryError>
                 event_id: r.get(0)?,
                 log_id: r.get(1)?,
                 turn_count: r.get(2)?,
-                request_at: request_ts.as_deref().and_then(parse_ms),
+                request_at: request_ts.as_deref().and_then(timestamp_ms),
                 request_ts,
-                response_at: response_ts.as_deref().and_then(parse_ms),
+                response_at: response_ts.as_deref().and_then(timestamp_ms),
                 response_ts,
                 context_session_id: r.get(5)?,
                 user_id: r.get(6)?,
@@ -580,25 +364,12 @@ fn turn(
         session_mismatch: row.context_session_id.filter(|s| s != session_id),
         input: user_input(input, row.input_kind, row.user_text, row.stt_confidence),
         outputs: array(output.get("generic")).map(output_item).collect(),
-        intents: array(output.get("intents"))
-            .filter_map(|i| {
-                Some(Scored {
-                    name: string(i.get("intent"))?,
-                    confidence: number(i.get("confidence")),
-                })
-            })
-            .collect(),
+        intents: array(output.get("intents")).filter_map(intent).collect(),
         entities: array(output.get("entities"))
             .filter_map(entity_hit)
             .collect(),
         visited: visits(debug),
-        log_messages: array(debug.get("log_messages"))
-            .map(|m| LogMessage {
-                level: string(m.get("level")),
-                message: string(m.get("message")),
-                code: string(m.get("code")),
-            })
-            .collect(),
+        log_messages: array(debug.get("log_messages")).map(log_message).collect(),
         context,
         call_turn,
     }
@@ -626,347 +397,10 @@ fn user_input(
         stt_confidence: stt_confidence
             .or_else(|| stt_alternatives.first().and_then(|a| a.confidence)),
         stt_alternatives,
-        barge_in: voice.get("barge_in_occurred").and_then(Value::as_bool),
+        barge_in: boolean(voice.get("barge_in_occurred")),
         suggestion_id: string(input.get("suggestion_id")),
         message_type: string(input.get("message_type")),
     }
-}
-
-fn entity_hit(e: &Value) -> Option<EntityHit> {
-    let location = e.get("location").and_then(Value::as_array).and_then(|l| {
-        match (
-            l.first().and_then(Value::as_i64),
-            l.get(1).and_then(Value::as_i64),
-        ) {
-            (Some(a), Some(b)) => Some([a, b]),
-            _ => None,
-        }
-    });
-    Some(EntityHit {
-        entity: string(e.get("entity"))?,
-        value: scalar_text(e.get("value")),
-        confidence: number(e.get("confidence")),
-        location,
-        role: string(at(e, &["role", "type"])),
-    })
-}
-
-fn output_item(item: &Value) -> OutputItem {
-    let s = |key: &str| string(item.get(key));
-    let channels = array(item.get("channels"))
-        .filter_map(|c| string(c.get("channel")).or_else(|| string(Some(c))))
-        .collect::<Vec<_>>();
-    let media = |item: &Value| {
-        (
-            string(item.get("source")),
-            string(item.get("title")),
-            string(item.get("description")),
-            string(item.get("alt_text")),
-            present(item.get("channel_options")),
-        )
-    };
-    let command = || string(at(item, &["command_info", "type"]));
-    let parameters = || {
-        present(at(item, &["command_info", "parameters"]))
-            .or_else(|| present(item.get("parameters")))
-    };
-    let response_type = item.get("response_type").and_then(Value::as_str);
-    match response_type {
-        Some("text") => OutputItem::Text {
-            text: s("text"),
-            channels,
-        },
-        Some("option") => OutputItem::Option {
-            title: s("title"),
-            description: s("description"),
-            preference: s("preference"),
-            options: array(item.get("options")).map(choice).collect(),
-            channels,
-        },
-        Some("suggestion") => OutputItem::Suggestion {
-            title: s("title"),
-            suggestions: array(item.get("suggestions")).map(choice).collect(),
-            channels,
-        },
-        Some("image") => {
-            let (source, title, description, alt_text, channel_options) = media(item);
-            OutputItem::Image {
-                source,
-                title,
-                description,
-                alt_text,
-                channel_options,
-                channels,
-            }
-        }
-        Some("video") => {
-            let (source, title, description, alt_text, channel_options) = media(item);
-            OutputItem::Video {
-                source,
-                title,
-                description,
-                alt_text,
-                channel_options,
-                channels,
-            }
-        }
-        Some("audio") => {
-            let (source, title, description, alt_text, channel_options) = media(item);
-            OutputItem::Audio {
-                source,
-                title,
-                description,
-                alt_text,
-                channel_options,
-                channels,
-            }
-        }
-        Some("iframe") => OutputItem::Iframe {
-            source: s("source"),
-            title: s("title"),
-            description: s("description"),
-            image_url: s("image_url"),
-            channels,
-        },
-        Some("pause") => OutputItem::Pause {
-            time_ms: integer(item.get("time")),
-            typing: item.get("typing").and_then(Value::as_bool),
-            channels,
-        },
-        Some("search") => OutputItem::Search {
-            header: s("header"),
-            results: array(item.get("primary_results").or_else(|| item.get("results")))
-                .map(search_hit)
-                .collect(),
-            additional_results: array(item.get("additional_results"))
-                .map(search_hit)
-                .collect(),
-            channels,
-        },
-        Some("conversational_search" | "conversation_search") => {
-            let search_results = array(item.get("search_results"))
-                .map(search_hit)
-                .collect::<Vec<_>>();
-            let citations = array(item.get("citations"))
-                .map(|c| {
-                    let search_result_index = integer(c.get("search_result_index"));
-                    let url = string(c.get("url")).or_else(|| {
-                        let index = usize::try_from(search_result_index?).ok()?;
-                        search_results.get(index)?.url.clone()
-                    });
-                    Citation {
-                        title: string(c.get("title")),
-                        url,
-                        text: string(c.get("text")),
-                        body: string(c.get("body")),
-                        search_result_index,
-                        ranges: array(c.get("ranges"))
-                            .filter_map(|r| {
-                                Some([integer(r.get("start"))?, integer(r.get("end"))?])
-                            })
-                            .collect(),
-                    }
-                })
-                .collect();
-            OutputItem::ConversationalSearch {
-                text: s("text"),
-                citations_title: s("citations_title"),
-                citations,
-                confidence_scores: present(item.get("confidence_scores")),
-                response_length_option: s("response_length_option"),
-                search_results,
-                disclaimer: s("disclaimer"),
-                channels,
-            }
-        }
-        Some("connect_to_agent") => {
-            let transfer_info = present(item.get("transfer_info"));
-            let target = at(item, &["transfer_info", "target"]).and_then(Value::as_object);
-            OutputItem::ConnectToAgent {
-                message_to_human_agent: s("message_to_human_agent"),
-                agent_available: string(at(item, &["agent_available", "message"])),
-                agent_unavailable: string(at(item, &["agent_unavailable", "message"])),
-                topic: s("topic"),
-                target_kind: target.and_then(|t| t.keys().next().cloned()),
-                sip_uri: target
-                    .into_iter()
-                    .flat_map(|t| t.values())
-                    .find_map(|v| string(at(v, &["sip", "uri"]))),
-                transfer_info,
-                channels,
-            }
-        }
-        Some("channel_transfer") => OutputItem::ChannelTransfer {
-            message_to_user: s("message_to_user"),
-            target_url: string(at(item, &["transfer_info", "target", "chat", "url"])),
-            transfer_info: present(item.get("transfer_info")),
-            channels,
-        },
-        Some("dtmf") => OutputItem::Dtmf {
-            command: command(),
-            parameters: parameters(),
-            channels,
-        },
-        Some("end_session") => {
-            let mut fields = item.as_object().cloned().unwrap_or_default();
-            fields.remove("response_type");
-            fields.remove("channels");
-            OutputItem::EndSession {
-                fields: Value::Object(fields),
-                channels,
-            }
-        }
-        Some("user_defined") => OutputItem::UserDefined {
-            user_defined: item.get("user_defined").cloned().unwrap_or(Value::Null),
-            channels,
-        },
-        Some("text_to_speech") => OutputItem::TextToSpeech {
-            command: command(),
-            parameters: parameters(),
-            channels,
-        },
-        Some("speech_to_text") => OutputItem::SpeechToText {
-            command: command(),
-            parameters: parameters(),
-            channels,
-        },
-        Some("start_activities") => OutputItem::StartActivities {
-            command: command(),
-            parameters: parameters(),
-            channels,
-        },
-        Some("stop_activities") => OutputItem::StopActivities {
-            command: command(),
-            parameters: parameters(),
-            channels,
-        },
-        other => OutputItem::Other {
-            response_type: other.unwrap_or("unknown").to_owned(),
-            value: item.clone(),
-            channels,
-        },
-    }
-}
-
-fn choice(c: &Value) -> Choice {
-    let value = c.get("value").filter(|v| !v.is_null());
-    Choice {
-        label: string(c.get("label")),
-        value: value
-            .and_then(|v| string(at(v, &["input", "text"])).or_else(|| scalar_text(Some(v)))),
-    }
-}
-
-fn search_hit(r: &Value) -> SearchHit {
-    SearchHit {
-        id: scalar_text(r.get("id")),
-        title: string(r.get("title")),
-        body: string(r.get("body")),
-        url: string(r.get("url")),
-        confidence: number(at(r, &["result_metadata", "confidence"])),
-        score: number(at(r, &["result_metadata", "score"])),
-    }
-}
-
-/// `nodes_visited` and `turn_events`, in the order the payload has them.
-fn visits(debug: &Value) -> Vec<Visit> {
-    let mut out = Vec::new();
-    let Some(map) = debug.as_object() else {
-        return out;
-    };
-    for (key, value) in map {
-        match key.as_str() {
-            "nodes_visited" => out.extend(array(Some(value)).map(|n| Visit {
-                kind: "node".to_owned(),
-                event: "node_visited".to_owned(),
-                name: string(n.get("dialog_node")).unwrap_or_default(),
-                title: string(n.get("title")),
-                detail: string(n.get("conditions")),
-            })),
-            "turn_events" => out.extend(array(Some(value)).map(turn_event)),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn turn_event(e: &Value) -> Visit {
-    let event = string(e.get("event")).unwrap_or_else(|| "unknown".to_owned());
-    let source = e.get("source").unwrap_or(&Value::Null);
-    let from = |key: &str| string(source.get(key));
-    let (kind, name) = match event.as_str() {
-        "action_visited" | "action_finished" => ("action", from("action")),
-        "step_visited" | "step_answered" => ("step", from("step").or_else(|| from("action"))),
-        "handler_visited" => (
-            "handler",
-            from("handler")
-                .or_else(|| from("step"))
-                .or_else(|| from("action")),
-        ),
-        "node_visited" => ("node", from("dialog_node")),
-        _ if from("type").as_deref() == Some("handler") => ("handler", from("handler")),
-        _ => ("event", None),
-    };
-    Visit {
-        kind: kind.to_owned(),
-        name: name.unwrap_or_else(|| event.clone()),
-        title: from("action_title").or_else(|| from("title")),
-        detail: event_detail(e),
-        event,
-    }
-}
-
-/// The parts of a turn event worth one line.
-fn event_detail(e: &Value) -> Option<String> {
-    let mut parts = Vec::new();
-    if let Some(reason) = string(e.get("reason")) {
-        parts.push(format!("reason: {reason}"));
-    }
-    if let Some(condition) = string(e.get("condition_type")) {
-        parts.push(format!("condition: {condition}"));
-    }
-    if e.get("has_question").and_then(Value::as_bool) == Some(true) {
-        parts.push("asks a question".to_owned());
-    }
-    if let Some(prompted) = e.get("prompted").and_then(Value::as_bool) {
-        parts.push(format!("prompted: {prompted}"));
-    }
-    if let Some(route) = string(e.get("route_name")) {
-        parts.push(format!("route: {route}"));
-    }
-    let denied = array(e.get("intents_denied"))
-        .filter_map(|i| string(i.get("intent")).or_else(|| string(Some(i))))
-        .collect::<Vec<_>>();
-    if !denied.is_empty() {
-        parts.push(format!("denied: {}", denied.join(", ")));
-    }
-    if let Some(task) = string(at(e, &["generative_ai", "task"])) {
-        parts.push(format!("task: {task}"));
-    }
-    if e.pointer("/generative_ai/is_idk_response")
-        .and_then(Value::as_bool)
-        == Some(true)
-    {
-        parts.push("no answer (idk)".to_owned());
-    }
-    if let Some(ms) = integer(at(e, &["metrics", "total_time_ms"])) {
-        parts.push(format!("{ms} ms"));
-    }
-    if let Some(callout) = e.get("callout").filter(|c| c.get("request").is_some()) {
-        let method = string(at(callout, &["request", "method"])).unwrap_or_default();
-        let url = string(at(callout, &["request", "url"])).unwrap_or_default();
-        let path = string(at(callout, &["request", "path"])).unwrap_or_default();
-        let mut line = format!("{method} {url}{path}").trim().to_owned();
-        if let Some(status) = integer(at(callout, &["response", "status_code"])) {
-            line.push_str(&format!(" → {status}"));
-        }
-        parts.push(line);
-    }
-    let error = string(at(e, &["error", "message"])).or_else(|| string(e.get("error")));
-    if let Some(error) = error {
-        parts.push(format!("error: {error}"));
-    }
-    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// The context variables of every turn, each compared with the turn before.
@@ -978,8 +412,7 @@ fn event_detail(e: &Value) -> Option<String> {
 /// merged data, `""` removes a key, and the merged keys the turn did not touch are unchanged.
 fn context_changes(rows: &[Row]) -> Vec<Vec<ContextVar>> {
     let skills_of = |row: &Row| {
-        at(&row.body, &["payload", "response", "context", "skills"])
-            .and_then(Value::as_object)
+        object_at(&row.body, &["payload", "response", "context", "skills"])
             .cloned()
             .unwrap_or_default()
     };
@@ -996,7 +429,7 @@ fn context_changes(rows: &[Row]) -> Vec<Vec<ContextVar>> {
         let mut vars = Vec::new();
         for (skill, scopes) in skills_of(row) {
             for kind in ["skill_variables", "user_defined"] {
-                let Some(now) = scopes.get(kind).and_then(Value::as_object) else {
+                let Some(now) = object(scopes.get(kind)) else {
                     continue;
                 };
                 let scope = if prefixed {
@@ -1022,7 +455,7 @@ fn context_changes(rows: &[Row]) -> Vec<Vec<ContextVar>> {
             }
         }
 
-        let delta = at(
+        let delta = object_at(
             &row.body,
             &[
                 "payload",
@@ -1032,8 +465,7 @@ fn context_changes(rows: &[Row]) -> Vec<Vec<ContextVar>> {
                 "voice_telephony",
                 "cdr_custom_data",
             ],
-        )
-        .and_then(Value::as_object);
+        );
         let scope = "cdr_custom_data";
         for (name, value) in delta.into_iter().flatten() {
             if value.as_str() == Some("") {
@@ -1073,47 +505,6 @@ fn var(scope: &str, name: &str, value: Value, change: Change) -> ContextVar {
         name: name.to_owned(),
         value,
         change,
-    }
-}
-
-// Lenient readers: anything missing or of another type is `None`.
-
-fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter()
-        .try_fold(value, |v, key| v.as_object()?.get(*key))
-}
-
-fn string(value: Option<&Value>) -> Option<String> {
-    value.and_then(Value::as_str).map(str::to_owned)
-}
-
-fn number(value: Option<&Value>) -> Option<f64> {
-    value.and_then(Value::as_f64)
-}
-
-fn integer(value: Option<&Value>) -> Option<i64> {
-    let v = value?;
-    v.as_i64().or_else(|| v.as_f64().map(|f| f.round() as i64))
-}
-
-fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
-    value
-        .and_then(Value::as_array)
-        .into_iter()
-        .flat_map(|a| a.iter())
-}
-
-/// A value worth keeping as JSON: present and not `null`.
-fn present(value: Option<&Value>) -> Option<Value> {
-    value.filter(|v| !v.is_null()).cloned()
-}
-
-/// Strings as they are; numbers, booleans, objects and arrays as JSON text; `null` as nothing.
-fn scalar_text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
     }
 }
 

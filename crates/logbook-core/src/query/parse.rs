@@ -11,6 +11,9 @@ use std::ops::Range;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use serde::{Serialize, Serializer};
 
+use crate::watson::event_kind;
+use crate::watson::names::normalise_name;
+
 /// A parsed query: the free text (matched through FTS5) and the structured filters.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Query {
@@ -52,7 +55,7 @@ pub enum Field {
     },
     ResponseType(String),
     Phone(String),
-    /// snake_case, e.g. `caller_hangup`.
+    /// Normalised as ingest stores it (`watson/names.rs`): `SIPTimeout` → `sip_timeout`.
     EndReason(String),
     Failed(bool),
     Transferred(bool),
@@ -586,7 +589,7 @@ impl Parser<'_> {
             unreachable!("checked above: the key is custom or known")
         };
         let field = match key {
-            Key::Kind => Field::Kind(normalise_kind(&value)),
+            Key::Kind => Field::Kind(event_kind(&value)),
             Key::Session => Field::Session(value),
             Key::Log => Field::Log(value),
             Key::User => Field::User(value),
@@ -598,7 +601,7 @@ impl Parser<'_> {
             Key::Entity => self.entity(&value, value_span)?,
             Key::Type => Field::ResponseType(value),
             Key::Phone => Field::Phone(value),
-            Key::EndReason => Field::EndReason(snake_case(&value)),
+            Key::EndReason => Field::EndReason(normalise_name(&value)),
             Key::Failed => Field::Failed(self.boolean(key_raw, &value, value_span)?),
             Key::Transferred => Field::Transferred(self.boolean(key_raw, &value, value_span)?),
             Key::Verified => Field::Verified(self.boolean(key_raw, &value, value_span)?),
@@ -762,41 +765,6 @@ fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-fn normalise_kind(value: &str) -> String {
-    let lower = value.to_lowercase();
-    match lower.as_str() {
-        "message" | "message_logged" => "message_logged".to_string(),
-        "call" | "cdr" | "cdr_logged" => "cdr_logged".to_string(),
-        _ => lower,
-    }
-}
-
-/// `callerHangup` → `caller_hangup`, `SIPError` → `sip_error`, `caller-hangup` → `caller_hangup`.
-fn snake_case(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev = i.checked_sub(1).map(|p| chars[p]);
-            let next = chars.get(i + 1).copied();
-            let boundary = prev.is_some_and(|p| {
-                p.is_lowercase()
-                    || p.is_ascii_digit()
-                    || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
-            });
-            if boundary {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else if c == '-' {
-            out.push('_');
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Digits with at most one `.` (and at least one digit): `800`, `1.5`, `.5`.
@@ -1203,6 +1171,38 @@ mod tests {
             field("end_reason:transfer2Agent"),
             Field::EndReason("transfer2_agent".into())
         );
+        assert_eq!(
+            field("end_reason:SIPTimeout"),
+            Field::EndReason("sip_timeout".into())
+        );
+        assert_eq!(
+            field("end_reason:SIP_TIMEOUT"),
+            Field::EndReason("sip_timeout".into())
+        );
+    }
+
+    /// The query takes every spelling of the normaliser's table to the name ingest stores.
+    #[test]
+    fn end_reason_uses_the_ingest_normaliser() {
+        for (name, spellings) in crate::watson::names::tests::TABLE {
+            for spelling in spellings.iter().filter(|s| !s.trim().is_empty()) {
+                let spelling = spelling.trim();
+                assert_eq!(
+                    field(&format!("end_reason:{spelling}")),
+                    Field::EndReason((*name).to_owned()),
+                    "{spelling}"
+                );
+                let stored = crate::watson::derive::derive(
+                    crate::watson::derive::CDR_LOGGED,
+                    &serde_json::json!({"payload": {"call": {"end_reason": spelling}}}),
+                );
+                assert_eq!(
+                    stored.call.and_then(|c| c.end_reason).as_deref(),
+                    Some(*name),
+                    "{spelling}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -89,6 +89,12 @@ pub struct EventRow {
     pub duplicates: i64,
     /// One line for the list: what the user said, the call's parties, or why it was refused.
     pub summary: String,
+    /// A message's `log_id`, which `logbook show` opens; `None` for calls and rejected requests.
+    pub log_id: Option<String>,
+    /// A message's `session_id`: its conversation, which `logbook show` opens.
+    pub session_id: Option<String>,
+    /// A call's `global_session_id`, which `logbook show` opens.
+    pub global_session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
@@ -342,7 +348,8 @@ pub(crate) const EVENT_FROM: &str =
     "events e LEFT JOIN messages m ON m.event_id = e.id LEFT JOIN calls c ON c.event_id = e.id";
 /// The columns [`event_row`] reads, in its order, over [`EVENT_FROM`].
 pub(crate) const EVENT_COLUMNS: &str = "e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, length(e.body),
-    e.remote_addr, e.duplicates, m.user_text, m.assistant_text, c.caller, c.callee, c.duration_ms, c.end_reason";
+    e.remote_addr, e.duplicates, m.user_text, m.assistant_text, c.caller, c.callee, c.duration_ms, c.end_reason,
+    m.log_id, m.session_id, c.global_session_id";
 /// The columns [`rejection_row`] reads, in its order, over `rejections r`.
 pub(crate) const REJECTION_COLUMNS: &str =
     "r.id, r.received_at, r.status, r.reason, r.endpoint, r.path,
@@ -390,6 +397,9 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         remote_addr: r.get(8)?,
         duplicates: r.get(9)?,
         summary: truncate_chars(&summary, 200),
+        log_id: r.get(16)?,
+        session_id: r.get(17)?,
+        global_session_id: r.get(18)?,
     })
 }
 
@@ -412,6 +422,9 @@ pub(crate) fn rejection_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         bytes: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
         remote_addr: r.get(7)?,
         duplicates: 0,
+        log_id: None,
+        session_id: None,
+        global_session_id: None,
     })
 }
 

@@ -456,6 +456,72 @@ mod tests {
         store.close().unwrap();
     }
 
+    /// A database whose calls were stored with the old split (`SIPTimeout` as `s_i_p_timeout`):
+    /// opening it re-normalises `end_reason` from the raw value, which stays as it was.
+    #[test]
+    /// A database derived before the one name normaliser stored `SIPTimeout` as `s_i_p_timeout`: its
+    /// derived rows were made by an older deriver, so they are derived again from the bodies.
+    fn opening_an_older_database_renormalises_end_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(vec![
+            M::up(include_str!("schema.sql")),
+            M::up(include_str!("schema_2_rejection_budgets.sql")),
+        ])
+        .to_latest(&mut conn)
+        .unwrap();
+        let old = [
+            (1, Some("SIPTimeout"), Some("s_i_p_timeout")),
+            (2, Some("SIP_TIMEOUT"), Some("s_i_p_t_i_m_e_o_u_t")),
+            (3, Some("callerHangup"), Some("caller_hangup")),
+            (4, Some("HTTPError"), Some("h_t_t_p_error")),
+            (5, None, None),
+        ];
+        for (id, raw, stored) in old {
+            let body = serde_json::json!({
+                "event": {"name": "cdr_logged"},
+                "payload": {"call": {"end_reason": raw}},
+            })
+            .to_string();
+            conn.execute(
+                "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body)
+                 VALUES (?1, 1, '*', '/', 'cdr_logged', 'none', 0, '[]', ?2)",
+                rusqlite::params![id, body.as_bytes()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO calls (event_id, start_at, end_reason_raw, end_reason, turn_count, warning_count)
+                 VALUES (?1, 1, ?2, ?3, 0, 0)",
+                rusqlite::params![id, raw, stored],
+            )
+            .unwrap();
+        }
+        drop(conn);
+
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        assert!(store.wait_projected(Duration::from_secs(10)).unwrap());
+        let reader = store.reader().unwrap();
+        let rows = reader
+            .prepare("SELECT event_id, end_reason_raw, end_reason FROM calls ORDER BY event_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<Vec<(i64, Option<String>, Option<String>)>, _>>()
+            .unwrap();
+        let expected = [
+            (1, Some("SIPTimeout"), Some("sip_timeout")),
+            (2, Some("SIP_TIMEOUT"), Some("sip_timeout")),
+            (3, Some("callerHangup"), Some("caller_hangup")),
+            (4, Some("HTTPError"), Some("http_error")),
+            (5, None, None),
+        ]
+        .map(|(id, raw, name)| (id, raw.map(str::to_owned), name.map(str::to_owned)));
+        assert_eq!(rows, expected);
+        drop(reader);
+        store.close().unwrap();
+    }
+
     #[test]
     fn a_second_writer_is_refused_and_a_reader_is_not() {
         let dir = tempfile::tempdir().unwrap();

@@ -4,8 +4,17 @@
 //! that does not look like IBM's documents still has its body stored, whole. Where IBM's own documents
 //! disagree (`invite_arrival_time` / `invite_arrival_timestamp`, a warning's `id` / `code`,
 //! `callerHangup` / `caller_hangup`), both spellings are read.
+//!
+//! Fields are read through [`super::json`] (its rules) and enumerated values normalised by
+//! [`super::names::normalise_name`]. Which CDR field lands in which column, and where it is searched
+//! and shown: the table in [`super::cdr`].
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::json::{
+    array_at, at, bool_at, int_at, num_at, object_at, scalar_text, str_at, timestamp_ms,
+};
+use super::names::normalise_name;
 
 pub const MESSAGE_LOGGED: &str = "message_logged";
 pub const CDR_LOGGED: &str = "cdr_logged";
@@ -181,10 +190,9 @@ fn derive_message(p: &Value) -> MessageRow {
             .or_else(|| num_at(r, &["confidence"]))
     });
 
-    let generic = output.get("generic").and_then(Value::as_array);
     let mut assistant_text = Vec::new();
     let mut response_types = Vec::new();
-    for item in generic.into_iter().flatten() {
+    for item in array_at(output, &["generic"]) {
         response_types
             .push(str_at(item, &["response_type"]).unwrap_or_else(|| "unknown".to_owned()));
         collect_text(item, false, &mut assistant_text);
@@ -223,9 +231,9 @@ fn derive_message(p: &Value) -> MessageRow {
         language: str_at(p, &["language"]),
         user_id,
         customer_id: str_at(p, &["customer_id"]),
-        request_at: request_ts.as_deref().and_then(parse_ms),
+        request_at: request_ts.as_deref().and_then(timestamp_ms),
         request_ts,
-        response_at: response_ts.as_deref().and_then(parse_ms),
+        response_at: response_ts.as_deref().and_then(timestamp_ms),
         response_ts,
         turn_count: int_at(response, &["context", "global", "system", "turn_count"]),
         input_kind,
@@ -268,20 +276,18 @@ fn derive_call(p: &Value) -> CallRow {
             WarningRow { code, message }
         })
         .collect();
-    let custom_data = p
-        .get("injected_custom_data")
-        .and_then(Value::as_object)
+    let custom_data = object_at(p, &["injected_custom_data"])
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
         .unwrap_or_default();
 
     CallRow {
         global_session_id: str_at(p, &["global_session_id"]),
-        start_at: start_ts.as_deref().and_then(parse_ms),
+        start_at: start_ts.as_deref().and_then(timestamp_ms),
         start_ts,
         stop_ts: str_at(call, &["stop_timestamp"]),
         duration_ms: int_at(call, &["milliseconds_elapsed"]),
         outbound: bool_at(call, &["outbound"]),
-        end_reason: end_reason_raw.as_deref().map(snake_case),
+        end_reason: end_reason_raw.as_deref().map(normalise_name),
         end_reason_raw,
         failure_occurred: bool_at(p, &["failure_occurred"]),
         failure_details: scalar_text(p.get("failure_details")),
@@ -415,24 +421,6 @@ fn collect_text(value: &Value, all_strings: bool, out: &mut Vec<String>) {
     }
 }
 
-/// `callerHangup` → `caller_hangup`; already-snake values are unchanged.
-pub fn snake_case(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 4);
-    for (i, ch) in raw.trim().chars().enumerate() {
-        if ch.is_uppercase() {
-            if i > 0 && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.extend(ch.to_lowercase());
-        } else if ch == '-' || ch == ' ' {
-            out.push('_');
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
 /// `sip:+18885550146@pstn.twilio.com` → `+18885550146`.
 fn sip_user(uri: &str) -> String {
     let rest = uri
@@ -455,60 +443,6 @@ fn code_prefix(message: &str) -> Option<String> {
         && head.chars().all(|c| c.is_ascii_alphanumeric())
         && head.chars().take(4).all(|c| c.is_ascii_uppercase());
     looks_like_code.then(|| head.to_owned())
-}
-
-/// Milliseconds since the Unix epoch of an RFC 3339 timestamp (Watson's `2026-03-10T15:30:12.930Z`).
-pub fn parse_ms(ts: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(ts.trim())
-        .ok()
-        .map(|t| t.timestamp_millis())
-}
-
-fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |v, key| match v {
-        Value::Object(map) => map.get(*key),
-        Value::Array(items) => items.get(key.parse::<usize>().ok()?),
-        _ => None,
-    })
-}
-
-fn str_at(value: &Value, path: &[&str]) -> Option<String> {
-    at(value, path).and_then(Value::as_str).map(str::to_owned)
-}
-
-fn int_at(value: &Value, path: &[&str]) -> Option<i64> {
-    let v = at(value, path)?;
-    v.as_i64().or_else(|| v.as_f64().map(|f| f.round() as i64))
-}
-
-fn num_at(value: &Value, path: &[&str]) -> Option<f64> {
-    at(value, path).and_then(Value::as_f64)
-}
-
-fn bool_at(value: &Value, path: &[&str]) -> Option<bool> {
-    at(value, path).and_then(Value::as_bool)
-}
-
-fn array_at<'a>(value: &'a Value, path: &[&str]) -> impl Iterator<Item = &'a Value> {
-    at(value, path)
-        .and_then(Value::as_array)
-        .map(|a| a.iter())
-        .into_iter()
-        .flatten()
-}
-
-/// A scalar as text (strings bare, numbers and booleans as JSON); objects and arrays as JSON.
-fn scalar_text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
-/// The object under `key`, if any: used by readers that walk payloads the same lenient way.
-pub fn object_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Map<String, Value>> {
-    at(value, path).and_then(Value::as_object)
 }
 
 #[cfg(test)]
@@ -566,12 +500,6 @@ mod proptests {
         #[test]
         fn envelope_parsing_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             let _ = crate::watson::parse_envelope(&bytes);
-        }
-
-        #[test]
-        fn snake_case_is_idempotent(raw in "[a-zA-Z_ -]{0,24}") {
-            let once = snake_case(&raw);
-            prop_assert_eq!(snake_case(&once), once.clone());
         }
     }
 }

@@ -30,7 +30,8 @@ callee: string | null, from_uri: string | null, to_uri: string | null, start_ts:
  */
 start_at: number | null, stop_ts: string | null, duration_ms: number | null, outbound: boolean | null, 
 /**
- * snake_case: `callerHangup` becomes `caller_hangup`.
+ * Normalised (`watson/names.rs`): `callerHangup` becomes `caller_hangup`, `SIPTimeout`
+ * `sip_timeout`.
  */
 end_reason: string | null, 
 /**

@@ -11,4 +11,16 @@ source: string, received_at: number, kind: string, status: number, reason: strin
 /**
  * One line for the list: what the user said, the call's parties, or why it was refused.
  */
-summary: string, };
+summary: string, 
+/**
+ * A message's `log_id`, which `logbook show` opens; `None` for calls and rejected requests.
+ */
+log_id: string | null, 
+/**
+ * A message's `session_id`: its conversation, which `logbook show` opens.
+ */
+session_id: string | null, 
+/**
+ * A call's `global_session_id`, which `logbook show` opens.
+ */
+global_session_id: string | null, };
