@@ -1,0 +1,710 @@
+//! Web chat sessions (actions skill): the session and its `message_logged` turns.
+
+use super::articles::{
+    AGENT_AVAILABLE, AGENT_INTRO, AGENT_TOPICS, AGENT_UNAVAILABLE, AGENT_WEB, ARTICLES,
+    CALLOUT_FAIL, FOLLOW_UP_TITLES, IDK_TEXT, LLM_MODEL, LOOKUP_TEXTS, NO_MATCH_TEXTS, OFF_TOPIC,
+    OPTION_TITLES, PREFIXES, SUFFIXES, WELCOME_BACK, WELCOME_TEXTS,
+};
+use super::json::JsonOut;
+use super::padding::write_padding;
+use super::random::{Dice, Id};
+use super::slots::{Slots, Span, fill, filled, write_entities};
+use super::text::push_u64;
+use super::topics::{AMBIGUOUS, Card, TOPIC_WEIGHTS, TOPICS, VarKind};
+use super::vars::{VarValue, set_var, write_vars};
+use super::vocabulary::{BROWSER_WEIGHTS, BROWSERS, CITIES, IP_PREFIXES, PAGES, PRODUCTS, ZONES};
+use super::web_debug::{
+    action_event, callout_event, generative_event, result_var, simple_action_events, step_event,
+};
+use super::web_output::{card_item, conversational_search_item, option_item};
+use super::{Ctx, Look, Ms, REUSE_USER_PROBABILITY, WEB_TURNS, remember};
+
+/// Choices offered in the previous turn (options or suggestions) that the user may click.
+#[derive(Clone, Copy)]
+pub(super) struct Offer {
+    pub(super) topics: [u8; 4],
+    pub(super) n: u8,
+}
+
+#[derive(Clone)]
+pub(super) struct WebSession {
+    pub(super) id: Id,
+    pub(super) user_id: String,
+    pub(super) customer_id: Option<String>,
+    pub(super) tz: &'static str,
+    pub(super) locale: &'static str,
+    /// `request.context`, the same on every turn.
+    pub(super) req_ctx: String,
+    /// `context.integrations`.
+    pub(super) integrations: String,
+    pub(super) draft: bool,
+    pub(super) start: Ms,
+    pub(super) turn: u32,
+    pub(super) n_turns: u32,
+    pub(super) welcome: bool,
+    pub(super) returning: bool,
+    pub(super) vars: Vec<(&'static str, VarValue)>,
+    pub(super) offer: Option<Offer>,
+    pub(super) order: u32,
+    pub(super) product: &'static str,
+    pub(super) city: &'static str,
+    pub(super) customer: u32,
+    pub(super) state_len: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum WebKind {
+    Welcome,
+    Topic(usize),
+    Click(usize),
+    Search(usize),
+    Disambig(usize),
+    NoMatch,
+    Agent,
+}
+
+impl Ctx {
+    pub(super) fn new_web(&mut self, t: Ms) -> WebSession {
+        let rng = &mut self.rng;
+        let reuse = !self.web_users.is_empty() && rng.chance(REUSE_USER_PROBABILITY);
+        let (user_id, customer_id) = if reuse {
+            self.web_users[rng.below(self.web_users.len())].clone()
+        } else {
+            let mut user = String::with_capacity(56);
+            if rng.chance(0.85) {
+                user.push_str("anonymous_IBMuid-");
+                user.push_str(rng.id().as_str());
+            } else {
+                user.push_str("u-");
+                rng.push_digits(&mut user, 8);
+            }
+            let customer = rng.chance(0.3).then(|| {
+                let mut c = String::from("cust-");
+                push_u64(&mut c, rng.range(1000, 99_999) as u64);
+                c
+            });
+            remember(&mut self.web_users, rng, (user.clone(), customer.clone()));
+            (user, customer)
+        };
+        let (tz, locale, language) = rng.pick(ZONES);
+        let (browser, version, os, agent, screen) = BROWSERS[rng.weighted(&BROWSER_WEIGHTS)];
+        let mut ip = String::from(rng.pick(IP_PREFIXES));
+        push_u64(&mut ip, rng.range(2, 254) as u64);
+
+        let mut j = JsonOut::with_capacity(640);
+        j.obj();
+        j.kobj("chat");
+        j.kobj("browser_info");
+        j.ks("browser_name", browser);
+        j.ks("browser_version", version);
+        j.ks("browser_OS", os);
+        j.ks("language", language);
+        j.ks("page_url", rng.pick(PAGES));
+        j.ks("screen_resolution", screen);
+        j.ks("user_agent", agent);
+        j.ks("client_ip_address", &ip);
+        j.karr("ip_address_list");
+        j.str(&ip);
+        j.end_arr();
+        j.end_obj();
+        j.end_obj();
+        j.kobj("channel");
+        j.ks("name", "Web chat");
+        j.end_obj();
+        j.end_obj();
+        let integrations = j.s;
+
+        let mut j = JsonOut::with_capacity(integrations.len() + 160);
+        j.obj();
+        j.kobj("global");
+        j.kobj("system");
+        j.ks("timezone", tz);
+        j.ks("user_id", &user_id);
+        j.end_obj();
+        j.end_obj();
+        j.kraw("integrations", &integrations);
+        j.end_obj();
+        let req_ctx = j.s;
+
+        WebSession {
+            id: rng.id(),
+            user_id,
+            customer_id,
+            tz,
+            locale,
+            req_ctx,
+            integrations,
+            draft: rng.chance(0.05),
+            start: t,
+            turn: 0,
+            n_turns: 1 + rng.weighted(&WEB_TURNS) as u32,
+            welcome: rng.chance(0.85),
+            returning: reuse,
+            vars: vec![("first_visit", VarValue::Bool(!reuse))],
+            offer: None,
+            order: rng.range(10_000, 99_999) as u32,
+            product: rng.pick(PRODUCTS),
+            city: rng.pick(CITIES),
+            customer: rng.range(100_000, 999_999) as u32,
+            state_len: rng.range(40, 160) as usize,
+        }
+    }
+
+    pub(super) fn web_event(&mut self, s: &mut WebSession, t: Ms, j: &mut JsonOut) -> Option<Ms> {
+        let response = self.web_turn(s, t, j, Look::default());
+        if s.turn >= s.n_turns {
+            return None;
+        }
+        let rng = &mut self.rng;
+        let mut think = 2500.0 + 16_000.0 * rng.exp();
+        if s.offer.is_some() {
+            think *= 0.5;
+        }
+        if rng.chance(0.06) {
+            think += 60_000.0 + 540_000.0 * rng.f();
+        }
+        Some(response + self.gap(think))
+    }
+
+    /// Writes one web chat `message_logged` body for the session's next turn, requested at `t`;
+    /// returns the response time.
+    pub(super) fn web_turn(
+        &mut self,
+        s: &mut WebSession,
+        t: Ms,
+        j: &mut JsonOut,
+        look: Look,
+    ) -> Ms {
+        s.turn += 1;
+        let last = s.turn >= s.n_turns;
+        let rng = &mut self.rng;
+        let offer = s.offer.take();
+
+        let kind = if s.turn == 1 && s.welcome {
+            WebKind::Welcome
+        } else if last && rng.chance(0.10) {
+            WebKind::Agent
+        } else {
+            match offer {
+                Some(o) if rng.chance(0.6) => {
+                    WebKind::Click(o.topics[rng.below(o.n.into())].into())
+                }
+                _ => match rng.weighted(&[68, 14, 6, 5, 3]) {
+                    0 => WebKind::Topic(rng.weighted(&TOPIC_WEIGHTS)),
+                    1 => WebKind::Search(rng.below(ARTICLES.len())),
+                    2 => WebKind::Disambig(rng.below(AMBIGUOUS.len())),
+                    3 => WebKind::NoMatch,
+                    _ => WebKind::Agent,
+                },
+            }
+        };
+
+        // Slot values: the session's order, product and city most of the time.
+        let mut sl = Slots::random(rng, t);
+        if rng.chance(0.8) {
+            sl.order = s.order;
+        } else {
+            s.order = sl.order;
+        }
+        if rng.chance(0.7) {
+            sl.product = s.product;
+        } else {
+            s.product = sl.product;
+        }
+        if rng.chance(0.7) {
+            sl.city = s.city;
+        }
+        sl.customer = s.customer;
+
+        // The user's input.
+        let mut text = String::with_capacity(96);
+        let mut spans: Vec<Span> = Vec::new();
+        let mut intents: Vec<(&'static str, f64)> = Vec::new();
+        match kind {
+            WebKind::Welcome => {}
+            WebKind::Topic(ti) => {
+                utterance(rng, &mut text, TOPICS[ti].utterances, &sl, &mut spans);
+                intents.push((TOPICS[ti].intent, 0.55 + 0.44 * rng.f()));
+                if rng.chance(0.25) {
+                    let other = rng.below(TOPICS.len());
+                    if other != ti {
+                        intents.push((TOPICS[other].intent, 0.1 + 0.4 * rng.f()));
+                    }
+                }
+            }
+            WebKind::Click(ti) => {
+                text.push_str(TOPICS[ti].title);
+                intents.push((TOPICS[ti].intent, 1.0));
+            }
+            WebKind::Search(ai) => {
+                utterance(rng, &mut text, ARTICLES[ai].questions, &sl, &mut spans);
+            }
+            WebKind::Disambig(di) => {
+                let (word, a, b) = AMBIGUOUS[di];
+                text.push_str(word);
+                let ca = 0.45 + 0.2 * rng.f();
+                intents.push((TOPICS[a].intent, ca));
+                intents.push((TOPICS[b].intent, ca - 0.01 - 0.08 * rng.f()));
+            }
+            WebKind::NoMatch => text.push_str(rng.pick(OFF_TOPIC)),
+            WebKind::Agent => {
+                text.push_str(rng.pick(AGENT_WEB));
+                intents.push(("fallback_connect_to_agent", 0.9 + 0.09 * rng.f()));
+            }
+        }
+        let topic = match kind {
+            WebKind::Topic(ti) | WebKind::Click(ti) => Some(&TOPICS[ti]),
+            _ => None,
+        };
+        let callout = match topic {
+            Some(tp) if tp.callout.is_some() => rng.chance(0.7),
+            _ => false,
+        };
+        let callout_ok = rng.chance(0.95);
+        let idk = rng.chance(0.08);
+        let scores = (0.5 + 0.45 * rng.f(), 0.5 + 0.45 * rng.f());
+
+        let mut latency = rng.latency(80.0, 220.0, 2000.0);
+        if callout {
+            latency += rng.range(80, 600);
+        }
+        if matches!(kind, WebKind::Search(_)) {
+            latency += rng.range(1200, 3800);
+        }
+        let response = t + latency;
+        let action_start = t + rng.range(20, 80);
+        let deployment = if s.draft {
+            self.deploy.web_draft
+        } else {
+            self.deploy.web_live
+        };
+
+        j.obj();
+        j.kobj("event");
+        j.ks("name", "message_logged");
+        j.end_obj();
+        j.kobj("payload");
+        j.ks("log_id", rng.id().as_str());
+
+        // request
+        j.kobj("request");
+        j.kobj("input");
+        j.ks("message_type", "text");
+        j.ks("text", &text);
+        if kind == WebKind::Welcome {
+            j.kobj("options");
+            j.kb("return_context", true);
+            j.end_obj();
+        }
+        j.end_obj();
+        if look.minimal {
+            j.kobj("context");
+            j.kobj("global");
+            j.kobj("system");
+            j.ks("user_id", &s.user_id);
+            j.end_obj();
+            j.end_obj();
+            j.end_obj();
+        } else {
+            j.kraw("context", &s.req_ctx);
+        }
+        j.ks("user_id", &s.user_id);
+        j.end_obj();
+
+        // response.output
+        j.kobj("response");
+        j.kobj("output");
+        j.karr("generic");
+        let mut result_body: Option<String> = None;
+        match kind {
+            WebKind::Welcome => {
+                let greeting = if s.returning {
+                    WELCOME_BACK
+                } else {
+                    rng.pick(WELCOME_TEXTS)
+                };
+                j.text_item(&filled(greeting, &sl));
+                let offered = option_item(j, rng, OPTION_TITLES);
+                s.offer = Some(offered);
+            }
+            WebKind::Topic(_) | WebKind::Click(_) => {
+                let tp = topic.expect("topic turn");
+                if callout && rng.chance(0.5) {
+                    j.text_item(&filled(rng.pick(LOOKUP_TEXTS), &sl));
+                    j.obj();
+                    j.ks("response_type", "pause");
+                    j.ku("time", rng.range(5, 25) as u64 * 100);
+                    j.kb("typing", true);
+                    j.end_obj();
+                }
+                if callout && !callout_ok {
+                    j.text_item(rng.pick(CALLOUT_FAIL));
+                } else {
+                    j.text_item(&filled(rng.pick(tp.replies), &sl));
+                    if !tp.extra.is_empty() && rng.chance(0.3) {
+                        j.text_item(&filled(rng.pick(tp.extra), &sl));
+                    }
+                    if let Some((src, title, alt)) = tp.image
+                        && rng.chance(0.22)
+                    {
+                        j.obj();
+                        j.ks("response_type", "image");
+                        j.ks("source", &filled(src, &sl));
+                        j.ks("title", &filled(title, &sl));
+                        j.ks("alt_text", &filled(alt, &sl));
+                        j.end_obj();
+                    }
+                    if tp.card != Card::None && rng.chance(0.3) {
+                        card_item(j, rng, tp.card, &sl);
+                    }
+                    apply_topic_vars(s, tp.var, &sl);
+                }
+                if callout
+                    && callout_ok
+                    && let Some(c) = &tp.callout
+                {
+                    result_body = Some(filled(c.body, &sl));
+                }
+                if rng.chance(0.15) {
+                    let offered = option_item(j, rng, FOLLOW_UP_TITLES);
+                    s.offer = Some(offered);
+                }
+            }
+            WebKind::Search(ai) => {
+                if idk {
+                    j.text_item(IDK_TEXT);
+                } else {
+                    conversational_search_item(j, rng, ai, &sl, scores);
+                }
+            }
+            WebKind::Disambig(di) => {
+                let (_, a, b) = AMBIGUOUS[di];
+                j.obj();
+                j.ks("response_type", "suggestion");
+                j.ks("title", "Did you mean:");
+                j.karr("suggestions");
+                for (ti, (_, conf)) in [a, b].iter().zip(intents.iter()) {
+                    j.obj();
+                    j.ks("label", TOPICS[*ti].title);
+                    j.kobj("value");
+                    j.kobj("input");
+                    j.ks("text", TOPICS[*ti].title);
+                    j.karr("intents");
+                    j.obj();
+                    j.ks("intent", TOPICS[*ti].intent);
+                    j.kd("confidence", *conf, 4);
+                    j.end_obj();
+                    j.end_arr();
+                    j.end_obj();
+                    j.end_obj();
+                    j.end_obj();
+                }
+                j.obj();
+                j.ks("label", "None of the above");
+                j.kobj("value");
+                j.kobj("input");
+                j.ks("text", "None of the above");
+                j.end_obj();
+                j.end_obj();
+                j.end_obj();
+                j.end_arr();
+                j.end_obj();
+                s.offer = Some(Offer {
+                    topics: [a as u8, b as u8, 0, 0],
+                    n: 2,
+                });
+            }
+            WebKind::NoMatch => {
+                j.text_item(rng.pick(NO_MATCH_TEXTS));
+                if rng.chance(0.4) {
+                    let offered = option_item(j, rng, OPTION_TITLES);
+                    s.offer = Some(offered);
+                }
+            }
+            WebKind::Agent => {
+                j.text_item(rng.pick(AGENT_INTRO));
+                j.obj();
+                j.ks("response_type", "connect_to_agent");
+                let about = match rng.below(3) {
+                    0 => filled("Customer asked about order {order}.", &sl),
+                    1 => filled("Customer needs help with a {product}.", &sl),
+                    _ => String::from("Customer asked for a human agent."),
+                };
+                j.ks("message_to_human_agent", &about);
+                j.kobj("agent_available");
+                j.ks("message", rng.pick(AGENT_AVAILABLE));
+                j.end_obj();
+                j.kobj("agent_unavailable");
+                j.ks("message", rng.pick(AGENT_UNAVAILABLE));
+                j.end_obj();
+                j.ks("topic", rng.pick(AGENT_TOPICS));
+                j.end_obj();
+            }
+        }
+        j.end_arr();
+
+        j.karr("intents");
+        for (intent, confidence) in &intents {
+            j.obj();
+            j.ks("intent", intent);
+            j.kd("confidence", *confidence, 4);
+            j.end_obj();
+        }
+        j.end_arr();
+        write_entities(j, &text, &spans);
+
+        if matches!(kind, WebKind::Search(_)) {
+            j.karr("llm_metadata");
+            j.obj();
+            j.ks("task", "content_grounded_answering");
+            j.ks("model_id", LLM_MODEL);
+            j.end_obj();
+            j.end_arr();
+        }
+
+        // debug
+        j.kobj("debug");
+        j.karr("turn_events");
+        if !look.minimal {
+            match kind {
+                WebKind::Welcome => {
+                    simple_action_events(
+                        j,
+                        "welcome",
+                        "Greet customer",
+                        "welcome",
+                        "intent",
+                        "all_steps_done",
+                        action_start,
+                    );
+                }
+                WebKind::Topic(_) | WebKind::Click(_) => {
+                    let tp = topic.expect("topic turn");
+                    let cond = "user_defined";
+                    action_event(j, "action_visited", tp.action, tp.title, action_start, cond);
+                    j.ks("reason", "intent");
+                    j.end_obj();
+                    for (i, step) in tp.steps.iter().enumerate() {
+                        step_event(
+                            j,
+                            tp.action,
+                            tp.title,
+                            step,
+                            action_start,
+                            cond,
+                            i + 1 < tp.steps.len() && rng.chance(0.3),
+                        );
+                        if let Some(c) = &tp.callout
+                            && callout
+                            && c.step == *step
+                        {
+                            callout_event(j, rng, tp, c, &sl, callout_ok, result_body.as_deref());
+                        }
+                    }
+                    action_event(
+                        j,
+                        "action_finished",
+                        tp.action,
+                        tp.title,
+                        action_start,
+                        cond,
+                    );
+                    j.ks("reason", "all_steps_done");
+                    j.kobj("action_variables");
+                    if let (Some(c), Some(body)) = (&tp.callout, &result_body) {
+                        j.kraw(&result_var(c), body);
+                    }
+                    j.end_obj();
+                    j.end_obj();
+                }
+                WebKind::Search(ai) => {
+                    let cond = "anything_else";
+                    action_event(
+                        j,
+                        "action_visited",
+                        "anything_else",
+                        "No action matches",
+                        action_start,
+                        cond,
+                    );
+                    j.ks("reason", "no_action_matches");
+                    j.end_obj();
+                    generative_event(j, rng, ai, &text, action_start, idk, &sl, scores);
+                    action_event(
+                        j,
+                        "conversational_search_end",
+                        "anything_else",
+                        "No action matches",
+                        action_start,
+                        cond,
+                    );
+                    j.end_obj();
+                }
+                WebKind::Disambig(_) => {}
+                WebKind::NoMatch => {
+                    simple_action_events(
+                        j,
+                        "anything_else",
+                        "No action matches",
+                        "anything_else",
+                        "no_action_matches",
+                        "all_steps_done",
+                        action_start,
+                    );
+                }
+                WebKind::Agent => {
+                    simple_action_events(
+                        j,
+                        "fallback",
+                        "Fallback",
+                        "user_defined",
+                        "agent_requested",
+                        "connect_to_agent",
+                        action_start,
+                    );
+                }
+            }
+        }
+        j.end_arr();
+        if !look.minimal
+            && let Some(tp) = topic
+            && rng.chance(0.5)
+        {
+            j.karr("output_generic_mapping");
+            j.obj();
+            j.kobj("source");
+            j.ks("type", "step");
+            j.ks("action", tp.action);
+            j.ks("action_title", tp.title);
+            j.ks("step", tp.steps[tp.steps.len() - 1]);
+            j.end_obj();
+            j.end_obj();
+            j.end_arr();
+        }
+        j.end_obj(); // debug
+        j.end_obj(); // output
+
+        // response.context
+        if kind == WebKind::Welcome {
+            set_var(&mut s.vars, "first_visit", VarValue::Bool(!s.returning));
+        }
+        let mut state = String::with_capacity(s.state_len);
+        rng.push_b64(&mut state, s.state_len);
+        j.kobj("context");
+        j.kobj("global");
+        j.kobj("system");
+        j.ks("timezone", s.tz);
+        j.ks("user_id", &s.user_id);
+        j.ku("turn_count", s.turn.into());
+        j.ks("locale", s.locale);
+        j.kts("session_start_time", s.start);
+        if !look.minimal {
+            j.ks("state", &state);
+        }
+        j.end_obj();
+        j.ks("session_id", s.id.as_str());
+        j.end_obj();
+        j.kobj("skills");
+        j.kobj("actions skill");
+        j.kempty("user_defined");
+        j.kobj("system");
+        if !look.minimal {
+            j.ks("state", &state);
+        }
+        j.end_obj();
+        j.kobj("skill_variables");
+        write_vars(j, &s.vars);
+        if look.pad > 0 {
+            write_padding(j, look.pad, look.pad_seed, t);
+        }
+        j.end_obj();
+        if let (Some(tp), Some(body)) = (topic, &result_body)
+            && let Some(c) = &tp.callout
+        {
+            j.kobj("action_variables");
+            j.kraw(&result_var(c), body);
+            j.end_obj();
+        }
+        j.end_obj();
+        j.end_obj();
+        if !look.minimal {
+            j.kraw("integrations", &s.integrations);
+        }
+        j.end_obj();
+        j.ks("user_id", &s.user_id);
+        j.end_obj(); // response
+
+        j.ks("assistant_id", deployment.assistant.as_str());
+        j.ks("session_id", s.id.as_str());
+        j.ks("skill_id", deployment.skill.as_str());
+        j.ks("snapshot", deployment.snapshot);
+        j.kts("request_timestamp", t);
+        j.kts("response_timestamp", response);
+        j.ks("language", "en");
+        if let Some(c) = &s.customer_id {
+            j.ks("customer_id", c);
+        }
+        j.end_obj(); // payload
+        j.end_obj();
+        response
+    }
+}
+
+/// A typed user utterance: optional greeting, the filled template, optional ending.
+pub(super) fn utterance(
+    rng: &mut Dice,
+    text: &mut String,
+    tpls: &[&str],
+    sl: &Slots,
+    spans: &mut Vec<Span>,
+) {
+    let tpl = rng.pick(tpls);
+    let prefix = rng.pick(PREFIXES);
+    text.push_str(prefix);
+    let body_start = text.len();
+    fill(text, tpl, sl, Some(spans));
+    let suffix = rng.pick(SUFFIXES);
+    if !(suffix == "?" && text.ends_with('?')) {
+        text.push_str(suffix);
+    }
+    // Casual typing: lower-case the first letter now and then.
+    if rng.chance(0.3)
+        && text.is_char_boundary(body_start + 1)
+        && let Some(c) = text[body_start..].chars().next()
+        && c.is_ascii_uppercase()
+    {
+        text.replace_range(
+            body_start..body_start + 1,
+            &c.to_ascii_lowercase().to_string(),
+        );
+    }
+}
+
+pub(super) fn apply_topic_vars(s: &mut WebSession, var: VarKind, sl: &Slots) {
+    let mut order = String::new();
+    push_u64(&mut order, sl.order.into());
+    match var {
+        VarKind::None => {}
+        VarKind::Order => {
+            set_var(&mut s.vars, "last_order_id", VarValue::Str(order));
+            set_var(&mut s.vars, "order_status", VarValue::Lit("shipped"));
+        }
+        VarKind::Refund => {
+            set_var(&mut s.vars, "last_order_id", VarValue::Str(order));
+            set_var(
+                &mut s.vars,
+                "refund_amount",
+                VarValue::Num(f64::from(sl.amount) / 100.0),
+            );
+        }
+        VarKind::Store => set_var(&mut s.vars, "preferred_store", VarValue::Lit(sl.city)),
+        VarKind::Address => set_var(&mut s.vars, "shipping_city", VarValue::Lit(sl.city)),
+        VarKind::Product => set_var(&mut s.vars, "product_interest", VarValue::Lit(sl.product)),
+        VarKind::Points => set_var(
+            &mut s.vars,
+            "loyalty_points",
+            VarValue::Int(sl.points.into()),
+        ),
+        VarKind::Password => set_var(&mut s.vars, "password_reset_sent", VarValue::Bool(true)),
+    }
+}

@@ -1,0 +1,166 @@
+//! Rich `output.generic` items of web chat turns: options, cards, conversational search.
+
+use super::articles::{ARTICLES, DISCLAIMER};
+use super::json::JsonOut;
+use super::random::Dice;
+use super::slots::{Slots, filled};
+use super::text::{push_date_iso, push_u64};
+use super::topics::{Card, TOPIC_WEIGHTS, TOPICS};
+use super::vocabulary::AREA_CODES;
+use super::web::Offer;
+
+/// An `option` response offering 3–4 topics; returns what was offered.
+pub(super) fn option_item(j: &mut JsonOut, rng: &mut Dice, titles: &[&str]) -> Offer {
+    let title = rng.pick(titles);
+    let n = rng.range(3, 4) as usize;
+    let mut topics = [0u8; 4];
+    let mut count = 0;
+    while count < n {
+        let t = rng.weighted(&TOPIC_WEIGHTS) as u8;
+        if !topics[..count].contains(&t) {
+            topics[count] = t;
+            count += 1;
+        }
+    }
+    j.obj();
+    j.ks("response_type", "option");
+    j.ks("title", title);
+    j.ks(
+        "preference",
+        if rng.chance(0.75) {
+            "button"
+        } else {
+            "dropdown"
+        },
+    );
+    j.karr("options");
+    for &t in &topics[..count] {
+        let label = TOPICS[t as usize].title;
+        j.obj();
+        j.ks("label", label);
+        j.kobj("value");
+        j.kobj("input");
+        j.ks("text", label);
+        j.end_obj();
+        j.end_obj();
+        j.end_obj();
+    }
+    j.end_arr();
+    j.end_obj();
+    Offer {
+        topics,
+        n: count as u8,
+    }
+}
+
+pub(super) fn card_item(j: &mut JsonOut, rng: &mut Dice, card: Card, sl: &Slots) {
+    j.obj();
+    j.ks("response_type", "user_defined");
+    j.kobj("user_defined");
+    let mut buf = String::with_capacity(32);
+    match card {
+        Card::Order => {
+            j.ks("template", "order_card");
+            push_u64(&mut buf, sl.order.into());
+            j.ks("order_id", &buf);
+            j.ks("carrier", sl.carrier);
+            buf.clear();
+            push_date_iso(&mut buf, sl.eta);
+            j.ks("eta", &buf);
+        }
+        Card::Refund => {
+            j.ks("template", "refund_card");
+            buf.push('R');
+            push_u64(&mut buf, sl.conf.into());
+            j.ks("refund_id", &buf);
+            j.kd("amount", f64::from(sl.amount) / 100.0, 2);
+            j.ks("status", "pending");
+        }
+        Card::Product => {
+            j.ks("template", "product_card");
+            buf.push_str("SKU-");
+            push_u64(&mut buf, sl.sku.into());
+            j.ks("sku", &buf);
+            j.ks("name", sl.product);
+            j.kd("price", f64::from(sl.amount) / 100.0, 2);
+            j.kb("in_stock", rng.chance(0.8));
+        }
+        Card::Store => {
+            j.ks("template", "store_card");
+            j.ku("store_id", sl.store.into());
+            j.ks("city", sl.city);
+            buf.push_str("+1");
+            buf.push_str(rng.pick(AREA_CODES));
+            buf.push_str("555");
+            rng.push_digits(&mut buf, 4);
+            j.ks("phone", &buf);
+        }
+        Card::None => {}
+    }
+    j.end_obj();
+    j.end_obj();
+}
+
+pub(super) fn conversational_search_item(
+    j: &mut JsonOut,
+    rng: &mut Dice,
+    ai: usize,
+    sl: &Slots,
+    (pre, post): (f64, f64),
+) {
+    let art = &ARTICLES[ai];
+    let answer = filled(art.answer, sl);
+    j.obj();
+    j.ks("response_type", "conversational_search");
+    j.ks("text", &answer);
+    j.ks("citations_title", "How do we know?");
+    j.karr("citations");
+    j.obj();
+    j.ks("title", art.title);
+    let cut = art.body.find('.').unwrap_or(art.body.len());
+    j.ks("text", &art.body[..cut]);
+    j.ks("body", art.body);
+    j.ku("search_result_index", 0);
+    j.karr("ranges");
+    j.obj();
+    j.ku("start", 0);
+    j.ku("end", art.body[..cut].chars().count() as u64);
+    j.end_obj();
+    j.end_arr();
+    j.end_obj();
+    j.end_arr();
+    j.kobj("confidence_scores");
+    j.ku("threshold", 0);
+    j.kd("pre_gen", pre, 4);
+    j.kd("post_gen", post, 4);
+    j.kd("extractiveness", 0.3 + 0.6 * rng.f(), 4);
+    j.end_obj();
+    j.ks(
+        "response_length_option",
+        rng.pick(&["moderate", "moderate", "concise", "verbose"]),
+    );
+    j.karr("search_results");
+    let extra = rng.range(0, 2) as usize;
+    let mut score = 12.0 + 10.0 * rng.f();
+    // The cited article first, then up to two different ones.
+    let mut offset = 0;
+    for k in 0..=extra {
+        if k > 0 {
+            offset += 1 + rng.below(5);
+        }
+        let a = &ARTICLES[(ai + offset) % ARTICLES.len()];
+        j.obj();
+        j.kobj("result_metadata");
+        j.ks("document_retrieval_source", "elasticsearch");
+        j.kd("score", score, 2);
+        j.end_obj();
+        j.ks("id", a.id);
+        j.ks("title", a.title);
+        j.ks("body", a.body);
+        j.end_obj();
+        score *= 0.5 + 0.3 * rng.f();
+    }
+    j.end_arr();
+    j.ks("disclaimer", DISCLAIMER);
+    j.end_obj();
+}
