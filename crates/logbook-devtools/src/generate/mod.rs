@@ -28,6 +28,8 @@ mod call_record;
 mod json;
 mod padding;
 mod phone;
+mod phone_body;
+mod phone_dialog;
 mod phone_script;
 mod random;
 mod slots;
