@@ -62,7 +62,7 @@ pub(super) const T_GIFT: usize = 13;
 
 pub(super) const TOPIC_WEIGHTS: [u32; 14] = [22, 8, 8, 7, 7, 5, 6, 7, 6, 8, 4, 5, 4, 3];
 
-pub(super) const TOPICS: [Topic; 14] = [
+pub(super) static TOPICS: [Topic; 14] = [
     Topic {
         action: "action_24031",
         title: "Check order status",

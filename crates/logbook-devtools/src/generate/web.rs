@@ -10,7 +10,7 @@ use super::padding::write_padding;
 use super::random::{Dice, Id};
 use super::slots::{Slots, Span, fill, filled, write_entities};
 use super::text::push_u64;
-use super::topics::{AMBIGUOUS, Card, TOPIC_WEIGHTS, TOPICS, VarKind};
+use super::topics::{AMBIGUOUS, Card, TOPIC_WEIGHTS, TOPICS, Topic, VarKind};
 use super::vars::{VarValue, set_var, write_vars};
 use super::vocabulary::{BROWSER_WEIGHTS, BROWSERS, CITIES, IP_PREFIXES, PAGES, PRODUCTS, ZONES};
 use super::web_debug::{
@@ -167,6 +167,7 @@ impl Ctx {
     }
 
     /// Writes one web chat `message_logged` body for the session's next turn, requested at `t`;
+    /// Writes one web chat `message_logged` body for the session's next turn, requested at `t`;
     /// returns the response time.
     pub(super) fn web_turn(
         &mut self,
@@ -176,28 +177,49 @@ impl Ctx {
         look: Look,
     ) -> Ms {
         s.turn += 1;
+        let turn = self.plan_web_turn(s, t);
+        let WebTurn { response, .. } = turn;
+        let rng = &mut self.rng;
+        let deployment = if s.draft {
+            self.deploy.web_draft
+        } else {
+            self.deploy.web_live
+        };
+
+        j.obj();
+        j.kobj("event");
+        j.ks("name", "message_logged");
+        j.end_obj();
+        j.kobj("payload");
+        j.ks("log_id", rng.id().as_str());
+        write_web_request(j, s, &turn, look);
+        j.kobj("response");
+        let result_body = self.write_web_output(j, s, &turn);
+        write_web_understanding(j, &turn);
+        self.write_web_debug(j, &turn, look, result_body.as_deref());
+        self.write_web_context(j, s, &turn, look, t, result_body.as_deref());
+        j.ks("assistant_id", deployment.assistant.as_str());
+        j.ks("session_id", s.id.as_str());
+        j.ks("skill_id", deployment.skill.as_str());
+        j.ks("snapshot", deployment.snapshot);
+        j.kts("request_timestamp", t);
+        j.kts("response_timestamp", response);
+        j.ks("language", "en");
+        if let Some(c) = &s.customer_id {
+            j.ks("customer_id", c);
+        }
+        j.end_obj(); // payload
+        j.end_obj();
+        response
+    }
+
+    /// Decides the session's next turn, requested at `t`: what the user does and says, what
+    /// happens behind it, and when the answer comes.
+    fn plan_web_turn(&mut self, s: &mut WebSession, t: Ms) -> WebTurn {
         let last = s.turn >= s.n_turns;
         let rng = &mut self.rng;
         let offer = s.offer.take();
-
-        let kind = if s.turn == 1 && s.welcome {
-            WebKind::Welcome
-        } else if last && rng.chance(0.10) {
-            WebKind::Agent
-        } else {
-            match offer {
-                Some(o) if rng.chance(0.6) => {
-                    WebKind::Click(o.topics[rng.below(o.n.into())].into())
-                }
-                _ => match rng.weighted(&[68, 14, 6, 5, 3]) {
-                    0 => WebKind::Topic(rng.weighted(&TOPIC_WEIGHTS)),
-                    1 => WebKind::Search(rng.below(ARTICLES.len())),
-                    2 => WebKind::Disambig(rng.below(AMBIGUOUS.len())),
-                    3 => WebKind::NoMatch,
-                    _ => WebKind::Agent,
-                },
-            }
-        };
+        let kind = choose_web_kind(rng, s, last, offer);
 
         // Slot values: the session's order, product and city most of the time.
         let mut sl = Slots::random(rng, t);
@@ -273,46 +295,41 @@ impl Ctx {
         }
         let response = t + latency;
         let action_start = t + rng.range(20, 80);
-        let deployment = if s.draft {
-            self.deploy.web_draft
-        } else {
-            self.deploy.web_live
-        };
-
-        j.obj();
-        j.kobj("event");
-        j.ks("name", "message_logged");
-        j.end_obj();
-        j.kobj("payload");
-        j.ks("log_id", rng.id().as_str());
-
-        // request
-        j.kobj("request");
-        j.kobj("input");
-        j.ks("message_type", "text");
-        j.ks("text", &text);
-        if kind == WebKind::Welcome {
-            j.kobj("options");
-            j.kb("return_context", true);
-            j.end_obj();
+        WebTurn {
+            kind,
+            sl,
+            text,
+            spans,
+            intents,
+            topic,
+            callout,
+            callout_ok,
+            idk,
+            scores,
+            response,
+            action_start,
         }
-        j.end_obj();
-        if look.minimal {
-            j.kobj("context");
-            j.kobj("global");
-            j.kobj("system");
-            j.ks("user_id", &s.user_id);
-            j.end_obj();
-            j.end_obj();
-            j.end_obj();
-        } else {
-            j.kraw("context", &s.req_ctx);
-        }
-        j.ks("user_id", &s.user_id);
-        j.end_obj();
+    }
 
-        // response.output
-        j.kobj("response");
+    /// `response.output.generic`; returns the body of the turn's callout, if it made one.
+    fn write_web_output(
+        &mut self,
+        j: &mut JsonOut,
+        s: &mut WebSession,
+        turn: &WebTurn,
+    ) -> Option<String> {
+        let WebTurn {
+            kind,
+            ref sl,
+            ref intents,
+            topic,
+            callout,
+            callout_ok,
+            idk,
+            scores,
+            ..
+        } = *turn;
+        let rng = &mut self.rng;
         j.kobj("output");
         j.karr("generic");
         let mut result_body: Option<String> = None;
@@ -323,14 +340,14 @@ impl Ctx {
                 } else {
                     rng.pick(WELCOME_TEXTS)
                 };
-                j.text_item(&filled(greeting, &sl));
+                j.text_item(&filled(greeting, sl));
                 let offered = option_item(j, rng, OPTION_TITLES);
                 s.offer = Some(offered);
             }
             WebKind::Topic(_) | WebKind::Click(_) => {
                 let tp = topic.expect("topic turn");
                 if callout && rng.chance(0.5) {
-                    j.text_item(&filled(rng.pick(LOOKUP_TEXTS), &sl));
+                    j.text_item(&filled(rng.pick(LOOKUP_TEXTS), sl));
                     j.obj();
                     j.ks("response_type", "pause");
                     j.ku("time", rng.range(5, 25) as u64 * 100);
@@ -340,30 +357,30 @@ impl Ctx {
                 if callout && !callout_ok {
                     j.text_item(rng.pick(CALLOUT_FAIL));
                 } else {
-                    j.text_item(&filled(rng.pick(tp.replies), &sl));
+                    j.text_item(&filled(rng.pick(tp.replies), sl));
                     if !tp.extra.is_empty() && rng.chance(0.3) {
-                        j.text_item(&filled(rng.pick(tp.extra), &sl));
+                        j.text_item(&filled(rng.pick(tp.extra), sl));
                     }
                     if let Some((src, title, alt)) = tp.image
                         && rng.chance(0.22)
                     {
                         j.obj();
                         j.ks("response_type", "image");
-                        j.ks("source", &filled(src, &sl));
-                        j.ks("title", &filled(title, &sl));
-                        j.ks("alt_text", &filled(alt, &sl));
+                        j.ks("source", &filled(src, sl));
+                        j.ks("title", &filled(title, sl));
+                        j.ks("alt_text", &filled(alt, sl));
                         j.end_obj();
                     }
                     if tp.card != Card::None && rng.chance(0.3) {
-                        card_item(j, rng, tp.card, &sl);
+                        card_item(j, rng, tp.card, sl);
                     }
-                    apply_topic_vars(s, tp.var, &sl);
+                    apply_topic_vars(s, tp.var, sl);
                 }
                 if callout
                     && callout_ok
                     && let Some(c) = &tp.callout
                 {
-                    result_body = Some(filled(c.body, &sl));
+                    result_body = Some(filled(c.body, sl));
                 }
                 if rng.chance(0.15) {
                     let offered = option_item(j, rng, FOLLOW_UP_TITLES);
@@ -374,7 +391,7 @@ impl Ctx {
                 if idk {
                     j.text_item(IDK_TEXT);
                 } else {
-                    conversational_search_item(j, rng, ai, &sl, scores);
+                    conversational_search_item(j, rng, ai, sl, scores);
                 }
             }
             WebKind::Disambig(di) => {
@@ -426,8 +443,8 @@ impl Ctx {
                 j.obj();
                 j.ks("response_type", "connect_to_agent");
                 let about = match rng.below(3) {
-                    0 => filled("Customer asked about order {order}.", &sl),
-                    1 => filled("Customer needs help with a {product}.", &sl),
+                    0 => filled("Customer asked about order {order}.", sl),
+                    1 => filled("Customer needs help with a {product}.", sl),
                     _ => String::from("Customer asked for a human agent."),
                 };
                 j.ks("message_to_human_agent", &about);
@@ -442,27 +459,30 @@ impl Ctx {
             }
         }
         j.end_arr();
+        result_body
+    }
 
-        j.karr("intents");
-        for (intent, confidence) in &intents {
-            j.obj();
-            j.ks("intent", intent);
-            j.kd("confidence", *confidence, 4);
-            j.end_obj();
-        }
-        j.end_arr();
-        write_entities(j, &text, &spans);
-
-        if matches!(kind, WebKind::Search(_)) {
-            j.karr("llm_metadata");
-            j.obj();
-            j.ks("task", "content_grounded_answering");
-            j.ks("model_id", LLM_MODEL);
-            j.end_obj();
-            j.end_arr();
-        }
-
-        // debug
+    /// `output.debug`: the actions and steps the turn went through; closes `output`.
+    fn write_web_debug(
+        &mut self,
+        j: &mut JsonOut,
+        turn: &WebTurn,
+        look: Look,
+        result_body: Option<&str>,
+    ) {
+        let WebTurn {
+            kind,
+            ref sl,
+            ref text,
+            topic,
+            callout,
+            callout_ok,
+            idk,
+            scores,
+            action_start,
+            ..
+        } = *turn;
+        let rng = &mut self.rng;
         j.kobj("debug");
         j.karr("turn_events");
         if !look.minimal {
@@ -498,7 +518,7 @@ impl Ctx {
                             && callout
                             && c.step == *step
                         {
-                            callout_event(j, rng, tp, c, &sl, callout_ok, result_body.as_deref());
+                            callout_event(j, rng, tp, c, sl, callout_ok, result_body);
                         }
                     }
                     action_event(
@@ -529,7 +549,7 @@ impl Ctx {
                     );
                     j.ks("reason", "no_action_matches");
                     j.end_obj();
-                    generative_event(j, rng, ai, &text, action_start, idk, &sl, scores);
+                    generative_event(j, rng, ai, text, action_start, idk, sl, scores);
                     action_event(
                         j,
                         "conversational_search_end",
@@ -583,7 +603,21 @@ impl Ctx {
         }
         j.end_obj(); // debug
         j.end_obj(); // output
+    }
 
+    /// `response.context`: the session, the skill's variables and state, the integrations.
+    #[allow(clippy::too_many_arguments)]
+    fn write_web_context(
+        &mut self,
+        j: &mut JsonOut,
+        s: &mut WebSession,
+        turn: &WebTurn,
+        look: Look,
+        t: Ms,
+        result_body: Option<&str>,
+    ) {
+        let WebTurn { kind, topic, .. } = *turn;
+        let rng = &mut self.rng;
         // response.context
         if kind == WebKind::Welcome {
             set_var(&mut s.vars, "first_visit", VarValue::Bool(!s.returning));
@@ -633,20 +667,106 @@ impl Ctx {
         j.end_obj();
         j.ks("user_id", &s.user_id);
         j.end_obj(); // response
+    }
+}
 
-        j.ks("assistant_id", deployment.assistant.as_str());
-        j.ks("session_id", s.id.as_str());
-        j.ks("skill_id", deployment.skill.as_str());
-        j.ks("snapshot", deployment.snapshot);
-        j.kts("request_timestamp", t);
-        j.kts("response_timestamp", response);
-        j.ks("language", "en");
-        if let Some(c) = &s.customer_id {
-            j.ks("customer_id", c);
+/// One web chat turn, decided before it is written.
+struct WebTurn {
+    kind: WebKind,
+    /// The values the turn's templates are filled with.
+    sl: Slots,
+    /// What the user typed or clicked.
+    text: String,
+    /// Where the entities are in `text`.
+    spans: Vec<Span>,
+    intents: Vec<(&'static str, f64)>,
+    /// The action the turn runs, for topic turns and clicks.
+    topic: Option<&'static Topic>,
+    /// The action calls its extension, and the call succeeds.
+    callout: bool,
+    callout_ok: bool,
+    /// Conversational search finds no answer.
+    idk: bool,
+    /// Conversational search's (pre_gen, post_gen) confidence.
+    scores: (f64, f64),
+    response: Ms,
+    action_start: Ms,
+}
+
+/// What the user does this turn: a welcome, a typed question, a click on what was offered…
+fn choose_web_kind(rng: &mut Dice, s: &WebSession, last: bool, offer: Option<Offer>) -> WebKind {
+    if s.turn == 1 && s.welcome {
+        WebKind::Welcome
+    } else if last && rng.chance(0.10) {
+        WebKind::Agent
+    } else {
+        match offer {
+            Some(o) if rng.chance(0.6) => WebKind::Click(o.topics[rng.below(o.n.into())].into()),
+            _ => match rng.weighted(&[68, 14, 6, 5, 3]) {
+                0 => WebKind::Topic(rng.weighted(&TOPIC_WEIGHTS)),
+                1 => WebKind::Search(rng.below(ARTICLES.len())),
+                2 => WebKind::Disambig(rng.below(AMBIGUOUS.len())),
+                3 => WebKind::NoMatch,
+                _ => WebKind::Agent,
+            },
         }
-        j.end_obj(); // payload
+    }
+}
+
+/// `request`: the user's input and the context the client sends.
+fn write_web_request(j: &mut JsonOut, s: &WebSession, turn: &WebTurn, look: Look) {
+    let WebTurn { kind, ref text, .. } = *turn;
+    j.kobj("request");
+    j.kobj("input");
+    j.ks("message_type", "text");
+    j.ks("text", text);
+    if kind == WebKind::Welcome {
+        j.kobj("options");
+        j.kb("return_context", true);
         j.end_obj();
-        response
+    }
+    j.end_obj();
+    if look.minimal {
+        j.kobj("context");
+        j.kobj("global");
+        j.kobj("system");
+        j.ks("user_id", &s.user_id);
+        j.end_obj();
+        j.end_obj();
+        j.end_obj();
+    } else {
+        j.kraw("context", &s.req_ctx);
+    }
+    j.ks("user_id", &s.user_id);
+    j.end_obj();
+}
+
+/// `output.intents`, `entities` and, for conversational search, `llm_metadata`.
+fn write_web_understanding(j: &mut JsonOut, turn: &WebTurn) {
+    let WebTurn {
+        kind,
+        ref text,
+        ref spans,
+        ref intents,
+        ..
+    } = *turn;
+    j.karr("intents");
+    for (intent, confidence) in intents {
+        j.obj();
+        j.ks("intent", intent);
+        j.kd("confidence", *confidence, 4);
+        j.end_obj();
+    }
+    j.end_arr();
+    write_entities(j, text, spans);
+
+    if matches!(kind, WebKind::Search(_)) {
+        j.karr("llm_metadata");
+        j.obj();
+        j.ks("task", "content_grounded_answering");
+        j.ks("model_id", LLM_MODEL);
+        j.end_obj();
+        j.end_arr();
     }
 }
 
