@@ -1,9 +1,8 @@
 //! Web chat sessions (actions skill): the session and its `message_logged` turns.
 
 use super::articles::{
-    AGENT_AVAILABLE, AGENT_INTRO, AGENT_TOPICS, AGENT_UNAVAILABLE, AGENT_WEB, ARTICLES,
-    CALLOUT_FAIL, FOLLOW_UP_TITLES, IDK_TEXT, LLM_MODEL, LOOKUP_TEXTS, NO_MATCH_TEXTS, OFF_TOPIC,
-    OPTION_TITLES, PREFIXES, SUFFIXES, WELCOME_BACK, WELCOME_TEXTS,
+    AGENT_WEB, ARTICLES, CALLOUT_FAIL, FOLLOW_UP_TITLES, IDK_TEXT, LLM_MODEL, LOOKUP_TEXTS,
+    NO_MATCH_TEXTS, OFF_TOPIC, OPTION_TITLES, PREFIXES, SUFFIXES, WELCOME_BACK, WELCOME_TEXTS,
 };
 use super::json::JsonOut;
 use super::padding::write_padding;
@@ -16,7 +15,9 @@ use super::vocabulary::{BROWSER_WEIGHTS, BROWSERS, CITIES, IP_PREFIXES, PAGES, P
 use super::web_debug::{
     action_event, callout_event, generative_event, result_var, simple_action_events, step_event,
 };
-use super::web_output::{card_item, conversational_search_item, option_item};
+use super::web_output::{
+    agent_items, card_item, conversational_search_item, option_item, suggestion_item,
+};
 use super::{Ctx, Look, Ms, REUSE_USER_PROBABILITY, WEB_TURNS, remember};
 
 /// Choices offered in the previous turn (options or suggestions) that the user may click.
@@ -323,8 +324,6 @@ impl Ctx {
             ref sl,
             ref intents,
             topic,
-            callout,
-            callout_ok,
             idk,
             scores,
             ..
@@ -346,46 +345,7 @@ impl Ctx {
             }
             WebKind::Topic(_) | WebKind::Click(_) => {
                 let tp = topic.expect("topic turn");
-                if callout && rng.chance(0.5) {
-                    j.text_item(&filled(rng.pick(LOOKUP_TEXTS), sl));
-                    j.obj();
-                    j.ks("response_type", "pause");
-                    j.ku("time", rng.range(5, 25) as u64 * 100);
-                    j.kb("typing", true);
-                    j.end_obj();
-                }
-                if callout && !callout_ok {
-                    j.text_item(rng.pick(CALLOUT_FAIL));
-                } else {
-                    j.text_item(&filled(rng.pick(tp.replies), sl));
-                    if !tp.extra.is_empty() && rng.chance(0.3) {
-                        j.text_item(&filled(rng.pick(tp.extra), sl));
-                    }
-                    if let Some((src, title, alt)) = tp.image
-                        && rng.chance(0.22)
-                    {
-                        j.obj();
-                        j.ks("response_type", "image");
-                        j.ks("source", &filled(src, sl));
-                        j.ks("title", &filled(title, sl));
-                        j.ks("alt_text", &filled(alt, sl));
-                        j.end_obj();
-                    }
-                    if tp.card != Card::None && rng.chance(0.3) {
-                        card_item(j, rng, tp.card, sl);
-                    }
-                    apply_topic_vars(s, tp.var, sl);
-                }
-                if callout
-                    && callout_ok
-                    && let Some(c) = &tp.callout
-                {
-                    result_body = Some(filled(c.body, sl));
-                }
-                if rng.chance(0.15) {
-                    let offered = option_item(j, rng, FOLLOW_UP_TITLES);
-                    s.offer = Some(offered);
-                }
+                result_body = self.topic_reply(j, s, turn, tp);
             }
             WebKind::Search(ai) => {
                 if idk {
@@ -396,40 +356,7 @@ impl Ctx {
             }
             WebKind::Disambig(di) => {
                 let (_, a, b) = AMBIGUOUS[di];
-                j.obj();
-                j.ks("response_type", "suggestion");
-                j.ks("title", "Did you mean:");
-                j.karr("suggestions");
-                for (ti, (_, conf)) in [a, b].iter().zip(intents.iter()) {
-                    j.obj();
-                    j.ks("label", TOPICS[*ti].title);
-                    j.kobj("value");
-                    j.kobj("input");
-                    j.ks("text", TOPICS[*ti].title);
-                    j.karr("intents");
-                    j.obj();
-                    j.ks("intent", TOPICS[*ti].intent);
-                    j.kd("confidence", *conf, 4);
-                    j.end_obj();
-                    j.end_arr();
-                    j.end_obj();
-                    j.end_obj();
-                    j.end_obj();
-                }
-                j.obj();
-                j.ks("label", "None of the above");
-                j.kobj("value");
-                j.kobj("input");
-                j.ks("text", "None of the above");
-                j.end_obj();
-                j.end_obj();
-                j.end_obj();
-                j.end_arr();
-                j.end_obj();
-                s.offer = Some(Offer {
-                    topics: [a as u8, b as u8, 0, 0],
-                    n: 2,
-                });
+                s.offer = Some(suggestion_item(j, a, b, intents));
             }
             WebKind::NoMatch => {
                 j.text_item(rng.pick(NO_MATCH_TEXTS));
@@ -438,27 +365,69 @@ impl Ctx {
                     s.offer = Some(offered);
                 }
             }
-            WebKind::Agent => {
-                j.text_item(rng.pick(AGENT_INTRO));
-                j.obj();
-                j.ks("response_type", "connect_to_agent");
-                let about = match rng.below(3) {
-                    0 => filled("Customer asked about order {order}.", sl),
-                    1 => filled("Customer needs help with a {product}.", sl),
-                    _ => String::from("Customer asked for a human agent."),
-                };
-                j.ks("message_to_human_agent", &about);
-                j.kobj("agent_available");
-                j.ks("message", rng.pick(AGENT_AVAILABLE));
-                j.end_obj();
-                j.kobj("agent_unavailable");
-                j.ks("message", rng.pick(AGENT_UNAVAILABLE));
-                j.end_obj();
-                j.ks("topic", rng.pick(AGENT_TOPICS));
-                j.end_obj();
-            }
+            WebKind::Agent => agent_items(j, rng, sl),
         }
         j.end_arr();
+        result_body
+    }
+
+    /// The reply of an action: texts, an image or card now and then, and a follow-up offer;
+    /// returns the body of the action's callout, if it made one.
+    fn topic_reply(
+        &mut self,
+        j: &mut JsonOut,
+        s: &mut WebSession,
+        turn: &WebTurn,
+        tp: &Topic,
+    ) -> Option<String> {
+        let WebTurn {
+            ref sl,
+            callout,
+            callout_ok,
+            ..
+        } = *turn;
+        let rng = &mut self.rng;
+        let mut result_body = None;
+        if callout && rng.chance(0.5) {
+            j.text_item(&filled(rng.pick(LOOKUP_TEXTS), sl));
+            j.obj();
+            j.ks("response_type", "pause");
+            j.ku("time", rng.range(5, 25) as u64 * 100);
+            j.kb("typing", true);
+            j.end_obj();
+        }
+        if callout && !callout_ok {
+            j.text_item(rng.pick(CALLOUT_FAIL));
+        } else {
+            j.text_item(&filled(rng.pick(tp.replies), sl));
+            if !tp.extra.is_empty() && rng.chance(0.3) {
+                j.text_item(&filled(rng.pick(tp.extra), sl));
+            }
+            if let Some((src, title, alt)) = tp.image
+                && rng.chance(0.22)
+            {
+                j.obj();
+                j.ks("response_type", "image");
+                j.ks("source", &filled(src, sl));
+                j.ks("title", &filled(title, sl));
+                j.ks("alt_text", &filled(alt, sl));
+                j.end_obj();
+            }
+            if tp.card != Card::None && rng.chance(0.3) {
+                card_item(j, rng, tp.card, sl);
+            }
+            apply_topic_vars(s, tp.var, sl);
+        }
+        if callout
+            && callout_ok
+            && let Some(c) = &tp.callout
+        {
+            result_body = Some(filled(c.body, sl));
+        }
+        if rng.chance(0.15) {
+            let offered = option_item(j, rng, FOLLOW_UP_TITLES);
+            s.offer = Some(offered);
+        }
         result_body
     }
 
@@ -472,17 +441,10 @@ impl Ctx {
     ) {
         let WebTurn {
             kind,
-            ref sl,
-            ref text,
             topic,
-            callout,
-            callout_ok,
-            idk,
-            scores,
             action_start,
             ..
         } = *turn;
-        let rng = &mut self.rng;
         j.kobj("debug");
         j.karr("turn_events");
         if !look.minimal {
@@ -500,66 +462,9 @@ impl Ctx {
                 }
                 WebKind::Topic(_) | WebKind::Click(_) => {
                     let tp = topic.expect("topic turn");
-                    let cond = "user_defined";
-                    action_event(j, "action_visited", tp.action, tp.title, action_start, cond);
-                    j.ks("reason", "intent");
-                    j.end_obj();
-                    for (i, step) in tp.steps.iter().enumerate() {
-                        step_event(
-                            j,
-                            tp.action,
-                            tp.title,
-                            step,
-                            action_start,
-                            cond,
-                            i + 1 < tp.steps.len() && rng.chance(0.3),
-                        );
-                        if let Some(c) = &tp.callout
-                            && callout
-                            && c.step == *step
-                        {
-                            callout_event(j, rng, tp, c, sl, callout_ok, result_body);
-                        }
-                    }
-                    action_event(
-                        j,
-                        "action_finished",
-                        tp.action,
-                        tp.title,
-                        action_start,
-                        cond,
-                    );
-                    j.ks("reason", "all_steps_done");
-                    j.kobj("action_variables");
-                    if let (Some(c), Some(body)) = (&tp.callout, &result_body) {
-                        j.kraw(&result_var(c), body);
-                    }
-                    j.end_obj();
-                    j.end_obj();
+                    self.topic_events(j, turn, tp, result_body);
                 }
-                WebKind::Search(ai) => {
-                    let cond = "anything_else";
-                    action_event(
-                        j,
-                        "action_visited",
-                        "anything_else",
-                        "No action matches",
-                        action_start,
-                        cond,
-                    );
-                    j.ks("reason", "no_action_matches");
-                    j.end_obj();
-                    generative_event(j, rng, ai, text, action_start, idk, sl, scores);
-                    action_event(
-                        j,
-                        "conversational_search_end",
-                        "anything_else",
-                        "No action matches",
-                        action_start,
-                        cond,
-                    );
-                    j.end_obj();
-                }
+                WebKind::Search(ai) => self.search_events(j, turn, ai),
                 WebKind::Disambig(_) => {}
                 WebKind::NoMatch => {
                     simple_action_events(
@@ -588,7 +493,7 @@ impl Ctx {
         j.end_arr();
         if !look.minimal
             && let Some(tp) = topic
-            && rng.chance(0.5)
+            && self.rng.chance(0.5)
         {
             j.karr("output_generic_mapping");
             j.obj();
@@ -603,6 +508,94 @@ impl Ctx {
         }
         j.end_obj(); // debug
         j.end_obj(); // output
+    }
+
+    /// The action's `turn_events`: visited, its steps (and callout), finished.
+    fn topic_events(
+        &mut self,
+        j: &mut JsonOut,
+        turn: &WebTurn,
+        tp: &Topic,
+        result_body: Option<&str>,
+    ) {
+        let WebTurn {
+            ref sl,
+            callout,
+            callout_ok,
+            action_start,
+            ..
+        } = *turn;
+        let rng = &mut self.rng;
+        let cond = "user_defined";
+        action_event(j, "action_visited", tp.action, tp.title, action_start, cond);
+        j.ks("reason", "intent");
+        j.end_obj();
+        for (i, step) in tp.steps.iter().enumerate() {
+            step_event(
+                j,
+                tp.action,
+                tp.title,
+                step,
+                action_start,
+                cond,
+                i + 1 < tp.steps.len() && rng.chance(0.3),
+            );
+            if let Some(c) = &tp.callout
+                && callout
+                && c.step == *step
+            {
+                callout_event(j, rng, tp, c, sl, callout_ok, result_body);
+            }
+        }
+        action_event(
+            j,
+            "action_finished",
+            tp.action,
+            tp.title,
+            action_start,
+            cond,
+        );
+        j.ks("reason", "all_steps_done");
+        j.kobj("action_variables");
+        if let (Some(c), Some(body)) = (&tp.callout, &result_body) {
+            j.kraw(&result_var(c), body);
+        }
+        j.end_obj();
+        j.end_obj();
+    }
+
+    /// Conversational search's `turn_events`: no action matches, the generative answer.
+    fn search_events(&mut self, j: &mut JsonOut, turn: &WebTurn, ai: usize) {
+        let WebTurn {
+            ref sl,
+            ref text,
+            idk,
+            scores,
+            action_start,
+            ..
+        } = *turn;
+        let rng = &mut self.rng;
+        let cond = "anything_else";
+        action_event(
+            j,
+            "action_visited",
+            "anything_else",
+            "No action matches",
+            action_start,
+            cond,
+        );
+        j.ks("reason", "no_action_matches");
+        j.end_obj();
+        generative_event(j, rng, ai, text, action_start, idk, sl, scores);
+        action_event(
+            j,
+            "conversational_search_end",
+            "anything_else",
+            "No action matches",
+            action_start,
+            cond,
+        );
+        j.end_obj();
     }
 
     /// `response.context`: the session, the skill's variables and state, the integrations.

@@ -1,6 +1,8 @@
 //! Rich `output.generic` items of web chat turns: options, cards, conversational search.
 
-use super::articles::{ARTICLES, DISCLAIMER};
+use super::articles::{
+    AGENT_AVAILABLE, AGENT_INTRO, AGENT_TOPICS, AGENT_UNAVAILABLE, ARTICLES, DISCLAIMER,
+};
 use super::json::JsonOut;
 use super::random::Dice;
 use super::slots::{Slots, filled};
@@ -162,5 +164,70 @@ pub(super) fn conversational_search_item(
     }
     j.end_arr();
     j.ks("disclaimer", DISCLAIMER);
+    j.end_obj();
+}
+
+/// A `suggestion` response ("Did you mean:") offering two topics and "None of the above"; returns
+/// what was offered.
+pub(super) fn suggestion_item(
+    j: &mut JsonOut,
+    a: usize,
+    b: usize,
+    intents: &[(&'static str, f64)],
+) -> Offer {
+    j.obj();
+    j.ks("response_type", "suggestion");
+    j.ks("title", "Did you mean:");
+    j.karr("suggestions");
+    for (ti, (_, conf)) in [a, b].iter().zip(intents.iter()) {
+        j.obj();
+        j.ks("label", TOPICS[*ti].title);
+        j.kobj("value");
+        j.kobj("input");
+        j.ks("text", TOPICS[*ti].title);
+        j.karr("intents");
+        j.obj();
+        j.ks("intent", TOPICS[*ti].intent);
+        j.kd("confidence", *conf, 4);
+        j.end_obj();
+        j.end_arr();
+        j.end_obj();
+        j.end_obj();
+        j.end_obj();
+    }
+    j.obj();
+    j.ks("label", "None of the above");
+    j.kobj("value");
+    j.kobj("input");
+    j.ks("text", "None of the above");
+    j.end_obj();
+    j.end_obj();
+    j.end_obj();
+    j.end_arr();
+    j.end_obj();
+    Offer {
+        topics: [a as u8, b as u8, 0, 0],
+        n: 2,
+    }
+}
+
+/// The hand-over to a human agent: an intro text and a `connect_to_agent` response.
+pub(super) fn agent_items(j: &mut JsonOut, rng: &mut Dice, sl: &Slots) {
+    j.text_item(rng.pick(AGENT_INTRO));
+    j.obj();
+    j.ks("response_type", "connect_to_agent");
+    let about = match rng.below(3) {
+        0 => filled("Customer asked about order {order}.", sl),
+        1 => filled("Customer needs help with a {product}.", sl),
+        _ => String::from("Customer asked for a human agent."),
+    };
+    j.ks("message_to_human_agent", &about);
+    j.kobj("agent_available");
+    j.ks("message", rng.pick(AGENT_AVAILABLE));
+    j.end_obj();
+    j.kobj("agent_unavailable");
+    j.ks("message", rng.pick(AGENT_UNAVAILABLE));
+    j.end_obj();
+    j.ks("topic", rng.pick(AGENT_TOPICS));
     j.end_obj();
 }
