@@ -179,190 +179,231 @@ struct Call {
     custom: Map<String, Value>,
 }
 
+#[derive(Default)]
+struct StreamCheck {
+    web: usize,
+    phone: usize,
+    cdrs: usize,
+    log_ids: HashSet<String>,
+    turn_counts: HashMap<String, u64>,
+    calls: HashMap<String, Call>,
+    cdr_sessions: HashSet<String>,
+    session_users: HashMap<String, String>,
+    last_time: String,
+    response_types: HashSet<String>,
+    invite_keys: HashSet<String>,
+    warning_keys: HashSet<&'static str>,
+    end_reasons: HashSet<String>,
+}
+
 /// Checks the linking and bookkeeping invariants over a stream; returns counts by kind.
 fn check_stream(seed: u64, n: usize) -> (usize, usize, usize) {
-    let (mut web, mut phone, mut cdrs) = (0, 0, 0);
-    let mut log_ids = HashSet::new();
-    let mut turn_counts: HashMap<String, u64> = HashMap::new();
-    let mut calls: HashMap<String, Call> = HashMap::new();
-    let mut cdr_sessions = HashSet::new();
-    let mut session_users: HashMap<String, String> = HashMap::new();
-    let mut last_time = String::new();
-    let mut response_types = HashSet::new();
-    let mut invite_keys = HashSet::new();
-    let mut warning_keys = HashSet::new();
-    let mut end_reasons = HashSet::new();
-
+    let mut check = StreamCheck::default();
     for body in Generator::new(opts(seed)).take(n) {
-        let v = parse(&body);
-        let time = event_time(&v);
-        assert!(time >= last_time, "{time} after {last_time}");
-        last_time = time;
+        check.body(&parse(&body));
+    }
+    check.finish(seed)
+}
+
+impl StreamCheck {
+    fn body(&mut self, v: &Value) {
+        let time = event_time(v);
+        assert!(time >= self.last_time, "{time} after {}", self.last_time);
+        self.last_time = time;
         let p = &v["payload"];
-        if s(&v, "/event/name") == "message_logged" {
-            let log_id = s(p, "/log_id").to_owned();
-            assert!(log_ids.insert(log_id.clone()), "duplicate log_id {log_id}");
-            let sid = s(p, "/session_id").to_owned();
-            let tc = p
-                .pointer("/response/context/global/system/turn_count")
-                .and_then(Value::as_u64)
-                .unwrap();
-            let prev = turn_counts.insert(sid.clone(), tc).unwrap_or(0);
-            assert_eq!(tc, prev + 1, "turn_count in {sid}");
-            session_users.insert(sid.clone(), s(p, "/response/user_id").to_owned());
-            for item in p
-                .pointer("/response/output/generic")
-                .unwrap()
-                .as_array()
-                .unwrap()
-            {
-                response_types.insert(s(item, "/response_type").to_owned());
-            }
-            let channel = s(p, "/response/context/integrations/channel/name");
-            if channel == "Phone" {
-                phone += 1;
-                assert!(
-                    p.pointer("/response/output/debug/nodes_visited")
-                        .unwrap()
-                        .is_array()
-                );
-                let call = calls.entry(sid.clone()).or_default();
-                call.log_ids.push(log_id);
-                call.sip_call_id = s(
-                    p,
-                    "/response/context/integrations/voice_telephony/sip_call_id",
-                )
-                .to_owned();
-                if let Some(delta) =
-                    p.pointer("/response/context/integrations/voice_telephony/cdr_custom_data")
-                {
-                    for (k, val) in delta.as_object().unwrap() {
-                        if val == "" {
-                            call.custom.remove(k);
-                        } else {
-                            call.custom.insert(k.clone(), val.clone());
-                        }
-                    }
-                }
-                if let Some(vt) = p.pointer("/request/input/integrations/voice_telephony") {
-                    if vt["is_dtmf"] == true {
-                        assert!(
-                            s(p, "/request/input/text")
-                                .bytes()
-                                .all(|b| b.is_ascii_digit())
-                        );
-                    }
-                    if let Some(stt) = vt.get("speech_to_text_result") {
-                        let c = stt
-                            .pointer("/results/0/alternatives/0/confidence")
-                            .and_then(Value::as_f64)
-                            .unwrap();
-                        assert!((0.0..=1.0).contains(&c));
-                    }
-                }
-                assert!(!cdr_sessions.contains(&sid), "turn after its call record");
-            } else {
-                assert_eq!(channel, "Web chat");
-                web += 1;
-                assert!(
-                    p.pointer("/response/output/debug/turn_events")
-                        .unwrap()
-                        .is_array()
-                );
-            }
+        if s(v, "/event/name") == "message_logged" {
+            self.message(p);
         } else {
-            cdrs += 1;
-            let summary = &p["assistant_interaction_summaries"][0];
-            let sid = s(summary, "/session_id").to_owned();
-            let call = calls
-                .get(&sid)
-                .unwrap_or_else(|| panic!("call record for unknown session {sid}"));
-            assert!(
-                cdr_sessions.insert(sid.clone()),
-                "two call records for {sid}"
-            );
-            assert_eq!(
-                s(p, "/session_initiation_protocol/headers/call_id"),
-                call.sip_call_id
-            );
-            let mut linked = Vec::new();
-            for turn in summary["turns"].as_array().unwrap() {
-                let id = s(turn, "/assistant/log_id").to_owned();
-                if s(turn, "/request/type") == "hangup" {
-                    assert!(log_ids.insert(id), "hangup turn reuses a log_id");
-                } else {
-                    linked.push(id);
-                }
-            }
-            assert_eq!(linked, call.log_ids, "call record turns of {sid}");
-            let injected = p
-                .get("injected_custom_data")
-                .cloned()
-                .unwrap_or(Value::Object(Map::new()));
-            assert_eq!(
-                injected,
-                Value::Object(call.custom.clone()),
-                "custom data of {sid}"
-            );
-            let end = s(p, "/call/end_reason");
-            end_reasons.insert(end.to_owned());
-            assert_eq!(p["failure_occurred"] == true, end == "failed");
-            assert_eq!(p.get("failure_details").is_some(), end == "failed");
-            if end == "assistant_transfer" {
-                assert_eq!(p["transfer_occurred"], true);
-            }
-            let elapsed = p
-                .pointer("/call/milliseconds_elapsed")
-                .and_then(Value::as_u64)
-                .unwrap();
-            assert!((5_000..=600_000).contains(&elapsed), "{elapsed}");
-            let sip = p["session_initiation_protocol"].as_object().unwrap();
-            invite_keys.extend(sip.keys().filter(|k| k.starts_with("invite")).cloned());
-            for w in p["warnings_and_errors"].as_array().unwrap() {
-                let key = if w.get("code").is_some() {
-                    "code"
-                } else {
-                    "id"
-                };
-                assert!(s(w, &format!("/{key}")).starts_with("CWSMR"));
-                warning_keys.insert(key);
-            }
+            self.call_record(p);
         }
     }
 
-    for t in [
-        "text",
-        "option",
-        "suggestion",
-        "image",
-        "pause",
-        "user_defined",
-        "conversational_search",
-        "connect_to_agent",
-        "dtmf",
-        "end_session",
-    ] {
-        assert!(response_types.contains(t), "no {t} response in seed {seed}");
+    fn message(&mut self, p: &Value) {
+        let log_id = s(p, "/log_id").to_owned();
+        assert!(
+            self.log_ids.insert(log_id.clone()),
+            "duplicate log_id {log_id}"
+        );
+        let sid = s(p, "/session_id").to_owned();
+        let tc = p
+            .pointer("/response/context/global/system/turn_count")
+            .and_then(Value::as_u64)
+            .unwrap();
+        let prev = self.turn_counts.insert(sid.clone(), tc).unwrap_or(0);
+        assert_eq!(tc, prev + 1, "turn_count in {sid}");
+        self.session_users
+            .insert(sid.clone(), s(p, "/response/user_id").to_owned());
+        for item in p
+            .pointer("/response/output/generic")
+            .unwrap()
+            .as_array()
+            .unwrap()
+        {
+            self.response_types
+                .insert(s(item, "/response_type").to_owned());
+        }
+        let channel = s(p, "/response/context/integrations/channel/name");
+        if channel == "Phone" {
+            self.phone_message(p, sid, log_id);
+        } else {
+            assert_eq!(channel, "Web chat");
+            self.web += 1;
+            assert!(
+                p.pointer("/response/output/debug/turn_events")
+                    .unwrap()
+                    .is_array()
+            );
+        }
     }
-    assert_eq!(invite_keys.len(), 2, "{invite_keys:?}");
-    assert_eq!(warning_keys.len(), 2, "{warning_keys:?}");
-    assert_eq!(end_reasons.len(), 4, "{end_reasons:?}");
 
-    // A few percent of sessions belong to a user seen in an earlier session.
-    let mut seen = HashSet::new();
-    let reused = session_users
-        .values()
-        .filter(|u| !seen.insert(u.as_str()))
-        .count();
-    let share = reused as f64 / session_users.len() as f64;
-    assert!((0.003..0.08).contains(&share), "user reuse {share}");
-    // Almost every finished call has its record.
-    assert!(
-        cdrs as f64 >= 0.8 * calls.len() as f64 - 30.0,
-        "{cdrs} of {}",
-        calls.len()
-    );
-    (web, phone, cdrs)
+    fn phone_message(&mut self, p: &Value, sid: String, log_id: String) {
+        self.phone += 1;
+        assert!(
+            p.pointer("/response/output/debug/nodes_visited")
+                .unwrap()
+                .is_array()
+        );
+        let call = self.calls.entry(sid.clone()).or_default();
+        call.log_ids.push(log_id);
+        call.sip_call_id = s(
+            p,
+            "/response/context/integrations/voice_telephony/sip_call_id",
+        )
+        .to_owned();
+        if let Some(delta) =
+            p.pointer("/response/context/integrations/voice_telephony/cdr_custom_data")
+        {
+            for (k, val) in delta.as_object().unwrap() {
+                if val == "" {
+                    call.custom.remove(k);
+                } else {
+                    call.custom.insert(k.clone(), val.clone());
+                }
+            }
+        }
+        if let Some(vt) = p.pointer("/request/input/integrations/voice_telephony") {
+            if vt["is_dtmf"] == true {
+                assert!(
+                    s(p, "/request/input/text")
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                );
+            }
+            if let Some(stt) = vt.get("speech_to_text_result") {
+                let c = stt
+                    .pointer("/results/0/alternatives/0/confidence")
+                    .and_then(Value::as_f64)
+                    .unwrap();
+                assert!((0.0..=1.0).contains(&c));
+            }
+        }
+        assert!(
+            !self.cdr_sessions.contains(&sid),
+            "turn after its call record"
+        );
+    }
+
+    fn call_record(&mut self, p: &Value) {
+        self.cdrs += 1;
+        let summary = &p["assistant_interaction_summaries"][0];
+        let sid = s(summary, "/session_id").to_owned();
+        let call = self
+            .calls
+            .get(&sid)
+            .unwrap_or_else(|| panic!("call record for unknown session {sid}"));
+        assert!(
+            self.cdr_sessions.insert(sid.clone()),
+            "two call records for {sid}"
+        );
+        assert_eq!(
+            s(p, "/session_initiation_protocol/headers/call_id"),
+            call.sip_call_id
+        );
+        let mut linked = Vec::new();
+        for turn in summary["turns"].as_array().unwrap() {
+            let id = s(turn, "/assistant/log_id").to_owned();
+            if s(turn, "/request/type") == "hangup" {
+                assert!(self.log_ids.insert(id), "hangup turn reuses a log_id");
+            } else {
+                linked.push(id);
+            }
+        }
+        assert_eq!(linked, call.log_ids, "call record turns of {sid}");
+        let injected = p
+            .get("injected_custom_data")
+            .cloned()
+            .unwrap_or(Value::Object(Map::new()));
+        assert_eq!(
+            injected,
+            Value::Object(call.custom.clone()),
+            "custom data of {sid}"
+        );
+        let end = s(p, "/call/end_reason");
+        self.end_reasons.insert(end.to_owned());
+        assert_eq!(p["failure_occurred"] == true, end == "failed");
+        assert_eq!(p.get("failure_details").is_some(), end == "failed");
+        if end == "assistant_transfer" {
+            assert_eq!(p["transfer_occurred"], true);
+        }
+        let elapsed = p
+            .pointer("/call/milliseconds_elapsed")
+            .and_then(Value::as_u64)
+            .unwrap();
+        assert!((5_000..=600_000).contains(&elapsed), "{elapsed}");
+        let sip = p["session_initiation_protocol"].as_object().unwrap();
+        self.invite_keys
+            .extend(sip.keys().filter(|k| k.starts_with("invite")).cloned());
+        for w in p["warnings_and_errors"].as_array().unwrap() {
+            let key = if w.get("code").is_some() {
+                "code"
+            } else {
+                "id"
+            };
+            assert!(s(w, &format!("/{key}")).starts_with("CWSMR"));
+            self.warning_keys.insert(key);
+        }
+    }
+
+    fn finish(self, seed: u64) -> (usize, usize, usize) {
+        for t in [
+            "text",
+            "option",
+            "suggestion",
+            "image",
+            "pause",
+            "user_defined",
+            "conversational_search",
+            "connect_to_agent",
+            "dtmf",
+            "end_session",
+        ] {
+            assert!(
+                self.response_types.contains(t),
+                "no {t} response in seed {seed}"
+            );
+        }
+        assert_eq!(self.invite_keys.len(), 2, "{:?}", self.invite_keys);
+        assert_eq!(self.warning_keys.len(), 2, "{:?}", self.warning_keys);
+        assert_eq!(self.end_reasons.len(), 4, "{:?}", self.end_reasons);
+
+        // A few percent of sessions belong to a user seen in an earlier session.
+        let mut seen = HashSet::new();
+        let reused = self
+            .session_users
+            .values()
+            .filter(|u| !seen.insert(u.as_str()))
+            .count();
+        let share = reused as f64 / self.session_users.len() as f64;
+        assert!((0.003..0.08).contains(&share), "user reuse {share}");
+        // Almost every finished call has its record.
+        assert!(
+            self.cdrs as f64 >= 0.8 * self.calls.len() as f64 - 30.0,
+            "{} of {}",
+            self.cdrs,
+            self.calls.len()
+        );
+        (self.web, self.phone, self.cdrs)
+    }
 }
 
 #[test]
