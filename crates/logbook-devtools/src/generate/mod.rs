@@ -40,6 +40,7 @@ mod topics;
 mod vars;
 mod vocabulary;
 mod web;
+mod web_body;
 mod web_debug;
 mod web_output;
 
