@@ -290,24 +290,30 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 pub fn query(args: &QueryBench) -> Result<()> {
-    use logbook_core::query::search::{self, Search};
     let dir = tempfile::tempdir()?;
     let db = args
         .db
         .clone()
         .unwrap_or_else(|| dir.path().join("bench.db"));
+    fill_database(&db, args.events)?;
+    let conn = logbook_core::store::open_reader(&db)?;
+    print_database_size(&conn, &db)?;
+    let inputs = QueryInputs::sample(&conn)?;
+    run_queries(&conn, &inputs, args.samples)?;
+    run_exports(&db)
+}
+
+/// Tops the database up with generated traffic (a month of it, ending now) to `events` events.
+fn fill_database(db: &Path, events: u64) -> Result<()> {
     let existing: u64 = if db.exists() {
-        logbook_core::store::open_reader(&db)?.query_row(
-            "SELECT count(*) FROM events",
-            [],
-            |r| r.get::<_, i64>(0),
-        )? as u64
+        logbook_core::store::open_reader(db)?
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64
     } else {
         0
     };
-    if existing < args.events {
-        let store = Store::open(&db, StoreOptions::default())?;
-        let missing = args.events - existing;
+    if existing < events {
+        let store = Store::open(db, StoreOptions::default())?;
+        let missing = events - existing;
         let span = chrono::Duration::days(30);
         let options = crate::generate::GenerateOptions {
             seed: 7 + existing,
@@ -326,12 +332,16 @@ pub fn query(args: &QueryBench) -> Result<()> {
             report.stored as f64 / took.as_secs_f64()
         );
     }
-    let conn = logbook_core::store::open_reader(&db)?;
+    Ok(())
+}
+
+/// Events, and the bytes they take raw and in the database.
+fn print_database_size(conn: &rusqlite::Connection, db: &Path) -> Result<()> {
     let (events, raw_bytes): (i64, i64) =
         conn.query_row("SELECT count(*), sum(length(body)) FROM events", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
-    let db_bytes = std::fs::metadata(&db)?.len() as f64;
+    let db_bytes = std::fs::metadata(db)?.len() as f64;
     println!("events: {events}");
     println!(
         "raw_body_bytes_per_event: {:.0}",
@@ -340,39 +350,62 @@ pub fn query(args: &QueryBench) -> Result<()> {
     println!("database_bytes_per_event: {:.0}", db_bytes / events as f64);
     println!("database_to_raw_ratio: {:.2}", db_bytes / raw_bytes as f64);
 
-    // What to ask: words people typed, real sessions and calls, drawn deterministically.
-    let mut pick = Picker(0x9E37_79B9_7F4A_7C15);
-    let texts: Vec<String> = collect_strings(
-        &conn,
-        "SELECT user_text FROM messages WHERE user_text <> '' AND event_id % 97 = 0 LIMIT 2000",
-    )?;
-    let words: Vec<String> = texts
-        .iter()
-        .flat_map(|t| {
-            t.split_whitespace().map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
-        })
-        .filter(|w| w.len() >= 4)
-        .collect();
-    let sessions = collect_strings(
-        &conn,
-        "SELECT session_id FROM conversations WHERE rowid % 53 = 0 LIMIT 2000",
-    )?;
-    let calls = collect_strings(
-        &conn,
-        "SELECT global_session_id FROM calls WHERE event_id % 13 = 0 LIMIT 2000",
-    )?;
-    let intents = collect_strings(
-        &conn,
-        "SELECT DISTINCT intent FROM message_intents LIMIT 200",
-    )?;
-    anyhow::ensure!(
-        !words.is_empty() && !sessions.is_empty() && !calls.is_empty(),
-        "the database has no traffic to query"
-    );
+    Ok(())
+}
 
+/// What to ask: words people typed, real sessions and calls, intents, drawn deterministically.
+struct QueryInputs {
+    words: Vec<String>,
+    sessions: Vec<String>,
+    calls: Vec<String>,
+    intents: Vec<String>,
+}
+
+impl QueryInputs {
+    fn sample(conn: &rusqlite::Connection) -> Result<Self> {
+        let texts: Vec<String> = collect_strings(
+            conn,
+            "SELECT user_text FROM messages WHERE user_text <> '' AND event_id % 97 = 0 LIMIT 2000",
+        )?;
+        let words: Vec<String> = texts
+            .iter()
+            .flat_map(|t| {
+                t.split_whitespace().map(|w| {
+                    w.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase()
+                })
+            })
+            .filter(|w| w.len() >= 4)
+            .collect();
+        let sessions = collect_strings(
+            conn,
+            "SELECT session_id FROM conversations WHERE rowid % 53 = 0 LIMIT 2000",
+        )?;
+        let calls = collect_strings(
+            conn,
+            "SELECT global_session_id FROM calls WHERE event_id % 13 = 0 LIMIT 2000",
+        )?;
+        let intents = collect_strings(
+            conn,
+            "SELECT DISTINCT intent FROM message_intents LIMIT 200",
+        )?;
+        anyhow::ensure!(
+            !words.is_empty() && !sessions.is_empty() && !calls.is_empty(),
+            "the database has no traffic to query"
+        );
+        Ok(QueryInputs {
+            words,
+            sessions,
+            calls,
+            intents,
+        })
+    }
+}
+
+/// Times each kind of query `samples` times and prints its percentiles.
+fn run_queries(conn: &rusqlite::Connection, inputs: &QueryInputs, samples: usize) -> Result<()> {
+    use logbook_core::query::search::{self, Search};
+    let mut pick = Picker(0x9E37_79B9_7F4A_7C15);
     let page = |q: String, facets: bool| Search {
         query: q,
         cursor: None,
@@ -380,8 +413,8 @@ pub fn query(args: &QueryBench) -> Result<()> {
         facets,
     };
     let mut run = |name: &str, f: &mut dyn FnMut(&mut Picker) -> Result<()>| -> Result<()> {
-        let mut latencies = Vec::with_capacity(args.samples);
-        for _ in 0..args.samples {
+        let mut latencies = Vec::with_capacity(samples);
+        for _ in 0..samples {
             let (result, took) = timed(|| f(&mut pick));
             result?;
             latencies.push(took);
@@ -390,7 +423,10 @@ pub fn query(args: &QueryBench) -> Result<()> {
         Ok(())
     };
     run("search_free_text", &mut |p| {
-        search::events(&conn, &page(words[p.next(words.len())].clone(), false))?;
+        search::events(
+            conn,
+            &page(inputs.words[p.next(inputs.words.len())].clone(), false),
+        )?;
         Ok(())
     })?;
     let qualifiers = [
@@ -403,52 +439,61 @@ pub fn query(args: &QueryBench) -> Result<()> {
     run("search_qualifiers", &mut |p| {
         match p.next(3) {
             0 => search::calls(
-                &conn,
+                conn,
                 &page(qualifiers[p.next(qualifiers.len())].into(), false),
                 false,
             )
             .map(|_| ())?,
             1 => search::messages(
-                &conn,
-                &page(format!("intent:{}", intents[p.next(intents.len())]), false),
+                conn,
+                &page(
+                    format!("intent:{}", inputs.intents[p.next(inputs.intents.len())]),
+                    false,
+                ),
                 false,
             )
             .map(|_| ())?,
-            _ => search::conversations(&conn, &page("channel:phone turns>=4".into(), false))
+            _ => search::conversations(conn, &page("channel:phone turns>=4".into(), false))
                 .map(|_| ())?,
         }
         Ok(())
     })?;
     run("search_combined_with_facets", &mut |p| {
-        let word = &words[p.next(words.len())];
+        let word = &inputs.words[p.next(inputs.words.len())];
         match p.next(2) {
             0 => search::events(
-                &conn,
+                conn,
                 &page(format!("{word} after:14d -kind:rejected"), true),
             )
             .map(|_| ())?,
-            _ => search::calls(&conn, &page(format!("{word} duration>30s"), true), false)
+            _ => search::calls(conn, &page(format!("{word} duration>30s"), true), false)
                 .map(|_| ())?,
         }
         Ok(())
     })?;
     run("open_conversation", &mut |p| {
-        logbook_core::query::conversation::conversation(&conn, &sessions[p.next(sessions.len())])?;
+        logbook_core::query::conversation::conversation(
+            conn,
+            &inputs.sessions[p.next(inputs.sessions.len())],
+        )?;
         Ok(())
     })?;
     run("open_call", &mut |p| {
-        logbook_core::query::call::call(&conn, &calls[p.next(calls.len())])?;
+        logbook_core::query::call::call(conn, &inputs.calls[p.next(inputs.calls.len())])?;
         Ok(())
     })?;
+    Ok(())
+}
 
-    // Exports run in a child process each, so that its peak memory is the export's own.
+/// Exports run in a child process each, so that its peak memory is the export's own.
+fn run_exports(db: &Path) -> Result<()> {
     let exe = std::env::current_exe()?;
     for (kind, format) in [("messages", "ndjson"), ("calls", "csv"), ("raw", "ndjson")] {
         let out = std::process::Command::new(&exe)
             .args([
                 "bench", "export", "--kind", kind, "--format", format, "--db",
             ])
-            .arg(&db)
+            .arg(db)
             .output()?;
         anyhow::ensure!(
             out.status.success(),
