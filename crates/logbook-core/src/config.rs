@@ -41,6 +41,8 @@ pub enum ConfigError {
     BadSecretFile { path: PathBuf, source: AuthError },
     #[error("endpoint {endpoint}: {source}")]
     BadSecret { endpoint: String, source: AuthError },
+    #[error("endpoint {endpoint} verifies with {mode} but has no secret")]
+    MissingSecret { endpoint: String, mode: AuthMode },
 }
 
 fn invalid<T>(message: String) -> Result<T, ConfigError> {
@@ -74,14 +76,14 @@ impl AuthMode {
         }
     }
 
-    /// One line on what the mode does, for help texts.
+    /// One line on what the mode does, for help texts (`logbook serve --help`).
     pub fn help(self) -> &'static str {
         match self {
-            Self::Jwt => "Verify Watson's HMAC-signed JWT with the secret.",
+            Self::Jwt => "Verify Watson's HMAC-signed JWT with the secret",
             Self::Header => {
-                "Compare the Authorization header with the secret (you set your own header in Watson)."
+                "Compare the Authorization header with the secret (you set your own header in Watson)"
             }
-            Self::None => "Accept everything, marked unverified.",
+            Self::None => "Accept everything, marked unverified",
         }
     }
 
@@ -199,13 +201,13 @@ impl EndpointConfig {
             (Some(source), true) => Some(source.read()?),
             _ => None,
         };
-        let auth = self.mode.with_secret(secret).map_err(|_| {
-            ConfigError::Invalid(format!(
-                "endpoint {} verifies with {} but has no secret",
-                self.describe(),
-                self.mode
-            ))
-        })?;
+        let auth = self
+            .mode
+            .with_secret(secret)
+            .map_err(|_| ConfigError::MissingSecret {
+                endpoint: self.describe(),
+                mode: self.mode,
+            })?;
         Ok(Endpoint {
             path: self.path.clone(),
             auth,
