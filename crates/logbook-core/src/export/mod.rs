@@ -526,6 +526,18 @@ pub fn columns_of<'v>(rows: impl IntoIterator<Item = &'v Value>) -> Vec<String> 
     columns
 }
 
+/// A CSV writer's I/O error is the output's, as in the other formats (so a closed pipe is seen as
+/// one); anything else is the CSV's.
+fn csv_error(err: csv::Error) -> ExportError {
+    if !err.is_io_error() {
+        return ExportError::Csv(err);
+    }
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => ExportError::Io(io),
+        _ => unreachable!("is_io_error"),
+    }
+}
+
 /// Writes rows as a JSON array, NDJSON, or CSV with a header (cells by [`cell`]); holds one row at
 /// a time. Every row writer of the exports and the CLI.
 pub struct Sink<'a> {
@@ -556,7 +568,7 @@ impl<'a> Sink<'a> {
             Format::Ndjson => Out::Plain(out),
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
-                writer.write_record(&columns)?;
+                writer.write_record(&columns).map_err(csv_error)?;
                 Out::Csv(Box::new(writer))
             }
         };
@@ -610,7 +622,7 @@ impl<'a> Sink<'a> {
                     .columns
                     .iter()
                     .map(|c| flat.get(c).map(cell).unwrap_or_default());
-                writer.write_record(record)?;
+                writer.write_record(record).map_err(csv_error)?;
             }
         }
         self.rows += 1;
