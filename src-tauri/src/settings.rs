@@ -11,11 +11,16 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use logbook_core::store;
-use logbook_http::ingest::{self, Auth, Endpoint, Secret};
+use logbook_core::config::{self, Config, ConfigError, EndpointConfig, Limits, SecretSource};
+use logbook_core::store::{self, StoreOptions};
+use logbook_http::ingest::{Endpoint, Secret};
 use serde::{Deserialize, Serialize};
+
+/// How an endpoint checks its requests: the core's one enum, saved as `"jwt"`, `"header"`, `"none"`.
+pub use logbook_core::config::AuthMode;
+/// Bounds of what the settings accept, as the core's validation applies them.
+pub use logbook_core::config::{MAX_KEEP_DAYS, MIN_BODY_BYTES, MIN_DB_MB};
 
 /// The settings file in the config directory.
 pub const SETTINGS_FILE: &str = "settings.json";
@@ -27,14 +32,6 @@ pub const DEFAULT_PORT: u16 = 7420;
 pub const GENERATED_SECRET_CHARS: usize = 32;
 /// Bullets shown for a secret at most, however long it is.
 const MASK_MAX_CHARS: usize = 16;
-/// The smallest body limit accepted: Watson's smallest events are a few hundred bytes.
-pub const MIN_BODY_BYTES: u64 = 1024;
-/// The most days events may be kept for when a bound is set (a century: "forever" is no bound).
-pub const MAX_KEEP_DAYS: u32 = 36_500;
-/// The smallest database size bound accepted: below it the schema and a few events do not fit.
-pub const MIN_DB_MB: u64 = 1;
-const SECONDS_PER_DAY: u64 = 86_400;
-const BYTES_PER_MB: u64 = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -55,6 +52,13 @@ pub enum SettingsError {
         path: PathBuf,
         source: serde_json::Error,
     },
+}
+
+/// What the core's validation refuses is invalid input, like the rest.
+impl From<ConfigError> for SettingsError {
+    fn from(err: ConfigError) -> Self {
+        Self::Invalid(err.to_string())
+    }
 }
 
 /// Everything the user can set. Saved without secrets; see [`EndpointSettings`].
@@ -87,28 +91,18 @@ pub struct Retention {
 }
 
 impl Retention {
-    /// As the store takes it.
-    pub fn to_store(&self) -> store::Retention {
-        store::Retention {
-            max_age: self
-                .keep_days
-                .map(|days| Duration::from_secs(u64::from(days) * SECONDS_PER_DAY)),
-            max_bytes: self.max_db_mb.map(|mb| mb.saturating_mul(BYTES_PER_MB)),
+    /// The core's retention model (whole days).
+    pub fn to_config(&self) -> config::Retention {
+        config::Retention {
+            keep_days: self.keep_days.map(f64::from),
+            max_db_mb: self.max_db_mb,
         }
     }
-}
 
-/// How an endpoint checks the requests it receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMode {
-    /// Watson's signed JWT, verified with the secret (the default).
-    Jwt,
-    /// The whole `Authorization` header must equal the secret (a header set by hand in Watson).
-    Header,
-    /// Everything is accepted, marked unverified.
-    None,
+    /// As the store takes it.
+    pub fn to_store(&self) -> store::Retention {
+        self.to_config().to_store()
+    }
 }
 
 /// One webhook URL path, one Watson environment.
@@ -133,17 +127,29 @@ pub struct EndpointSettings {
     pub new_secret: Option<String>,
 }
 
-impl AuthMode {
-    fn needs_secret(self) -> bool {
-        self != Self::None
-    }
-
-    /// As the core names it (`Auth::mode`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Jwt => "jwt",
-            Self::Header => "header",
-            Self::None => "none",
+impl Settings {
+    /// The core's configuration model for these settings, each endpoint's secret found by
+    /// `secret_of` (`None`: it has none yet).
+    pub fn to_config(
+        &self,
+        secret_of: impl Fn(&EndpointSettings) -> Option<SecretSource>,
+    ) -> Config {
+        Config {
+            listen: format!("127.0.0.1:{}", self.port),
+            endpoints: self
+                .endpoints
+                .iter()
+                .map(|e| EndpointConfig {
+                    path: e.path.clone(),
+                    mode: e.mode,
+                    secret: secret_of(e),
+                })
+                .collect(),
+            limits: Limits {
+                max_body_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
+                rejections_kept: self.retention.rejections_kept,
+            },
+            retention: self.retention.to_config(),
         }
     }
 }
@@ -159,7 +165,7 @@ pub fn defaults() -> Settings {
             secret_masked: None,
             new_secret: None,
         }],
-        max_body_bytes: ingest::DEFAULT_MAX_BODY_BYTES as u64,
+        max_body_bytes: config::DEFAULT_MAX_BODY_BYTES as u64,
         retention: Retention {
             rejections_kept: store::DEFAULT_REJECTIONS_KEPT,
             keep_days: None,
@@ -241,8 +247,9 @@ impl ConfigDir {
         for endpoint in &mut input.endpoints {
             match endpoint.new_secret.take() {
                 Some(text) => {
-                    let secret = Secret::new(text).map_err(|e| {
-                        SettingsError::Invalid(format!("endpoint {}: {e}", describe(endpoint)))
+                    let secret = Secret::new(text).map_err(|source| ConfigError::BadSecret {
+                        endpoint: describe(endpoint),
+                        source,
                     })?;
                     // Refused rather than kept: Watson would sign with the text without it, and
                     // every request would then fail with a signature mismatch.
@@ -283,31 +290,27 @@ impl ConfigDir {
         }
     }
 
+    /// The core's configuration for these settings, each endpoint's secret in its file here.
+    pub fn config(&self, settings: &Settings) -> Config {
+        settings.to_config(|e| {
+            let path = self.secret_path(&e.id);
+            (valid_id(&e.id) && path.exists()).then_some(SecretSource::File(path))
+        })
+    }
+
+    /// How the store is opened for these settings.
+    pub fn store_options(&self, settings: &Settings) -> StoreOptions {
+        self.config(settings).store_options()
+    }
+
     /// The receiver's endpoints for these settings, each with its secret.
     pub fn endpoints(&self, settings: &Settings) -> Result<Vec<Endpoint>, SettingsError> {
-        settings
-            .endpoints
-            .iter()
-            .map(|e| {
-                let secret = || {
-                    self.secret(&e.id)?.ok_or_else(|| {
-                        SettingsError::Invalid(format!(
-                            "endpoint {} has no secret: set one in Settings",
-                            describe(e)
-                        ))
-                    })
-                };
-                let auth = match e.mode {
-                    AuthMode::Jwt => Auth::Jwt(secret()?),
-                    AuthMode::Header => Auth::Header(secret()?),
-                    AuthMode::None => Auth::None,
-                };
-                Ok(Endpoint {
-                    path: e.path.clone(),
-                    auth,
-                })
-            })
-            .collect()
+        self.config(settings).endpoints().map_err(|e| match e {
+            missing @ ConfigError::MissingSecret { .. } => {
+                SettingsError::Invalid(format!("{missing}: set one in Settings"))
+            }
+            other => other.into(),
+        })
     }
 
     fn write_secret(&self, id: &str, secret: &Secret) -> Result<(), SettingsError> {
@@ -381,42 +384,12 @@ fn describe(endpoint: &EndpointSettings) -> String {
     endpoint.path.clone().unwrap_or_else(|| "(any path)".into())
 }
 
+/// What only the settings file has (the port, endpoint ids), then the core's validation.
 fn validate(settings: &Settings) -> Result<(), SettingsError> {
     let invalid = |m: String| Err(SettingsError::Invalid(m));
     if settings.port == 0 {
         return invalid("the port must be between 1 and 65535".into());
     }
-    if settings.max_body_bytes < MIN_BODY_BYTES {
-        return invalid(format!(
-            "the body size limit must be at least {MIN_BODY_BYTES} bytes"
-        ));
-    }
-    match settings.retention.keep_days {
-        Some(0) => {
-            return invalid(
-                "events must be kept at least 1 day (or leave it empty: no limit)".into(),
-            );
-        }
-        Some(days) if days > MAX_KEEP_DAYS => {
-            return invalid(format!(
-                "events can be kept at most {MAX_KEEP_DAYS} days (or leave it empty: no limit)"
-            ));
-        }
-        _ => {}
-    }
-    if settings
-        .retention
-        .max_db_mb
-        .is_some_and(|mb| mb < MIN_DB_MB)
-    {
-        return invalid(format!(
-            "the database size limit must be at least {MIN_DB_MB} MB (or leave it empty: no limit)"
-        ));
-    }
-    if settings.endpoints.is_empty() {
-        return invalid("at least one endpoint is needed, or every request is refused".into());
-    }
-    let mut names = std::collections::HashSet::new();
     let mut ids = std::collections::HashSet::new();
     for e in &settings.endpoints {
         if !e.id.is_empty() && !valid_id(&e.id) {
@@ -425,24 +398,8 @@ fn validate(settings: &Settings) -> Result<(), SettingsError> {
         if !e.id.is_empty() && !ids.insert(e.id.as_str()) {
             return invalid(format!("endpoint id {:?} is given twice", e.id));
         }
-        if let Some(path) = &e.path {
-            if !path.starts_with('/') {
-                return invalid(format!("endpoint path {path:?} must start with '/'"));
-            }
-            if path
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
-            {
-                return invalid(format!(
-                    "endpoint path {path:?} may not hold spaces, '?' or '#'"
-                ));
-            }
-        }
-        if !names.insert(describe(e)) {
-            return invalid(format!("endpoint {} is configured twice", describe(e)));
-        }
     }
-    Ok(())
+    Ok(settings.to_config(|_| None).validate()?)
 }
 
 /// Makes `dir` (readable only by the user on Unix) if it does not exist.
@@ -491,6 +448,8 @@ fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), Sett
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -535,6 +494,57 @@ mod tests {
     }
 
     #[test]
+    fn settings_map_onto_the_core_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ConfigDir::new(dir.path());
+        let mut settings = defaults();
+        settings.port = 7431;
+        settings.max_body_bytes = 4096;
+        settings.retention = Retention {
+            rejections_kept: 5,
+            keep_days: Some(3),
+            max_db_mb: Some(10),
+        };
+        settings.endpoints.push(EndpointSettings {
+            id: "open".into(),
+            path: Some("/open".into()),
+            mode: AuthMode::None,
+            secret_masked: None,
+            new_secret: None,
+        });
+        let core = config.config(&settings);
+        assert_eq!(core.listen, "127.0.0.1:7431");
+        assert_eq!(
+            core.limits,
+            Limits {
+                max_body_bytes: 4096,
+                rejections_kept: 5
+            }
+        );
+        assert_eq!(
+            core.retention,
+            config::Retention {
+                keep_days: Some(3.0),
+                max_db_mb: Some(10)
+            }
+        );
+        let modes: Vec<(&str, AuthMode)> =
+            core.endpoints.iter().map(|e| (e.name(), e.mode)).collect();
+        assert_eq!(modes, [("*", AuthMode::Jwt), ("/open", AuthMode::None)]);
+        // No secret saved yet: the receiver cannot start, and the message says where to set one.
+        let err = config.endpoints(&settings).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "endpoint (any path) verifies with jwt but has no secret: set one in Settings"
+        );
+        let saved = config.save(settings).unwrap();
+        let endpoints = config.endpoints(&saved).unwrap();
+        assert_eq!(endpoints[0].auth.mode(), "jwt");
+        assert!(endpoints[0].auth.secret().is_some());
+        assert_eq!(config.store_options(&saved).rejections_kept, 5);
+    }
+
+    #[test]
     fn generated_secrets_are_valid_and_differ() {
         let (a, b) = (generate_secret(), generate_secret());
         assert_eq!(a.expose().len(), GENERATED_SECRET_CHARS);
@@ -559,7 +569,7 @@ mod tests {
         let cases: [(Change, &str); 10] = [
             (|s| s.port = 0, "port"),
             (|s| s.max_body_bytes = 10, "body size"),
-            (|s| s.retention.keep_days = Some(0), "at least 1 day"),
+            (|s| s.retention.keep_days = Some(0), "more than 0 days"),
             (
                 |s| s.retention.keep_days = Some(40_000),
                 "at most 36500 days",

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use logbook_core::store::{self, Store, StoreError, StoreOptions};
+use logbook_core::store::{self, Store, StoreError};
 use logbook_http::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
 use logbook_service::ReceiverInfo;
 use logbook_service::types::{ApiError, EndpointInfo, Status};
@@ -182,11 +182,7 @@ impl Shell {
         let config = ConfigDir::new(&options.config_dir);
         let (settings, first_launch) = config.load_or_init()?;
         let opened_retention = settings.retention.clone();
-        let store_options = StoreOptions {
-            rejections_kept: opened_retention.rejections_kept,
-            retention: opened_retention.to_store(),
-            ..StoreOptions::default()
-        };
+        let store_options = config.store_options(&settings);
         let (store, problem) = match Store::open(&options.db_path, store_options) {
             Ok(store) => (Some(Arc::new(store)), None),
             Err(err @ StoreError::Locked(_)) => (

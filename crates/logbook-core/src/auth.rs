@@ -11,6 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use serde_json::Value;
 
+use crate::config::AuthMode;
+
 /// Seconds of clock difference tolerated on `exp` and `nbf`.
 pub const JWT_LEEWAY_SECS: u64 = 60;
 /// Watson's limit on the Secret field.
@@ -97,12 +99,18 @@ impl Auth {
         }
     }
 
-    pub fn mode(&self) -> &'static str {
+    /// The mode this check is made in.
+    pub fn auth_mode(&self) -> AuthMode {
         match self {
-            Self::Jwt(_) => "jwt",
-            Self::Header(_) => "header",
-            Self::None => "none",
+            Self::Jwt(_) => AuthMode::Jwt,
+            Self::Header(_) => AuthMode::Header,
+            Self::None => AuthMode::None,
         }
+    }
+
+    /// The mode's name, as stored with each event: `jwt`, `header` or `none`.
+    pub fn mode(&self) -> &'static str {
+        self.auth_mode().as_str()
     }
 }
 

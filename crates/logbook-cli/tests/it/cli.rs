@@ -275,3 +275,150 @@ fn the_secret_and_tokens_never_appear_in_logs_or_error_messages() {
         );
     }
 }
+
+/// `serve`'s flags are checked by the core's configuration model: one line, a failure status, and
+/// no store opened.
+#[test]
+fn bad_serve_configurations_are_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.db");
+    for (args, expected) in [
+        (
+            &["--endpoint", "/a=none", "--endpoint", "/a=none"][..],
+            "error: endpoint /a is configured twice",
+        ),
+        (
+            &["--endpoint", "draft=none"][..],
+            "error: endpoint path \"draft\" must start with '/'",
+        ),
+        (
+            &["--endpoint", "/draft"][..],
+            "error: --endpoint \"/draft\": expected PATH=FILE, PATH=header:FILE or PATH=none",
+        ),
+        (
+            &["--auth", "header"][..],
+            "error: --auth header needs the expected Authorization value",
+        ),
+        (
+            &["--auth", "none", "--keep-days", "0"][..],
+            "error: events must be kept more than 0 days",
+        ),
+        (
+            &["--auth", "none", "--max-body-bytes", "100"][..],
+            "error: the body size limit must be at least 1024 bytes",
+        ),
+    ] {
+        let out = logbook()
+            .args(["serve", "--listen", "127.0.0.1:0", "--no-ui", "--db"])
+            .arg(&db)
+            .args(args)
+            .env_remove("LOGBOOK_SECRET")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    assert!(!db.exists(), "no store is opened for a bad configuration");
+}
+
+/// `search --format json|ndjson|csv` writes through the core's export writer: the same rows in each
+/// format, JSON as one indented document, CSV with a column for every row's custom data and no cell
+/// a spreadsheet would run.
+#[test]
+fn search_rows_for_scripts_agree_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let generated = logbook()
+        .args(["generate", "--events", "400", "--seed", "5", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(generated.status.success());
+    let search = |format: &str| {
+        let out = logbook()
+            .args([
+                "search", "--in", "calls", "--limit", "40", "--format", format, "--db",
+            ])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json = search("json");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert!(rows.len() > 5, "{}", rows.len());
+    assert_eq!(json, serde_json::to_string_pretty(&rows).unwrap() + "\n");
+
+    let ndjson: Vec<serde_json::Value> = search("ndjson")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ndjson, rows);
+
+    let csv_text = search("csv");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), rows.len());
+    let keys: std::collections::BTreeSet<&String> = rows
+        .iter()
+        .flat_map(|r| r["custom_data"].as_object().unwrap().keys())
+        .collect();
+    assert!(keys.len() > 1, "{keys:?}");
+    for key in keys {
+        assert!(
+            header.contains(&format!("custom_data.{key}")),
+            "{key} lacks a column: {header:?}"
+        );
+    }
+    let caller = header.iter().position(|h| h == "caller").unwrap();
+    for (record, row) in records.iter().zip(&rows) {
+        let value = row["caller"].as_str().unwrap();
+        assert!(value.starts_with('+'), "{value}");
+        assert_eq!(&record[caller], format!("'{value}"), "formulas are defused");
+    }
+}
+
+/// A reader that stops early (`| head`) ends the command quietly, successfully.
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    assert!(
+        logbook()
+            .args(["generate", "--events", "1500", "--seed", "2", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    for format in ["json", "csv", "table"] {
+        let mut child = logbook()
+            .args(["search", "--limit", "1000", "--format", format, "--db"])
+            .arg(&db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{format}: {:?} {err}", out.status);
+        assert!(!err.contains("error"), "{format}: {err}");
+    }
+}

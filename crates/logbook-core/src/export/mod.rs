@@ -101,6 +101,34 @@ mod tests {
     }
 
     #[test]
+    fn the_sink_writes_pretty_json_as_serde_json_does_and_csv_with_every_column() {
+        let rows = vec![
+            serde_json::json!({"a": 1, "b": {"c": "x\ny", "d": []}, "e": [1, {"f": null}]}),
+            serde_json::json!({"a": 2.5, "b": {"c": "=1+1", "g": {"h": true}}}),
+        ];
+        for rows in [&rows[..], &rows[..1], &[]] {
+            let mut out = Vec::new();
+            let mut sink = Sink::new(Format::Json, &mut out, Vec::new())
+                .unwrap()
+                .pretty();
+            rows.iter().try_for_each(|r| sink.write(r)).unwrap();
+            assert_eq!(sink.finish().unwrap(), rows.len() as u64);
+            let expected = serde_json::to_string_pretty(rows).unwrap() + "\n";
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
+        }
+        let columns = columns_of(&rows);
+        assert_eq!(columns, ["a", "b.c", "b.d", "e", "b.g.h"]);
+        let mut out = Vec::new();
+        let mut sink = Sink::new(Format::Csv, &mut out, columns).unwrap();
+        rows.iter().try_for_each(|r| sink.write(r)).unwrap();
+        sink.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a,b.c,b.d,e,b.g.h\n1,\"x\ny\",[],\"[1,{\"\"f\"\":null}]\",\n2.5,'=1+1,,,true\n"
+        );
+    }
+
+    #[test]
     fn compacting_keeps_strings_and_order() {
         let mut out = Vec::new();
         compact_json(
@@ -483,12 +511,41 @@ pub fn cell(value: &Value) -> String {
 /// What a spreadsheet takes for the start of a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// Writes rows as a JSON array, NDJSON, or CSV with a header; holds one row at a time.
-struct Sink<'a> {
+/// CSV columns for rows already in hand: every flattened field name, in order of first appearance
+/// (so the `custom_data.KEY` of every row has a column, not only the first row's).
+pub fn columns_of<'v>(rows: impl IntoIterator<Item = &'v Value>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut columns = Vec::new();
+    for row in rows {
+        for (name, _) in flatten(row) {
+            if seen.insert(name.clone()) {
+                columns.push(name);
+            }
+        }
+    }
+    columns
+}
+
+/// A CSV writer's I/O error is the output's, as in the other formats (so a closed pipe is seen as
+/// one); anything else is the CSV's.
+fn csv_error(err: csv::Error) -> ExportError {
+    if !err.is_io_error() {
+        return ExportError::Csv(err);
+    }
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => ExportError::Io(io),
+        _ => unreachable!("is_io_error"),
+    }
+}
+
+/// Writes rows as a JSON array, NDJSON, or CSV with a header (cells by [`cell`]); holds one row at
+/// a time. Every row writer of the exports and the CLI.
+pub struct Sink<'a> {
     format: Format,
     out: Out<'a>,
     columns: Vec<String>,
     rows: u64,
+    pretty: bool,
 }
 
 enum Out<'a> {
@@ -497,7 +554,8 @@ enum Out<'a> {
 }
 
 impl<'a> Sink<'a> {
-    fn new(
+    /// Starts the output: `[` for JSON, the header row (`columns`) for CSV.
+    pub fn new(
         format: Format,
         out: &'a mut dyn Write,
         columns: Vec<String>,
@@ -510,7 +568,7 @@ impl<'a> Sink<'a> {
             Format::Ndjson => Out::Plain(out),
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
-                writer.write_record(&columns)?;
+                writer.write_record(&columns).map_err(csv_error)?;
                 Out::Csv(Box::new(writer))
             }
         };
@@ -519,17 +577,40 @@ impl<'a> Sink<'a> {
             out,
             columns,
             rows: 0,
+            pretty: false,
         })
     }
 
-    fn write<T: Serialize>(&mut self, row: &T) -> Result<(), ExportError> {
+    /// JSON rows indented for reading, the array exactly as `serde_json::to_writer_pretty` writes
+    /// it (plus a final line break); other formats are unaffected.
+    pub fn pretty(mut self) -> Self {
+        self.pretty = true;
+        self
+    }
+
+    /// The rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    pub fn write<T: Serialize>(&mut self, row: &T) -> Result<(), ExportError> {
         let value = serde_json::to_value(row).map_err(std::io::Error::from)?;
         match &mut self.out {
             Out::Plain(out) => {
                 if self.format == Format::Json {
                     out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
                 }
-                serde_json::to_writer(&mut **out, &value).map_err(std::io::Error::from)?;
+                if self.pretty && self.format == Format::Json {
+                    // Strings escape their line breaks: every line break here is between tokens.
+                    let text =
+                        serde_json::to_string_pretty(&value).map_err(std::io::Error::from)?;
+                    for (i, line) in text.split('\n').enumerate() {
+                        out.write_all(if i == 0 { b"  " } else { b"\n  " })?;
+                        out.write_all(line.as_bytes())?;
+                    }
+                } else {
+                    serde_json::to_writer(&mut **out, &value).map_err(std::io::Error::from)?;
+                }
                 if self.format == Format::Ndjson {
                     out.write_all(b"\n")?;
                 }
@@ -541,14 +622,15 @@ impl<'a> Sink<'a> {
                     .columns
                     .iter()
                     .map(|c| flat.get(c).map(cell).unwrap_or_default());
-                writer.write_record(record)?;
+                writer.write_record(record).map_err(csv_error)?;
             }
         }
         self.rows += 1;
         Ok(())
     }
 
-    fn finish(self) -> Result<u64, ExportError> {
+    /// Ends the output (`]` for JSON) and flushes it; returns the row count.
+    pub fn finish(self) -> Result<u64, ExportError> {
         match self.out {
             Out::Plain(out) => {
                 if self.format == Format::Json {

@@ -1,5 +1,41 @@
-//! Plain-text rendering for the terminal: aligned tables and one-line summaries. Payload text is
+//! What the terminal shows: aligned tables and one-line summaries ([`lists`], [`detail`]), rows for
+//! scripts through the core's export writer ([`rows`]), progress on standard error. Payload text is
 //! printed as text; control characters are replaced so a payload cannot drive the terminal.
+
+pub mod detail;
+pub mod lists;
+pub mod rows;
+
+/// An optional value as text, empty when absent.
+pub fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// A progress bar on standard error, hidden when it is not a terminal.
+pub fn progress_bar(total: u64, unit: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {unit} {{elapsed}}"
+        ))
+        .expect("valid template"),
+    );
+    bar
+}
+
+/// A running count of rows written, with their rate, on standard error.
+pub fn row_counter() -> indicatif::ProgressBar {
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} rows {elapsed} {per_sec}")
+            .expect("valid template"),
+    );
+    bar
+}
 
 /// Replaces control characters (escape sequences, carriage returns, tabs) with visible stand-ins and
 /// newlines with `⏎`, so one value stays on one line and cannot move the cursor.

@@ -1,0 +1,474 @@
+//! The command line: every subcommand's flags, and how `serve`'s map onto the core's configuration
+//! model ([`logbook_core::config`]).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use logbook_core::auth::Secret;
+use logbook_core::config::{
+    self, AuthMode, Config, EndpointConfig, Limits, Retention, SecretSource,
+};
+use logbook_core::export;
+use logbook_core::store;
+
+#[derive(Parser)]
+#[command(
+    name = "logbook",
+    version,
+    about = "Receive, verify, keep and explore Watson Assistant log webhook events"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the webhook receiver until Ctrl-C.
+    Serve(ServeArgs),
+    /// Sign bodies as Watson does and POST them to a receiver.
+    Send(SendArgs),
+    /// Load webhook bodies from files (one body, a JSON array, or NDJSON) without HTTP.
+    Import(ImportArgs),
+    /// Search events, messages, calls or conversations with the query language.
+    Search(SearchArgs),
+    /// Show one conversation, call or event whole.
+    Show(ShowArgs),
+    /// Custom data injected into calls: the keys, one key's values, or the calls with KEY=VALUE.
+    CustomData(CustomDataArgs),
+    /// Write the rows of a query to a file or standard output (JSON, NDJSON or CSV).
+    Export(ExportArgs),
+    /// Counts of what the store holds.
+    Stats(StatsArgs),
+    /// Fill a database with realistic synthetic traffic (conversations and calls shaped like Watson's),
+    /// or write it as NDJSON: for demos and benchmarks.
+    Generate(GenerateArgs),
+    /// Measure the receiver and the queries, printing `name: value` lines.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Args)]
+pub struct DbArg {
+    /// The database file [default: the platform data directory's logbook.db, shared with the desktop app]
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+}
+
+impl DbArg {
+    pub fn path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(store::default_db_path)
+    }
+}
+
+/// `--auth`: the core's [`AuthMode`], by its name, each offered with its help line.
+fn auth_mode() -> impl TypedValueParser<Value = AuthMode> {
+    PossibleValuesParser::new(
+        AuthMode::ALL.map(|mode| PossibleValue::new(mode.as_str()).help(mode.help())),
+    )
+    .map(|name| name.parse::<AuthMode>().expect("a listed mode"))
+}
+
+#[derive(Args)]
+pub struct SecretArgs {
+    /// A file holding the webhook secret (one trailing newline is ignored).
+    #[arg(long, value_name = "FILE")]
+    secret_file: Option<PathBuf>,
+    /// The webhook secret itself (prefer --secret-file or LOGBOOK_SECRET: arguments show up in `ps`).
+    #[arg(
+        long,
+        env = "LOGBOOK_SECRET",
+        hide_env_values = true,
+        value_name = "TEXT"
+    )]
+    secret: Option<String>,
+}
+
+impl SecretArgs {
+    /// Where the secret comes from: the file wins over the text.
+    pub fn source(&self) -> Result<Option<SecretSource>> {
+        if let Some(file) = &self.secret_file {
+            return Ok(Some(SecretSource::File(file.clone())));
+        }
+        match &self.secret {
+            Some(text) => Ok(Some(SecretSource::Given(
+                Secret::new(text.clone()).context("LOGBOOK_SECRET / --secret")?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// The secret, read.
+    pub fn read(&self) -> Result<Option<Secret>> {
+        Ok(self.source()?.map(|s| s.read()).transpose()?)
+    }
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The address the webhook receiver listens on; point the tunnel here.
+    #[arg(long, default_value = config::DEFAULT_LISTEN, value_name = "HOST:PORT")]
+    pub listen: String,
+    /// How requests on the default endpoint are verified [default: jwt].
+    #[arg(long, value_parser = auth_mode())]
+    pub auth: Option<AuthMode>,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// An endpoint of its own, one per Watson environment: PATH=FILE (JWT with the secret in FILE),
+    /// PATH=header:FILE, PATH=jwt:FILE or PATH=none. Repeatable. With endpoints, other paths are
+    /// refused unless a default secret (or --auth none) is also given.
+    #[arg(long = "endpoint", value_name = "PATH=SPEC")]
+    pub endpoints: Vec<String>,
+    /// Bodies larger than this are refused with 413.
+    #[arg(long, default_value_t = config::DEFAULT_MAX_BODY_BYTES, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+    /// How many refused requests to keep, the newest, of each class: those that carried a JWT
+    /// (Watson with a wrong or old secret) and all others (each class also keeps to 8 MiB).
+    #[arg(long, default_value_t = store::DEFAULT_REJECTIONS_KEPT, value_name = "N")]
+    pub keep_rejections: u64,
+    /// Delete events received more than this many days ago (in small steps, as new ones arrive).
+    #[arg(long, value_name = "DAYS")]
+    pub keep_days: Option<f64>,
+    /// Delete the oldest events while they take more than this many megabytes (refused requests
+    /// keep to their own 16 MiB budget on top, and never cost an event).
+    #[arg(long, value_name = "MB")]
+    pub max_db_mb: Option<u64>,
+    /// Do not print a line per request.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Where the browser UI and its read API listen: loopback only, never the webhook port.
+    #[arg(long, default_value = logbook_http::api::DEFAULT_UI_LISTEN, value_name = "HOST:PORT")]
+    pub ui_listen: String,
+    /// Do not start the browser UI (only receive).
+    #[arg(long)]
+    pub no_ui: bool,
+}
+
+impl ServeArgs {
+    /// The flags as the core's configuration: each `--endpoint`, then the catch-all of `--auth` and
+    /// the default secret (left out when endpoints are given without a default secret).
+    pub fn config(&self) -> Result<Config> {
+        let mut endpoints = self
+            .endpoints
+            .iter()
+            .map(|spec| EndpointConfig::parse_spec(spec))
+            .collect::<Result<Vec<_>, _>>()?;
+        let secret = self.secret.source()?;
+        let mode = self.auth.unwrap_or_default();
+        match (mode, &secret) {
+            (AuthMode::Header, None) => bail!(
+                "--auth header needs the expected Authorization value: --secret-file, LOGBOOK_SECRET or --secret"
+            ),
+            (AuthMode::Jwt, None) if endpoints.is_empty() => bail!(
+                "a webhook secret is needed to verify Watson's JWT: give --secret-file FILE or set LOGBOOK_SECRET \
+                 (the same text as the Secret field of the log webhook in Watson), or use --auth none"
+            ),
+            // Only the endpoints given: other paths are refused.
+            (AuthMode::Jwt, None) => {}
+            _ => endpoints.push(EndpointConfig {
+                path: None,
+                mode,
+                secret,
+            }),
+        }
+        let config = Config {
+            listen: self.listen.clone(),
+            endpoints,
+            limits: Limits {
+                max_body_bytes: self.max_body_bytes,
+                rejections_kept: self.keep_rejections,
+            },
+            retention: Retention {
+                keep_days: self.keep_days,
+                max_db_mb: self.max_db_mb,
+            },
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+#[derive(Args)]
+pub struct SendArgs {
+    /// The receiver's URL, e.g. http://127.0.0.1:7420/draft
+    #[arg(long, default_value = "http://127.0.0.1:7420/")]
+    pub url: String,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Send this exact Authorization value instead of a JWT.
+    #[arg(long, value_name = "VALUE", conflicts_with_all = ["secret_file", "secret", "no_auth"])]
+    pub authorization: Option<String>,
+    /// Send no Authorization header.
+    #[arg(long)]
+    pub no_auth: bool,
+    /// Send every body N times; copies after the first carry fresh ids.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 1, value_name = "C")]
+    pub concurrency: usize,
+    /// Write the answer to every request (status, body name, response) as NDJSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub log_answers: Option<PathBuf>,
+    /// Body files, or directories of *.json files.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The query whose rows to export (the query language of `search`); empty exports everything.
+    #[arg(default_value = "")]
+    pub query: String,
+    #[arg(long, default_value = "messages")]
+    pub kind: export::Kind,
+    /// [default: ndjson for raw, csv otherwise]
+    #[arg(long)]
+    pub format: Option<export::Format>,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for reading.
+    Table,
+    /// One JSON document (stable field names, for scripts).
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+impl OutputFormat {
+    /// The export format of the same name; `None` for the table.
+    pub fn rows(self) -> Option<export::Format> {
+        match self {
+            Self::Table => None,
+            Self::Json => Some(export::Format::Json),
+            Self::Ndjson => Some(export::Format::Ndjson),
+            Self::Csv => Some(export::Format::Csv),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListKind {
+    Events,
+    Messages,
+    Calls,
+    Conversations,
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// e.g. `refund intent:pay_bill after:7d`, `end_reason:failed duration>60s`, `custom.account_verified:true`
+    #[arg(default_value = "")]
+    pub query: String,
+    /// Which list to search.
+    #[arg(long = "in", value_enum, default_value = "events")]
+    pub list: ListKind,
+    /// Rows per page (at most 1000).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Continue after this cursor (printed at the end of the previous page).
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Also print the facet counts of the whole filter.
+    #[arg(long)]
+    pub facets: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    #[arg(value_enum)]
+    pub what: ShowKind,
+    /// A conversation's session_id, a call's global_session_id, an event's number (r<number> for a
+    /// rejected request) or a message's log_id.
+    pub id: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowKind {
+    Conversation,
+    Call,
+    Event,
+}
+
+#[derive(Args)]
+pub struct CustomDataArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// A key: show its values (or, with VALUE, the calls carrying KEY=VALUE).
+    pub key: Option<String>,
+    pub value: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// How many events (message turns and call records).
+    #[arg(long, default_value_t = 10_000)]
+    pub events: u64,
+    /// The same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Days of traffic, ending now.
+    #[arg(long, default_value_t = 7)]
+    pub days: i64,
+    /// Write NDJSON bodies here instead of filling the database.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Ingest throughput and acknowledgement latency, with the HTTP and SQLite limits it is made of.
+    Ingest(logbook_devtools::bench::IngestBench),
+    /// Search, open and export latencies over a million generated events, and database size.
+    Query(logbook_devtools::bench::QueryBench),
+    /// One export's throughput and peak memory (run by `bench query` in a process of its own).
+    Export(logbook_devtools::bench::ExportBench),
+}
+
+#[derive(Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn serve(args: &[&str]) -> Result<Config> {
+        let cli = Cli::try_parse_from(["logbook", "serve"].iter().chain(args))?;
+        match cli.command {
+            Command::Serve(serve) => serve.config(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_flags_map_onto_the_config_model() {
+        let config = serve(&[
+            "--secret",
+            "s3cret",
+            "--endpoint",
+            "/draft=/d",
+            "--endpoint",
+            "/live=header:/l",
+            "--endpoint",
+            "/open=none",
+            "--keep-days",
+            "1.5",
+            "--max-db-mb",
+            "20",
+            "--keep-rejections",
+            "9",
+            "--max-body-bytes",
+            "4096",
+        ])
+        .unwrap();
+        let modes: Vec<(&str, AuthMode)> = config
+            .endpoints
+            .iter()
+            .map(|e| (e.name(), e.mode))
+            .collect();
+        assert_eq!(
+            modes,
+            [
+                ("/draft", AuthMode::Jwt),
+                ("/live", AuthMode::Header),
+                ("/open", AuthMode::None),
+                ("*", AuthMode::Jwt),
+            ]
+        );
+        assert!(matches!(
+            &config.endpoints[3].secret,
+            Some(SecretSource::Given(s)) if s.expose() == "s3cret"
+        ));
+        assert_eq!(
+            config.limits,
+            Limits {
+                max_body_bytes: 4096,
+                rejections_kept: 9
+            }
+        );
+        assert_eq!(config.retention.keep_days, Some(1.5));
+        assert_eq!(config.retention.max_db_mb, Some(20));
+        assert_eq!(config.listen, config::DEFAULT_LISTEN);
+    }
+
+    #[test]
+    fn the_default_endpoint_follows_auth_and_the_secret() {
+        let none = serve(&["--auth", "none"]).unwrap();
+        assert_eq!(none.endpoints.len(), 1);
+        assert_eq!(none.endpoints[0].mode, AuthMode::None);
+        // Endpoints without a default secret: no catch-all.
+        let only = serve(&["--endpoint", "/a=none"]).unwrap();
+        assert_eq!(only.endpoints.len(), 1);
+        let header = serve(&["--auth", "header", "--secret", "x"]).unwrap();
+        assert_eq!(header.endpoints[0].mode, AuthMode::Header);
+        for (args, expected) in [
+            (&[][..], "a webhook secret is needed"),
+            (&["--auth", "header"][..], "--auth header needs"),
+            (&["--endpoint", "/a"][..], "expected PATH=FILE"),
+            (
+                &["--endpoint", "/a=none", "--endpoint", "/a=none"][..],
+                "endpoint /a is configured twice",
+            ),
+            (&["--endpoint", "a=none"][..], "must start with '/'"),
+            (
+                &["--auth", "none", "--keep-days", "0"][..],
+                "more than 0 days",
+            ),
+        ] {
+            let err = format!("{:#}", serve(args).unwrap_err());
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+        assert!(serve(&["--auth", "JWT"]).is_err());
+    }
+}

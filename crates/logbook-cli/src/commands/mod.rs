@@ -1,0 +1,52 @@
+//! One module per subcommand, each a `run` over its flags; and what several share.
+
+pub mod bench;
+pub mod custom_data;
+pub mod export;
+pub mod generate;
+pub mod import;
+pub mod search;
+pub mod send;
+pub mod serve;
+pub mod show;
+pub mod stats;
+
+use anyhow::{Result, bail};
+
+use logbook_core::export::ExportError;
+use logbook_core::query::QueryError;
+use logbook_core::query::parse::ParseError;
+use logbook_core::store;
+
+use crate::args::DbArg;
+
+/// A read-only connection to an existing database.
+pub fn reader(db: &DbArg) -> Result<rusqlite::Connection> {
+    let path = db.path();
+    if !path.exists() {
+        bail!(
+            "no database at {} (give --db, or receive some events first)",
+            path.display()
+        );
+    }
+    Ok(store::open_reader(&path)?)
+}
+
+/// A parse error shows the query with a caret under the bad part.
+pub fn query_error(err: impl Into<anyhow::Error>, query: &str) -> anyhow::Error {
+    let err = err.into();
+    let parse = err
+        .downcast_ref::<ParseError>()
+        .or_else(|| match err.downcast_ref::<QueryError>() {
+            Some(QueryError::Parse(p)) => Some(p),
+            _ => None,
+        })
+        .or_else(|| match err.downcast_ref::<ExportError>() {
+            Some(ExportError::Parse(p)) | Some(ExportError::Query(QueryError::Parse(p))) => Some(p),
+            _ => None,
+        });
+    match parse {
+        Some(p) => anyhow::anyhow!("bad query:\n{}", p.render(query)),
+        None => err,
+    }
+}

@@ -1,0 +1,19 @@
+//! `logbook stats`: counts of what the store holds.
+
+use anyhow::Result;
+
+use logbook_core::query::event;
+
+use super::reader;
+use crate::args::{OutputFormat, StatsArgs};
+use crate::render::{detail, rows::print_json};
+
+pub fn run(args: StatsArgs) -> Result<()> {
+    let conn = reader(&args.db)?;
+    let s = event::stats(&conn)?;
+    if args.format == OutputFormat::Table {
+        Ok(detail::stats(&mut std::io::stdout().lock(), &s)?)
+    } else {
+        print_json(&s)
+    }
+}

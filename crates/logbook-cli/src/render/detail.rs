@@ -1,0 +1,406 @@
+//! One thing shown whole in the terminal: an event, a conversation's transcript, a call, the
+//! store's counts.
+
+use std::io::{self, Write};
+
+use anyhow::Result;
+
+use logbook_core::query::call::Call;
+use logbook_core::query::conversation::{Change, Choice, Conversation, OutputItem};
+use logbook_core::query::event::{EventDetail, Stats};
+
+use super::{duration_ms, one_line, opt, safe_text, table, time_ms};
+
+/// An event (or a rejected request) whole: the request line, headers, token and body.
+pub fn event(out: &mut dyn Write, e: &EventDetail) -> Result<()> {
+    writeln!(
+        out,
+        "{} #{}  {}  {} {}  status {}",
+        e.source,
+        e.id,
+        time_ms(e.received_at),
+        e.method,
+        one_line(&e.path),
+        e.status
+    )?;
+    if let Some(reason) = &e.reason {
+        writeln!(out, "reason: {}", one_line(reason))?;
+    }
+    writeln!(
+        out,
+        "kind: {}  endpoint: {}  auth: {}  verified: {}",
+        e.kind,
+        opt(&e.endpoint),
+        opt(&e.auth),
+        e.verified
+    )?;
+    writeln!(out, "headers:")?;
+    for (name, value) in &e.headers {
+        writeln!(out, "  {}: {}", one_line(name), one_line(value))?;
+    }
+    if let Some(h) = &e.jwt_header {
+        writeln!(out, "jwt header: {}", one_line(&h.to_string()))?;
+    }
+    if let Some(c) = &e.jwt_claims {
+        writeln!(out, "jwt claims: {}", one_line(&c.to_string()))?;
+    }
+    writeln!(
+        out,
+        "body ({} bytes{}):",
+        e.body_bytes,
+        if e.body_truncated { ", truncated" } else { "" }
+    )?;
+    match &e.body {
+        Some(body) => writeln!(out, "{}", safe_text(&serde_json::to_string_pretty(body)?))?,
+        None => writeln!(out, "{}", safe_text(&e.body_text))?,
+    }
+    Ok(())
+}
+
+/// A conversation as a transcript: its calls, then each turn with what the assistant understood.
+pub fn conversation(out: &mut dyn Write, c: &Conversation) -> io::Result<()> {
+    writeln!(
+        out,
+        "conversation {}  {} turns  channel {}  user {}",
+        c.session_id,
+        c.turns.len(),
+        opt(&c.channel),
+        one_line(&opt(&c.user_id))
+    )?;
+    for call in &c.calls {
+        writeln!(
+            out,
+            "  call {}  {}  {}  {}  (logbook show call {})",
+            opt(&call.global_session_id),
+            opt(&call.start_ts),
+            duration_ms(call.duration_ms),
+            opt(&call.end_reason),
+            opt(&call.global_session_id)
+        )?;
+    }
+    for t in &c.turns {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "#{} {}  ({} ms, event {}, log {})",
+            opt(&t.turn_count),
+            opt(&t.request_ts),
+            opt(&t.latency_ms),
+            t.event_id,
+            opt(&t.log_id)
+        )?;
+        let confidence = t
+            .input
+            .stt_confidence
+            .map(|c| format!(" (STT {c:.2})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  user [{}]{confidence}: {}",
+            t.input.kind,
+            one_line(&opt(&t.input.text))
+        )?;
+        for item in &t.outputs {
+            writeln!(out, "  assistant: {}", one_line(&output_line(item)))?;
+        }
+        if !t.intents.is_empty() {
+            let intents: Vec<String> = t
+                .intents
+                .iter()
+                .map(|i| format!("{} {}", i.name, opt(&i.confidence)))
+                .collect();
+            writeln!(out, "  intents: {}", one_line(&intents.join(", ")))?;
+        }
+        if !t.entities.is_empty() {
+            let entities: Vec<String> = t
+                .entities
+                .iter()
+                .map(|e| format!("@{}={}", e.entity, opt(&e.value)))
+                .collect();
+            writeln!(out, "  entities: {}", one_line(&entities.join(", ")))?;
+        }
+        let visited: Vec<String> = t
+            .visited
+            .iter()
+            .map(|v| format!("{} {}", v.kind, v.name))
+            .collect();
+        if !visited.is_empty() {
+            writeln!(out, "  visited: {}", one_line(&visited.join(" → ")))?;
+        }
+        for var in t.context.iter().filter(|v| v.change != Change::Unchanged) {
+            writeln!(
+                out,
+                "  {:?} {}.{} = {}",
+                var.change,
+                one_line(&var.scope),
+                one_line(&var.name),
+                one_line(&var.value.to_string())
+            )?;
+        }
+        if let Some(link) = &t.call_turn {
+            writeln!(
+                out,
+                "  call turn {} of {}",
+                link.seq + 1,
+                opt(&link.global_session_id)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One line for an assistant response item in a terminal transcript.
+fn output_line(item: &OutputItem) -> String {
+    let labels = |choices: &[Choice]| {
+        choices
+            .iter()
+            .map(|c| c.label.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    match item {
+        OutputItem::Text { text, .. } => opt(text),
+        OutputItem::Option { title, options, .. } => {
+            format!("[options] {} [{}]", opt(title), labels(options))
+        }
+        OutputItem::Suggestion {
+            title, suggestions, ..
+        } => {
+            format!("[suggestions] {} [{}]", opt(title), labels(suggestions))
+        }
+        OutputItem::Image { source, title, .. }
+        | OutputItem::Video { source, title, .. }
+        | OutputItem::Audio { source, title, .. }
+        | OutputItem::Iframe { source, title, .. } => {
+            let kind = serde_json::to_value(item)
+                .ok()
+                .and_then(|v| v["type"].as_str().map(str::to_owned));
+            format!(
+                "[{}] {} <{}>",
+                kind.unwrap_or_default(),
+                opt(title),
+                opt(source)
+            )
+        }
+        OutputItem::Pause {
+            time_ms, typing, ..
+        } => {
+            format!(
+                "[pause {}{}]",
+                duration_ms(*time_ms),
+                if *typing == Some(true) {
+                    ", typing"
+                } else {
+                    ""
+                }
+            )
+        }
+        OutputItem::ConversationalSearch {
+            text, citations, ..
+        } => {
+            let cited: Vec<String> = citations.iter().map(|c| opt(&c.title)).collect();
+            format!(
+                "[conversational search] {} (citations: {})",
+                opt(text),
+                cited.join("; ")
+            )
+        }
+        OutputItem::Search {
+            header, results, ..
+        } => {
+            format!("[search] {} ({} results)", opt(header), results.len())
+        }
+        OutputItem::ConnectToAgent {
+            message_to_human_agent,
+            target_kind,
+            sip_uri,
+            ..
+        } => format!(
+            "[connect to agent] {} → {}",
+            opt(message_to_human_agent),
+            sip_uri
+                .clone()
+                .or_else(|| target_kind.clone())
+                .unwrap_or_else(|| "agent".into())
+        ),
+        OutputItem::EndSession { .. } => "[end session: hang up]".into(),
+        other => {
+            let mut value = serde_json::to_value(other).unwrap_or_default();
+            let kind = value["type"].as_str().unwrap_or("other").to_owned();
+            if let Some(map) = value.as_object_mut() {
+                map.remove("type");
+                map.remove("channels");
+            }
+            format!("[{kind}] {value}")
+        }
+    }
+}
+
+/// A call record: its numbers, warnings, a table of its turns, and its custom data.
+pub fn call(out: &mut dyn Write, c: &Call) -> io::Result<()> {
+    writeln!(
+        out,
+        "call {}  (event {})",
+        opt(&c.global_session_id),
+        c.event_id
+    )?;
+    writeln!(
+        out,
+        "  {} → {}  {}  {}  end {}  failed {}  transfer {}",
+        opt(&c.caller),
+        opt(&c.callee),
+        opt(&c.start_ts),
+        duration_ms(c.duration_ms),
+        opt(&c.end_reason),
+        opt(&c.failure_occurred),
+        opt(&c.transfer_occurred)
+    )?;
+    if let Some(details) = &c.failure_details {
+        writeln!(out, "  failure: {}", one_line(details))?;
+    }
+    writeln!(
+        out,
+        "  max latency: assistant {}  TTS {}  STT {}  setup {}",
+        duration_ms(c.max_latency.assistant_ms),
+        duration_ms(c.max_latency.tts_ms),
+        duration_ms(c.max_latency.stt_ms),
+        duration_ms(c.sip.setup_ms)
+    )?;
+    writeln!(out, "  SIP call id {}", one_line(&opt(&c.sip.call_id)))?;
+    for w in &c.warnings {
+        writeln!(
+            out,
+            "  warning {} ({}, {}): {}",
+            opt(&w.code),
+            opt(&w.component),
+            opt(&w.severity),
+            one_line(
+                &w.explanation
+                    .clone()
+                    .or_else(|| w.message.clone())
+                    .unwrap_or_default()
+            )
+        )?;
+    }
+    let rows: Vec<Vec<String>> = c
+        .turns
+        .iter()
+        .map(|t| {
+            let responses: Vec<String> = t
+                .responses
+                .iter()
+                .map(|r| match &r.wa_type {
+                    Some(wa) => format!("{} ({wa})", r.cdr_type),
+                    None => r.cdr_type.clone(),
+                })
+                .collect();
+            let message = match &t.message {
+                Some(m) => format!("#{} {}", opt(&m.turn_count), opt(&m.user_text)),
+                None => "(no message)".into(),
+            };
+            vec![
+                (t.seq + 1).to_string(),
+                t.offset_ms
+                    .map(|ms| duration_ms(Some(ms)))
+                    .unwrap_or_default(),
+                opt(&t.request_type),
+                responses.join(", "),
+                duration_ms(t.assistant_ms),
+                t.stt
+                    .as_ref()
+                    .and_then(|s| s.confidence)
+                    .map(|c| format!("{c:.2}"))
+                    .unwrap_or_default(),
+                opt(&t.barge_in),
+                message,
+            ]
+        })
+        .collect();
+    writeln!(out)?;
+    write!(
+        out,
+        "{}",
+        table(
+            &[
+                "turn",
+                "at",
+                "request",
+                "responses (WA type)",
+                "assistant",
+                "STT conf",
+                "barge-in",
+                "message"
+            ],
+            &rows,
+            60
+        )
+    )?;
+    if !c.custom_data.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "custom data:")?;
+        for v in &c.custom_data {
+            writeln!(
+                out,
+                "  {} = {}",
+                one_line(&v.key),
+                one_line(&v.value.to_string())
+            )?;
+        }
+        for step in &c.custom_data_merge {
+            let set: Vec<String> = step
+                .set
+                .iter()
+                .map(|v| format!("{}={}", v.key, v.value))
+                .collect();
+            writeln!(
+                out,
+                "  turn {} set {}{}",
+                opt(&step.turn_count),
+                one_line(&set.join(" ")),
+                if step.removed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" removed {}", step.removed.join(" "))
+                }
+            )?;
+        }
+        if let Some(matches) = c.custom_data_matches {
+            writeln!(
+                out,
+                "  merged turn data {} the record",
+                if matches { "equals" } else { "DIFFERS FROM" }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The store's counts, one per line.
+pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
+    let rows = [
+        ("events", s.events.to_string()),
+        ("messages", s.messages.to_string()),
+        ("conversations", s.conversations.to_string()),
+        ("calls", s.calls.to_string()),
+        ("rejected requests kept", s.rejections_kept.to_string()),
+        (
+            "accepted (all time, with duplicates)",
+            s.accepted_total.to_string(),
+        ),
+        ("duplicates (all time)", s.duplicates_total.to_string()),
+        ("rejected (all time)", s.rejected_total.to_string()),
+        (
+            "first received",
+            s.first_received_at.map(time_ms).unwrap_or_default(),
+        ),
+        (
+            "last received",
+            s.last_received_at.map(time_ms).unwrap_or_default(),
+        ),
+        ("database bytes", s.database_bytes.to_string()),
+    ];
+    for (name, value) in rows {
+        writeln!(out, "{name:<38}{value}")?;
+    }
+    Ok(())
+}
