@@ -1,6 +1,6 @@
 //! Every command the UI can call, declared once.
 //!
-//! Contract: [`for_each_read_command!`] is THE list of the read commands: each is a type
+//! Contract: [`for_each_read_command!`](crate::for_each_read_command) is THE list of the read commands: each is a type
 //! implementing [`Command`] (its Tauri name, its `GET` path, its request and answer types, and how it
 //! runs on a read-only connection). Both transports are derived from it: `logbook-http` maps
 //! `GET <path>` + query parameters onto the request type in one generic place ([`run_by_path`]), and
@@ -256,7 +256,7 @@ fn required_key(key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The read commands, one type each (listed by [`for_each_read_command!`]).
+/// The read commands, one type each (listed by [`for_each_read_command!`](crate::for_each_read_command)).
 pub mod read {
     use super::*;
 
@@ -423,7 +423,7 @@ fn special<Request: TS + 'static, Answer: TS + 'static>(
     }
 }
 
-/// Every command the UI calls: the read commands of [`for_each_read_command!`], then those each
+/// Every command the UI calls: the read commands of [`for_each_read_command!`](crate::for_each_read_command), then those each
 /// transport implements itself. The desktop-only ones are the app's own (settings and tunnel):
 /// their types live in the desktop crate and are named here as TypeScript.
 pub fn specs() -> Vec<CommandSpec> {

@@ -1,15 +1,13 @@
 //! The commands the UI can call, over the core: for the HTTP read API (`logbook-http`) and the desktop
-//! app's Tauri commands alike.
+//! app's Tauri commands alike, declared once.
 //!
-//! Contract: the listener binds loopback addresses only; every request must name a loopback `Host`
-//! (and, when it has one, a loopback `Origin`) on the listener's own port, and carry the launch's
-//! token (cookie or `Authorization: Bearer`); only `GET` (and `HEAD` for files) is served. Stored
-//! payloads are untrusted text: they leave only as JSON (or as export files sent as attachments),
-//! never inside HTML, and every answer carries a strict Content-Security-Policy. Readers use their
-//! own read-only connections; the writer is never touched.
-//!
-//! What is not HTTP lives here too, for the desktop app's commands: [`ApiError`] with the one
-//! function that maps it to an HTTP status, [`status`] and [`qualifiers`].
+//! Contract: [`commands`] is the one list of commands (names, HTTP paths, request and answer types,
+//! which transport serves which); both transports are derived from it and a test writes the
+//! TypeScript client's list (`ui/src/api/commands.ts`) from it. Every command runs on a read-only
+//! connection plus a [`commands::Context`]; the writer is never touched. Every error is an
+//! [`ApiError`], whose [`ApiErrorKind`] decides its HTTP status here only.
+//! [`live`] is the one live-update loop, which the SSE stream and the Tauri channel adapt;
+//! [`params`] turns a query string into a request.
 
 pub mod commands;
 pub mod live;
