@@ -48,7 +48,8 @@ pub trait LiveSink {
         true
     }
     /// A read failed. `true` to try again after [`POLL_MS`] (the desktop app logs it), `false` to
-    /// end (an SSE client reconnects and resumes from its last id).
+    /// end (an SSE client reconnects and resumes from its last id). A retry that succeeds sends
+    /// even an empty batch only if nothing was sent before.
     fn failed(&mut self, err: &ApiError) -> bool {
         let _ = err;
         false
@@ -138,7 +139,12 @@ pub fn follow(
     let (mut pending, mut first, mut urgent) = (true, true, true);
     let mut last_batch = Instant::now();
     let mut last_poll = Instant::now();
+    // After a failed read: when to try again.
+    let mut retry_at: Option<Instant> = None;
     while !stop() {
+        if retry_at.is_some_and(|at| Instant::now() >= at) {
+            (retry_at, pending, urgent) = (None, true, true);
+        }
         if pending && (urgent || last_batch.elapsed() >= coalesce) {
             last_batch = Instant::now();
             match read(cursor) {
@@ -156,7 +162,7 @@ pub fn follow(
                         return;
                     }
                     (pending, urgent) = (false, false);
-                    last_poll = Instant::now();
+                    retry_at = Some(Instant::now() + poll);
                 }
             }
             continue;
@@ -267,6 +273,46 @@ mod tests {
         assert!(sink.0.len() <= 3, "{} batches", sink.0.len());
         assert_eq!(sink.0.last().unwrap().last_event_id, 10);
         assert!(reads.get() <= 3, "{} reads", reads.get());
+    }
+
+    #[test]
+    fn a_failed_read_is_tried_again_when_the_sink_asks() {
+        struct Retry(Vec<LiveBatch>, usize);
+        impl LiveSink for Retry {
+            fn batch(&mut self, batch: &LiveBatch) -> bool {
+                self.0.push(batch.clone());
+                false
+            }
+            fn failed(&mut self, _: &ApiError) -> bool {
+                self.1 += 1;
+                true
+            }
+        }
+        let (_tx, rx) = mpsc::channel::<Committed>();
+        let attempts = std::cell::Cell::new(0);
+        let mut read = |_: LiveCursor| {
+            attempts.set(attempts.get() + 1);
+            if attempts.get() == 1 {
+                Err(ApiError::new(
+                    crate::types::ApiErrorKind::Unavailable,
+                    "busy",
+                ))
+            } else {
+                Ok((vec![row("accepted", 1)], false))
+            }
+        };
+        let started = Instant::now();
+        let mut sink = Retry(Vec::new(), 0);
+        // No commit comes: the second read is the retry, and the sink then ends the loop.
+        follow(
+            LiveCursor::default(),
+            Some(rx),
+            &mut read,
+            &|| started.elapsed() > Duration::from_secs(10),
+            &mut sink,
+        );
+        assert_eq!((sink.1, sink.0.len(), attempts.get()), (1, 1, 2));
+        assert!(started.elapsed() >= Duration::from_millis(POLL_MS));
     }
 
     #[test]
