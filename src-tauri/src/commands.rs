@@ -117,24 +117,19 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
     logbook_service::for_each_read_command!(handler)
 }
 
-/// Asks where to save (unless `LOGBOOK_EXPORT_PATH` says), then streams the rows of `kind`
-/// matching `q` into that file, reporting progress on `on_progress` when given.
+/// Asks where to save (unless `LOGBOOK_EXPORT_PATH` says), then streams the rows the request names
+/// (the service's `ExportRequest`: `kind`, `format`, `q`, beside `onProgress` in the arguments) into
+/// that file, reporting progress on `on_progress` when given.
 #[tauri::command]
-#[allow(clippy::too_many_arguments)]
 pub async fn export_rows<R: Runtime>(
     app: AppHandle<R>,
     webview: Webview<R>,
     shell: State<'_, Shell>,
-    kind: Kind,
-    format: Option<Format>,
-    q: Option<String>,
+    request: Request<ExportRequest>,
     on_progress: Option<JavaScriptChannelId>,
 ) -> Answer<ExportResult> {
-    let request = ExportRequest {
-        kind,
-        format,
-        q: q.unwrap_or_default(),
-    };
+    let request = request.0;
+    let kind = request.kind;
     // A bad query (or a raw export of part of the data) is reported before a dialog opens.
     request.check()?;
     let format = request.format();
