@@ -103,7 +103,8 @@ export class HttpTransport extends ReadClient implements Transport {
   /** A browser download: the server streams the file as an attachment. */
   async exportRows(kind: Kind, format: Format, q: string): Promise<ExportResult> {
     const a = document.createElement("a");
-    a.href = this.base + `${COMMANDS.export_rows.http}${queryString({ kind, format, q })}`;
+    const request: RequestOf<"export_rows"> = { kind, format, q };
+    a.href = this.base + commandUrl(COMMANDS.export_rows.http ?? "", request);
     a.download = "";
     a.rel = "noopener";
     a.style.display = "none";

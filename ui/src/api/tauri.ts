@@ -40,7 +40,8 @@ export class TauriTransport extends ReadClient implements Transport {
     q: string,
     onProgress?: (progress: ExportProgress) => void,
   ): Promise<ExportResult> {
-    const args: Record<string, unknown> = { kind, format, q };
+    const request: RequestOf<"export_rows"> = { kind, format, q };
+    const args: Record<string, unknown> = { ...request };
     if (onProgress) args.onProgress = new Channel<ExportProgress>(onProgress);
     const result = await call<ExportResult | null>("export_rows", args);
     return result ?? { rows: null, path: null };
@@ -72,7 +73,8 @@ export class TauriTransport extends ReadClient implements Transport {
         };
         handlers.onBatch(batch);
       });
-      call<number>("live", { since: cursor, channel }).then(
+      const since: RequestOf<"live"> = cursor;
+      call<number>("live", { since, channel }).then(
         (id) => {
           if (stopped) {
             void invoke("stop_live", { id }).catch(() => undefined);
