@@ -375,18 +375,6 @@ fn ts_imports<T: TS + 'static>(out: &mut Vec<(String, String)>) {
     );
 }
 
-/// The exported TypeScript types a request or an answer named by its text uses (for the
-/// desktop-only commands, whose types live in the desktop crate).
-fn named_imports(texts: &[&str]) -> Vec<(String, String)> {
-    let types_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/api/types");
-    texts
-        .iter()
-        .flat_map(|t| t.split(|c: char| !c.is_ascii_alphanumeric() && c != '_'))
-        .filter(|w| !w.is_empty() && types_dir.join(format!("{w}.ts")).exists())
-        .map(|w| (w.to_owned(), w.to_owned()))
-        .collect()
-}
-
 fn read_spec<C: Command>() -> CommandSpec {
     let mut imports = Vec::new();
     ts_imports::<C::Request>(&mut imports);
@@ -423,9 +411,10 @@ fn special<Request: TS + 'static, Answer: TS + 'static>(
     }
 }
 
-/// Every command the UI calls: the read commands of [`for_each_read_command!`](crate::for_each_read_command), then those each
-/// transport implements itself. The desktop-only ones are the app's own (settings and tunnel):
-/// their types live in the desktop crate and are named here as TypeScript.
+/// Every command the UI calls: the read commands of
+/// [`for_each_read_command!`](crate::for_each_read_command), then those each transport implements
+/// itself. The desktop-only ones are the app's own (settings and tunnel): their types live in the
+/// desktop crate and are named here as TypeScript.
 pub fn specs() -> Vec<CommandSpec> {
     macro_rules! read_specs {
         ($($name:ident => $ty:path),* $(,)?) => { vec![$(read_spec::<$ty>()),*] };
@@ -448,37 +437,51 @@ pub fn specs() -> Vec<CommandSpec> {
             "desktop: ends a live subscription (over HTTP, closing the stream does)",
         ),
     ]);
+    // (name, request, answer, the generated types they name)
     let no_request = ts_name::<NoRequest>();
-    let desktop = |name, request: String, answer: String| CommandSpec {
-        imports: named_imports(&[&request, &answer]),
+    let desktop_only: [(&'static str, &str, &str, &[&str]); 6] = [
+        (
+            "get_settings",
+            &no_request,
+            "SettingsView",
+            &["NoRequest", "SettingsView"],
+        ),
+        (
+            "save_settings",
+            "{ settings: Settings }",
+            "SettingsView",
+            &["Settings", "SettingsView"],
+        ),
+        ("reveal_secret", "{ endpointId: string }", "string", &[]),
+        (
+            "tunnel_status",
+            &no_request,
+            "TunnelStatus",
+            &["NoRequest", "TunnelStatus"],
+        ),
+        (
+            "start_tunnel",
+            "{ tool: TunnelTool | null }",
+            "TunnelStatus",
+            &["TunnelTool", "TunnelStatus"],
+        ),
+        (
+            "stop_tunnel",
+            &no_request,
+            "TunnelStatus",
+            &["NoRequest", "TunnelStatus"],
+        ),
+    ];
+    all.extend(desktop_only.map(|(name, request, answer, imports)| CommandSpec {
+        imports: imports.iter().map(|t| ((*t).to_owned(), (*t).to_owned())).collect(),
         name,
         http: None,
         desktop: true,
         shape: Shape::TransportSpecific,
-        request,
-        answer,
+        request: request.to_owned(),
+        answer: answer.to_owned(),
         note: "desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper",
-    };
-    all.extend([
-        desktop("get_settings", no_request.clone(), "SettingsView".into()),
-        desktop(
-            "save_settings",
-            "{ settings: Settings }".into(),
-            "SettingsView".into(),
-        ),
-        desktop(
-            "reveal_secret",
-            "{ endpointId: string }".into(),
-            "string".into(),
-        ),
-        desktop("tunnel_status", no_request.clone(), "TunnelStatus".into()),
-        desktop(
-            "start_tunnel",
-            "{ tool: TunnelTool | null }".into(),
-            "TunnelStatus".into(),
-        ),
-        desktop("stop_tunnel", no_request, "TunnelStatus".into()),
-    ]);
+    }));
     all
 }
 
