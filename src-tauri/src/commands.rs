@@ -1,11 +1,15 @@
-//! The commands the UI's Tauri transport calls: the core's queries and exports, a few lines each,
-//! plus live updates, settings and the tunnel helper.
+//! The commands the UI's Tauri transport calls: the service's read commands, generated from its
+//! one list (`logbook_service::for_each_read_command!`), plus those the desktop app serves its own
+//! way: exports into a file chosen in a dialog, live updates on a channel, settings and the tunnel
+//! helper (each declared in the service's list, `logbook_service::commands::specs`).
 //!
-//! Contract: every error reaches the UI as the core's `ApiError` (`{kind, message, span}`: the
-//! kinds of `logbook serve`'s API, plus `not_installed`, `tunnel_failed`). Anything that touches the
-//! database, the disk or a child process runs on a blocking thread, never on the main thread that
-//! draws the window. An export is written by Rust into the file the user chose; only its progress
-//! and row count cross the IPC bridge.
+//! Contract: every error reaches the UI as the service's `ApiError` (`{kind, message, span}`: the
+//! kinds of `logbook serve`'s API, plus `not_installed`, `tunnel_failed`). A read command takes its
+//! request as the invoke's whole argument object (`events` with `{q, cursor, limit, facets}`,
+//! `conversation` with `{sessionId}`). Anything that touches the database, the disk or a child
+//! process runs on a blocking thread, never on the main thread that draws the window. An export is
+//! written by Rust into the file the user chose; only its progress and row count cross the IPC
+//! bridge.
 
 use std::cell::Cell;
 use std::io::Write;
@@ -13,63 +17,22 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use logbook_core::export::{self, Format, Kind};
-use logbook_core::query::call::Call;
-use logbook_core::query::conversation::Conversation;
-use logbook_core::query::custom::{self, CallMatch, KeyCount, ValueCount};
-use logbook_core::query::event::EventDetail;
-use logbook_core::query::search::{
-    self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search,
-};
-use logbook_core::query::{QueryError, parse};
-use logbook_service::types::{ApiError, LiveBatch, Qualifier, Status};
-use serde::{Deserialize, Serialize};
-use tauri::ipc::{Channel, JavaScriptChannelId};
+use logbook_service::commands::{Command, ExportRequest, ExportResult, LiveCursor, extension};
+use logbook_service::types::{ApiError, ApiErrorKind, LiveBatch};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeBody, InvokeError, JavaScriptChannelId};
 use tauri::{AppHandle, Runtime, State, Webview};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::live::LiveCursor;
 use crate::settings::Settings;
 use crate::shell::{SettingsView, Shell, TunnelStatus};
 use crate::tunnel::TunnelTool;
 
 type Answer<T> = Result<T, ApiError>;
 
-/// Rows per page when the UI does not say.
-pub const DEFAULT_LIMIT: usize = 50;
 /// Export progress is reported at most this often.
 pub const PROGRESS_INTERVAL_MS: u64 = 200;
-
-/// One page request of a list, as the UI's `ListRequest`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ListRequest {
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub cursor: Option<String>,
-    #[serde(default)]
-    pub limit: Option<usize>,
-    #[serde(default)]
-    pub facets: Option<bool>,
-}
-
-impl ListRequest {
-    fn search(self) -> Search {
-        Search {
-            query: self.q,
-            cursor: self.cursor,
-            limit: self.limit.unwrap_or(DEFAULT_LIMIT),
-            facets: self.facets.unwrap_or(false),
-        }
-    }
-}
-
-/// What an export produced, as the UI's `ExportResult`. When the user cancels the dialog: no path,
-/// and no rows written (`{rows: 0, path: null}`; both `null` means "a browser download started").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExportResult {
-    pub rows: Option<u64>,
-    pub path: Option<String>,
-}
 
 /// Sent on an export's `onProgress` channel while it runs, and once at the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -80,6 +43,27 @@ pub struct ExportProgress {
     pub done: bool,
 }
 
+/// A read command's request: the invoke's whole argument object (as the HTTP API takes the query
+/// string), so the request type is the service's, field for field.
+pub struct Request<T>(pub T);
+
+impl<'de, T: DeserializeOwned, R: Runtime> CommandArg<'de, R> for Request<T> {
+    fn from_command(command: CommandItem<'de, R>) -> Result<Self, InvokeError> {
+        let bad = |message: String| {
+            InvokeError::from(ApiError::new(
+                ApiErrorKind::BadRequest,
+                format!("{}: {message}", command.name),
+            ))
+        };
+        match command.message.payload() {
+            InvokeBody::Json(args) => serde_json::from_value(args.clone())
+                .map(Request)
+                .map_err(|e| bad(e.to_string())),
+            InvokeBody::Raw(_) => Err(bad("the arguments must be JSON".into())),
+        }
+    }
+}
+
 /// Runs `f` on a thread where blocking is fine.
 async fn blocking<T: Send + 'static>(
     shell: &Shell,
@@ -88,137 +72,71 @@ async fn blocking<T: Send + 'static>(
     let shell = shell.clone();
     tauri::async_runtime::spawn_blocking(move || f(&shell))
         .await
-        .map_err(|e| ApiError::new("internal", e.to_string()))?
+        .map_err(|e| ApiError::new(ApiErrorKind::Internal, e.to_string()))?
 }
 
-#[tauri::command]
-pub async fn status(shell: State<'_, Shell>) -> Answer<Status> {
-    blocking(&shell, |s| s.status()).await
+/// One `#[tauri::command]` per read command of the service's list, named as the list names it.
+macro_rules! read_commands {
+    ($($name:ident => $command:path),* $(,)?) => {
+        $(
+            #[doc = concat!("The service's `", stringify!($name), "` command, on a read-only connection.")]
+            #[tauri::command]
+            pub async fn $name(
+                shell: State<'_, Shell>,
+                request: Request<<$command as Command>::Request>,
+            ) -> Answer<<$command as Command>::Answer> {
+                blocking(&shell, move |s| s.run::<$command>(request.0)).await
+            }
+        )*
+    };
 }
 
-#[tauri::command]
-pub fn qualifiers() -> Vec<Qualifier> {
-    logbook_service::qualifiers()
+logbook_service::for_each_read_command!(read_commands);
+
+/// The invoke handler: every read command of the service's list, then the app's own commands (the
+/// service's list declares them too; `tests/commands.rs` checks the two agree, and the capability).
+macro_rules! handler {
+    ($($name:ident => $command:path),* $(,)?) => {
+        tauri::generate_handler![
+            $($crate::commands::$name,)*
+            $crate::commands::export_rows,
+            $crate::commands::live,
+            $crate::commands::stop_live,
+            $crate::commands::get_settings,
+            $crate::commands::save_settings,
+            $crate::commands::reveal_secret,
+            $crate::commands::start_tunnel,
+            $crate::commands::stop_tunnel,
+            $crate::commands::tunnel_status
+        ]
+    };
 }
 
-#[tauri::command]
-pub async fn events(shell: State<'_, Shell>, request: ListRequest) -> Answer<Page<EventRow>> {
-    blocking(&shell, |s| {
-        s.read(|c| Ok(search::events(c, &request.search())?))
-    })
-    .await
+/// Every command the UI may invoke.
+pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    logbook_service::for_each_read_command!(handler)
 }
 
-/// Newest first.
+/// Asks where to save (unless `LOGBOOK_EXPORT_PATH` says), then streams the rows the request names
+/// (the service's `ExportRequest`: `kind`, `format`, `q`, beside `onProgress` in the arguments) into
+/// that file, reporting progress on `on_progress` when given.
 #[tauri::command]
-pub async fn messages(shell: State<'_, Shell>, request: ListRequest) -> Answer<Page<MessageRow>> {
-    blocking(&shell, |s| {
-        s.read(|c| Ok(search::messages(c, &request.search(), false)?))
-    })
-    .await
-}
-
-#[tauri::command]
-pub async fn conversations(
-    shell: State<'_, Shell>,
-    request: ListRequest,
-) -> Answer<Page<ConversationRow>> {
-    blocking(&shell, |s| {
-        s.read(|c| Ok(search::conversations(c, &request.search())?))
-    })
-    .await
-}
-
-/// Newest first.
-#[tauri::command]
-pub async fn calls(shell: State<'_, Shell>, request: ListRequest) -> Answer<Page<CallRow>> {
-    blocking(&shell, |s| {
-        s.read(|c| Ok(search::calls(c, &request.search(), false)?))
-    })
-    .await
-}
-
-#[tauri::command]
-pub async fn event(shell: State<'_, Shell>, id: String) -> Answer<EventDetail> {
-    blocking(&shell, move |s| {
-        s.read(|c| Ok(logbook_core::query::event::event(c, &id)?))
-    })
-    .await
-}
-
-#[tauri::command]
-pub async fn conversation(shell: State<'_, Shell>, session_id: String) -> Answer<Conversation> {
-    blocking(&shell, move |s| {
-        s.read(|c| {
-            Ok(logbook_core::query::conversation::conversation(
-                c,
-                &session_id,
-            )?)
-        })
-    })
-    .await
-}
-
-#[tauri::command]
-pub async fn call(shell: State<'_, Shell>, id: String) -> Answer<Call> {
-    blocking(&shell, move |s| {
-        s.read(|c| Ok(logbook_core::query::call::call(c, &id)?))
-    })
-    .await
-}
-
-#[tauri::command]
-pub async fn custom_keys(shell: State<'_, Shell>) -> Answer<Vec<KeyCount>> {
-    blocking(&shell, |s| s.read(|c| Ok(custom::keys(c)?))).await
-}
-
-#[tauri::command]
-pub async fn custom_values(
-    shell: State<'_, Shell>,
-    key: String,
-    limit: Option<usize>,
-) -> Answer<Vec<ValueCount>> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    blocking(&shell, move |s| {
-        s.read(|c| Ok(custom::values(c, &key, limit)?))
-    })
-    .await
-}
-
-/// The calls carrying `key` (with any value when `value` is null).
-#[tauri::command]
-pub async fn custom_calls(
-    shell: State<'_, Shell>,
-    key: String,
-    value: Option<String>,
-    limit: Option<usize>,
-) -> Answer<Vec<CallMatch>> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    blocking(&shell, move |s| {
-        s.read(|c| Ok(custom::calls_with(c, &key, value.as_deref(), limit, None)?))
-    })
-    .await
-}
-
-/// Asks where to save (unless `LOGBOOK_EXPORT_PATH` says), then streams the rows of `kind`
-/// matching `q` into that file, reporting progress on `on_progress` when given.
-#[tauri::command]
-#[allow(clippy::too_many_arguments)]
 pub async fn export_rows<R: Runtime>(
     app: AppHandle<R>,
     webview: Webview<R>,
     shell: State<'_, Shell>,
-    kind: Kind,
-    format: Format,
-    q: String,
+    request: Request<ExportRequest>,
     on_progress: Option<JavaScriptChannelId>,
 ) -> Answer<ExportResult> {
-    // A bad query is reported before a dialog opens.
-    parse::parse(&q, chrono::Utc::now()).map_err(QueryError::from)?;
+    let request = request.0;
+    let kind = request.kind;
+    // A bad query (or a raw export of part of the data) is reported before a dialog opens.
+    request.check()?;
+    let format = request.format();
     let progress: Option<Channel<ExportProgress>> =
         on_progress.map(|id| id.channel_on(webview.clone()));
     blocking(&shell, move |s| {
-        let name = export_file_name(kind, format, chrono::Local::now());
+        let name = request.file_name(chrono::Local::now());
         let path = match s.export_path() {
             Some(p) if p.is_dir() => p.join(name),
             Some(p) => p.to_owned(),
@@ -246,7 +164,7 @@ pub async fn export_rows<R: Runtime>(
                 let _ = channel.send(ExportProgress { rows, done });
             }
         };
-        let rows = s.read(|c| write_export(c, kind, format, &q, &path, &report))?;
+        let rows = s.read(|c| write_export(c, kind, format, &request.q, &path, &report))?;
         report(rows, true);
         Ok(ExportResult {
             rows: Some(rows),
@@ -270,7 +188,10 @@ pub fn write_export(
     partial.push(".partial");
     let partial = PathBuf::from(partial);
     let io_error = |e: std::io::Error, p: &Path| {
-        ApiError::new("internal", format!("cannot write {}: {e}", p.display()))
+        ApiError::new(
+            ApiErrorKind::Internal,
+            format!("cannot write {}: {e}", p.display()),
+        )
     };
     let file = std::fs::File::create(&partial).map_err(|e| io_error(e, &partial))?;
     let mut out = std::io::BufWriter::new(file);
@@ -294,31 +215,6 @@ pub fn write_export(
         let _ = std::fs::remove_file(&partial);
     }
     result
-}
-
-/// `logbook-call_turns-20260310-153000.csv`
-pub fn export_file_name(
-    kind: Kind,
-    format: Format,
-    now: chrono::DateTime<chrono::Local>,
-) -> String {
-    let kind = serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "export".into());
-    format!(
-        "logbook-{kind}-{}.{}",
-        now.format("%Y%m%d-%H%M%S"),
-        extension(format)
-    )
-}
-
-fn extension(format: Format) -> &'static str {
-    match format {
-        Format::Json => "json",
-        Format::Ndjson => "ndjson",
-        Format::Csv => "csv",
-    }
 }
 
 /// Starts sending the rows after `since` on `channel`: a first batch at once, then one after each

@@ -1,8 +1,8 @@
 //! Assistant Logbook's desktop app: a thin Tauri shell over the `logbook` core.
 //!
 //! Contract: the shell opens the core once at launch ([`Shell::open`]: the database `logbook serve`
-//! uses by default, the receiver with the saved settings), exposes the core's queries and exports as
-//! commands ([`commands`], a few lines each, no SQL here) to the UI embedded from `ui/dist`, and
+//! uses by default, the receiver with the saved settings), exposes the service's commands
+//! ([`commands`], generated from its list; no SQL here) to the UI embedded from `ui/dist`, and
 //! closes everything cleanly when the app quits. The UI may call those commands and nothing else
 //! (`capabilities/default.json`).
 
@@ -39,29 +39,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
                 shell.live().stop_webview(webview.label());
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::status,
-            commands::qualifiers,
-            commands::events,
-            commands::messages,
-            commands::conversations,
-            commands::calls,
-            commands::event,
-            commands::conversation,
-            commands::call,
-            commands::custom_keys,
-            commands::custom_values,
-            commands::custom_calls,
-            commands::export_rows,
-            commands::live,
-            commands::stop_live,
-            commands::get_settings,
-            commands::save_settings,
-            commands::reveal_secret,
-            commands::start_tunnel,
-            commands::stop_tunnel,
-            commands::tunnel_status,
-        ])
+        .invoke_handler(commands::handler())
 }
 
 /// Runs the app until its window closes (or SIGTERM / Ctrl-C), then shuts the shell down.

@@ -1,44 +1,24 @@
-//! Live updates over a Tauri channel: the rows stored after the ids the UI last saw.
+//! Live updates over a Tauri channel: a thin adapter over the service's one live loop
+//! (`logbook_service::live::follow`), which decides what is sent and when.
 //!
-//! Contract: a subscription first sends everything after the client's cursor (the catch-up, at least
-//! one batch even when it is empty, so the UI knows it is connected), then a batch after each commit
-//! the writer announces (`Store::subscribe`), bursts coalesced to at most one query per
-//! [`MIN_INTERVAL_MS`]. It subscribes before catching up, so nothing committed in between is missed,
-//! and each batch moves the cursor past exactly the rows it carries (`query::live::since`), so
-//! nothing is sent twice. When another process writes the database there is no announcement to
-//! follow, and the subscription polls instead. A subscription ends on `stop_live`, when its page
-//! reloads or closes, when the channel fails, or when the app quits.
+//! Contract: a subscription runs the service's loop on a thread of its own, on the app's pooled
+//! read-only connections, from the client's cursor; it follows the writer's announcements
+//! (`Store::subscribe`), or polls when another process writes the database. A failed read is logged
+//! and tried again. A subscription ends on `stop_live`, when its page reloads or closes, when the
+//! channel fails, or when the app quits.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use logbook_core::query::live;
 use logbook_core::store::Committed;
+pub use logbook_service::commands::LiveCursor;
+use logbook_service::live::{self, LiveSink};
 use logbook_service::types::{ApiError, LiveBatch};
-use serde::Deserialize;
 
 use crate::shell::{Readers, lock};
-
-/// Rows per batch.
-pub const BATCH_ROWS: usize = 500;
-/// Batches after commits are at least this far apart; commits in between are coalesced.
-pub const MIN_INTERVAL_MS: u64 = 100;
-/// How often a waiting subscription checks whether it was stopped.
-const STOP_CHECK_MS: u64 = 200;
-/// How often a read-only app looks for rows another process stored.
-pub const POLL_MS: u64 = 1_000;
-
-/// The last ids the UI has seen (`{lastEventId, lastRejectionId}` on the JavaScript side).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LiveCursor {
-    pub last_event_id: i64,
-    pub last_rejection_id: i64,
-}
 
 struct Subscription {
     /// The webview that asked: its subscriptions end when it reloads.
@@ -70,7 +50,7 @@ impl Subscriptions {
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("logbook-live-{id}"))
-            .spawn(move || forward(&readers, commits, since, &send, &flag))
+            .spawn(move || forward(&readers, commits, since, send, &flag))
             .expect("spawn live thread");
         let mut running = lock(&self.running);
         running.retain(|_, s| !s.thread.is_finished());
@@ -125,102 +105,33 @@ impl Subscriptions {
     }
 }
 
+/// Where a subscription's batches go: the page's channel.
+struct ChannelSink<F>(F);
+
+impl<F: Fn(LiveBatch) -> bool> LiveSink for ChannelSink<F> {
+    fn batch(&mut self, batch: &LiveBatch) -> bool {
+        (self.0)(batch.clone())
+    }
+
+    fn failed(&mut self, err: &ApiError) -> bool {
+        eprintln!("logbook: live update failed: {}", err.message);
+        true
+    }
+}
+
 /// The body of a subscription's thread.
 fn forward(
     readers: &Readers,
     commits: Option<Receiver<Committed>>,
-    mut cursor: LiveCursor,
-    send: &dyn Fn(LiveBatch) -> bool,
+    since: LiveCursor,
+    send: impl Fn(LiveBatch) -> bool,
     stop: &AtomicBool,
 ) {
-    let mut dirty = true;
-    let mut first = true;
-    let mut last_sent = Instant::now() - Duration::from_millis(MIN_INTERVAL_MS);
-    while !stop.load(Ordering::Relaxed) {
-        if dirty {
-            dirty = false;
-            let since_last = last_sent.elapsed();
-            if since_last < Duration::from_millis(MIN_INTERVAL_MS) {
-                std::thread::sleep(Duration::from_millis(MIN_INTERVAL_MS) - since_last);
-            }
-            match send_new_rows(readers, &mut cursor, send, first) {
-                Ok(true) => {
-                    first = false;
-                    last_sent = Instant::now();
-                }
-                Ok(false) => return, // the page is gone
-                Err(err) => eprintln!("logbook: live update failed: {}", err.message),
-            }
-        }
-        match &commits {
-            Some(commits) => match commits.recv_timeout(Duration::from_millis(STOP_CHECK_MS)) {
-                Ok(_) => {
-                    while commits.try_recv().is_ok() {}
-                    dirty = true;
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return, // the store closed
-            },
-            None => {
-                sleep_unless_stopped(Duration::from_millis(POLL_MS), stop);
-                dirty = true;
-            }
-        }
-    }
-}
-
-/// Sends the rows after `cursor` in batches and moves it; `Ok(false)` when the channel is gone.
-/// Sends one (possibly empty) batch when `always`.
-fn send_new_rows(
-    readers: &Readers,
-    cursor: &mut LiveCursor,
-    send: &dyn Fn(LiveBatch) -> bool,
-    always: bool,
-) -> Result<bool, ApiError> {
-    let mut always = always;
-    loop {
-        let (rows, more) = readers.with(|conn| {
-            Ok(live::since(
-                conn,
-                cursor.last_event_id,
-                cursor.last_rejection_id,
-                BATCH_ROWS,
-            )?)
-        })?;
-        if rows.is_empty() && !always {
-            return Ok(true);
-        }
-        always = false;
-        for row in &rows {
-            let last = if row.source == "rejected" {
-                &mut cursor.last_rejection_id
-            } else {
-                &mut cursor.last_event_id
-            };
-            *last = (*last).max(row.id);
-        }
-        let batch = LiveBatch {
-            rows,
-            last_event_id: cursor.last_event_id,
-            last_rejection_id: cursor.last_rejection_id,
-            more,
-        };
-        if !send(batch) {
-            return Ok(false);
-        }
-        if !more {
-            return Ok(true);
-        }
-    }
-}
-
-fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
-    let until = Instant::now() + total;
-    while !stop.load(Ordering::Relaxed) {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        std::thread::sleep(left.min(Duration::from_millis(STOP_CHECK_MS)));
-    }
+    live::follow(
+        since,
+        commits,
+        &mut |cursor| readers.with(|conn| live::rows_since(conn, cursor)),
+        &|| stop.load(Ordering::Relaxed),
+        &mut ChannelSink(send),
+    );
 }

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use logbook_core::store::{self, Store, StoreError};
 use logbook_http::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
 use logbook_service::ReceiverInfo;
-use logbook_service::types::{ApiError, EndpointInfo, Status};
+use logbook_service::commands::{Command, Context, NoRequest};
+use logbook_service::types::{ApiError, ApiErrorKind, EndpointInfo, Status};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -251,9 +252,25 @@ impl Shell {
         self.0.readers.with(f)
     }
 
+    /// Runs one of the service's read commands on a read-only connection.
+    pub fn run<C: Command>(&self, request: C::Request) -> Result<C::Answer, ApiError> {
+        let receiver = self.receiver_info();
+        let ctx = Context {
+            database: &self.0.db_path,
+            receiver: &receiver,
+        };
+        self.read(|conn| C::run(conn, &ctx, request))
+    }
+
     /// The Status view.
     pub fn status(&self) -> Result<Status, ApiError> {
-        let info = {
+        self.run::<logbook_service::commands::read::Status>(NoRequest {})
+    }
+
+    /// What the Status view says about the receiver: where it listens, or, when it does not run,
+    /// the endpoints it would serve.
+    fn receiver_info(&self) -> ReceiverInfo {
+        {
             let running = lock(&self.0.running);
             match &running.receiver {
                 Some(receiver) => ReceiverInfo::new(
@@ -275,8 +292,7 @@ impl Shell {
                     max_body_bytes: i64::try_from(running.settings.max_body_bytes).ok(),
                 },
             }
-        };
-        self.read(|conn| logbook_service::status(conn, &self.0.db_path, &info))
+        }
     }
 
     /// The Settings view.
@@ -320,7 +336,7 @@ impl Shell {
         match self.0.config.secret(endpoint_id)? {
             Some(secret) => Ok(secret.expose().to_owned()),
             None => Err(ApiError::new(
-                "not_found",
+                ApiErrorKind::NotFound,
                 format!("endpoint {endpoint_id:?} has no stored secret"),
             )),
         }
@@ -452,7 +468,7 @@ impl Shell {
             .find(|(t, _)| tool.is_none_or(|wanted| wanted == *t))
             .ok_or_else(|| match tool {
                 Some(tool) => ApiError::new(
-                    "not_installed",
+                    ApiErrorKind::NotInstalled,
                     format!(
                         "{tool} is not installed (not found on the PATH). {}",
                         tunnel::INSTALL_HINT
@@ -469,7 +485,7 @@ impl Shell {
                 Some(receiver) => receiver.local_addr().port(),
                 None => {
                     return Err(ApiError::new(
-                        "unavailable",
+                        ApiErrorKind::Unavailable,
                         "the receiver is not running, so there is nothing to tunnel to (see Settings)",
                     ));
                 }
@@ -543,8 +559,8 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl From<SettingsError> for ApiError {
     fn from(err: SettingsError) -> Self {
         let kind = match err {
-            SettingsError::Invalid(_) => "bad_request",
-            _ => "internal",
+            SettingsError::Invalid(_) => ApiErrorKind::BadRequest,
+            _ => ApiErrorKind::Internal,
         };
         ApiError::new(kind, err.to_string())
     }
@@ -553,8 +569,8 @@ impl From<SettingsError> for ApiError {
 impl From<TunnelError> for ApiError {
     fn from(err: TunnelError) -> Self {
         let kind = match err {
-            TunnelError::NotInstalled => "not_installed",
-            _ => "tunnel_failed",
+            TunnelError::NotInstalled => ApiErrorKind::NotInstalled,
+            _ => ApiErrorKind::TunnelFailed,
         };
         ApiError::new(kind, err.to_string())
     }

@@ -16,7 +16,7 @@ use logbook_desktop::tunnel::{self, TunnelTool};
 use logbook_desktop::{Shell, ShellOptions, with_commands};
 use logbook_devtools::send::{self, Signing};
 use logbook_http::ingest::Secret;
-use logbook_service::types::LiveBatch;
+use logbook_service::types::{ApiErrorKind, LiveBatch};
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
@@ -151,8 +151,9 @@ fn invoke_from(
     .map(|body| body.deserialize::<Value>().unwrap())
 }
 
+/// A list command's arguments: the service's `ListRequest`, as the invoke's argument object.
 fn list(request: Value) -> Value {
-    json!({ "request": request })
+    request
 }
 
 #[test]
@@ -277,6 +278,54 @@ fn the_window_may_call_the_app_commands_and_nothing_else() {
     assert!(err.to_string().contains("not allowed"), "{err}");
 }
 
+/// The app registers exactly the desktop commands of the service's list, and its capability allows
+/// exactly those: a command added to the list (or to the app) but not to the other fails here.
+#[test]
+fn the_app_serves_and_allows_the_desktop_commands_of_the_list() {
+    let desktop: std::collections::BTreeSet<String> = logbook_service::commands::specs()
+        .into_iter()
+        .filter(|s| s.desktop)
+        .map(|s| s.name.to_owned())
+        .collect();
+    let capability: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities/default.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let allowed: std::collections::BTreeSet<String> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .unwrap()
+                .strip_prefix("allow-")
+                .unwrap()
+                .replace('-', "_")
+        })
+        .collect();
+    assert_eq!(allowed, desktop);
+
+    let f = Fixture::new();
+    let unknown = f.err("no_such_command", json!({})).to_string();
+    assert!(unknown.contains("not found"), "{unknown}");
+    for name in &desktop {
+        // A registered command answers, or refuses its arguments (`start_tunnel` is given a bad
+        // tool so that it starts nothing); only an unregistered one is "not found".
+        let args = if name == "start_tunnel" {
+            json!({"tool": 5})
+        } else {
+            json!({})
+        };
+        if let Err(err) = f.invoke(name, args) {
+            let text = err.to_string();
+            assert!(!text.contains("not found"), "{name}: {text}");
+        }
+    }
+}
+
 #[test]
 fn status_names_the_receiver_and_the_database() {
     let port = free_port();
@@ -359,7 +408,7 @@ fn export_reports_progress_and_removes_a_failed_file() {
         &|_, _| {},
     )
     .unwrap_err();
-    assert_eq!(err.kind, "bad_request");
+    assert_eq!(err.kind, ApiErrorKind::BadRequest);
     let names: Vec<String> = std::fs::read_dir(f.dir.path().join("exports"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -944,7 +993,7 @@ fn a_tunnel_that_fails_or_is_missing_says_why() {
             Duration::from_secs(20),
         )
         .unwrap_err();
-    assert_eq!(err.kind, "tunnel_failed");
+    assert_eq!(err.kind, ApiErrorKind::TunnelFailed);
     assert!(
         err.message
             .contains("ngrok stopped before giving a public URL"),
@@ -966,7 +1015,7 @@ fn a_tunnel_that_fails_or_is_missing_says_why() {
             Duration::from_millis(300),
         )
         .unwrap_err();
-    assert_eq!(err.kind, "tunnel_failed");
+    assert_eq!(err.kind, ApiErrorKind::TunnelFailed);
     assert!(
         err.message.contains("gave no public URL"),
         "{}",
@@ -979,7 +1028,7 @@ fn a_tunnel_that_fails_or_is_missing_says_why() {
             .shell
             .start_tunnel_with(None, Some(empty.path().as_os_str()), Duration::from_secs(1))
             .unwrap_err();
-        assert_eq!(err.kind, "not_installed");
+        assert_eq!(err.kind, ApiErrorKind::NotInstalled);
         assert!(
             err.message.contains("Install cloudflared"),
             "{}",

@@ -7,14 +7,16 @@
 //! deadline.
 
 use std::io::ErrorKind;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tiny_http::{Header, Method, Request, Response, Server};
+use tiny_http::{Method, Request, Response, Server};
+
+use crate::plumbing::{self, header};
 
 use logbook_core::auth::{self as verify, AuthError};
 pub use logbook_core::auth::{Auth, Secret};
@@ -103,7 +105,13 @@ impl Receiver {
                 return Err(IngestError::DuplicateEndpoint(endpoint.name().to_owned()));
             }
         }
-        let listener = listen(&config.listen, config.socket_timeout)?;
+        let listener =
+            plumbing::listen(&config.listen, config.socket_timeout).map_err(|source| {
+                IngestError::Listen {
+                    addr: config.listen.clone(),
+                    source,
+                }
+            })?;
         let addr = listener
             .local_addr()
             .map_err(|source| IngestError::Listen {
@@ -122,23 +130,14 @@ impl Receiver {
             log_requests: config.log_requests,
         });
         let stopping = Arc::new(AtomicBool::new(false));
-        let workers = (0..config.workers.max(1))
-            .map(|i| {
-                let (server, shared, stopping) = (server.clone(), shared.clone(), stopping.clone());
-                std::thread::Builder::new()
-                    .name(format!("logbook-ingest-{i}"))
-                    .spawn(move || {
-                        while !stopping.load(Ordering::Relaxed) {
-                            match server.recv_timeout(Duration::from_millis(100)) {
-                                Ok(Some(request)) => handle(&shared, request),
-                                Ok(None) => {}
-                                Err(_) => break,
-                            }
-                        }
-                    })
-                    .expect("spawn ingest worker")
-            })
-            .collect();
+        let workers = plumbing::spawn_workers(
+            &server,
+            config.workers,
+            "logbook-ingest",
+            &stopping,
+            || (),
+            move |_, request| handle(&shared, request),
+        );
         Ok(Self {
             addr,
             server,
@@ -159,27 +158,6 @@ impl Receiver {
         }
         self.server.unblock();
     }
-}
-
-/// Binds with read/write timeouts on the listening socket: every accepted connection inherits them,
-/// which is how a stalled client is cut off (tiny_http sets none of its own).
-fn listen(addr: &str, timeout: Duration) -> Result<TcpListener, IngestError> {
-    use socket2::{Domain, Socket, Type};
-    let err = |source| IngestError::Listen {
-        addr: addr.to_owned(),
-        source,
-    };
-    let sock_addr: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(addr)
-        .map_err(err)?
-        .next()
-        .ok_or_else(|| err(std::io::Error::new(ErrorKind::InvalidInput, "no address")))?;
-    let socket = Socket::new(Domain::for_address(sock_addr), Type::STREAM, None).map_err(err)?;
-    socket.set_reuse_address(true).map_err(err)?;
-    socket.set_read_timeout(Some(timeout)).map_err(err)?;
-    socket.set_write_timeout(Some(timeout)).map_err(err)?;
-    socket.bind(&sock_addr.into()).map_err(err)?;
-    socket.listen(1024).map_err(err)?;
-    Ok(socket.into())
 }
 
 /// Why a request was refused, and the one place its HTTP status is decided.
@@ -516,12 +494,7 @@ fn request_capacity(limit: usize) -> usize {
     limit.min(16 * 1024)
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static header is valid")
-}
-
+/// A JSON answer of the receiver.
 fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
-    Response::from_data(body.to_string().into_bytes())
-        .with_status_code(status)
-        .with_header(header("Content-Type", "application/json"))
+    plumbing::json_response(status, body)
 }

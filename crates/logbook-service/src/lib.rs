@@ -1,16 +1,17 @@
 //! The commands the UI can call, over the core: for the HTTP read API (`logbook-http`) and the desktop
-//! app's Tauri commands alike.
+//! app's Tauri commands alike, declared once.
 //!
-//! Contract: the listener binds loopback addresses only; every request must name a loopback `Host`
-//! (and, when it has one, a loopback `Origin`) on the listener's own port, and carry the launch's
-//! token (cookie or `Authorization: Bearer`); only `GET` (and `HEAD` for files) is served. Stored
-//! payloads are untrusted text: they leave only as JSON (or as export files sent as attachments),
-//! never inside HTML, and every answer carries a strict Content-Security-Policy. Readers use their
-//! own read-only connections; the writer is never touched.
-//!
-//! What is not HTTP lives here too, for the desktop app's commands: [`ApiError`] with the one
-//! function that maps it to an HTTP status, [`status`] and [`qualifiers`].
+//! Contract: [`commands`] is the one list of commands (names, HTTP paths, request and answer types,
+//! which transport serves which); both transports are derived from it and a test writes the
+//! TypeScript client's list (`ui/src/api/commands.ts`) from it. Every command runs on a read-only
+//! connection plus a [`commands::Context`]; the writer is never touched. Every error is an
+//! [`ApiError`], whose [`ApiErrorKind`] decides its HTTP status here only.
+//! [`live`] is the one live-update loop, which the SSE stream and the Tauri channel adapt;
+//! [`params`] turns a query string into a request.
 
+pub mod commands;
+pub mod live;
+pub mod params;
 pub mod types;
 
 use std::path::Path;
@@ -21,28 +22,51 @@ use logbook_core::config::Endpoint;
 use logbook_core::export::ExportError;
 use logbook_core::query::QueryError;
 use logbook_core::store::StoreError;
-use types::{ApiError, EndpointInfo, Qualifier, Status};
+use types::{ApiError, ApiErrorKind, EndpointInfo, Qualifier, Status};
+
+impl ApiErrorKind {
+    /// The HTTP status for each kind of error, decided here only.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::BadQuery | Self::BadRequest => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Timeout | Self::Unavailable => 503,
+            Self::Internal | Self::NotInstalled | Self::TunnelFailed => 500,
+        }
+    }
+}
+
+impl ApiErrorKind {
+    /// What an HTTP status means when an answer's body says nothing readable (a proxy's page, a
+    /// crash): the inverse of [`ApiErrorKind::status`] where it is one, `Unavailable` for a gateway.
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            400 => Self::BadRequest,
+            401 => Self::Unauthorized,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            502..=504 => Self::Unavailable,
+            _ => Self::Internal,
+        }
+    }
+}
 
 impl ApiError {
-    pub fn new(kind: &str, message: impl Into<String>) -> Self {
+    pub fn new(kind: ApiErrorKind, message: impl Into<String>) -> Self {
         Self {
-            kind: kind.to_owned(),
+            kind,
             message: message.into(),
             span: None,
         }
     }
 
-    /// The HTTP status for each kind of error, decided here only.
+    /// The HTTP status of this error's kind.
     pub fn status(&self) -> u16 {
-        match self.kind.as_str() {
-            "bad_query" | "bad_request" => 400,
-            "unauthorized" => 401,
-            "forbidden" => 403,
-            "not_found" => 404,
-            "method_not_allowed" => 405,
-            "timeout" | "unavailable" => 503,
-            _ => 500,
-        }
+        self.kind.status()
     }
 }
 
@@ -58,14 +82,14 @@ impl From<QueryError> for ApiError {
     fn from(err: QueryError) -> Self {
         match err {
             QueryError::Parse(p) => Self {
-                kind: "bad_query".into(),
+                kind: ApiErrorKind::BadQuery,
                 message: p.to_string(),
                 span: Some([p.span.start, p.span.end]),
             },
-            QueryError::NotFound(_) => Self::new("not_found", err.to_string()),
-            QueryError::Timeout(_) => Self::new("timeout", err.to_string()),
-            QueryError::BadCursor => Self::new("bad_request", err.to_string()),
-            QueryError::Sqlite(_) => Self::new("internal", err.to_string()),
+            QueryError::NotFound(_) => Self::new(ApiErrorKind::NotFound, err.to_string()),
+            QueryError::Timeout(_) => Self::new(ApiErrorKind::Timeout, err.to_string()),
+            QueryError::BadCursor => Self::new(ApiErrorKind::BadRequest, err.to_string()),
+            QueryError::Sqlite(_) => Self::new(ApiErrorKind::Internal, err.to_string()),
         }
     }
 }
@@ -75,8 +99,8 @@ impl From<ExportError> for ApiError {
         match err {
             ExportError::Query(e) => e.into(),
             ExportError::Parse(p) => QueryError::Parse(p).into(),
-            ExportError::RawIsWhole => Self::new("bad_request", err.to_string()),
-            other => Self::new("internal", other.to_string()),
+            ExportError::RawIsWhole => Self::new(ApiErrorKind::BadRequest, err.to_string()),
+            other => Self::new(ApiErrorKind::Internal, other.to_string()),
         }
     }
 }
@@ -84,9 +108,9 @@ impl From<ExportError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         let kind = if err.is_transient() {
-            "unavailable"
+            ApiErrorKind::Unavailable
         } else {
-            "internal"
+            ApiErrorKind::Internal
         };
         Self::new(kind, err.to_string())
     }
@@ -174,23 +198,56 @@ mod tests {
 
     #[test]
     fn query_errors_map_to_kinds_and_statuses() {
+        use ApiErrorKind::*;
         let parse =
             logbook_core::query::parse::parse("duration>abc", chrono::Utc::now()).unwrap_err();
         let err = ApiError::from(QueryError::Parse(parse));
-        assert_eq!((err.kind.as_str(), err.status()), ("bad_query", 400));
+        assert_eq!((err.kind, err.status()), (BadQuery, 400));
         assert_eq!(err.span, Some([9, 12]));
         let cases = [
-            (QueryError::NotFound("call x".into()), "not_found", 404),
-            (QueryError::Timeout(2000), "timeout", 503),
-            (QueryError::BadCursor, "bad_request", 400),
+            (QueryError::NotFound("call x".into()), NotFound, 404),
+            (QueryError::Timeout(2000), Timeout, 503),
+            (QueryError::BadCursor, BadRequest, 400),
         ];
         for (e, kind, status) in cases {
             let err = ApiError::from(e);
-            assert_eq!((err.kind.as_str(), err.status()), (kind, status));
+            assert_eq!((err.kind, err.status()), (kind, status));
         }
-        assert_eq!(ApiError::new("internal", "x").status(), 500);
-        assert_eq!(ApiError::new("unauthorized", "x").status(), 401);
-        assert_eq!(ApiError::new("forbidden", "x").status(), 403);
+        assert_eq!(ApiError::new(Internal, "x").status(), 500);
+        assert_eq!(ApiError::new(Unauthorized, "x").status(), 401);
+        assert_eq!(ApiError::new(Forbidden, "x").status(), 403);
+        assert_eq!(ApiError::new(MethodNotAllowed, "x").status(), 405);
+        assert_eq!(ApiError::new(Unavailable, "x").status(), 503);
+    }
+
+    #[test]
+    fn error_kinds_keep_their_wire_names() {
+        use ApiErrorKind::*;
+        let err = ApiError {
+            kind: BadQuery,
+            message: "m".into(),
+            span: Some([1, 2]),
+        };
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            serde_json::json!({"kind": "bad_query", "message": "m", "span": [1, 2]})
+        );
+        let names = [
+            (BadQuery, "bad_query"),
+            (BadRequest, "bad_request"),
+            (Unauthorized, "unauthorized"),
+            (Forbidden, "forbidden"),
+            (NotFound, "not_found"),
+            (MethodNotAllowed, "method_not_allowed"),
+            (Timeout, "timeout"),
+            (Unavailable, "unavailable"),
+            (Internal, "internal"),
+            (NotInstalled, "not_installed"),
+            (TunnelFailed, "tunnel_failed"),
+        ];
+        for (kind, name) in names {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+        }
     }
 
     #[test]

@@ -34,12 +34,38 @@ pub struct EndpointInfo {
     pub mode: String,
 }
 
+/// What kind of error a command answered, which the UI branches on. Serialised as the snake_case
+/// strings the API has always sent (`"bad_query"`, …); [`ApiErrorKind::status`] is its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiErrorKind {
+    /// The search query does not parse; `span` says where.
+    BadQuery,
+    /// A parameter is missing or malformed.
+    BadRequest,
+    /// The page has no (or a wrong) launch token.
+    Unauthorized,
+    /// A foreign `Host` or `Origin`.
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    /// The query ran past its time budget.
+    Timeout,
+    /// The store is busy or the server is stopping, or (in the UI) the server cannot be reached.
+    Unavailable,
+    Internal,
+    /// Desktop only: the tunnel tool is not installed.
+    NotInstalled,
+    /// Desktop only: the tunnel did not start.
+    TunnelFailed,
+}
+
 /// Every error the API (and the desktop app's commands) answers with.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[ts(export)]
 pub struct ApiError {
-    /// `bad_query`, `bad_request`, `not_found`, `timeout`, `unauthorized`, `forbidden`, `internal`.
-    pub kind: String,
+    pub kind: ApiErrorKind,
     /// A sentence a person understands.
     pub message: String,
     /// For `bad_query`: the byte range of the offending part of the query.

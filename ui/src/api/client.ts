@@ -1,7 +1,9 @@
 // The one way the UI reaches the core. Two transports implement `Transport`: HTTP (for
 // `logbook serve` in a browser) and Tauri IPC (the desktop app). Nothing else in ui/ knows which one
 // it runs on; views import `api` from "./index".
+import type { CommandName, Commands, ReadCommandName } from "./commands";
 import type { ApiError } from "./types/ApiError";
+import type { ApiErrorKind } from "./types/ApiErrorKind";
 import type { Call } from "./types/Call";
 import type { CallMatch } from "./types/CallMatch";
 import type { CallRow } from "./types/CallRow";
@@ -10,10 +12,13 @@ import type { ConversationRow } from "./types/ConversationRow";
 import type { EventDetail } from "./types/EventDetail";
 import type { EventRow } from "./types/EventRow";
 import type { ExportProgress } from "./types/ExportProgress";
+import type { ExportResult } from "./types/ExportResult";
 import type { Format } from "./types/Format";
 import type { KeyCount } from "./types/KeyCount";
 import type { Kind } from "./types/Kind";
+import type { ListRequest } from "./types/ListRequest";
 import type { LiveBatch } from "./types/LiveBatch";
+import type { LiveCursor } from "./types/LiveCursor";
 import type { MessageRow } from "./types/MessageRow";
 import type { Page } from "./types/Page";
 import type { Qualifier } from "./types/Qualifier";
@@ -24,19 +29,14 @@ import type { TunnelStatus } from "./types/TunnelStatus";
 import type { TunnelTool } from "./types/TunnelTool";
 import type { ValueCount } from "./types/ValueCount";
 
-/** One page request of a list. */
-export interface ListRequest {
-  q: string;
-  cursor?: string | null;
-  limit?: number;
-  facets?: boolean;
-}
+// One page request of a list (`q`, `cursor`, `limit`, `facets`); where live updates resume from;
+// what an export produced: the service's types, generated from Rust.
+export type { ExportResult, ListRequest, LiveCursor };
 
-/** Where live updates resume from: the last ids the UI has seen. */
-export interface LiveCursor {
-  lastEventId: number;
-  lastRejectionId: number;
-}
+/** What a command of the service's list is sent. */
+export type RequestOf<K extends CommandName> = Commands[K]["request"];
+/** What a command of the service's list answers. */
+export type AnswerOf<K extends CommandName> = Commands[K]["answer"];
 
 /** The live stream's state, for the connection badge. */
 export type LiveState = "connecting" | "live" | "reconnecting" | "closed";
@@ -44,14 +44,6 @@ export type LiveState = "connecting" | "live" | "reconnecting" | "closed";
 export interface LiveHandlers {
   onBatch: (batch: LiveBatch) => void;
   onState: (state: LiveState) => void;
-}
-
-/** What an export produced: a browser download, or a file the desktop app wrote. */
-export interface ExportResult {
-  /** Rows written, when the transport knows (the desktop app does; a browser download does not). */
-  rows: number | null;
-  /** Where the file went, when the transport chose it (desktop save dialog). */
-  path: string | null;
 }
 
 /** The calls every view makes. Errors are thrown as `ClientError`. */
@@ -99,9 +91,87 @@ export interface DesktopApi {
   stopTunnel(): Promise<TunnelStatus>;
 }
 
+/**
+ * Which `Transport` method calls each command of the service's list (`desktop.*`: the desktop app's
+ * own). The typecheck fails when the list has a command the client does not call.
+ */
+export const METHODS = {
+  status: "status",
+  qualifiers: "qualifiers",
+  events: "events",
+  messages: "messages",
+  conversations: "conversations",
+  calls: "calls",
+  event: "event",
+  conversation: "conversation",
+  call: "call",
+  custom_keys: "customKeys",
+  custom_values: "customValues",
+  custom_calls: "customCalls",
+  export_rows: "exportRows",
+  live: "live",
+  stop_live: "live",
+  get_settings: "desktop.settings",
+  save_settings: "desktop.saveSettings",
+  reveal_secret: "desktop.revealSecret",
+  tunnel_status: "desktop.tunnelStatus",
+  start_tunnel: "desktop.startTunnel",
+  stop_tunnel: "desktop.stopTunnel",
+} as const satisfies { readonly [K in CommandName]: keyof Transport | `desktop.${keyof DesktopApi}` };
+
+/**
+ * The read commands, written once for both transports: each transport only says how it runs a read
+ * command of the service's list (`run`), from the command's name and its request.
+ */
+export abstract class ReadClient {
+  protected abstract run<K extends ReadCommandName>(name: K, request: RequestOf<K>): Promise<AnswerOf<K>>;
+
+  private list<K extends "events" | "messages" | "conversations" | "calls">(name: K, req: ListRequest) {
+    // In this order, so that URLs read the same every time.
+    return this.run(name, { q: req.q, cursor: req.cursor ?? null, limit: req.limit, facets: req.facets });
+  }
+
+  status(): Promise<Status> {
+    return this.run("status", {});
+  }
+  qualifiers(): Promise<Qualifier[]> {
+    return this.run("qualifiers", {});
+  }
+  events(req: ListRequest): Promise<Page<EventRow>> {
+    return this.list("events", req);
+  }
+  event(id: string): Promise<EventDetail> {
+    return this.run("event", { id });
+  }
+  messages(req: ListRequest): Promise<Page<MessageRow>> {
+    return this.list("messages", req);
+  }
+  conversations(req: ListRequest): Promise<Page<ConversationRow>> {
+    return this.list("conversations", req);
+  }
+  conversation(sessionId: string): Promise<Conversation> {
+    return this.run("conversation", { sessionId });
+  }
+  calls(req: ListRequest): Promise<Page<CallRow>> {
+    return this.list("calls", req);
+  }
+  call(id: string): Promise<Call> {
+    return this.run("call", { id });
+  }
+  customKeys(): Promise<KeyCount[]> {
+    return this.run("custom_keys", {});
+  }
+  customValues(key: string, limit?: number): Promise<ValueCount[]> {
+    return this.run("custom_values", { key, limit });
+  }
+  customCalls(key: string, value: string | null, limit?: number): Promise<CallMatch[]> {
+    return this.run("custom_calls", { key, value, limit });
+  }
+}
+
 /** An error from the core, with the kind the UI branches on. */
 export class ClientError extends Error {
-  readonly kind: string;
+  readonly kind: ApiErrorKind;
   readonly span: [number, number] | null;
 
   constructor(error: ApiError) {
@@ -116,7 +186,7 @@ export class ClientError extends Error {
     if (e && typeof e === "object" && "kind" in e && "message" in e) {
       const err = e as { kind: unknown; message: unknown; span?: unknown };
       return new ClientError({
-        kind: String(err.kind),
+        kind: String(err.kind) as ApiErrorKind,
         message: String(err.message),
         span: Array.isArray(err.span) ? (err.span as [number, number]) : null,
       });

@@ -1,7 +1,10 @@
 // The HTTP transport: `logbook serve`'s JSON API on the page's own origin. The server set an auth
-// cookie when the page was opened with `?token=…`, so every call is a plain same-origin GET.
-import { ClientError } from "./client";
-import type { ExportResult, ListRequest, LiveCursor, LiveHandlers, Transport } from "./client";
+// cookie when the page was opened with `?token=…`, so every call is a plain same-origin GET. The
+// read commands' paths come from the service's list (`commands.ts`, generated).
+import { ClientError, ReadClient } from "./client";
+import type { AnswerOf, ExportResult, LiveCursor, LiveHandlers, RequestOf, Transport } from "./client";
+import { COMMANDS, kindOfStatus } from "./commands";
+import type { ReadCommandName } from "./commands";
 import type { Format } from "./types/Format";
 import type { Kind } from "./types/Kind";
 import type { LiveBatch } from "./types/LiveBatch";
@@ -9,18 +12,10 @@ import type { LiveBatch } from "./types/LiveBatch";
 /** How long to wait before opening a new stream after the browser gave up on one. */
 const LIVE_RETRY_MS = 3_000;
 
-/** What an HTTP status means when the body says nothing we can read. */
-function kindOfStatus(status: number): string {
-  if (status === 400) return "bad_request";
-  if (status === 401) return "unauthorized";
-  if (status === 403) return "forbidden";
-  if (status === 404) return "not_found";
-  if (status === 502 || status === 503 || status === 504) return "unavailable";
-  return "internal";
-}
+type Param = string | number | boolean | null | undefined;
 
 /** The query string of a request, leaving out absent values. */
-export function queryString(params: Record<string, string | number | boolean | null | undefined>): string {
+export function queryString(params: Record<string, Param>): string {
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v === null || v === undefined) continue;
@@ -34,8 +29,18 @@ export function queryString(params: Record<string, string | number | boolean | n
   return text ? `?${text}` : "";
 }
 
-function listQuery(req: ListRequest): string {
-  return queryString({ q: req.q, cursor: req.cursor ?? undefined, limit: req.limit, facets: req.facets });
+/**
+ * The URL of a command's `GET` path (`/api/events/{id}`): each `{field}` is that request field as a
+ * path segment, every other field goes in the query string.
+ */
+export function commandUrl(pattern: string, request: object): string {
+  const params: Record<string, Param> = { ...(request as Record<string, Param>) };
+  const path = pattern.replace(/\{(\w+)\}/g, (_, field: string) => {
+    const value = params[field];
+    delete params[field];
+    return encodeURIComponent(String(value ?? ""));
+  });
+  return path + queryString(params);
 }
 
 /** Turns a non-2xx answer into a ClientError, reading the `ApiError` body when there is one. */
@@ -58,9 +63,19 @@ async function errorOf(res: Response): Promise<ClientError> {
 }
 
 /** `desktop` stays undefined: `logbook serve` takes its settings on the command line, and has no tunnel helper. */
-export class HttpTransport implements Transport {
+export class HttpTransport extends ReadClient implements Transport {
   /** `base` is prepended to every path: "" for the page's own origin. */
-  constructor(private readonly base = "") {}
+  constructor(private readonly base = "") {
+    super();
+  }
+
+  protected run<K extends ReadCommandName>(name: K, request: RequestOf<K>): Promise<AnswerOf<K>> {
+    const pattern = COMMANDS[name].http;
+    if (pattern === null) {
+      return Promise.reject(new ClientError({ kind: "not_found", message: `${name} is not served over HTTP`, span: null }));
+    }
+    return this.get<AnswerOf<K>>(commandUrl(pattern, request));
+  }
 
   private async get<T>(path: string): Promise<T> {
     let res: Response;
@@ -85,53 +100,11 @@ export class HttpTransport implements Transport {
     }
   }
 
-  status() {
-    return this.get<Awaited<ReturnType<Transport["status"]>>>("/api/status");
-  }
-  qualifiers() {
-    return this.get<Awaited<ReturnType<Transport["qualifiers"]>>>("/api/qualifiers");
-  }
-  events(req: ListRequest) {
-    return this.get<Awaited<ReturnType<Transport["events"]>>>(`/api/events${listQuery(req)}`);
-  }
-  event(id: string) {
-    return this.get<Awaited<ReturnType<Transport["event"]>>>(`/api/events/${encodeURIComponent(id)}`);
-  }
-  messages(req: ListRequest) {
-    return this.get<Awaited<ReturnType<Transport["messages"]>>>(`/api/messages${listQuery(req)}`);
-  }
-  conversations(req: ListRequest) {
-    return this.get<Awaited<ReturnType<Transport["conversations"]>>>(`/api/conversations${listQuery(req)}`);
-  }
-  conversation(sessionId: string) {
-    return this.get<Awaited<ReturnType<Transport["conversation"]>>>(
-      `/api/conversations/${encodeURIComponent(sessionId)}`,
-    );
-  }
-  calls(req: ListRequest) {
-    return this.get<Awaited<ReturnType<Transport["calls"]>>>(`/api/calls${listQuery(req)}`);
-  }
-  call(id: string) {
-    return this.get<Awaited<ReturnType<Transport["call"]>>>(`/api/calls/${encodeURIComponent(id)}`);
-  }
-  customKeys() {
-    return this.get<Awaited<ReturnType<Transport["customKeys"]>>>("/api/custom-data/keys");
-  }
-  customValues(key: string, limit?: number) {
-    return this.get<Awaited<ReturnType<Transport["customValues"]>>>(
-      `/api/custom-data/values${queryString({ key, limit })}`,
-    );
-  }
-  customCalls(key: string, value: string | null, limit?: number) {
-    return this.get<Awaited<ReturnType<Transport["customCalls"]>>>(
-      `/api/custom-data/calls${queryString({ key, value, limit })}`,
-    );
-  }
-
   /** A browser download: the server streams the file as an attachment. */
   async exportRows(kind: Kind, format: Format, q: string): Promise<ExportResult> {
     const a = document.createElement("a");
-    a.href = this.base + `/api/export${queryString({ kind, format, q })}`;
+    const request: RequestOf<"export_rows"> = { kind, format, q };
+    a.href = this.base + commandUrl(COMMANDS.export_rows.http ?? "", request);
     a.download = "";
     a.rel = "noopener";
     a.style.display = "none";
@@ -161,7 +134,7 @@ export class HttpTransport implements Transport {
       handlers.onState(everOpen ? "reconnecting" : "connecting");
       const url =
         this.base +
-        `/api/live${queryString({ since: cursor.lastEventId, since_rejection: cursor.lastRejectionId })}`;
+        `${COMMANDS.live.http}${queryString({ since: cursor.lastEventId, since_rejection: cursor.lastRejectionId })}`;
       const es = new EventSource(url);
       source = es;
       es.onopen = () => {

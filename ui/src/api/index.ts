@@ -22,6 +22,7 @@ export { useAsync } from "../hooks";
 export type { AsyncState } from "../hooks";
 export type { JsonValue } from "./types/serde_json/JsonValue";
 export type * from "./types/ApiError";
+export type * from "./types/ApiErrorKind";
 export type * from "./types/AuthMode";
 export type * from "./types/Call";
 export type * from "./types/CallLink";

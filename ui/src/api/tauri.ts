@@ -1,9 +1,10 @@
 // The Tauri transport: the desktop app's commands over IPC. The only file in ui/ that imports
-// `@tauri-apps/api`. Command and argument names are the desktop shell's (src-tauri); errors arrive
-// as `{kind, message}` objects.
+// `@tauri-apps/api`. Command names are the service's list (`commands.ts`, generated): a read
+// command is invoked with its request as the argument object. Errors arrive as `{kind, message}`.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import { ClientError } from "./client";
-import type { DesktopApi, ExportResult, ListRequest, LiveCursor, LiveHandlers, Transport } from "./client";
+import { ClientError, ReadClient } from "./client";
+import type { AnswerOf, DesktopApi, ExportResult, LiveCursor, LiveHandlers, RequestOf, Transport } from "./client";
+import type { CommandName, ReadCommandName } from "./commands";
 import type { ExportProgress } from "./types/ExportProgress";
 import type { Format } from "./types/Format";
 import type { Kind } from "./types/Kind";
@@ -16,7 +17,7 @@ import type { TunnelTool } from "./types/TunnelTool";
 /** How long to wait before asking again after the live command failed. */
 const LIVE_RETRY_MS = 3_000;
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (e) {
@@ -24,46 +25,9 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
-function request(req: ListRequest) {
-  return { request: { q: req.q, cursor: req.cursor ?? null, limit: req.limit ?? null, facets: req.facets ?? false } };
-}
-
-export class TauriTransport implements Transport {
-  status() {
-    return call<Awaited<ReturnType<Transport["status"]>>>("status");
-  }
-  qualifiers() {
-    return call<Awaited<ReturnType<Transport["qualifiers"]>>>("qualifiers");
-  }
-  events(req: ListRequest) {
-    return call<Awaited<ReturnType<Transport["events"]>>>("events", request(req));
-  }
-  event(id: string) {
-    return call<Awaited<ReturnType<Transport["event"]>>>("event", { id });
-  }
-  messages(req: ListRequest) {
-    return call<Awaited<ReturnType<Transport["messages"]>>>("messages", request(req));
-  }
-  conversations(req: ListRequest) {
-    return call<Awaited<ReturnType<Transport["conversations"]>>>("conversations", request(req));
-  }
-  conversation(sessionId: string) {
-    return call<Awaited<ReturnType<Transport["conversation"]>>>("conversation", { sessionId });
-  }
-  calls(req: ListRequest) {
-    return call<Awaited<ReturnType<Transport["calls"]>>>("calls", request(req));
-  }
-  call(id: string) {
-    return call<Awaited<ReturnType<Transport["call"]>>>("call", { id });
-  }
-  customKeys() {
-    return call<Awaited<ReturnType<Transport["customKeys"]>>>("custom_keys");
-  }
-  customValues(key: string, limit?: number) {
-    return call<Awaited<ReturnType<Transport["customValues"]>>>("custom_values", { key, limit: limit ?? null });
-  }
-  customCalls(key: string, value: string | null, limit?: number) {
-    return call<Awaited<ReturnType<Transport["customCalls"]>>>("custom_calls", { key, value, limit: limit ?? null });
+export class TauriTransport extends ReadClient implements Transport {
+  protected run<K extends ReadCommandName>(name: K, request: RequestOf<K>): Promise<AnswerOf<K>> {
+    return call<AnswerOf<K>>(name, request as Record<string, unknown>);
   }
 
   /**
@@ -76,7 +40,8 @@ export class TauriTransport implements Transport {
     q: string,
     onProgress?: (progress: ExportProgress) => void,
   ): Promise<ExportResult> {
-    const args: Record<string, unknown> = { kind, format, q };
+    const request: RequestOf<"export_rows"> = { kind, format, q };
+    const args: Record<string, unknown> = { ...request };
     if (onProgress) args.onProgress = new Channel<ExportProgress>(onProgress);
     const result = await call<ExportResult | null>("export_rows", args);
     return result ?? { rows: null, path: null };
@@ -108,7 +73,8 @@ export class TauriTransport implements Transport {
         };
         handlers.onBatch(batch);
       });
-      call<number>("live", { since: cursor, channel }).then(
+      const since: RequestOf<"live"> = cursor;
+      call<number>("live", { since, channel }).then(
         (id) => {
           if (stopped) {
             void invoke("stop_live", { id }).catch(() => undefined);

@@ -826,3 +826,38 @@ fn the_ui_listener_must_be_on_loopback() {
         }
     }
 }
+
+/// Every command the service's list gives an HTTP path is served at that path: none of them
+/// answers "no such API endpoint" (a command added to the list without a route fails here).
+#[test]
+fn every_listed_command_is_served_at_its_path() {
+    let ui = Ui::loaded();
+    let specs = logbook_service::commands::specs();
+    assert!(specs.iter().filter(|s| s.http.is_some()).count() >= 14);
+    for spec in specs {
+        let Some(pattern) = spec.http else { continue };
+        if pattern == logbook_service::commands::LIVE_HTTP {
+            // A stream: its own tests above read it.
+            continue;
+        }
+        let id = if spec.name == "call" { CALL } else { "1" };
+        let path = pattern
+            .replace("{id}", id)
+            .replace("{sessionId}", WEB_SESSION);
+        let query: &[(&str, &str)] = match spec.name {
+            "custom_values" | "custom_calls" => &[("key", "call_reason")],
+            "export_rows" => &[("kind", "events"), ("format", "json")],
+            _ => &[],
+        };
+        let mut request = agent()
+            .get(&ui.url(&path))
+            .set("Authorization", &ui.bearer());
+        for (k, v) in query {
+            request = request.query(k, v);
+        }
+        let response = request
+            .call()
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+        assert_eq!(response.status(), 200, "{} at {path}", spec.name);
+    }
+}

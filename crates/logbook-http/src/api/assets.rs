@@ -7,7 +7,8 @@ use std::io::Cursor;
 
 use tiny_http::{Response, StatusCode};
 
-use super::server::{header, secure};
+use super::server::secure;
+use crate::plumbing::header;
 
 #[derive(rust_embed::Embed)]
 #[folder = "../../ui/dist"]

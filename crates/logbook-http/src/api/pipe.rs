@@ -97,7 +97,7 @@ impl Read for PipeReader {
             }
             match self
                 .rx
-                .recv_timeout(Duration::from_millis(super::server::STOP_CHECK_MS))
+                .recv_timeout(Duration::from_millis(crate::plumbing::STOP_CHECK_MS))
             {
                 Ok(Piece::Data(chunk)) => (self.chunk, self.pos) = (chunk, 0),
                 Ok(Piece::Done) => self.done = true,

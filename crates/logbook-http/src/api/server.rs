@@ -7,7 +7,7 @@
 //! workers answer quickly; live streams and downloads run on threads of their own, and all of them
 //! end on [`UiServer::shutdown`].
 
-use std::io::{Cursor, ErrorKind};
+use std::io::Cursor;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use rusqlite::Connection;
-use serde::Serialize;
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use super::{assets, routes};
+use crate::plumbing::{self, header, header_value};
 use logbook_core::store::Store;
 use logbook_service::ReceiverInfo;
-use logbook_service::types::ApiError;
+use logbook_service::types::{ApiError, ApiErrorKind};
 
 /// Where the UI listens unless told otherwise: loopback, next to the receiver's 7420.
 pub const DEFAULT_UI_LISTEN: &str = "127.0.0.1:7421";
@@ -32,8 +32,6 @@ pub const DEFAULT_UI_WORKERS: usize = 4;
 pub const MAX_STREAMS: usize = 32;
 /// A socket read or write that makes no progress for this long ends the connection.
 pub const UI_SOCKET_TIMEOUT_MS: u64 = 10_000;
-/// How often waiting threads look whether the server is stopping.
-pub(crate) const STOP_CHECK_MS: u64 = 100;
 /// Random bytes in a launch token (then URL-safe base64).
 const TOKEN_BYTES: usize = 32;
 /// The cookie that keeps the token after the first visit. Cookies are shared by every port of a
@@ -135,25 +133,16 @@ impl UiServer {
             stopping: Arc::new(AtomicBool::new(false)),
             streams: Mutex::new(Vec::new()),
         });
-        let workers = (0..config.workers.max(1))
-            .map(|i| {
-                let (server, shared) = (server.clone(), shared.clone());
-                std::thread::Builder::new()
-                    .name(format!("logbook-ui-{i}"))
-                    .spawn(move || {
-                        // One read-only connection per worker, opened on first use.
-                        let mut reader = None;
-                        while !shared.stopping() {
-                            match server.recv_timeout(Duration::from_millis(STOP_CHECK_MS)) {
-                                Ok(Some(request)) => handle(&shared, &mut reader, request),
-                                Ok(None) => {}
-                                Err(_) => break,
-                            }
-                        }
-                    })
-                    .expect("spawn UI worker")
-            })
-            .collect();
+        let handler = shared.clone();
+        // One read-only connection per worker, opened on first use.
+        let workers = plumbing::spawn_workers(
+            &server,
+            config.workers,
+            "logbook-ui",
+            &shared.stopping,
+            || None,
+            move |reader, request| handle(&handler, reader, request),
+        );
         Ok(Self {
             addr,
             server,
@@ -190,33 +179,20 @@ impl UiServer {
     }
 }
 
-/// Binds with read/write timeouts on the listening socket, which every accepted connection inherits,
-/// after checking that the address is loopback.
+/// Binds `addr` after checking that every address it names is loopback.
 fn listen(addr: &str, timeout: Duration) -> Result<TcpListener, UiServerError> {
-    use socket2::{Domain, Socket, Type};
     let err = |source| UiServerError::Listen {
         addr: addr.to_owned(),
         source,
     };
-    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(addr)
+    if plumbing::resolve(addr)
         .map_err(err)?
-        .collect();
-    let Some(sock_addr) = addrs.first().copied() else {
-        return Err(err(std::io::Error::new(
-            ErrorKind::InvalidInput,
-            "no address",
-        )));
-    };
-    if addrs.iter().any(|a| !a.ip().is_loopback()) {
+        .iter()
+        .any(|a| !a.ip().is_loopback())
+    {
         return Err(UiServerError::NotLoopback(addr.to_owned()));
     }
-    let socket = Socket::new(Domain::for_address(sock_addr), Type::STREAM, None).map_err(err)?;
-    socket.set_reuse_address(true).map_err(err)?;
-    socket.set_read_timeout(Some(timeout)).map_err(err)?;
-    socket.set_write_timeout(Some(timeout)).map_err(err)?;
-    socket.bind(&sock_addr.into()).map_err(err)?;
-    socket.listen(128).map_err(err)?;
-    Ok(socket.into())
+    plumbing::listen(addr, timeout).map_err(err)
 }
 
 impl Shared {
@@ -245,7 +221,7 @@ impl Shared {
         if streams.len() >= MAX_STREAMS || self.stopping() {
             drop(streams);
             let err = ApiError::new(
-                "unavailable",
+                ApiErrorKind::Unavailable,
                 "too many live streams and downloads at once; close some tabs",
             );
             let _ = request.respond(error_response(&err));
@@ -276,7 +252,7 @@ impl Shared {
         let host = header_value(request, "Host").unwrap_or_default();
         if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host.trim())) {
             return Err(ApiError::new(
-                "forbidden",
+                ApiErrorKind::Forbidden,
                 "the Host header must name this loopback listener (127.0.0.1, localhost or [::1] with its port)",
             ));
         }
@@ -286,7 +262,7 @@ impl Shared {
                 .any(|h| origin.trim().eq_ignore_ascii_case(&format!("http://{h}")));
             if !ok {
                 return Err(ApiError::new(
-                    "forbidden",
+                    ApiErrorKind::Forbidden,
                     "requests from other sites' pages are refused",
                 ));
             }
@@ -332,15 +308,6 @@ fn cookie_values(header: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The first value of a request header.
-pub(super) fn header_value<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv(name))
-        .map(|h| h.value.as_str())
-}
-
 /// A request's query string, decoded.
 pub(super) struct Params(Vec<(String, String)>);
 
@@ -351,6 +318,11 @@ impl Params {
                 .into_owned()
                 .collect(),
         )
+    }
+
+    /// Every pair, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
     }
 
     /// The first value of `key`; an empty value counts as given.
@@ -383,7 +355,7 @@ fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Reques
     if !(method == Method::Get || (method == Method::Head && !is_api)) {
         let allow = if is_api { "GET" } else { "GET, HEAD" };
         let err = ApiError::new(
-            "method_not_allowed",
+            ApiErrorKind::MethodNotAllowed,
             format!("{method} is not allowed here: this listener only reads ({allow})"),
         );
         let response = if is_api {
@@ -397,7 +369,10 @@ fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Reques
     if !path.starts_with('/') {
         return refuse(
             request,
-            ApiError::new("bad_request", "the request target must be a path"),
+            ApiError::new(
+                ApiErrorKind::BadRequest,
+                "the request target must be a path",
+            ),
         );
     }
     let params = Params::parse(query);
@@ -422,7 +397,7 @@ fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Reques
     if !shared.authorized(&request) {
         if is_api {
             let err = ApiError::new(
-                "unauthorized",
+                ApiErrorKind::Unauthorized,
                 "the token is missing or wrong: open the address `logbook serve` printed",
             );
             let _ = request.respond(error_response(&err));
@@ -436,10 +411,6 @@ fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Reques
     } else {
         let _ = request.respond(assets::response(path));
     }
-}
-
-pub(super) fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("header is valid")
 }
 
 /// The headers every answer carries.
@@ -459,23 +430,13 @@ pub(super) fn secure<R: std::io::Read>(mut response: Response<R>) -> Response<R>
     response
 }
 
-/// A JSON answer of the API (never cached).
-pub(super) fn json_response<T: Serialize>(status: u16, value: &T) -> Response<Cursor<Vec<u8>>> {
-    json_body_response(
-        status,
-        serde_json::to_vec(value).expect("API values serialise"),
-    )
-}
-
-/// A JSON answer already serialised.
+/// A JSON answer of the API already serialised (never cached).
 pub(super) fn json_body_response(status: u16, body: Vec<u8>) -> Response<Cursor<Vec<u8>>> {
-    secure(Response::from_data(body).with_status_code(status))
-        .with_header(header("Content-Type", "application/json"))
-        .with_header(header("Cache-Control", "no-store"))
+    secure(plumbing::json_body_response(status, body))
 }
 
 pub(super) fn error_response(err: &ApiError) -> Response<Cursor<Vec<u8>>> {
-    json_response(err.status(), err)
+    secure(plumbing::json_response(err.status(), err))
 }
 
 /// A plain-text refusal outside the API.
