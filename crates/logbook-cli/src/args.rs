@@ -43,6 +43,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Counts of what the store holds.
     Stats(StatsArgs),
+    /// Derive every stored body again (messages, conversations, calls, the full-text index), as a
+    /// new version of Logbook does by itself when it opens an older database.
+    Reindex(ReindexArgs),
     /// Fill a database with realistic synthetic traffic (conversations and calls shaped like Watson's),
     /// or write it as NDJSON: for demos and benchmarks.
     Generate(GenerateArgs),
@@ -362,6 +365,15 @@ pub enum BenchCommand {
     Query(logbook_devtools::bench::QueryBench),
     /// One export's throughput and peak memory (run by `bench query` in a process of its own).
     Export(logbook_devtools::bench::ExportBench),
+    /// Derive every stored body of a database again: events/s and peak memory (run by `bench
+    /// ingest` and `bench query` in a process of its own).
+    Reindex(logbook_devtools::bench::ReindexBench),
+}
+
+#[derive(Args)]
+pub struct ReindexArgs {
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Args)]

@@ -19,83 +19,148 @@ pub struct IngestBench {
     /// Concurrent clients.
     #[arg(long, default_value_t = 16)]
     pub clients: usize,
-    /// Requests per throughput phase.
-    #[arg(long, default_value_t = 20_000)]
-    pub requests: usize,
     /// Size of each message body.
     #[arg(long, default_value_t = 2_048)]
     pub body_bytes: usize,
-    /// Rate of the latency phase, events per second.
+    /// Length of the burst phase (acknowledgements as fast as they come), seconds.
+    #[arg(long, default_value_t = 10)]
+    pub burst_seconds: u64,
+    /// Length of the sustained phase (acknowledged and projected), seconds.
+    #[arg(long, default_value_t = 60)]
+    pub sustained_seconds: u64,
+    /// Rate of the paced phase, events per second.
     #[arg(long, default_value_t = 1_000)]
     pub rate: usize,
-    /// Length of the latency phase, seconds.
-    #[arg(long, default_value_t = 5)]
+    /// Length of the paced phase, seconds.
+    #[arg(long, default_value_t = 10)]
     pub rate_seconds: u64,
 }
 
 const SECRET: &str = "bench secret";
+/// Requests of the HTTP and SQLite ceilings.
+const CEILING_REQUESTS: usize = 40_000;
 
 pub fn ingest(args: &IngestBench) -> Result<()> {
     let dir = tempfile::tempdir().context("temporary directory")?;
-    let bodies: Vec<Vec<u8>> = (0..args.requests as u64)
-        .map(|i| crate::generate::message_body(i, args.body_bytes))
-        .collect();
-    let avg = bodies.iter().map(Vec::len).sum::<usize>() / bodies.len().max(1);
+    let bodies = |from: u64, n: usize| -> Vec<Vec<u8>> {
+        (from..from + n as u64)
+            .map(|i| crate::generate::message_body(i, args.body_bytes))
+            .collect()
+    };
+    let ceiling_bodies = bodies(0, CEILING_REQUESTS);
+    let avg = ceiling_bodies.iter().map(Vec::len).sum::<usize>() / CEILING_REQUESTS;
     println!("clients: {}", args.clients);
-    println!("requests: {}", args.requests);
     println!("body_bytes: {avg}");
 
-    let http = http_limit(args, &bodies)?;
-    println!("http_limit_events_per_s: {http:.0}");
-    let sqlite = sqlite_limit(&dir.path().join("raw.db"), args.clients, &bodies)?;
+    let http = http_limit(args, &ceiling_bodies)?;
+    println!("http_ceiling_events_per_s: {http:.0}");
+    let sqlite = sqlite_limit(&dir.path().join("raw.db"), args.clients, &ceiling_bodies)?;
     println!("sqlite_limit_events_per_s: {sqlite:.0}");
+    drop(ceiling_bodies);
 
-    let full = ingest_run(
-        &dir.path().join("full.db"),
+    // Enough distinct bodies for the phase at twice the ceiling: a phase ends by time, not count.
+    let enough = |seconds: u64| (http * 2.0 * seconds as f64) as usize + 1_000;
+    let burst_bodies = bodies(1_000_000, enough(args.burst_seconds));
+    let burst = ingest_run(
+        &dir.path().join("burst.db"),
         Synchronous::Full,
         args,
-        &bodies,
-        None,
+        &burst_bodies,
+        Pace::For(Duration::from_secs(args.burst_seconds)),
     )?;
-    println!("ingest_events_per_s: {:.0}", full.rate);
-    println!("ingest_ack_p50_ms: {:.2}", full.p50);
-    println!("ingest_ack_p99_ms: {:.2}", full.p99);
-    println!("ingest_ack_max_ms: {:.2}", full.max);
-    println!("ingest_writes_per_commit: {:.1}", full.batch);
-    println!("ingest_max_commit_ms: {:.2}", full.max_commit_ms);
-    let normal = ingest_run(
-        &dir.path().join("normal.db"),
-        Synchronous::Normal,
-        args,
-        &bodies,
-        None,
-    )?;
-    println!("ingest_sync_normal_events_per_s: {:.0}", normal.rate);
+    drop(burst_bodies);
+    println!("burst_ack_events_per_s: {:.0}", burst.run.rate);
+    println!("burst_ack_p50_ms: {:.2}", burst.run.p50);
+    println!("burst_ack_p99_ms: {:.2}", burst.run.p99);
+    println!("burst_writes_per_commit: {:.1}", burst.run.batch);
+    println!("burst_max_commit_ms: {:.2}", burst.run.max_commit_ms);
+    println!("burst_vs_http_ceiling: {:.2}", burst.run.rate / http);
 
-    let paced_bodies = (0..(args.rate as u64 * args.rate_seconds))
-        .map(|i| crate::generate::message_body(1_000_000_000 + i, args.body_bytes))
-        .collect::<Vec<_>>();
+    let sustained_bodies = bodies(100_000_000, enough(args.sustained_seconds));
+    let sustained = ingest_run(
+        &dir.path().join("sustained.db"),
+        Synchronous::Full,
+        args,
+        &sustained_bodies,
+        Pace::For(Duration::from_secs(args.sustained_seconds)),
+    )?;
+    drop(sustained_bodies);
+    let everything_projected =
+        sustained.run.count as f64 / (sustained.run.elapsed + sustained.catch_up).as_secs_f64();
+    println!("sustained_ack_events_per_s: {:.0}", sustained.run.rate);
+    println!("sustained_projected_events_per_s: {everything_projected:.0}");
+    println!(
+        "sustained_catch_up_after_load_ms: {:.0}",
+        sustained.catch_up.as_secs_f64() * 1000.0
+    );
+    println!(
+        "sustained_projection_lag_max_events: {}",
+        sustained.max_lag_events
+    );
+    println!(
+        "sustained_max_projection_ms: {:.2}",
+        sustained.max_projection_ms
+    );
+    println!(
+        "sustained_vs_http_ceiling: {:.2}",
+        everything_projected / http
+    );
+
+    let paced_bodies = bodies(200_000_000, args.rate * args.rate_seconds as usize);
     let paced = ingest_run(
         &dir.path().join("paced.db"),
         Synchronous::Full,
         args,
         &paced_bodies,
-        Some(args.rate),
+        Pace::Rate(args.rate),
     )?;
-    println!("paced_rate_events_per_s: {:.0}", paced.rate);
-    println!("paced_ack_p50_ms: {:.2}", paced.p50);
-    println!("paced_ack_p99_ms: {:.2}", paced.p99);
-    println!("paced_ack_max_ms: {:.2}", paced.max);
+    println!("paced_rate_events_per_s: {:.0}", paced.run.rate);
+    println!("paced_ack_p50_ms: {:.2}", paced.run.p50);
+    println!("paced_ack_p99_ms: {:.2}", paced.run.p99);
+    println!("paced_ack_max_ms: {:.2}", paced.run.max);
+    let mut lags = paced.lags;
+    println!(
+        "paced_projection_lag_p50_ms: {:.2}",
+        send::percentile_ms(&mut lags, 50.0)
+    );
+    println!(
+        "paced_projection_lag_p99_ms: {:.2}",
+        send::percentile_ms(&mut lags, 99.0)
+    );
+    println!(
+        "paced_projection_lag_max_ms: {:.2}",
+        send::percentile_ms(&mut lags, 100.0)
+    );
 
-    let limit = http.min(sqlite);
-    println!("ratio_ingest_to_smaller_limit: {:.2}", full.rate / limit);
-    println!("ratio_ingest_to_http_limit: {:.2}", full.rate / http);
-    println!("ratio_ingest_to_sqlite_limit: {:.2}", full.rate / sqlite);
-    println!("cost_of_synchronous_full: {:.2}", normal.rate / full.rate);
-    Ok(())
+    let normal_bodies = bodies(300_000_000, enough(args.burst_seconds));
+    let normal = ingest_run(
+        &dir.path().join("normal.db"),
+        Synchronous::Normal,
+        args,
+        &normal_bodies,
+        Pace::For(Duration::from_secs(args.burst_seconds)),
+    )?;
+    println!("burst_sync_normal_events_per_s: {:.0}", normal.run.rate);
+    println!(
+        "cost_of_synchronous_full: {:.2}",
+        normal.run.rate / burst.run.rate
+    );
+
+    reindex_child(&dir.path().join("sustained.db"))
+}
+
+/// How the clients pace themselves.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// As fast as answers come, for this long (or until the bodies run out).
+    For(Duration),
+    /// This many per second overall, every body once.
+    Rate(usize),
 }
 
 struct Run {
+    count: usize,
+    elapsed: Duration,
     rate: f64,
     p50: f64,
     p99: f64,
@@ -103,24 +168,29 @@ struct Run {
     /// Writes per commit, for the ingest runs.
     batch: f64,
     max_commit_ms: f64,
+    /// (event id, when its 200 came), for the projection lag.
+    acks: Vec<(i64, Instant)>,
 }
 
-/// Posts `bodies` from `clients` threads, as fast as possible or at `rate` per second overall.
-fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], rate: Option<usize>) -> Result<Run> {
+/// Posts `bodies` from `clients` threads, each once, paced as `pace` says.
+fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], pace: Pace) -> Result<Run> {
     let signing = Signing::Jwt(Secret::new(SECRET)?);
     let next = AtomicUsize::new(0);
     let failures = AtomicUsize::new(0);
     let started = Instant::now();
-    let interval = rate.map(|r| Duration::from_secs_f64(1.0 / r as f64));
-    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+    let (interval, until) = match pace {
+        Pace::Rate(r) => (Some(Duration::from_secs_f64(1.0 / r as f64)), None),
+        Pace::For(d) => (None, Some(started + d)),
+    };
+    let results: Vec<(Duration, Option<(i64, Instant)>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..clients)
             .map(|_| {
                 scope.spawn(|| {
                     let agent = send::agent();
-                    let mut latencies = Vec::new();
+                    let mut results = Vec::new();
                     loop {
                         let n = next.fetch_add(1, Ordering::Relaxed);
-                        if n >= bodies.len() {
+                        if n >= bodies.len() || until.is_some_and(|u| Instant::now() >= u) {
                             break;
                         }
                         if let Some(interval) = interval {
@@ -130,13 +200,17 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], rate: Option<usize>) -> 
                             }
                         }
                         let sent = Instant::now();
-                        let (status, _) = send::post(&agent, url, &signing, &bodies[n]);
-                        latencies.push(sent.elapsed());
+                        let (status, answer) = send::post(&agent, url, &signing, &bodies[n]);
+                        let acked = Instant::now();
                         if status != Some(200) {
                             failures.fetch_add(1, Ordering::Relaxed);
                         }
+                        let id = serde_json::from_str::<serde_json::Value>(&answer)
+                            .ok()
+                            .and_then(|a| a["id"].as_i64());
+                        results.push((acked - sent, id.map(|id| (id, acked))));
                     }
-                    latencies
+                    results
                 })
             })
             .collect();
@@ -148,13 +222,18 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], rate: Option<usize>) -> 
     let elapsed = started.elapsed();
     let failed = failures.load(Ordering::Relaxed);
     anyhow::ensure!(failed == 0, "{failed} requests failed against {url}");
+    let acks = results.iter().filter_map(|(_, ack)| *ack).collect();
+    let mut latencies: Vec<Duration> = results.into_iter().map(|(l, _)| l).collect();
     Ok(Run {
+        count: latencies.len(),
+        elapsed,
         rate: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: send::percentile_ms(&mut latencies, 50.0),
         p99: send::percentile_ms(&mut latencies, 99.0),
         max: send::percentile_ms(&mut latencies, 100.0),
         batch: 0.0,
         max_commit_ms: 0.0,
+        acks,
     })
 }
 
@@ -176,7 +255,12 @@ fn http_limit(args: &IngestBench, bodies: &[Vec<u8>]) -> Result<f64> {
             })
         })
         .collect();
-    let run = drive(&format!("http://{addr}/"), args.clients, bodies, None)?;
+    let run = drive(
+        &format!("http://{addr}/"),
+        args.clients,
+        bodies,
+        Pace::For(Duration::MAX),
+    )?;
     for _ in &workers {
         server.unblock();
     }
@@ -209,13 +293,25 @@ fn sqlite_limit(path: &Path, batch: usize, bodies: &[Vec<u8>]) -> Result<f64> {
     Ok(bodies.len() as f64 / started.elapsed().as_secs_f64())
 }
 
+/// One receiver run and what projection did meanwhile.
+struct IngestRun {
+    run: Run,
+    /// From the end of the load until everything was projected.
+    catch_up: Duration,
+    /// The most events acknowledged but not projected, sampled every millisecond.
+    max_lag_events: i64,
+    max_projection_ms: f64,
+    /// For each acknowledged event, how long after its 200 it was projected.
+    lags: Vec<Duration>,
+}
+
 fn ingest_run(
     db: &Path,
     synchronous: Synchronous,
     args: &IngestBench,
     bodies: &[Vec<u8>],
-    rate: Option<usize>,
-) -> Result<Run> {
+    pace: Pace,
+) -> Result<IngestRun> {
     let store = Arc::new(Store::open(
         db,
         StoreOptions {
@@ -232,18 +328,133 @@ fn ingest_run(
     );
     let receiver = Receiver::start(config, store.clone())?;
     let url = format!("http://{}/bench", receiver.local_addr());
-    let run = drive(&url, args.clients, bodies, rate).map(|mut run| {
-        let stats = store.writer_stats();
-        let commits = stats.commits.load(Ordering::Relaxed).max(1);
-        run.batch = stats.writes.load(Ordering::Relaxed) as f64 / commits as f64;
-        run.max_commit_ms = stats.max_commit_us.load(Ordering::Relaxed) as f64 / 1000.0;
-        run
+    // The watermark as it moves: (when, projected through), sampled every millisecond.
+    let sampling = std::sync::atomic::AtomicBool::new(true);
+    let (run, samples) = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut samples = Vec::new();
+            let mut last = -1;
+            while sampling.load(Ordering::Relaxed) {
+                let through = store.projection().projected_through;
+                if through != last {
+                    samples.push((Instant::now(), through));
+                    last = through;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            samples
+        });
+        let run = drive(&url, args.clients, bodies, pace);
+        sampling.store(false, Ordering::Relaxed);
+        (run, sampler.join().expect("sampler thread"))
     });
+    let mut run = run?;
+    let load_ended = Instant::now();
+    anyhow::ensure!(
+        store.wait_projected(Duration::from_secs(60))?,
+        "projection stalled"
+    );
+    let catch_up = load_ended.elapsed();
+    let stats = store.writer_stats();
+    let commits = stats.commits.load(Ordering::Relaxed).max(1);
+    run.batch = stats.writes.load(Ordering::Relaxed) as f64 / commits as f64;
+    run.max_commit_ms = stats.max_commit_us.load(Ordering::Relaxed) as f64 / 1000.0;
+    let max_projection_ms = stats.max_projection_us.load(Ordering::Relaxed) as f64 / 1000.0;
+    // Each acknowledged event's lag: the first sample at or past its id, after its 200 (an event
+    // projected before the sample that follows its 200 counts from that sample: at most 1 ms more).
+    let mut acks = std::mem::take(&mut run.acks);
+    acks.sort_by_key(|(id, _)| *id);
+    let mut lags = Vec::with_capacity(acks.len());
+    let mut max_lag_events = 0;
+    let mut sample = 0;
+    for (id, acked) in &acks {
+        while sample < samples.len() && samples[sample].1 < *id {
+            sample += 1;
+        }
+        let projected_at = samples.get(sample).map_or(load_ended + catch_up, |s| s.0);
+        lags.push(projected_at.saturating_duration_since(*acked));
+    }
+    // Events behind at each sample: the highest id acknowledged by then, less the watermark (ids
+    // are given one after another, and the bench sends no duplicates).
+    let mut by_time: Vec<(Instant, i64)> = acks.iter().map(|(id, at)| (*at, *id)).collect();
+    by_time.sort();
+    let mut highest = 0;
+    let highest_by: Vec<(Instant, i64)> = by_time
+        .into_iter()
+        .map(|(at, id)| {
+            highest = highest.max(id);
+            (at, highest)
+        })
+        .collect();
+    for (at, through) in &samples {
+        let acked = highest_by.partition_point(|(when, _)| when <= at);
+        if let Some((_, highest)) = acked.checked_sub(1).map(|i| highest_by[i]) {
+            max_lag_events = max_lag_events.max(highest - through);
+        }
+    }
     receiver.shutdown();
     if let Ok(store) = Arc::try_unwrap(store) {
         store.close()?;
     }
-    run
+    Ok(IngestRun {
+        run,
+        catch_up,
+        max_lag_events,
+        max_projection_ms,
+        lags,
+    })
+}
+
+/// `logbook bench reindex` on `db` in a process of its own, for its peak memory.
+fn reindex_child(db: &Path) -> Result<()> {
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args(["bench", "reindex", "--db"])
+        .arg(db)
+        .output()
+        .context("running the reindex benchmark")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "reindex benchmark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    Ok(())
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReindexBench {
+    #[arg(long)]
+    pub db: std::path::PathBuf,
+}
+
+/// Derives every stored body of `db` again, printing events/s and this process's peak memory.
+pub fn reindex(args: &ReindexBench) -> Result<()> {
+    let before = peak_rss_kib();
+    let started = Instant::now();
+    let store = Store::open(
+        &args.db,
+        StoreOptions {
+            rebuild: true,
+            ..StoreOptions::default()
+        },
+    )?;
+    let events = store.projection().rebuild_through.unwrap_or(0);
+    anyhow::ensure!(
+        store.wait_projected(Duration::from_secs(60))?,
+        "projection stalled"
+    );
+    store.close()?;
+    let took = started.elapsed().as_secs_f64();
+    println!("reindex_events: {events}");
+    println!("reindex_events_per_s: {:.0}", events as f64 / took);
+    if let (Some(before), Some(after)) = (before, peak_rss_kib()) {
+        println!("reindex_peak_rss_mb: {:.1}", after as f64 / 1024.0);
+        println!(
+            "reindex_peak_rss_growth_mb: {:.1}",
+            after.saturating_sub(before) as f64 / 1024.0
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -300,7 +511,9 @@ pub fn query(args: &QueryBench) -> Result<()> {
     print_database_size(&conn, &db)?;
     let inputs = QueryInputs::sample(&conn)?;
     run_queries(&conn, &inputs, args.samples)?;
-    run_exports(&db)
+    run_exports(&db)?;
+    drop(conn);
+    reindex_child(&db)
 }
 
 /// Tops the database up with generated traffic (a month of it, ending now) to `events` events.

@@ -11,5 +11,6 @@ pub fn run(what: BenchCommand) -> Result<()> {
         BenchCommand::Ingest(args) => bench::ingest(&args),
         BenchCommand::Query(args) => bench::query(&args),
         BenchCommand::Export(args) => bench::export(&args),
+        BenchCommand::Reindex(args) => bench::reindex(&args),
     }
 }

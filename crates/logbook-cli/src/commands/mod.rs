@@ -5,6 +5,7 @@ pub mod custom_data;
 pub mod export;
 pub mod generate;
 pub mod import;
+pub mod reindex;
 pub mod search;
 pub mod send;
 pub mod serve;

@@ -50,6 +50,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
 
     println!("Assistant Logbook is receiving Watson Assistant log webhooks");
     println!("  database   {}", db.display());
+    if let Some(target) = store.projection().rebuild_through {
+        println!(
+            "  deriving   every stored event again ({target} events) in the background, while receiving: \
+             lists fill in as it goes (`logbook stats` and Status show how far)"
+        );
+    }
     for e in &endpoints {
         let path = e.path.as_deref().unwrap_or("/ (any path)");
         println!(

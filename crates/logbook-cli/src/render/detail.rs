@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use logbook_core::query::call::Call;
 use logbook_core::query::conversation::{Change, Choice, Conversation, OutputItem};
-use logbook_core::query::event::{EventDetail, Stats};
+use logbook_core::query::event::{EventDetail, ProjectionStats, Stats};
 
 use super::{duration_ms, one_line, opt, safe_text, table, time_ms};
 
@@ -376,6 +376,18 @@ pub fn call(out: &mut dyn Write, c: &Call) -> io::Result<()> {
 }
 
 /// The store's counts, one per line.
+/// How far the derived rows have come, in words.
+fn projection(p: &ProjectionStats) -> String {
+    match p.rebuilding_through {
+        Some(target) => format!(
+            "rebuilding from the stored bodies: {} of {target} events",
+            p.projected_through
+        ),
+        None if p.pending == 0 => format!("every event (deriver v{})", p.deriver_version),
+        None => format!("{} events still to derive", p.pending),
+    }
+}
+
 pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
     let rows = [
         ("events", s.events.to_string()),
@@ -398,6 +410,7 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
             s.last_received_at.map(time_ms).unwrap_or_default(),
         ),
         ("database bytes", s.database_bytes.to_string()),
+        ("derived", projection(&s.projection)),
     ];
     for (name, value) in rows {
         writeln!(out, "{name:<38}{value}")?;

@@ -106,7 +106,7 @@ fn an_interrupted_projection_ends_as_a_rebuild_from_scratch() {
     let db = dir.path().join("p.db");
     // Enough generated traffic that deriving it takes a while.
     let status = logbook()
-        .args(["generate", "--events", "30000", "--seed", "7", "--db"])
+        .args(["generate", "--events", "20000", "--seed", "7", "--db"])
         .arg(&db)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -208,4 +208,64 @@ fn a_store_from_another_deriver_rebuilds_in_the_background_and_says_so() {
     assert_eq!(stats.projection.pending, 0);
     store.close().unwrap();
     assert_eq!(derived_rows(&db), before);
+}
+
+#[test]
+fn reindex_derives_every_body_again_and_stats_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let import = logbook()
+        .arg("import")
+        .arg("--db")
+        .arg(&db)
+        .args(all_samples_paths())
+        .output()
+        .unwrap();
+    assert!(import.status.success());
+    let before = derived_rows(&db);
+    let out = logbook()
+        .arg("reindex")
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("derived 12 events again in "), "{said}");
+    assert_eq!(derived_rows(&db), before);
+    let stats = logbook()
+        .arg("stats")
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&stats.stdout);
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("derived") && l.contains("every event (deriver v")),
+        "{said}"
+    );
+    // Nothing to reindex where there is no database.
+    let missing = logbook()
+        .arg("reindex")
+        .arg("--db")
+        .arg(dir.path().join("none.db"))
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no database at"));
+}
+
+fn all_samples_paths() -> Vec<std::path::PathBuf> {
+    let mut paths: Vec<_> = std::fs::read_dir(samples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
 }

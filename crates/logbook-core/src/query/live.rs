@@ -106,6 +106,46 @@ mod tests {
         assert_eq!(ids(&rows), ["r3", "a1"]);
     }
 
+    /// Live shows a request the moment it is acknowledged, with what it says, before its rows are
+    /// derived: the same row as once they are.
+    #[test]
+    fn an_event_not_projected_yet_reads_as_it_will_once_projected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        crate::store::Store::open(&path, crate::store::StoreOptions::default())
+            .unwrap()
+            .close()
+            .unwrap();
+        let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/samples");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for (id, name) in [
+            (1, "02_webchat_order_status.json"),
+            (2, "10_cdr_normal_caller_hangup.json"),
+        ] {
+            let body = std::fs::read(format!("{samples}/{name}")).unwrap();
+            let kind = crate::watson::read_envelope(&body).unwrap().kind;
+            // Acknowledged, not projected: the event row only, as the writer leaves it.
+            conn.execute(
+                "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body)
+                 VALUES (?1, ?1, '*', '/', ?2, 'none', 0, '[]', ?3)",
+                rusqlite::params![id, kind, body],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let before = since(&crate::store::open_reader(&path).unwrap(), 0, 0, 10).unwrap();
+        assert!(
+            before.0.iter().all(|row| !row.summary.is_empty()),
+            "{before:?}"
+        );
+        let store =
+            crate::store::Store::open(&path, crate::store::StoreOptions::default()).unwrap();
+        assert!(store.wait_projected(Duration::from_secs(10)).unwrap());
+        let after = since(&store.reader().unwrap(), 0, 0, 10).unwrap();
+        assert_eq!(before, after);
+        store.close().unwrap();
+    }
+
     #[test]
     fn since_reads_an_empty_store() {
         let dir = tempfile::tempdir().unwrap();

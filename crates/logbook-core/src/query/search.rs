@@ -349,21 +349,40 @@ pub(crate) const EVENT_FROM: &str =
 /// The columns [`event_row`] reads, in its order, over [`EVENT_FROM`].
 pub(crate) const EVENT_COLUMNS: &str = "e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, length(e.body),
     e.remote_addr, e.duplicates, m.user_text, m.assistant_text, c.caller, c.callee, c.duration_ms, c.end_reason,
-    m.log_id, m.session_id, c.global_session_id";
+    m.log_id, m.session_id, c.global_session_id,
+    CASE WHEN m.event_id IS NULL AND c.event_id IS NULL AND e.kind IN ('message_logged', 'cdr_logged')
+         THEN e.body END";
 /// The columns [`rejection_row`] reads, in its order, over `rejections r`.
 pub(crate) const REJECTION_COLUMNS: &str =
     "r.id, r.received_at, r.status, r.reason, r.endpoint, r.path,
     coalesce(r.body_bytes, length(r.body)), r.remote_addr, r.method";
 
-/// An accepted event as a list row, from [`EVENT_COLUMNS`] (also the live stream's).
+/// An accepted event as a list row, from [`EVENT_COLUMNS`] (also the live stream's). An event not
+/// projected yet (it was acknowledged a moment ago) is summarised from its body: Live shows every
+/// request as soon as it is acknowledged, with what it says.
 pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let kind: String = r.get(2)?;
-    let user_text: Option<String> = r.get(10)?;
-    let assistant_text: Option<String> = r.get(11)?;
-    let summary = if let Some(caller) = r.get::<_, Option<String>>(12)? {
-        let callee: Option<String> = r.get(13)?;
-        let duration: Option<i64> = r.get(14)?;
-        let end: Option<String> = r.get(15)?;
+    let mut user_text: Option<String> = r.get(10)?;
+    let mut assistant_text: Option<String> = r.get(11)?;
+    let mut caller: Option<String> = r.get(12)?;
+    let mut callee: Option<String> = r.get(13)?;
+    let mut duration: Option<i64> = r.get(14)?;
+    let mut end: Option<String> = r.get(15)?;
+    let mut log_id: Option<String> = r.get(16)?;
+    let mut session_id: Option<String> = r.get(17)?;
+    let mut global_session_id: Option<String> = r.get(18)?;
+    if let Some(body) = r.get::<_, Option<Vec<u8>>>(19)? {
+        let derived = crate::store::projection::derive_body(&body);
+        if let Some(m) = derived.message {
+            (user_text, session_id, log_id) = (m.user_text, m.session_id, m.log_id);
+            assistant_text = Some(m.assistant_text);
+        }
+        if let Some(c) = derived.call {
+            (caller, callee, duration) = (c.caller, c.callee, c.duration_ms);
+            (end, global_session_id) = (c.end_reason, c.global_session_id);
+        }
+    }
+    let summary = if let Some(caller) = caller {
         format!(
             "{caller} → {}, {}, {}",
             callee.unwrap_or_default(),
@@ -397,9 +416,9 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         remote_addr: r.get(8)?,
         duplicates: r.get(9)?,
         summary: truncate_chars(&summary, 200),
-        log_id: r.get(16)?,
-        session_id: r.get(17)?,
-        global_session_id: r.get(18)?,
+        log_id,
+        session_id,
+        global_session_id,
     })
 }
 

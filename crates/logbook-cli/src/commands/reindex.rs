@@ -1,0 +1,61 @@
+//! `logbook reindex`: every derived row made again from the stored bodies, with a progress bar.
+//! It holds the database as its writer, so `serve` and the app must be stopped first (a newer
+//! Logbook rebuilds by itself, in the background, while it receives).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use logbook_core::store::{Store, StoreOptions};
+
+use crate::args::ReindexArgs;
+use crate::render;
+
+/// Projection making no progress this long means something is wrong (the disk is full, say).
+const STALL: Duration = Duration::from_secs(30);
+
+pub fn run(args: ReindexArgs) -> Result<()> {
+    let db = args.db.path();
+    if !db.exists() {
+        bail!("no database at {}", db.display());
+    }
+    let started = Instant::now();
+    let store = Store::open(
+        &db,
+        StoreOptions {
+            rebuild: true,
+            ..StoreOptions::default()
+        },
+    )
+    .with_context(|| format!("cannot open the store at {}", db.display()))?;
+    let target = store.projection().rebuild_through.unwrap_or(0);
+    let bar = render::progress_bar(target.max(0) as u64, "events");
+    let mut moved_at = Instant::now();
+    let mut seen = 0;
+    loop {
+        let state = store.projection();
+        bar.set_position(state.projected_through.max(0) as u64);
+        if state.rebuild_through.is_none() {
+            break;
+        }
+        if state.projected_through > seen {
+            (seen, moved_at) = (state.projected_through, Instant::now());
+        } else if moved_at.elapsed() > STALL {
+            bar.abandon();
+            bail!(
+                "reindexing made no progress for {} s; it goes on where it stopped the next time the store opens",
+                STALL.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+    store.close()?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "derived {target} events again in {secs:.1} s ({:.0} events/s) in {}",
+        target as f64 / secs.max(0.001),
+        db.display()
+    );
+    Ok(())
+}
