@@ -294,7 +294,7 @@ pub struct SearchArgs {
     #[arg(long = "in", value_enum, default_value = "events")]
     pub list: ListKind,
     /// Rows per page (at most 1000).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = logbook_core::query::search::DEFAULT_LIMIT)]
     pub limit: usize,
     /// Continue after this cursor (printed at the end of the previous page).
     #[arg(long)]
@@ -333,7 +333,7 @@ pub struct CustomDataArgs {
     /// A key: show its values (or, with VALUE, the calls carrying KEY=VALUE).
     pub key: Option<String>,
     pub value: Option<String>,
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = logbook_core::query::search::DEFAULT_LIMIT)]
     pub limit: usize,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,

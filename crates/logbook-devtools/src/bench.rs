@@ -180,7 +180,7 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], pace: Pace) -> Result<Ru
     let started = Instant::now();
     let (interval, until) = match pace {
         Pace::Rate(r) => (Some(Duration::from_secs_f64(1.0 / r as f64)), None),
-        Pace::For(d) => (None, Some(started + d)),
+        Pace::For(d) => (None, started.checked_add(d)),
     };
     let results: Vec<(Duration, Option<(i64, Instant)>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..clients)
@@ -622,7 +622,7 @@ fn run_queries(conn: &rusqlite::Connection, inputs: &QueryInputs, samples: usize
     let page = |q: String, facets: bool| Search {
         query: q,
         cursor: None,
-        limit: 50,
+        limit: search::DEFAULT_LIMIT,
         facets,
     };
     let mut run = |name: &str, f: &mut dyn FnMut(&mut Picker) -> Result<()>| -> Result<()> {

@@ -21,11 +21,10 @@ use crate::plumbing::{self, header};
 use logbook_core::auth::{self as verify, AuthError};
 pub use logbook_core::auth::{Auth, Secret};
 pub use logbook_core::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, Endpoint};
+use logbook_core::store::rejection::REJECTION_BODY_KEPT_BYTES;
 use logbook_core::store::{NewEvent, NewRejection, Outcome, Store, StoreError};
 use logbook_core::watson::read_envelope;
 
-/// Most of a refused body kept for display; the rest is counted, not stored.
-pub const REJECTED_BODY_KEPT_BYTES: usize = 1024 * 1024;
 /// A socket read or write that makes no progress for this long ends the connection.
 pub const SOCKET_TIMEOUT_MS: u64 = 10_000;
 /// A body must arrive whole within this long, however slowly it trickles.
@@ -274,7 +273,6 @@ fn handle(shared: &Shared, mut request: Request) {
     let refuse = |request: Request, refusal: Refusal, mut rejection: NewRejection| {
         rejection.status = refusal.status();
         rejection.reason = refusal.reason();
-        rejection.body.truncate(REJECTED_BODY_KEPT_BYTES);
         let status = rejection.status;
         let reason = rejection.reason.clone();
         // A refusal that cannot be kept is still answered: the client needs the reason more.
@@ -473,7 +471,7 @@ fn read_body(
             Ok(n) => {
                 if body.len() + n > limit {
                     let keep = limit
-                        .min(REJECTED_BODY_KEPT_BYTES)
+                        .min(REJECTION_BODY_KEPT_BYTES)
                         .saturating_sub(body.len());
                     let read = body.len() + n;
                     body.extend_from_slice(&chunk[..n.min(keep)]);

@@ -31,7 +31,7 @@ use crate::ReceiverInfo;
 use crate::types::{ApiError, ApiErrorKind, LiveBatch, Qualifier};
 
 /// Rows per list page (and per custom-data answer) when the UI does not say.
-pub const DEFAULT_LIMIT: usize = 50;
+pub use logbook_core::query::search::DEFAULT_LIMIT;
 /// The HTTP path of `export_rows`: a download.
 pub const EXPORT_HTTP: &str = "/api/export";
 /// The HTTP path of `live`: Server-Sent Events.

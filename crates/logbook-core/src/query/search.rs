@@ -29,12 +29,15 @@ pub struct Search {
     pub facets: bool,
 }
 
+/// Rows per page when nobody says otherwise: the CLI, the UI's commands and [`Search::new`].
+pub const DEFAULT_LIMIT: usize = 50;
+
 impl Search {
     pub fn new(query: impl Into<String>) -> Self {
         Self {
             query: query.into(),
             cursor: None,
-            limit: 50,
+            limit: DEFAULT_LIMIT,
             facets: false,
         }
     }

@@ -32,7 +32,7 @@ pub use writer::{Committed, NewEvent, NewRejection, Outcome, WriterStats};
 /// How long a connection waits for a lock before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// The writer's page cache, KiB.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB).
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;
 /// The newest rejected requests kept of each class ([`rejection::Class`]), unless configured
@@ -99,7 +99,7 @@ pub enum Synchronous {
 }
 
 impl Synchronous {
-    fn pragma(self) -> &'static str {
+    pub(super) fn pragma(self) -> &'static str {
         match self {
             Self::Full => "FULL",
             Self::Normal => "NORMAL",

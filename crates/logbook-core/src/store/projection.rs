@@ -7,8 +7,8 @@
 //! group commits of acknowledgements (never more than one batch in a row while acknowledgements
 //! wait), with the watermark (`projected_through`) committed in the same transaction as the rows.
 //! Killed at any moment, projection resumes from the watermark, and the projection is always what
-//! deriving the stored bodies gives: a batch replaces whatever rows its events had, and a
-//! conversation is recomputed from its messages. A store derived by another `DERIVER_VERSION` drops
+//! deriving the stored bodies in id order gives (a conversation is folded from its turns in that
+//! order; retention recomputes what is left of one). A store derived by another `DERIVER_VERSION` drops
 //! the derived tables (`derived.sql`) at open and derives everything again, in the background.
 
 use std::path::PathBuf;
@@ -28,6 +28,9 @@ use crate::watson::derive::{self, CallRow, DERIVER_VERSION, Derived, MessageRow}
 /// acknowledgement can wait behind a projection (a few milliseconds at this size) and the memory a
 /// batch takes, whatever the size of the store.
 pub const PROJECT_BATCH: usize = 256;
+/// After a batch smaller than [`PROJECT_BATCH`], the deriver lets this long pass before it reads
+/// again: the projection lag it adds is at most this, and each transaction carries more events.
+const GATHER_MS: u64 = 20;
 /// How long the deriver waits for news before it looks again (and whether it should stop).
 const IDLE_WAIT_MS: u64 = 100;
 /// After a failed apply (disk full, say), the deriver waits this long and tries again.
@@ -91,14 +94,10 @@ fn set_counter(tx: &Transaction<'_>, name: &str, value: i64) -> rusqlite::Result
     Ok(())
 }
 
-/// Writes one batch into the writer's transaction: each event's rows replace whatever it had (an
-/// event deleted by retention meanwhile is skipped), its conversations are recomputed, and the
-/// watermark moves to the batch's end.
+/// Writes one batch into the writer's transaction (an event deleted by retention meanwhile is
+/// skipped) and moves the watermark to the batch's end. Events past the watermark have no derived
+/// rows: a batch commits with its watermark, and a rebuild starts from empty tables.
 pub(super) fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
-    tx.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS touched_sessions (session_id TEXT PRIMARY KEY);
-         DELETE FROM touched_sessions;",
-    )?;
     for (id, received_at, derived) in &batch.events {
         let exists = tx
             .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
@@ -106,15 +105,8 @@ pub(super) fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()>
         if !exists {
             continue;
         }
-        clear(tx, *id)?;
         if let Some(m) = &derived.message {
             insert_message(tx, *id, *received_at, m)?;
-            if let Some(session_id) = &m.session_id {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO touched_sessions (session_id) VALUES (?1)",
-                )?
-                .execute([session_id])?;
-            }
         }
         if let Some(c) = &derived.call {
             insert_call(tx, *id, *received_at, c)?;
@@ -127,7 +119,6 @@ pub(super) fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()>
             .execute(params![id, fts.user_text, fts.assistant_text, fts.meta])?;
         }
     }
-    refresh_conversations(tx, "touched_sessions")?;
     let mut stmt = tx.prepare_cached(
         "INSERT INTO counters (name, value) VALUES (?1, ?2)
          ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
@@ -136,27 +127,9 @@ pub(super) fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()>
     Ok(())
 }
 
-/// Removes what an event had derived (a projection interrupted after its commit is never repeated,
-/// but a rebuild or a version change may meet rows already there).
-fn clear(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<()> {
-    for sql in [
-        "DELETE FROM messages WHERE event_id = ?1",
-        "DELETE FROM message_intents WHERE event_id = ?1",
-        "DELETE FROM message_entities WHERE event_id = ?1",
-        "DELETE FROM message_responses WHERE event_id = ?1",
-        "DELETE FROM calls WHERE event_id = ?1",
-        "DELETE FROM call_turns WHERE event_id = ?1",
-        "DELETE FROM call_warnings WHERE event_id = ?1",
-        "DELETE FROM call_custom_data WHERE event_id = ?1",
-        "DELETE FROM event_fts WHERE rowid = ?1",
-    ] {
-        tx.prepare_cached(sql)?.execute([id])?;
-    }
-    Ok(())
-}
-
 /// Recomputes the conversations of the sessions listed in the temporary table `sessions` from
-/// their messages: exact whatever order turns were projected or deleted in. The first user, assistant,
+/// their messages, after retention deleted some: the same values as projecting the messages that
+/// are left in id order gives. The first user, assistant,
 /// channel and customer seen (by event id), the earliest non-empty user text (by request time).
 pub(super) fn refresh_conversations(tx: &Connection, sessions: &str) -> rusqlite::Result<()> {
     let first = |column: &str| {
@@ -279,12 +252,18 @@ fn run(
             std::thread::sleep(Duration::from_millis(RETRY_MS));
             continue;
         }
+        let small = batch.events.len() < PROJECT_BATCH;
         let (reply, done) = mpsc::sync_channel(1);
         if writer.send(Input::Project(Box::new(batch), reply)).is_err() {
             return;
         }
         in_flight = Some(done);
         read_through = through;
+        // A small batch means projection has caught up: let the next one gather a little, so a
+        // steady stream is projected in a few larger transactions rather than one per event.
+        if small {
+            std::thread::sleep(Duration::from_millis(GATHER_MS));
+        }
     }
     if let Some(done) = in_flight {
         let _ = done.recv();
@@ -358,6 +337,40 @@ fn insert_message(
         m.sip_call_id,
         m.cdr_custom_data,
     ])?;
+    if let Some(session_id) = &m.session_id {
+        let text = m.user_text.as_deref().filter(|t| !t.trim().is_empty());
+        conn.prepare_cached(
+            "INSERT INTO conversations (session_id, first_at, last_at, turns, user_id, assistant_id, channel,
+                 customer_id, first_text, first_text_at, first_event_id, last_event_id)
+             VALUES (?1, ?2, ?2, 1, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?7 IS NULL THEN NULL ELSE ?2 END, ?8, ?8)
+             ON CONFLICT (session_id) DO UPDATE SET
+                 first_at = min(coalesce(first_at, excluded.first_at), coalesce(excluded.first_at, first_at)),
+                 last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at)),
+                 turns = turns + 1,
+                 user_id = coalesce(user_id, excluded.user_id),
+                 assistant_id = coalesce(assistant_id, excluded.assistant_id),
+                 channel = coalesce(channel, excluded.channel),
+                 customer_id = coalesce(customer_id, excluded.customer_id),
+                 first_text = CASE WHEN excluded.first_text IS NOT NULL
+                     AND (first_text IS NULL OR excluded.first_text_at < first_text_at)
+                     THEN excluded.first_text ELSE first_text END,
+                 first_text_at = CASE WHEN excluded.first_text IS NOT NULL
+                     AND (first_text IS NULL OR excluded.first_text_at < first_text_at)
+                     THEN excluded.first_text_at ELSE first_text_at END,
+                 first_event_id = min(first_event_id, excluded.first_event_id),
+                 last_event_id = max(last_event_id, excluded.last_event_id)",
+        )?
+        .execute(params![
+            session_id,
+            request_at,
+            m.user_id,
+            m.assistant_id,
+            m.channel,
+            m.customer_id,
+            text,
+            id
+        ])?;
+    }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO message_intents (event_id, intent, confidence) VALUES (?1, ?2, ?3)",
     )?;

@@ -19,6 +19,9 @@ const RETENTION_INTERVAL_MS: u64 = 1_000;
 const RETENTION_BUDGET_MS: u64 = 50;
 /// Writes waiting beyond this many block their submitters: back-pressure instead of unbounded memory.
 const QUEUE_CAPACITY: usize = 4_096;
+/// While acknowledgements keep coming, a projection batch is applied at most this often (it is
+/// applied at once whenever none are waiting): acknowledgements first, projection never starved.
+const PROJECTION_TURN_MS: u64 = 25;
 /// The most writes one transaction takes; bounds how long the oldest one waits.
 const MAX_BATCH: usize = 512;
 
@@ -78,6 +81,9 @@ pub(super) struct Job {
     write: Write,
     reply: SyncSender<Result<Outcome, StoreError>>,
 }
+
+/// A batch from the deriver, and where to say how applying it went.
+type Projection = (Box<projection::Batch>, SyncSender<Result<(), StoreError>>);
 
 /// What the writer thread takes from its queue: a write to acknowledge, or a batch from the deriver
 /// to project (answered once applied, or with why not).
@@ -262,12 +268,40 @@ fn run(
 ) -> Result<(), StoreError> {
     use std::sync::atomic::Ordering::Relaxed;
     use std::sync::mpsc::RecvTimeoutError;
+    use std::sync::mpsc::TryRecvError;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let retention_every = Duration::from_millis(RETENTION_INTERVAL_MS);
     let mut retention_due = Instant::now();
+    // The deriver's batch waiting for its turn, and when the last one was applied.
+    let mut project: Option<Projection> = None;
+    let mut projected_at = Instant::now();
     loop {
+        // A projection batch waits while acknowledgements come; with nothing to acknowledge, it
+        // is applied at once.
+        if project.is_some() {
+            match jobs.try_recv() {
+                Ok(Input::Job(job)) => batch.push(job),
+                Ok(Input::Project(next, reply)) => project = Some((next, reply)),
+                Err(TryRecvError::Empty) => {
+                    if let Some((next, reply)) = project.take() {
+                        let _ = reply.send(apply_projection(
+                            &mut conn,
+                            options.synchronous,
+                            &next,
+                            &progress,
+                            &stats,
+                        ));
+                        projected_at = Instant::now();
+                    }
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => break,
+            }
+        }
         // With retention on, wake up now and then even when nothing arrives.
-        let first = if options.retention.is_set() {
+        let first = if !batch.is_empty() {
+            None
+        } else if options.retention.is_set() {
             match jobs.recv_timeout(retention_due.saturating_duration_since(Instant::now())) {
                 Ok(job) => Some(job),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -306,15 +340,12 @@ fn run(
                 Instant::now() + retention_every
             };
         }
-        // A projection batch met here is applied after the acknowledgements gathered with it: at
-        // most one batch between two group commits, so an acknowledgement never waits for more.
-        let mut project = None;
         match first {
-            None => continue,
             Some(Input::Project(next, reply)) => project = Some((next, reply)),
             Some(Input::Job(job)) => batch.push(job),
+            None => {}
         }
-        while project.is_none() && batch.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
                 Ok(Input::Job(job)) => batch.push(job),
                 Ok(Input::Project(next, reply)) => project = Some((next, reply)),
@@ -322,9 +353,6 @@ fn run(
             }
         }
         if batch.is_empty() {
-            if let Some((next, reply)) = project {
-                let _ = reply.send(apply_projection(&mut conn, &next, &progress, &stats));
-            }
             continue;
         }
         let started = std::time::Instant::now();
@@ -364,8 +392,19 @@ fn run(
                 }
             }
         }
-        if let Some((next, reply)) = project {
-            let _ = reply.send(apply_projection(&mut conn, &next, &progress, &stats));
+        // Under a flood of acknowledgements, projection still gets a turn now and then, so its lag
+        // stays bounded; acknowledgements keep most of the writer.
+        if projected_at.elapsed() >= Duration::from_millis(PROJECTION_TURN_MS)
+            && let Some((next, reply)) = project.take()
+        {
+            let _ = reply.send(apply_projection(
+                &mut conn,
+                options.synchronous,
+                &next,
+                &progress,
+                &stats,
+            ));
+            projected_at = Instant::now();
         }
     }
     // The last connection to close checkpoints the WAL into the database and removes it.
@@ -376,17 +415,26 @@ fn run(
 /// Applies one projection batch in its own transaction and publishes the new watermark.
 fn apply_projection(
     conn: &mut Connection,
+    synchronous: super::Synchronous,
     batch: &projection::Batch,
     progress: &Progress,
     stats: &WriterStats,
 ) -> Result<(), StoreError> {
     use std::sync::atomic::Ordering::Relaxed;
     let started = Instant::now();
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+    // Derived rows need no sync of their own: the WAL is appended in order, so the next
+    // acknowledgement's sync makes them durable too, and a crash before it loses this commit whole,
+    // watermark included, to be projected again.
+    conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(StoreError::from_write)?;
-    projection::apply(&tx, batch).map_err(StoreError::from_write)?;
-    tx.commit().map_err(StoreError::from_write)?;
+    let applied = (|| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        projection::apply(&tx, batch)?;
+        tx.commit()
+    })();
+    conn.pragma_update(None, "synchronous", synchronous.pragma())
+        .map_err(StoreError::from_write)?;
+    applied.map_err(StoreError::from_write)?;
     progress.projected_through.fetch_max(batch.through, Relaxed);
     stats
         .projected
