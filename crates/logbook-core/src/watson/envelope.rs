@@ -143,7 +143,10 @@ fn read_fast(body: &[u8]) -> Option<Envelope> {
     if !shallow(body) {
         return None;
     }
-    let top: Top<'_> = serde_json::from_slice(body).ok()?;
+    // Skipped strings are not checked for UTF-8 by serde_json: check the whole body first (the
+    // full parse refuses invalid UTF-8 anywhere).
+    let text = std::str::from_utf8(body).ok()?;
+    let top: Top<'_> = serde_json::from_str(text).ok()?;
     let event: Event<'_> = serde_json::from_str(top.event?.get()).ok()?;
     let kind: String = serde_json::from_str(event.name?.get()).ok()?;
     if kind.trim().is_empty() {
@@ -213,6 +216,11 @@ mod tests {
         ] {
             bodies.push(odd.as_bytes().to_vec());
         }
+        // Invalid UTF-8 inside a field the fast path skips (found by the `body` fuzz target).
+        bodies.push(
+            b"{\"event\":{\"name\":\"message_logged\"},\"payloa=d\":{\"x\":\"\xff\"}}".to_vec(),
+        );
+        bodies.push(b"{\"event\":{\"name\":\"x\"},\"extra\":\"\xc3\x28\"}".to_vec());
         // Nested around serde_json's recursion limit, inside a skipped field and inside a string.
         for depth in [120, 126, 127, 128, 129, 200] {
             let deep = format!(
