@@ -2,7 +2,8 @@
 //! that recognises a second delivery. Everything else in the body is the projector's to read.
 //!
 //! The common body (an object whose `event.name` is a non-empty string, ids where Watson puts them)
-//! is read without building a JSON tree: its fields are skipped, not allocated. Anything unusual
+//! is read without building a JSON tree: it is checked whole as the full parse would check it, and
+//! only the envelope's fields are kept. Anything unusual
 //! (a duplicate key, a name of another type, not an object) takes the slow path through
 //! [`super::parse_envelope`], so both paths accept and refuse exactly the same bodies and give the
 //! same keys.
@@ -106,46 +107,60 @@ struct Call<'a> {
     start_timestamp: Option<&'a RawValue>,
 }
 
-/// serde_json refuses a JSON tree nested deeper than this (its recursion limit); skipped fields are
-/// not held to it, so the fast path checks it itself and leaves deeper bodies to the slow path.
-const MAX_DEPTH: usize = 127;
+/// Reads any JSON value the way `serde_json::Value` does (numbers in range, strings decoded with
+/// their escapes, nesting within serde_json's recursion limit) and keeps nothing: the fast path
+/// accepts exactly the bodies the full parse accepts, without allocating a tree. (Skipping a field,
+/// as `#[derive(Deserialize)]` does, checks less: a number out of range, a lone surrogate or deep
+/// nesting in a skipped field would pass.)
+struct Valid;
 
-/// Whether brackets nest at most [`MAX_DEPTH`] deep (outside strings): one pass, no allocation.
-fn shallow(body: &[u8]) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in body {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return false;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+impl<'de> Deserialize<'de> for Valid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValidVisitor)
     }
-    true
+}
+
+struct ValidVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValidVisitor {
+    type Value = Valid;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Valid, E> {
+        Ok(Valid)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Valid, E> {
+        Ok(Valid)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Valid, E> {
+        Ok(Valid)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Valid, E> {
+        Ok(Valid)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Valid, E> {
+        Ok(Valid)
+    }
+    fn visit_unit<E>(self) -> Result<Valid, E> {
+        Ok(Valid)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Valid, A::Error> {
+        while seq.next_element::<Valid>()?.is_some() {}
+        Ok(Valid)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Valid, A::Error> {
+        while map.next_entry::<Valid, Valid>()?.is_some() {}
+        Ok(Valid)
+    }
 }
 
 /// The common case, or `None` for the slow path to decide.
 fn read_fast(body: &[u8]) -> Option<Envelope> {
-    if !shallow(body) {
-        return None;
-    }
-    // Skipped strings are not checked for UTF-8 by serde_json: check the whole body first (the
-    // full parse refuses invalid UTF-8 anywhere).
+    // Valid as the full parse sees it (its fields are then read skipping the rest).
     let text = std::str::from_utf8(body).ok()?;
+    serde_json::from_str::<Valid>(text).ok()?;
     let top: Top<'_> = serde_json::from_str(text).ok()?;
     let event: Event<'_> = serde_json::from_str(top.event?.get()).ok()?;
     let kind: String = serde_json::from_str(event.name?.get()).ok()?;
@@ -221,6 +236,17 @@ mod tests {
             b"{\"event\":{\"name\":\"message_logged\"},\"payloa=d\":{\"x\":\"\xff\"}}".to_vec(),
         );
         bodies.push(b"{\"event\":{\"name\":\"x\"},\"extra\":\"\xc3\x28\"}".to_vec());
+        // Numbers out of range and lone surrogates inside skipped fields: the full parse refuses them.
+        for odd in [
+            r#"{"event":{"name":"x"},"extra":1e400}"#,
+            r#"{"event":{"name":"x"},"extra":-1e400}"#,
+            r#"{"event":{"name":"x"},"extra":"\ud800"}"#,
+            r#"{"event":{"name":"x"},"extra":"\udc00x"}"#,
+            r#"{"event":{"name":"x"},"extra":18446744073709551616}"#,
+            r#"{"event":{"name":"x"},"extra":"\x"}"#,
+        ] {
+            bodies.push(odd.as_bytes().to_vec());
+        }
         // Nested around serde_json's recursion limit, inside a skipped field and inside a string.
         for depth in [120, 126, 127, 128, 129, 200] {
             let deep = format!(
