@@ -28,7 +28,8 @@ pub fn sample(prefix: &str) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-pub fn all_samples() -> Vec<(String, Vec<u8>)> {
+/// The sample files, in name order.
+pub fn sample_paths() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(samples_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -36,6 +37,10 @@ pub fn all_samples() -> Vec<(String, Vec<u8>)> {
         .collect();
     files.sort();
     files
+}
+
+pub fn all_samples() -> Vec<(String, Vec<u8>)> {
+    sample_paths()
         .into_iter()
         .map(|p| {
             (

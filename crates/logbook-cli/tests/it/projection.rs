@@ -218,7 +218,7 @@ fn reindex_derives_every_body_again_and_stats_say_so() {
         .arg("import")
         .arg("--db")
         .arg(&db)
-        .args(all_samples_paths())
+        .args(sample_paths())
         .output()
         .unwrap();
     assert!(import.status.success());
@@ -258,14 +258,4 @@ fn reindex_derives_every_body_again_and_stats_say_so() {
         .unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no database at"));
-}
-
-fn all_samples_paths() -> Vec<std::path::PathBuf> {
-    let mut paths: Vec<_> = std::fs::read_dir(samples_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    paths
 }

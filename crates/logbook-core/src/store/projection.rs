@@ -223,11 +223,7 @@ fn run(
         };
         if events.is_empty() {
             // Nothing new: wait for the previous batch to land, then for the next commit.
-            if let Some(done) = in_flight.take()
-                && !matches!(done.recv(), Ok(Ok(())))
-            {
-                read_through = progress.projected_through.load(Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(RETRY_MS));
+            if !landed(in_flight.take(), &mut read_through, progress) {
                 continue;
             }
             match commits.recv_timeout(idle) {
@@ -245,11 +241,7 @@ fn run(
             through,
         };
         // One batch in the writer's hands at a time: this one waits for the previous to land.
-        if let Some(done) = in_flight.take()
-            && !matches!(done.recv(), Ok(Ok(())))
-        {
-            read_through = progress.projected_through.load(Ordering::Relaxed);
-            std::thread::sleep(Duration::from_millis(RETRY_MS));
+        if !landed(in_flight.take(), &mut read_through, progress) {
             continue;
         }
         let small = batch.events.len() < PROJECT_BATCH;
@@ -267,6 +259,23 @@ fn run(
     }
     if let Some(done) = in_flight {
         let _ = done.recv();
+    }
+}
+
+/// Waits for the batch in the writer's hands (if any) to be applied. When it was not (a full
+/// disk, say), reading goes back to the watermark after a pause, and `false` says to start over.
+fn landed(
+    in_flight: Option<Receiver<Result<(), StoreError>>>,
+    read_through: &mut i64,
+    progress: &Progress,
+) -> bool {
+    match in_flight.map(|done| done.recv()) {
+        None | Some(Ok(Ok(()))) => true,
+        Some(_) => {
+            *read_through = progress.projected_through.load(Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(RETRY_MS));
+            false
+        }
     }
 }
 

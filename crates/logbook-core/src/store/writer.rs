@@ -283,16 +283,15 @@ fn run(
                 Ok(Input::Job(job)) => batch.push(job),
                 Ok(Input::Project(next, reply)) => project = Some((next, reply)),
                 Err(TryRecvError::Empty) => {
-                    if let Some((next, reply)) = project.take() {
-                        let _ = reply.send(apply_projection(
-                            &mut conn,
-                            options.synchronous,
-                            &next,
-                            &progress,
-                            &stats,
-                        ));
-                        projected_at = Instant::now();
-                    }
+                    let waiting = project.take();
+                    apply_waiting(
+                        &mut conn,
+                        &options,
+                        waiting,
+                        &mut projected_at,
+                        &progress,
+                        &stats,
+                    );
                     continue;
                 }
                 Err(TryRecvError::Disconnected) => break,
@@ -394,22 +393,42 @@ fn run(
         }
         // Under a flood of acknowledgements, projection still gets a turn now and then, so its lag
         // stays bounded; acknowledgements keep most of the writer.
-        if projected_at.elapsed() >= Duration::from_millis(PROJECTION_TURN_MS)
-            && let Some((next, reply)) = project.take()
-        {
-            let _ = reply.send(apply_projection(
+        if projected_at.elapsed() >= Duration::from_millis(PROJECTION_TURN_MS) {
+            let waiting = project.take();
+            apply_waiting(
                 &mut conn,
-                options.synchronous,
-                &next,
+                &options,
+                waiting,
+                &mut projected_at,
                 &progress,
                 &stats,
-            ));
-            projected_at = Instant::now();
+            );
         }
     }
     // The last connection to close checkpoints the WAL into the database and removes it.
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
     conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
+}
+
+/// Applies the deriver's waiting batch, if any, answers the deriver, and notes when.
+fn apply_waiting(
+    conn: &mut Connection,
+    options: &StoreOptions,
+    waiting: Option<Projection>,
+    projected_at: &mut Instant,
+    progress: &Progress,
+    stats: &WriterStats,
+) {
+    if let Some((next, reply)) = waiting {
+        let _ = reply.send(apply_projection(
+            conn,
+            options.synchronous,
+            &next,
+            progress,
+            stats,
+        ));
+        *projected_at = Instant::now();
+    }
 }
 
 /// Applies one projection batch in its own transaction and publishes the new watermark.
