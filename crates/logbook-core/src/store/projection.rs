@@ -3,9 +3,9 @@
 //! of the events table, made after the event was acknowledged.
 //!
 //! Contract: the deriver thread reads events in id order, in batches, on a read-only connection,
-//! and derives them off the writer's thread; the writer applies one batch per transaction, between
-//! group commits of acknowledgements (never more than one batch in a row while acknowledgements
-//! wait), with the watermark (`projected_through`) committed in the same transaction as the rows.
+//! and derives them off the writer's thread; the writer applies a batch in slices of a few
+//! milliseconds, one transaction each, taking turns with the group commits of acknowledgements while
+//! any wait, with the watermark (`projected_through`) committed in the same transaction as the rows.
 //! Killed at any moment, projection resumes from the watermark, and the projection is always what
 //! deriving the stored bodies in id order gives (a conversation is folded from its turns in that
 //! order; retention recomputes what is left of one). A store derived by another `DERIVER_VERSION` drops
@@ -24,9 +24,9 @@ use super::StoreError;
 use super::writer::{Committed, Input};
 use crate::watson::derive::{self, CallRow, DERIVER_VERSION, Derived, MessageRow};
 
-/// Events derived and applied together: one transaction of the writer. Bounds how long an
-/// acknowledgement can wait behind a projection (a few milliseconds at this size) and the memory a
-/// batch takes, whatever the size of the store.
+/// Events read and derived together, and handed to the writer as one batch (which applies it in
+/// slices: see `writer::PROJECTION_SLICE_MS`). Bounds the memory a batch takes, whatever the size of
+/// the store.
 pub const PROJECT_BATCH: usize = 256;
 /// After a batch smaller than [`PROJECT_BATCH`], the deriver lets this long pass before it reads
 /// again: the projection lag it adds is at most this, and each transaction carries more events.
@@ -94,36 +94,44 @@ fn set_counter(tx: &Transaction<'_>, name: &str, value: i64) -> rusqlite::Result
     Ok(())
 }
 
-/// Writes one batch into the writer's transaction (an event deleted by retention meanwhile is
-/// skipped) and moves the watermark to the batch's end. Events past the watermark have no derived
-/// rows: a batch commits with its watermark, and a rebuild starts from empty tables.
-pub(super) fn apply(tx: &Transaction<'_>, batch: &Batch) -> rusqlite::Result<()> {
-    for (id, received_at, derived) in &batch.events {
-        let exists = tx
-            .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
-            .exists([id])?;
-        if !exists {
-            continue;
-        }
-        if let Some(m) = &derived.message {
-            insert_message(tx, *id, *received_at, m)?;
-        }
-        if let Some(c) = &derived.call {
-            insert_call(tx, *id, *received_at, c)?;
-        }
-        let fts = &derived.fts;
-        if !(fts.user_text.is_empty() && fts.assistant_text.is_empty() && fts.meta.is_empty()) {
-            tx.prepare_cached(
-                "INSERT INTO event_fts (rowid, user_text, assistant_text, meta) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![id, fts.user_text, fts.assistant_text, fts.meta])?;
-        }
-    }
-    let mut stmt = tx.prepare_cached(
+/// Moves the watermark to `through`, in the transaction that wrote the derived rows of every event
+/// up to it ([`apply_one`]). Events past the watermark have no derived rows: rows commit with their
+/// watermark, and a rebuild starts from empty tables.
+pub(super) fn set_watermark(tx: &Transaction<'_>, through: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
         "INSERT INTO counters (name, value) VALUES (?1, ?2)
          ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
-    )?;
-    stmt.execute(params![PROJECTED_THROUGH, batch.through])?;
+    )?
+    .execute(params![PROJECTED_THROUGH, through])?;
+    Ok(())
+}
+
+/// Writes the derived rows of one event, unless retention deleted it meanwhile.
+pub(super) fn apply_one(
+    tx: &Transaction<'_>,
+    id: i64,
+    received_at: i64,
+    derived: &Derived,
+) -> rusqlite::Result<()> {
+    let exists = tx
+        .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
+        .exists([id])?;
+    if !exists {
+        return Ok(());
+    }
+    if let Some(m) = &derived.message {
+        insert_message(tx, id, received_at, m)?;
+    }
+    if let Some(c) = &derived.call {
+        insert_call(tx, id, received_at, c)?;
+    }
+    let fts = &derived.fts;
+    if !(fts.user_text.is_empty() && fts.assistant_text.is_empty() && fts.meta.is_empty()) {
+        tx.prepare_cached(
+            "INSERT INTO event_fts (rowid, user_text, assistant_text, meta) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, fts.user_text, fts.assistant_text, fts.meta])?;
+    }
     Ok(())
 }
 

@@ -19,9 +19,10 @@ const RETENTION_INTERVAL_MS: u64 = 1_000;
 const RETENTION_BUDGET_MS: u64 = 50;
 /// Writes waiting beyond this many block their submitters: back-pressure instead of unbounded memory.
 const QUEUE_CAPACITY: usize = 4_096;
-/// While acknowledgements keep coming, a projection batch is applied at most this often (it is
-/// applied at once whenever none are waiting): acknowledgements first, projection never starved.
-const PROJECTION_TURN_MS: u64 = 25;
+/// The writer applies a projection batch in slices of about this long, one transaction each: while
+/// acknowledgements wait, slices and group commits take turns, so an acknowledgement waits for at
+/// most one slice and projection keeps about half of a busy writer (its lag stays bounded).
+const PROJECTION_SLICE_MS: u64 = 4;
 /// The most writes one transaction takes; bounds how long the oldest one waits.
 const MAX_BATCH: usize = 512;
 
@@ -82,8 +83,13 @@ pub(super) struct Job {
     reply: SyncSender<Result<Outcome, StoreError>>,
 }
 
-/// A batch from the deriver, and where to say how applying it went.
-type Projection = (Box<projection::Batch>, SyncSender<Result<(), StoreError>>);
+/// A batch from the deriver being applied, where to say how applying it went, and how many of its
+/// events are applied so far.
+struct Projection {
+    batch: Box<projection::Batch>,
+    reply: SyncSender<Result<(), StoreError>>,
+    applied: usize,
+}
 
 /// What the writer thread takes from its queue: a write to acknowledge, or a batch from the deriver
 /// to project (answered once applied, or with why not).
@@ -272,26 +278,16 @@ fn run(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let retention_every = Duration::from_millis(RETENTION_INTERVAL_MS);
     let mut retention_due = Instant::now();
-    // The deriver's batch waiting for its turn, and when the last one was applied.
+    // The deriver's batch being applied, slice by slice.
     let mut project: Option<Projection> = None;
-    let mut projected_at = Instant::now();
     loop {
-        // A projection batch waits while acknowledgements come; with nothing to acknowledge, it
-        // is applied at once.
+        // With nothing to acknowledge, projection slices follow one another.
         if project.is_some() {
             match jobs.try_recv() {
                 Ok(Input::Job(job)) => batch.push(job),
-                Ok(Input::Project(next, reply)) => project = Some((next, reply)),
+                Ok(Input::Project(next, reply)) => project = Some(Projection::new(next, reply)),
                 Err(TryRecvError::Empty) => {
-                    let waiting = project.take();
-                    apply_waiting(
-                        &mut conn,
-                        &options,
-                        waiting,
-                        &mut projected_at,
-                        &progress,
-                        &stats,
-                    );
+                    project = apply_slice(&mut conn, &options, project, &progress, &stats);
                     continue;
                 }
                 Err(TryRecvError::Disconnected) => break,
@@ -340,14 +336,14 @@ fn run(
             };
         }
         match first {
-            Some(Input::Project(next, reply)) => project = Some((next, reply)),
+            Some(Input::Project(next, reply)) => project = Some(Projection::new(next, reply)),
             Some(Input::Job(job)) => batch.push(job),
             None => {}
         }
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
                 Ok(Input::Job(job)) => batch.push(job),
-                Ok(Input::Project(next, reply)) => project = Some((next, reply)),
+                Ok(Input::Project(next, reply)) => project = Some(Projection::new(next, reply)),
                 Err(_) => break,
             }
         }
@@ -391,77 +387,97 @@ fn run(
                 }
             }
         }
-        // Under a flood of acknowledgements, projection still gets a turn now and then, so its lag
-        // stays bounded; acknowledgements keep most of the writer.
-        if projected_at.elapsed() >= Duration::from_millis(PROJECTION_TURN_MS) {
-            let waiting = project.take();
-            apply_waiting(
-                &mut conn,
-                &options,
-                waiting,
-                &mut projected_at,
-                &progress,
-                &stats,
-            );
-        }
+        // Under a flood of acknowledgements, a projection slice after each group commit: its lag
+        // stays bounded, and no acknowledgement waits for more than one slice.
+        project = apply_slice(&mut conn, &options, project, &progress, &stats);
     }
     // The last connection to close checkpoints the WAL into the database and removes it.
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
     conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
 }
 
-/// Applies the deriver's waiting batch, if any, answers the deriver, and notes when.
-fn apply_waiting(
-    conn: &mut Connection,
-    options: &StoreOptions,
-    waiting: Option<Projection>,
-    projected_at: &mut Instant,
-    progress: &Progress,
-    stats: &WriterStats,
-) {
-    if let Some((next, reply)) = waiting {
-        let _ = reply.send(apply_projection(
-            conn,
-            options.synchronous,
-            &next,
-            progress,
-            stats,
-        ));
-        *projected_at = Instant::now();
+impl Projection {
+    fn new(batch: Box<projection::Batch>, reply: SyncSender<Result<(), StoreError>>) -> Self {
+        Self {
+            batch,
+            reply,
+            applied: 0,
+        }
     }
 }
 
-/// Applies one projection batch in its own transaction and publishes the new watermark.
+/// Applies the next slice of the batch in hand, if any: what is left of it, or (`None`) nothing,
+/// once the batch is applied (the deriver is told) or failed (the deriver is told why and starts
+/// again from the watermark).
+fn apply_slice(
+    conn: &mut Connection,
+    options: &StoreOptions,
+    project: Option<Projection>,
+    progress: &Progress,
+    stats: &WriterStats,
+) -> Option<Projection> {
+    let mut project = project?;
+    match apply_projection(conn, options.synchronous, &mut project, progress, stats) {
+        Ok(false) => Some(project),
+        Ok(true) => {
+            let _ = project.reply.send(Ok(()));
+            None
+        }
+        Err(err) => {
+            let _ = project.reply.send(Err(err));
+            None
+        }
+    }
+}
+
+/// Applies events of the batch in hand for about [`PROJECTION_SLICE_MS`] (at least one) in one
+/// transaction, with the watermark through the last of them, and publishes it. `true` once the
+/// whole batch is applied.
 fn apply_projection(
     conn: &mut Connection,
     synchronous: super::Synchronous,
-    batch: &projection::Batch,
+    project: &mut Projection,
     progress: &Progress,
     stats: &WriterStats,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     use std::sync::atomic::Ordering::Relaxed;
     let started = Instant::now();
+    let slice = Duration::from_millis(PROJECTION_SLICE_MS);
+    let events = &project.batch.events;
     // Derived rows need no sync of their own: the WAL is appended in order, so the next
     // acknowledgement's sync makes them durable too, and a crash before it loses this commit whole,
     // watermark included, to be projected again.
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(StoreError::from_write)?;
+    let mut end = project.applied;
     let applied = (|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        projection::apply(&tx, batch)?;
-        tx.commit()
+        for (id, received_at, derived) in &events[project.applied..] {
+            projection::apply_one(&tx, *id, *received_at, derived)?;
+            end += 1;
+            if started.elapsed() >= slice {
+                break;
+            }
+        }
+        let through = match events.get(end) {
+            Some(_) => events[end - 1].0,
+            None => project.batch.through,
+        };
+        projection::set_watermark(&tx, through)?;
+        tx.commit().map(|()| through)
     })();
     conn.pragma_update(None, "synchronous", synchronous.pragma())
         .map_err(StoreError::from_write)?;
-    applied.map_err(StoreError::from_write)?;
-    progress.projected_through.fetch_max(batch.through, Relaxed);
+    let through = applied.map_err(StoreError::from_write)?;
+    progress.projected_through.fetch_max(through, Relaxed);
     stats
         .projected
-        .fetch_add(batch.events.len() as u64, Relaxed);
+        .fetch_add((end - project.applied) as u64, Relaxed);
     stats
         .max_projection_us
         .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
-    Ok(())
+    project.applied = end;
+    Ok(end == events.len())
 }
 
 fn announce(subscribers: &Subscribers, committed: Committed) {
