@@ -56,6 +56,14 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("http_ceiling_events_per_s: {http:.0}");
     let sqlite = sqlite_limit(&dir.path().join("raw.db"), args.clients, &ceiling_bodies)?;
     println!("sqlite_limit_events_per_s: {sqlite:.0}");
+    // Every acknowledgement waits for at least one sync of the log (synchronous=FULL), and a group
+    // commit holds at most one request per client: the disk alone bounds the rate.
+    let sync = disk_sync_ms(dir.path())?;
+    println!("disk_sync_p50_ms: {sync:.2}");
+    println!(
+        "ack_bound_by_disk_sync_events_per_s: {:.0}",
+        args.clients as f64 * 1000.0 / sync
+    );
     drop(ceiling_bodies);
 
     // Enough distinct bodies for the phase at twice the ceiling: a phase ends by time, not count.
@@ -268,6 +276,23 @@ fn http_limit(args: &IngestBench, bodies: &[Vec<u8>]) -> Result<f64> {
         let _ = worker.join();
     }
     Ok(run.rate)
+}
+
+/// The median time to write 4 KiB to a file in `dir` and sync it: what one commit costs at least.
+fn disk_sync_ms(dir: &Path) -> Result<f64> {
+    use std::io::Write;
+    let path = dir.join("sync-probe");
+    let mut file = std::fs::File::create(&path).context("sync probe file")?;
+    let page = [0u8; 4096];
+    let mut times = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let (written, took) = timed(|| file.write_all(&page).and_then(|()| file.sync_data()));
+        written.context("writing the sync probe")?;
+        times.push(took);
+    }
+    drop(file);
+    std::fs::remove_file(&path).ok();
+    Ok(send::percentile_ms(&mut times, 50.0))
 }
 
 /// Inserts the bodies into a bare table, `batch` per transaction, with the store's pragmas.

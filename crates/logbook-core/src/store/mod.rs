@@ -11,6 +11,7 @@
 //! the events table, made by [`projection`] after the acknowledgement and rebuilt from the bodies
 //! whenever the deriver changes.
 
+mod checkpoint;
 pub mod projection;
 pub mod rejection;
 pub mod retention;
@@ -33,7 +34,8 @@ pub use writer::{Committed, NewEvent, NewRejection, Outcome, WriterStats};
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// The writer's page cache, KiB.
 const WRITER_CACHE_KIB: i64 = 8 * 1024;
-/// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB).
+/// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB): the bound on the log's size. The
+/// checkpointer thread (`checkpoint.rs`) copies the log long before, off the writer's commits.
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;
 /// The newest rejected requests kept of each class ([`rejection::Class`]), unless configured
 /// otherwise.
@@ -146,6 +148,7 @@ pub struct ProjectionState {
 pub struct Store {
     path: PathBuf,
     deriver: projection::Deriver,
+    checkpointer: checkpoint::Checkpointer,
     writer: writer::Writer,
     progress: Arc<projection::Progress>,
     _lock: File,
@@ -185,6 +188,7 @@ impl Store {
         progress
             .rebuild_through
             .store(rebuild_through, Ordering::Relaxed);
+        let checkpointer = checkpoint::Checkpointer::start(path)?;
         let writer = writer::Writer::start(conn, options, state, progress.clone());
         let deriver = projection::Deriver::start(
             path.to_owned(),
@@ -195,6 +199,7 @@ impl Store {
         Ok(Self {
             path: path.to_owned(),
             deriver,
+            checkpointer,
             writer,
             progress,
             _lock: lock,
@@ -279,6 +284,7 @@ impl Store {
     /// What is not projected yet is projected at the next open.
     pub fn close(mut self) -> Result<(), StoreError> {
         self.deriver.stop();
+        self.checkpointer.stop();
         self.writer.stop()
     }
 }
@@ -520,6 +526,54 @@ mod tests {
         assert_eq!(rows, expected);
         drop(reader);
         store.close().unwrap();
+    }
+
+    #[test]
+    /// The log is copied into the database file by the checkpointer thread, long before the writer's
+    /// own checkpoint (at 32 MiB of log) would do it inside a commit.
+    fn the_checkpointer_copies_the_log_off_the_writers_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let events: Vec<NewEvent> = (0..40)
+            .map(|i| NewEvent {
+                received_at: i,
+                endpoint: "*".into(),
+                path: "/".into(),
+                remote_addr: None,
+                kind: "message_logged".into(),
+                auth: "none".into(),
+                verified: false,
+                jwt_header: None,
+                jwt_claims: None,
+                headers: "[]".into(),
+                body: format!(
+                    "{{\"event\":{{\"name\":\"message_logged\"}},\"n\":{i},\"pad\":\"{}\"}}",
+                    "x".repeat(64 * 1024)
+                )
+                .into_bytes(),
+                dedup_key: format!("k{i}"),
+            })
+            .collect();
+        let written: usize = events.iter().map(|e| e.body.len()).sum();
+        for outcome in store.submit_events(events) {
+            assert!(matches!(outcome, Ok(Outcome::Stored(_))), "{outcome:?}");
+        }
+        let started = Instant::now();
+        let in_file = || std::fs::metadata(&path).unwrap().len() as usize;
+        while in_file() < written && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            in_file() >= written,
+            "{} bytes in the database file, {written} written",
+            in_file()
+        );
+        store.close().unwrap();
+        assert!(
+            !dir.path().join("c.db-wal").exists(),
+            "the log is removed at close"
+        );
     }
 
     #[test]
