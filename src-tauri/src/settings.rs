@@ -150,6 +150,8 @@ impl Settings {
                 rejections_kept: self.retention.rejections_kept,
             },
             retention: self.retention.to_config(),
+            // Forwarding is set on `logbook serve`'s command line; the app does not offer it yet.
+            ..Config::default()
         }
     }
 }

@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use logbook_core::auth::Secret;
 use logbook_core::config::{
-    self, AuthMode, Config, EndpointConfig, Limits, Retention, SecretSource,
+    self, AuthMode, Config, EndpointConfig, ForwardConfig, Limits, OutboxLimits, Retention,
+    SecretSource,
 };
 use logbook_core::export;
 use logbook_core::store;
@@ -129,6 +130,18 @@ pub struct ServeArgs {
     /// refused unless a default secret (or --auth none) is also given.
     #[arg(long = "endpoint", value_name = "PATH=SPEC")]
     pub endpoints: Vec<String>,
+    /// Pass every accepted event on to a downstream, as Watson delivers it: URL=FILE (a fresh JWT
+    /// signed with the downstream's own secret in FILE), URL=header:FILE (FILE's text as the whole
+    /// Authorization header) or URL=none; PATH@URL=… forwards only that endpoint's events.
+    /// Repeatable. Deliveries go from a durable outbox, retried until the downstream answers 2xx.
+    #[arg(long = "forward", value_name = "[PATH@]URL=SPEC")]
+    pub forwards: Vec<String>,
+    /// Undelivered events older than this many days are given up (and marked so).
+    #[arg(long, default_value_t = config::DEFAULT_OUTBOX_DAYS, value_name = "DAYS")]
+    pub forward_max_age: f64,
+    /// Beyond this many undelivered events per downstream, the oldest are given up.
+    #[arg(long, default_value_t = config::DEFAULT_OUTBOX_PENDING, value_name = "N")]
+    pub forward_max_pending: u64,
     /// Bodies larger than this are refused with 413.
     #[arg(long, default_value_t = config::DEFAULT_MAX_BODY_BYTES, value_name = "BYTES")]
     pub max_body_bytes: usize,
@@ -181,9 +194,19 @@ impl ServeArgs {
                 secret,
             }),
         }
+        let forwards = self
+            .forwards
+            .iter()
+            .map(|spec| ForwardConfig::parse_spec(spec))
+            .collect::<Result<Vec<_>, _>>()?;
         let config = Config {
             listen: self.listen.clone(),
             endpoints,
+            forwards,
+            outbox: OutboxLimits {
+                max_age_days: self.forward_max_age,
+                max_pending: self.forward_max_pending,
+            },
             limits: Limits {
                 max_body_bytes: self.max_body_bytes,
                 rejections_kept: self.keep_rejections,

@@ -177,42 +177,186 @@ impl EndpointConfig {
                 "--endpoint {spec:?}: expected PATH=FILE, PATH=header:FILE or PATH=none"
             ))
         })?;
-        let (mode, file) = match how.split_once(':') {
-            _ if how == "none" => (AuthMode::None, None),
-            Some(("header", file)) => (AuthMode::Header, Some(file)),
-            Some(("jwt", file)) => (AuthMode::Jwt, Some(file)),
-            _ => (AuthMode::Jwt, Some(how)),
-        };
-        if file == Some("") {
-            return invalid(format!(
-                "--endpoint {spec:?}: the secret file is missing after '='"
-            ));
-        }
+        let (mode, secret) = parse_auth_spec("--endpoint", spec, how)?;
         Ok(Self {
             path: Some(path.to_owned()),
             mode,
-            secret: file.map(|f| SecretSource::File(PathBuf::from(f))),
+            secret,
         })
     }
 
     /// The endpoint the receiver checks requests with, its secret read.
     pub fn resolve(&self) -> Result<Endpoint, ConfigError> {
-        let secret = match (&self.secret, self.mode.needs_secret()) {
-            (Some(source), true) => Some(source.read()?),
-            _ => None,
-        };
-        let auth = self
-            .mode
-            .with_secret(secret)
-            .map_err(|_| ConfigError::MissingSecret {
-                endpoint: self.describe(),
-                mode: self.mode,
-            })?;
+        let auth = read_auth(self.mode, self.secret.as_ref(), self.describe())?;
         Ok(Endpoint {
             path: self.path.clone(),
             auth,
         })
     }
+}
+
+/// What follows `=` in an `--endpoint` or `--forward` spec: `FILE` (JWT with the secret in FILE),
+/// `jwt:FILE`, `header:FILE` or `none`. The file is not read here.
+fn parse_auth_spec(
+    flag: &str,
+    spec: &str,
+    how: &str,
+) -> Result<(AuthMode, Option<SecretSource>), ConfigError> {
+    let (mode, file) = match how.split_once(':') {
+        _ if how == "none" => (AuthMode::None, None),
+        Some(("header", file)) => (AuthMode::Header, Some(file)),
+        Some(("jwt", file)) => (AuthMode::Jwt, Some(file)),
+        _ => (AuthMode::Jwt, Some(how)),
+    };
+    if file == Some("") {
+        return invalid(format!(
+            "{flag} {spec:?}: the secret file is missing after '='"
+        ));
+    }
+    Ok((mode, file.map(|f| SecretSource::File(PathBuf::from(f)))))
+}
+
+/// The secret `mode` needs, read from `source`; `None` for a mode without one. `what` names the
+/// endpoint or downstream in the error when the secret is missing.
+fn read_auth(
+    mode: AuthMode,
+    source: Option<&SecretSource>,
+    what: String,
+) -> Result<Auth, ConfigError> {
+    let secret = match (source, mode.needs_secret()) {
+        (Some(source), true) => Some(source.read()?),
+        _ => None,
+    };
+    mode.with_secret(secret)
+        .map_err(|_| ConfigError::MissingSecret {
+            endpoint: what,
+            mode,
+        })
+}
+
+/// A downstream that every event accepted on an endpoint (or on every endpoint) is passed on to, as
+/// Watson would deliver it, before its secret is read: `--forward [PATH@]URL=SPEC`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardConfig {
+    /// Where each event is POSTed: an `http` or `https` URL, chosen by the user only.
+    pub url: String,
+    /// The endpoint (its path) whose events go there; `None`: every endpoint's.
+    pub endpoint: Option<String>,
+    /// How each delivery is signed: `Jwt` a fresh token with the downstream's own secret, `Header`
+    /// the secret as the whole `Authorization` value, `None` no `Authorization` header.
+    pub mode: AuthMode,
+    pub secret: Option<SecretSource>,
+}
+
+impl ForwardConfig {
+    /// Parses `URL=FILE`, `URL=header:FILE`, `URL=none`, each optionally after `PATH@` (only that
+    /// endpoint's events). The spec is split at its last `=`, so a URL may hold a query string.
+    pub fn parse_spec(spec: &str) -> Result<Self, ConfigError> {
+        let (target, how) = spec.rsplit_once('=').ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "--forward {spec:?}: expected URL=FILE, URL=header:FILE or URL=none, optionally after PATH@"
+            ))
+        })?;
+        let (endpoint, url) = match target.split_once('@') {
+            Some((path, url)) if path.starts_with('/') => (Some(path.to_owned()), url),
+            _ => (None, target),
+        };
+        let (mode, secret) = parse_auth_spec("--forward", spec, how)?;
+        let forward = Self {
+            url: url.to_owned(),
+            endpoint,
+            mode,
+            secret,
+        };
+        forward.validate()?;
+        Ok(forward)
+    }
+
+    /// The URL is `http://` or `https://` with a host, and the endpoint path a valid one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let rest = self
+            .url
+            .strip_prefix("https://")
+            .or_else(|| self.url.strip_prefix("http://"));
+        let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        if host.is_none_or(str::is_empty)
+            || self
+                .url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return invalid(format!(
+                "forwarding URL {:?} must be http:// or https:// with a host, without spaces",
+                self.url
+            ));
+        }
+        if let Some(path) = &self.endpoint {
+            validate_path(path)?;
+        }
+        Ok(())
+    }
+
+    /// The downstream as deliveries record it, and as the user names it.
+    pub fn target(&self) -> String {
+        match &self.endpoint {
+            Some(path) => format!("{path}@{}", self.url),
+            None => self.url.clone(),
+        }
+    }
+
+    /// The downstream with its secret read: what the forwarder runs with.
+    pub fn resolve(&self) -> Result<Forward, ConfigError> {
+        Ok(Forward {
+            target: self.target(),
+            url: self.url.clone(),
+            endpoint: self.endpoint.clone(),
+            auth: read_auth(
+                self.mode,
+                self.secret.as_ref(),
+                format!("forward {}", self.url),
+            )?,
+        })
+    }
+}
+
+/// How much the outbox keeps for a downstream that does not take it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutboxLimits {
+    /// Undelivered events older than this many days are given up, each marked with why.
+    pub max_age_days: f64,
+    /// Beyond this many undelivered events per downstream, the oldest are given up.
+    pub max_pending: u64,
+}
+
+/// Days an undelivered event waits in the outbox, unless configured otherwise.
+pub const DEFAULT_OUTBOX_DAYS: f64 = 7.0;
+/// Undelivered events per downstream, unless configured otherwise.
+pub const DEFAULT_OUTBOX_PENDING: u64 = 100_000;
+
+impl Default for OutboxLimits {
+    fn default() -> Self {
+        Self {
+            max_age_days: DEFAULT_OUTBOX_DAYS,
+            max_pending: DEFAULT_OUTBOX_PENDING,
+        }
+    }
+}
+
+impl OutboxLimits {
+    pub fn max_age(&self) -> Duration {
+        Duration::try_from_secs_f64(self.max_age_days * SECONDS_PER_DAY).unwrap_or(Duration::MAX)
+    }
+}
+
+/// A downstream, secret in hand.
+#[derive(Debug, Clone)]
+pub struct Forward {
+    /// Its name in the outbox ([`ForwardConfig::target`]).
+    pub target: String,
+    pub url: String,
+    /// The endpoint whose events go there; `None`: every endpoint's.
+    pub endpoint: Option<String>,
+    pub auth: Auth,
 }
 
 /// One webhook URL path and how its requests are checked, secret in hand: what the receiver runs
@@ -276,6 +420,9 @@ pub struct Config {
     /// `HOST:PORT` the webhook receiver listens on.
     pub listen: String,
     pub endpoints: Vec<EndpointConfig>,
+    /// Downstreams every accepted event is passed on to, through the durable outbox.
+    pub forwards: Vec<ForwardConfig>,
+    pub outbox: OutboxLimits,
     pub limits: Limits,
     pub retention: Retention,
 }
@@ -285,6 +432,8 @@ impl Default for Config {
         Self {
             listen: DEFAULT_LISTEN.to_owned(),
             endpoints: Vec::new(),
+            forwards: Vec::new(),
+            outbox: OutboxLimits::default(),
             limits: Limits::default(),
             retention: Retention::default(),
         }
@@ -318,7 +467,40 @@ impl Config {
                 "the database size limit must be at least {MIN_DB_MB} MB (or leave it empty: no limit)"
             ));
         }
-        validate_endpoints(self.endpoints.iter().map(|e| e.path.as_deref()))
+        validate_endpoints(self.endpoints.iter().map(|e| e.path.as_deref()))?;
+        if self.outbox.max_age_days.is_nan()
+            || self.outbox.max_age_days <= 0.0
+            || self.outbox.max_pending == 0
+        {
+            return invalid(
+                "the outbox must keep undelivered events more than 0 days, and at least 1".into(),
+            );
+        }
+        let mut targets = std::collections::HashSet::new();
+        for forward in &self.forwards {
+            forward.validate()?;
+            if let Some(path) = &forward.endpoint
+                && !self
+                    .endpoints
+                    .iter()
+                    .any(|e| e.path.as_deref() == Some(path))
+            {
+                return invalid(format!(
+                    "forward {}: there is no endpoint {path}",
+                    forward.url
+                ));
+            }
+            if !targets.insert(forward.target()) {
+                return invalid(format!("forward {} is configured twice", forward.target()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates, then reads every downstream's secret.
+    pub fn forwards(&self) -> Result<Vec<Forward>, ConfigError> {
+        self.validate()?;
+        self.forwards.iter().map(ForwardConfig::resolve).collect()
     }
 
     /// Validates, then reads every endpoint's secret.
@@ -332,6 +514,14 @@ impl Config {
         StoreOptions {
             rejections_kept: self.limits.rejections_kept,
             retention: self.retention.to_store(),
+            forwards: self
+                .forwards
+                .iter()
+                .map(|f| store::ForwardRoute {
+                    target: f.target(),
+                    endpoint: f.endpoint.clone(),
+                })
+                .collect(),
             ..StoreOptions::default()
         }
     }
@@ -440,6 +630,35 @@ mod tests {
                 },
                 "{spec}"
             );
+        }
+    }
+
+    #[test]
+    fn forward_specs_parse_as_documented() {
+        let f = ForwardConfig::parse_spec("https://logs.example.com/in?a=b&c=d=s.txt").unwrap();
+        assert_eq!(f.url, "https://logs.example.com/in?a=b&c=d");
+        assert_eq!(f.endpoint, None);
+        assert_eq!(f.mode, AuthMode::Jwt);
+        assert_eq!(f.secret, Some(SecretSource::File("s.txt".into())));
+        assert_eq!(f.target(), "https://logs.example.com/in?a=b&c=d");
+        let f = ForwardConfig::parse_spec("/live@http://127.0.0.1:9000/=header:h.txt").unwrap();
+        assert_eq!(f.endpoint.as_deref(), Some("/live"));
+        assert_eq!(f.url, "http://127.0.0.1:9000/");
+        assert_eq!(f.mode, AuthMode::Header);
+        assert_eq!(f.target(), "/live@http://127.0.0.1:9000/");
+        let f = ForwardConfig::parse_spec("https://user@example.com/x=none").unwrap();
+        assert_eq!(
+            (f.endpoint, f.url.as_str(), f.mode),
+            (None, "https://user@example.com/x", AuthMode::None)
+        );
+        for bad in [
+            "https://x",
+            "file:///etc/passwd=none",
+            "https:///x=none",
+            "https://ex ample/=none",
+            "https://x/=",
+        ] {
+            assert!(ForwardConfig::parse_spec(bad).is_err(), "{bad}");
         }
     }
 

@@ -4,5 +4,6 @@
 //! knowledge of Watson's payloads or of the store's tables.
 
 pub mod api;
+pub mod forward;
 pub mod ingest;
 pub mod plumbing;

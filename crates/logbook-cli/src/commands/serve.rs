@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use logbook_core::auth::Secret;
 use logbook_core::store::Store;
 use logbook_http::api::{UiConfig, UiServer};
+use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Receiver, ReceiverConfig};
 
 use crate::args::ServeArgs;
@@ -23,7 +24,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let mut receiver_config = ReceiverConfig::new(config.listen.clone(), endpoints.clone());
     receiver_config.max_body_bytes = config.limits.max_body_bytes;
     receiver_config.log_requests = !args.quiet;
+    let forwards = config.forwards()?;
     let receiver = Receiver::start(receiver_config, store.clone())?;
+    let forwarder = Forwarder::start(store.clone(), forwards.clone(), config.outbox);
     let addr = receiver.local_addr();
     let local = format!("http://{addr}");
     let ui = if args.no_ui {
@@ -35,6 +38,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             Ok(ui) => Some(ui),
             Err(err) => {
                 receiver.shutdown();
+                forwarder.shutdown();
                 if let Ok(store) = Arc::try_unwrap(store) {
                     let _ = store.close();
                 }
@@ -64,6 +68,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
     }
     println!("  health     GET {local}/healthz");
+    for f in &forwards {
+        println!(
+            "  forward    every event{} to {} ({}), from the outbox",
+            f.endpoint
+                .as_ref()
+                .map(|path| format!(" of {path}"))
+                .unwrap_or_default(),
+            f.url,
+            f.auth.mode()
+        );
+    }
     for e in &endpoints {
         if let Some(padding) = e.auth.secret().and_then(Secret::padding) {
             eprintln!(
@@ -100,6 +115,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ui.shutdown();
     }
     receiver.shutdown();
+    forwarder.shutdown();
     let store = Arc::try_unwrap(store).map_err(|_| anyhow::anyhow!("the store is still in use"))?;
     store.close().context("closing the store")?;
     eprintln!("stopped; database closed cleanly");

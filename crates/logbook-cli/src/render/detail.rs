@@ -44,6 +44,34 @@ pub fn event(out: &mut dyn Write, e: &EventDetail) -> Result<()> {
     if let Some(c) = &e.jwt_claims {
         writeln!(out, "jwt claims: {}", one_line(&c.to_string()))?;
     }
+    for d in &e.deliveries {
+        let state = match (&d.gave_up_reason, d.next_at) {
+            (Some(reason), _) => format!("gave up: {}", one_line(reason)),
+            (None, Some(next)) => format!("pending, next attempt {}", time_ms(next)),
+            (None, None) => d.state.clone(),
+        };
+        writeln!(
+            out,
+            "forwarded to {} (delivery {}): {state}, {} attempts",
+            one_line(&d.target),
+            d.id,
+            d.attempts
+        )?;
+        for a in &d.recent {
+            let answer = match (a.status, &a.error) {
+                (Some(status), _) => status.to_string(),
+                (None, Some(error)) => one_line(error),
+                (None, None) => "no answer".into(),
+            };
+            writeln!(
+                out,
+                "  {}  {answer}  {:.0} ms  {}",
+                time_ms(a.at),
+                a.latency_ms,
+                one_line(&a.response)
+            )?;
+        }
+    }
     writeln!(
         out,
         "body ({} bytes{}):",

@@ -9,6 +9,7 @@ mod common;
 mod disk_full;
 mod durability;
 mod export;
+mod forward;
 mod hostile;
 mod ingest;
 mod projection;

@@ -37,6 +37,8 @@ pub struct EventDetail {
     pub log_id: Option<String>,
     pub session_id: Option<String>,
     pub global_session_id: Option<String>,
+    /// Its deliveries to the downstreams it is forwarded to (`serve --forward`), one per downstream.
+    pub deliveries: Vec<crate::store::outbox::DeliveryView>,
 }
 
 /// An event by its number in the store, `r<number>` for a rejected request, or by the ids a user sees
@@ -96,11 +98,16 @@ pub fn event(conn: &Connection, id: &str) -> Result<EventDetail, QueryError> {
                     log_id: r.get(13)?,
                     session_id: r.get(14)?,
                     global_session_id: r.get(15)?,
+                    deliveries: Vec::new(),
                 })
             },
         )
         .optional()?
         .ok_or_else(not_found)
+        .and_then(|mut detail| {
+            detail.deliveries = crate::store::outbox::deliveries(conn, detail.id)?;
+            Ok(detail)
+        })
         },
     )
 }
@@ -138,6 +145,7 @@ fn rejection(conn: &Connection, id: i64) -> Result<EventDetail, QueryError> {
                 log_id: None,
                 session_id: None,
                 global_session_id: None,
+                deliveries: Vec::new(),
             })
         },
     )

@@ -12,6 +12,7 @@
 //! whenever the deriver changes.
 
 mod checkpoint;
+pub mod outbox;
 pub mod projection;
 pub mod rejection;
 pub mod retention;
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
+pub use outbox::ForwardRoute;
 pub use retention::Retention;
 pub use writer::{Committed, NewEvent, NewRejection, Outcome, WriterStats};
 
@@ -121,6 +123,8 @@ pub struct StoreOptions {
     /// Derive everything again from the stored bodies, as `logbook reindex` does (a store derived
     /// by another deriver version does it anyway).
     pub rebuild: bool,
+    /// Downstreams an accepted event is queued for, in its own transaction (the outbox).
+    pub forwards: Vec<ForwardRoute>,
 }
 
 impl Default for StoreOptions {
@@ -130,6 +134,7 @@ impl Default for StoreOptions {
             rejections_kept: DEFAULT_REJECTIONS_KEPT,
             retention: Retention::default(),
             rebuild: false,
+            forwards: Vec::new(),
         }
     }
 }
@@ -256,6 +261,13 @@ impl Store {
         )
     }
 
+    /// Records a delivery attempt or bounds an outbox (for the forwarder); returns after its commit.
+    pub fn record_outbox(&self, write: outbox::OutboxWrite) -> Result<(), StoreError> {
+        self.writer
+            .submit(writer::Write::Outbox(Box::new(write)))
+            .map(|_| ())
+    }
+
     /// Stores a refused request in the bounded rejections table; returns after its commit.
     pub fn submit_rejection(&self, rejection: NewRejection) -> Result<(), StoreError> {
         self.writer
@@ -312,6 +324,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("schema.sql")),
         M::up(include_str!("schema_2_rejection_budgets.sql")),
+        M::up(include_str!("schema_3_outbox.sql")),
     ])
 }
 

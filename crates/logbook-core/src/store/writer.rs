@@ -71,11 +71,14 @@ pub enum Outcome {
     Duplicate(i64),
     /// A rejection was kept under this id (in the rejections table).
     Kept(i64),
+    /// A delivery attempt or an outbox bound was recorded.
+    Recorded,
 }
 
 pub(super) enum Write {
     Event(Box<NewEvent>),
     Rejection(Box<NewRejection>),
+    Outbox(Box<super::outbox::OutboxWrite>),
 }
 
 pub(super) struct Job {
@@ -515,8 +518,21 @@ fn write_one(
             let outcome = insert_event(conn, event, state.last_event_id + 1)?;
             if let Outcome::Stored(id) = outcome {
                 state.last_event_id = id;
+                if !options.forwards.is_empty() {
+                    super::outbox::enqueue(
+                        conn,
+                        id,
+                        &event.endpoint,
+                        &options.forwards,
+                        event.received_at,
+                    )?;
+                }
             }
             Ok(outcome)
+        }
+        Write::Outbox(write) => {
+            super::outbox::record(conn, write)?;
+            Ok(Outcome::Recorded)
         }
         Write::Rejection(rejection) => {
             let id = state.last_rejection_id + 1;
@@ -563,6 +579,7 @@ fn write_batch(
                     Outcome::Stored(_) => accepted += 1,
                     Outcome::Duplicate(_) => duplicates += 1,
                     Outcome::Kept(_) => rejected += 1,
+                    Outcome::Recorded => {}
                 }
                 results.push(Ok(outcome));
             }

@@ -99,6 +99,46 @@ describe("EventDetailView", () => {
     expect(navigate).toHaveBeenCalledWith({ view: "conversation", id: "c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05" });
   });
 
+  it("lists each forwarding delivery with its attempts, answers as text", async () => {
+    const deliveries: EventDetail["deliveries"] = [
+      {
+        id: 7,
+        target: "https://logs.example.com/in",
+        state: "delivered",
+        attempts: 2,
+        next_at: null,
+        gave_up_reason: null,
+        recent: [
+          { at: 1795457341447, status: 503, error: null, response: "<b>busy</b>", latency_ms: 12.4 },
+          { at: 1795457342447, status: 200, error: null, response: "ok", latency_ms: 8 },
+        ],
+      },
+      {
+        id: 8,
+        target: "/draft@http://127.0.0.1:9000/",
+        state: "pending",
+        attempts: 1,
+        next_at: 1795457350000,
+        gave_up_reason: null,
+        recent: [{ at: 1795457341447, status: null, error: "Connection refused", response: "", latency_ms: 1 }],
+      },
+    ];
+    const { container } = await renderEvent({ ...eventAccepted, deliveries });
+    const panel = container.querySelector(".deliveries")!;
+    expect(panel.textContent).toContain("https://logs.example.com/in");
+    expect(panel.textContent).toContain("delivery 7, 2 attempts");
+    expect(panel.textContent).toContain("Connection refused");
+    expect(panel.textContent).toMatch(/next attempt/);
+    // A downstream's answer is text, never markup.
+    expect(screen.getByText("<b>busy</b>")).toBeTruthy();
+    expect(panel.querySelector("b")).toBeNull();
+  });
+
+  it("has no forwarding panel for an event that was not forwarded", async () => {
+    const { container } = await renderEvent(eventAccepted);
+    expect(container.querySelector(".deliveries")).toBeNull();
+  });
+
   it("toggles the body between a tree and the raw text", async () => {
     const { container } = await renderEvent(eventAccepted);
     expect(container.querySelector(".json-tree")).toBeTruthy();

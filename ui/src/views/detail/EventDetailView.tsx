@@ -5,6 +5,7 @@ import { useState } from "react";
 import { JsonView, defaultStyles } from "react-json-view-lite";
 import "react-json-view-lite/dist/index.css";
 import { api } from "../../api";
+import type { DeliveryView } from "../../api/types/DeliveryView";
 import type { EventDetail } from "../../api/types/EventDetail";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import type { Navigate } from "../../routes";
@@ -110,8 +111,54 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
         </section>
       )}
 
+      {e.deliveries.length > 0 && <Deliveries deliveries={e.deliveries} />}
+
       <Body event={e} viaHttp={viaHttp} />
     </div>
+  );
+}
+
+/** Where the event was forwarded (`serve --forward`): per downstream, its state and latest attempts. */
+function Deliveries({ deliveries }: { deliveries: DeliveryView[] }) {
+  return (
+    <section className="panel deliveries">
+      <h3>Forwarded</h3>
+      {deliveries.map((d) => (
+        <div key={d.id} className="delivery">
+          <p>
+            <span className="mono">{d.target}</span>{" "}
+            <Badge tone={d.state === "delivered" ? "ok" : d.state === "pending" ? "warn" : "error"}>{d.state}</Badge>{" "}
+            <span className="muted small">
+              delivery {d.id}, {formatCount(d.attempts)} {d.attempts === 1 ? "attempt" : "attempts"}
+              {d.next_at !== null ? `, next attempt ${formatTimestamp(d.next_at)}` : ""}
+            </span>
+          </p>
+          {d.gave_up_reason && <p className="reason">{d.gave_up_reason}</p>}
+          {d.recent.length > 0 && (
+            <table className="headers">
+              <thead>
+                <tr>
+                  <th>attempt</th>
+                  <th>answer</th>
+                  <th>latency</th>
+                  <th>response</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.recent.map((a, i) => (
+                  <tr key={i}>
+                    <td>{formatTimestamp(a.at)}</td>
+                    <td className="mono">{a.status ?? a.error ?? "no answer"}</td>
+                    <td>{Math.round(a.latency_ms)} ms</td>
+                    <td className="mono">{a.response}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      ))}
+    </section>
   );
 }
 
