@@ -611,7 +611,7 @@ fn period(
             &format!(
                 "SELECT ct.event_id, c.start_at, c.global_session_id, ct.seq, ct.request_type, ct.start_ts,
                         ct.assistant_ms, ct.tts_ms, ct.stt_ms, ct.stt_confidence, ct.barge_in, ct.log_id
-                 FROM call_turns ct JOIN {calls_from} ON c.event_id = ct.event_id
+                 FROM call_turns ct JOIN calls c ON c.event_id = ct.event_id JOIN events e ON e.id = c.event_id
                  WHERE ({}) AND {call_range}",
                 scope.calls.text
             ),
@@ -638,7 +638,8 @@ fn period(
         let warnings = rows(
             conn,
             &format!(
-                "SELECT w.event_id, w.code FROM call_warnings w JOIN {calls_from} ON c.event_id = w.event_id
+                "SELECT w.event_id, w.code FROM call_warnings w JOIN calls c ON c.event_id = w.event_id
+                 JOIN events e ON e.id = c.event_id
                  WHERE ({}) AND {call_range}",
                 scope.calls.text
             ),
@@ -881,7 +882,8 @@ fn period(
                 &format!(
                     "SELECT k.event_id, CASE WHEN json_valid(k.value) AND json_type(k.value) = 'text'
                                               THEN k.value ->> '$' ELSE k.value END
-                     FROM call_custom_data k JOIN {calls_from} ON c.event_id = k.event_id
+                     FROM call_custom_data k JOIN calls c ON c.event_id = k.event_id
+                     JOIN events e ON e.id = c.event_id
                      WHERE ({}) AND {call_range} AND k.key = ?",
                     scope.calls.text
                 ),
