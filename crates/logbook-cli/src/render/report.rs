@@ -34,7 +34,12 @@ fn rate(count: i64, of: i64) -> String {
     }
 }
 
-fn section(out: &mut dyn Write, title: &str, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+fn section(
+    out: &mut dyn Write,
+    title: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> io::Result<()> {
     writeln!(out, "\n{title}")?;
     if rows.is_empty() {
         writeln!(out, "  (nothing in the range)")
@@ -44,7 +49,12 @@ fn section(out: &mut dyn Write, title: &str, header: &[&str], rows: &[Vec<String
 }
 
 /// The counts of two periods side by side (the previous one blank when there is none).
-fn counts(out: &mut dyn Write, title: &str, current: &[Count], previous: Option<&[Count]>) -> io::Result<()> {
+fn counts(
+    out: &mut dyn Write,
+    title: &str,
+    current: &[Count],
+    previous: Option<&[Count]>,
+) -> io::Result<()> {
     let rows: Vec<Vec<String>> = current
         .iter()
         .map(|c| {
@@ -59,14 +69,24 @@ fn counts(out: &mut dyn Write, title: &str, current: &[Count], previous: Option<
             row
         })
         .collect();
-    let header: &[&str] = if previous.is_some() { &["value", "count", "previous"] } else { &["value", "count"] };
+    let header: &[&str] = if previous.is_some() {
+        &["value", "count", "previous"]
+    } else {
+        &["value", "count"]
+    };
     section(out, title, header, &rows)
 }
 
 pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
     let c = &t.current;
     let p = t.previous.as_ref();
-    let range = |period: &Period| format!("{} – {} UTC", time_ms(period.start_ms), time_ms(period.end_ms));
+    let range = |period: &Period| {
+        format!(
+            "{} – {} UTC",
+            time_ms(period.start_ms),
+            time_ms(period.end_ms)
+        )
+    };
     writeln!(out, "range        {}, by {}", range(c), c.bucket.name())?;
     if let Some(p) = p {
         writeln!(out, "compared to  {}", range(p))?;
@@ -76,9 +96,25 @@ pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
     let mut rows = Vec::new();
     let totals = |period: &Period| {
         let x = &period.totals;
-        [x.messages, x.conversations, x.calls, x.failed, x.transferred, x.with_warnings, x.rejected]
+        [
+            x.messages,
+            x.conversations,
+            x.calls,
+            x.failed,
+            x.transferred,
+            x.with_warnings,
+            x.rejected,
+        ]
     };
-    let names = ["messages", "conversations", "calls", "failed", "transferred", "with_warnings", "rejected"];
+    let names = [
+        "messages",
+        "conversations",
+        "calls",
+        "failed",
+        "transferred",
+        "with_warnings",
+        "rejected",
+    ];
     for (i, name) in names.iter().enumerate() {
         let mut row = vec![name.to_string(), totals(c)[i].to_string()];
         if let Some(p) = p {
@@ -88,7 +124,11 @@ pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
         }
         rows.push(row);
     }
-    let header: &[&str] = if p.is_some() { &["total", "count", "previous", "change"] } else { &["total", "count"] };
+    let header: &[&str] = if p.is_some() {
+        &["total", "count", "previous", "change"]
+    } else {
+        &["total", "count"]
+    };
     section(out, "Totals", header, &rows)?;
     writeln!(
         out,
@@ -102,18 +142,38 @@ pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let mut row = vec![l.name.clone(), l.overall.n.to_string(), pct(l.overall.p50), pct(l.overall.p95), pct(l.overall.p99)];
+            let mut row = vec![
+                l.name.clone(),
+                l.overall.n.to_string(),
+                pct(l.overall.p50),
+                pct(l.overall.p95),
+                pct(l.overall.p99),
+            ];
             if let Some(p) = p {
                 let o: &Percentiles = &p.latency[i].overall;
                 row.extend([o.n.to_string(), pct(o.p50), pct(o.p95), pct(o.p99)]);
-                let change = t.changes.iter().find(|ch| ch.measure == format!("{}.p95", l.name));
+                let change = t
+                    .changes
+                    .iter()
+                    .find(|ch| ch.measure == format!("{}.p95", l.name));
                 row.push(change_text(change));
             }
             row
         })
         .collect();
     let header: &[&str] = if p.is_some() {
-        &["latency (ms)", "n", "p50", "p95", "p99", "prev n", "prev p50", "prev p95", "prev p99", "p95 change"]
+        &[
+            "latency (ms)",
+            "n",
+            "p50",
+            "p95",
+            "p99",
+            "prev n",
+            "prev p50",
+            "prev p95",
+            "prev p99",
+            "p95 change",
+        ]
     } else {
         &["latency (ms)", "n", "p50", "p95", "p99"]
     };
@@ -135,19 +195,40 @@ pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
                 b.transferred.to_string(),
                 b.with_warnings.to_string(),
                 b.rejected.to_string(),
-                a.map(|a| format!("{}/{}/{}", pct(a.p50), pct(a.p95), pct(a.p99))).unwrap_or_default(),
+                a.map(|a| format!("{}/{}/{}", pct(a.p50), pct(a.p95), pct(a.p99)))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
     section(
         out,
         &format!("By {}", c.bucket.name()),
-        &["start (UTC)", "messages", "conversations", "calls", "failed", "transferred", "warned", "rejected", "assistant turn p50/p95/p99 ms"],
+        &[
+            "start (UTC)",
+            "messages",
+            "conversations",
+            "calls",
+            "failed",
+            "transferred",
+            "warned",
+            "rejected",
+            "assistant turn p50/p95/p99 ms",
+        ],
         &rows,
     )?;
 
-    counts(out, "End reasons (calls)", &c.end_reasons, p.map(|p| p.end_reasons.as_slice()))?;
-    counts(out, "Failure details (failed calls)", &c.failure_details, p.map(|p| p.failure_details.as_slice()))?;
+    counts(
+        out,
+        "End reasons (calls)",
+        &c.end_reasons,
+        p.map(|p| p.end_reasons.as_slice()),
+    )?;
+    counts(
+        out,
+        "Failure details (failed calls)",
+        &c.failure_details,
+        p.map(|p| p.failure_details.as_slice()),
+    )?;
     let rows: Vec<Vec<String>> = c
         .warning_codes
         .iter()
@@ -168,12 +249,19 @@ pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
             vec![
                 i.intent.clone(),
                 i.count.to_string(),
-                i.median_confidence.map(|m| format!("{m:.3}")).unwrap_or_else(|| "-".into()),
+                i.median_confidence
+                    .map(|m| format!("{m:.3}"))
+                    .unwrap_or_else(|| "-".into()),
                 i.low.to_string(),
             ]
         })
         .collect();
-    section(out, "Top intents (messages)", &["intent", "messages", "median confidence", "low confidence"], &rows)?;
+    section(
+        out,
+        "Top intents (messages)",
+        &["intent", "messages", "median confidence", "low confidence"],
+        &rows,
+    )?;
     writeln!(
         out,
         "low-confidence turns (intent confidence < {}): {} of {} ({})",
@@ -189,16 +277,40 @@ pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
         c.barge_in.of,
         rate(c.barge_in.count, c.barge_in.of)
     )?;
-    counts(out, "Input kinds (messages)", &c.input_kinds, p.map(|p| p.input_kinds.as_slice()))?;
-    counts(out, "Turns per conversation", &c.turns_per_conversation, p.map(|p| p.turns_per_conversation.as_slice()))?;
-    counts(out, "Intent confidence (messages)", &c.intent_confidence, None)?;
-    counts(out, "Speech-to-text confidence (call turns)", &c.stt_confidence, None)?;
+    counts(
+        out,
+        "Input kinds (messages)",
+        &c.input_kinds,
+        p.map(|p| p.input_kinds.as_slice()),
+    )?;
+    counts(
+        out,
+        "Turns per conversation",
+        &c.turns_per_conversation,
+        p.map(|p| p.turns_per_conversation.as_slice()),
+    )?;
+    counts(
+        out,
+        "Intent confidence (messages)",
+        &c.intent_confidence,
+        None,
+    )?;
+    counts(
+        out,
+        "Speech-to-text confidence (call turns)",
+        &c.stt_confidence,
+        None,
+    )?;
     if let Some(custom) = &c.custom {
         counts(
             out,
-            &format!("custom.{} (calls; {} without the key)", custom.key, custom.without_key),
+            &format!(
+                "custom.{} (calls; {} without the key)",
+                custom.key, custom.without_key
+            ),
             &custom.values,
-            p.and_then(|p| p.custom.as_ref()).map(|x| x.values.as_slice()),
+            p.and_then(|p| p.custom.as_ref())
+                .map(|x| x.values.as_slice()),
         )?;
     }
     let rows: Vec<Vec<String>> = c
@@ -214,7 +326,12 @@ pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
             ]
         })
         .collect();
-    section(out, "Slowest call turns", &["assistant ms", "call", "turn", "request", "turn start"], &rows)?;
+    section(
+        out,
+        "Slowest call turns",
+        &["assistant ms", "call", "turn", "request", "turn start"],
+        &rows,
+    )?;
     out.flush()
 }
 
@@ -227,7 +344,11 @@ fn change_text(change: Option<&logbook_core::query::trends::Change>) -> String {
                 None if ch.current == ch.previous => "=".into(),
                 None => "new".into(),
             };
-            if ch.notable { format!("{text} !") } else { text }
+            if ch.notable {
+                format!("{text} !")
+            } else {
+                text
+            }
         }
     }
 }
@@ -248,7 +369,12 @@ pub fn csv(out: &mut dyn Write, t: &Trends) -> Result<()> {
     periods.extend(t.previous.as_ref().map(|p| ("previous", p)));
     for (name, p) in periods {
         let mut push = |bucket_start: String, measure: String, value: Value| {
-            rows.push(Row { period: name, bucket_start, measure, value });
+            rows.push(Row {
+                period: name,
+                bucket_start,
+                measure,
+                value,
+            });
         };
         let total = || "total".to_owned();
         let x = &p.totals;
@@ -286,7 +412,11 @@ pub fn csv(out: &mut dyn Write, t: &Trends) -> Result<()> {
         ];
         for (prefix, list) in lists {
             for c in list {
-                push(total(), format!("{prefix}.{}", value_label(c)), json!(c.count));
+                push(
+                    total(),
+                    format!("{prefix}.{}", value_label(c)),
+                    json!(c.count),
+                );
             }
         }
         for w in &p.warning_codes {
@@ -295,16 +425,36 @@ pub fn csv(out: &mut dyn Write, t: &Trends) -> Result<()> {
             push(total(), format!("warning.{code}.new"), json!(w.new));
         }
         for i in &p.intents {
-            push(total(), format!("intent.{}.count", i.intent), json!(i.count));
-            push(total(), format!("intent.{}.median_confidence", i.intent), json!(i.median_confidence));
+            push(
+                total(),
+                format!("intent.{}.count", i.intent),
+                json!(i.count),
+            );
+            push(
+                total(),
+                format!("intent.{}.median_confidence", i.intent),
+                json!(i.median_confidence),
+            );
         }
-        push(total(), "low_confidence.count".into(), json!(p.low_confidence.count));
-        push(total(), "low_confidence.of".into(), json!(p.low_confidence.of));
+        push(
+            total(),
+            "low_confidence.count".into(),
+            json!(p.low_confidence.count),
+        );
+        push(
+            total(),
+            "low_confidence.of".into(),
+            json!(p.low_confidence.of),
+        );
         push(total(), "barge_in.count".into(), json!(p.barge_in.count));
         push(total(), "barge_in.of".into(), json!(p.barge_in.of));
         if let Some(custom) = &p.custom {
             for c in &custom.values {
-                push(total(), format!("custom.{}.{}", custom.key, value_label(c)), json!(c.count));
+                push(
+                    total(),
+                    format!("custom.{}.{}", custom.key, value_label(c)),
+                    json!(c.count),
+                );
             }
         }
         for (i, b) in p.buckets.iter().enumerate() {
@@ -325,11 +475,19 @@ pub fn csv(out: &mut dyn Write, t: &Trends) -> Result<()> {
                 push(at(), m.into(), json!(v));
             }
             for c in &b.end_reasons {
-                push(at(), format!("end_reason.{}", value_label(c)), json!(c.count));
+                push(
+                    at(),
+                    format!("end_reason.{}", value_label(c)),
+                    json!(c.count),
+                );
             }
             if let Some(custom) = &p.custom {
                 for c in &b.custom {
-                    push(at(), format!("custom.{}.{}", custom.key, value_label(c)), json!(c.count));
+                    push(
+                        at(),
+                        format!("custom.{}.{}", custom.key, value_label(c)),
+                        json!(c.count),
+                    );
                 }
             }
             for l in &p.latency {

@@ -13,4 +13,5 @@ mod hostile;
 mod ingest;
 mod projection;
 mod query;
+mod report;
 mod retention;

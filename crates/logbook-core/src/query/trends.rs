@@ -464,10 +464,9 @@ impl Scope {
         let mut one = |sql: String, cond: &Sql| -> Result<(), QueryError> {
             let mut params = cond.params.clone();
             params.push(Value::Integer(end));
-            let v: Option<i64> = conn.prepare_cached(&sql)?.query_row(
-                params_from_iter(params),
-                |r| r.get(0),
-            )?;
+            let v: Option<i64> = conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(params), |r| r.get(0))?;
             found.extend(v);
             Ok(())
         };
@@ -917,10 +916,9 @@ fn period(
                             count: other,
                             other: true,
                         },
-                        false => Count::new(
-                            t.value.clone(),
-                            counts.get(&t.value).copied().unwrap_or(0),
-                        ),
+                        false => {
+                            Count::new(t.value.clone(), counts.get(&t.value).copied().unwrap_or(0))
+                        }
                     })
                     .collect();
             }
@@ -1023,7 +1021,11 @@ fn tenths(counts: &[i64]) -> Vec<Count> {
         .enumerate()
         .map(|(i, &count)| {
             Count::new(
-                Some(format!("{:.1}-{:.1}", i as f64 / 10.0, (i + 1) as f64 / 10.0)),
+                Some(format!(
+                    "{:.1}-{:.1}",
+                    i as f64 / 10.0,
+                    (i + 1) as f64 / 10.0
+                )),
                 count,
             )
         })
@@ -1109,9 +1111,7 @@ fn changes(current: &Period, previous: &Period) -> Vec<Change> {
             measure: measure.to_owned(),
             current: Some(c as f64),
             previous: Some(p as f64),
-            notable: big
-                && percent.is_none_or(|pc| pc.abs() >= NOTABLE_CHANGE_PERCENT)
-                && c != p,
+            notable: big && percent.is_none_or(|pc| pc.abs() >= NOTABLE_CHANGE_PERCENT) && c != p,
             percent,
         }
     };
