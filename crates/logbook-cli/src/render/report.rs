@@ -335,7 +335,7 @@ pub fn table(out: &mut dyn Write, t: &Trends) -> io::Result<()> {
     out.flush()
 }
 
-fn change_text(change: Option<&logbook_core::query::trends::Change>) -> String {
+fn change_text(change: Option<&logbook_core::query::trends::TrendChange>) -> String {
     match change {
         None => String::new(),
         Some(ch) => {

@@ -10,7 +10,8 @@
 //! arrival time when the payload has none, or has IBM's `1970-01-01T00:00:00Z` placeholder
 //! ([`crate::watson::json::event_time_ms`]). The range is the query's own `after:` / `before:`
 //! (the latest `after:`, the earliest `before:`); without `after:` it starts at the earliest
-//! matching row, without `before:` it ends now.
+//! matching row, without `before:` it ends now (or just after the latest matching row, when a
+//! payload's clock is ahead of this one).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -148,7 +149,7 @@ pub struct Trends {
     pub current: Period,
     pub previous: Option<Period>,
     /// Totals and p95 latencies of both periods, with the changes that matter marked.
-    pub changes: Vec<Change>,
+    pub changes: Vec<TrendChange>,
 }
 
 /// The figures of one period.
@@ -336,7 +337,7 @@ pub struct SlowTurn {
 /// A figure in both periods.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
-pub struct Change {
+pub struct TrendChange {
     /// A total's name (`calls`) or a latency's p95 (`assistant_turn_ms.p95`).
     pub measure: String,
     pub current: Option<f64>,
@@ -358,10 +359,21 @@ pub fn trends(
     let (rest, after, before) = split_range(query);
     let scope = Scope::new(&rest);
     with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
-        let end = before.unwrap_or_else(|| now.timestamp_millis());
+        // Without `before:`, up to now, or past the latest row when a payload's clock is ahead:
+        // the range then holds what the lists show for the same query.
+        let end = match before {
+            Some(before) => before,
+            None => {
+                let latest = scope.extreme(conn, Extreme::Latest)?;
+                now.timestamp_millis().max(latest.map_or(i64::MIN, |t| t + 1))
+            }
+        };
         let start = match after {
             Some(after) => after,
-            None => scope.earliest(conn, end)?.unwrap_or(end - DAY_MS).min(end),
+            None => scope
+                .extreme(conn, Extreme::EarliestBefore(end))?
+                .unwrap_or(end - DAY_MS)
+                .min(end),
         };
         if start >= end {
             return Err(QueryError::BadRequest(
@@ -458,31 +470,36 @@ impl Scope {
         }
     }
 
-    /// The earliest time of a matching row before `end`.
-    fn earliest(&self, conn: &Connection, end: i64) -> Result<Option<i64>, QueryError> {
+    /// The earliest time of a matching row before `end` (`Earliest`), or the latest of all (`Latest`).
+    fn extreme(&self, conn: &Connection, which: Extreme) -> Result<Option<i64>, QueryError> {
+        let (agg, bound, value) = match which {
+            Extreme::EarliestBefore(end) => ("min", "<", end),
+            Extreme::Latest => ("max", ">", i64::MIN),
+        };
         let mut found: Vec<i64> = Vec::new();
         let mut one = |sql: String, cond: &Sql| -> Result<(), QueryError> {
             let mut params = cond.params.clone();
-            params.push(Value::Integer(end));
-            let v: Option<i64> = conn
-                .prepare_cached(&sql)?
-                .query_row(params_from_iter(params), |r| r.get(0))?;
+            params.push(Value::Integer(value));
+            let v: Option<i64> = conn.prepare_cached(&sql)?.query_row(
+                params_from_iter(params),
+                |r| r.get(0),
+            )?;
             found.extend(v);
             Ok(())
         };
         if self.wants_events {
             one(
                 format!(
-                    "SELECT min(c.start_at) FROM calls c JOIN events e ON e.id = c.event_id
-                     WHERE ({}) AND c.start_at < ?",
+                    "SELECT {agg}(c.start_at) FROM calls c JOIN events e ON e.id = c.event_id
+                     WHERE ({}) AND c.start_at {bound} ?",
                     self.calls.text
                 ),
                 &self.calls,
             )?;
             one(
                 format!(
-                    "SELECT min(m.request_at) FROM messages m JOIN events e ON e.id = m.event_id
-                     WHERE ({}) AND m.request_at < ?",
+                    "SELECT {agg}(m.request_at) FROM messages m JOIN events e ON e.id = m.event_id
+                     WHERE ({}) AND m.request_at {bound} ?",
                     self.messages.text
                 ),
                 &self.messages,
@@ -491,14 +508,23 @@ impl Scope {
         if let Some(r) = &self.rejections {
             one(
                 format!(
-                    "SELECT min(r.received_at) FROM rejections r WHERE ({}) AND r.received_at < ?",
+                    "SELECT {agg}(r.received_at) FROM rejections r WHERE ({}) AND r.received_at {bound} ?",
                     r.text
                 ),
                 r,
             )?;
         }
-        Ok(found.into_iter().min())
+        Ok(match which {
+            Extreme::EarliestBefore(_) => found.into_iter().min(),
+            Extreme::Latest => found.into_iter().max(),
+        })
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Extreme {
+    EarliestBefore(i64),
+    Latest,
 }
 
 /// Where a period lies and how it is cut.
@@ -1103,11 +1129,11 @@ pub fn nearest_rank<T>(sorted: &[T], p: usize) -> Option<&T> {
     sorted.get(rank - 1)
 }
 
-fn changes(current: &Period, previous: &Period) -> Vec<Change> {
+fn changes(current: &Period, previous: &Period) -> Vec<TrendChange> {
     let count = |measure: &str, c: i64, p: i64| {
         let percent = (p != 0).then(|| (c - p) as f64 * 100.0 / p as f64);
         let big = c.max(p) >= NOTABLE_MIN_COUNT;
-        Change {
+        TrendChange {
             measure: measure.to_owned(),
             current: Some(c as f64),
             previous: Some(p as f64),
@@ -1131,7 +1157,7 @@ fn changes(current: &Period, previous: &Period) -> Vec<Change> {
             (Some(vc), Some(vp)) if vp != 0 => Some((vc - vp) as f64 * 100.0 / vp as f64),
             _ => None,
         };
-        out.push(Change {
+        out.push(TrendChange {
             measure: format!("{}.p95", lc.name),
             current: vc.map(|v| v as f64),
             previous: vp.map(|v| v as f64),
