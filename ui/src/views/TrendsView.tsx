@@ -256,7 +256,7 @@ function Volume({ period, previous, open }: { period: Period; previous: Period |
     <ChartPanel
       id="volume"
       title="Volume"
-      note={previous ? "Dashed: the previous period." : undefined}
+      note={previous ? "Dashed: the previous period, bucket by bucket." : undefined}
       table={{
         header: ["bucket (UTC)", "messages", "conversations", "calls", "rejected", ...(previous ? ["previous messages", "previous calls"] : [])],
         rows: rows.map((r) => [r.label, r.messages, r.conversations, r.calls, r.rejected, ...(previous ? [r.previous_messages ?? 0, r.previous_calls ?? 0] : [])]),
@@ -480,7 +480,8 @@ function CountsBars(props: {
               if (onClick && index !== null) onClick(counts[index]);
             }}
           />
-          {previous && <Bar dataKey="previous" fill="var(--border)" isAnimationActive={false} />}
+          {previous && <Bar dataKey="previous" name="previous period" fill="var(--muted)" fillOpacity={0.45} isAnimationActive={false} />}
+          {previous && <Legend />}
         </BarChart>
       )}
     </ChartPanel>
