@@ -8,17 +8,47 @@ use serde_json::{Value, json};
 
 use crate::common::{Harness, all_samples, logbook};
 
-fn call(
-    id: &str,
-    start: Option<&str>,
-    end_reason: &str,
+/// A call record's fields that matter here.
+struct Cdr<'a> {
+    id: &'a str,
+    start: Option<&'a str>,
+    end_reason: &'a str,
     failed: bool,
     transferred: bool,
     setup_ms: Option<i64>,
     turns: Value,
     warnings: Value,
     custom: Value,
-) -> Vec<u8> {
+}
+
+impl Default for Cdr<'_> {
+    fn default() -> Self {
+        Self {
+            id: "",
+            start: None,
+            end_reason: "caller_hangup",
+            failed: false,
+            transferred: false,
+            setup_ms: None,
+            turns: json!([]),
+            warnings: json!([]),
+            custom: json!({}),
+        }
+    }
+}
+
+fn call(cdr: Cdr<'_>) -> Vec<u8> {
+    let Cdr {
+        id,
+        start,
+        end_reason,
+        failed,
+        transferred,
+        setup_ms,
+        turns,
+        warnings,
+        custom,
+    } = cdr;
     let mut call = json!({ "end_reason": end_reason, "milliseconds_elapsed": 60000 });
     if let Some(start) = start {
         call["start_timestamp"] = json!(start);
@@ -89,71 +119,53 @@ fn loaded() -> Harness {
     }
     let bodies = [
         // Hour 10: two answered turns and the hangup's 0 ms; a warning seen in the samples before.
-        call(
-            "c1",
-            Some("2026-03-12T10:05:00Z"),
-            "caller_hangup",
-            false,
-            false,
-            Some(1000),
-            json!([
+        call(Cdr {
+            id: "c1",
+            start: Some("2026-03-12T10:05:00Z"),
+            setup_ms: Some(1000),
+            turns: json!([
                 turn(300, "2026-03-12T10:05:01Z", "start"),
                 turn(500, "2026-03-12T10:05:10Z", "speech_to_text"),
                 turn(0, "2026-03-12T10:06:00Z", "hangup")
             ]),
-            json!([{ "code": "CWSMR0031W", "message": "underflow" }]),
-            json!({ "call_reason": "billing" }),
-        ),
+            warnings: json!([{ "code": "CWSMR0031W", "message": "underflow" }]),
+            custom: json!({ "call_reason": "billing" }),
+            ..Cdr::default()
+        }),
         // Hour 11: failed and transferred; its first turn's clock says 10:59:59.900, before the call.
-        call(
-            "c2",
-            Some("2026-03-12T11:00:00.500Z"),
-            "failed",
-            true,
-            true,
-            Some(2000),
-            json!([
+        call(Cdr {
+            id: "c2",
+            start: Some("2026-03-12T11:00:00.500Z"),
+            end_reason: "failed",
+            failed: true,
+            transferred: true,
+            setup_ms: Some(2000),
+            turns: json!([
                 turn(700, "2026-03-12T10:59:59.900Z", "start"),
                 turn(100, "2026-03-12T11:00:05Z", "transfer_failed")
             ]),
-            json!([{ "id": "CWSXX0001E", "message": "never seen before" }]),
-            json!({ "call_reason": "billing" }),
-        ),
+            warnings: json!([{ "id": "CWSXX0001E", "message": "never seen before" }]),
+            custom: json!({ "call_reason": "billing" }),
+        }),
         // Hour 11: a call without turns.
-        call(
-            "c3",
-            Some("2026-03-12T11:15:00Z"),
-            "assistant_hangup",
-            false,
-            false,
-            None,
-            json!([]),
-            json!([]),
-            json!({ "call_reason": "sales" }),
-        ),
+        call(Cdr {
+            id: "c3",
+            start: Some("2026-03-12T11:15:00Z"),
+            end_reason: "assistant_hangup",
+            custom: json!({ "call_reason": "sales" }),
+            ..Cdr::default()
+        }),
         // The 1970 placeholder and no start time at all: both filed at their arrival.
-        call(
-            "c4",
-            Some("1970-01-01T00:00:00Z"),
-            "caller_hangup",
-            false,
-            false,
-            None,
-            json!([turn(900, "1970-01-01T00:00:00Z", "start")]),
-            json!([]),
-            json!({}),
-        ),
-        call(
-            "c5",
-            None,
-            "caller_hangup",
-            false,
-            false,
-            None,
-            json!([]),
-            json!([]),
-            json!({}),
-        ),
+        call(Cdr {
+            id: "c4",
+            start: Some("1970-01-01T00:00:00Z"),
+            turns: json!([turn(900, "1970-01-01T00:00:00Z", "start")]),
+            ..Cdr::default()
+        }),
+        call(Cdr {
+            id: "c5",
+            ..Cdr::default()
+        }),
         message(
             "m1",
             "S1",

@@ -365,7 +365,8 @@ pub fn trends(
             Some(before) => before,
             None => {
                 let latest = scope.extreme(conn, Extreme::Latest)?;
-                now.timestamp_millis().max(latest.map_or(i64::MIN, |t| t + 1))
+                now.timestamp_millis()
+                    .max(latest.map_or(i64::MIN, |t| t + 1))
             }
         };
         let start = match after {
@@ -480,10 +481,9 @@ impl Scope {
         let mut one = |sql: String, cond: &Sql| -> Result<(), QueryError> {
             let mut params = cond.params.clone();
             params.push(Value::Integer(value));
-            let v: Option<i64> = conn.prepare_cached(&sql)?.query_row(
-                params_from_iter(params),
-                |r| r.get(0),
-            )?;
+            let v: Option<i64> = conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(params), |r| r.get(0))?;
             found.extend(v);
             Ok(())
         };
