@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../api";
 import type { Period } from "../api/types/Period";
 import type { Trends } from "../api/types/Trends";
-import { TrendsView } from "./TrendsView";
+import { TrendsView, tooltipIndex } from "./TrendsView";
 
 vi.mock("../api", () => import("./detail/mockApi"));
 
@@ -117,5 +117,16 @@ describe("TrendsView", { timeout: 30_000 }, () => {
     expect(screen.getAllByTestId("slow-turn").map((t) => within(t).getByRole("link").textContent)).toEqual(["c1", "c2"]);
     fireEvent.click(screen.getByRole("link", { name: "c2" }));
     expect(navigate).toHaveBeenLastCalledWith({ view: "call", id: "c2", turn: 0 });
+  });
+});
+
+describe("tooltipIndex", () => {
+  it("reads the bucket of a line-chart click, the first one included", () => {
+    expect(tooltipIndex(0)).toBe(0);
+    expect(tooltipIndex("0")).toBe(0);
+    expect(tooltipIndex("3")).toBe(3);
+    expect(tooltipIndex(null)).toBe(null);
+    expect(tooltipIndex("")).toBe(null);
+    expect(tooltipIndex(-1)).toBe(null);
   });
 });

@@ -240,6 +240,12 @@ function indexOf(item: unknown, fallback?: number): number | null {
   return typeof i === "number" ? i : null;
 }
 
+/** The bucket a click on a line chart is over (recharts gives its index as a number or a string). */
+export function tooltipIndex(index: unknown): number | null {
+  const i = typeof index === "string" && index !== "" ? Number(index) : index;
+  return typeof i === "number" && Number.isInteger(i) && i >= 0 ? i : null;
+}
+
 function Volume({ period, previous, open }: { period: Period; previous: Period | null; open: Open }) {
   const rows = period.buckets.map((b, i) => ({
     label: bucketLabel(b.start_ms, period.bucket),
@@ -326,7 +332,7 @@ function LatencyPanel({ t, open }: { t: Trends; open: Open }) {
         responsive
         style={{ width: "100%", height: CHART_HEIGHT_PX }}
         margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
-        onClick={(state) => onPoint(typeof state?.activeTooltipIndex === "number" ? state.activeTooltipIndex : Number(state?.activeTooltipIndex ?? NaN) || null)}
+        onClick={(state) => onPoint(tooltipIndex(state?.activeTooltipIndex))}
       >
         <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
         <XAxis dataKey="label" tick={AXIS} />
