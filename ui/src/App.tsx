@@ -20,6 +20,7 @@ import { ConversationsView } from "./views/ConversationsView";
 import { LiveView } from "./views/LiveView";
 import { SettingsView } from "./views/SettingsView";
 import { StatusView } from "./views/StatusView";
+import { TrendsView } from "./views/TrendsView";
 import { CallView } from "./views/detail/CallView";
 import { ConversationView } from "./views/detail/ConversationView";
 import { CustomDataView } from "./views/detail/CustomDataView";
@@ -33,6 +34,7 @@ const TABS: { id: TabId; label: string }[] = [
   { id: "conversations", label: "Conversations" },
   { id: "calls", label: "Calls" },
   { id: "custom", label: "Custom data" },
+  { id: "trends", label: "Trends" },
   { id: "status", label: "Status" },
   ...(api.desktop ? [{ id: "settings" as const, label: "Settings" }] : []),
 ];
@@ -78,6 +80,7 @@ export function App() {
     live: { view: "live" },
     conversations: { view: "conversations" },
     calls: { view: "calls" },
+    trends: { view: "trends" },
   });
   const lastList = useRef<ListView>("live");
   const lastCustom = useRef<Route>({ view: "custom" });
@@ -246,6 +249,8 @@ function RouteView(props: {
       );
     case "calls":
       return <CallsView route={route} navigate={navigate} replace={replace} feed={feed} onQueryError={onQueryError} />;
+    case "trends":
+      return <TrendsView route={route} navigate={navigate} onQueryError={onQueryError} />;
     case "event":
       return (
         <div className="scroll-page">

@@ -22,6 +22,8 @@ const ROUTES: Route[] = [
   { view: "custom", key: "account_id" },
   { view: "custom", key: "tier", value: "gold plus" },
   { view: "custom", key: "ünïcødé 🎉", value: '{"a":1}' },
+  { view: "trends" },
+  { view: "trends", q: "channel:Phone", range: "7d", compare: "previous", custom: "call_reason" },
   { view: "status" },
   { view: "settings" },
   { view: "live", q: "héllo wörld 日本 😀 \"quoted\" + & = ? #" },

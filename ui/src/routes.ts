@@ -13,6 +13,8 @@ export type Route =
   | { view: "calls"; q?: string; selected?: string; range?: TimeRange }
   | { view: "call"; id: string; turn?: number }
   | { view: "custom"; key?: string; value?: string }
+  /** Trends of the search over its range; `compare` (`previous`) and `custom` (a custom-data key). */
+  | { view: "trends"; q?: string; range?: TimeRange; compare?: string; custom?: string; selected?: string }
   | { view: "status" }
   /** The desktop app's settings (in a browser the view says where `logbook serve` takes them). */
   | { view: "settings" };
@@ -20,11 +22,11 @@ export type Route =
 export type Navigate = (to: Route) => void;
 
 /** The routes that show a searchable list. */
-export type ListRoute = Extract<Route, { view: "live" | "conversations" | "calls" }>;
+export type ListRoute = Extract<Route, { view: "live" | "conversations" | "calls" | "trends" }>;
 export type ListView = ListRoute["view"];
 
 export function isListRoute(route: Route): route is ListRoute {
-  return route.view === "live" || route.view === "conversations" || route.view === "calls";
+  return route.view === "live" || route.view === "conversations" || route.view === "calls" || route.view === "trends";
 }
 
 /** The list a detail view belongs to (where `Esc` goes back to), or null. */
@@ -73,6 +75,13 @@ export function routeToHash(route: Route): string {
     case "call":
       path = `calls/${enc(route.id)}`;
       put("turn", route.turn);
+      break;
+    case "trends":
+      path = "trends";
+      put("q", route.q);
+      put("range", route.range);
+      put("compare", route.compare);
+      put("custom", route.custom);
       break;
     case "custom":
       path = "custom";
@@ -128,6 +137,8 @@ export function hashToRoute(hash: string): Route {
       return id
         ? { view: "call", id, turn: num("turn") }
         : { view: "calls", q: get("q"), selected: get("selected"), range: range() };
+    case "trends":
+      return { view: "trends", q: get("q"), range: range(), compare: get("compare"), custom: get("custom") };
     case "custom":
       return { view: "custom", key: get("key"), value: get("value") };
     case "status":

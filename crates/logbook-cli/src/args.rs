@@ -44,6 +44,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Counts of what the store holds.
     Stats(StatsArgs),
+    /// Trends of a query over its time range: volumes, latency percentiles (exact nearest-rank),
+    /// call outcomes, conversation shape, per hour or day, optionally beside an earlier period.
+    Report(ReportArgs),
     /// Derive every stored body again (messages, conversations, calls, the full-text index), as a
     /// new version of Logbook does by itself when it opens an older database.
     Reindex(ReindexArgs),
@@ -397,6 +400,47 @@ pub enum BenchCommand {
 pub struct ReindexArgs {
     #[command(flatten)]
     pub db: DbArg,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The query language of `search`; its `after:` / `before:` make the range, e.g.
+    /// `after:7d`, `after:2026-03-01 before:2026-03-08 end_reason:failed` [default range: from the
+    /// first matching row until now]
+    #[arg(default_value = "")]
+    pub query: String,
+    /// The bucket size [default: by minute up to 3 hours, by hour up to 4 days, by day beyond]
+    #[arg(long, value_enum)]
+    pub by: Option<ReportBucket>,
+    /// Also the same figures for an earlier period: `previous` (the same length just before), or
+    /// the range moved back by an age like `24h`, `7d`, `4w`.
+    #[arg(long, value_name = "previous|AGE")]
+    pub compare: Option<String>,
+    /// Break down the values of this `injected_custom_data` key, e.g. `call_reason`.
+    #[arg(long, value_name = "KEY")]
+    pub custom: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportBucket {
+    Minute,
+    Hour,
+    Day,
+}
+
+/// How a report is printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Sections of aligned columns for reading.
+    Table,
+    /// One JSON document: every figure by name, and the percentile method.
+    Json,
+    /// One row per figure: period, bucket_start, measure, value.
+    Csv,
 }
 
 #[derive(Args)]

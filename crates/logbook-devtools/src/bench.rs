@@ -720,8 +720,24 @@ fn run_queries(conn: &rusqlite::Connection, inputs: &QueryInputs, samples: usize
         logbook_core::query::call::call(conn, &inputs.calls[p.next(inputs.calls.len())])?;
         Ok(())
     })?;
+    // The Trends view as it opens on "Last 30 days": every figure of the month, exact.
+    let mut latencies = Vec::new();
+    for _ in 0..samples.clamp(1, TRENDS_SAMPLES) {
+        let request = logbook_core::query::trends::TrendsRequest {
+            query: "after:30d".into(),
+            ..Default::default()
+        };
+        let (result, took) =
+            timed(|| logbook_core::query::trends::trends(conn, &request, chrono::Utc::now()));
+        result?;
+        latencies.push(took);
+    }
+    percentiles("trends_30d", latencies);
     Ok(())
 }
+
+/// The Trends page reads the whole range each time: fewer samples than the page-sized queries.
+const TRENDS_SAMPLES: usize = 20;
 
 /// Exports run in a child process each, so that its peak memory is the export's own.
 fn run_exports(db: &Path) -> Result<()> {

@@ -25,7 +25,7 @@ use logbook_core::query::event::EventDetail;
 use logbook_core::query::search::{
     self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search,
 };
-use logbook_core::query::{QueryError, parse};
+use logbook_core::query::{QueryError, parse, trends};
 
 use crate::ReceiverInfo;
 use crate::types::{ApiError, ApiErrorKind, LiveBatch, Qualifier};
@@ -82,6 +82,7 @@ macro_rules! for_each_read_command {
             custom_keys => $crate::commands::read::CustomKeys,
             custom_values => $crate::commands::read::CustomValues,
             custom_calls => $crate::commands::read::CustomCalls,
+            trends => $crate::commands::read::Trends,
         }
     };
 }
@@ -161,6 +162,44 @@ pub struct CustomCallsRequest {
     #[serde(default)]
     #[ts(optional)]
     pub limit: Option<usize>,
+}
+
+/// The Trends view: the figures of `q` over its range (`after:` / `before:` in `q`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
+#[ts(export)]
+pub struct TrendsRequest {
+    #[serde(default)]
+    pub q: String,
+    /// Chosen from the range when absent.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub bucket: Option<trends::Bucket>,
+    /// `previous`, or an age like `7d` to move the range back by.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub compare: Option<String>,
+    /// An `injected_custom_data` key whose values to break down.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub custom: Option<String>,
+}
+
+impl TrendsRequest {
+    pub fn run(self, conn: &Connection) -> Result<trends::Trends, ApiError> {
+        let compare = self
+            .compare
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(trends::Compare::parse)
+            .transpose()?;
+        let request = trends::TrendsRequest {
+            query: self.q,
+            bucket: self.bucket,
+            compare,
+            custom_key: self.custom.filter(|k| !k.is_empty()),
+        };
+        Ok(trends::trends(conn, &request, chrono::Utc::now())?)
+    }
 }
 
 /// An export: the rows of `kind` matching `q`, as `format`.
@@ -310,6 +349,8 @@ pub mod read {
         required_key(&r.key)?;
         Ok(custom::calls_with(conn, &r.key, r.value.as_deref(), r.limit.unwrap_or(DEFAULT_LIMIT), None)?)
     });
+    command!(Trends, "trends", "/api/trends", TrendsRequest => trends::Trends,
+        |conn, ctx, r| r.run(conn));
 }
 
 /// How a command reaches its transports.

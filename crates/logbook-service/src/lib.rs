@@ -88,7 +88,9 @@ impl From<QueryError> for ApiError {
             },
             QueryError::NotFound(_) => Self::new(ApiErrorKind::NotFound, err.to_string()),
             QueryError::Timeout(_) => Self::new(ApiErrorKind::Timeout, err.to_string()),
-            QueryError::BadCursor => Self::new(ApiErrorKind::BadRequest, err.to_string()),
+            QueryError::BadCursor | QueryError::BadRequest(_) => {
+                Self::new(ApiErrorKind::BadRequest, err.to_string())
+            }
             QueryError::Sqlite(_) => Self::new(ApiErrorKind::Internal, err.to_string()),
         }
     }

@@ -26,6 +26,8 @@ import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
 import type { Status } from "./types/Status";
 import type { TunnelStatus } from "./types/TunnelStatus";
+import type { Trends } from "./types/Trends";
+import type { TrendsRequest } from "./types/TrendsRequest";
 import type { TunnelTool } from "./types/TunnelTool";
 import type { ValueCount } from "./types/ValueCount";
 
@@ -60,6 +62,8 @@ export interface Transport {
   customKeys(): Promise<KeyCount[]>;
   customValues(key: string, limit?: number): Promise<ValueCount[]>;
   customCalls(key: string, value: string | null, limit?: number): Promise<CallMatch[]>;
+  /** The Trends view's figures for a query (its range in `after:` / `before:`). */
+  trends(req: TrendsRequest): Promise<Trends>;
   /** `onProgress` hears how many rows are written, when the transport knows (the desktop app). */
   exportRows(
     kind: Kind,
@@ -108,6 +112,7 @@ export const METHODS = {
   custom_keys: "customKeys",
   custom_values: "customValues",
   custom_calls: "customCalls",
+  trends: "trends",
   export_rows: "exportRows",
   live: "live",
   stop_live: "live",
@@ -166,6 +171,10 @@ export abstract class ReadClient {
   }
   customCalls(key: string, value: string | null, limit?: number): Promise<CallMatch[]> {
     return this.run("custom_calls", { key, value, limit });
+  }
+  trends(req: TrendsRequest): Promise<Trends> {
+    // In this order, so that URLs read the same every time.
+    return this.run("trends", { q: req.q, bucket: req.bucket ?? null, compare: req.compare ?? null, custom: req.custom ?? null });
   }
 }
 

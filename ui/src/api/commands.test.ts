@@ -33,6 +33,7 @@ async function callMethod(t: Transport, name: CommandName): Promise<void> {
     call: ["c1"],
     customValues: ["k"],
     customCalls: ["k", null],
+    trends: [{ q: "" }],
     exportRows: ["events", "csv", ""],
     "desktop.saveSettings": [{}],
     "desktop.revealSecret": ["id"],

@@ -26,6 +26,8 @@ import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
 import type { Status } from "./types/Status";
 import type { StopLiveRequest } from "./types/StopLiveRequest";
+import type { Trends } from "./types/Trends";
+import type { TrendsRequest } from "./types/TrendsRequest";
 import type { TunnelStatus } from "./types/TunnelStatus";
 import type { TunnelTool } from "./types/TunnelTool";
 import type { ValueCount } from "./types/ValueCount";
@@ -44,6 +46,7 @@ export interface Commands {
   custom_keys: { request: NoRequest; answer: Array<KeyCount> };
   custom_values: { request: CustomValuesRequest; answer: Array<ValueCount> };
   custom_calls: { request: CustomCallsRequest; answer: Array<CallMatch> };
+  trends: { request: TrendsRequest; answer: Trends };
   /** HTTP: a browser download of the file; desktop: a save dialog, then Rust writes the file and reports progress on a channel */
   export_rows: { request: ExportRequest; answer: ExportResult };
   /** HTTP: Server-Sent Events (`since`, `since_rejection`, `Last-Event-ID`); desktop: batches on a channel, the answer is the subscription's id */
@@ -67,7 +70,7 @@ export interface Commands {
 export type CommandName = keyof Commands;
 
 /** The read commands: the service runs them for both transports, from their request alone. */
-export type ReadCommandName = "status" | "qualifiers" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls";
+export type ReadCommandName = "status" | "qualifiers" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends";
 
 export interface CommandInfo {
   /** The `GET` path of `logbook serve`'s API (`{field}`: that request field, as a path segment); null when only the desktop app has it. */
@@ -91,6 +94,7 @@ export const COMMANDS: { readonly [K in CommandName]: CommandInfo } = {
   custom_keys: { http: "/api/custom-data/keys", desktop: true, read: true },
   custom_values: { http: "/api/custom-data/values", desktop: true, read: true },
   custom_calls: { http: "/api/custom-data/calls", desktop: true, read: true },
+  trends: { http: "/api/trends", desktop: true, read: true },
   export_rows: { http: "/api/export", desktop: true, read: false },
   live: { http: "/api/live", desktop: true, read: false },
   stop_live: { http: null, desktop: true, read: false },

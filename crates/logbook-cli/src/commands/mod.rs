@@ -6,6 +6,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod reindex;
+pub mod report;
 pub mod search;
 pub mod send;
 pub mod serve;

@@ -4,6 +4,7 @@
 
 pub mod detail;
 pub mod lists;
+pub mod report;
 pub mod rows;
 
 /// An optional value as text, empty when absent.

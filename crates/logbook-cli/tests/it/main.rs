@@ -14,4 +14,5 @@ mod hostile;
 mod ingest;
 mod projection;
 mod query;
+mod report;
 mod retention;

@@ -236,7 +236,7 @@ fn numeric(field: NumField, o: CmpOp, value: f64) -> Pred {
         NumField::LatencyAssistant => Pred {
             call: column("max_assistant_ms"),
             message: Some(Sql::new(
-                format!("(m.response_at - m.request_at) {} ?", op(o)),
+                format!("m.response_ms {} ?", op(o)),
                 vec![number(value)],
             )),
             ..Pred::default()

@@ -1,4 +1,4 @@
-//! Questions asked of the store: search, conversations, calls and custom data.
+//! Questions asked of the store: search, conversations, calls, custom data and trends.
 //!
 //! Contract: every function takes a read-only connection and never writes; every SQL statement binds
 //! its parameters (column names come from allow-lists only); list queries page by keyset, never
@@ -13,6 +13,7 @@ pub mod filter;
 pub mod live;
 pub mod parse;
 pub mod search;
+pub mod trends;
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,9 @@ pub enum QueryError {
     Timeout(u64),
     #[error("the page cursor is not valid; start from the first page")]
     BadCursor,
+    /// A request the query language accepts but that cannot be answered as asked.
+    #[error("{0}")]
+    BadRequest(String),
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
 }

@@ -461,7 +461,7 @@ fn truncate_chars(text: &str, max: usize) -> String {
 // Messages
 
 const MESSAGE_COLUMNS: &str = "m.event_id, m.log_id, m.session_id, m.turn_count, m.request_ts, m.request_at,
-    m.response_at - m.request_at, m.user_id, m.assistant_id, m.skill_id, m.channel, m.input_kind, m.user_text,
+    m.response_ms, m.user_id, m.assistant_id, m.skill_id, m.channel, m.input_kind, m.user_text,
     m.stt_confidence, m.assistant_text, m.response_types, m.top_intent, m.top_confidence, m.sip_call_id, e.endpoint";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {

@@ -27,9 +27,10 @@ CREATE TABLE messages (
     user_id             TEXT,
     customer_id         TEXT,
     request_ts          TEXT,
-    request_at          INTEGER NOT NULL,    -- ms; the arrival time when the payload has none
+    request_at          INTEGER NOT NULL,    -- ms; the arrival time when the payload has none (or 1970)
     response_ts         TEXT,
     response_at         INTEGER,
+    response_ms         INTEGER,             -- response_at - request_at, when the payload has both
     turn_count          INTEGER,
     input_kind          TEXT,                -- text, dtmf, speech, search, start, ...
     user_text           TEXT,
@@ -96,7 +97,7 @@ CREATE TABLE calls (
     event_id             INTEGER PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
     global_session_id    TEXT,
     start_ts             TEXT,
-    start_at             INTEGER NOT NULL,   -- ms; the arrival time when the payload has none
+    start_at             INTEGER NOT NULL,   -- ms; the arrival time when the payload has none (or 1970)
     stop_ts              TEXT,
     duration_ms          INTEGER,
     outbound             INTEGER,
@@ -140,6 +141,7 @@ CREATE TABLE call_turns (
     request_type    TEXT,
     response_types  TEXT,                    -- space separated
     start_ts        TEXT,
+    start_at        INTEGER,                 -- ms; NULL when missing or 1970-01-01T00:00:00Z
     assistant_ms    INTEGER,
     stt_ms          INTEGER,
     stt_confidence  REAL,

@@ -322,10 +322,10 @@ fn insert_message(
     conn.prepare_cached(
         "INSERT INTO messages (event_id, log_id, session_id, context_session_id, assistant_id, skill_id,
              snapshot, language, user_id, customer_id, request_ts, request_at, response_ts, response_at,
-             turn_count, input_kind, user_text, stt_confidence, assistant_text, response_types,
-             top_intent, top_confidence, channel, sip_call_id, cdr_custom_data)
+             response_ms, turn_count, input_kind, user_text, stt_confidence, assistant_text,
+             response_types, top_intent, top_confidence, channel, sip_call_id, cdr_custom_data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                 ?20, ?21, ?22, ?23, ?24, ?25)",
+                 ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
     )?
     .execute(params![
         id,
@@ -342,6 +342,7 @@ fn insert_message(
         request_at,
         m.response_ts,
         m.response_at,
+        m.response_ms,
         m.turn_count,
         m.input_kind,
         m.user_text,
@@ -455,9 +456,9 @@ fn insert_call(conn: &Connection, id: i64, received_at: i64, c: &CallRow) -> rus
     ])?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO call_turns (event_id, seq, summary_index, session_id, assistant_id, log_id,
-             request_type, response_types, start_ts, assistant_ms, stt_ms, stt_confidence, echo_detected,
-             tts_ms, barge_in)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             request_type, response_types, start_ts, start_at, assistant_ms, stt_ms, stt_confidence,
+             echo_detected, tts_ms, barge_in)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     for (seq, t) in c.turns.iter().enumerate() {
         stmt.execute(params![
@@ -470,6 +471,7 @@ fn insert_call(conn: &Connection, id: i64, received_at: i64, c: &CallRow) -> rus
             t.request_type,
             t.response_types.join(" "),
             t.start_ts,
+            t.start_at,
             t.assistant_ms,
             t.stt_ms,
             t.stt_confidence,

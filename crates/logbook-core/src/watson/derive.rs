@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use super::json::{
-    array_at, at, bool_at, int_at, num_at, object_at, scalar_text, str_at, timestamp_ms,
+    array_at, at, bool_at, event_time_ms, int_at, num_at, object_at, scalar_text, str_at,
 };
 use super::names::normalise_name;
 
@@ -51,6 +51,9 @@ pub struct MessageRow {
     pub request_at: Option<i64>,
     pub response_ts: Option<String>,
     pub response_at: Option<i64>,
+    /// `response_at - request_at`, only when the payload has both times and the response does not
+    /// come before the request: the assistant's latency for this message.
+    pub response_ms: Option<i64>,
     pub turn_count: Option<i64>,
     pub input_kind: Option<String>,
     pub user_text: Option<String>,
@@ -116,6 +119,9 @@ pub struct CallTurnRow {
     pub request_type: Option<String>,
     pub response_types: Vec<String>,
     pub start_ts: Option<String>,
+    /// `start_ts` in ms (`None` when missing or the epoch placeholder). It may come before the
+    /// call's own start: Watson's clocks are not one.
+    pub start_at: Option<i64>,
     pub assistant_ms: Option<i64>,
     pub stt_ms: Option<i64>,
     pub stt_confidence: Option<f64>,
@@ -133,7 +139,7 @@ pub struct WarningRow {
 /// The version of what [`derive`] makes of a body. Bump it whenever the derived rows change (a new
 /// column, a different normalisation, a field read from another place): a store derived by another
 /// version rebuilds every derived row from the stored bodies when it opens.
-pub const DERIVER_VERSION: i64 = 2;
+pub const DERIVER_VERSION: i64 = 3;
 
 /// Derives the rows for one body, already known to be a JSON object with a string `event.name`.
 pub fn derive(kind: &str, body: &Value) -> Derived {
@@ -220,6 +226,8 @@ fn derive_message(p: &Value) -> MessageRow {
         .or_else(|| voice_context.map(|_| "Phone".to_owned()));
     let request_ts = str_at(p, &["request_timestamp"]);
     let response_ts = str_at(p, &["response_timestamp"]);
+    let request_at = request_ts.as_deref().and_then(event_time_ms);
+    let response_at = response_ts.as_deref().and_then(event_time_ms);
 
     MessageRow {
         log_id: str_at(p, &["log_id"]),
@@ -231,10 +239,14 @@ fn derive_message(p: &Value) -> MessageRow {
         language: str_at(p, &["language"]),
         user_id,
         customer_id: str_at(p, &["customer_id"]),
-        request_at: request_ts.as_deref().and_then(timestamp_ms),
+        request_at,
         request_ts,
-        response_at: response_ts.as_deref().and_then(timestamp_ms),
+        response_at,
         response_ts,
+        response_ms: request_at
+            .zip(response_at)
+            .map(|(req, res)| res - req)
+            .filter(|&ms| ms >= 0),
         turn_count: int_at(response, &["context", "global", "system", "turn_count"]),
         input_kind,
         user_text: str_at(input, &["text"]),
@@ -282,7 +294,7 @@ fn derive_call(p: &Value) -> CallRow {
 
     CallRow {
         global_session_id: str_at(p, &["global_session_id"]),
-        start_at: start_ts.as_deref().and_then(timestamp_ms),
+        start_at: start_ts.as_deref().and_then(event_time_ms),
         start_ts,
         stop_ts: str_at(call, &["stop_timestamp"]),
         duration_ms: int_at(call, &["milliseconds_elapsed"]),
@@ -340,6 +352,9 @@ fn derive_call_turn(summary_index: i64, summary: &Value, turn: &Value) -> CallTu
             .iter()
             .map(|r| str_at(r, &["type"]).unwrap_or_else(|| "unknown".to_owned()))
             .collect(),
+        start_at: str_at(turn, &["assistant", "start_timestamp"])
+            .as_deref()
+            .and_then(event_time_ms),
         start_ts: str_at(turn, &["assistant", "start_timestamp"]),
         assistant_ms: int_at(turn, &["assistant", "response_milliseconds"]),
         stt_ms: int_at(request, &["streaming_statistics", "response_milliseconds"]),

@@ -16,6 +16,7 @@
 //! | [`object`] / [`object_at`] | an object's map | anything else |
 //! | [`present`] | any value but `null`, cloned | `null` |
 //! | [`timestamp_ms`] | RFC 3339 text (`2026-03-10T15:30:12.930Z`, any offset), surrounding spaces ignored | anything else |
+//! | [`event_time_ms`] | as [`timestamp_ms`], after the Unix epoch | the same, and `1970-01-01T00:00:00Z` (IBM's "not recorded") or earlier |
 //!
 //! Where the three readers this replaces disagreed: the deriver's path lookup stepped into arrays by
 //! index (`results.0.alternatives.0.confidence`), the conversation's and the call's did not (an
@@ -87,6 +88,13 @@ pub fn timestamp_ms(ts: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(ts.trim())
         .ok()
         .map(|t| t.timestamp_millis())
+}
+
+/// [`timestamp_ms`] of a time that places an event: the epoch itself (IBM's 2021 CDR example has
+/// `"1970-01-01T00:00:00Z"` where a time was not recorded) or earlier is no time at all, so an
+/// event is never filed in 1970; the store falls back to the arrival time.
+pub fn event_time_ms(ts: &str) -> Option<i64> {
+    timestamp_ms(ts).filter(|&ms| ms > 0)
 }
 
 /// [`string`] at `path`.
@@ -173,5 +181,8 @@ mod tests {
         assert_eq!(timestamp_ms(" 1970-01-01T01:00:00+01:00 "), Some(0));
         assert_eq!(timestamp_ms("1970-01-01 00:00:00"), None);
         assert_eq!(timestamp_ms("1500"), None);
+        assert_eq!(event_time_ms("1970-01-01T00:00:00Z"), None);
+        assert_eq!(event_time_ms("1969-12-31T23:59:59Z"), None);
+        assert_eq!(event_time_ms("1970-01-01T00:00:00.001Z"), Some(1));
     }
 }

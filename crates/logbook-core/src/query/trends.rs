@@ -1,0 +1,1223 @@
+//! Trends: the figures of a query over a time range, in time buckets: volumes, latency percentiles,
+//! call outcomes, conversation shape and one custom-data key's values; optionally the same figures
+//! for an earlier period beside them.
+//!
+//! Contract: every figure is exact. Counts are counted, and percentiles are nearest-rank over every
+//! value in the range ([`METHOD`]): nothing is sampled or interpolated. A call and everything in it
+//! (its turns, warnings, custom data) belongs to the bucket of the call's start (`calls.start_at`),
+//! so a turn whose own clock says it started before the call is counted with its call; a message
+//! belongs to the bucket of its request (`messages.request_at`). Both times fall back to the
+//! arrival time when the payload has none, or has IBM's `1970-01-01T00:00:00Z` placeholder
+//! ([`crate::watson::json::event_time_ms`]). The range is the query's own `after:` / `before:`
+//! (the latest `after:`, the earliest `before:`); without `after:` it starts at the earliest
+//! matching row, without `before:` it ends now (or just after the latest matching row, when a
+//! payload's clock is ahead of this one).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params_from_iter};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::filter::{self, Sql, Subject};
+use super::parse::{self, Field, Query};
+use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+
+/// How every percentile here is computed; the JSON of `logbook report` states it.
+pub const METHOD: &str = "nearest-rank, exact: of the n values of a measure in a bucket (or the \
+    range), sorted ascending, the p-th percentile is the value at rank ceil(p/100 × n), counting \
+    from 1; every value is used, none is sampled or interpolated";
+/// An intent whose confidence is below this is a low-confidence turn.
+pub const LOW_CONFIDENCE: f64 = 0.5;
+/// Rows in the slowest-turns list.
+pub const SLOWEST_TURNS: usize = 50;
+/// Rows in a ranked breakdown (intents, failure details, custom values) before the rest is summed.
+pub const TOP_VALUES: usize = 10;
+/// A range cut into more buckets than this is refused: the user picks a larger bucket.
+pub const MAX_BUCKETS: i64 = 2_000;
+/// A change between periods is marked when it is at least this many percent, either way…
+pub const NOTABLE_CHANGE_PERCENT: f64 = 20.0;
+/// …and either period has at least this many of what is counted (or values measured).
+pub const NOTABLE_MIN_COUNT: i64 = 5;
+
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// The width of a time bucket. Buckets are aligned on UTC minutes, hours and days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Bucket {
+    pub fn ms(self) -> i64 {
+        match self {
+            Self::Minute => MINUTE_MS,
+            Self::Hour => HOUR_MS,
+            Self::Day => DAY_MS,
+        }
+    }
+
+    /// The bucket a range of this length is drawn with: up to 3 hours by minute, up to 4 days by
+    /// hour, longer by day.
+    pub fn for_span(span_ms: i64) -> Self {
+        if span_ms <= 3 * HOUR_MS {
+            Self::Minute
+        } else if span_ms <= 4 * DAY_MS {
+            Self::Hour
+        } else {
+            Self::Day
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minute => "minute",
+            Self::Hour => "hour",
+            Self::Day => "day",
+        }
+    }
+}
+
+/// What to compare the range with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    /// The period of the same length just before.
+    Previous,
+    /// The same range moved this many ms earlier (`7d`: the same days a week before).
+    Shift(i64),
+}
+
+impl Compare {
+    /// `previous`, or an age like `30m`, `24h`, `7d`, `4w`.
+    pub fn parse(text: &str) -> Result<Self, QueryError> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("previous") {
+            return Ok(Self::Previous);
+        }
+        let bad = || {
+            QueryError::BadRequest(format!(
+                "bad comparison \"{text}\"; expected `previous` or an age like 24h, 7d, 4w"
+            ))
+        };
+        let unit = text.chars().last().ok_or_else(bad)?;
+        let number = &text[..text.len() - unit.len_utf8()];
+        let n: i64 = number
+            .parse()
+            .ok()
+            .filter(|n| *n > 0 && number.chars().all(|c| c.is_ascii_digit()))
+            .ok_or_else(bad)?;
+        let unit_ms = match unit.to_ascii_lowercase() {
+            'm' => MINUTE_MS,
+            'h' => HOUR_MS,
+            'd' => DAY_MS,
+            'w' => 7 * DAY_MS,
+            _ => return Err(bad()),
+        };
+        n.checked_mul(unit_ms).map(Self::Shift).ok_or_else(bad)
+    }
+}
+
+/// What to compute.
+#[derive(Debug, Clone, Default)]
+pub struct TrendsRequest {
+    /// The query language, as everywhere; its `after:` / `before:` make the range.
+    pub query: String,
+    /// `None`: chosen from the range ([`Bucket::for_span`]).
+    pub bucket: Option<Bucket>,
+    pub compare: Option<Compare>,
+    /// The `injected_custom_data` key whose values to break down.
+    pub custom_key: Option<String>,
+}
+
+/// The figures of a range, and of the period it is compared with.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Trends {
+    /// How the percentiles are computed ([`METHOD`]).
+    pub method: String,
+    /// Below this intent confidence a turn counts as low-confidence.
+    pub low_confidence: f64,
+    pub current: Period,
+    pub previous: Option<Period>,
+    /// Totals and p95 latencies of both periods, with the changes that matter marked.
+    pub changes: Vec<TrendChange>,
+}
+
+/// The figures of one period.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Period {
+    /// The range: `start_ms` ≤ time < `end_ms` (Unix ms).
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub bucket: Bucket,
+    pub bucket_ms: i64,
+    pub totals: Totals,
+    /// One per bucket, oldest first; bucket `i` starts at `buckets[i].start_ms` (the first may
+    /// start before `start_ms`: buckets are aligned, the range is not).
+    pub buckets: Vec<BucketCounts>,
+    pub latency: Vec<Latency>,
+    /// Calls by end reason over the range, most first.
+    pub end_reasons: Vec<Count>,
+    /// `failure_details` of failed calls, grouped by text, most first.
+    pub failure_details: Vec<Count>,
+    pub warning_codes: Vec<WarningCount>,
+    /// The top intents of messages, most first.
+    pub intents: Vec<IntentCount>,
+    /// Messages by input kind (text, speech, dtmf, …), most first.
+    pub input_kinds: Vec<Count>,
+    /// Conversations by the number of their messages in the range.
+    pub turns_per_conversation: Vec<Count>,
+    /// Messages by top-intent confidence, in tenths.
+    pub intent_confidence: Vec<Count>,
+    /// Call turns by speech-to-text confidence, in tenths.
+    pub stt_confidence: Vec<Count>,
+    /// Messages with an intent confidence, and those below [`LOW_CONFIDENCE`].
+    pub low_confidence: Share,
+    /// Call turns that say whether they were barged in on, and those that were.
+    pub barge_in: Share,
+    pub custom: Option<CustomBreakdown>,
+    /// The slowest assistant responses of call turns, slowest first.
+    pub slowest_turns: Vec<SlowTurn>,
+}
+
+/// Exact totals of the range.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Totals {
+    pub messages: i64,
+    /// Distinct `session_id`s among the messages.
+    pub conversations: i64,
+    pub calls: i64,
+    /// Calls with `failure_occurred: true`.
+    pub failed: i64,
+    /// Calls with `transfer_occurred: true`.
+    pub transferred: i64,
+    /// Calls with at least one warning or error.
+    pub with_warnings: i64,
+    /// Requests the receiver refused (only a query of `kind:`, `endpoint:` and times can match them).
+    pub rejected: i64,
+}
+
+/// The counts of one bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct BucketCounts {
+    pub start_ms: i64,
+    pub messages: i64,
+    /// Distinct sessions with a message in the bucket (one spanning two buckets counts in both).
+    pub conversations: i64,
+    pub calls: i64,
+    pub failed: i64,
+    pub transferred: i64,
+    pub with_warnings: i64,
+    pub rejected: i64,
+    /// Calls by end reason.
+    pub end_reasons: Vec<Count>,
+    /// Calls by value of the custom-data key (when one was asked for).
+    pub custom: Vec<Count>,
+}
+
+/// A value and how many times it occurs. `value` is `None` for "not given" (and for the sum of
+/// the values past the top ones, with `other: true`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Count {
+    pub value: Option<String>,
+    pub count: i64,
+    /// The sum of the values not listed.
+    pub other: bool,
+}
+
+impl Count {
+    fn new(value: Option<String>, count: i64) -> Self {
+        Self {
+            value,
+            count,
+            other: false,
+        }
+    }
+}
+
+/// Percentiles of one latency measure.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Percentiles {
+    /// How many values were measured.
+    pub n: i64,
+    pub p50: Option<i64>,
+    pub p95: Option<i64>,
+    pub p99: Option<i64>,
+}
+
+/// One latency measure over the range and per bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Latency {
+    /// Stable name for scripts, e.g. `assistant_turn_ms`.
+    pub name: String,
+    pub label: String,
+    /// Which values are counted.
+    pub counts: String,
+    pub overall: Percentiles,
+    /// One per bucket, as `Period::buckets`.
+    pub buckets: Vec<Percentiles>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct WarningCount {
+    /// `None` for warnings without a code.
+    pub code: Option<String>,
+    /// Calls carrying it.
+    pub calls: i64,
+    /// How many times it was reported.
+    pub occurrences: i64,
+    /// No call in the store that started before the range carries it.
+    pub new: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct IntentCount {
+    pub intent: String,
+    pub count: i64,
+    /// Nearest-rank median of its confidence.
+    pub median_confidence: Option<f64>,
+    /// Messages where its confidence was below [`LOW_CONFIDENCE`].
+    pub low: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct Share {
+    pub count: i64,
+    pub of: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct CustomBreakdown {
+    pub key: String,
+    /// Calls by value (strings as they are, other JSON as its text), most first; the values past
+    /// the top ones summed as one `other` row. Each bucket's `custom` lists the same values.
+    pub values: Vec<Count>,
+    /// Calls in the range without the key.
+    pub without_key: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct SlowTurn {
+    /// The call's event id (what opens it).
+    pub call_event_id: i64,
+    pub global_session_id: Option<String>,
+    /// The turn's place in the call, from 0.
+    pub seq: i64,
+    pub request_type: Option<String>,
+    pub assistant_ms: i64,
+    pub tts_ms: Option<i64>,
+    pub stt_ms: Option<i64>,
+    /// The turn's own start time, as sent.
+    pub start_ts: Option<String>,
+    /// The call's start (Unix ms; the arrival time when the record has none).
+    pub call_start_at: i64,
+    pub log_id: Option<String>,
+}
+
+/// A figure in both periods.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct TrendChange {
+    /// A total's name (`calls`) or a latency's p95 (`assistant_turn_ms.p95`).
+    pub measure: String,
+    pub current: Option<f64>,
+    pub previous: Option<f64>,
+    /// `(current - previous) / previous × 100`; `None` when either is missing or previous is 0.
+    pub percent: Option<f64>,
+    /// At least [`NOTABLE_CHANGE_PERCENT`] either way, over at least [`NOTABLE_MIN_COUNT`]
+    /// (a count going from 0 to that many is notable too).
+    pub notable: bool,
+}
+
+/// Computes the trends of `request` with "now" at `now`.
+pub fn trends(
+    conn: &Connection,
+    request: &TrendsRequest,
+    now: DateTime<Utc>,
+) -> Result<Trends, QueryError> {
+    let query = parse::parse(&request.query, now)?;
+    let (rest, after, before) = split_range(query);
+    let scope = Scope::new(&rest);
+    with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
+        // Without `before:`, up to now, or past the latest row when a payload's clock is ahead:
+        // the range then holds what the lists show for the same query.
+        let end = match before {
+            Some(before) => before,
+            None => {
+                let latest = scope.extreme(conn, Extreme::Latest)?;
+                now.timestamp_millis()
+                    .max(latest.map_or(i64::MIN, |t| t + 1))
+            }
+        };
+        let start = match after {
+            Some(after) => after,
+            None => scope
+                .extreme(conn, Extreme::EarliestBefore(end))?
+                .unwrap_or(end - DAY_MS)
+                .min(end),
+        };
+        if start >= end {
+            return Err(QueryError::BadRequest(
+                "the range is empty: `after:` is not before `before:`".into(),
+            ));
+        }
+        let bucket = request.bucket.unwrap_or(Bucket::for_span(end - start));
+        let origin = start.div_euclid(bucket.ms()) * bucket.ms();
+        let count = (end - origin + bucket.ms() - 1) / bucket.ms();
+        if count > MAX_BUCKETS {
+            return Err(QueryError::BadRequest(format!(
+                "{count} buckets of a {} are too many to draw (at most {MAX_BUCKETS}); \
+                 choose a larger bucket or a shorter range",
+                bucket.name()
+            )));
+        }
+        let frame = Frame {
+            start,
+            end,
+            origin,
+            bucket,
+            count: count as usize,
+        };
+        let custom_key = request.custom_key.as_deref().filter(|k| !k.is_empty());
+        let current = period(conn, &scope, &frame, custom_key)?;
+        let previous = match request.compare {
+            None => None,
+            Some(compare) => {
+                let shift = match compare {
+                    Compare::Previous => end - start,
+                    Compare::Shift(ms) => ms,
+                };
+                let earlier = Frame {
+                    start: start - shift,
+                    end: end - shift,
+                    origin: origin - shift,
+                    ..frame
+                };
+                Some(period(conn, &scope, &earlier, custom_key)?)
+            }
+        };
+        let changes = previous
+            .as_ref()
+            .map(|p| changes(&current, p))
+            .unwrap_or_default();
+        Ok(Trends {
+            method: METHOD.to_owned(),
+            low_confidence: LOW_CONFIDENCE,
+            current,
+            previous,
+            changes,
+        })
+    })
+}
+
+/// The query without its positive time bounds, and those bounds (ms): the range is applied
+/// by this module, so that the compared period can move it.
+fn split_range(query: Query) -> (Query, Option<i64>, Option<i64>) {
+    let mut after: Option<i64> = None;
+    let mut before: Option<i64> = None;
+    let mut rest = Query {
+        text: query.text,
+        filters: Vec::new(),
+    };
+    for f in query.filters {
+        match (&f.field, f.negated) {
+            (Field::After(t), false) => {
+                after = Some(after.map_or(t.timestamp_millis(), |a| a.max(t.timestamp_millis())))
+            }
+            (Field::Before(t), false) => {
+                before = Some(before.map_or(t.timestamp_millis(), |b| b.min(t.timestamp_millis())))
+            }
+            _ => rest.filters.push(f),
+        }
+    }
+    (rest, after, before)
+}
+
+/// The compiled query for each kind of row.
+struct Scope {
+    calls: Sql,
+    messages: Sql,
+    rejections: Option<Sql>,
+    wants_events: bool,
+}
+
+impl Scope {
+    fn new(query: &Query) -> Self {
+        Self {
+            calls: filter::compile(query, Subject::Calls),
+            messages: filter::compile(query, Subject::Messages),
+            rejections: filter::rejection_filter(query),
+            wants_events: filter::wants_events(query),
+        }
+    }
+
+    /// The earliest time of a matching row before `end` (`Earliest`), or the latest of all (`Latest`).
+    fn extreme(&self, conn: &Connection, which: Extreme) -> Result<Option<i64>, QueryError> {
+        let (agg, bound, value) = match which {
+            Extreme::EarliestBefore(end) => ("min", "<", end),
+            Extreme::Latest => ("max", ">", i64::MIN),
+        };
+        let mut found: Vec<i64> = Vec::new();
+        let mut one = |sql: String, cond: &Sql| -> Result<(), QueryError> {
+            let mut params = cond.params.clone();
+            params.push(Value::Integer(value));
+            let v: Option<i64> = conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(params), |r| r.get(0))?;
+            found.extend(v);
+            Ok(())
+        };
+        if self.wants_events {
+            one(
+                format!(
+                    "SELECT {agg}(c.start_at) FROM calls c JOIN events e ON e.id = c.event_id
+                     WHERE ({}) AND c.start_at {bound} ?",
+                    self.calls.text
+                ),
+                &self.calls,
+            )?;
+            one(
+                format!(
+                    "SELECT {agg}(m.request_at) FROM messages m JOIN events e ON e.id = m.event_id
+                     WHERE ({}) AND m.request_at {bound} ?",
+                    self.messages.text
+                ),
+                &self.messages,
+            )?;
+        }
+        if let Some(r) = &self.rejections {
+            one(
+                format!(
+                    "SELECT {agg}(r.received_at) FROM rejections r WHERE ({}) AND r.received_at {bound} ?",
+                    r.text
+                ),
+                r,
+            )?;
+        }
+        Ok(match which {
+            Extreme::EarliestBefore(_) => found.into_iter().min(),
+            Extreme::Latest => found.into_iter().max(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Extreme {
+    EarliestBefore(i64),
+    Latest,
+}
+
+/// Where a period lies and how it is cut.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    start: i64,
+    end: i64,
+    /// The start of the first bucket.
+    origin: i64,
+    bucket: Bucket,
+    count: usize,
+}
+
+impl Frame {
+    /// The bucket of a time inside the range.
+    fn index(&self, at: i64) -> usize {
+        (((at - self.origin) / self.bucket.ms()) as usize).min(self.count - 1)
+    }
+}
+
+/// Runs `sql` (whose condition is `cond`, followed by the range's two bounds and `extra`).
+fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    cond: &Sql,
+    frame: &Frame,
+    extra: &[Value],
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, QueryError> {
+    let mut params = cond.params.clone();
+    params.push(Value::Integer(frame.start));
+    params.push(Value::Integer(frame.end));
+    params.extend_from_slice(extra);
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(params), map)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+struct CallFacts {
+    id: i64,
+    start_at: i64,
+    end_reason: Option<String>,
+    failed: bool,
+    transferred: bool,
+    warnings: i64,
+    setup_ms: Option<i64>,
+    failure_details: Option<String>,
+}
+
+struct TurnFacts {
+    call: i64,
+    start_at: i64,
+    global_session_id: Option<String>,
+    seq: i64,
+    request_type: Option<String>,
+    start_ts: Option<String>,
+    assistant_ms: Option<i64>,
+    tts_ms: Option<i64>,
+    stt_ms: Option<i64>,
+    stt_confidence: Option<f64>,
+    barge_in: Option<bool>,
+    log_id: Option<String>,
+}
+
+struct MessageFacts {
+    request_at: i64,
+    session_id: Option<String>,
+    response_ms: Option<i64>,
+    input_kind: Option<String>,
+    top_intent: Option<String>,
+    top_confidence: Option<f64>,
+}
+
+fn period(
+    conn: &Connection,
+    scope: &Scope,
+    frame: &Frame,
+    custom_key: Option<&str>,
+) -> Result<Period, QueryError> {
+    let calls_from = "calls c JOIN events e ON e.id = c.event_id";
+    let call_range = "c.start_at >= ? AND c.start_at < ?";
+    let (calls, turns, warnings, messages) = if scope.wants_events {
+        let calls = rows(
+            conn,
+            &format!(
+                "SELECT c.event_id, c.start_at, c.end_reason, c.failure_occurred, c.transfer_occurred,
+                        c.warning_count, c.setup_ms, c.failure_details
+                 FROM {calls_from} WHERE ({}) AND {call_range}",
+                scope.calls.text
+            ),
+            &scope.calls,
+            frame,
+            &[],
+            |r| {
+                Ok(CallFacts {
+                    id: r.get(0)?,
+                    start_at: r.get(1)?,
+                    end_reason: r.get(2)?,
+                    failed: r.get::<_, Option<bool>>(3)?.unwrap_or(false),
+                    transferred: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                    warnings: r.get(5)?,
+                    setup_ms: r.get(6)?,
+                    failure_details: r.get(7)?,
+                })
+            },
+        )?;
+        let turns = rows(
+            conn,
+            &format!(
+                "SELECT ct.event_id, c.start_at, c.global_session_id, ct.seq, ct.request_type, ct.start_ts,
+                        ct.assistant_ms, ct.tts_ms, ct.stt_ms, ct.stt_confidence, ct.barge_in, ct.log_id
+                 FROM call_turns ct JOIN calls c ON c.event_id = ct.event_id JOIN events e ON e.id = c.event_id
+                 WHERE ({}) AND {call_range}",
+                scope.calls.text
+            ),
+            &scope.calls,
+            frame,
+            &[],
+            |r| {
+                Ok(TurnFacts {
+                    call: r.get(0)?,
+                    start_at: r.get(1)?,
+                    global_session_id: r.get(2)?,
+                    seq: r.get(3)?,
+                    request_type: r.get(4)?,
+                    start_ts: r.get(5)?,
+                    assistant_ms: r.get(6)?,
+                    tts_ms: r.get(7)?,
+                    stt_ms: r.get(8)?,
+                    stt_confidence: r.get(9)?,
+                    barge_in: r.get(10)?,
+                    log_id: r.get(11)?,
+                })
+            },
+        )?;
+        let warnings = rows(
+            conn,
+            &format!(
+                "SELECT w.event_id, w.code FROM call_warnings w JOIN calls c ON c.event_id = w.event_id
+                 JOIN events e ON e.id = c.event_id
+                 WHERE ({}) AND {call_range}",
+                scope.calls.text
+            ),
+            &scope.calls,
+            frame,
+            &[],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+        )?;
+        let messages = rows(
+            conn,
+            &format!(
+                "SELECT m.request_at, m.session_id, m.response_ms, m.input_kind, m.top_intent, m.top_confidence
+                 FROM messages m JOIN events e ON e.id = m.event_id
+                 WHERE ({}) AND m.request_at >= ? AND m.request_at < ?",
+                scope.messages.text
+            ),
+            &scope.messages,
+            frame,
+            &[],
+            |r| {
+                Ok(MessageFacts {
+                    request_at: r.get(0)?,
+                    session_id: r.get(1)?,
+                    response_ms: r.get(2)?,
+                    input_kind: r.get(3)?,
+                    top_intent: r.get(4)?,
+                    top_confidence: r.get(5)?,
+                })
+            },
+        )?;
+        (calls, turns, warnings, messages)
+    } else {
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new())
+    };
+    let rejections = match &scope.rejections {
+        Some(cond) => rows(
+            conn,
+            &format!(
+                "SELECT r.received_at FROM rejections r
+                 WHERE ({}) AND r.received_at >= ? AND r.received_at < ?",
+                cond.text
+            ),
+            cond,
+            frame,
+            &[],
+            |r| r.get::<_, i64>(0),
+        )?,
+        None => Vec::new(),
+    };
+
+    let n = frame.count;
+    let mut buckets: Vec<BucketCounts> = (0..n)
+        .map(|i| BucketCounts {
+            start_ms: frame.origin + i as i64 * frame.bucket.ms(),
+            ..BucketCounts::default()
+        })
+        .collect();
+    let mut totals = Totals {
+        calls: calls.len() as i64,
+        messages: messages.len() as i64,
+        rejected: rejections.len() as i64,
+        ..Totals::default()
+    };
+
+    // Calls.
+    let mut call_bucket: HashMap<i64, usize> = HashMap::new();
+    let mut end_reasons_by_bucket: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); n];
+    let mut end_reasons: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    let mut failure_details: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    let mut setup = Values::new(n);
+    for c in &calls {
+        let i = frame.index(c.start_at);
+        call_bucket.insert(c.id, i);
+        let b = &mut buckets[i];
+        b.calls += 1;
+        if c.failed {
+            b.failed += 1;
+            totals.failed += 1;
+            let details = c.failure_details.as_deref().map(str::trim);
+            *failure_details
+                .entry(details.filter(|d| !d.is_empty()).map(str::to_owned))
+                .or_default() += 1;
+        }
+        if c.transferred {
+            b.transferred += 1;
+            totals.transferred += 1;
+        }
+        if c.warnings > 0 {
+            b.with_warnings += 1;
+            totals.with_warnings += 1;
+        }
+        *end_reasons_by_bucket[i]
+            .entry(c.end_reason.clone())
+            .or_default() += 1;
+        *end_reasons.entry(c.end_reason.clone()).or_default() += 1;
+        if let Some(ms) = c.setup_ms {
+            setup.push(i, ms);
+        }
+    }
+    for (b, reasons) in buckets.iter_mut().zip(end_reasons_by_bucket) {
+        b.end_reasons = ranked(reasons, usize::MAX);
+    }
+
+    // Call turns.
+    let mut assistant = Values::new(n);
+    let mut tts = Values::new(n);
+    let mut stt = Values::new(n);
+    let mut stt_confidence = vec![0i64; 10];
+    let mut barge_in = Share::default();
+    let mut slowest: Vec<&TurnFacts> = Vec::new();
+    for t in &turns {
+        let i = frame.index(t.start_at);
+        // The final hangup turn reports 0 ms without asking the assistant anything.
+        if let Some(ms) = t.assistant_ms.filter(|&ms| ms > 0) {
+            assistant.push(i, ms);
+            slowest.push(t);
+        }
+        if let Some(ms) = t.tts_ms {
+            tts.push(i, ms);
+        }
+        if let Some(ms) = t.stt_ms {
+            stt.push(i, ms);
+        }
+        if let Some(c) = t.stt_confidence {
+            stt_confidence[tenth(c)] += 1;
+        }
+        if let Some(barged) = t.barge_in {
+            barge_in.of += 1;
+            barge_in.count += barged as i64;
+        }
+    }
+    slowest.sort_by(|a, b| {
+        b.assistant_ms
+            .cmp(&a.assistant_ms)
+            .then(a.call.cmp(&b.call))
+            .then(a.seq.cmp(&b.seq))
+    });
+    let slowest_turns = slowest
+        .into_iter()
+        .take(SLOWEST_TURNS)
+        .map(|t| SlowTurn {
+            call_event_id: t.call,
+            global_session_id: t.global_session_id.clone(),
+            seq: t.seq,
+            request_type: t.request_type.clone(),
+            assistant_ms: t.assistant_ms.unwrap_or_default(),
+            tts_ms: t.tts_ms,
+            stt_ms: t.stt_ms,
+            start_ts: t.start_ts.clone(),
+            call_start_at: t.start_at,
+            log_id: t.log_id.clone(),
+        })
+        .collect();
+
+    // Warnings.
+    let mut codes: BTreeMap<Option<String>, (HashSet<i64>, i64)> = BTreeMap::new();
+    for (call, code) in &warnings {
+        let entry = codes.entry(code.clone()).or_default();
+        entry.0.insert(*call);
+        entry.1 += 1;
+    }
+    let mut warning_codes = Vec::new();
+    for (code, (calls_with, occurrences)) in codes {
+        let new = match &code {
+            Some(code) => !conn
+                .prepare_cached(
+                    "SELECT 1 FROM call_warnings w JOIN calls c ON c.event_id = w.event_id
+                     WHERE w.code = ?1 AND c.start_at < ?2 LIMIT 1",
+                )?
+                .exists(rusqlite::params![code, frame.start])?,
+            None => false,
+        };
+        warning_codes.push(WarningCount {
+            code,
+            calls: calls_with.len() as i64,
+            occurrences,
+            new,
+        });
+    }
+    warning_codes.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.code.cmp(&b.code)));
+
+    // Messages.
+    let mut per_message = Values::new(n);
+    let mut sessions: Vec<HashSet<&str>> = vec![HashSet::new(); n];
+    let mut turns_of: HashMap<&str, i64> = HashMap::new();
+    let mut input_kinds: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    let mut intents: BTreeMap<&str, (i64, Vec<f64>, i64)> = BTreeMap::new();
+    let mut intent_confidence = vec![0i64; 10];
+    let mut low_confidence = Share::default();
+    for m in &messages {
+        let i = frame.index(m.request_at);
+        buckets[i].messages += 1;
+        if let Some(ms) = m.response_ms {
+            per_message.push(i, ms);
+        }
+        if let Some(s) = m.session_id.as_deref() {
+            sessions[i].insert(s);
+            *turns_of.entry(s).or_default() += 1;
+        }
+        *input_kinds.entry(m.input_kind.clone()).or_default() += 1;
+        if let Some(c) = m.top_confidence {
+            intent_confidence[tenth(c)] += 1;
+            low_confidence.of += 1;
+            low_confidence.count += (c < LOW_CONFIDENCE) as i64;
+        }
+        if let Some(intent) = m.top_intent.as_deref() {
+            let e = intents.entry(intent).or_default();
+            e.0 += 1;
+            if let Some(c) = m.top_confidence {
+                e.1.push(c);
+                e.2 += (c < LOW_CONFIDENCE) as i64;
+            }
+        }
+    }
+    for (b, s) in buckets.iter_mut().zip(&sessions) {
+        b.conversations = s.len() as i64;
+    }
+    totals.conversations = turns_of.len() as i64;
+    let mut intents: Vec<IntentCount> = intents
+        .into_iter()
+        .map(|(intent, (count, mut confidences, low))| {
+            confidences.sort_by(f64::total_cmp);
+            IntentCount {
+                intent: intent.to_owned(),
+                count,
+                median_confidence: nearest_rank(&confidences, 50).copied(),
+                low,
+            }
+        })
+        .collect();
+    intents.sort_by(|a, b| b.count.cmp(&a.count).then(a.intent.cmp(&b.intent)));
+    intents.truncate(TOP_VALUES);
+
+    // Custom data.
+    let custom = match custom_key {
+        None => None,
+        Some(key) => {
+            let values = rows(
+                conn,
+                &format!(
+                    "SELECT k.event_id, CASE WHEN json_valid(k.value) AND json_type(k.value) = 'text'
+                                              THEN k.value ->> '$' ELSE k.value END
+                     FROM call_custom_data k JOIN calls c ON c.event_id = k.event_id
+                     JOIN events e ON e.id = c.event_id
+                     WHERE ({}) AND {call_range} AND k.key = ?",
+                    scope.calls.text
+                ),
+                &scope.calls,
+                frame,
+                &[Value::Text(key.to_owned())],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )?;
+            let mut totals_by_value: BTreeMap<Option<String>, i64> = BTreeMap::new();
+            for (_, v) in &values {
+                *totals_by_value.entry(Some(v.clone())).or_default() += 1;
+            }
+            let top = ranked(totals_by_value, TOP_VALUES);
+            let listed: HashSet<&str> = top.iter().filter_map(|c| c.value.as_deref()).collect();
+            let mut per_bucket: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); n];
+            let mut others = vec![0i64; n];
+            for (call, v) in &values {
+                let i = call_bucket[call];
+                if listed.contains(v.as_str()) {
+                    *per_bucket[i].entry(Some(v.clone())).or_default() += 1;
+                } else {
+                    others[i] += 1;
+                }
+            }
+            for ((b, counts), other) in buckets.iter_mut().zip(per_bucket).zip(others) {
+                b.custom = top
+                    .iter()
+                    .map(|t| match t.other {
+                        true => Count {
+                            value: None,
+                            count: other,
+                            other: true,
+                        },
+                        false => {
+                            Count::new(t.value.clone(), counts.get(&t.value).copied().unwrap_or(0))
+                        }
+                    })
+                    .collect();
+            }
+            Some(CustomBreakdown {
+                key: key.to_owned(),
+                without_key: totals.calls - values.len() as i64,
+                values: top,
+            })
+        }
+    };
+
+    for at in &rejections {
+        buckets[frame.index(*at)].rejected += 1;
+    }
+
+    let latency = vec![
+        assistant.measure(
+            "assistant_turn_ms",
+            "Assistant response, per call turn",
+            "call turns with response_milliseconds above 0 (the final hangup turn reports 0)",
+        ),
+        per_message.measure(
+            "assistant_message_ms",
+            "Assistant response, per message",
+            "messages with both request_timestamp and response_timestamp, the response not before the request",
+        ),
+        tts.measure(
+            "tts_ms",
+            "Text to speech",
+            "call turns with a text-to-speech response time (the slowest response of the turn)",
+        ),
+        stt.measure(
+            "stt_ms",
+            "Speech to text",
+            "call turns with a speech-to-text response time",
+        ),
+        setup.measure(
+            "setup_ms",
+            "Call setup",
+            "calls with session_initiation_protocol.setup_milliseconds",
+        ),
+    ];
+
+    let mut turns_hist = [0i64; TURN_BINS.len()];
+    for turns in turns_of.values() {
+        let bin = TURN_BINS
+            .iter()
+            .rposition(|(from, _)| *turns >= *from)
+            .unwrap_or(0);
+        turns_hist[bin] += 1;
+    }
+
+    Ok(Period {
+        start_ms: frame.start,
+        end_ms: frame.end,
+        bucket: frame.bucket,
+        bucket_ms: frame.bucket.ms(),
+        totals,
+        buckets,
+        latency,
+        end_reasons: ranked(end_reasons, usize::MAX),
+        failure_details: ranked(failure_details, TOP_VALUES),
+        warning_codes,
+        intents,
+        input_kinds: ranked(input_kinds, usize::MAX),
+        turns_per_conversation: TURN_BINS
+            .iter()
+            .zip(turns_hist)
+            .map(|((_, label), count)| Count::new(Some((*label).to_owned()), count))
+            .collect(),
+        intent_confidence: tenths(&intent_confidence),
+        stt_confidence: tenths(&stt_confidence),
+        low_confidence,
+        barge_in,
+        custom,
+        slowest_turns,
+    })
+}
+
+/// Conversation lengths: (at least this many messages, label).
+const TURN_BINS: [(i64, &str); 8] = [
+    (1, "1"),
+    (2, "2"),
+    (3, "3"),
+    (4, "4"),
+    (5, "5"),
+    (6, "6-10"),
+    (11, "11-20"),
+    (21, "21+"),
+];
+
+/// The tenth a confidence falls in: 0 for [0, 0.1), …, 9 for [0.9, 1] (out-of-range values clamp).
+fn tenth(confidence: f64) -> usize {
+    ((confidence * 10.0).floor().max(0.0) as usize).min(9)
+}
+
+fn tenths(counts: &[i64]) -> Vec<Count> {
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &count)| {
+            Count::new(
+                Some(format!(
+                    "{:.1}-{:.1}",
+                    i as f64 / 10.0,
+                    (i + 1) as f64 / 10.0
+                )),
+                count,
+            )
+        })
+        .collect()
+}
+
+/// Most first (then by value); past `top`, the rest summed as one `other` row.
+fn ranked(counts: BTreeMap<Option<String>, i64>, top: usize) -> Vec<Count> {
+    let mut all: Vec<Count> = counts
+        .into_iter()
+        .map(|(value, count)| Count::new(value, count))
+        .collect();
+    all.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    if all.len() > top {
+        let rest: i64 = all[top..].iter().map(|c| c.count).sum();
+        all.truncate(top);
+        all.push(Count {
+            value: None,
+            count: rest,
+            other: true,
+        });
+    }
+    all
+}
+
+/// The values of a measure, per bucket.
+struct Values(Vec<Vec<i64>>);
+
+impl Values {
+    fn new(buckets: usize) -> Self {
+        Self(vec![Vec::new(); buckets])
+    }
+
+    fn push(&mut self, bucket: usize, value: i64) {
+        self.0[bucket].push(value);
+    }
+
+    fn measure(mut self, name: &str, label: &str, counts: &str) -> Latency {
+        let mut all: Vec<i64> = self.0.iter().flatten().copied().collect();
+        all.sort_unstable();
+        let buckets = self
+            .0
+            .iter_mut()
+            .map(|values| {
+                values.sort_unstable();
+                percentiles(values)
+            })
+            .collect();
+        Latency {
+            name: name.to_owned(),
+            label: label.to_owned(),
+            counts: counts.to_owned(),
+            overall: percentiles(&all),
+            buckets,
+        }
+    }
+}
+
+/// p50, p95 and p99 of values sorted ascending.
+pub fn percentiles(sorted: &[i64]) -> Percentiles {
+    Percentiles {
+        n: sorted.len() as i64,
+        p50: nearest_rank(sorted, 50).copied(),
+        p95: nearest_rank(sorted, 95).copied(),
+        p99: nearest_rank(sorted, 99).copied(),
+    }
+}
+
+/// The `p`-th percentile of values sorted ascending, by nearest rank ([`METHOD`]).
+pub fn nearest_rank<T>(sorted: &[T], p: usize) -> Option<&T> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted.get(rank - 1)
+}
+
+fn changes(current: &Period, previous: &Period) -> Vec<TrendChange> {
+    let count = |measure: &str, c: i64, p: i64| {
+        let percent = (p != 0).then(|| (c - p) as f64 * 100.0 / p as f64);
+        let big = c.max(p) >= NOTABLE_MIN_COUNT;
+        TrendChange {
+            measure: measure.to_owned(),
+            current: Some(c as f64),
+            previous: Some(p as f64),
+            notable: big && percent.is_none_or(|pc| pc.abs() >= NOTABLE_CHANGE_PERCENT) && c != p,
+            percent,
+        }
+    };
+    let (c, p) = (&current.totals, &previous.totals);
+    let mut out = vec![
+        count("messages", c.messages, p.messages),
+        count("conversations", c.conversations, p.conversations),
+        count("calls", c.calls, p.calls),
+        count("failed", c.failed, p.failed),
+        count("transferred", c.transferred, p.transferred),
+        count("with_warnings", c.with_warnings, p.with_warnings),
+        count("rejected", c.rejected, p.rejected),
+    ];
+    for (lc, lp) in current.latency.iter().zip(&previous.latency) {
+        let (vc, vp) = (lc.overall.p95, lp.overall.p95);
+        let percent = match (vc, vp) {
+            (Some(vc), Some(vp)) if vp != 0 => Some((vc - vp) as f64 * 100.0 / vp as f64),
+            _ => None,
+        };
+        out.push(TrendChange {
+            measure: format!("{}.p95", lc.name),
+            current: vc.map(|v| v as f64),
+            previous: vp.map(|v| v as f64),
+            notable: lc.overall.n.min(lp.overall.n) >= NOTABLE_MIN_COUNT
+                && percent.is_some_and(|pc| pc.abs() >= NOTABLE_CHANGE_PERCENT),
+            percent,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_is_the_value_at_rank_ceil_p_n() {
+        let v: Vec<i64> = (1..=10).map(|i| i * 100).collect();
+        // ceil(0.5 × 10) = 5, ceil(0.95 × 10) = 10, ceil(0.99 × 10) = 10.
+        assert_eq!(
+            percentiles(&v),
+            Percentiles {
+                n: 10,
+                p50: Some(500),
+                p95: Some(1000),
+                p99: Some(1000)
+            }
+        );
+        let v: Vec<i64> = (1..=200).collect();
+        assert_eq!(nearest_rank(&v, 50), Some(&100));
+        assert_eq!(nearest_rank(&v, 95), Some(&190));
+        assert_eq!(nearest_rank(&v, 99), Some(&198));
+        assert_eq!(nearest_rank(&[7], 50), Some(&7));
+        assert_eq!(nearest_rank::<i64>(&[], 50), None);
+    }
+
+    #[test]
+    fn buckets_follow_the_range() {
+        assert_eq!(Bucket::for_span(HOUR_MS), Bucket::Minute);
+        assert_eq!(Bucket::for_span(DAY_MS), Bucket::Hour);
+        assert_eq!(Bucket::for_span(7 * DAY_MS), Bucket::Day);
+    }
+
+    #[test]
+    fn comparisons_parse() {
+        assert_eq!(Compare::parse("previous").unwrap(), Compare::Previous);
+        assert_eq!(Compare::parse("7d").unwrap(), Compare::Shift(7 * DAY_MS));
+        assert_eq!(Compare::parse("24h").unwrap(), Compare::Shift(DAY_MS));
+        for bad in ["", "7", "d", "-7d", "7x", "1.5d"] {
+            assert!(Compare::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn confidences_fall_in_tenths() {
+        assert_eq!(tenth(0.0), 0);
+        assert_eq!(tenth(0.49), 4);
+        assert_eq!(tenth(0.5), 5);
+        assert_eq!(tenth(1.0), 9);
+        assert_eq!(tenth(1.7), 9);
+        assert_eq!(tenth(-0.2), 0);
+    }
+}

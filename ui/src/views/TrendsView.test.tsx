@@ -1,0 +1,132 @@
+import { fireEvent, render, screen, within } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { api } from "../api";
+import type { Period } from "../api/types/Period";
+import type { Trends } from "../api/types/Trends";
+import { TrendsView, tooltipIndex } from "./TrendsView";
+
+vi.mock("../api", () => import("./detail/mockApi"));
+
+const HOUR_MS = 3_600_000;
+const START_MS = Date.UTC(2026, 2, 12, 10);
+const none = { n: 0, p50: null, p95: null, p99: null };
+
+function period(calls: number): Period {
+  return {
+    start_ms: START_MS,
+    end_ms: START_MS + 2 * HOUR_MS,
+    bucket: "hour",
+    bucket_ms: HOUR_MS,
+    totals: { messages: 4, conversations: 2, calls, failed: 1, transferred: 1, with_warnings: 2, rejected: 0 },
+    buckets: [0, 1].map((i) => ({
+      start_ms: START_MS + i * HOUR_MS,
+      messages: 2,
+      conversations: 1,
+      calls: i + 1,
+      failed: i,
+      transferred: i,
+      with_warnings: 1,
+      rejected: 0,
+      end_reasons: [{ value: "caller_hangup", count: 1, other: false }],
+      custom: [],
+    })),
+    latency: [
+      {
+        name: "assistant_turn_ms",
+        label: "Assistant response, per call turn",
+        counts: "call turns",
+        overall: { n: 4, p50: 300, p95: 700, p99: 700 },
+        buckets: [{ n: 2, p50: 300, p95: 500, p99: 500 }, none],
+      },
+    ],
+    end_reasons: [
+      { value: "caller_hangup", count: 2, other: false },
+      { value: "failed", count: 1, other: false },
+    ],
+    failure_details: [{ value: "SIP 503", count: 1, other: false }],
+    warning_codes: [
+      { code: "CWSMR0031W", calls: 1, occurrences: 1, new: false },
+      { code: "CWSXX0001E", calls: 1, occurrences: 2, new: true },
+    ],
+    intents: [{ intent: "pay_bill", count: 2, median_confidence: 0.4, low: 1 }],
+    input_kinds: [{ value: "text", count: 4, other: false }],
+    turns_per_conversation: [{ value: "2", count: 2, other: false }],
+    intent_confidence: [],
+    stt_confidence: [],
+    low_confidence: { count: 1, of: 4 },
+    barge_in: { count: 0, of: 0 },
+    custom: null,
+    slowest_turns: [
+      { call_event_id: 7, global_session_id: "c2", seq: 0, request_type: "start", assistant_ms: 700, tts_ms: 10, stt_ms: null, start_ts: null, call_start_at: START_MS + HOUR_MS, log_id: null },
+      { call_event_id: 5, global_session_id: "c1", seq: 1, request_type: "speech_to_text", assistant_ms: 500, tts_ms: 90, stt_ms: 40, start_ts: null, call_start_at: START_MS, log_id: null },
+    ],
+  };
+}
+
+const trends: Trends = {
+  method: "nearest-rank, exact",
+  low_confidence: 0.5,
+  current: period(3),
+  previous: period(1),
+  changes: [{ measure: "calls", current: 3, previous: 1, percent: 200, notable: false }],
+};
+
+beforeEach(() => {
+  vi.mocked(api.trends).mockReset().mockResolvedValue(trends);
+  vi.mocked(api.customKeys).mockReset().mockResolvedValue([]);
+});
+
+// Rendering a dozen charts in jsdom takes a few seconds on a busy machine.
+describe("TrendsView", { timeout: 30_000 }, () => {
+  it("asks for the search over its range, shows the totals, and opens the lists they stand for", async () => {
+    const navigate = vi.fn();
+    render(<TrendsView route={{ view: "trends", q: "channel:Phone", range: "24h" }} navigate={navigate} onQueryError={() => {}} />);
+    const calls = await screen.findByTestId("total-calls");
+    expect(api.trends).toHaveBeenCalledWith({ q: "channel:Phone after:24h", compare: null, custom: null });
+    expect(calls.textContent).toContain("3");
+    expect(calls.textContent).toContain("was 1");
+    fireEvent.click(screen.getByTestId("total-failed"));
+    expect(navigate).toHaveBeenLastCalledWith({ view: "calls", q: "channel:Phone failed:true", range: "24h" });
+    fireEvent.click(screen.getByRole("button", { name: "CWSXX0001E" }));
+    expect(navigate).toHaveBeenLastCalledWith({ view: "calls", q: "channel:Phone warning:CWSXX0001E", range: "24h" });
+    expect(within(screen.getByTestId("trends-warnings")).getAllByText("new")).toHaveLength(1);
+    fireEvent.click(screen.getByTestId("trends-compare"));
+    expect(navigate).toHaveBeenLastCalledWith({ view: "trends", q: "channel:Phone", range: "24h", compare: "previous" });
+  });
+
+  it("shows each chart's numbers as a table", async () => {
+    render(<TrendsView route={{ view: "trends" }} navigate={vi.fn()} onQueryError={() => {}} />);
+    fireEvent.click(await screen.findByTestId("trends-latency-table-toggle"));
+    const rows = within(screen.getByTestId("trends-latency")).getAllByRole("row");
+    expect(rows.map((r) => r.textContent)).toEqual([
+      "bucket (UTC)np50 msp95 msp99 msprevious p95 ms",
+      "03-12 10:002300500500500",
+      "03-12 11:000————",
+    ]);
+    fireEvent.click(screen.getByTestId("trends-end-reasons-table-toggle"));
+    const reasons = within(screen.getByTestId("trends-end-reasons")).getAllByRole("row");
+    expect(reasons.map((r) => r.textContent)).toEqual(["end reasoncallsprevious", "caller hangup22", "failed11"]);
+  });
+
+  it("sorts the slowest turns and opens a call at its turn", async () => {
+    const navigate = vi.fn();
+    render(<TrendsView route={{ view: "trends" }} navigate={navigate} onQueryError={() => {}} />);
+    const turns = await screen.findAllByTestId("slow-turn");
+    expect(turns.map((t) => t.textContent?.slice(0, 6))).toEqual(["700 ms", "500 ms"]);
+    fireEvent.click(screen.getByRole("button", { name: "TTS" }));
+    expect(screen.getAllByTestId("slow-turn").map((t) => within(t).getByRole("link").textContent)).toEqual(["c1", "c2"]);
+    fireEvent.click(screen.getByRole("link", { name: "c2" }));
+    expect(navigate).toHaveBeenLastCalledWith({ view: "call", id: "c2", turn: 0 });
+  });
+});
+
+describe("tooltipIndex", () => {
+  it("reads the bucket of a line-chart click, the first one included", () => {
+    expect(tooltipIndex(0)).toBe(0);
+    expect(tooltipIndex("0")).toBe(0);
+    expect(tooltipIndex("3")).toBe(3);
+    expect(tooltipIndex(null)).toBe(null);
+    expect(tooltipIndex("")).toBe(null);
+    expect(tooltipIndex(-1)).toBe(null);
+  });
+});
