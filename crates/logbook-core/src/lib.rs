@@ -6,12 +6,13 @@
 //! - [`auth`]: Watson's JWT and the other ways a request is checked; redaction of credentials.
 //! - [`config`]: the receiver's configuration model (endpoints, limits), for the CLI and the app.
 //! - [`query`]: the search language and every read.
-//! - [`export`], [`import`]: rows out, bodies in.
+//! - [`export`], [`import`]: rows out, bodies in; [`pull`]: history from Watson's v2 logs API.
 
 pub mod auth;
 pub mod config;
 pub mod export;
 pub mod import;
+pub mod pull;
 pub mod query;
 pub mod store;
 pub mod watson;
