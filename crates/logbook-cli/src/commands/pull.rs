@@ -62,10 +62,13 @@ pub fn run(args: PullArgs) -> Result<()> {
         if !announced {
             announced = true;
             if p.resumed {
-                spinner.println(format!(
-                    "resuming pull #{} after page {} ({} logs so far)",
-                    p.pull_id, p.pages, p.logs
-                ));
+                // Not `println`: a hidden bar (standard error not a terminal) would drop it.
+                spinner.suspend(|| {
+                    eprintln!(
+                        "resuming pull #{} after page {} ({} logs so far)",
+                        p.pull_id, p.pages, p.logs
+                    )
+                });
             }
         }
         if let Some(wait) = &p.waiting {
@@ -94,9 +97,10 @@ pub fn run(args: PullArgs) -> Result<()> {
         (Some(a), Some(b)) => format!("from {a} to {b}"),
     };
     println!(
-        "pulled {} logs in {} pages ({range}) from environment {}: {} new, {} already stored{}; {:.1} s, {:.0} logs/s; pull #{} in {}",
+        "pulled {} logs in {} page{} ({range}) from environment {}: {} new, {} already stored{}; {:.1} s, {:.0} logs/s; pull #{} in {}",
         p.logs,
         p.pages,
+        if p.pages == 1 { "" } else { "s" },
         args.environment.trim(),
         p.stored,
         p.duplicates,

@@ -12,5 +12,6 @@ mod export;
 mod hostile;
 mod ingest;
 mod projection;
+mod pull;
 mod query;
 mod retention;

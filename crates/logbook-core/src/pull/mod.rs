@@ -345,6 +345,8 @@ pub fn pull(
         ..PullProgress::default()
     };
     let logs_before = row.logs;
+    // Where it starts (a resumed pull's counts so far), before the first page.
+    progress(&state);
     let result = (|| -> Result<(), PullError> {
         loop {
             let mut query = vec![
