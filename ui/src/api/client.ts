@@ -21,9 +21,12 @@ import type { LiveBatch } from "./types/LiveBatch";
 import type { LiveCursor } from "./types/LiveCursor";
 import type { MessageRow } from "./types/MessageRow";
 import type { Page } from "./types/Page";
+import type { PullRow } from "./types/PullRow";
+import type { PullSettings } from "./types/PullSettings";
 import type { Qualifier } from "./types/Qualifier";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
+import type { StartPull } from "./types/StartPull";
 import type { Status } from "./types/Status";
 import type { TunnelStatus } from "./types/TunnelStatus";
 import type { TunnelTool } from "./types/TunnelTool";
@@ -60,6 +63,8 @@ export interface Transport {
   customKeys(): Promise<KeyCount[]>;
   customValues(key: string, limit?: number): Promise<ValueCount[]>;
   customCalls(key: string, value: string | null, limit?: number): Promise<CallMatch[]>;
+  /** The newest pulls from Watson's logs API, with how far each has come. */
+  pulls(): Promise<PullRow[]>;
   /** `onProgress` hears how many rows are written, when the transport knows (the desktop app). */
   exportRows(
     kind: Kind,
@@ -89,6 +94,10 @@ export interface DesktopApi {
   /** Starts `tool` (or the first installed) and waits for its public URL: takes seconds. */
   startTunnel(tool?: TunnelTool): Promise<TunnelStatus>;
   stopTunnel(): Promise<TunnelStatus>;
+  /** The "Pull history" panel's saved settings, the API key masked. */
+  pullSettings(): Promise<PullSettings>;
+  /** Saves the settings and starts a pull; answers once its first page is stored (or its error). */
+  startPull(request: StartPull): Promise<PullSettings>;
 }
 
 /**
@@ -108,12 +117,15 @@ export const METHODS = {
   custom_keys: "customKeys",
   custom_values: "customValues",
   custom_calls: "customCalls",
+  pulls: "pulls",
   export_rows: "exportRows",
   live: "live",
   stop_live: "live",
   get_settings: "desktop.settings",
   save_settings: "desktop.saveSettings",
   reveal_secret: "desktop.revealSecret",
+  pull_settings: "desktop.pullSettings",
+  start_pull: "desktop.startPull",
   tunnel_status: "desktop.tunnelStatus",
   start_tunnel: "desktop.startTunnel",
   stop_tunnel: "desktop.stopTunnel",
@@ -166,6 +178,9 @@ export abstract class ReadClient {
   }
   customCalls(key: string, value: string | null, limit?: number): Promise<CallMatch[]> {
     return this.run("custom_calls", { key, value, limit });
+  }
+  pulls(): Promise<PullRow[]> {
+    return this.run("pulls", {});
   }
 }
 

@@ -5,8 +5,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// One pull: what it asked for and how far it has come.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One pull: what it asked for and how far it has come. Shown in the UI's "Pull history" panel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct PullRow {
     /// `None` until the writer has given it an id (on its first save).
     pub id: Option<i64>,
@@ -16,8 +17,10 @@ pub struct PullRow {
     /// ISO times, as sent to the API.
     pub after: Option<String>,
     pub before: Option<String>,
+    /// Unix milliseconds.
     pub started_at: i64,
     pub updated_at: i64,
+    /// `None` while it runs, and when it stopped before its end (it resumes when run again).
     pub finished_at: Option<i64>,
     /// The next page's cursor; `None` before the first page.
     pub cursor: Option<String>,
@@ -153,6 +156,9 @@ pub fn last_finished(
     )
     .optional()
 }
+
+/// The pulls the UI shows: the newest first.
+pub const RECENT_PULLS: i64 = 20;
 
 /// Every pull, newest first, at most `limit`.
 pub fn recent(conn: &Connection, limit: i64) -> rusqlite::Result<Vec<PullRow>> {

@@ -18,6 +18,7 @@ export const api = {
   customKeys: vi.fn(),
   customValues: vi.fn(),
   customCalls: vi.fn(),
+  pulls: vi.fn(),
   exportRows: vi.fn(),
   live: vi.fn(),
 } satisfies { [K in keyof Transport]: ReturnType<typeof vi.fn> };
