@@ -371,7 +371,7 @@ pub struct PullSettings {
     #[serde(default)]
     pub iam_url: String,
     /// The stored key, masked; absent when none is stored. Ignored on save.
-    #[serde(default, skip_deserializing)]
+    #[serde(default)]
     #[ts(optional = nullable)]
     pub api_key_masked: Option<String>,
     /// A new key to store; never sent back.
