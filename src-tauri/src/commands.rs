@@ -25,8 +25,8 @@ use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeBody, InvokeError, Java
 use tauri::{AppHandle, Runtime, State, Webview};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::settings::Settings;
 use crate::settings::PullSettings;
+use crate::settings::Settings;
 use crate::shell::{SettingsView, Shell, StartPull, TunnelStatus};
 use crate::tunnel::TunnelTool;
 

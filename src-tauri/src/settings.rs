@@ -397,7 +397,10 @@ impl ConfigDir {
     }
 
     /// Saves the pull panel's settings; a new key goes to its own 0600 file.
-    pub fn save_pull_settings(&self, mut input: PullSettings) -> Result<PullSettings, SettingsError> {
+    pub fn save_pull_settings(
+        &self,
+        mut input: PullSettings,
+    ) -> Result<PullSettings, SettingsError> {
         if let Some(key) = input.new_api_key.take() {
             let key = key.trim();
             if key.is_empty() {

@@ -385,7 +385,11 @@ impl Shell {
                 "" => pull::Range::All,
                 since => pull::Range::Since(
                     logbook_core::query::parse::parse_when(since, chrono::Utc::now()).ok_or_else(
-                        || bad(format!("bad \"since\" {since:?}: an age like 7d or a date like 2026-03-10")),
+                        || {
+                            bad(format!(
+                                "bad \"since\" {since:?}: an age like 7d or a date like 2026-03-10"
+                            ))
+                        },
                     )?,
                 ),
             }

@@ -1049,8 +1049,14 @@ fn fake_watson(api_key: &'static str) -> String {
         )
     };
     let logs = [
-        ("2026-11-29T10:00:00.000Z", log("pulled-1", "2026-11-29T10:00:00.000Z")),
-        ("2026-11-29T10:00:05.000Z", log("pulled-2", "2026-11-29T10:00:05.000Z")),
+        (
+            "2026-11-29T10:00:00.000Z",
+            log("pulled-1", "2026-11-29T10:00:00.000Z"),
+        ),
+        (
+            "2026-11-29T10:00:05.000Z",
+            log("pulled-2", "2026-11-29T10:00:05.000Z"),
+        ),
     ];
     std::thread::spawn(move || {
         for stream in listener.incoming() {
@@ -1073,7 +1079,10 @@ fn fake_watson(api_key: &'static str) -> String {
             let body = String::from_utf8_lossy(&body);
             let (status, answer) = if head[0].starts_with("POST /identity/token") {
                 if body.contains(&format!("apikey={api_key}")) {
-                    (200, r#"{"access_token":"tok","expires_in":3600}"#.to_owned())
+                    (
+                        200,
+                        r#"{"access_token":"tok","expires_in":3600}"#.to_owned(),
+                    )
                 } else {
                     (
                         400,
@@ -1091,9 +1100,15 @@ fn fake_watson(api_key: &'static str) -> String {
                     .filter(|(ts, _)| after.as_deref().is_none_or(|a| *ts >= a))
                     .map(|(_, log)| log.as_str())
                     .collect();
-                (200, format!(r#"{{"logs":[{}],"pagination":{{}}}}"#, joined.join(",")))
+                (
+                    200,
+                    format!(r#"{{"logs":[{}],"pagination":{{}}}}"#, joined.join(",")),
+                )
             } else {
-                (404, r#"{"error":"Resource not found","code":404}"#.to_owned())
+                (
+                    404,
+                    r#"{"error":"Resource not found","code":404}"#.to_owned(),
+                )
             };
             let _ = write!(
                 stream,
@@ -1145,7 +1160,10 @@ fn the_pull_panel_keeps_its_key_in_a_private_file_and_pulls_into_the_app_s_store
     // It carries on the pull that failed (it had got nowhere): still one row.
     wait_for("the pull to finish", || finished(1));
     let pulls = f.ok("pulls", json!({}));
-    assert_eq!((pulls[0]["logs"].as_i64(), pulls[0]["stored"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(
+        (pulls[0]["logs"].as_i64(), pulls[0]["stored"].as_i64()),
+        (Some(2), Some(2))
+    );
     // Derived a moment after it is stored, as a delivered one is.
     wait_for("the pulled conversation", || {
         f.invoke("conversation", json!({"sessionId": "pulled-session"}))
@@ -1158,7 +1176,11 @@ fn the_pull_panel_keeps_its_key_in_a_private_file_and_pulls_into_the_app_s_store
     let pulls = f.ok("pulls", json!({}));
     assert_eq!(pulls[0]["after"], "2026-11-29T10:00:05.000Z");
     assert_eq!(
-        (pulls[0]["logs"].as_i64(), pulls[0]["stored"].as_i64(), pulls[0]["duplicates"].as_i64()),
+        (
+            pulls[0]["logs"].as_i64(),
+            pulls[0]["stored"].as_i64(),
+            pulls[0]["duplicates"].as_i64()
+        ),
         (Some(1), Some(0), Some(1))
     );
     assert_eq!(f.ok("pull_settings", json!({}))["apiKeyMasked"], "•••••••");

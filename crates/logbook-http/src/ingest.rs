@@ -368,7 +368,9 @@ fn handle(shared: &Shared, mut request: Request) {
             json_response(200, &json!({"status": "duplicate", "id": id})),
             format!("{kind} duplicate of #{id}"),
         ),
-        Ok(Outcome::Kept(_) | Outcome::Pulled(_)) => unreachable!("events are stored or duplicates"),
+        Ok(Outcome::Kept(_) | Outcome::Pulled(_)) => {
+            unreachable!("events are stored or duplicates")
+        }
         Err(err) => (
             store_error_response(&err),
             format!("{kind} not stored: {err}"),

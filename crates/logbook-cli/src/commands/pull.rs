@@ -32,8 +32,16 @@ pub fn run(args: PullArgs) -> Result<()> {
         Range::Since(when("--since", since)?)
     } else if args.after.is_some() || args.before.is_some() {
         Range::Between {
-            after: args.after.as_deref().map(|a| when("--after", a)).transpose()?,
-            before: args.before.as_deref().map(|b| when("--before", b)).transpose()?,
+            after: args
+                .after
+                .as_deref()
+                .map(|a| when("--after", a))
+                .transpose()?,
+            before: args
+                .before
+                .as_deref()
+                .map(|b| when("--before", b))
+                .transpose()?,
         }
     } else {
         Range::All
@@ -49,10 +57,8 @@ pub fn run(args: PullArgs) -> Result<()> {
     let db = args.db.path();
     let store = Store::open(&db, StoreOptions::default())
         .with_context(|| format!("cannot open the store at {}", db.display()))?;
-    let spinner = indicatif::ProgressBar::with_draw_target(
-        None,
-        indicatif::ProgressDrawTarget::stderr(),
-    );
+    let spinner =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     spinner.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
             .expect("valid template"),
@@ -115,7 +121,9 @@ pub fn run(args: PullArgs) -> Result<()> {
         db.display()
     );
     if !report.projected {
-        eprintln!("the pulled logs are stored; deriving them goes on the next time the store opens");
+        eprintln!(
+            "the pulled logs are stored; deriving them goes on the next time the store opens"
+        );
     }
     Ok(())
 }

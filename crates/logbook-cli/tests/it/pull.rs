@@ -209,7 +209,11 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
                 None => true,
             });
         if valid != Some(true) {
-            break 'answer (401, r#"{"code":401,"error":"Unauthorized"}"#.to_owned(), None);
+            break 'answer (
+                401,
+                r#"{"code":401,"error":"Unauthorized"}"#.to_owned(),
+                None,
+            );
         }
         if rest != format!("{ENVIRONMENT}/logs") {
             break 'answer (
@@ -376,7 +380,8 @@ fn odd_records() -> Vec<String> {
 
 /// `count` small logs, one second apart, ending an hour ago; ids `gen-0000…`.
 fn generated_records(count: usize, prefix: &str) -> Vec<String> {
-    let start = chrono::Utc::now() - chrono::TimeDelta::hours(1) - chrono::TimeDelta::seconds(count as i64);
+    let start =
+        chrono::Utc::now() - chrono::TimeDelta::hours(1) - chrono::TimeDelta::seconds(count as i64);
     (0..count)
         .map(|i| {
             let at = start + chrono::TimeDelta::seconds(i as i64);
@@ -490,7 +495,10 @@ fn pulled_logs_are_stored_byte_exact_and_read_as_webhook_deliveries() {
         )),
         "{out}"
     );
-    assert!(out.contains(&format!("{} new, 0 already stored", records.len())), "{out}");
+    assert!(
+        out.contains(&format!("{} new, 0 already stored", records.len())),
+        "{out}"
+    );
 
     // The API was asked as its reference says: oldest first, a page limit, the version.
     let asked = fake.asked();
@@ -506,7 +514,9 @@ fn pulled_logs_are_stored_byte_exact_and_read_as_webhook_deliveries() {
         .prepare("SELECT body, endpoint, auth, kind, path FROM events ORDER BY id")
         .unwrap();
     let rows: Vec<(Vec<u8>, String, String, String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -515,7 +525,10 @@ fn pulled_logs_are_stored_byte_exact_and_read_as_webhook_deliveries() {
         assert_eq!(original_record(body).unwrap(), record.as_bytes());
         let parsed: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(parsed["event"]["name"], "message_logged");
-        assert_eq!(parsed["payload"], serde_json::from_str::<Value>(record).unwrap());
+        assert_eq!(
+            parsed["payload"],
+            serde_json::from_str::<Value>(record).unwrap()
+        );
         assert_eq!((endpoint.as_str(), auth.as_str()), ("pull", "pull"));
         assert_eq!(kind, "message_logged");
         assert_eq!(
@@ -538,8 +551,10 @@ fn pulled_logs_are_stored_byte_exact_and_read_as_webhook_deliveries() {
     );
     let search = run_ok({
         let mut c = logbook();
-        c.args(["search", "mañana", "--in", "messages", "--format", "json", "--db"])
-            .arg(&s.db);
+        c.args([
+            "search", "mañana", "--in", "messages", "--format", "json", "--db",
+        ])
+        .arg(&s.db);
         c
     });
     assert!(search.contains("odd-no-context"), "{search}");
@@ -560,7 +575,10 @@ fn pulled_logs_are_stored_byte_exact_and_read_as_webhook_deliveries() {
         assert_eq!(webhook.post_signed(body.as_bytes()).0, 200);
     }
     let delivered = webhook.reader();
-    let sessions = query_strings(&s.db, "SELECT session_id FROM conversations ORDER BY session_id");
+    let sessions = query_strings(
+        &s.db,
+        "SELECT session_id FROM conversations ORDER BY session_id",
+    );
     assert_eq!(sessions.len(), 4, "{sessions:?}");
     for session in &sessions {
         assert_eq!(
@@ -571,8 +589,15 @@ fn pulled_logs_are_stored_byte_exact_and_read_as_webhook_deliveries() {
     }
     let list = |db: &Path| {
         let mut c = logbook();
-        c.args(["search", "--in", "conversations", "--format", "json", "--db"])
-            .arg(db);
+        c.args([
+            "search",
+            "--in",
+            "conversations",
+            "--format",
+            "json",
+            "--db",
+        ])
+        .arg(db);
         let mut v: Value = serde_json::from_str(&run_ok(c)).unwrap();
         fn strip(v: &mut Value) {
             match v {
@@ -619,12 +644,19 @@ fn pulled_and_delivered_logs_are_stored_once_either_way_and_a_later_call_links_t
     };
     let report = pull::pull(&h.store, &options, &mut |_| {}).unwrap();
     assert_eq!(
-        (report.progress.logs, report.progress.stored, report.progress.duplicates),
+        (
+            report.progress.logs,
+            report.progress.stored,
+            report.progress.duplicates
+        ),
         (3, 2, 1)
     );
     // Delivered after the pull: answered as a duplicate, not stored again.
     let (status, answer) = h.post_signed(&sample("07"));
-    assert_eq!((status, answer["status"].as_str()), (200, Some("duplicate")));
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("duplicate"))
+    );
     assert_eq!(h.count("SELECT count(*) FROM events"), 3);
     assert_eq!(h.count("SELECT count(*) FROM messages"), 3);
     assert_eq!(
@@ -638,7 +670,11 @@ fn pulled_and_delivered_logs_are_stored_once_either_way_and_a_later_call_links_t
         "SELECT e.endpoint FROM call_turns t JOIN messages m ON m.log_id = t.log_id
          JOIN events e ON e.id = m.event_id ORDER BY t.seq",
     );
-    assert_eq!(linked, vec!["*", "pull", "pull"], "turns 1–3 link to 06 (webhook), 07 and 08 (pulled)");
+    assert_eq!(
+        linked,
+        vec!["*", "pull", "pull"],
+        "turns 1–3 link to 06 (webhook), 07 and 08 (pulled)"
+    );
     let gsid = h.strings("SELECT global_session_id FROM calls").remove(0);
     let call = logbook_core::query::call::call(&h.reader(), &gsid).unwrap();
     let call = serde_json::to_value(call).unwrap();
@@ -655,7 +691,11 @@ fn ten_thousand_logs_are_paged_through_a_429_and_a_filter() {
     let s = scratch();
     let out = {
         let out = pull_cli(&fake, &s, &["--since", "30d"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert!(
             stderr.contains("the API answered 429: waiting 1.0 s before try 2"),
@@ -670,7 +710,10 @@ fn ten_thousand_logs_are_paged_through_a_429_and_a_filter() {
         query_count(&s.db, "SELECT count(DISTINCT log_id) FROM messages"),
         10_250
     );
-    assert_eq!(query_count(&s.db, "SELECT count(*) FROM conversations"), 2_050);
+    assert_eq!(
+        query_count(&s.db, "SELECT count(*) FROM conversations"),
+        2_050
+    );
     let asked = fake.asked();
     assert_eq!(asked.len(), 104, "103 pages and one 429");
     assert_eq!(asked.iter().filter(|a| a.status == 429).count(), 1);
@@ -687,12 +730,21 @@ fn ten_thousand_logs_are_paged_through_a_429_and_a_filter() {
     let out = run_ok(pull_cli(
         &fake,
         &s,
-        &["--after", "2000-01-01", "--before", "2100-01-01T00:00:00Z", "--filter", "language::fr"],
+        &[
+            "--after",
+            "2000-01-01",
+            "--before",
+            "2100-01-01T00:00:00Z",
+            "--filter",
+            "language::fr",
+        ],
     ));
     assert!(out.contains("pulled 1025 logs in 11 pages"), "{out}");
     assert_eq!(
         fake.asked().last().unwrap().filter.as_deref(),
-        Some("request_timestamp>=2000-01-01T00:00:00.000Z,request_timestamp<2100-01-01T00:00:00.000Z,language::fr")
+        Some(
+            "request_timestamp>=2000-01-01T00:00:00.000Z,request_timestamp<2100-01-01T00:00:00.000Z,language::fr"
+        )
     );
     assert_eq!(
         query_strings(&s.db, "SELECT DISTINCT language FROM messages"),
@@ -712,7 +764,10 @@ fn an_expired_token_is_renewed_and_the_pull_goes_on() {
     let asked = fake.asked();
     assert_eq!(asked.iter().filter(|a| a.status == 401).count(), 1);
     assert_eq!(asked[4].status, 401);
-    assert_eq!(asked[4].cursor, asked[5].cursor, "the refused page is asked again");
+    assert_eq!(
+        asked[4].cursor, asked[5].cursor,
+        "the refused page is asked again"
+    );
     assert_eq!(query_count(&s.db, "SELECT count(*) FROM events"), 950);
 }
 
@@ -740,7 +795,11 @@ fn an_interrupted_pull_resumes_where_it_stopped_without_duplicates() {
     // The same command later (its --since now a little later) carries on from page 5.
     let before = fake.asked().len();
     let out = pull_cli(&fake, &s, &["--since", "30d"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -751,7 +810,10 @@ fn an_interrupted_pull_resumes_where_it_stopped_without_duplicates() {
     assert!(stdout.contains("1000 new, 0 already stored"), "{stdout}");
     let asked = fake.asked();
     assert_eq!(asked[before].cursor.as_deref(), Some("cur-400"));
-    assert_eq!(asked[before].filter, asked[0].filter, "the same range as before");
+    assert_eq!(
+        asked[before].filter, asked[0].filter,
+        "the same range as before"
+    );
     assert_eq!(asked.len() - before, 6);
     assert_eq!(query_count(&s.db, "SELECT count(*) FROM events"), 1_000);
     assert_eq!(
@@ -759,7 +821,10 @@ fn an_interrupted_pull_resumes_where_it_stopped_without_duplicates() {
         0
     );
     assert_eq!(
-        query_count(&s.db, "SELECT count(*) FROM pulls WHERE finished_at IS NOT NULL"),
+        query_count(
+            &s.db,
+            "SELECT count(*) FROM pulls WHERE finished_at IS NOT NULL"
+        ),
         1
     );
 
@@ -816,7 +881,8 @@ fn errors_say_what_is_wrong() {
         .args(["--iam-url", &fake.iam_url()]);
     let err = run_err(command);
     assert!(
-        err.contains("answered 404") && err.contains("--environment (the environment id")
+        err.contains("answered 404")
+            && err.contains("--environment (the environment id")
             && err.contains("Resource not found"),
         "{err}"
     );
@@ -858,12 +924,20 @@ fn errors_say_what_is_wrong() {
     command
         .args(["pull", "--db"])
         .arg(&s.db)
-        .args(["--url", &format!("{dead}/instances/x"), "--environment", ENVIRONMENT])
+        .args([
+            "--url",
+            &format!("{dead}/instances/x"),
+            "--environment",
+            ENVIRONMENT,
+        ])
         .arg("--apikey-file")
         .arg(&s.key_file)
         .args(["--iam-url", &format!("{dead}/identity/token")]);
     let err = run_err(command);
-    assert!(err.contains(&format!("cannot reach {dead}/identity/token")), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach {dead}/identity/token")),
+        "{err}"
+    );
     assert!(err.contains("is the network up"), "{err}");
 
     // Plain http beyond loopback is refused before anything is sent.
@@ -871,11 +945,19 @@ fn errors_say_what_is_wrong() {
     command
         .args(["pull", "--db"])
         .arg(&s.db)
-        .args(["--url", "http://api.example.com/instances/x", "--environment", ENVIRONMENT])
+        .args([
+            "--url",
+            "http://api.example.com/instances/x",
+            "--environment",
+            ENVIRONMENT,
+        ])
         .arg("--apikey-file")
         .arg(&s.key_file);
     let err = run_err(command);
-    assert!(err.contains("only https is accepted (http only on loopback)"), "{err}");
+    assert!(
+        err.contains("only https is accepted (http only on loopback)"),
+        "{err}"
+    );
 
     // Nothing was stored by any of them, and the key is in no message.
     assert_eq!(query_count(&s.db, "SELECT count(*) FROM events"), 0);

@@ -115,10 +115,7 @@ pub fn service_message(text: &str) -> String {
                 Some(other @ serde_json::Value::Object(_)) => Some(other.to_string()),
                 _ => None,
             })
-            .or_else(|| {
-                a.errors
-                    .and_then(|e| e.into_iter().find_map(|i| i.message))
-            })
+            .or_else(|| a.errors.and_then(|e| e.into_iter().find_map(|i| i.message)))
     });
     let text = from_json.unwrap_or_else(|| text.trim().to_owned());
     let clean: String = text
@@ -189,7 +186,7 @@ impl Client {
                     for (name, value) in query {
                         request = request.query(name, value);
                     }
-                    request.call()
+                    request.call().map_err(Box::new)
                 },
                 on_wait,
             );
@@ -241,6 +238,7 @@ impl Client {
                             ("grant_type", "urn:ibm:params:oauth:grant-type:apikey"),
                             ("apikey", &key),
                         ])
+                        .map_err(Box::new)
                 },
                 on_wait,
             )
@@ -272,12 +270,12 @@ impl Client {
     /// once a service has answered, network failures; the answer's bytes, or why not.
     fn exchange(
         &mut self,
-        send: impl Fn() -> Result<ureq::Response, ureq::Error>,
+        send: impl Fn() -> Result<ureq::Response, Box<ureq::Error>>,
         on_wait: &mut dyn FnMut(&Wait),
     ) -> Result<Vec<u8>, Failure> {
         let mut attempt = 1;
         loop {
-            let (reason, retry_after, failure) = match send() {
+            let (reason, retry_after, failure) = match send().map_err(|e| *e) {
                 Ok(response) => {
                     self.answered = true;
                     let mut body = Vec::new();

@@ -329,7 +329,10 @@ pub fn pull(
     row.id = Some(saved.pull_id);
 
     let logs_url = format!("{url}/v2/assistants/{environment}/logs");
-    let logs_path = format!("{}/v2/assistants/{environment}/logs", base.path().trim_end_matches('/'));
+    let logs_path = format!(
+        "{}/v2/assistants/{environment}/logs",
+        base.path().trim_end_matches('/')
+    );
     let verified = base.scheme() == "https";
     let api_filter = api_filter(row.after.as_deref(), row.before.as_deref(), filter);
     let page_limit = PAGE_LIMIT.to_string();
@@ -368,7 +371,9 @@ pub fn pull(
             let page: Page<'_> =
                 serde_json::from_slice(&answer).map_err(|e| PullError::BadAnswer {
                     url: logs_url.clone(),
-                    reason: format!("not a page of logs ({{\"logs\": [...], \"pagination\": {{...}}}}): {e}"),
+                    reason: format!(
+                        "not a page of logs ({{\"logs\": [...], \"pagination\": {{...}}}}): {e}"
+                    ),
                 })?;
             let mut events = Vec::with_capacity(page.logs.len());
             for record in &page.logs {

@@ -655,14 +655,14 @@ impl Parser<'_> {
 
     fn when(&self, value: &str, span: Range<usize>) -> Result<DateTime<Utc>, ParseError> {
         parse_when(value, self.now).ok_or_else(|| {
-                self.error(
-                    span,
-                    format!(
-                        "bad date \"{value}\"; expected e.g. 2026-03-10, 2026-03-10T15:30:00Z \
+            self.error(
+                span,
+                format!(
+                    "bad date \"{value}\"; expected e.g. 2026-03-10, 2026-03-10T15:30:00Z \
                          or an age like 30m, 2h, 7d, 4w"
-                    ),
-                )
-            })
+                ),
+            )
+        })
     }
 
     /// A `field OP value` term: `body..body + op` is the field name.

@@ -32,7 +32,8 @@ pub struct PullRow {
     pub error: Option<String>,
 }
 
-const COLUMNS: &str = "id, url, environment, filter, after, before, started_at, updated_at, finished_at,
+const COLUMNS: &str =
+    "id, url, environment, filter, after, before, started_at, updated_at, finished_at,
      cursor, pages, logs, stored, duplicates, newest_request_ts, error";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PullRow> {
@@ -129,7 +130,11 @@ pub fn unfinished(
 }
 
 /// The newest pull of this environment, finished or not.
-pub fn latest(conn: &Connection, url: &str, environment: &str) -> rusqlite::Result<Option<PullRow>> {
+pub fn latest(
+    conn: &Connection,
+    url: &str,
+    environment: &str,
+) -> rusqlite::Result<Option<PullRow>> {
     conn.query_row(
         &format!(
             "SELECT {COLUMNS} FROM pulls WHERE url = ?1 AND environment = ?2 ORDER BY id DESC LIMIT 1"
