@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use logbook_core::pull;
 use logbook_core::store::{self, Store, StoreError};
 use logbook_http::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
+use logbook_pull as pull;
 use logbook_service::ReceiverInfo;
 use logbook_service::commands::{Command, Context, NoRequest};
 use logbook_service::types::{ApiError, ApiErrorKind, EndpointInfo, Status};

@@ -259,7 +259,7 @@ pub struct PullArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["apikey_file", "iam_url"])]
     pub bearer_file: Option<PathBuf>,
     /// IAM's token endpoint, for the API key.
-    #[arg(long, value_name = "URL", default_value = logbook_core::pull::IBM_IAM_URL)]
+    #[arg(long, value_name = "URL", default_value = logbook_pull::IBM_IAM_URL)]
     pub iam_url: String,
     /// Logs from this long ago (30m, 12h, 7d, 4w) or this date/time (2026-03-10, 2026-03-10T15:00:00Z)
     /// [default: everything the API keeps: 30 days, 90 with data isolation, 7 on Lite].

@@ -3,9 +3,9 @@
 
 use anyhow::{Context, Result, bail};
 
-use logbook_core::pull::{self, Credentials, PullOptions, PullProgress, Range};
 use logbook_core::query::parse::parse_when;
 use logbook_core::store::{Store, StoreOptions};
+use logbook_pull::{self as pull, Credentials, PullOptions, PullProgress, Range};
 
 use crate::args::PullArgs;
 

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use logbook_core::pull::{self, Credentials, PullOptions, Range, original_record};
+use logbook_pull::{self as pull, Credentials, PullOptions, Range, original_record};
 use serde_json::Value;
 
 use crate::common::{Harness, logbook, sample, sample_paths};

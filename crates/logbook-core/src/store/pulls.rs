@@ -1,4 +1,4 @@
-//! The `pulls` table: where each pull from Watson's v2 logs API stands (`crate::pull`). A pull's row
+//! The `pulls` table: where each pull from Watson's v2 logs API stands (the `logbook-pull` crate). A pull's row
 //! is written by the writer in the transaction that stores the page it has just pulled
 //! ([`super::Store::submit_pulled_page`]), so its cursor always names the page after the last one
 //! stored: an interrupted pull resumes there and stores nothing twice.

@@ -1,4 +1,4 @@
-//! `logbook pull`: conversation logs from before the webhook, read from Watson's v2 "List log
+//! `logbook pull`, and the desktop app's "Pull history" panel: conversation logs from before the webhook, read from Watson's v2 "List log
 //! events for an assistant" API and stored as if the log webhook had delivered them.
 //!
 //! Contract:
@@ -13,6 +13,9 @@
 //! - Pages are read oldest first (`sort=request_timestamp`) through the API's cursor. Each page is
 //!   stored with the pull's progress (its `pulls` row, cursor included) in one transaction, so a
 //!   pull stopped at any moment resumes after its last stored page and stores nothing twice.
+//!
+//! A crate of its own: an HTTPS client towards IBM, kept out of the core, which has no transport.
+//! The `pulls` table and the page's one transaction are the core's store's.
 
 pub mod api;
 
@@ -22,9 +25,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::store::pulls::{self, PullRow};
-use crate::store::{NewEvent, PulledPage, Store, StoreError};
-use crate::watson::read_envelope;
+use logbook_core::store::pulls::{self, PullRow};
+use logbook_core::store::{NewEvent, PulledPage, Store, StoreError};
+use logbook_core::watson::read_envelope;
 
 pub use api::{API_VERSION, Credentials, IBM_IAM_URL, Wait, check_url};
 
