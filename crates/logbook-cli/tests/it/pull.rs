@@ -67,6 +67,8 @@ struct State {
     first_token_pages: Option<usize>,
     /// The page request (1-based) answered 429 once, with `Retry-After: 1`.
     busy_at: Option<usize>,
+    /// The page request (1-based) answered 503 once, without `Retry-After`.
+    unavailable_at: Option<usize>,
     /// The page request (1-based) held without an answer, after telling the test.
     hold_at: Option<(usize, mpsc::Sender<()>)>,
     /// Every logs request is answered 403 (a plan without log access).
@@ -243,6 +245,14 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
                 429,
                 r#"{"error":"Rate limit exceeded","code":429}"#.to_owned(),
                 Some("1"),
+            );
+        }
+        if s.unavailable_at == Some(n) {
+            s.unavailable_at = None;
+            break 'answer (
+                503,
+                r#"{"error":"Service Unavailable","code":503}"#.to_owned(),
+                None,
             );
         }
         if let Some((at, _)) = &s.hold_at
@@ -753,13 +763,27 @@ fn ten_thousand_logs_are_paged_through_a_429_and_a_filter() {
 }
 
 #[test]
-fn an_expired_token_is_renewed_and_the_pull_goes_on() {
+fn an_expired_token_is_renewed_and_a_5xx_is_tried_again() {
     let fake = FakeWatson::start(generated_records(950, "tok"));
-    fake.with(|s| s.first_token_pages = Some(4));
+    fake.with(|s| {
+        s.first_token_pages = Some(4);
+        s.unavailable_at = Some(8);
+    });
     let s = scratch();
-    let out = run_ok(pull_cli(&fake, &s, &[]));
-    assert!(out.contains("pulled 950 logs in 10 pages"), "{out}");
-    assert!(out.contains("950 new"), "{out}");
+    let out = pull_cli(&fake, &s, &[]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the API answered 503: waiting 1.0 s before try 2"),
+        "the first backoff step: {stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("pulled 950 logs in 10 pages"), "{stdout}");
+    assert!(stdout.contains("950 new"), "{stdout}");
     assert_eq!(fake.with(|s| s.iam_calls), 2, "one renewal");
     let asked = fake.asked();
     assert_eq!(asked.iter().filter(|a| a.status == 401).count(), 1);
@@ -768,6 +792,8 @@ fn an_expired_token_is_renewed_and_the_pull_goes_on() {
         asked[4].cursor, asked[5].cursor,
         "the refused page is asked again"
     );
+    assert_eq!(asked[7].status, 503);
+    assert_eq!(asked[7].cursor, asked[8].cursor, "and the one that failed");
     assert_eq!(query_count(&s.db, "SELECT count(*) FROM events"), 950);
 }
 
