@@ -91,6 +91,9 @@ pub fn check_url(what: &str, text: &str) -> Result<url::Url, PullError> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(bad("credentials do not belong in the URL"));
     }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("give the URL without ?… or #… (the service URL ends with /instances/ID)"));
+    }
     Ok(parsed)
 }
 
@@ -345,6 +348,7 @@ mod tests {
             "ftp://127.0.0.1/",
             "file:///etc/passwd",
             "https://user:pw@example.com/",
+            "https://api.example.com/instances/x?version=2021-11-27",
             "not a url",
         ] {
             assert!(check_url("--url", bad).is_err(), "{bad}");
