@@ -92,7 +92,9 @@ pub fn check_url(what: &str, text: &str) -> Result<url::Url, PullError> {
         return Err(bad("credentials do not belong in the URL"));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(bad("give the URL without ?… or #… (the service URL ends with /instances/ID)"));
+        return Err(bad(
+            "give the URL without ?… or #… (the service URL ends with /instances/ID)",
+        ));
     }
     Ok(parsed)
 }
