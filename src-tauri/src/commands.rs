@@ -25,8 +25,9 @@ use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeBody, InvokeError, Java
 use tauri::{AppHandle, Runtime, State, Webview};
 use tauri_plugin_dialog::DialogExt;
 
+use crate::settings::PullSettings;
 use crate::settings::Settings;
-use crate::shell::{SettingsView, Shell, TunnelStatus};
+use crate::shell::{SettingsView, Shell, StartPull, TunnelStatus};
 use crate::tunnel::TunnelTool;
 
 type Answer<T> = Result<T, ApiError>;
@@ -105,6 +106,8 @@ macro_rules! handler {
             $crate::commands::get_settings,
             $crate::commands::save_settings,
             $crate::commands::reveal_secret,
+            $crate::commands::pull_settings,
+            $crate::commands::start_pull,
             $crate::commands::start_tunnel,
             $crate::commands::stop_tunnel,
             $crate::commands::tunnel_status
@@ -256,6 +259,18 @@ pub async fn save_settings(shell: State<'_, Shell>, settings: Settings) -> Answe
 #[tauri::command]
 pub async fn reveal_secret(shell: State<'_, Shell>, endpoint_id: String) -> Answer<String> {
     blocking(&shell, move |s| s.reveal_secret(&endpoint_id)).await
+}
+
+/// The "Pull history" panel's saved settings, the API key masked.
+#[tauri::command]
+pub async fn pull_settings(shell: State<'_, Shell>) -> Answer<PullSettings> {
+    blocking(&shell, |s| s.pull_settings()).await
+}
+
+/// Saves the panel's settings and starts a pull in the background; its progress is in `pulls`.
+#[tauri::command]
+pub async fn start_pull(shell: State<'_, Shell>, request: StartPull) -> Answer<PullSettings> {
+    blocking(&shell, move |s| s.start_pull(request)).await
 }
 
 #[tauri::command]

@@ -26,6 +26,11 @@ pub use logbook_core::config::{MAX_KEEP_DAYS, MIN_BODY_BYTES, MIN_DB_MB};
 pub const SETTINGS_FILE: &str = "settings.json";
 /// The directory of secret files in the config directory.
 pub const SECRETS_DIR: &str = "secrets";
+/// The "Pull history" panel's saved choices (no key) in the config directory.
+pub const PULL_SETTINGS_FILE: &str = "pull.json";
+/// The IBM Cloud API key of the pull, 0600, in the config directory (not in `secrets/`, whose files
+/// are the endpoints').
+pub const PULL_API_KEY_FILE: &str = "pull-apikey";
 /// The port `logbook serve` uses by default, so a tunnel set up for one works for the other.
 pub const DEFAULT_PORT: u16 = 7420;
 /// Characters in a generated secret (Watson allows 1 to 1,024).
@@ -349,6 +354,76 @@ impl ConfigDir {
             if !taken.contains(&id) && !self.secret_path(&id).exists() {
                 return Ok(id);
             }
+        }
+    }
+}
+
+/// Where the "Pull history" panel pulls from: saved as `pull.json`, the API key apart in a 0600 file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct PullSettings {
+    /// The instance's service URL.
+    #[serde(default)]
+    pub url: String,
+    /// The environment id (the API's `assistant_id`).
+    #[serde(default)]
+    pub environment: String,
+    /// IAM's token endpoint; IBM Cloud's when empty.
+    #[serde(default)]
+    pub iam_url: String,
+    /// The stored key, masked; absent when none is stored. Ignored on save.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub api_key_masked: Option<String>,
+    /// A new key to store; never sent back.
+    #[serde(default, skip_serializing)]
+    #[ts(optional = nullable)]
+    pub new_api_key: Option<String>,
+}
+
+impl ConfigDir {
+    /// The pull panel's settings, the key masked.
+    pub fn pull_settings(&self) -> Result<PullSettings, SettingsError> {
+        let path = self.dir.join(PULL_SETTINGS_FILE);
+        let mut settings: PullSettings = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|source| SettingsError::Parse { path, source })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => PullSettings::default(),
+            Err(source) => return Err(SettingsError::Read { path, source }),
+        };
+        settings.api_key_masked = self
+            .pull_api_key()?
+            .map(|k| "•".repeat(k.chars().count().min(MASK_MAX_CHARS)));
+        Ok(settings)
+    }
+
+    /// Saves the pull panel's settings; a new key goes to its own 0600 file.
+    pub fn save_pull_settings(
+        &self,
+        mut input: PullSettings,
+    ) -> Result<PullSettings, SettingsError> {
+        if let Some(key) = input.new_api_key.take() {
+            let key = key.trim();
+            if key.is_empty() {
+                return Err(SettingsError::Invalid("the API key is empty".into()));
+            }
+            create_private_dir(&self.dir)?;
+            write_atomically(&self.dir.join(PULL_API_KEY_FILE), key.as_bytes(), true)?;
+        }
+        input.api_key_masked = None;
+        let json = serde_json::to_vec_pretty(&input).expect("pull settings serialise");
+        write_atomically(&self.dir.join(PULL_SETTINGS_FILE), &json, false)?;
+        self.pull_settings()
+    }
+
+    /// The stored API key of the pull.
+    pub fn pull_api_key(&self) -> Result<Option<String>, SettingsError> {
+        let path = self.dir.join(PULL_API_KEY_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text.trim().to_owned()).filter(|k| !k.is_empty())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SettingsError::Read { path, source }),
         }
     }
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use logbook_core::store::{self, Store, StoreError};
 use logbook_http::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
+use logbook_pull as pull;
 use logbook_service::ReceiverInfo;
 use logbook_service::commands::{Command, Context, NoRequest};
 use logbook_service::types::{ApiError, ApiErrorKind, EndpointInfo, Status};
@@ -23,7 +24,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::live::Subscriptions;
-use crate::settings::{ConfigDir, Retention, Settings, SettingsError};
+use crate::settings::{ConfigDir, PullSettings, Retention, Settings, SettingsError};
 use crate::tunnel::{self, Tunnel, TunnelError, TunnelTool};
 
 /// Idle read-only connections kept for the next command.
@@ -145,6 +146,25 @@ struct Running {
     tunnel: Option<Tunnel>,
 }
 
+/// What the "Pull history" panel asks for.
+#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct StartPull {
+    pub settings: PullSettings,
+    /// An age (`30d`) or a date; everything the API keeps when empty.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub since: Option<String>,
+    /// From where the last finished pull of this environment ended (instead of `since`).
+    #[serde(default)]
+    pub since_last: bool,
+    /// Passed to the API's own filter.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub filter: Option<String>,
+}
+
 /// The state behind every command; cheap to clone (it is shared).
 #[derive(Clone)]
 pub struct Shell(Arc<Inner>);
@@ -158,6 +178,8 @@ struct Inner {
     /// Where exports go without asking (`LOGBOOK_EXPORT_PATH`, for tests): a file, or a directory.
     export_path: Option<PathBuf>,
     first_launch: bool,
+    /// Whether a pull from Watson's logs API runs (one at a time).
+    pulling: std::sync::atomic::AtomicBool,
 }
 
 /// How to open the shell.
@@ -214,6 +236,7 @@ impl Shell {
             live: Subscriptions::default(),
             export_path: options.export_path,
             first_launch,
+            pulling: Default::default(),
         }));
         shell.restart_receiver();
         Ok(shell)
@@ -329,6 +352,89 @@ impl Shell {
         }
         self.restart_receiver();
         Ok(self.settings_view())
+    }
+
+    /// The "Pull history" panel's saved settings, the key masked.
+    pub fn pull_settings(&self) -> Result<PullSettings, ApiError> {
+        Ok(self.0.config.pull_settings()?)
+    }
+
+    /// Saves the panel's settings (a new key to its 0600 file) and starts a pull on the app's store,
+    /// in the background. Answers once the first page is stored (or the API is waited for), so a
+    /// wrong key, URL or environment is this call's error; how it goes on is in the `pulls` table
+    /// (the `pulls` command), page by page.
+    pub fn start_pull(&self, request: StartPull) -> Result<PullSettings, ApiError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let store = lock(&self.0.running).store.clone().ok_or_else(|| {
+            ApiError::new(
+                ApiErrorKind::Unavailable,
+                "another Logbook writes the database: pull there (`logbook pull`), or quit it and restart the app",
+            )
+        })?;
+        let saved = self.0.config.save_pull_settings(request.settings)?;
+        let bad = |message: String| ApiError::new(ApiErrorKind::BadRequest, message);
+        let key = self
+            .0
+            .config
+            .pull_api_key()?
+            .ok_or_else(|| bad("enter the IBM Cloud API key".into()))?;
+        let range = if request.since_last {
+            pull::Range::SinceLastPull
+        } else {
+            match request.since.as_deref().map(str::trim).unwrap_or("") {
+                "" => pull::Range::All,
+                since => pull::Range::Since(
+                    logbook_core::query::parse::parse_when(since, chrono::Utc::now()).ok_or_else(
+                        || {
+                            bad(format!(
+                                "bad \"since\" {since:?}: an age like 7d or a date like 2026-03-10"
+                            ))
+                        },
+                    )?,
+                ),
+            }
+        };
+        let iam_url = match saved.iam_url.trim() {
+            "" => pull::IBM_IAM_URL.to_owned(),
+            url => url.to_owned(),
+        };
+        let options = pull::PullOptions {
+            url: saved.url.clone(),
+            environment: saved.environment.clone(),
+            credentials: pull::Credentials::ApiKey { key, iam_url },
+            range,
+            filter: request.filter,
+            restart: false,
+        };
+        if self.0.pulling.swap(true, SeqCst) {
+            return Err(bad("a pull is already running".into()));
+        }
+        let (started, answer) = std::sync::mpsc::channel();
+        let shell = self.clone();
+        std::thread::Builder::new()
+            .name("logbook-pull".into())
+            .spawn(move || {
+                // The first call says where it starts; the next one comes after a page or before a wait.
+                let mut calls = 0;
+                let result = pull::pull(&store, &options, &mut |_| {
+                    calls += 1;
+                    if calls == 2 {
+                        let _ = started.send(Ok(()));
+                    }
+                });
+                shell.0.pulling.store(false, SeqCst);
+                if let Err(err) = result {
+                    let _ = started.send(Err(err.to_string()));
+                }
+            })
+            .map_err(|e| {
+                self.0.pulling.store(false, SeqCst);
+                ApiError::new(ApiErrorKind::Internal, e.to_string())
+            })?;
+        match answer.recv() {
+            Ok(Ok(())) | Err(_) => Ok(saved),
+            Ok(Err(message)) => Err(bad(message)),
+        }
     }
 
     /// The text of an endpoint's secret, for copying into Watson.

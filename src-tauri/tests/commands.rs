@@ -1036,3 +1036,152 @@ fn a_tunnel_that_fails_or_is_missing_says_why() {
         );
     }
 }
+
+/// A fake of IBM Cloud IAM and of Watson's v2 logs API on loopback (one page of two logs), on a
+/// plain socket: it answers each request and closes the connection.
+fn fake_watson(api_key: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let log = |id: &str, ts: &str| {
+        format!(
+            r#"{{"log_id":"{id}","request":{{"input":{{"text":"pulled {id}"}}}},"response":{{"output":{{"generic":[{{"response_type":"text","text":"ok"}}]}}}},"assistant_id":"a1","session_id":"pulled-session","skill_id":"s","snapshot":"draft","request_timestamp":"{ts}","response_timestamp":"{ts}","language":"en"}}"#
+        )
+    };
+    let logs = [
+        (
+            "2026-11-29T10:00:00.000Z",
+            log("pulled-1", "2026-11-29T10:00:00.000Z"),
+        ),
+        (
+            "2026-11-29T10:00:05.000Z",
+            log("pulled-2", "2026-11-29T10:00:05.000Z"),
+        ),
+    ];
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = Vec::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                head.push(line);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let body = String::from_utf8_lossy(&body);
+            let (status, answer) = if head[0].starts_with("POST /identity/token") {
+                if body.contains(&format!("apikey={api_key}")) {
+                    (
+                        200,
+                        r#"{"access_token":"tok","expires_in":3600}"#.to_owned(),
+                    )
+                } else {
+                    (
+                        400,
+                        r#"{"errorCode":"BXNIM0415E","errorMessage":"Provided API key could not be found."}"#
+                            .to_owned(),
+                    )
+                }
+            } else if head[0].starts_with("GET /instances/i1/v2/assistants/env-1/logs?") {
+                let after = head[0]
+                    .split("filter=request_timestamp%3E%3D")
+                    .nth(1)
+                    .map(|rest| rest.split(['&', ' ']).next().unwrap().replace("%3A", ":"));
+                let joined: Vec<&str> = logs
+                    .iter()
+                    .filter(|(ts, _)| after.as_deref().is_none_or(|a| *ts >= a))
+                    .map(|(_, log)| log.as_str())
+                    .collect();
+                (
+                    200,
+                    format!(r#"{{"logs":[{}],"pagination":{{}}}}"#, joined.join(",")),
+                )
+            } else {
+                (
+                    404,
+                    r#"{"error":"Resource not found","code":404}"#.to_owned(),
+                )
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    base
+}
+
+#[test]
+fn the_pull_panel_keeps_its_key_in_a_private_file_and_pulls_into_the_app_s_store() {
+    let f = Fixture::new();
+    let base = fake_watson("the-key");
+    let empty = f.ok("pull_settings", json!({}));
+    assert_eq!(empty["apiKeyMasked"], Value::Null);
+    assert_eq!(f.ok("pulls", json!({})), json!([]));
+    let request = |key: Option<&str>, since_last: bool| {
+        json!({"request": {
+            "settings": {"url": format!("{base}/instances/i1"), "environment": "env-1",
+                         "iamUrl": format!("{base}/identity/token"), "newApiKey": key},
+            "since": "", "sinceLast": since_last, "filter": null}})
+    };
+
+    // A wrong key: IAM's answer, at once.
+    let err = f.err("start_pull", request(Some("not-the-key"), false));
+    assert_eq!(err["kind"], "bad_request");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Provided API key could not be found."),
+        "{err}"
+    );
+
+    let saved = f.ok("start_pull", request(Some("the-key"), false));
+    assert_eq!(saved["apiKeyMasked"], "•••••••");
+    assert_eq!(saved.get("newApiKey"), None);
+    let key_file = f.config().join("pull-apikey");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), "the-key");
+    assert_eq!(mode(&key_file), 0o600);
+    let settings_text = std::fs::read_to_string(f.config().join("pull.json")).unwrap();
+    assert!(!settings_text.contains("the-key"), "{settings_text}");
+    let finished = |n: usize| {
+        let pulls = f.ok("pulls", json!({}));
+        pulls.as_array().unwrap().len() == n && pulls[0]["finished_at"] != Value::Null
+    };
+    // It carries on the pull that failed (it had got nowhere): still one row.
+    wait_for("the pull to finish", || finished(1));
+    let pulls = f.ok("pulls", json!({}));
+    assert_eq!(
+        (pulls[0]["logs"].as_i64(), pulls[0]["stored"].as_i64()),
+        (Some(2), Some(2))
+    );
+    // Derived a moment after it is stored, as a delivered one is.
+    wait_for("the pulled conversation", || {
+        f.invoke("conversation", json!({"sessionId": "pulled-session"}))
+            .is_ok_and(|c| c["turns"].as_array().unwrap().len() == 2)
+    });
+
+    // Pull again since the last pull, with the stored key: from the newest log stored.
+    f.ok("start_pull", request(None, true));
+    wait_for("the second pull to finish", || finished(2));
+    let pulls = f.ok("pulls", json!({}));
+    assert_eq!(pulls[0]["after"], "2026-11-29T10:00:05.000Z");
+    assert_eq!(
+        (
+            pulls[0]["logs"].as_i64(),
+            pulls[0]["stored"].as_i64(),
+            pulls[0]["duplicates"].as_i64()
+        ),
+        (Some(1), Some(0), Some(1))
+    );
+    assert_eq!(f.ok("pull_settings", json!({}))["apiKeyMasked"], "•••••••");
+}

@@ -34,6 +34,9 @@ pub enum Command {
     Send(SendArgs),
     /// Load webhook bodies from files (one body, a JSON array, or NDJSON) without HTTP.
     Import(ImportArgs),
+    /// Pull past conversation logs from Watson's v2 logs API, stored as if the webhook had
+    /// delivered them (deduplicated against it by log_id); resumes an interrupted pull.
+    Pull(PullArgs),
     /// Search events, messages, calls or conversations with the query language.
     Search(SearchArgs),
     /// Show one conversation, call or event whole.
@@ -257,6 +260,53 @@ pub struct ImportArgs {
     pub db: DbArg,
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("credentials").required(true).args(["apikey_file", "bearer_file"])))]
+#[command(group(clap::ArgGroup::new("range").args(["since", "after", "since_last"])))]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The instance's service URL, e.g.
+    /// https://api.us-south.assistant.watson.cloud.ibm.com/instances/INSTANCE_ID (https only; http
+    /// only on loopback).
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The id the v2 API calls assistant_id. In the new experience it is the ENVIRONMENT id (draft
+    /// or live: Environments › the environment's settings › API details), not the assistant's.
+    #[arg(long, value_name = "ID")]
+    pub environment: String,
+    /// A file holding an IBM Cloud API key, exchanged for an IAM access token (renewed before it
+    /// expires).
+    #[arg(long, value_name = "FILE")]
+    pub apikey_file: Option<PathBuf>,
+    /// A file holding a bearer token used as it is (Cloud Pak for Data, or a token made elsewhere).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["apikey_file", "iam_url"])]
+    pub bearer_file: Option<PathBuf>,
+    /// IAM's token endpoint, for the API key.
+    #[arg(long, value_name = "URL", default_value = logbook_pull::IBM_IAM_URL)]
+    pub iam_url: String,
+    /// Logs from this long ago (30m, 12h, 7d, 4w) or this date/time (2026-03-10, 2026-03-10T15:00:00Z)
+    /// [default: everything the API keeps: 30 days, 90 with data isolation, 7 on Lite].
+    #[arg(long, value_name = "AGE|DATE")]
+    pub since: Option<String>,
+    /// Logs whose request time is at or after this date/time (or age).
+    #[arg(long, value_name = "DATE")]
+    pub after: Option<String>,
+    /// Logs whose request time is before this date/time (or age).
+    #[arg(long, value_name = "DATE", conflicts_with_all = ["since", "since_last"])]
+    pub before: Option<String>,
+    /// Pull again from where the last finished pull of this environment ended.
+    #[arg(long)]
+    pub since_last: bool,
+    /// Passed to the API's own filter (IBM's filter syntax, e.g. `language::fr` or
+    /// `request.input.text::"refund"`), ANDed with the time range.
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Start afresh instead of resuming an interrupted pull of the same logs.
+    #[arg(long)]
+    pub restart: bool,
 }
 
 #[derive(Args)]

@@ -17,6 +17,7 @@ fn main() {
         Command::Serve(args) => commands::serve::run(args),
         Command::Send(args) => commands::send::run(args),
         Command::Import(args) => commands::import::run(args),
+        Command::Pull(args) => commands::pull::run(args),
         Command::Search(args) => commands::search::run(args),
         Command::Show(args) => commands::show::run(args),
         Command::CustomData(args) => commands::custom_data::run(args),

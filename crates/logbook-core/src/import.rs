@@ -132,7 +132,7 @@ impl Batch<'_> {
             match result? {
                 Outcome::Stored(_) => self.report.stored += 1,
                 Outcome::Duplicate(_) => self.report.duplicates += 1,
-                Outcome::Kept(_) | Outcome::Recorded => {}
+                Outcome::Kept(_) | Outcome::Recorded | Outcome::Pulled(_) => {}
             }
         }
         Ok(())

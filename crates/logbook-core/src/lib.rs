@@ -6,7 +6,7 @@
 //! - [`auth`]: Watson's JWT and the other ways a request is checked; redaction of credentials.
 //! - [`config`]: the receiver's configuration model (endpoints, limits), for the CLI and the app.
 //! - [`query`]: the search language and every read.
-//! - [`export`], [`import`]: rows out, bodies in.
+//! - [`export`], [`import`]: rows out, bodies in (and the `pulls` table of `logbook-pull`, in [`store`]).
 
 pub mod auth;
 pub mod config;

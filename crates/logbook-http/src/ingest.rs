@@ -368,7 +368,7 @@ fn handle(shared: &Shared, mut request: Request) {
             json_response(200, &json!({"status": "duplicate", "id": id})),
             format!("{kind} duplicate of #{id}"),
         ),
-        Ok(Outcome::Kept(_) | Outcome::Recorded) => {
+        Ok(Outcome::Kept(_) | Outcome::Recorded | Outcome::Pulled(_)) => {
             unreachable!("events are stored or duplicates")
         }
         Err(err) => (

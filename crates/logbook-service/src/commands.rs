@@ -26,6 +26,7 @@ use logbook_core::query::search::{
     self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search,
 };
 use logbook_core::query::{QueryError, parse, trends};
+use logbook_core::store::pulls::PullRow;
 
 use crate::ReceiverInfo;
 use crate::types::{ApiError, ApiErrorKind, LiveBatch, Qualifier};
@@ -83,6 +84,7 @@ macro_rules! for_each_read_command {
             custom_values => $crate::commands::read::CustomValues,
             custom_calls => $crate::commands::read::CustomCalls,
             trends => $crate::commands::read::Trends,
+            pulls => $crate::commands::read::Pulls,
         }
     };
 }
@@ -337,6 +339,9 @@ pub mod read {
         |conn, ctx, r| Ok(logbook_core::query::conversation::conversation(conn, &r.session_id)?));
     command!(Call, "call", "/api/calls/{id}", IdRequest => super::Call,
         |conn, ctx, r| Ok(logbook_core::query::call::call(conn, &r.id)?));
+    command!(Pulls, "pulls", "/api/pulls", NoRequest => Vec<PullRow>,
+        |conn, ctx, _| logbook_core::store::pulls::recent(conn, logbook_core::store::pulls::RECENT_PULLS)
+            .map_err(|e| ApiError::new(ApiErrorKind::Internal, e.to_string())));
     command!(CustomKeys, "custom_keys", "/api/custom-data/keys", NoRequest => Vec<KeyCount>,
         |conn, ctx, _| Ok(custom::keys(conn)?));
     command!(CustomValues, "custom_values", "/api/custom-data/values", CustomValuesRequest => Vec<ValueCount>,
@@ -480,7 +485,7 @@ pub fn specs() -> Vec<CommandSpec> {
     ]);
     // (name, request, answer, the generated types they name)
     let no_request = ts_name::<NoRequest>();
-    let desktop_only: [(&'static str, &str, &str, &[&str]); 6] = [
+    let desktop_only: [(&'static str, &str, &str, &[&str]); 8] = [
         (
             "get_settings",
             &no_request,
@@ -494,6 +499,18 @@ pub fn specs() -> Vec<CommandSpec> {
             &["Settings", "SettingsView"],
         ),
         ("reveal_secret", "{ endpointId: string }", "string", &[]),
+        (
+            "pull_settings",
+            &no_request,
+            "PullSettings",
+            &["NoRequest", "PullSettings"],
+        ),
+        (
+            "start_pull",
+            "{ request: StartPull }",
+            "PullSettings",
+            &["StartPull", "PullSettings"],
+        ),
         (
             "tunnel_status",
             &no_request,

@@ -21,9 +21,12 @@ import type { LiveBatch } from "./types/LiveBatch";
 import type { LiveCursor } from "./types/LiveCursor";
 import type { MessageRow } from "./types/MessageRow";
 import type { Page } from "./types/Page";
+import type { PullRow } from "./types/PullRow";
+import type { PullSettings } from "./types/PullSettings";
 import type { Qualifier } from "./types/Qualifier";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
+import type { StartPull } from "./types/StartPull";
 import type { Status } from "./types/Status";
 import type { TunnelStatus } from "./types/TunnelStatus";
 import type { Trends } from "./types/Trends";
@@ -64,6 +67,8 @@ export interface Transport {
   customCalls(key: string, value: string | null, limit?: number): Promise<CallMatch[]>;
   /** The Trends view's figures for a query (its range in `after:` / `before:`). */
   trends(req: TrendsRequest): Promise<Trends>;
+  /** The newest pulls from Watson's logs API, with how far each has come. */
+  pulls(): Promise<PullRow[]>;
   /** `onProgress` hears how many rows are written, when the transport knows (the desktop app). */
   exportRows(
     kind: Kind,
@@ -93,6 +98,10 @@ export interface DesktopApi {
   /** Starts `tool` (or the first installed) and waits for its public URL: takes seconds. */
   startTunnel(tool?: TunnelTool): Promise<TunnelStatus>;
   stopTunnel(): Promise<TunnelStatus>;
+  /** The "Pull history" panel's saved settings, the API key masked. */
+  pullSettings(): Promise<PullSettings>;
+  /** Saves the settings and starts a pull; answers once its first page is stored (or its error). */
+  startPull(request: StartPull): Promise<PullSettings>;
 }
 
 /**
@@ -113,12 +122,15 @@ export const METHODS = {
   custom_values: "customValues",
   custom_calls: "customCalls",
   trends: "trends",
+  pulls: "pulls",
   export_rows: "exportRows",
   live: "live",
   stop_live: "live",
   get_settings: "desktop.settings",
   save_settings: "desktop.saveSettings",
   reveal_secret: "desktop.revealSecret",
+  pull_settings: "desktop.pullSettings",
+  start_pull: "desktop.startPull",
   tunnel_status: "desktop.tunnelStatus",
   start_tunnel: "desktop.startTunnel",
   stop_tunnel: "desktop.stopTunnel",
@@ -175,6 +187,9 @@ export abstract class ReadClient {
   trends(req: TrendsRequest): Promise<Trends> {
     // In this order, so that URLs read the same every time.
     return this.run("trends", { q: req.q, bucket: req.bucket ?? null, compare: req.compare ?? null, custom: req.custom ?? null });
+  }
+  pulls(): Promise<PullRow[]> {
+    return this.run("pulls", {});
   }
 }
 

@@ -20,10 +20,13 @@ import type { LiveCursor } from "./types/LiveCursor";
 import type { MessageRow } from "./types/MessageRow";
 import type { NoRequest } from "./types/NoRequest";
 import type { Page } from "./types/Page";
+import type { PullRow } from "./types/PullRow";
+import type { PullSettings } from "./types/PullSettings";
 import type { Qualifier } from "./types/Qualifier";
 import type { SessionRequest } from "./types/SessionRequest";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
+import type { StartPull } from "./types/StartPull";
 import type { Status } from "./types/Status";
 import type { StopLiveRequest } from "./types/StopLiveRequest";
 import type { Trends } from "./types/Trends";
@@ -47,6 +50,7 @@ export interface Commands {
   custom_values: { request: CustomValuesRequest; answer: Array<ValueCount> };
   custom_calls: { request: CustomCallsRequest; answer: Array<CallMatch> };
   trends: { request: TrendsRequest; answer: Trends };
+  pulls: { request: NoRequest; answer: Array<PullRow> };
   /** HTTP: a browser download of the file; desktop: a save dialog, then Rust writes the file and reports progress on a channel */
   export_rows: { request: ExportRequest; answer: ExportResult };
   /** HTTP: Server-Sent Events (`since`, `since_rejection`, `Last-Event-ID`); desktop: batches on a channel, the answer is the subscription's id */
@@ -60,6 +64,10 @@ export interface Commands {
   /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
   reveal_secret: { request: { endpointId: string }; answer: string };
   /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
+  pull_settings: { request: NoRequest; answer: PullSettings };
+  /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
+  start_pull: { request: { request: StartPull }; answer: PullSettings };
+  /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
   tunnel_status: { request: NoRequest; answer: TunnelStatus };
   /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
   start_tunnel: { request: { tool: TunnelTool | null }; answer: TunnelStatus };
@@ -70,7 +78,7 @@ export interface Commands {
 export type CommandName = keyof Commands;
 
 /** The read commands: the service runs them for both transports, from their request alone. */
-export type ReadCommandName = "status" | "qualifiers" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends";
+export type ReadCommandName = "status" | "qualifiers" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends" | "pulls";
 
 export interface CommandInfo {
   /** The `GET` path of `logbook serve`'s API (`{field}`: that request field, as a path segment); null when only the desktop app has it. */
@@ -95,12 +103,15 @@ export const COMMANDS: { readonly [K in CommandName]: CommandInfo } = {
   custom_values: { http: "/api/custom-data/values", desktop: true, read: true },
   custom_calls: { http: "/api/custom-data/calls", desktop: true, read: true },
   trends: { http: "/api/trends", desktop: true, read: true },
+  pulls: { http: "/api/pulls", desktop: true, read: true },
   export_rows: { http: "/api/export", desktop: true, read: false },
   live: { http: "/api/live", desktop: true, read: false },
   stop_live: { http: null, desktop: true, read: false },
   get_settings: { http: null, desktop: true, read: false },
   save_settings: { http: null, desktop: true, read: false },
   reveal_secret: { http: null, desktop: true, read: false },
+  pull_settings: { http: null, desktop: true, read: false },
+  start_pull: { http: null, desktop: true, read: false },
   tunnel_status: { http: null, desktop: true, read: false },
   start_tunnel: { http: null, desktop: true, read: false },
   stop_tunnel: { http: null, desktop: true, read: false },

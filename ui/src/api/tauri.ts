@@ -9,8 +9,10 @@ import type { ExportProgress } from "./types/ExportProgress";
 import type { Format } from "./types/Format";
 import type { Kind } from "./types/Kind";
 import type { LiveBatch } from "./types/LiveBatch";
+import type { PullSettings } from "./types/PullSettings";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
+import type { StartPull } from "./types/StartPull";
 import type { TunnelStatus } from "./types/TunnelStatus";
 import type { TunnelTool } from "./types/TunnelTool";
 
@@ -51,6 +53,8 @@ export class TauriTransport extends ReadClient implements Transport {
     settings: () => call<SettingsView>("get_settings"),
     saveSettings: (settings: Settings) => call<SettingsView>("save_settings", { settings }),
     revealSecret: (endpointId: string) => call<string>("reveal_secret", { endpointId }),
+    pullSettings: () => call<PullSettings>("pull_settings"),
+    startPull: (request: StartPull) => call<PullSettings>("start_pull", { request }),
     tunnelStatus: () => call<TunnelStatus>("tunnel_status"),
     startTunnel: (tool?: TunnelTool) => call<TunnelStatus>("start_tunnel", { tool: tool ?? null }),
     stopTunnel: () => call<TunnelStatus>("stop_tunnel"),

@@ -10,9 +10,11 @@ const desktop = vi.hoisted(() => ({
   tunnelStatus: vi.fn(),
   startTunnel: vi.fn(),
   stopTunnel: vi.fn(),
+  pullSettings: vi.fn(),
+  startPull: vi.fn(),
 }));
 const mocked = vi.hoisted(() => ({
-  api: { status: vi.fn(), live: vi.fn(() => () => undefined), desktop: undefined as unknown },
+  api: { status: vi.fn(), pulls: vi.fn(), live: vi.fn(() => () => undefined), desktop: undefined as unknown },
 }));
 vi.mock("../api", () => mocked);
 
@@ -54,7 +56,10 @@ function settingsView(problem: SettingsView["receiver"]["problem"]): SettingsVie
 beforeEach(() => {
   for (const f of Object.values(desktop)) f.mockReset();
   desktop.tunnelStatus.mockResolvedValue({ installed: [], install_hint: "Install cloudflared", running: null });
+  desktop.pullSettings.mockResolvedValue({ url: "", environment: "", iamUrl: "", apiKeyMasked: null });
   mocked.api.status.mockReset();
+  mocked.api.pulls.mockReset();
+  mocked.api.pulls.mockResolvedValue([]);
 });
 afterEach(cleanup);
 

@@ -11,6 +11,7 @@ import type { Status } from "../api/types/Status";
 import { CopyButton, CopyLine } from "../components/CopyButton";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { ReceiverProblemBanner } from "../components/ReceiverProblem";
+import { PullPanel } from "../components/PullPanel";
 import { TunnelPanel } from "../components/TunnelPanel";
 import { formatBytes, formatCount, formatDateTime, formatMs } from "../format";
 import { useAsync } from "../hooks";
@@ -162,6 +163,8 @@ function StatusBody({ status }: { status: Status }) {
         <p className="muted">No Watson instance at hand? Send the samples, signed as Watson would:</p>
         <CopyLine text={sendSamplesCommand(receiver)} testId="copy-send" />
       </section>
+
+      <PullPanel />
 
       <section className="panel">
         <h2>Received</h2>

@@ -5,6 +5,7 @@ pub mod custom_data;
 pub mod export;
 pub mod generate;
 pub mod import;
+pub mod pull;
 pub mod reindex;
 pub mod report;
 pub mod search;

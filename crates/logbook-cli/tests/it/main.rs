@@ -13,6 +13,7 @@ mod forward;
 mod hostile;
 mod ingest;
 mod projection;
+mod pull;
 mod query;
 mod report;
 mod retention;

@@ -654,17 +654,15 @@ impl Parser<'_> {
     }
 
     fn when(&self, value: &str, span: Range<usize>) -> Result<DateTime<Utc>, ParseError> {
-        parse_relative(value, self.now)
-            .or_else(|| parse_absolute(value))
-            .ok_or_else(|| {
-                self.error(
-                    span,
-                    format!(
-                        "bad date \"{value}\"; expected e.g. 2026-03-10, 2026-03-10T15:30:00Z \
+        parse_when(value, self.now).ok_or_else(|| {
+            self.error(
+                span,
+                format!(
+                    "bad date \"{value}\"; expected e.g. 2026-03-10, 2026-03-10T15:30:00Z \
                          or an age like 30m, 2h, 7d, 4w"
-                    ),
-                )
-            })
+                ),
+            )
+        })
     }
 
     /// A `field OP value` term: `body..body + op` is the field name.
@@ -803,6 +801,13 @@ fn parse_count(s: &str) -> Option<f64> {
     }
     // u32 keeps every count exactly representable and far above any real count.
     s.parse::<u32>().ok().map(f64::from)
+}
+
+/// A time as the query language's `after:`/`before:` take it (and `logbook pull`'s flags): an age
+/// before `now` (`30m`, `2h`, `7d`, `4w`) or an absolute date or time (`2026-03-10`,
+/// `2026-03-10T15:30:00Z`).
+pub fn parse_when(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    parse_relative(value, now).or_else(|| parse_absolute(value))
 }
 
 /// `30m`, `2h`, `7d`, `4w` (also `45s`) → that long before `now`.

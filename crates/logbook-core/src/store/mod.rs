@@ -14,6 +14,7 @@
 mod checkpoint;
 pub mod outbox;
 pub mod projection;
+pub mod pulls;
 pub mod rejection;
 pub mod retention;
 mod writer;
@@ -30,7 +31,9 @@ use rusqlite_migration::{M, Migrations};
 
 pub use outbox::ForwardRoute;
 pub use retention::Retention;
-pub use writer::{Committed, NewEvent, NewRejection, Outcome, WriterStats};
+pub use writer::{
+    Committed, NewEvent, NewRejection, Outcome, PulledOutcome, PulledPage, WriterStats,
+};
 
 /// How long a connection waits for a lock before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -268,6 +271,15 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Stores a page pulled from Watson's logs API and its pull's progress in one transaction;
+    /// returns after its commit.
+    pub fn submit_pulled_page(&self, page: PulledPage) -> Result<PulledOutcome, StoreError> {
+        match self.writer.submit(writer::Write::Pulled(Box::new(page)))? {
+            Outcome::Pulled(outcome) => Ok(outcome),
+            other => unreachable!("a pulled page is answered as one: {other:?}"),
+        }
+    }
+
     /// Stores a refused request in the bounded rejections table; returns after its commit.
     pub fn submit_rejection(&self, rejection: NewRejection) -> Result<(), StoreError> {
         self.writer
@@ -324,7 +336,8 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("schema.sql")),
         M::up(include_str!("schema_2_rejection_budgets.sql")),
-        M::up(include_str!("schema_3_outbox.sql")),
+        M::up(include_str!("schema_3_pulls.sql")),
+        M::up(include_str!("schema_4_outbox.sql")),
     ])
 }
 

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::time::{Duration, Instant};
 
 use super::projection::{self, Progress};
+use super::pulls::{self, PullRow};
 use super::{StoreError, StoreOptions};
 use super::{rejection, retention};
 
@@ -73,12 +74,35 @@ pub enum Outcome {
     Kept(i64),
     /// A delivery attempt or an outbox bound was recorded.
     Recorded,
+    /// A page pulled from Watson's logs API was stored with its pull's progress.
+    Pulled(PulledOutcome),
+}
+
+/// What became of a pulled page ([`super::Store::submit_pulled_page`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PulledOutcome {
+    /// The pull's id (given on its first save).
+    pub pull_id: i64,
+    pub stored: i64,
+    /// Logs already stored (delivered by the webhook, or pulled before).
+    pub duplicates: i64,
+    /// The highest event id stored, if any.
+    pub last_event_id: Option<i64>,
+}
+
+/// Events pulled from one page of the logs API and where their pull stands after it: one write,
+/// so the pull's cursor moves in the transaction that stores the page.
+#[derive(Debug, Clone)]
+pub struct PulledPage {
+    pub events: Vec<NewEvent>,
+    pub pull: PullRow,
 }
 
 pub(super) enum Write {
     Event(Box<NewEvent>),
     Rejection(Box<NewRejection>),
     Outbox(Box<super::outbox::OutboxWrite>),
+    Pulled(Box<PulledPage>),
 }
 
 pub(super) struct Job {
@@ -371,6 +395,10 @@ fn run(
                         Ok(Outcome::Kept(id)) => {
                             committed.last_rejection_id = committed.last_rejection_id.max(Some(*id))
                         }
+                        Ok(Outcome::Pulled(page)) => {
+                            committed.last_event_id =
+                                committed.last_event_id.max(page.last_event_id)
+                        }
                         _ => {}
                     }
                 }
@@ -546,6 +574,25 @@ fn write_one(
             state.last_rejection_id = id;
             Ok(Outcome::Kept(id))
         }
+        Write::Pulled(page) => {
+            let mut outcome = PulledOutcome::default();
+            for event in &page.events {
+                match insert_event(conn, event, state.last_event_id + 1)? {
+                    Outcome::Stored(id) => {
+                        state.last_event_id = id;
+                        outcome.stored += 1;
+                        outcome.last_event_id = Some(id);
+                    }
+                    _ => outcome.duplicates += 1,
+                }
+            }
+            // The pull's counts include this page's.
+            let mut pull = page.pull.clone();
+            pull.stored += outcome.stored;
+            pull.duplicates += outcome.duplicates;
+            outcome.pull_id = pulls::save(conn, &pull)?;
+            Ok(Outcome::Pulled(outcome))
+        }
     }
 }
 
@@ -580,6 +627,10 @@ fn write_batch(
                     Outcome::Duplicate(_) => duplicates += 1,
                     Outcome::Kept(_) => rejected += 1,
                     Outcome::Recorded => {}
+                    Outcome::Pulled(page) => {
+                        accepted += page.stored;
+                        duplicates += page.duplicates;
+                    }
                 }
                 results.push(Ok(outcome));
             }

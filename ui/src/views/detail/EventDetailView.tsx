@@ -25,9 +25,14 @@ export function EventDetailView(props: { id: string; navigate: Navigate }) {
   return <EventBody event={loaded.data} navigate={navigate} />;
 }
 
-/** Imports are stored with endpoint/auth `import` and a file path as their path. */
+/** Imports are stored with endpoint/auth `import` and a file path as their path; logs pulled from
+ *  Watson's logs API (`logbook pull`) with endpoint/auth `pull` and the API's path. */
 function cameOverHttp(e: EventDetail): boolean {
-  return e.endpoint !== "import" && e.auth !== "import";
+  return !pulled(e) && e.endpoint !== "import" && e.auth !== "import";
+}
+
+function pulled(e: EventDetail): boolean {
+  return e.endpoint === "pull" && e.auth === "pull";
 }
 
 function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navigate }) {
@@ -49,7 +54,7 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
           rows={[
             ["received", formatTimestamp(e.received_at)],
             ["method", <span className="mono">{e.method}</span>],
-            [viaHttp ? "path" : "file", <span className="mono">{e.path}</span>],
+            [viaHttp ? "path" : pulled(e) ? "pulled from" : "file", <span className="mono">{e.path}</span>],
             ["endpoint", e.endpoint && <span className="mono">{e.endpoint}</span>],
             ["remote address", e.remote_addr && <span className="mono">{e.remote_addr}</span>],
             [
@@ -78,7 +83,13 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
       <section className="panel">
         <h3>Headers</h3>
         {e.headers.length === 0 ? (
-          <p className="muted small">{viaHttp ? "none kept" : "none: imported from a file, not received over HTTP"}</p>
+          <p className="muted small">
+            {viaHttp
+              ? "none kept"
+              : pulled(e)
+                ? "none: pulled from Watson's logs API (logbook pull), not delivered by the webhook"
+                : "none: imported from a file, not received over HTTP"}
+          </p>
         ) : (
           <table className="headers">
             <tbody>
@@ -165,7 +176,8 @@ function Deliveries({ deliveries }: { deliveries: DeliveryView[] }) {
 function Verification({ event: e }: { event: EventDetail }) {
   if (e.verified) return <Badge tone="ok">verified ({e.auth ?? "?"})</Badge>;
   if (e.source === "rejected") return <Badge tone="error">not verified{e.auth ? ` (${e.auth})` : ""}</Badge>;
-  const why = e.auth === "none" ? "auth none" : e.auth === "import" ? "imported" : e.auth ?? "no auth";
+  const why =
+    e.auth === "none" ? "auth none" : e.auth === "import" ? "imported" : e.auth === "pull" ? "pulled over plain http" : e.auth ?? "no auth";
   return <Badge tone="warn">unverified ({why})</Badge>;
 }
 

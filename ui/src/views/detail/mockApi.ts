@@ -19,6 +19,7 @@ export const api = {
   customValues: vi.fn(),
   customCalls: vi.fn(),
   trends: vi.fn(),
+  pulls: vi.fn(),
   exportRows: vi.fn(),
   live: vi.fn(),
 } satisfies { [K in keyof Transport]: ReturnType<typeof vi.fn> };

@@ -1,4 +1,4 @@
--- Migration 3: the durable outbox of forwarding. One row per (event, downstream), written in the
+-- Migration 4: the durable outbox of forwarding. One row per (event, downstream), written in the
 -- transaction that stores the event, so an acknowledged event is never lost to a downstream; the
 -- forwarder delivers each downstream's rows in id order and records every attempt.
 
