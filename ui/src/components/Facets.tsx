@@ -11,6 +11,7 @@ const LABELS: Record<string, string> = {
   channel: "Channel",
   end_reason: "End reason",
   failed: "Failed",
+  failure: "Failure reason",
   transferred: "Transferred",
   warning: "Warning",
   custom: "Custom data key",

@@ -25,6 +25,16 @@ function flag(on: boolean | null, label: string, cls: string) {
   return on ? <span className={`badge ${cls}`}>{label}</span> : <span className="muted">no</span>;
 }
 
+/**
+ * Why the call failed, in Watson's words (`failure_details`); a bare "failed" badge when Watson gave
+ * no cause; "no" for a call that did not fail.
+ */
+export function failureCell(r: CallRow) {
+  if (r.failure_occurred && r.failure_details) return <span className="failure-text">{r.failure_details}</span>;
+  if (r.failure_details) return r.failure_details;
+  return flag(r.failure_occurred, "failed", "badge-error");
+}
+
 const COLUMNS: Column<CallRow>[] = [
   { title: "Start", width: "150px", className: "mono", render: (r) => formatDateTime(r.start_at) },
   { title: "Caller", width: "minmax(90px, 150px)", className: "mono", render: (r) => r.caller ?? "", title_: (r) => r.caller ?? undefined },
@@ -36,9 +46,9 @@ const COLUMNS: Column<CallRow>[] = [
     title_: (r) => r.end_reason ?? undefined,
   },
   {
-    title: "Failed",
-    width: "58px",
-    render: (r) => flag(r.failure_occurred, "failed", "badge-error"),
+    title: "Failure",
+    width: "minmax(120px, 260px)",
+    render: failureCell,
     title_: (r) => r.failure_details ?? undefined,
   },
   { title: "Transfer", width: "70px", render: (r) => flag(r.transfer_occurred, "transferred", "badge-warn") },

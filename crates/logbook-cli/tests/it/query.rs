@@ -143,6 +143,10 @@ fn every_qualifier_on_calls() {
         ("end_reason:callerHangup", "10"),
         ("-end_reason:failed", "10 12"),
         ("failed:true", "11"),
+        ("failure:\"sip refer rejected\"", "11"),
+        ("failure:503_", ""),
+        ("-failure:REFER", "10 12"),
+        ("failure:503", "11"),
         ("transferred:false", "10 12"),
         ("warning:CWSMR0033W", "12"),
         ("warning:CWSMR", "11 12"),
@@ -288,6 +292,11 @@ fn facets_count_the_whole_filter() {
         pairs(&[("assistant_hangup", 1), ("caller_hangup", 1), ("failed", 1)])
     );
     assert_eq!(facet("failed"), pairs(&[("false", 2), ("true", 1)]));
+    // The cause of each failure, as Watson wrote it, counted; calls without one are not counted.
+    let failure = "Transfer to sip:+18005550199@sbc.example.com failed: SIP REFER rejected with 503 Service Unavailable";
+    assert_eq!(facet("failure"), pairs(&[(failure, 1)]));
+    // Its value searched back as the UI writes it (quoted) finds that call.
+    assert_eq!(calls(&conn, &format!("failure:\"{failure}\"")), list("11"));
     assert_eq!(
         facet("warning"),
         pairs(&[("CWSMR0031W", 2), ("CWSMR0033W", 1)])

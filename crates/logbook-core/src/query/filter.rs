@@ -176,6 +176,10 @@ fn predicate(field: &Field) -> Pred {
         },
         Field::EndReason(r) => Pred { call: m("c.end_reason = ?", vec![text(r)]), ..Pred::default() },
         Field::Failed(v) => Pred { call: m("c.failure_occurred = ?", vec![Value::Integer(*v as i64)]), ..Pred::default() },
+        Field::Failure(f) => Pred {
+            call: m("c.failure_details LIKE ? ESCAPE '\\'", vec![like_contains(f)]),
+            ..Pred::default()
+        },
         Field::Transferred(v) => {
             Pred { call: m("c.transfer_occurred = ?", vec![Value::Integer(*v as i64)]), ..Pred::default() }
         }

@@ -58,6 +58,8 @@ pub enum Field {
     /// Normalised as ingest stores it (`watson/names.rs`): `SIPTimeout` → `sip_timeout`.
     EndReason(String),
     Failed(bool),
+    /// A part of a call's `failure_details` (case-insensitive), e.g. `failure:codec`.
+    Failure(String),
     Transferred(bool),
     Verified(bool),
     /// A warning code or a prefix of one.
@@ -136,6 +138,10 @@ pub const QUALIFIERS: &[(&str, &str)] = &[
     ("phone:", "phone number of the call"),
     ("end_reason:", "why the call ended, e.g. caller_hangup"),
     ("failed:", "call failed: true or false"),
+    (
+        "failure:",
+        "words of the failure details, e.g. failure:codec or failure:\"SIP REFER\"",
+    ),
     ("transferred:", "call was transferred: true or false"),
     ("verified:", "signature verified: true or false"),
     (
@@ -190,6 +196,7 @@ enum Key {
     Phone,
     EndReason,
     Failed,
+    Failure,
     Transferred,
     Verified,
     Warning,
@@ -212,6 +219,7 @@ const KEYS: &[(&str, Key)] = &[
     ("phone", Key::Phone),
     ("end_reason", Key::EndReason),
     ("failed", Key::Failed),
+    ("failure", Key::Failure),
     ("transferred", Key::Transferred),
     ("verified", Key::Verified),
     ("warning", Key::Warning),
@@ -603,6 +611,7 @@ impl Parser<'_> {
             Key::Phone => Field::Phone(value),
             Key::EndReason => Field::EndReason(normalise_name(&value)),
             Key::Failed => Field::Failed(self.boolean(key_raw, &value, value_span)?),
+            Key::Failure => Field::Failure(value),
             Key::Transferred => Field::Transferred(self.boolean(key_raw, &value, value_span)?),
             Key::Verified => Field::Verified(self.boolean(key_raw, &value, value_span)?),
             Key::Warning => Field::Warning(value),
@@ -1220,6 +1229,16 @@ mod tests {
         }
         assert_eq!(field("transferred:yes"), Field::Transferred(true));
         assert_eq!(field("verified:0"), Field::Verified(false));
+    }
+
+    #[test]
+    fn failure_takes_words_or_a_quoted_reason() {
+        assert_eq!(field("failure:codec"), Field::Failure("codec".into()));
+        assert_eq!(
+            field("failure:\"no common codec\""),
+            Field::Failure("no common codec".into())
+        );
+        assert!(err("failure:").message.contains("empty value"));
     }
 
     #[test]

@@ -735,6 +735,11 @@ const CALL_FACETS: &[(&str, &str)] = &[
          WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.failure_occurred IS NOT NULL GROUP BY 1",
     ),
     (
+        "failure",
+        "SELECT c.failure_details, count(*) FROM calls c
+         WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.failure_details IS NOT NULL GROUP BY 1",
+    ),
+    (
         "transferred",
         "SELECT CASE c.transfer_occurred WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, count(*) FROM calls c
          WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.transfer_occurred IS NOT NULL GROUP BY 1",
