@@ -25,11 +25,14 @@ use logbook_core::query::event::EventDetail;
 use logbook_core::query::search::{
     self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search,
 };
+use logbook_core::query::values::ValueHint;
 use logbook_core::query::{QueryError, parse};
 
 use crate::ReceiverInfo;
 use crate::types::{ApiError, ApiErrorKind, LiveBatch, Qualifier};
 
+/// Values offered per completion when the UI does not say.
+pub const QUALIFIER_VALUES: usize = 8;
 /// Rows per list page (and per custom-data answer) when the UI does not say.
 pub use logbook_core::query::search::DEFAULT_LIMIT;
 /// The HTTP path of `export_rows`: a download.
@@ -72,6 +75,7 @@ macro_rules! for_each_read_command {
         $callback! {
             status => $crate::commands::read::Status,
             qualifiers => $crate::commands::read::Qualifiers,
+            qualifier_values => $crate::commands::read::QualifierValues,
             events => $crate::commands::read::Events,
             messages => $crate::commands::read::Messages,
             conversations => $crate::commands::read::Conversations,
@@ -144,6 +148,21 @@ pub struct SessionRequest {
 pub struct CustomValuesRequest {
     #[serde(default)]
     pub key: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<usize>,
+}
+
+/// The values a qualifier can take, starting with what was typed (completion of `intent:pa…`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
+#[ts(export)]
+pub struct QualifierValuesRequest {
+    /// The qualifier without its `:`, e.g. `intent`.
+    #[serde(default)]
+    pub key: String,
+    /// What was typed of the value so far.
+    #[serde(default)]
+    pub prefix: String,
     #[serde(default)]
     #[ts(optional)]
     pub limit: Option<usize>,
@@ -284,6 +303,11 @@ pub mod read {
         |conn, ctx, _| crate::status(conn, ctx.database, ctx.receiver));
     command!(Qualifiers, "qualifiers", "/api/qualifiers", NoRequest => Vec<Qualifier>,
         |conn, ctx, _| Ok(crate::qualifiers()));
+    command!(QualifierValues, "qualifier_values", "/api/qualifier-values", QualifierValuesRequest => Vec<ValueHint>,
+    |conn, ctx, r| {
+        required_key(&r.key)?;
+        Ok(logbook_core::query::values::values(conn, &r.key, &r.prefix, r.limit.unwrap_or(QUALIFIER_VALUES))?)
+    });
     command!(Events, "events", "/api/events", ListRequest => Page<EventRow>,
         |conn, ctx, r| Ok(search::events(conn, &r.search())?));
     command!(Messages, "messages", "/api/messages", ListRequest => Page<MessageRow>,

@@ -28,6 +28,7 @@ import type { Status } from "./types/Status";
 import type { TunnelStatus } from "./types/TunnelStatus";
 import type { TunnelTool } from "./types/TunnelTool";
 import type { ValueCount } from "./types/ValueCount";
+import type { ValueHint } from "./types/ValueHint";
 
 // One page request of a list (`q`, `cursor`, `limit`, `facets`); where live updates resume from;
 // what an export produced: the service's types, generated from Rust.
@@ -50,6 +51,8 @@ export interface LiveHandlers {
 export interface Transport {
   status(): Promise<Status>;
   qualifiers(): Promise<Qualifier[]>;
+  /** The values qualifier `key` can take that start with `prefix`, most frequent first. */
+  qualifierValues(key: string, prefix: string, limit?: number): Promise<ValueHint[]>;
   events(req: ListRequest): Promise<Page<EventRow>>;
   event(id: string): Promise<EventDetail>;
   messages(req: ListRequest): Promise<Page<MessageRow>>;
@@ -98,6 +101,7 @@ export interface DesktopApi {
 export const METHODS = {
   status: "status",
   qualifiers: "qualifiers",
+  qualifier_values: "qualifierValues",
   events: "events",
   messages: "messages",
   conversations: "conversations",
@@ -136,6 +140,9 @@ export abstract class ReadClient {
   }
   qualifiers(): Promise<Qualifier[]> {
     return this.run("qualifiers", {});
+  }
+  qualifierValues(key: string, prefix: string, limit?: number): Promise<ValueHint[]> {
+    return this.run("qualifier_values", { key, prefix, limit });
   }
   events(req: ListRequest): Promise<Page<EventRow>> {
     return this.list("events", req);

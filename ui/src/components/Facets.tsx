@@ -7,6 +7,7 @@ import { facetTerm, hasTerm } from "../query";
 const LABELS: Record<string, string> = {
   kind: "Kind",
   intent: "Intent",
+  action: "Action",
   type: "Response type",
   channel: "Channel",
   end_reason: "End reason",
@@ -54,7 +55,10 @@ export function Facets(props: { facets: Facet[]; query: string; onToggle: (term:
                     title={term ? (on ? `Remove ${term}` : `Add ${term}`) : "Rows without a value cannot be searched for"}
                     onClick={() => term && props.onToggle(term)}
                   >
-                    <span className="label">{v.value}</span>
+                    <span className="label">
+                      {v.label ?? v.value}
+                      {v.label ? <span className="facet-id"> {v.value}</span> : null}
+                    </span>
                     <span className="count">{formatCount(v.count)}</span>
                   </button>
                 </li>

@@ -111,6 +111,20 @@ fn every_qualifier_on_messages() {
         ("phone:555014", "06 07 08"),
         ("channel:phone", "06 07 08 09"),
         ("channel:\"web chat\"", "01 02 03 04 05"),
+        // Any case and spacing, and the start of the name, reach "Web chat".
+        ("channel:web", "01 02 03 04 05"),
+        ("channel:WebChat", "01 02 03 04 05"),
+        ("channel:web_chat", "01 02 03 04 05"),
+        ("channel:\"WEB  CHAT\"", "01 02 03 04 05"),
+        ("channel:chat", ""),
+        ("channel:PHONE", "06 07 08 09"),
+        ("action:\"Check order status\"", "02"),
+        ("action:\"check ORDER status\"", "02"),
+        ("action:action_24031", "02"),
+        ("action:welcome", "01"),
+        ("-action:\"Greet customer\" channel:web", "02 03 04 05"),
+        ("action:Check", ""),
+        ("greet", "01"),
         ("end_reason:assistant_hangup", "06 07 08"),
         ("failed:true", "09"),
         ("transferred:true", "09"),
@@ -321,12 +335,57 @@ fn facets_count_the_whole_filter() {
     .unwrap();
     let intents = page.facets.iter().find(|f| f.name == "intent").unwrap();
     assert_eq!(intents.values.len(), 2);
+    // An actions skill's intent is shown with its action's title; a dialog skill's has none.
+    let page = search::messages(
+        &conn,
+        &Search {
+            facets: true,
+            ..all("")
+        },
+        false,
+    )
+    .unwrap();
+    let intent = |name: &str| {
+        let f = page.facets.iter().find(|f| f.name == "intent").unwrap();
+        f.values.iter().find(|v| v.value == name).cloned().unwrap()
+    };
+    assert_eq!(
+        intent("action_24031_intent_11874").label.as_deref(),
+        Some("Check order status")
+    );
+    assert_eq!(intent("pay_bill").label, None);
+    let actions = page.facets.iter().find(|f| f.name == "action").unwrap();
+    let mut titles: Vec<(&str, i64)> = actions
+        .values
+        .iter()
+        .map(|v| (v.value.as_str(), v.count))
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        vec![
+            ("Check order status", 1),
+            ("Fallback", 1),
+            ("Greet customer", 1),
+            ("No action matches", 1)
+        ]
+    );
+    let page = search::messages(
+        &conn,
+        &Search {
+            facets: true,
+            ..all("channel:phone")
+        },
+        false,
+    )
+    .unwrap();
     let channel = page.facets.iter().find(|f| f.name == "channel").unwrap();
     assert_eq!(
         channel.values,
         vec![search::FacetValue {
             value: "Phone".into(),
-            count: 4
+            count: 4,
+            label: None
         }]
     );
 }
@@ -536,4 +595,51 @@ fn event_rows_carry_the_ids_show_opens() {
             assert!(row.get(key).is_some(), "{key} in {row}");
         }
     }
+}
+
+#[test]
+fn qualifier_values_complete_what_was_typed() {
+    use logbook_core::query::values::values;
+    let h = loaded();
+    let conn = h.reader();
+    let got = |key: &str, prefix: &str| -> Vec<(String, Option<String>, i64)> {
+        values(&conn, key, prefix, 8)
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.value, v.label, v.count))
+            .collect()
+    };
+    assert_eq!(got("intent", "pa"), vec![("pay_bill".into(), None, 1)]);
+    // An actions skill's intent is found by its action's title too, and comes with it.
+    assert_eq!(
+        got("intent", "order"),
+        vec![(
+            "action_24031_intent_11874".into(),
+            Some("Check order status".into()),
+            1
+        )]
+    );
+    assert_eq!(
+        got("action", "check"),
+        vec![("Check order status".into(), None, 1)]
+    );
+    assert_eq!(
+        got("channel", "")
+            .into_iter()
+            .map(|v| v.0)
+            .collect::<Vec<_>>(),
+        vec!["Phone", "Web chat"]
+    );
+    assert_eq!(got("CHANNEL", "we")[0].0, "Web chat");
+    assert_eq!(got("end_reason", "f"), vec![("failed".into(), None, 1)]);
+    assert_eq!(
+        got("failed", "t"),
+        vec![("true".into(), None, 0)],
+        "booleans offer their two words"
+    );
+    // `_` and `%` are letters here, not LIKE wildcards.
+    assert!(got("intent", "pay%").is_empty());
+    assert!(got("end_reason", "caller_").len() == 1);
+    assert!(got("end_reason", "caller%").is_empty());
+    assert!(got("after", "2").is_empty(), "dates are not a list");
 }

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod live;
 pub mod parse;
 pub mod search;
+pub mod values;
 
 use std::time::{Duration, Instant};
 

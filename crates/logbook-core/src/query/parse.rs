@@ -49,6 +49,8 @@ pub enum Field {
     User(String),
     Assistant(String),
     Intent(String),
+    /// An action's title (any case) or id, e.g. `action:"Check order status"`.
+    Action(String),
     Entity {
         name: String,
         value: Option<String>,
@@ -65,6 +67,7 @@ pub enum Field {
     /// A warning code or a prefix of one.
     Warning(String),
     Endpoint(String),
+    /// The start of a channel name, as [`channel_key`] folds it: `web` matches "Web chat".
     Channel(String),
     /// A call's global_session_id.
     Call(String),
@@ -128,6 +131,10 @@ pub const QUALIFIERS: &[(&str, &str)] = &[
     ("assistant:", "assistant id"),
     ("intent:", "intent name, e.g. intent:pay_bill"),
     (
+        "action:",
+        "action title or id, e.g. action:\"Check order status\"",
+    ),
+    (
         "entity:",
         "entity name or name=value, e.g. entity:sys-number=58213",
     ),
@@ -149,7 +156,10 @@ pub const QUALIFIERS: &[(&str, &str)] = &[
         "warning code or prefix, e.g. CWSMR0033W or CWSMR",
     ),
     ("endpoint:", "endpoint that received the event"),
-    ("channel:", "channel name"),
+    (
+        "channel:",
+        "channel name or its start, any case and spacing: channel:web matches Web chat",
+    ),
     ("call:", "call id (global_session_id)"),
     (
         "custom.",
@@ -191,6 +201,7 @@ enum Key {
     User,
     Assistant,
     Intent,
+    Action,
     Entity,
     Type,
     Phone,
@@ -214,6 +225,7 @@ const KEYS: &[(&str, Key)] = &[
     ("user", Key::User),
     ("assistant", Key::Assistant),
     ("intent", Key::Intent),
+    ("action", Key::Action),
     ("entity", Key::Entity),
     ("type", Key::Type),
     ("phone", Key::Phone),
@@ -393,6 +405,20 @@ fn fts_tokens(text: &str) -> Vec<String> {
 fn fts_quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
+
+/// A channel name folded for comparison: lowercase, without spaces, `_` or `-`, so that
+/// `channel:web`, `channel:webchat` and `channel:"web chat"` all reach "Web chat". The SQL side
+/// folds the stored name the same way ([`CHANNEL_KEY_SQL`]).
+pub fn channel_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// [`channel_key`] in SQL, of the column `m.channel` (ASCII case folding, as SQLite's `lower`).
+pub const CHANNEL_KEY_SQL: &str =
+    "replace(replace(replace(replace(lower(m.channel), ' ', ''), '_', ''), '-', ''), char(9), '')";
 
 /// Parses a query. `now` anchors relative dates (`after:7d`).
 pub fn parse(input: &str, now: DateTime<Utc>) -> Result<Query, ParseError> {
@@ -606,6 +632,7 @@ impl Parser<'_> {
                 Some(rest) if !rest.is_empty() => rest.to_string(),
                 _ => value,
             }),
+            Key::Action => Field::Action(value),
             Key::Entity => self.entity(&value, value_span)?,
             Key::Type => Field::ResponseType(value),
             Key::Phone => Field::Phone(value),
@@ -616,7 +643,7 @@ impl Parser<'_> {
             Key::Verified => Field::Verified(self.boolean(key_raw, &value, value_span)?),
             Key::Warning => Field::Warning(value),
             Key::Endpoint => Field::Endpoint(value),
-            Key::Channel => Field::Channel(value),
+            Key::Channel => Field::Channel(channel_key(&value)),
             Key::Call => Field::Call(value),
             Key::After => Field::After(self.when(&value, value_span)?),
             Key::Before => Field::Before(self.when(&value, value_span)?),

@@ -70,6 +70,8 @@ pub struct Facet {
 pub struct FacetValue {
     pub value: String,
     pub count: i64,
+    /// What a person calls the value, when it differs: an intent's action title.
+    pub label: Option<String>,
 }
 
 /// A row of the events list: an accepted event or a rejected request.
@@ -715,7 +717,12 @@ const EVENT_FACETS: &[(&str, &str)] = &[(
 const MESSAGE_FACETS: &[(&str, &str)] = &[
     (
         "intent",
-        "SELECT i.intent, count(*) FROM message_intents i WHERE i.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+        "SELECT i.intent, count(*), max(i.title) FROM message_intents i WHERE i.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+    ),
+    (
+        "action",
+        "SELECT a.title, count(DISTINCT a.event_id) FROM message_actions a
+         WHERE a.event_id IN (SELECT id FROM facet_ids) AND a.title IS NOT NULL GROUP BY 1",
     ),
     (
         "type",
@@ -861,9 +868,16 @@ fn facet(conn: &Connection, name: &str, sql: &str, sampled: Option<i64>, budget:
     let result = with_deadline(conn, budget.left(), || {
         collect(conn, &sql, Vec::new(), |r| {
             let value: Option<String> = r.get(0)?;
+            // A facet's third column, when it has one, is the values' label.
+            let label = if r.as_ref().column_count() > 2 {
+                r.get(2)?
+            } else {
+                None
+            };
             Ok(FacetValue {
                 value: value.unwrap_or_else(|| "(none)".into()),
                 count: r.get(1)?,
+                label,
             })
         })
     });

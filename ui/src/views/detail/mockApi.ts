@@ -17,6 +17,7 @@ export const api = {
   call: vi.fn(),
   customKeys: vi.fn(),
   customValues: vi.fn(),
+  qualifierValues: vi.fn(),
   customCalls: vi.fn(),
   exportRows: vi.fn(),
   live: vi.fn(),
