@@ -20,8 +20,10 @@ use ts_rs::TS;
 use logbook_core::export::{ExportError, Format, Kind};
 use logbook_core::query::call::Call;
 use logbook_core::query::conversation::Conversation;
+use logbook_core::query::count::Total;
 use logbook_core::query::custom::{self, CallMatch, KeyCount, ValueCount};
 use logbook_core::query::event::EventDetail;
+use logbook_core::query::filter::Subject;
 use logbook_core::query::search::{
     self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search,
 };
@@ -76,6 +78,7 @@ macro_rules! for_each_read_command {
             status => $crate::commands::read::Status,
             qualifiers => $crate::commands::read::Qualifiers,
             qualifier_values => $crate::commands::read::QualifierValues,
+            count => $crate::commands::read::Count,
             events => $crate::commands::read::Events,
             messages => $crate::commands::read::Messages,
             conversations => $crate::commands::read::Conversations,
@@ -151,6 +154,19 @@ pub struct CustomValuesRequest {
     #[serde(default)]
     #[ts(optional)]
     pub limit: Option<usize>,
+}
+
+/// How many rows a list holds for a query.
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+#[ts(export)]
+pub struct CountRequest {
+    pub subject: Subject,
+    #[serde(default)]
+    pub q: String,
+    /// Count every match however long it takes (up to 30 s) instead of estimating past 250 ms.
+    #[serde(default)]
+    #[ts(optional)]
+    pub exact: Option<bool>,
 }
 
 /// The values a qualifier can take, starting with what was typed (completion of `intent:pa…`).
@@ -308,6 +324,8 @@ pub mod read {
         required_key(&r.key)?;
         Ok(logbook_core::query::values::values(conn, &r.key, &r.prefix, r.limit.unwrap_or(QUALIFIER_VALUES))?)
     });
+    command!(Count, "count", "/api/count", CountRequest => Total,
+        |conn, ctx, r| Ok(logbook_core::query::count::total(conn, &r.q, r.subject, r.exact.unwrap_or(false))?));
     command!(Events, "events", "/api/events", ListRequest => Page<EventRow>,
         |conn, ctx, r| Ok(search::events(conn, &r.search())?));
     command!(Messages, "messages", "/api/messages", ListRequest => Page<MessageRow>,

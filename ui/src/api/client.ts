@@ -29,6 +29,8 @@ import type { TunnelStatus } from "./types/TunnelStatus";
 import type { TunnelTool } from "./types/TunnelTool";
 import type { ValueCount } from "./types/ValueCount";
 import type { ValueHint } from "./types/ValueHint";
+import type { Subject } from "./types/Subject";
+import type { Total } from "./types/Total";
 
 // One page request of a list (`q`, `cursor`, `limit`, `facets`); where live updates resume from;
 // what an export produced: the service's types, generated from Rust.
@@ -51,6 +53,8 @@ export interface LiveHandlers {
 export interface Transport {
   status(): Promise<Status>;
   qualifiers(): Promise<Qualifier[]>;
+  /** How many rows `subject`'s list holds for `q`: exact, or an estimate unless `exact` is asked. */
+  count(subject: Subject, q: string, exact?: boolean): Promise<Total>;
   /** The values qualifier `key` can take that start with `prefix`, most frequent first. */
   qualifierValues(key: string, prefix: string, limit?: number): Promise<ValueHint[]>;
   events(req: ListRequest): Promise<Page<EventRow>>;
@@ -102,6 +106,7 @@ export const METHODS = {
   status: "status",
   qualifiers: "qualifiers",
   qualifier_values: "qualifierValues",
+  count: "count",
   events: "events",
   messages: "messages",
   conversations: "conversations",
@@ -140,6 +145,9 @@ export abstract class ReadClient {
   }
   qualifiers(): Promise<Qualifier[]> {
     return this.run("qualifiers", {});
+  }
+  count(subject: Subject, q: string, exact?: boolean): Promise<Total> {
+    return this.run("count", { subject, q, exact });
   }
   qualifierValues(key: string, prefix: string, limit?: number): Promise<ValueHint[]> {
     return this.run("qualifier_values", { key, prefix, limit });

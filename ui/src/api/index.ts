@@ -83,6 +83,8 @@ export type * from "./types/Turn";
 export type * from "./types/UserInput";
 export type * from "./types/ValueCount";
 export type * from "./types/ValueHint";
+export type * from "./types/Total";
+export type * from "./types/CountRequest";
 export type * from "./types/QualifierValuesRequest";
 export type * from "./types/Visit";
 export type * from "./types/Warning";

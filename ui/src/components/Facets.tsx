@@ -1,6 +1,7 @@
 // Facet counts beside a list. A click on a value adds its qualifier to the query (and a second
 // click takes it out again).
 import type { Facet } from "../api/types/Facet";
+import type { Total } from "../api/types/Total";
 import { formatCount } from "../format";
 import { facetTerm, hasTerm } from "../query";
 
@@ -18,7 +19,13 @@ const LABELS: Record<string, string> = {
   custom: "Custom data key",
 };
 
-export function Facets(props: { facets: Facet[]; query: string; onToggle: (term: string) => void }) {
+export function Facets(props: {
+  facets: Facet[];
+  /** The list's total, to say what a sample is out of. */
+  total?: Total | null;
+  query: string;
+  onToggle: (term: string) => void;
+}) {
   const shown = props.facets.filter((f) => f.values.length || f.timed_out || f.error);
   if (!shown.length) return null;
   return (
@@ -32,10 +39,11 @@ export function Facets(props: { facets: Facet[]; query: string; onToggle: (term:
               <span
                 className="muted"
                 style={{ textTransform: "none" }}
-                title="Counting every match took too long: these counts are of the newest matches only"
+                title="These counts are of the newest matches only"
               >
                 {" "}
-                (newest {formatCount(facet.sampled)})
+                (newest {formatCount(facet.sampled)}
+                {props.total ? ` of ${props.total.exact ? "" : "about "}${formatCount(props.total.count)}` : ""})
               </span>
             ) : null}
           </h3>

@@ -88,6 +88,7 @@ export function CallsView(props: {
   return (
     <PagedList
       noun="calls"
+      subject="calls"
       nounOne="call"
       q={route.q}
       range={route.range}

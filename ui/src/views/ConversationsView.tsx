@@ -43,6 +43,7 @@ export function ConversationsView(props: {
   return (
     <PagedList
       noun="conversations"
+      subject="conversations"
       nounOne="conversation"
       q={route.q}
       range={route.range}

@@ -8,6 +8,7 @@ import type { EventRow } from "../api/types/EventRow";
 import { EventDetailView } from "./detail/EventDetailView";
 import { FixTheSearch, NoEventsYet } from "../components/EmptyStates";
 import { ErrorBanner } from "../components/ErrorBanner";
+import { TotalCount, useTotal } from "../components/TotalCount";
 import { VirtualList } from "../components/VirtualList";
 import type { Column } from "../components/VirtualList";
 import { formatBytes, formatCount, formatTime } from "../format";
@@ -92,14 +93,26 @@ export function LiveView(props: {
   const generation = useRef(0);
   const status = useAsync(() => api.status(), []);
 
-  /** Merges rows into the list; one state update, nothing when all were there already. */
-  const merge = useCallback((incoming: readonly EventRow[], flash: boolean) => {
-    const result = mergeRows(rowsRef.current, incoming);
-    if (result.rows === rowsRef.current) return;
-    rowsRef.current = result.rows;
-    setRowsState(result.rows);
-    if (flash) setFresh(new Set(result.added.map(rowKey)));
-  }, []);
+  const { total, setTotal, counting, countExactly } = useTotal("events", q);
+
+  /**
+   * Merges rows into the list; one state update, nothing when all were there already. Rows that
+   * arrived live (`flash`) are new to the store too: the total grows by them.
+   */
+  const merge = useCallback(
+    (incoming: readonly EventRow[], flash: boolean) => {
+      const result = mergeRows(rowsRef.current, incoming);
+      if (result.rows === rowsRef.current) return;
+      rowsRef.current = result.rows;
+      setRowsState(result.rows);
+      if (flash) {
+        setFresh(new Set(result.added.map(rowKey)));
+        const added = result.added.length;
+        setTotal((t) => (t ? { ...t, count: t.count + added } : t));
+      }
+    },
+    [setTotal],
+  );
 
   // A new search: start over from its first page.
   useEffect(() => {
@@ -201,9 +214,19 @@ export function LiveView(props: {
     <div className="list-layout">
       <div className="list-pane">
         <div className="list-toolbar">
-          <span data-testid="row-count">
-            {loading ? "Loading…" : `${formatCount(rows.length)} request${rows.length === 1 ? "" : "s"}`}
-          </span>
+          {loading ? (
+            <span data-testid="row-count">Loading…</span>
+          ) : (
+            <TotalCount
+              loaded={rows.length}
+              more={nextCursor !== null}
+              total={total}
+              counting={counting}
+              onCountExactly={countExactly}
+              noun="requests"
+              nounOne="request"
+            />
+          )}
           <span className="muted">newest first{typed ? " · matching the search" : ""}</span>
         </div>
         {error ? <ErrorBanner error={error} /> : null}

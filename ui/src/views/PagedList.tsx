@@ -10,6 +10,8 @@ import type { Page } from "../api/types/Page";
 import { FixTheSearch } from "../components/EmptyStates";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { Facets } from "../components/Facets";
+import { TotalCount, useTotal } from "../components/TotalCount";
+import type { Subject } from "../api/types/Subject";
 import { VirtualList } from "../components/VirtualList";
 import type { Column } from "../components/VirtualList";
 import { formatCount } from "../format";
@@ -25,6 +27,8 @@ interface Props<T> {
   /** What the rows are, plural: "conversations", and one of them: "conversation". */
   noun: string;
   nounOne: string;
+  /** Which list this is, for its total. */
+  subject: Subject;
   q: string | undefined;
   range: TimeRange | undefined;
   selected: string | undefined;
@@ -94,6 +98,7 @@ export function PagedList<T>(props: Props<T>) {
   }, [q, fetchPage, onQueryError, reloads]);
 
   useLiveRows(props.feed, (incoming) => setArrived((n) => n + incoming.length));
+  const { total, counting, countExactly } = useTotal(props.subject, q, reloads);
 
   const loadMore = useCallback(() => {
     if (!nextCursor || loadingMore) return;
@@ -133,14 +138,27 @@ export function PagedList<T>(props: Props<T>) {
 
   return (
     <div className="list-layout">
-      <Facets facets={facets} query={typed ?? ""} onToggle={(term) => props.onQuery(toggleTerm(typed ?? "", term))} />
+      <Facets
+        facets={facets}
+        total={total}
+        query={typed ?? ""}
+        onToggle={(term) => props.onQuery(toggleTerm(typed ?? "", term))}
+      />
       <div className="list-pane">
         <div className="list-toolbar">
-          <span data-testid="row-count">
-            {loading
-              ? "Loading…"
-              : `${formatCount(rows.length)}${nextCursor ? "+" : ""} ${rows.length === 1 && !nextCursor ? props.nounOne : props.noun}`}
-          </span>
+          {loading ? (
+            <span data-testid="row-count">Loading…</span>
+          ) : (
+            <TotalCount
+              loaded={rows.length}
+              more={nextCursor !== null}
+              total={total}
+              counting={counting}
+              onCountExactly={countExactly}
+              noun={props.noun}
+              nounOne={props.nounOne}
+            />
+          )}
           {arrived > 0 ? (
             <button type="button" className="btn-link" data-testid="refresh" onClick={() => setReloads((n) => n + 1)}>
               {formatCount(arrived)} new request{arrived === 1 ? "" : "s"} arrived — refresh

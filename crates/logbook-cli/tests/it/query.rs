@@ -643,3 +643,78 @@ fn qualifier_values_complete_what_was_typed() {
     assert!(got("end_reason", "caller%").is_empty());
     assert!(got("after", "2").is_empty(), "dates are not a list");
 }
+
+#[test]
+fn totals_are_exact_where_counting_is_cheap() {
+    use logbook_core::query::count::total;
+    use logbook_core::query::filter::Subject;
+    let h = loaded();
+    assert_eq!(h.post("/", None, b"{}").0, 401);
+    let conn = h.reader();
+    let count = |subject: Subject, q: &str| {
+        let t = total(&conn, q, subject, false).unwrap();
+        assert!(t.exact, "{subject:?} {q}");
+        t.count
+    };
+    assert_eq!(count(Subject::Calls, ""), 3);
+    assert_eq!(count(Subject::Calls, "failed:true"), 1);
+    assert_eq!(count(Subject::Messages, "channel:web"), 5);
+    assert_eq!(count(Subject::Messages, "pay_bill"), 1);
+    assert_eq!(count(Subject::Conversations, ""), 3);
+    assert_eq!(count(Subject::Conversations, "intent:pay_bill"), 1);
+    // Live counts every request: twelve stored and one refused.
+    assert_eq!(count(Subject::Events, ""), 13);
+    assert_eq!(count(Subject::Events, "kind:rejected"), 1);
+    assert_eq!(count(Subject::Events, "kind:cdr"), 3);
+    let exact = total(&conn, "kind:cdr", Subject::Events, true).unwrap();
+    assert_eq!((exact.count, exact.exact), (3, true));
+    assert!(matches!(
+        total(&conn, "durashun>5", Subject::Calls, false),
+        Err(QueryError::Parse(_))
+    ));
+}
+
+#[test]
+fn an_estimated_total_is_near_the_count_and_says_it_is_an_estimate() {
+    use logbook_core::query::count::{estimate, total};
+    use logbook_core::query::filter::Subject;
+    use logbook_core::query::parse::parse;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let out = logbook()
+        .args(["generate", "--events", "8000", "--seed", "9", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn =
+        Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    for (subject, q) in [
+        (Subject::Messages, ""),
+        (Subject::Messages, "channel:phone"),
+        (Subject::Events, ""),
+        (Subject::Conversations, ""),
+    ] {
+        let exact = total(&conn, q, subject, true).unwrap();
+        assert!(exact.exact);
+        assert!(
+            exact.count > 2_500 || subject == Subject::Conversations,
+            "{subject:?} {q}: {} rows, too few to estimate",
+            exact.count
+        );
+        let query = parse(q, chrono::Utc::now()).unwrap();
+        let guess = estimate(&conn, &query, subject).unwrap();
+        assert!(!guess.exact, "{subject:?} {q}");
+        let error = (guess.count - exact.count).abs() as f64 / exact.count as f64;
+        assert!(
+            error < 0.25,
+            "{subject:?} {q}: estimated {} for {}",
+            guess.count,
+            exact.count
+        );
+    }
+}

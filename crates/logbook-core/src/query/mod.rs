@@ -7,6 +7,7 @@
 
 pub mod call;
 pub mod conversation;
+pub mod count;
 pub mod custom;
 pub mod event;
 pub mod filter;

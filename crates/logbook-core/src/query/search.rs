@@ -646,18 +646,7 @@ pub fn conversations(
 ) -> Result<Page<ConversationRow>, QueryError> {
     let query = parse_query(&search.query)?;
     let n = limit(search);
-    let mut parts = Vec::new();
-    if !query.is_empty() {
-        let inner = filter::compile(&query, Subject::Conversations);
-        parts.push(Sql {
-            text: format!(
-                "EXISTS (SELECT 1 FROM messages m JOIN events e ON e.id = m.event_id
-                         WHERE m.session_id = v.session_id AND ({}))",
-                inner.text
-            ),
-            params: inner.params,
-        });
-    }
+    let mut parts = vec![super::count::conversations_cond(&query)];
     if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
         parts.push(Sql {
             text: "(v.last_at, v.session_id) < (?, ?)".into(),

@@ -18,6 +18,7 @@ export const api = {
   customKeys: vi.fn(),
   customValues: vi.fn(),
   qualifierValues: vi.fn(),
+  count: vi.fn(),
   customCalls: vi.fn(),
   exportRows: vi.fn(),
   live: vi.fn(),
