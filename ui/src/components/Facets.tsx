@@ -25,11 +25,21 @@ export function Facets(props: {
   total?: Total | null;
   query: string;
   onToggle: (term: string) => void;
+  /** On a narrow window the facets are a drawer over the list: whether it is open. */
+  open?: boolean;
+  onClose?: () => void;
 }) {
   const shown = props.facets.filter((f) => f.values.length || f.timed_out || f.error);
   if (!shown.length) return null;
   return (
-    <aside className="facets" aria-label="Refine" data-testid="facets">
+    <aside className={`facets${props.open ? " open" : ""}`} aria-label="Refine" data-testid="facets">
+      {props.onClose ? (
+        <div className="facets-drawer-head">
+          <button type="button" className="btn" data-testid="facets-close" onClick={props.onClose}>
+            Close
+          </button>
+        </div>
+      ) : null}
       {shown.map((facet) => (
         <section className="facet" key={facet.name} data-testid={`facet-${facet.name}`}>
           <h3>

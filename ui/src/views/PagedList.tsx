@@ -11,6 +11,7 @@ import { FixTheSearch } from "../components/EmptyStates";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { Facets } from "../components/Facets";
 import { TotalCount, useTotal } from "../components/TotalCount";
+import { ColumnsMenu, useColumnPrefs } from "../components/ColumnsMenu";
 import type { Subject } from "../api/types/Subject";
 import { VirtualList } from "../components/VirtualList";
 import type { Column } from "../components/VirtualList";
@@ -99,6 +100,9 @@ export function PagedList<T>(props: Props<T>) {
 
   useLiveRows(props.feed, (incoming) => setArrived((n) => n + incoming.length));
   const { total, counting, countExactly } = useTotal(props.subject, q, reloads);
+  const columnPrefs = useColumnPrefs(props.subject);
+  // On a narrow window the facets are a drawer, opened from the toolbar.
+  const [drawer, setDrawer] = useState(false);
 
   const loadMore = useCallback(() => {
     if (!nextCursor || loadingMore) return;
@@ -142,10 +146,23 @@ export function PagedList<T>(props: Props<T>) {
         facets={facets}
         total={total}
         query={typed ?? ""}
+        open={drawer}
+        onClose={() => setDrawer(false)}
         onToggle={(term) => props.onQuery(toggleTerm(typed ?? "", term))}
       />
       <div className="list-pane">
         <div className="list-toolbar">
+          {facets.length ? (
+            <button
+              type="button"
+              className="btn facets-toggle"
+              aria-expanded={drawer}
+              data-testid="facets-toggle"
+              onClick={() => setDrawer((d) => !d)}
+            >
+              Refine
+            </button>
+          ) : null}
           {loading ? (
             <span data-testid="row-count">Loading…</span>
           ) : (
@@ -159,6 +176,9 @@ export function PagedList<T>(props: Props<T>) {
               nounOne={props.nounOne}
             />
           )}
+          <span className="toolbar-end">
+            <ColumnsMenu columns={props.columns} prefs={columnPrefs.prefs} onPrefs={columnPrefs.onPrefs} dropped={columnPrefs.dropped} />
+          </span>
           {arrived > 0 ? (
             <button type="button" className="btn-link" data-testid="refresh" onClick={() => setReloads((n) => n + 1)}>
               {formatCount(arrived)} new request{arrived === 1 ? "" : "s"} arrived — refresh
@@ -198,6 +218,9 @@ export function PagedList<T>(props: Props<T>) {
             loadingMore={loadingMore}
             onEndReached={loadMore}
             footer={footer}
+            prefs={columnPrefs.prefs}
+            onPrefs={columnPrefs.onPrefs}
+            onDropped={columnPrefs.onDropped}
           />
         ) : null}
       </div>
