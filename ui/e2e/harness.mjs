@@ -11,13 +11,14 @@ export const logbook = process.env.LOGBOOK_BIN ?? join(root, "target/debug/logbo
 export const samples = join(root, "tests/samples");
 
 /**
- * Starts `logbook serve` on `db` with free ports; resolves when it is listening, with its receiver
+ * Starts `logbook serve` on `db` with a free webhook port and the UI on `uiListen` (a free port unless
+ * given); resolves when it is listening, with its receiver
  * URL, the one-time URL to open and the UI's origin.
  */
-export async function startServe(db, secretFile) {
+export async function startServe(db, secretFile, uiListen = "127.0.0.1:0") {
   const child = spawn(
     logbook,
-    ["serve", "--db", db, "--listen", "127.0.0.1:0", "--ui-listen", "127.0.0.1:0", "--secret-file", secretFile, "--quiet"],
+    ["serve", "--db", db, "--listen", "127.0.0.1:0", "--ui-listen", uiListen, "--secret-file", secretFile, "--quiet"],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   let receiverUrl, openUrl;

@@ -288,9 +288,15 @@ describe("custom-data terms (the Custom data view's links)", () => {
 
 describe("qualifier value completion", () => {
   it("finds the qualifier and the typed start of its value before the caret", () => {
-    expect(valueContext("kind:call intent:pa", 19)).toEqual({ key: "intent", prefix: "pa", start: 10, end: 19 });
-    expect(valueContext("-channel:", 9)).toEqual({ key: "channel", prefix: "", start: 1, end: 9 });
-    expect(valueContext('channel:"web c', 14)).toEqual({ key: "channel", prefix: "web c", start: 0, end: 14 });
+    expect(valueContext("kind:call intent:pa", 19)).toEqual({ key: "intent", prefix: "pa", start: 10, end: 19, typed: "intent:pa" });
+    expect(valueContext("-channel:", 9)).toEqual({ key: "channel", prefix: "", start: 1, end: 9, typed: "channel:" });
+    expect(valueContext('channel:"web c', 14)).toEqual({
+      key: "channel",
+      prefix: "web c",
+      start: 0,
+      end: 14,
+      typed: 'channel:"web c',
+    });
     expect(valueContext("INTENT:x", 8)?.key).toBe("intent");
   });
 
@@ -314,5 +320,7 @@ describe("qualifier value completion", () => {
     ])!;
     expect(intent.items[0]).toEqual({ key: "intent:action_24031_intent_11874 ", help: "Check order status · 3×" });
     expect(valueCompletion(ctx, [])).toBeNull();
+    // A value typed out in full offers nothing, so Enter searches.
+    expect(valueCompletion(valueContext("failed:true", 11)!, [{ value: "true", label: null, count: 0 }])).toBeNull();
   });
 });

@@ -188,6 +188,8 @@ export interface ValueContext {
   /** The range of the term (without a leading `-`) that accepting a value replaces. */
   start: number;
   end: number;
+  /** The term as typed so far. */
+  typed: string;
 }
 
 /**
@@ -203,7 +205,7 @@ export function valueContext(text: string, caret: number): ValueContext | null {
   if (text[start] === "-") start++;
   const m = /^([A-Za-z_]+):("?)([^"]*)$/.exec(text.slice(start, caret));
   if (!m || !VALUE_KEYS.has(m[1].toLowerCase())) return null;
-  return { key: m[1].toLowerCase(), prefix: m[3], start, end: caret };
+  return { key: m[1].toLowerCase(), prefix: m[3], start, end: caret, typed: m[0] };
 }
 
 /** What the core knows of one value: its label (an intent's action title) and how often it occurs. */
@@ -221,7 +223,8 @@ export function valueCompletion(context: ValueContext, values: ValueSuggestion[]
   const items: QualifierHint[] = [];
   for (const v of values) {
     const term = queryTerm(context.key, v.value);
-    if (term === null) continue;
+    // Nothing to offer for a value typed out in full: Enter then searches.
+    if (term === null || term.toLowerCase() === context.typed.toLowerCase()) continue;
     const count = v.count > 0 ? `${v.count.toLocaleString("en-US")}×` : "";
     items.push({ key: `${term} `, help: [v.label, count].filter(Boolean).join(" · ") });
   }

@@ -41,8 +41,11 @@ export type RequestOf<K extends CommandName> = Commands[K]["request"];
 /** What a command of the service's list answers. */
 export type AnswerOf<K extends CommandName> = Commands[K]["answer"];
 
-/** The live stream's state, for the connection badge. */
-export type LiveState = "connecting" | "live" | "reconnecting" | "closed";
+/**
+ * The live stream's state, for the connection badge: `down` when Logbook does not answer at all,
+ * `signed_out` when it answers but refuses this page (it was restarted: a new token).
+ */
+export type LiveState = "connecting" | "live" | "reconnecting" | "closed" | "down" | "signed_out";
 
 export interface LiveHandlers {
   onBatch: (batch: LiveBatch) => void;
@@ -206,7 +209,7 @@ export class ClientError extends Error {
         span: Array.isArray(err.span) ? (err.span as [number, number]) : null,
       });
     }
-    const message = e instanceof Error ? e.message : String(e);
-    return new ClientError({ kind: "unavailable", message: `Logbook is not reachable: ${message}`, span: null });
+    // A network failure ("Failed to fetch", "NetworkError…"): the browser's words say nothing more.
+    return new ClientError({ kind: "unavailable", message: "Logbook did not answer.", span: null });
   }
 }

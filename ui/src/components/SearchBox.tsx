@@ -20,6 +20,8 @@ interface Props {
   /** A `bad_query` error for `value`, shown under the box. */
   error: ClientError | null;
   placeholder?: string;
+  /** On views the search does not apply to. */
+  disabled?: boolean;
   ref?: Ref<SearchBoxHandle>;
 }
 
@@ -184,6 +186,7 @@ export function SearchBox(props: Props) {
             aria-expanded={completion ? true : false}
             aria-controls="search-completion"
             autoComplete="off"
+            disabled={props.disabled}
             spellCheck={false}
             placeholder={props.placeholder ?? "Search (/): words, \"phrases\", kind:call end_reason:failed …"}
             value={text}

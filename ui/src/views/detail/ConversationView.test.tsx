@@ -199,6 +199,6 @@ describe("ConversationView", () => {
 
     vi.mocked(api.conversation).mockRejectedValue(new TypeError("Failed to fetch"));
     render(<ConversationView id="y" navigate={vi.fn()} />);
-    expect((await screen.findByRole("alert")).textContent).toContain("Logbook is not reachable: Failed to fetch");
+    expect((await screen.findByRole("alert")).textContent).toContain("Logbook is not running or not reachable");
   });
 });
