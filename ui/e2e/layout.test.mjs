@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { contrastProblems } from "./contrast.mjs";
 import { generate, launchBrowser, logbook, samples, startServe } from "./harness.mjs";
 
 export const WIDTHS = [900, 1280, 1440, 1920];
@@ -167,3 +168,30 @@ test("a column can be hidden and resized, and stays so after a reload", async ()
   assert.deepEqual(await page.evaluate(layoutProblems), []);
   await page.context().close();
 });
+
+for (const theme of ["light", "dark"]) {
+  test(`every text meets WCAG AA contrast in the ${theme} theme`, async () => {
+    const page = await openPage(1280, theme);
+    const check = async (name) => {
+      await page.waitForTimeout(150);
+      assert.deepEqual([...new Set(await page.evaluate(contrastProblems))], [], `${name} in the ${theme} theme`);
+    };
+    for (const [name, hash, ready] of VIEWS) {
+      await page.goto(`${serve.uiBase}/${hash}`);
+      await page.locator(ready).first().waitFor();
+      await check(name);
+    }
+    // A selected row and a request's body as a JSON tree, and the search help.
+    await page.goto(`${serve.uiBase}/#/live`);
+    await page.locator("[data-testid='row']").first().click();
+    await page.locator("[data-testid='side-panel'] .json-tree").waitFor();
+    await check("live with a request open");
+    await page.locator("[data-testid='search-help']").click();
+    await check("search help");
+    // A pressed facet value.
+    await page.goto(`${serve.uiBase}/#/calls?q=${encodeURIComponent("failed:true")}`);
+    await page.locator("[data-testid='facet-failed-true'][aria-pressed='true']").waitFor();
+    await check("calls with a facet on");
+    await page.context().close();
+  });
+}
