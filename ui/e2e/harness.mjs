@@ -48,3 +48,18 @@ export function launchBrowser() {
            "--no-first-run", "--disable-component-update", "--disable-sync"],
   });
 }
+
+const CALL_12 = "b231ef28-c861-4f33-8a17-384d95d6ddb5";
+const WEB_CHAT = "c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05";
+
+/** Every view, by its address, and what shows it has loaded (over the samples plus generated data). */
+export const VIEWS = [
+  ["live", "#/live", "[data-testid='row']"],
+  ["conversations", "#/conversations", "[data-testid='row']"],
+  ["conversation", `#/conversations/${WEB_CHAT}`, "[data-testid='turn']"],
+  ["calls", "#/calls", "[data-testid='row']"],
+  ["calls-failed", `#/calls?q=${encodeURIComponent("failed:true")}`, "[data-testid='row']"],
+  ["call", `#/calls/${CALL_12}`, "[data-testid='latency-chart']"],
+  ["custom-data", "#/custom?key=call_reason", "main h2, main h1"],
+  ["status", "#/status", "[data-testid='receiver-url']"],
+];
