@@ -53,7 +53,10 @@ export function Facets(props: {
               >
                 {" "}
                 (newest {formatCount(facet.sampled)}
-                {props.total ? ` of ${props.total.exact ? "" : "about "}${formatCount(props.total.count)}` : ""})
+                {props.total && props.total.count > (facet.sampled ?? 0)
+                  ? ` of ${props.total.exact ? "" : "about "}${formatCount(props.total.count)}`
+                  : ""}
+                )
               </span>
             ) : null}
           </h3>

@@ -47,7 +47,7 @@ const COLUMNS: Column<CallRow>[] = [
   },
   {
     title: "Failure",
-    min: 110, ideal: 220, grow: 1, priority: 1,
+    min: 110, ideal: 340, grow: 1, priority: 1,
     render: failureCell,
     title_: (r) => r.failure_details ?? undefined,
   },

@@ -15,7 +15,7 @@ const COLUMNS: Column<ConversationRow>[] = [
   { title: "Last", min: 156, ideal: 156, priority: 1, className: "mono", render: (r) => formatDateTime(r.last_at) },
   { title: "Turns", min: 48, ideal: 52, priority: 1, className: "num", render: (r) => formatCount(r.turns) },
   { title: "Session", min: 110, ideal: 300, priority: 3, className: "mono", render: (r) => r.session_id, title_: (r) => r.session_id },
-  { title: "User", min: 100, ideal: 380, priority: 2, render: (r) => r.user_id ?? "", title_: (r) => r.user_id ?? undefined },
+  { title: "User", min: 100, ideal: 440, priority: 2, render: (r) => r.user_id ?? "", title_: (r) => r.user_id ?? undefined },
   { title: "Channel", min: 76, ideal: 100, priority: 2, render: (r) => r.channel ?? "" },
   {
     title: "First user text",
