@@ -4,16 +4,12 @@
 // views are saved under target/e2e/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { launchBrowser, logbook, root, samples, startServe } from "./harness.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
-const logbook = process.env.LOGBOOK_BIN ?? join(root, "target/debug/logbook");
-const samples = join(root, "tests/samples");
 const shots = join(root, "target/e2e");
 const secret = "purple unicorn";
 const WEB_CHAT = "c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05";
@@ -24,25 +20,10 @@ let dir, serve, receiverUrl, openUrl, uiBase, browser, context, page;
 const consoleErrors = [];
 const foreignRequests = [];
 
-/** Starts `logbook serve` on free ports and reads its URLs from what it prints. */
-async function startServe() {
-  const child = spawn(
-    logbook,
-    ["serve", "--db", join(dir, "l.db"), "--listen", "127.0.0.1:0", "--ui-listen", "127.0.0.1:0",
-     "--secret-file", join(dir, "secret"), "--quiet"],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const lines = createInterface({ input: child.stdout });
-  for await (const line of lines) {
-    const endpoint = line.match(/endpoint\s+POST (http:\/\/\S+?)\/ /);
-    if (endpoint) receiverUrl = endpoint[1];
-    const open = line.match(/open\s+(http:\/\/\S+)/);
-    if (open) openUrl = open[1];
-    if (line.startsWith("Ctrl-C stops")) break;
-  }
-  assert.ok(receiverUrl && openUrl, "serve printed its URLs");
-  uiBase = new URL(openUrl).origin;
-  return child;
+async function startServeHere() {
+  const started = await startServe(join(dir, "l.db"), join(dir, "secret"));
+  ({ receiverUrl, openUrl, uiBase } = started);
+  return started.child;
 }
 
 function send(...paths) {
@@ -70,14 +51,10 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "logbook-e2e-"));
   writeFileSync(join(dir, "secret"), secret);
   mkdirSync(shots, { recursive: true });
-  serve = await startServe();
+  serve = await startServeHere();
   const sent = send(samples);
   assert.equal(sent.split("\n").filter((l) => l.startsWith("200 ")).length, 12, sent);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-           "--no-first-run", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchBrowser();
   context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));

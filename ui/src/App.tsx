@@ -8,12 +8,13 @@ import type { Kind } from "./api/types/Kind";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { ExportMenu } from "./components/ExportMenu";
 import { LiveBadge } from "./components/LiveBadge";
+import { ConnectionBanner } from "./components/ConnectionBanner";
 import { SearchBox } from "./components/SearchBox";
 import type { SearchBoxHandle } from "./components/SearchBox";
 import { currentListKeys, isTypingTarget } from "./hooks";
 import { liveFeed, useLiveState } from "./liveFeed";
 import { customTerm, effectiveQuery } from "./query";
-import { TIME_RANGES, hashToRoute, isListRoute, parentList, routeToHash } from "./routes";
+import { TIME_RANGES, hashToRoute, isListRoute, parentList, routeToHash, searchTarget } from "./routes";
 import type { ListRoute, ListView, Route, TimeRange } from "./routes";
 import { CallsView } from "./views/CallsView";
 import { ConversationsView } from "./views/ConversationsView";
@@ -73,6 +74,14 @@ export function App() {
   const [route, setRoute] = useState<Route>(() => hashToRoute(window.location.hash));
   const [queryError, setQueryError] = useState<ClientError | null>(null);
   const liveState = useLiveState(feed);
+  // Back from "not running" or "signed out": the view on screen reads its data again.
+  const [recoveries, setRecoveries] = useState(0);
+  const lastState = useRef(liveState);
+  useEffect(() => {
+    const was = lastState.current;
+    lastState.current = liveState;
+    if ((was === "down" || was === "signed_out") && liveState === "live") setRecoveries((n) => n + 1);
+  }, [liveState]);
   const search = useRef<SearchBoxHandle>(null);
 
   // The last state of each list, so tabs and `Esc` return to it (query, range, selection).
@@ -82,11 +91,9 @@ export function App() {
     calls: { view: "calls" },
     trends: { view: "trends" },
   });
-  const lastList = useRef<ListView>("live");
   const lastCustom = useRef<Route>({ view: "custom" });
   if (isListRoute(route)) {
     lists.current[route.view] = route;
-    lastList.current = route.view;
   } else if (route.view === "custom") {
     lastCustom.current = route;
   }
@@ -113,24 +120,27 @@ export function App() {
     setRoute(hashToRoute(hash));
   }, []);
 
-  // The search applies to the list on screen, or to the last list seen when a detail is open.
-  const context: ListRoute = isListRoute(route) ? route : lists.current[lastList.current];
-  const q = context.q ?? "";
-  const range = context.range;
+  // The search applies to the list on screen, or to the list a detail view belongs to; each list
+  // keeps its own query and range. Views without a list have none.
+  const context: ListRoute | null = searchTarget(route, lists.current);
+  const q = context?.q ?? "";
+  const range = context?.range;
 
   useEffect(() => setQueryError(null), [q, range]);
 
   const submit = useCallback(
-    (text: string) => navigate({ ...context, q: text || undefined, selected: undefined }),
+    (text: string) => {
+      if (context) navigate({ ...context, q: text || undefined, selected: undefined });
+    },
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [navigate, context.view, context.range, context.q],
+    [navigate, context?.view, context?.range, context?.q],
   );
 
   const tabRoute = (id: TabId): Route => {
     if (id === "custom") return lastCustom.current;
     if (id === "status" || id === "settings") return { view: id };
-    // One search everywhere: a list tab opens with the query and range in effect.
-    return { ...lists.current[id], q: context.q, range: context.range };
+    // Each list as it was left: its own query, range and selection.
+    return lists.current[id];
   };
 
   // Keyboard shortcuts; not while typing in a field (except Esc, which the field handles itself).
@@ -202,14 +212,24 @@ export function App() {
           ))}
         </nav>
         <div className="header-search">
-          <SearchBox ref={search} value={q} onSubmit={submit} error={isListRoute(route) ? queryError : null} />
+          <SearchBox
+            ref={search}
+            value={q}
+            onSubmit={submit}
+            error={isListRoute(route) ? queryError : null}
+            disabled={context === null}
+            placeholder={context === null ? "Search and time range apply to Live, Conversations and Calls" : undefined}
+          />
           <select
             aria-label="Time range"
             data-testid="time-range"
             value={range ?? ""}
-            onChange={(e) =>
-              navigate({ ...context, range: (e.target.value || undefined) as TimeRange | undefined, selected: undefined })
-            }
+            disabled={context === null}
+            title={context === null ? "The time range applies to Live, Conversations and Calls" : undefined}
+            onChange={(e) => {
+              if (context)
+                navigate({ ...context, range: (e.target.value || undefined) as TimeRange | undefined, selected: undefined });
+            }}
           >
             <option value="">All time</option>
             {TIME_RANGES.map((r) => (
@@ -224,9 +244,10 @@ export function App() {
           <LiveBadge state={liveState} />
         </div>
       </header>
+      <ConnectionBanner state={liveState} origin={window.location.origin} desktop={api.desktop !== undefined} />
       <main className="app-main">
-        <ErrorBoundary resetKey={routeToHash(route)}>
-          <RouteView route={route} navigate={navigate} replace={replace} onQueryError={setQueryError} />
+        <ErrorBoundary resetKey={`${routeToHash(route)}#${recoveries}`}>
+          <RouteView key={recoveries} route={route} navigate={navigate} replace={replace} onQueryError={setQueryError} />
         </ErrorBoundary>
       </main>
     </div>

@@ -2,6 +2,7 @@
 // views are on screen listen to its (coalesced) rows. It resumes from the ids kept in
 // sessionStorage, so a reload asks only for what it has not seen.
 import { useEffect, useRef, useSyncExternalStore } from "react";
+import { ClientError } from "./api/client";
 import type { LiveCursor, LiveState, Transport } from "./api/client";
 import type { EventRow } from "./api/types/EventRow";
 import { createBatcher, loadCursor, resumeCursor, saveCursor } from "./live";
@@ -30,6 +31,10 @@ export class LiveFeed {
     for (const l of this.rowListeners) l(rows);
   });
   private cursor: LiveCursor | null = null;
+  /** Why the stream is not live, once the status was asked: Logbook down, or this page signed out. */
+  private problem: "down" | "signed_out" | null = null;
+  private probing: ReturnType<typeof setTimeout> | null = null;
+  private probeRunning = false;
 
   constructor(private readonly api: Transport) {}
 
@@ -59,6 +64,48 @@ export class LiveFeed {
     void this.begin();
   }
 
+  /** What a failed status request says about the connection. */
+  private static problemOf(e: unknown): "down" | "signed_out" | null {
+    const kind = ClientError.from(e).kind;
+    return kind === "unavailable" ? "down" : kind === "unauthorized" ? "signed_out" : null;
+  }
+
+  /**
+   * The transport says it is (re)connecting: ask the status why, and again every few seconds
+   * while Logbook is down or refuses this page, so the badge and the banner say which.
+   */
+  private probe(): void {
+    if (this.probeRunning || !this.started) return;
+    this.probeRunning = true;
+    this.api.status().then(
+      () => {
+        this.probeRunning = false;
+        this.problem = null;
+        // Reachable and signed in: the transport's own retry brings the stream back.
+        if (this.state === "down" || this.state === "signed_out") this.setState("reconnecting");
+      },
+      (e: unknown) => {
+        this.probeRunning = false;
+        this.problem = LiveFeed.problemOf(e);
+        if (this.problem && this.state !== "live") this.setState(this.problem);
+        if (this.started && this.state !== "live") this.probing = setTimeout(() => this.probe(), START_RETRY_MS);
+      },
+    );
+  }
+
+  private onTransportState(s: LiveState): void {
+    if (s === "live" || s === "closed") {
+      this.problem = null;
+      if (this.probing !== null) clearTimeout(this.probing);
+      this.probing = null;
+      this.setState(s);
+      return;
+    }
+    // Keep saying what is wrong while the transport retries.
+    this.setState(this.problem ?? s);
+    this.probe();
+  }
+
   private async begin(): Promise<void> {
     let newest: LiveCursor;
     try {
@@ -67,8 +114,8 @@ export class LiveFeed {
         lastEventId: status.stats.last_event_id ?? 0,
         lastRejectionId: status.last_rejection_id ?? 0,
       };
-    } catch {
-      this.setState("connecting");
+    } catch (e) {
+      this.setState(LiveFeed.problemOf(e) ?? "connecting");
       this.retry = setTimeout(() => void this.begin(), START_RETRY_MS);
       return;
     }
@@ -77,7 +124,7 @@ export class LiveFeed {
     this.cursor = resumeCursor(loadCursor(storage), newest);
     saveCursor(storage, this.cursor);
     this.stop = this.api.live(this.cursor, {
-      onState: (s) => this.setState(s),
+      onState: (s) => this.onTransportState(s),
       onBatch: (batch) => {
         const prev = this.cursor ?? { lastEventId: 0, lastRejectionId: 0 };
         this.cursor = {
@@ -94,6 +141,7 @@ export class LiveFeed {
   close(): void {
     this.started = false;
     if (this.retry !== null) clearTimeout(this.retry);
+    if (this.probing !== null) clearTimeout(this.probing);
     this.batcher.cancel();
     this.stop?.();
     this.stop = null;

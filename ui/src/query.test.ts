@@ -12,6 +12,8 @@ import {
   splitAtSpan,
   splitTerms,
   toggleTerm,
+  valueCompletion,
+  valueContext,
 } from "./query";
 
 const QUALIFIERS = [
@@ -281,5 +283,44 @@ describe("custom-data terms (the Custom data view's links)", () => {
     expect(customTerm("note", "it's")).toBe("custom.note:it's");
     expect(customTerm("note", "*")).toBe('custom.note:"*"');
     expect(customTerm("bad key", "x")).toBeNull();
+  });
+});
+
+describe("qualifier value completion", () => {
+  it("finds the qualifier and the typed start of its value before the caret", () => {
+    expect(valueContext("kind:call intent:pa", 19)).toEqual({ key: "intent", prefix: "pa", start: 10, end: 19, typed: "intent:pa" });
+    expect(valueContext("-channel:", 9)).toEqual({ key: "channel", prefix: "", start: 1, end: 9, typed: "channel:" });
+    expect(valueContext('channel:"web c', 14)).toEqual({
+      key: "channel",
+      prefix: "web c",
+      start: 0,
+      end: 14,
+      typed: 'channel:"web c',
+    });
+    expect(valueContext("INTENT:x", 8)?.key).toBe("intent");
+  });
+
+  it("offers nothing for qualifiers without a list of values, or outside a value", () => {
+    expect(valueContext("session:ab", 10)).toBeNull();
+    expect(valueContext("after:2", 7)).toBeNull();
+    expect(valueContext("refund", 6)).toBeNull();
+    expect(valueContext('channel:"Web chat" ', 19)).toBeNull();
+  });
+
+  it("writes the whole term, quoted as the parser reads it, with the label and count as help", () => {
+    const ctx = valueContext("refund channel:we", 17)!;
+    const c = valueCompletion(ctx, [{ value: "Web chat", label: null, count: 1234 }])!;
+    expect(c.items).toEqual([{ key: 'channel:"Web chat" ', help: "1,234×" }]);
+    expect(acceptCompletion("refund channel:we", c, c.items[0].key)).toEqual({
+      text: 'refund channel:"Web chat" ',
+      caret: 26,
+    });
+    const intent = valueCompletion(valueContext("intent:che", 10)!, [
+      { value: "action_24031_intent_11874", label: "Check order status", count: 3 },
+    ])!;
+    expect(intent.items[0]).toEqual({ key: "intent:action_24031_intent_11874 ", help: "Check order status · 3×" });
+    expect(valueCompletion(ctx, [])).toBeNull();
+    // A value typed out in full offers nothing, so Enter searches.
+    expect(valueCompletion(valueContext("failed:true", 11)!, [{ value: "true", label: null, count: 0 }])).toBeNull();
   });
 });

@@ -175,6 +175,63 @@ export function complete(
   return { start, end: caret, items: items.slice(0, MAX_SUGGESTIONS) };
 }
 
+/** The qualifiers whose values the core lists for completion (`qualifier_values`). */
+export const VALUE_KEYS = new Set([
+  "intent", "action", "channel", "end_reason", "failure", "warning", "type", "entity", "endpoint",
+  "failed", "transferred", "verified",
+]);
+
+/** The qualifier being given a value before the caret: `intent:pa` → key `intent`, prefix `pa`. */
+export interface ValueContext {
+  key: string;
+  prefix: string;
+  /** The range of the term (without a leading `-`) that accepting a value replaces. */
+  start: number;
+  end: number;
+  /** The term as typed so far. */
+  typed: string;
+}
+
+/**
+ * Whether the caret is in the value of a qualifier whose values can be listed (`VALUE_KEYS`):
+ * `intent:pa`, `channel:"web c`. Null otherwise.
+ */
+export function valueContext(text: string, caret: number): ValueContext | null {
+  if (caret < 0 || caret > text.length) return null;
+  let start = caret;
+  // Inside an open quote the term started before it, spaces and all.
+  if (insideQuote(text, caret)) start = text.lastIndexOf('"', caret - 1);
+  while (start > 0 && !WHITESPACE.test(text[start - 1])) start--;
+  if (text[start] === "-") start++;
+  const m = /^([A-Za-z_]+):("?)([^"]*)$/.exec(text.slice(start, caret));
+  if (!m || !VALUE_KEYS.has(m[1].toLowerCase())) return null;
+  return { key: m[1].toLowerCase(), prefix: m[3], start, end: caret, typed: m[0] };
+}
+
+/** What the core knows of one value: its label (an intent's action title) and how often it occurs. */
+export interface ValueSuggestion {
+  value: string;
+  label: string | null;
+  count: number;
+}
+
+/**
+ * The completion offering `values` for `context`: accepting one writes the whole term, quoted as
+ * the parser needs (`channel:"Web chat"`), and a space after it.
+ */
+export function valueCompletion(context: ValueContext, values: ValueSuggestion[]): Completion | null {
+  const items: QualifierHint[] = [];
+  for (const v of values) {
+    const term = queryTerm(context.key, v.value);
+    // Nothing to offer for a value typed out in full: Enter then searches.
+    if (term === null || term.toLowerCase() === context.typed.toLowerCase()) continue;
+    const count = v.count > 0 ? `${v.count.toLocaleString("en-US")}×` : "";
+    items.push({ key: `${term} `, help: [v.label, count].filter(Boolean).join(" · ") });
+  }
+  if (!items.length) return null;
+  return { start: context.start, end: context.end, items: items.slice(0, MAX_SUGGESTIONS) };
+}
+
 /** The text after accepting `key` for `completion`, and where the caret goes. */
 export function acceptCompletion(text: string, completion: Completion, key: string): { text: string; caret: number } {
   const next = text.slice(0, completion.start) + key + text.slice(completion.end);

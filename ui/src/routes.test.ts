@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { hashToRoute, isListRoute, parentList, routeToHash } from "./routes";
-import type { Route } from "./routes";
+import { hashToRoute, isListRoute, parentList, routeToHash, searchTarget } from "./routes";
+import type { ListRoute, ListView, Route } from "./routes";
 
 const ROUTES: Route[] = [
   { view: "live" },
@@ -65,5 +65,30 @@ describe("routes", () => {
     expect(isListRoute({ view: "settings" })).toBe(false);
     expect(isListRoute({ view: "calls" })).toBe(true);
     expect(isListRoute({ view: "call", id: "1" })).toBe(false);
+  });
+});
+
+describe("what the search acts on", () => {
+  const lists: Record<ListView, ListRoute> = {
+    live: { view: "live", q: "kind:rejected" },
+    conversations: { view: "conversations", q: "refund", range: "7d" },
+    calls: { view: "calls", q: "failed:true", range: "1h" },
+    trends: { view: "trends", q: "kind:call", range: "30d" },
+  };
+
+  it("is the list on screen, with its own query and range", () => {
+    expect(searchTarget({ view: "calls", q: "x" }, lists)).toEqual({ view: "calls", q: "x" });
+    expect(searchTarget({ view: "trends", q: "y" }, lists)).toEqual({ view: "trends", q: "y" });
+  });
+
+  it("is the list a detail view belongs to, as it was left", () => {
+    expect(searchTarget({ view: "call", id: "g" }, lists)).toBe(lists.calls);
+    expect(searchTarget({ view: "conversation", id: "s" }, lists)).toBe(lists.conversations);
+    expect(searchTarget({ view: "event", id: "1" }, lists)).toBe(lists.live);
+  });
+
+  it("is nothing on views without a list: a range chosen there does not jump to Live", () => {
+    expect(searchTarget({ view: "custom", key: "k" }, lists)).toBeNull();
+    expect(searchTarget({ view: "status" }, lists)).toBeNull();
   });
 });

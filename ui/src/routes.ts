@@ -43,6 +43,18 @@ export function parentList(route: Route): ListView | null {
   }
 }
 
+/**
+ * The list the search box and the time range act on: the list on screen, or the list a detail view
+ * belongs to (its state as last seen). Null on views without a list (custom data, status, settings):
+ * there the box does nothing rather than move the user elsewhere. Each list keeps its own query and
+ * range.
+ */
+export function searchTarget(route: Route, lists: Record<ListView, ListRoute>): ListRoute | null {
+  if (isListRoute(route)) return route;
+  const parent = parentList(route);
+  return parent ? lists[parent] : null;
+}
+
 const enc = encodeURIComponent;
 
 function isTimeRange(v: string | undefined): v is TimeRange {

@@ -20,17 +20,22 @@ use ts_rs::TS;
 use logbook_core::export::{ExportError, Format, Kind};
 use logbook_core::query::call::Call;
 use logbook_core::query::conversation::Conversation;
+use logbook_core::query::count::Total;
 use logbook_core::query::custom::{self, CallMatch, KeyCount, ValueCount};
 use logbook_core::query::event::EventDetail;
+use logbook_core::query::filter::Subject;
 use logbook_core::query::search::{
     self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search,
 };
+use logbook_core::query::values::ValueHint;
 use logbook_core::query::{QueryError, parse, trends};
 use logbook_core::store::pulls::PullRow;
 
 use crate::ReceiverInfo;
 use crate::types::{ApiError, ApiErrorKind, LiveBatch, Qualifier};
 
+/// Values offered per completion when the UI does not say.
+pub const QUALIFIER_VALUES: usize = 8;
 /// Rows per list page (and per custom-data answer) when the UI does not say.
 pub use logbook_core::query::search::DEFAULT_LIMIT;
 /// The HTTP path of `export_rows`: a download.
@@ -73,6 +78,8 @@ macro_rules! for_each_read_command {
         $callback! {
             status => $crate::commands::read::Status,
             qualifiers => $crate::commands::read::Qualifiers,
+            qualifier_values => $crate::commands::read::QualifierValues,
+            count => $crate::commands::read::Count,
             events => $crate::commands::read::Events,
             messages => $crate::commands::read::Messages,
             conversations => $crate::commands::read::Conversations,
@@ -147,6 +154,34 @@ pub struct SessionRequest {
 pub struct CustomValuesRequest {
     #[serde(default)]
     pub key: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<usize>,
+}
+
+/// How many rows a list holds for a query.
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+#[ts(export)]
+pub struct CountRequest {
+    pub subject: Subject,
+    #[serde(default)]
+    pub q: String,
+    /// Count every match however long it takes (up to 30 s) instead of estimating past 250 ms.
+    #[serde(default)]
+    #[ts(optional)]
+    pub exact: Option<bool>,
+}
+
+/// The values a qualifier can take, starting with what was typed (completion of `intent:pa…`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
+#[ts(export)]
+pub struct QualifierValuesRequest {
+    /// The qualifier without its `:`, e.g. `intent`.
+    #[serde(default)]
+    pub key: String,
+    /// What was typed of the value so far.
+    #[serde(default)]
+    pub prefix: String,
     #[serde(default)]
     #[ts(optional)]
     pub limit: Option<usize>,
@@ -325,6 +360,13 @@ pub mod read {
         |conn, ctx, _| crate::status(conn, ctx.database, ctx.receiver));
     command!(Qualifiers, "qualifiers", "/api/qualifiers", NoRequest => Vec<Qualifier>,
         |conn, ctx, _| Ok(crate::qualifiers()));
+    command!(QualifierValues, "qualifier_values", "/api/qualifier-values", QualifierValuesRequest => Vec<ValueHint>,
+    |conn, ctx, r| {
+        required_key(&r.key)?;
+        Ok(logbook_core::query::values::values(conn, &r.key, &r.prefix, r.limit.unwrap_or(QUALIFIER_VALUES))?)
+    });
+    command!(Count, "count", "/api/count", CountRequest => Total,
+        |conn, ctx, r| Ok(logbook_core::query::count::total(conn, &r.q, r.subject, r.exact.unwrap_or(false))?));
     command!(Events, "events", "/api/events", ListRequest => Page<EventRow>,
         |conn, ctx, r| Ok(search::events(conn, &r.search())?));
     command!(Messages, "messages", "/api/messages", ListRequest => Page<MessageRow>,

@@ -33,6 +33,9 @@ import type { Trends } from "./types/Trends";
 import type { TrendsRequest } from "./types/TrendsRequest";
 import type { TunnelTool } from "./types/TunnelTool";
 import type { ValueCount } from "./types/ValueCount";
+import type { ValueHint } from "./types/ValueHint";
+import type { Subject } from "./types/Subject";
+import type { Total } from "./types/Total";
 
 // One page request of a list (`q`, `cursor`, `limit`, `facets`); where live updates resume from;
 // what an export produced: the service's types, generated from Rust.
@@ -43,8 +46,11 @@ export type RequestOf<K extends CommandName> = Commands[K]["request"];
 /** What a command of the service's list answers. */
 export type AnswerOf<K extends CommandName> = Commands[K]["answer"];
 
-/** The live stream's state, for the connection badge. */
-export type LiveState = "connecting" | "live" | "reconnecting" | "closed";
+/**
+ * The live stream's state, for the connection badge: `down` when Logbook does not answer at all,
+ * `signed_out` when it answers but refuses this page (it was restarted: a new token).
+ */
+export type LiveState = "connecting" | "live" | "reconnecting" | "closed" | "down" | "signed_out";
 
 export interface LiveHandlers {
   onBatch: (batch: LiveBatch) => void;
@@ -55,6 +61,10 @@ export interface LiveHandlers {
 export interface Transport {
   status(): Promise<Status>;
   qualifiers(): Promise<Qualifier[]>;
+  /** How many rows `subject`'s list holds for `q`: exact, or an estimate unless `exact` is asked. */
+  count(subject: Subject, q: string, exact?: boolean): Promise<Total>;
+  /** The values qualifier `key` can take that start with `prefix`, most frequent first. */
+  qualifierValues(key: string, prefix: string, limit?: number): Promise<ValueHint[]>;
   events(req: ListRequest): Promise<Page<EventRow>>;
   event(id: string): Promise<EventDetail>;
   messages(req: ListRequest): Promise<Page<MessageRow>>;
@@ -111,6 +121,8 @@ export interface DesktopApi {
 export const METHODS = {
   status: "status",
   qualifiers: "qualifiers",
+  qualifier_values: "qualifierValues",
+  count: "count",
   events: "events",
   messages: "messages",
   conversations: "conversations",
@@ -153,6 +165,12 @@ export abstract class ReadClient {
   }
   qualifiers(): Promise<Qualifier[]> {
     return this.run("qualifiers", {});
+  }
+  count(subject: Subject, q: string, exact?: boolean): Promise<Total> {
+    return this.run("count", { subject, q, exact });
+  }
+  qualifierValues(key: string, prefix: string, limit?: number): Promise<ValueHint[]> {
+    return this.run("qualifier_values", { key, prefix, limit });
   }
   events(req: ListRequest): Promise<Page<EventRow>> {
     return this.list("events", req);
@@ -215,7 +233,7 @@ export class ClientError extends Error {
         span: Array.isArray(err.span) ? (err.span as [number, number]) : null,
       });
     }
-    const message = e instanceof Error ? e.message : String(e);
-    return new ClientError({ kind: "unavailable", message: `Logbook is not reachable: ${message}`, span: null });
+    // A network failure ("Failed to fetch", "NetworkError…"): the browser's words say nothing more.
+    return new ClientError({ kind: "unavailable", message: "Logbook did not answer.", span: null });
   }
 }

@@ -6,6 +6,7 @@ import type { CallMatch } from "./types/CallMatch";
 import type { CallRow } from "./types/CallRow";
 import type { Conversation } from "./types/Conversation";
 import type { ConversationRow } from "./types/ConversationRow";
+import type { CountRequest } from "./types/CountRequest";
 import type { CustomCallsRequest } from "./types/CustomCallsRequest";
 import type { CustomValuesRequest } from "./types/CustomValuesRequest";
 import type { EventDetail } from "./types/EventDetail";
@@ -23,22 +24,27 @@ import type { Page } from "./types/Page";
 import type { PullRow } from "./types/PullRow";
 import type { PullSettings } from "./types/PullSettings";
 import type { Qualifier } from "./types/Qualifier";
+import type { QualifierValuesRequest } from "./types/QualifierValuesRequest";
 import type { SessionRequest } from "./types/SessionRequest";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
 import type { StartPull } from "./types/StartPull";
 import type { Status } from "./types/Status";
 import type { StopLiveRequest } from "./types/StopLiveRequest";
+import type { Total } from "./types/Total";
 import type { Trends } from "./types/Trends";
 import type { TrendsRequest } from "./types/TrendsRequest";
 import type { TunnelStatus } from "./types/TunnelStatus";
 import type { TunnelTool } from "./types/TunnelTool";
 import type { ValueCount } from "./types/ValueCount";
+import type { ValueHint } from "./types/ValueHint";
 
 /** Every command the UI calls: what it sends and what it gets back (for a stream, each message). */
 export interface Commands {
   status: { request: NoRequest; answer: Status };
   qualifiers: { request: NoRequest; answer: Array<Qualifier> };
+  qualifier_values: { request: QualifierValuesRequest; answer: Array<ValueHint> };
+  count: { request: CountRequest; answer: Total };
   events: { request: ListRequest; answer: Page<EventRow> };
   messages: { request: ListRequest; answer: Page<MessageRow> };
   conversations: { request: ListRequest; answer: Page<ConversationRow> };
@@ -78,7 +84,7 @@ export interface Commands {
 export type CommandName = keyof Commands;
 
 /** The read commands: the service runs them for both transports, from their request alone. */
-export type ReadCommandName = "status" | "qualifiers" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends" | "pulls";
+export type ReadCommandName = "status" | "qualifiers" | "qualifier_values" | "count" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends" | "pulls";
 
 export interface CommandInfo {
   /** The `GET` path of `logbook serve`'s API (`{field}`: that request field, as a path segment); null when only the desktop app has it. */
@@ -92,6 +98,8 @@ export interface CommandInfo {
 export const COMMANDS: { readonly [K in CommandName]: CommandInfo } = {
   status: { http: "/api/status", desktop: true, read: true },
   qualifiers: { http: "/api/qualifiers", desktop: true, read: true },
+  qualifier_values: { http: "/api/qualifier-values", desktop: true, read: true },
+  count: { http: "/api/count", desktop: true, read: true },
   events: { http: "/api/events", desktop: true, read: true },
   messages: { http: "/api/messages", desktop: true, read: true },
   conversations: { http: "/api/conversations", desktop: true, read: true },

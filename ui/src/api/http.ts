@@ -57,7 +57,7 @@ async function errorOf(res: Response): Promise<ClientError> {
   const kind = kindOfStatus(res.status);
   const message =
     kind === "unauthorized"
-      ? "This page is not signed in: open the link `logbook serve` printed (the one with ?token=…)."
+      ? "This page is not signed in."
       : `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ""}.`;
   return new ClientError({ kind, message, span: null });
 }

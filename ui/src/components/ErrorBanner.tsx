@@ -4,7 +4,9 @@ import { ClientError } from "../api/client";
 
 export interface ErrorText {
   title: string;
-  hint: string | null;
+  hint: ReactNode;
+  /** Whether the error's own message adds nothing to the title and hint (connection problems). */
+  hideMessage?: boolean;
 }
 
 /** What to tell the user about an error, by its kind. */
@@ -13,15 +15,33 @@ export function describeError(error: ClientError): ErrorText {
     case "unavailable":
       return {
         title: "Logbook is not running or not reachable",
-        hint: "Start it with `logbook serve` (or reopen the desktop app), then reload this page.",
+        hint: (
+          <>
+            Start it with <code>logbook serve</code> (or reopen the desktop app); this page reconnects by itself.
+          </>
+        ),
+        hideMessage: true,
       };
     case "unauthorized":
       return {
         title: "This page is not signed in",
-        hint: "Open the link `logbook serve` printed when it started: it carries the ?token=… that signs you in.",
+        hint: (
+          <>
+            Open the address <code>logbook serve</code> printed when it last started: it ends in{" "}
+            <code>?token=…</code>, which signs this browser in.
+          </>
+        ),
+        hideMessage: true,
       };
     case "forbidden":
-      return { title: "Logbook refused this request", hint: "Open the page from the address `logbook serve` printed." };
+      return {
+        title: "Logbook refused this request",
+        hint: (
+          <>
+            Open the page from the address <code>logbook serve</code> printed.
+          </>
+        ),
+      };
     case "timeout":
       return {
         title: "The search took too long",
@@ -40,11 +60,11 @@ export function describeError(error: ClientError): ErrorText {
 
 export function ErrorBanner(props: { error: unknown; onRetry?: () => void; children?: ReactNode }) {
   const error = ClientError.from(props.error);
-  const { title, hint } = describeError(error);
+  const { title, hint, hideMessage } = describeError(error);
   return (
     <div className="error-banner" role="alert" data-testid="error">
       <strong>{title}</strong>
-      {error.message && error.message !== title ? <div className="detail">{error.message}</div> : null}
+      {error.message && error.message !== title && !hideMessage ? <div className="detail">{error.message}</div> : null}
       {hint ? <div className="detail">{hint}</div> : null}
       {props.children}
       {props.onRetry ? (

@@ -10,6 +10,12 @@ const TEXT: Record<LiveState, { label: string; cls: string; title: string }> = {
     title: "The live connection dropped; reconnecting. Nothing is lost: it resumes from the last request seen.",
   },
   closed: { label: "offline", cls: "", title: "Live updates are off" },
+  down: { label: "Logbook not running", cls: "badge-error", title: "Logbook does not answer: start it again; this page reconnects by itself." },
+  signed_out: {
+    label: "signed out",
+    cls: "badge-error",
+    title: "Logbook was restarted: open the address it printed (with ?token=…) to sign in again.",
+  },
 };
 
 export function LiveBadge(props: { state: LiveState }) {

@@ -10,6 +10,13 @@ vi.mock("../api", () => ({
       { key: "kind:", help: "kind" },
     ]),
     customKeys: vi.fn(async () => [{ key: "account_id", calls: 3, distinct_values: 2 }]),
+    qualifierValues: vi.fn(async (key: string, prefix: string) =>
+      key === "intent" && prefix === "pa"
+        ? [{ value: "pay_bill", label: "Pay a bill", count: 12 }]
+        : key === "channel"
+          ? [{ value: "Web chat", label: null, count: 5 }]
+          : [],
+    ),
   },
 }));
 
@@ -49,6 +56,20 @@ describe("SearchBox", () => {
     expect(onSubmit).not.toHaveBeenCalled();
     fireEvent.keyDown(input, { key: "Enter" });
     expect(onSubmit).toHaveBeenCalledWith("endpoint:");
+  });
+
+  it("completes a qualifier's values from the store, quoted when they need it", async () => {
+    const { input } = await setup();
+    type(input, "refund intent:pa");
+    await act(async () => {});
+    const items = screen.getAllByTestId("completion-item");
+    expect(items.map((i) => i.textContent)).toEqual(["intent:pay_billPay a bill · 12×"]);
+    fireEvent.keyDown(input, { key: "Tab" });
+    expect(input.value).toBe("refund intent:pay_bill ");
+    type(input, "refund intent:pay_bill channel:");
+    await act(async () => {});
+    fireEvent.keyDown(input, { key: "Enter" });
+    expect(input.value).toBe('refund intent:pay_bill channel:"Web chat" ');
   });
 
   it("Esc closes the suggestions first", async () => {

@@ -6,7 +6,7 @@ import type { KeyboardEvent, Ref } from "react";
 import { api } from "../api";
 import { ClientError } from "../api/client";
 import type { Qualifier } from "../api/types/Qualifier";
-import { acceptCompletion, complete, splitAtSpan } from "../query";
+import { acceptCompletion, complete, splitAtSpan, valueCompletion, valueContext } from "../query";
 import type { Completion } from "../query";
 
 export interface SearchBoxHandle {
@@ -20,6 +20,8 @@ interface Props {
   /** A `bad_query` error for `value`, shown under the box. */
   error: ClientError | null;
   placeholder?: string;
+  /** On views the search does not apply to. */
+  disabled?: boolean;
   ref?: Ref<SearchBoxHandle>;
 }
 
@@ -82,7 +84,26 @@ export function SearchBox(props: Props) {
     return () => document.removeEventListener("mousedown", onDown);
   }, [helpOpen, completion]);
 
+  // The newest value request: an older answer arriving late is dropped.
+  const valueRequest = useRef(0);
+
   const suggest = (next: string, caret: number, customList = keys) => {
+    const values = valueContext(next, caret);
+    if (values) {
+      // The values a qualifier takes come from the store, a moment later.
+      const mine = ++valueRequest.current;
+      setCompletion(null);
+      api.qualifierValues(values.key, values.prefix).then(
+        (hints) => {
+          if (mine !== valueRequest.current) return;
+          setCompletion(valueCompletion(values, hints));
+          setActive(0);
+        },
+        () => undefined, // A hint: without it the box still works.
+      );
+      return;
+    }
+    valueRequest.current++;
     const c = complete(next, caret, qualifiers, customList);
     setCompletion(c);
     setActive(0);
@@ -165,6 +186,7 @@ export function SearchBox(props: Props) {
             aria-expanded={completion ? true : false}
             aria-controls="search-completion"
             autoComplete="off"
+            disabled={props.disabled}
             spellCheck={false}
             placeholder={props.placeholder ?? "Search (/): words, \"phrases\", kind:call end_reason:failed …"}
             value={text}
@@ -204,7 +226,7 @@ export function SearchBox(props: Props) {
                   }}
                   onMouseEnter={() => setActive(i)}
                 >
-                  <span className="key">{item.key}</span>
+                  <span className="key">{item.key.trimEnd()}</span>
                   <span className="muted truncate">{item.help}</span>
                 </li>
               ))}
@@ -244,7 +266,8 @@ function SearchHelp(props: { qualifiers: Qualifier[]; onPick: (key: string) => v
     <div className="popover popover-right help" data-testid="search-help-panel" style={{ left: "auto" }}>
       <p style={{ marginTop: 0 }}>
         Words and <code>"quoted phrases"</code> search what users and the assistant said, intents, entities, phone
-        numbers, warnings and custom data. Qualifiers narrow the list; <code>-</code> before any term excludes it. Press{" "}
+        numbers, failure details, warnings and custom data. After a qualifier's <code>:</code> its values are offered
+        (<code>intent:pa</code>, <code>channel:</code>). Qualifiers narrow the list; <code>-</code> before any term excludes it. Press{" "}
         <kbd>Enter</kbd> to search; <kbd>Tab</kbd> accepts a suggestion.
       </p>
       {props.qualifiers.length ? (
@@ -266,7 +289,8 @@ function SearchHelp(props: { qualifiers: Qualifier[]; onPick: (key: string) => v
         <p className="muted">The list of qualifiers could not be loaded.</p>
       )}
       <p className="muted" style={{ marginBottom: 0 }}>
-        Examples: <code>kind:call end_reason:failed</code>, <code>intent:pay_bill -channel:"Web chat"</code>,{" "}
+        Examples: <code>kind:call end_reason:failed</code>, <code>failure:codec</code>,{" "}
+        <code>action:"Check order status"</code>, <code>intent:pay_bill -channel:web</code>,{" "}
         <code>custom.account_id:*</code>, <code>latency.assistant&gt;800ms after:24h</code>.
         <br />
         Keys: <kbd>/</kbd> search, <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open, <kbd>Esc</kbd> back.

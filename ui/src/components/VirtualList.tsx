@@ -1,9 +1,11 @@
 // A virtualised table: only the rows on screen are in the DOM, so 100,000 rows scroll as smoothly
 // as 100. Fixed row height (the `--row-height` CSS variable), keyboard selection (`j`/`k`/`Enter`),
 // and a callback when the end comes into view, for keyset paging.
-import { useEffect, useLayoutEffect, useRef } from "react";
-import type { ReactNode } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import type { PointerEvent as ReactPointerEvent, ReactNode } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
+import { layoutColumns } from "../columns";
+import type { ColumnPrefs, ColumnSpec } from "../columns";
 import { useListKeys } from "../hooks";
 
 /** Must match `--row-height` in styles.css. */
@@ -15,10 +17,13 @@ const HEAD_HEIGHT_PX = 28;
 /** Ask for the next page when the last rendered row is this close to the end. */
 const END_THRESHOLD_ROWS = 20;
 
-export interface Column<T> {
+/** Must match the horizontal padding and the gap of `.list-row` in styles.css. */
+const ROW_PADDING_PX = 12;
+const COLUMN_GAP_PX = 10;
+
+/** A column: its header (also its id), its widths and priority (see columns.ts), and its cells. */
+export interface Column<T> extends Omit<ColumnSpec, "id"> {
   title: string;
-  /** A CSS grid track: `90px`, `minmax(120px, 1fr)`. */
-  width: string;
   className?: string;
   render: (row: T) => ReactNode;
   /** The cell's tooltip (the full text of a truncated value). */
@@ -44,12 +49,70 @@ interface Props<T> {
   /** Keep the rows on screen in place when rows are inserted above them (live lists). */
   anchorTop?: boolean;
   label: string;
+  /** The user's widths and hidden columns, and where to send changes (dragging a header edge). */
+  prefs: ColumnPrefs;
+  onPrefs: (prefs: ColumnPrefs) => void;
+  /** Hears which columns are left out for lack of room at the current width. */
+  onDropped?: (ids: string[]) => void;
 }
 
 export function VirtualList<T>(props: Props<T>) {
-  const { rows, columns, rowId, selected } = props;
+  const { rows, rowId, selected, prefs, onPrefs, onDropped } = props;
   const scroller = useRef<HTMLDivElement>(null);
-  const template = columns.map((c) => c.width).join(" ");
+
+  // The width the rows have (without the scroll bar), followed as the window changes.
+  const [available, setAvailable] = useState(0);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const measure = () => setAvailable(Math.max(0, el.clientWidth - 2 * ROW_PADDING_PX));
+    measure();
+    if (typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  const specs = props.columns.map((c) => ({ ...c, id: c.title }));
+  // Before the first measurement (and in tests without layout) every column at its ideal width.
+  const layout =
+    available > 0
+      ? layoutColumns(specs, available, COLUMN_GAP_PX, prefs)
+      : { widths: new Map(specs.filter((c) => !prefs.hidden.includes(c.id)).map((c) => [c.id, c.ideal])), dropped: [] };
+  const columns = props.columns.filter((c) => layout.widths.has(c.title));
+  const template = columns.map((c) => `${layout.widths.get(c.title)}px`).join(" ");
+  const droppedKey = layout.dropped.join("\n");
+  useEffect(() => {
+    onDropped?.(droppedKey ? droppedKey.split("\n") : []);
+  }, [droppedKey, onDropped]);
+
+  // Dragging a header's right edge sets that column's width; a double click gives it back.
+  const startResize = (e: ReactPointerEvent<HTMLDivElement>, id: string) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const handle = e.currentTarget;
+    const startX = e.clientX;
+    const startWidth = layout.widths.get(id) ?? 0;
+    handle.setPointerCapture?.(e.pointerId);
+    let latest = prefs;
+    const move = (ev: PointerEvent) => {
+      const width = Math.max(24, Math.round(startWidth + ev.clientX - startX));
+      latest = { ...prefs, widths: { ...prefs.widths, [id]: width } };
+      onPrefs(latest);
+    };
+    const up = () => {
+      handle.removeEventListener("pointermove", move);
+      handle.removeEventListener("pointerup", up);
+      handle.removeEventListener("pointercancel", up);
+    };
+    handle.addEventListener("pointermove", move);
+    handle.addEventListener("pointerup", up);
+    handle.addEventListener("pointercancel", up);
+  };
+  const resetWidth = (id: string) => {
+    const widths = { ...prefs.widths };
+    delete widths[id];
+    onPrefs({ ...prefs, widths });
+  };
 
   const virtualizer = useVirtualizer({
     count: rows.length,
@@ -119,8 +182,19 @@ export function VirtualList<T>(props: Props<T>) {
     <div className="list-scroll" ref={scroller} role="grid" aria-label={props.label} aria-rowcount={rows.length} data-testid="list">
       <div className="list-head" role="row" style={{ gridTemplateColumns: template }}>
         {columns.map((c) => (
-          <div key={c.title} role="columnheader" className={c.className?.includes("num") ? "num" : undefined}>
-            {c.title}
+          <div key={c.title} role="columnheader" className={`col-head${c.className?.includes("num") ? " num" : ""}`} title={c.title}>
+            <span className="col-title">{c.title}</span>
+            <div
+              className="col-resize"
+              role="separator"
+              aria-orientation="vertical"
+              aria-label={`Resize ${c.title}`}
+              title="Drag to resize; double-click for the automatic width"
+              data-testid={`resize-${c.title}`}
+              onPointerDown={(e) => startResize(e, c.title)}
+              onDoubleClick={() => resetWidth(c.title)}
+              onClick={(e) => e.stopPropagation()}
+            />
           </div>
         ))}
       </div>

@@ -25,35 +25,45 @@ function flag(on: boolean | null, label: string, cls: string) {
   return on ? <span className={`badge ${cls}`}>{label}</span> : <span className="muted">no</span>;
 }
 
+/**
+ * Why the call failed, in Watson's words (`failure_details`); a bare "failed" badge when Watson gave
+ * no cause; "no" for a call that did not fail.
+ */
+export function failureCell(r: CallRow) {
+  if (r.failure_occurred && r.failure_details) return <span className="failure-text">{r.failure_details}</span>;
+  if (r.failure_details) return r.failure_details;
+  return flag(r.failure_occurred, "failed", "badge-error");
+}
+
 const COLUMNS: Column<CallRow>[] = [
-  { title: "Start", width: "150px", className: "mono", render: (r) => formatDateTime(r.start_at) },
-  { title: "Caller", width: "minmax(90px, 150px)", className: "mono", render: (r) => r.caller ?? "", title_: (r) => r.caller ?? undefined },
-  { title: "Duration", width: "76px", className: "num", render: (r) => formatDuration(r.duration_ms) },
+  { title: "Start", min: 156, ideal: 156, priority: 1, className: "mono", render: (r) => formatDateTime(r.start_at) },
+  { title: "Caller", min: 118, ideal: 132, priority: 1, className: "mono", render: (r) => r.caller ?? "", title_: (r) => r.caller ?? undefined },
+  { title: "Duration", min: 64, ideal: 76, priority: 2, className: "num", render: (r) => formatDuration(r.duration_ms) },
   {
     title: "End reason",
-    width: "minmax(100px, 150px)",
+    min: 128, ideal: 140, priority: 1,
     render: (r) => r.end_reason ?? "",
     title_: (r) => r.end_reason ?? undefined,
   },
   {
-    title: "Failed",
-    width: "58px",
-    render: (r) => flag(r.failure_occurred, "failed", "badge-error"),
+    title: "Failure",
+    min: 110, ideal: 340, grow: 1, priority: 1,
+    render: failureCell,
     title_: (r) => r.failure_details ?? undefined,
   },
-  { title: "Transfer", width: "70px", render: (r) => flag(r.transfer_occurred, "transferred", "badge-warn") },
-  { title: "Assistant", width: "70px", className: "num", render: (r) => latency(r.max_assistant_ms) },
-  { title: "TTS", width: "64px", className: "num", render: (r) => latency(r.max_tts_ms) },
-  { title: "STT", width: "64px", className: "num", render: (r) => latency(r.max_stt_ms) },
+  { title: "Transfer", min: 92, ideal: 92, priority: 4, render: (r) => flag(r.transfer_occurred, "transferred", "badge-warn") },
+  { title: "Assistant", min: 70, ideal: 72, priority: 3, className: "num", render: (r) => latency(r.max_assistant_ms) },
+  { title: "TTS", min: 56, ideal: 64, priority: 5, className: "num", render: (r) => latency(r.max_tts_ms) },
+  { title: "STT", min: 56, ideal: 64, priority: 5, className: "num", render: (r) => latency(r.max_stt_ms) },
   {
     title: "Warnings",
-    width: "66px",
+    min: 66, ideal: 70, priority: 3,
     className: "num",
     render: (r) => (r.warning_count ? <span className="badge badge-warn">{formatCount(r.warning_count)}</span> : ""),
   },
   {
     title: "Custom data",
-    width: "minmax(160px, 1fr)",
+    min: 150, ideal: 260, grow: 2, priority: 2,
     className: "mono",
     render: (r) => customDataText(r.custom_data),
     title_: (r) => customDataText(r.custom_data) || undefined,
@@ -78,6 +88,7 @@ export function CallsView(props: {
   return (
     <PagedList
       noun="calls"
+      subject="calls"
       nounOne="call"
       q={route.q}
       range={route.range}

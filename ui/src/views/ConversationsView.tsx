@@ -11,15 +11,15 @@ import type { Navigate, Route } from "../routes";
 import { PagedList } from "./PagedList";
 
 const COLUMNS: Column<ConversationRow>[] = [
-  { title: "First", width: "150px", className: "mono", render: (r) => formatDateTime(r.first_at) },
-  { title: "Last", width: "150px", className: "mono", render: (r) => formatDateTime(r.last_at) },
-  { title: "Turns", width: "52px", className: "num", render: (r) => formatCount(r.turns) },
-  { title: "Session", width: "minmax(90px, 180px)", className: "mono", render: (r) => r.session_id, title_: (r) => r.session_id },
-  { title: "User", width: "minmax(80px, 160px)", render: (r) => r.user_id ?? "", title_: (r) => r.user_id ?? undefined },
-  { title: "Channel", width: "minmax(70px, 120px)", render: (r) => r.channel ?? "" },
+  { title: "First", min: 156, ideal: 156, priority: 2, className: "mono", render: (r) => formatDateTime(r.first_at) },
+  { title: "Last", min: 156, ideal: 156, priority: 1, className: "mono", render: (r) => formatDateTime(r.last_at) },
+  { title: "Turns", min: 48, ideal: 52, priority: 1, className: "num", render: (r) => formatCount(r.turns) },
+  { title: "Session", min: 110, ideal: 300, priority: 3, className: "mono", render: (r) => r.session_id, title_: (r) => r.session_id },
+  { title: "User", min: 100, ideal: 440, priority: 2, render: (r) => r.user_id ?? "", title_: (r) => r.user_id ?? undefined },
+  { title: "Channel", min: 76, ideal: 100, priority: 2, render: (r) => r.channel ?? "" },
   {
     title: "First user text",
-    width: "minmax(180px, 1fr)",
+    min: 180, ideal: 320, grow: 1, priority: 1,
     render: (r) => (r.first_text ? r.first_text : <span className="muted">(no text)</span>),
     title_: (r) => r.first_text ?? undefined,
   },
@@ -43,6 +43,7 @@ export function ConversationsView(props: {
   return (
     <PagedList
       noun="conversations"
+      subject="conversations"
       nounOne="conversation"
       q={route.q}
       range={route.range}

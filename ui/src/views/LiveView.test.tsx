@@ -23,6 +23,8 @@ vi.mock("../api", () => ({
   api: {
     status: vi.fn(async () => ({ stats: { last_event_id: 3 }, last_rejection_id: 1, receiver_url: "http://127.0.0.1:7420" })),
     events: (req: ListRequest) => events(req),
+    // More are stored than the first page shows.
+    count: vi.fn(async () => ({ count: 12, exact: true })),
     event: vi.fn(() => new Promise(() => undefined)),
     live: vi.fn((_c: unknown, h: LiveHandlers) => {
       handlers = h;
@@ -53,7 +55,7 @@ describe("LiveView", () => {
     );
     feed.start();
     await act(async () => {});
-    expect(screen.getByTestId("row-count").textContent).toBe("3 requests");
+    expect(screen.getByTestId("row-count").textContent).toBe("3 of 12 requests");
     expect(handlers).not.toBeNull();
 
     vi.useFakeTimers();
@@ -71,7 +73,8 @@ describe("LiveView", () => {
         }
         vi.advanceTimersByTime(1000);
       });
-      expect(screen.getByTestId("row-count").textContent).toBe("203 requests");
+      // The total grows by the requests that arrived, each counted once.
+      expect(screen.getByTestId("row-count").textContent).toBe("203 of 212 requests");
       // 200 batches, one delivery: one commit.
       expect(commits.mock.calls.length - before).toBe(1);
     } finally {

@@ -8,6 +8,8 @@ import type { EventRow } from "../api/types/EventRow";
 import { EventDetailView } from "./detail/EventDetailView";
 import { FixTheSearch, NoEventsYet } from "../components/EmptyStates";
 import { ErrorBanner } from "../components/ErrorBanner";
+import { TotalCount, useTotal } from "../components/TotalCount";
+import { ColumnsMenu, useColumnPrefs } from "../components/ColumnsMenu";
 import { VirtualList } from "../components/VirtualList";
 import type { Column } from "../components/VirtualList";
 import { formatBytes, formatCount, formatTime } from "../format";
@@ -47,26 +49,26 @@ function reasonText(r: EventRow): string {
 }
 
 const COLUMNS: Column<EventRow>[] = [
-  { title: "Time", width: "108px", className: "mono", render: (r) => formatTime(r.received_at) },
-  { title: "Status", width: "56px", render: statusBadge },
+  { title: "Time", min: 100, ideal: 108, priority: 1, className: "mono", render: (r) => formatTime(r.received_at) },
+  { title: "Status", min: 50, ideal: 56, priority: 1, render: statusBadge },
   {
     title: "Kind",
-    width: "84px",
+    min: 72, ideal: 84, priority: 2,
     render: (r) => kindLabel(r.kind),
     title_: (r) => r.kind,
   },
   {
     title: "Reason",
-    width: "minmax(90px, 220px)",
+    min: 70, ideal: 110, priority: 3,
     render: (r) => {
       const text = reasonText(r);
       return r.source === "rejected" ? <span style={{ color: "var(--error)" }}>{text}</span> : <span className="muted">{text}</span>;
     },
     title_: (r) => reasonText(r) || undefined,
   },
-  { title: "Path", width: "minmax(60px, 140px)", className: "mono", render: (r) => r.path, title_: (r) => r.path },
-  { title: "Size", width: "72px", className: "num", render: (r) => formatBytes(r.bytes) },
-  { title: "Summary", width: "minmax(200px, 1fr)", render: (r) => r.summary, title_: (r) => r.summary },
+  { title: "Path", min: 50, ideal: 90, priority: 4, className: "mono", render: (r) => r.path, title_: (r) => r.path },
+  { title: "Size", min: 64, ideal: 72, priority: 4, className: "num", render: (r) => formatBytes(r.bytes) },
+  { title: "Summary", min: 280, ideal: 400, grow: 1, priority: 1, render: (r) => r.summary, title_: (r) => r.summary },
 ];
 
 export function LiveView(props: {
@@ -92,14 +94,27 @@ export function LiveView(props: {
   const generation = useRef(0);
   const status = useAsync(() => api.status(), []);
 
-  /** Merges rows into the list; one state update, nothing when all were there already. */
-  const merge = useCallback((incoming: readonly EventRow[], flash: boolean) => {
-    const result = mergeRows(rowsRef.current, incoming);
-    if (result.rows === rowsRef.current) return;
-    rowsRef.current = result.rows;
-    setRowsState(result.rows);
-    if (flash) setFresh(new Set(result.added.map(rowKey)));
-  }, []);
+  const { total, setTotal, counting, countExactly } = useTotal("events", q);
+  const columnPrefs = useColumnPrefs("live");
+
+  /**
+   * Merges rows into the list; one state update, nothing when all were there already. Rows that
+   * arrived live (`flash`) are new to the store too: the total grows by them.
+   */
+  const merge = useCallback(
+    (incoming: readonly EventRow[], flash: boolean) => {
+      const result = mergeRows(rowsRef.current, incoming);
+      if (result.rows === rowsRef.current) return;
+      rowsRef.current = result.rows;
+      setRowsState(result.rows);
+      if (flash) {
+        setFresh(new Set(result.added.map(rowKey)));
+        const added = result.added.length;
+        setTotal((t) => (t ? { ...t, count: t.count + added } : t));
+      }
+    },
+    [setTotal],
+  );
 
   // A new search: start over from its first page.
   useEffect(() => {
@@ -201,10 +216,23 @@ export function LiveView(props: {
     <div className="list-layout">
       <div className="list-pane">
         <div className="list-toolbar">
-          <span data-testid="row-count">
-            {loading ? "Loading…" : `${formatCount(rows.length)} request${rows.length === 1 ? "" : "s"}`}
-          </span>
+          {loading ? (
+            <span data-testid="row-count">Loading…</span>
+          ) : (
+            <TotalCount
+              loaded={rows.length}
+              more={nextCursor !== null}
+              total={total}
+              counting={counting}
+              onCountExactly={countExactly}
+              noun="requests"
+              nounOne="request"
+            />
+          )}
           <span className="muted">newest first{typed ? " · matching the search" : ""}</span>
+          <span className="toolbar-end">
+            <ColumnsMenu columns={COLUMNS} prefs={columnPrefs.prefs} onPrefs={columnPrefs.onPrefs} dropped={columnPrefs.dropped} />
+          </span>
         </div>
         {error ? <ErrorBanner error={error} /> : null}
         {badQuery ? <FixTheSearch /> : null}
@@ -236,6 +264,9 @@ export function LiveView(props: {
             footer={footer}
             isNew={isNew}
             anchorTop
+            prefs={columnPrefs.prefs}
+            onPrefs={columnPrefs.onPrefs}
+            onDropped={columnPrefs.onDropped}
           />
         ) : null}
       </div>

@@ -10,6 +10,9 @@ import type { Page } from "../api/types/Page";
 import { FixTheSearch } from "../components/EmptyStates";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { Facets } from "../components/Facets";
+import { TotalCount, useTotal } from "../components/TotalCount";
+import { ColumnsMenu, useColumnPrefs } from "../components/ColumnsMenu";
+import type { Subject } from "../api/types/Subject";
 import { VirtualList } from "../components/VirtualList";
 import type { Column } from "../components/VirtualList";
 import { formatCount } from "../format";
@@ -25,6 +28,8 @@ interface Props<T> {
   /** What the rows are, plural: "conversations", and one of them: "conversation". */
   noun: string;
   nounOne: string;
+  /** Which list this is, for its total. */
+  subject: Subject;
   q: string | undefined;
   range: TimeRange | undefined;
   selected: string | undefined;
@@ -94,6 +99,10 @@ export function PagedList<T>(props: Props<T>) {
   }, [q, fetchPage, onQueryError, reloads]);
 
   useLiveRows(props.feed, (incoming) => setArrived((n) => n + incoming.length));
+  const { total, counting, countExactly } = useTotal(props.subject, q, reloads);
+  const columnPrefs = useColumnPrefs(props.subject);
+  // On a narrow window the facets are a drawer, opened from the toolbar.
+  const [drawer, setDrawer] = useState(false);
 
   const loadMore = useCallback(() => {
     if (!nextCursor || loadingMore) return;
@@ -133,13 +142,42 @@ export function PagedList<T>(props: Props<T>) {
 
   return (
     <div className="list-layout">
-      <Facets facets={facets} query={typed ?? ""} onToggle={(term) => props.onQuery(toggleTerm(typed ?? "", term))} />
+      <Facets
+        facets={facets}
+        total={total}
+        query={typed ?? ""}
+        open={drawer}
+        onClose={() => setDrawer(false)}
+        onToggle={(term) => props.onQuery(toggleTerm(typed ?? "", term))}
+      />
       <div className="list-pane">
         <div className="list-toolbar">
-          <span data-testid="row-count">
-            {loading
-              ? "Loading…"
-              : `${formatCount(rows.length)}${nextCursor ? "+" : ""} ${rows.length === 1 && !nextCursor ? props.nounOne : props.noun}`}
+          {facets.length ? (
+            <button
+              type="button"
+              className="btn facets-toggle"
+              aria-expanded={drawer}
+              data-testid="facets-toggle"
+              onClick={() => setDrawer((d) => !d)}
+            >
+              Refine
+            </button>
+          ) : null}
+          {loading ? (
+            <span data-testid="row-count">Loading…</span>
+          ) : (
+            <TotalCount
+              loaded={rows.length}
+              more={nextCursor !== null}
+              total={total}
+              counting={counting}
+              onCountExactly={countExactly}
+              noun={props.noun}
+              nounOne={props.nounOne}
+            />
+          )}
+          <span className="toolbar-end">
+            <ColumnsMenu columns={props.columns} prefs={columnPrefs.prefs} onPrefs={columnPrefs.onPrefs} dropped={columnPrefs.dropped} />
           </span>
           {arrived > 0 ? (
             <button type="button" className="btn-link" data-testid="refresh" onClick={() => setReloads((n) => n + 1)}>
@@ -180,6 +218,9 @@ export function PagedList<T>(props: Props<T>) {
             loadingMore={loadingMore}
             onEndReached={loadMore}
             footer={footer}
+            prefs={columnPrefs.prefs}
+            onPrefs={columnPrefs.onPrefs}
+            onDropped={columnPrefs.onDropped}
           />
         ) : null}
       </div>

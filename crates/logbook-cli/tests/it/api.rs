@@ -386,6 +386,18 @@ fn every_endpoint_answers_with_the_core_s_answers() {
         ui.ok("/api/custom-data/values", &[("key", "call_reason")]),
         json!([{"value": "pay_bill", "calls": 1}])
     );
+    // Completion of a qualifier's values, and a list's total.
+    assert_eq!(
+        ui.ok(
+            "/api/qualifier-values",
+            &[("key", "intent"), ("prefix", "pa")]
+        ),
+        json!([{"value": "pay_bill", "label": null, "count": 1}])
+    );
+    assert_eq!(
+        ui.ok("/api/count", &[("subject", "calls"), ("q", "failed:true")]),
+        json!({"count": 1, "exact": true})
+    );
     let with = ui.ok(
         "/api/custom-data/calls",
         &[("key", "call_reason"), ("value", "pay_bill")],
@@ -846,6 +858,8 @@ fn every_listed_command_is_served_at_its_path() {
             .replace("{sessionId}", WEB_SESSION);
         let query: &[(&str, &str)] = match spec.name {
             "custom_values" | "custom_calls" => &[("key", "call_reason")],
+            "qualifier_values" => &[("key", "intent"), ("prefix", "pa")],
+            "count" => &[("subject", "calls"), ("q", "failed:true")],
             "export_rows" => &[("kind", "events"), ("format", "json")],
             _ => &[],
         };

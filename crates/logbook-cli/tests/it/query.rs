@@ -111,6 +111,20 @@ fn every_qualifier_on_messages() {
         ("phone:555014", "06 07 08"),
         ("channel:phone", "06 07 08 09"),
         ("channel:\"web chat\"", "01 02 03 04 05"),
+        // Any case and spacing, and the start of the name, reach "Web chat".
+        ("channel:web", "01 02 03 04 05"),
+        ("channel:WebChat", "01 02 03 04 05"),
+        ("channel:web_chat", "01 02 03 04 05"),
+        ("channel:\"WEB  CHAT\"", "01 02 03 04 05"),
+        ("channel:chat", ""),
+        ("channel:PHONE", "06 07 08 09"),
+        ("action:\"Check order status\"", "02"),
+        ("action:\"check ORDER status\"", "02"),
+        ("action:action_24031", "02"),
+        ("action:welcome", "01"),
+        ("-action:\"Greet customer\" channel:web", "02 03 04 05"),
+        ("action:Check", ""),
+        ("greet", "01"),
         ("end_reason:assistant_hangup", "06 07 08"),
         ("failed:true", "09"),
         ("transferred:true", "09"),
@@ -143,6 +157,10 @@ fn every_qualifier_on_calls() {
         ("end_reason:callerHangup", "10"),
         ("-end_reason:failed", "10 12"),
         ("failed:true", "11"),
+        ("failure:\"sip refer rejected\"", "11"),
+        ("failure:503_", ""),
+        ("-failure:REFER", "10 12"),
+        ("failure:503", "11"),
         ("transferred:false", "10 12"),
         ("warning:CWSMR0033W", "12"),
         ("warning:CWSMR", "11 12"),
@@ -288,6 +306,11 @@ fn facets_count_the_whole_filter() {
         pairs(&[("assistant_hangup", 1), ("caller_hangup", 1), ("failed", 1)])
     );
     assert_eq!(facet("failed"), pairs(&[("false", 2), ("true", 1)]));
+    // The cause of each failure, as Watson wrote it, counted; calls without one are not counted.
+    let failure = "Transfer to sip:+18005550199@sbc.example.com failed: SIP REFER rejected with 503 Service Unavailable";
+    assert_eq!(facet("failure"), pairs(&[(failure, 1)]));
+    // Its value searched back as the UI writes it (quoted) finds that call.
+    assert_eq!(calls(&conn, &format!("failure:\"{failure}\"")), list("11"));
     assert_eq!(
         facet("warning"),
         pairs(&[("CWSMR0031W", 2), ("CWSMR0033W", 1)])
@@ -312,12 +335,57 @@ fn facets_count_the_whole_filter() {
     .unwrap();
     let intents = page.facets.iter().find(|f| f.name == "intent").unwrap();
     assert_eq!(intents.values.len(), 2);
+    // An actions skill's intent is shown with its action's title; a dialog skill's has none.
+    let page = search::messages(
+        &conn,
+        &Search {
+            facets: true,
+            ..all("")
+        },
+        false,
+    )
+    .unwrap();
+    let intent = |name: &str| {
+        let f = page.facets.iter().find(|f| f.name == "intent").unwrap();
+        f.values.iter().find(|v| v.value == name).cloned().unwrap()
+    };
+    assert_eq!(
+        intent("action_24031_intent_11874").label.as_deref(),
+        Some("Check order status")
+    );
+    assert_eq!(intent("pay_bill").label, None);
+    let actions = page.facets.iter().find(|f| f.name == "action").unwrap();
+    let mut titles: Vec<(&str, i64)> = actions
+        .values
+        .iter()
+        .map(|v| (v.value.as_str(), v.count))
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        vec![
+            ("Check order status", 1),
+            ("Fallback", 1),
+            ("Greet customer", 1),
+            ("No action matches", 1)
+        ]
+    );
+    let page = search::messages(
+        &conn,
+        &Search {
+            facets: true,
+            ..all("channel:phone")
+        },
+        false,
+    )
+    .unwrap();
     let channel = page.facets.iter().find(|f| f.name == "channel").unwrap();
     assert_eq!(
         channel.values,
         vec![search::FacetValue {
             value: "Phone".into(),
-            count: 4
+            count: 4,
+            label: None
         }]
     );
 }
@@ -526,5 +594,127 @@ fn event_rows_carry_the_ids_show_opens() {
         ] {
             assert!(row.get(key).is_some(), "{key} in {row}");
         }
+    }
+}
+
+#[test]
+fn qualifier_values_complete_what_was_typed() {
+    use logbook_core::query::values::values;
+    let h = loaded();
+    let conn = h.reader();
+    let got = |key: &str, prefix: &str| -> Vec<(String, Option<String>, i64)> {
+        values(&conn, key, prefix, 8)
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.value, v.label, v.count))
+            .collect()
+    };
+    assert_eq!(got("intent", "pa"), vec![("pay_bill".into(), None, 1)]);
+    // An actions skill's intent is found by its action's title too, and comes with it.
+    assert_eq!(
+        got("intent", "order"),
+        vec![(
+            "action_24031_intent_11874".into(),
+            Some("Check order status".into()),
+            1
+        )]
+    );
+    assert_eq!(
+        got("action", "check"),
+        vec![("Check order status".into(), None, 1)]
+    );
+    assert_eq!(
+        got("channel", "")
+            .into_iter()
+            .map(|v| v.0)
+            .collect::<Vec<_>>(),
+        vec!["Phone", "Web chat"]
+    );
+    assert_eq!(got("CHANNEL", "we")[0].0, "Web chat");
+    assert_eq!(got("end_reason", "f"), vec![("failed".into(), None, 1)]);
+    assert_eq!(
+        got("failed", "t"),
+        vec![("true".into(), None, 0)],
+        "booleans offer their two words"
+    );
+    // `_` and `%` are letters here, not LIKE wildcards.
+    assert!(got("intent", "pay%").is_empty());
+    assert!(got("end_reason", "caller_").len() == 1);
+    assert!(got("end_reason", "caller%").is_empty());
+    assert!(got("after", "2").is_empty(), "dates are not a list");
+}
+
+#[test]
+fn totals_are_exact_where_counting_is_cheap() {
+    use logbook_core::query::count::total;
+    use logbook_core::query::filter::Subject;
+    let h = loaded();
+    assert_eq!(h.post("/", None, b"{}").0, 401);
+    let conn = h.reader();
+    let count = |subject: Subject, q: &str| {
+        let t = total(&conn, q, subject, false).unwrap();
+        assert!(t.exact, "{subject:?} {q}");
+        t.count
+    };
+    assert_eq!(count(Subject::Calls, ""), 3);
+    assert_eq!(count(Subject::Calls, "failed:true"), 1);
+    assert_eq!(count(Subject::Messages, "channel:web"), 5);
+    assert_eq!(count(Subject::Messages, "pay_bill"), 1);
+    assert_eq!(count(Subject::Conversations, ""), 3);
+    assert_eq!(count(Subject::Conversations, "intent:pay_bill"), 1);
+    // Live counts every request: twelve stored and one refused.
+    assert_eq!(count(Subject::Events, ""), 13);
+    assert_eq!(count(Subject::Events, "kind:rejected"), 1);
+    assert_eq!(count(Subject::Events, "kind:cdr"), 3);
+    let exact = total(&conn, "kind:cdr", Subject::Events, true).unwrap();
+    assert_eq!((exact.count, exact.exact), (3, true));
+    assert!(matches!(
+        total(&conn, "durashun>5", Subject::Calls, false),
+        Err(QueryError::Parse(_))
+    ));
+}
+
+#[test]
+fn an_estimated_total_is_near_the_count_and_says_it_is_an_estimate() {
+    use logbook_core::query::count::{estimate, total};
+    use logbook_core::query::filter::Subject;
+    use logbook_core::query::parse::parse;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let out = logbook()
+        .args(["generate", "--events", "8000", "--seed", "9", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn =
+        Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    for (subject, q) in [
+        (Subject::Messages, ""),
+        (Subject::Messages, "channel:phone"),
+        (Subject::Events, ""),
+        (Subject::Conversations, ""),
+    ] {
+        let exact = total(&conn, q, subject, true).unwrap();
+        assert!(exact.exact);
+        assert!(
+            exact.count > 2_500 || subject == Subject::Conversations,
+            "{subject:?} {q}: {} rows, too few to estimate",
+            exact.count
+        );
+        let query = parse(q, chrono::Utc::now()).unwrap();
+        let guess = estimate(&conn, &query, subject).unwrap();
+        assert!(!guess.exact, "{subject:?} {q}");
+        let error = (guess.count - exact.count).abs() as f64 / exact.count as f64;
+        assert!(
+            error < 0.25,
+            "{subject:?} {q}: estimated {} for {}",
+            guess.count,
+            exact.count
+        );
     }
 }

@@ -19,7 +19,9 @@ use crate::watson::json::{array, at, boolean, number, object, object_at, string,
 pub use crate::watson::response::{
     Choice, Citation, EntityHit, LogMessage, OutputItem, Scored, SearchHit, Visit,
 };
-use crate::watson::response::{entity_hit, intent, log_message, output_item, visits};
+use crate::watson::response::{
+    actions, entity_hit, intent, intent_title, log_message, output_item, visits,
+};
 
 /// One conversation (one `session_id`) with its turns and the calls it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -364,7 +366,16 @@ fn turn(
         session_mismatch: row.context_session_id.filter(|s| s != session_id),
         input: user_input(input, row.input_kind, row.user_text, row.stt_confidence),
         outputs: array(output.get("generic")).map(output_item).collect(),
-        intents: array(output.get("intents")).filter_map(intent).collect(),
+        intents: {
+            let actions = actions(debug);
+            array(output.get("intents"))
+                .filter_map(intent)
+                .map(|i| Scored {
+                    title: intent_title(&i.name, &actions),
+                    ..i
+                })
+                .collect()
+        },
         entities: array(output.get("entities"))
             .filter_map(entity_hit)
             .collect(),
@@ -717,7 +728,8 @@ mod tests {
             t2.intents,
             vec![Scored {
                 name: "action_24031_intent_11874".into(),
-                confidence: Some(0.9412)
+                confidence: Some(0.9412),
+                title: Some("Check order status".into())
             }]
         );
         assert_eq!(

@@ -9,7 +9,7 @@
 
 use rusqlite::types::Value;
 
-use super::parse::{CmpOp, Field, Filter, NumField, Query};
+use super::parse::{CHANNEL_KEY_SQL, CmpOp, Field, Filter, NumField, Query};
 
 /// What a list is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
@@ -164,7 +164,17 @@ fn predicate(field: &Field) -> Pred {
             ),
             ..Pred::default()
         },
-        Field::Channel(ch) => Pred { message: m("m.channel = ? COLLATE NOCASE", vec![text(ch)]), ..Pred::default() },
+        Field::Channel(ch) => Pred {
+            message: Some(Sql::new(format!("{CHANNEL_KEY_SQL} LIKE ? ESCAPE '\\'"), vec![like_prefix(ch)])),
+            ..Pred::default()
+        },
+        Field::Action(a) => Pred {
+            message: m(
+                "m.event_id IN (SELECT event_id FROM message_actions WHERE title = ? COLLATE NOCASE OR action = ?)",
+                vec![text(a), text(a)],
+            ),
+            ..Pred::default()
+        },
         Field::Call(id) => Pred {
             call: m("c.global_session_id = ?", vec![text(id)]),
             message: m(
@@ -176,6 +186,10 @@ fn predicate(field: &Field) -> Pred {
         },
         Field::EndReason(r) => Pred { call: m("c.end_reason = ?", vec![text(r)]), ..Pred::default() },
         Field::Failed(v) => Pred { call: m("c.failure_occurred = ?", vec![Value::Integer(*v as i64)]), ..Pred::default() },
+        Field::Failure(f) => Pred {
+            call: m("c.failure_details LIKE ? ESCAPE '\\'", vec![like_contains(f)]),
+            ..Pred::default()
+        },
         Field::Transferred(v) => {
             Pred { call: m("c.transfer_occurred = ?", vec![Value::Integer(*v as i64)]), ..Pred::default() }
         }

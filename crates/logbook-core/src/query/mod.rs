@@ -7,6 +7,7 @@
 
 pub mod call;
 pub mod conversation;
+pub mod count;
 pub mod custom;
 pub mod event;
 pub mod filter;
@@ -14,6 +15,7 @@ pub mod live;
 pub mod parse;
 pub mod search;
 pub mod trends;
+pub mod values;
 
 use std::time::{Duration, Instant};
 

@@ -49,6 +49,8 @@ pub enum Field {
     User(String),
     Assistant(String),
     Intent(String),
+    /// An action's title (any case) or id, e.g. `action:"Check order status"`.
+    Action(String),
     Entity {
         name: String,
         value: Option<String>,
@@ -58,11 +60,14 @@ pub enum Field {
     /// Normalised as ingest stores it (`watson/names.rs`): `SIPTimeout` → `sip_timeout`.
     EndReason(String),
     Failed(bool),
+    /// A part of a call's `failure_details` (case-insensitive), e.g. `failure:codec`.
+    Failure(String),
     Transferred(bool),
     Verified(bool),
     /// A warning code or a prefix of one.
     Warning(String),
     Endpoint(String),
+    /// The start of a channel name, as [`channel_key`] folds it: `web` matches "Web chat".
     Channel(String),
     /// A call's global_session_id.
     Call(String),
@@ -126,6 +131,10 @@ pub const QUALIFIERS: &[(&str, &str)] = &[
     ("assistant:", "assistant id"),
     ("intent:", "intent name, e.g. intent:pay_bill"),
     (
+        "action:",
+        "action title or id, e.g. action:\"Check order status\"",
+    ),
+    (
         "entity:",
         "entity name or name=value, e.g. entity:sys-number=58213",
     ),
@@ -136,6 +145,10 @@ pub const QUALIFIERS: &[(&str, &str)] = &[
     ("phone:", "phone number of the call"),
     ("end_reason:", "why the call ended, e.g. caller_hangup"),
     ("failed:", "call failed: true or false"),
+    (
+        "failure:",
+        "words of the failure details, e.g. failure:codec or failure:\"SIP REFER\"",
+    ),
     ("transferred:", "call was transferred: true or false"),
     ("verified:", "signature verified: true or false"),
     (
@@ -143,7 +156,10 @@ pub const QUALIFIERS: &[(&str, &str)] = &[
         "warning code or prefix, e.g. CWSMR0033W or CWSMR",
     ),
     ("endpoint:", "endpoint that received the event"),
-    ("channel:", "channel name"),
+    (
+        "channel:",
+        "channel name or its start, any case and spacing: channel:web matches Web chat",
+    ),
     ("call:", "call id (global_session_id)"),
     (
         "custom.",
@@ -185,11 +201,13 @@ enum Key {
     User,
     Assistant,
     Intent,
+    Action,
     Entity,
     Type,
     Phone,
     EndReason,
     Failed,
+    Failure,
     Transferred,
     Verified,
     Warning,
@@ -207,11 +225,13 @@ const KEYS: &[(&str, Key)] = &[
     ("user", Key::User),
     ("assistant", Key::Assistant),
     ("intent", Key::Intent),
+    ("action", Key::Action),
     ("entity", Key::Entity),
     ("type", Key::Type),
     ("phone", Key::Phone),
     ("end_reason", Key::EndReason),
     ("failed", Key::Failed),
+    ("failure", Key::Failure),
     ("transferred", Key::Transferred),
     ("verified", Key::Verified),
     ("warning", Key::Warning),
@@ -385,6 +405,20 @@ fn fts_tokens(text: &str) -> Vec<String> {
 fn fts_quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
+
+/// A channel name folded for comparison: lowercase, without spaces, `_` or `-`, so that
+/// `channel:web`, `channel:webchat` and `channel:"web chat"` all reach "Web chat". The SQL side
+/// folds the stored name the same way ([`CHANNEL_KEY_SQL`]).
+pub fn channel_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// [`channel_key`] in SQL, of the column `m.channel` (ASCII case folding, as SQLite's `lower`).
+pub const CHANNEL_KEY_SQL: &str =
+    "replace(replace(replace(replace(lower(m.channel), ' ', ''), '_', ''), '-', ''), char(9), '')";
 
 /// Parses a query. `now` anchors relative dates (`after:7d`).
 pub fn parse(input: &str, now: DateTime<Utc>) -> Result<Query, ParseError> {
@@ -598,16 +632,18 @@ impl Parser<'_> {
                 Some(rest) if !rest.is_empty() => rest.to_string(),
                 _ => value,
             }),
+            Key::Action => Field::Action(value),
             Key::Entity => self.entity(&value, value_span)?,
             Key::Type => Field::ResponseType(value),
             Key::Phone => Field::Phone(value),
             Key::EndReason => Field::EndReason(normalise_name(&value)),
             Key::Failed => Field::Failed(self.boolean(key_raw, &value, value_span)?),
+            Key::Failure => Field::Failure(value),
             Key::Transferred => Field::Transferred(self.boolean(key_raw, &value, value_span)?),
             Key::Verified => Field::Verified(self.boolean(key_raw, &value, value_span)?),
             Key::Warning => Field::Warning(value),
             Key::Endpoint => Field::Endpoint(value),
-            Key::Channel => Field::Channel(value),
+            Key::Channel => Field::Channel(channel_key(&value)),
             Key::Call => Field::Call(value),
             Key::After => Field::After(self.when(&value, value_span)?),
             Key::Before => Field::Before(self.when(&value, value_span)?),
@@ -1225,6 +1261,16 @@ mod tests {
         }
         assert_eq!(field("transferred:yes"), Field::Transferred(true));
         assert_eq!(field("verified:0"), Field::Verified(false));
+    }
+
+    #[test]
+    fn failure_takes_words_or_a_quoted_reason() {
+        assert_eq!(field("failure:codec"), Field::Failure("codec".into()));
+        assert_eq!(
+            field("failure:\"no common codec\""),
+            Field::Failure("no common codec".into())
+        );
+        assert!(err("failure:").message.contains("empty value"));
     }
 
     #[test]

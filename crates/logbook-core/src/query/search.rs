@@ -70,6 +70,8 @@ pub struct Facet {
 pub struct FacetValue {
     pub value: String,
     pub count: i64,
+    /// What a person calls the value, when it differs: an intent's action title.
+    pub label: Option<String>,
 }
 
 /// A row of the events list: an accepted event or a rejected request.
@@ -644,18 +646,7 @@ pub fn conversations(
 ) -> Result<Page<ConversationRow>, QueryError> {
     let query = parse_query(&search.query)?;
     let n = limit(search);
-    let mut parts = Vec::new();
-    if !query.is_empty() {
-        let inner = filter::compile(&query, Subject::Conversations);
-        parts.push(Sql {
-            text: format!(
-                "EXISTS (SELECT 1 FROM messages m JOIN events e ON e.id = m.event_id
-                         WHERE m.session_id = v.session_id AND ({}))",
-                inner.text
-            ),
-            params: inner.params,
-        });
-    }
+    let mut parts = vec![super::count::conversations_cond(&query)];
     if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
         parts.push(Sql {
             text: "(v.last_at, v.session_id) < (?, ?)".into(),
@@ -715,7 +706,12 @@ const EVENT_FACETS: &[(&str, &str)] = &[(
 const MESSAGE_FACETS: &[(&str, &str)] = &[
     (
         "intent",
-        "SELECT i.intent, count(*) FROM message_intents i WHERE i.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+        "SELECT i.intent, count(*), max(i.title) FROM message_intents i WHERE i.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+    ),
+    (
+        "action",
+        "SELECT a.title, count(DISTINCT a.event_id) FROM message_actions a
+         WHERE a.event_id IN (SELECT id FROM facet_ids) AND a.title IS NOT NULL GROUP BY 1",
     ),
     (
         "type",
@@ -733,6 +729,11 @@ const CALL_FACETS: &[(&str, &str)] = &[
         "failed",
         "SELECT CASE c.failure_occurred WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, count(*) FROM calls c
          WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.failure_occurred IS NOT NULL GROUP BY 1",
+    ),
+    (
+        "failure",
+        "SELECT c.failure_details, count(*) FROM calls c
+         WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.failure_details IS NOT NULL GROUP BY 1",
     ),
     (
         "transferred",
@@ -856,9 +857,16 @@ fn facet(conn: &Connection, name: &str, sql: &str, sampled: Option<i64>, budget:
     let result = with_deadline(conn, budget.left(), || {
         collect(conn, &sql, Vec::new(), |r| {
             let value: Option<String> = r.get(0)?;
+            // A facet's third column, when it has one, is the values' label.
+            let label = if r.as_ref().column_count() > 2 {
+                r.get(2)?
+            } else {
+                None
+            };
             Ok(FacetValue {
                 value: value.unwrap_or_else(|| "(none)".into()),
                 count: r.get(1)?,
+                label,
             })
         })
     });

@@ -11,6 +11,7 @@ DROP TABLE IF EXISTS calls;
 DROP TABLE IF EXISTS message_responses;
 DROP TABLE IF EXISTS message_entities;
 DROP TABLE IF EXISTS message_intents;
+DROP TABLE IF EXISTS message_actions;
 DROP TABLE IF EXISTS conversations;
 DROP TABLE IF EXISTS messages;
 
@@ -70,10 +71,20 @@ CREATE INDEX conversations_user ON conversations (user_id, last_at);
 CREATE TABLE message_intents (
     event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     intent      TEXT    NOT NULL,
-    confidence  REAL
+    confidence  REAL,
+    title       TEXT                        -- its action's title (actions skills), from the turn's debug
 );
 CREATE INDEX message_intents_event ON message_intents (event_id);
 CREATE INDEX message_intents_intent ON message_intents (intent);
+
+-- The actions a turn's debug output names (`turn_events[].source.action` and `action_title`).
+CREATE TABLE message_actions (
+    event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    action      TEXT    NOT NULL,
+    title       TEXT
+);
+CREATE INDEX message_actions_event ON message_actions (event_id);
+CREATE INDEX message_actions_title ON message_actions (title COLLATE NOCASE);
 
 CREATE TABLE message_entities (
     event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,

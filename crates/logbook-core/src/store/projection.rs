@@ -390,10 +390,17 @@ fn insert_message(
         ])?;
     }
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO message_intents (event_id, intent, confidence) VALUES (?1, ?2, ?3)",
+        "INSERT INTO message_intents (event_id, intent, confidence, title) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for (intent, confidence) in &m.intents {
-        stmt.execute(params![id, intent, confidence])?;
+        let title = crate::watson::response::intent_title(intent, &m.actions);
+        stmt.execute(params![id, intent, confidence, title])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO message_actions (event_id, action, title) VALUES (?1, ?2, ?3)",
+    )?;
+    for (action, title) in &m.actions {
+        stmt.execute(params![id, action, title])?;
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO message_entities (event_id, entity, value, confidence) VALUES (?1, ?2, ?3, ?4)",

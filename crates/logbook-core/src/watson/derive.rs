@@ -61,6 +61,8 @@ pub struct MessageRow {
     pub assistant_text: String,
     pub response_types: Vec<String>,
     pub intents: Vec<(String, Option<f64>)>,
+    /// The actions the turn's debug output names: (action id, title), each once.
+    pub actions: Vec<(String, Option<String>)>,
     pub entities: Vec<EntityRow>,
     pub channel: Option<String>,
     pub sip_call_id: Option<String>,
@@ -139,7 +141,7 @@ pub struct WarningRow {
 /// The version of what [`derive`] makes of a body. Bump it whenever the derived rows change (a new
 /// column, a different normalisation, a field read from another place): a store derived by another
 /// version rebuilds every derived row from the stored bodies when it opens.
-pub const DERIVER_VERSION: i64 = 3;
+pub const DERIVER_VERSION: i64 = 4;
 
 /// Derives the rows for one body, already known to be a JSON object with a string `event.name`.
 pub fn derive(kind: &str, body: &Value) -> Derived {
@@ -254,6 +256,7 @@ fn derive_message(p: &Value) -> MessageRow {
         assistant_text: assistant_text.join("\n"),
         response_types,
         intents,
+        actions: super::response::actions(output.get("debug").unwrap_or(&Value::Null)),
         entities,
         channel,
         sip_call_id: voice_context.and_then(|v| str_at(v, &["sip_call_id"])),
@@ -368,6 +371,7 @@ fn derive_call_turn(summary_index: i64, summary: &Value, turn: &Value) -> CallTu
 fn message_meta(m: &MessageRow) -> String {
     let mut parts = Vec::new();
     parts.extend(m.intents.iter().map(|(intent, _)| intent.clone()));
+    parts.extend(m.actions.iter().filter_map(|(_, title)| title.clone()));
     for e in &m.entities {
         parts.push(e.entity.clone());
         parts.extend(e.value.clone());

@@ -188,6 +188,44 @@ pub struct Citation {
 pub struct Scored {
     pub name: String,
     pub confidence: Option<f64>,
+    /// The title of the action this intent starts (an actions skill names its intents after the
+    /// action: `action_24031_intent_11874` belongs to `action_24031`, "Check order status"), when
+    /// the turn's debug output names it.
+    pub title: Option<String>,
+}
+
+/// The actions a turn's `output.debug.turn_events` name, each once, in order: (action id, title).
+pub fn actions(debug: &Value) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for e in array(debug.get("turn_events")) {
+        let source = e.get("source").unwrap_or(&Value::Null);
+        let Some(action) = string(source.get("action")) else {
+            continue;
+        };
+        let title = string(source.get("action_title"));
+        match out.iter_mut().find(|(a, _)| *a == action) {
+            Some((_, t)) if t.is_none() => *t = title,
+            Some(_) => {}
+            None => out.push((action, title)),
+        }
+    }
+    out
+}
+
+/// The action an actions-skill intent belongs to: `action_24031_intent_11874` → `action_24031`.
+/// `None` for a dialog skill's intent (`pay_bill`).
+pub fn intent_action(intent: &str) -> Option<&str> {
+    let (action, n) = intent.rsplit_once("_intent_")?;
+    (!action.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(action)
+}
+
+/// The title of `intent`'s action among a turn's `actions`.
+pub fn intent_title(intent: &str, actions: &[(String, Option<String>)]) -> Option<String> {
+    let action = intent_action(intent)?;
+    actions
+        .iter()
+        .find(|(a, _)| a == action)
+        .and_then(|(_, t)| t.clone())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -233,6 +271,7 @@ pub fn intent(i: &Value) -> Option<Scored> {
     Some(Scored {
         name: string(i.get("intent"))?,
         confidence: number(i.get("confidence")),
+        title: None,
     })
 }
 

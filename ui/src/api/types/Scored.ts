@@ -3,4 +3,10 @@
 /**
  * An intent and its confidence.
  */
-export type Scored = { name: string, confidence: number | null, };
+export type Scored = { name: string, confidence: number | null, 
+/**
+ * The title of the action this intent starts (an actions skill names its intents after the
+ * action: `action_24031_intent_11874` belongs to `action_24031`, "Check order status"), when
+ * the turn's debug output names it.
+ */
+title: string | null, };

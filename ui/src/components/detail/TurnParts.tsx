@@ -57,6 +57,7 @@ export function TurnDetails({ turn, previous }: { turn: Turn; previous: Turn | n
             {turn.intents.map((i, n) => (
               <li key={n}>
                 <span className="mono">#{i.name}</span> <span className="muted">{formatConfidence(i.confidence)}</span>
+                {i.title ? <> <span>{i.title}</span></> : null}
               </li>
             ))}
           </ul>

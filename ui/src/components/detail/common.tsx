@@ -5,6 +5,7 @@
 // Payload text is untrusted: everything here renders it as React text children. The one place a
 // payload value becomes an attribute that loads or opens something is `ExternalLink`, and it only
 // takes http(s) URLs (see `safeHttpUrl`).
+import { describeError } from "../ErrorBanner";
 import type { ReactNode } from "react";
 import { ClientError } from "../../api";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
@@ -22,11 +23,14 @@ export function Loading({ what }: { what: string }) {
 
 /** An error as a sentence; `notFound` is the sentence for kind `not_found`. */
 export function ErrorNote({ error, notFound }: { error: ClientError; notFound: string }) {
-  const sentence = error.kind === "not_found" ? notFound : error.message || "Something went wrong.";
+  // Connection problems are told as the rest of the UI tells them: what is wrong and what to do.
+  const connection = error.kind === "unavailable" || error.kind === "unauthorized" ? describeError(error) : null;
+  const sentence = error.kind === "not_found" ? notFound : connection ? connection.title : error.message || "Something went wrong.";
   return (
     <div className="panel detail-error" role="alert">
       <p>{sentence}</p>
-      {error.kind !== "not_found" && error.kind !== "unavailable" && (
+      {connection ? <p className="muted">{connection.hint}</p> : null}
+      {!connection && error.kind !== "not_found" && (
         <p className="muted">({error.kind})</p>
       )}
     </div>

@@ -68,83 +68,90 @@ function CallBody({ call: c, turn, navigate }: { call: Call; turn?: number; navi
         )}
       </header>
 
-      <div className="detail-grid">
-        <section className="panel">
-          <h3>Security</h3>
-          <div className="flags">
-            <Flag label="media encrypted" value={c.security.media_encrypted} />
-            <Flag label="signaling encrypted" value={c.security.signaling_encrypted} />
-            <Flag label="SIP authenticated" value={c.security.sip_authenticated} />
+      {/* The turns and their latencies first (what a call page is opened for), the record's facts beside
+          them on a wide window, below them on a narrow one. */}
+      <div className="call-columns">
+        <div className="call-main">
+          <section className="panel">
+            <h3>Turns</h3>
+            {c.turns.length === 0 ? (
+              <p className="empty">This record has no turns.</p>
+            ) : (
+              <>
+                <LatencyChart turns={c.turns} />
+                <ol className="call-turns plain">
+                  {c.turns.map((t) => (
+                    <CallTurnRow key={t.seq} turn={t} highlighted={turn === t.seq} navigate={navigate} />
+                  ))}
+                </ol>
+              </>
+            )}
+          </section>
+
+          <CustomData call={c} navigate={navigate} />
+        </div>
+        <div className="call-side">
+          <section className="panel">
+            <h3>Warnings and errors</h3>
+            {c.warnings.length === 0 ? <p className="muted small">none</p> : <Warnings warnings={c.warnings} />}
+          </section>
+
+          <div className="detail-grid">
+            <section className="panel">
+              <h3>Security</h3>
+              <div className="flags">
+                <Flag label="media encrypted" value={c.security.media_encrypted} />
+                <Flag label="signaling encrypted" value={c.security.signaling_encrypted} />
+                <Flag label="SIP authenticated" value={c.security.sip_authenticated} />
+              </div>
+            </section>
+            <section className="panel">
+              <h3>SIP</h3>
+              <Facts
+                rows={[
+                  ["call id", c.sip.call_id && <span className="mono">{c.sip.call_id}</span>],
+                  ["invite arrival", formatTimestamp(c.sip.invite_arrival_ts), c.sip.invite_arrival_ts ?? undefined],
+                  ["setup", formatMs(c.sip.setup_ms)],
+                  ["from", c.sip.from_uri && <span className="mono">{c.sip.from_uri}</span>],
+                  ["to", c.sip.to_uri && <span className="mono">{c.sip.to_uri}</span>],
+                ]}
+              />
+            </section>
+            <section className="panel">
+              <h3>Slowest responses</h3>
+              <Facts
+                rows={[
+                  ["assistant", formatMs(c.max_latency.assistant_ms)],
+                  ["speech to text", formatMs(c.max_latency.stt_ms)],
+                  ["text to speech", formatMs(c.max_latency.tts_ms)],
+                ]}
+              />
+            </section>
           </div>
-        </section>
-        <section className="panel">
-          <h3>SIP</h3>
-          <Facts
-            rows={[
-              ["call id", c.sip.call_id && <span className="mono">{c.sip.call_id}</span>],
-              ["invite arrival", formatTimestamp(c.sip.invite_arrival_ts), c.sip.invite_arrival_ts ?? undefined],
-              ["setup", formatMs(c.sip.setup_ms)],
-              ["from", c.sip.from_uri && <span className="mono">{c.sip.from_uri}</span>],
-              ["to", c.sip.to_uri && <span className="mono">{c.sip.to_uri}</span>],
-            ]}
-          />
-        </section>
-        <section className="panel">
-          <h3>Slowest responses</h3>
-          <Facts
-            rows={[
-              ["assistant", formatMs(c.max_latency.assistant_ms)],
-              ["speech to text", formatMs(c.max_latency.stt_ms)],
-              ["text to speech", formatMs(c.max_latency.tts_ms)],
-            ]}
-          />
-        </section>
-        <section className="panel">
-          <h3>RTP</h3>
-          {c.rtp ? (
-            <table className="rtp">
-              <thead>
-                <tr>
-                  <th>stream</th>
-                  <th>jitter max / avg</th>
-                  <th>lost / sent</th>
-                  <th>loss</th>
-                  <th>tool</th>
-                </tr>
-              </thead>
-              <tbody>
-                <RtpRow name="inbound" stream={c.rtp.inbound} />
-                <RtpRow name="outbound" stream={c.rtp.outbound} />
-              </tbody>
-            </table>
-          ) : (
-            <p className="muted small">No RTCP summary in this record (RTCP was off).</p>
-          )}
-        </section>
+            <section className="panel rtp-panel">
+              <h3>RTP</h3>
+              {c.rtp ? (
+                <table className="rtp">
+                  <thead>
+                    <tr>
+                      <th>stream</th>
+                      <th>jitter max / avg</th>
+                      <th>lost / sent</th>
+                      <th>loss</th>
+                      <th>tool</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <RtpRow name="inbound" stream={c.rtp.inbound} />
+                    <RtpRow name="outbound" stream={c.rtp.outbound} />
+                  </tbody>
+                </table>
+              ) : (
+                <p className="muted small">No RTCP summary in this record (RTCP was off).</p>
+              )}
+            </section>
+        </div>
       </div>
-
-      <section className="panel">
-        <h3>Warnings and errors</h3>
-        {c.warnings.length === 0 ? <p className="muted small">none</p> : <Warnings warnings={c.warnings} />}
-      </section>
-
-      <section className="panel">
-        <h3>Turns</h3>
-        {c.turns.length === 0 ? (
-          <p className="empty">This record has no turns.</p>
-        ) : (
-          <>
-            <LatencyChart turns={c.turns} />
-            <ol className="call-turns plain">
-              {c.turns.map((t) => (
-                <CallTurnRow key={t.seq} turn={t} highlighted={turn === t.seq} navigate={navigate} />
-              ))}
-            </ol>
-          </>
-        )}
-      </section>
-
-      <CustomData call={c} navigate={navigate} />
     </div>
   );
 }
@@ -315,7 +322,7 @@ function CustomData({ call: c, navigate }: { call: Call; navigate: Navigate }) {
       <CustomValues values={c.custom_data} navigate={navigate} />
       {c.custom_data_merge.length > 0 && (
         <details className="merge">
-          <summary>How it was merged, turn by turn ({c.custom_data_merge.length} steps)</summary>
+          <summary>How it was merged, turn by turn ({c.custom_data_merge.length} {c.custom_data_merge.length === 1 ? "step" : "steps"})</summary>
           <ol className="merge-steps">
             {c.custom_data_merge.map((step, i) => (
               <li key={i}>

@@ -61,6 +61,15 @@ describe("ConversationView", () => {
     expect(within(turns[4]).getByText("Customer asked about returning opened headphones (order 58213).")).toBeTruthy();
   });
 
+  it("shows each turn's intent by its action's title with its confidence, or the action it ran", async () => {
+    const { turns } = await renderConversation(conversationWebchat);
+    const shown = turns.map((t) => within(t).queryByTestId("turn-intent")?.textContent ?? null);
+    expect(shown[0]).toBe("action Greet customer");
+    expect(shown[1]).toBe("Check order status #action_24031_intent_11874 0.94");
+    // Without its action's title the id is shown; two intents under 0.5… are marked doubtful.
+    expect(shown[2]).toMatch(/^#action_31077_intent_40122 0\.61 \+1$/);
+  });
+
   it("draws options and suggestions as disabled buttons with their title", async () => {
     const { turns } = await renderConversation(conversationWebchat);
     expect(within(turns[0]).getByText("Popular topics")).toBeTruthy();
@@ -132,8 +141,10 @@ describe("ConversationView", () => {
     expect(within(turns[1]).queryByText("Intents")).toBeNull();
     fireEvent.click(within(turns[1]).getByRole("button", { name: "details" }));
     const t = turns[1];
-    expect(within(t).getByText("#action_24031_intent_11874")).toBeTruthy();
-    expect(within(t).getByText("0.94")).toBeTruthy();
+    const details = t.querySelector<HTMLElement>(".turn-details")!;
+    expect(within(details).getByText("#action_24031_intent_11874")).toBeTruthy();
+    expect(within(details).getByText("0.94")).toBeTruthy();
+    expect(within(details).getByText("Check order status")).toBeTruthy();
     expect(within(t).getByText("@sys-number:58213")).toBeTruthy();
     const visited = Array.from(t.querySelectorAll(".visited > li .mono")).map((e) => e.textContent);
     expect(visited).toEqual(["action_24031", "step_742", "callout", "step_913", "action_24031"]);
@@ -188,6 +199,6 @@ describe("ConversationView", () => {
 
     vi.mocked(api.conversation).mockRejectedValue(new TypeError("Failed to fetch"));
     render(<ConversationView id="y" navigate={vi.fn()} />);
-    expect((await screen.findByRole("alert")).textContent).toContain("Logbook is not reachable: Failed to fetch");
+    expect((await screen.findByRole("alert")).textContent).toContain("Logbook is not running or not reachable");
   });
 });

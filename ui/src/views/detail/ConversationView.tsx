@@ -8,7 +8,7 @@ import type { Turn } from "../../api/types/Turn";
 import type { Navigate } from "../../routes";
 import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
 import { useAsync } from "../../hooks";
-import { formatEndReason, formatMs, formatTimestamp } from "../../format";
+import { formatConfidence, formatEndReason, formatMs, formatTimestamp } from "../../format";
 import { OutputItemView } from "../../components/detail/OutputItemView";
 import { TurnDetails, UserInputView, hasUserInput } from "../../components/detail/TurnParts";
 
@@ -79,6 +79,35 @@ function ConversationBody({ conversation: c, turn, navigate }: { conversation: C
   );
 }
 
+/** Below this confidence an intent is marked as doubtful. */
+const LOW_CONFIDENCE = 0.5;
+
+/**
+ * What the assistant understood, without opening the details: the top intent by its action's title
+ * (its id beside it) and its confidence; for a turn without an intent, the action it ran.
+ */
+export function TurnIntent({ turn }: { turn: Turn }) {
+  const top = turn.intents[0];
+  if (top) {
+    const low = top.confidence !== null && top.confidence < LOW_CONFIDENCE;
+    return (
+      <span className="turn-intent" data-testid="turn-intent" title={`#${top.name}`}>
+        {top.title ? <strong>{top.title}</strong> : <span className="mono">#{top.name}</span>}
+        {top.title ? <span className="muted mono"> #{top.name}</span> : null}{" "}
+        <span className={low ? "badge badge-warn" : "muted"}>{formatConfidence(top.confidence)}</span>
+        {turn.intents.length > 1 ? <span className="muted"> +{turn.intents.length - 1}</span> : null}
+      </span>
+    );
+  }
+  const action = turn.visited.find((v) => v.kind === "action" && v.title);
+  if (!action) return null;
+  return (
+    <span className="turn-intent muted" data-testid="turn-intent" title={`action ${action.name}`}>
+      action <strong>{action.title}</strong>
+    </span>
+  );
+}
+
 function TurnView(props: { turn: Turn; previous: Turn | null; highlighted: boolean; navigate: Navigate }) {
   const { turn: t, previous, highlighted, navigate } = props;
   const [open, setOpen] = useState(false);
@@ -101,6 +130,7 @@ function TurnView(props: { turn: Turn; previous: Turn | null; highlighted: boole
           {formatTimestamp(t.request_ts ?? t.received_at)}
         </span>
         <span title="response_timestamp − request_timestamp">latency {formatMs(t.latency_ms)}</span>
+        <TurnIntent turn={t} />
         {t.session_mismatch !== null && (
           <Badge tone="warn" title="response.context.global.session_id differs from the conversation's session_id">
             session mismatch: {t.session_mismatch}

@@ -14,6 +14,24 @@ import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/de
 import { useAsync } from "../../hooks";
 import { formatBytes, formatCount, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
 
+/**
+ * The JSON tree drawn with the page's own classes (detail.css), coloured by the theme's variables:
+ * one tree that reads in the light and the dark theme alike.
+ */
+const JSON_STYLES = {
+  ...defaultStyles,
+  container: "json-container",
+  label: "json-label",
+  clickableLabel: "json-label json-clickable",
+  stringValue: "json-string",
+  numberValue: "json-number",
+  booleanValue: "json-boolean",
+  nullValue: "json-null",
+  undefinedValue: "json-null",
+  otherValue: "json-other",
+  punctuation: "json-punct",
+};
+
 export function EventDetailView(props: { id: string; navigate: Navigate }) {
   const { id, navigate } = props;
   const loaded = useAsync(() => api.event(id), [id]);
@@ -236,7 +254,7 @@ function Body({ event: e, viaHttp }: { event: EventDetail; viaHttp: boolean }) {
       </div>
       {mode === "tree" && tree ? (
         <div className="json-tree mono">
-          <JsonView data={e.body as object} shouldExpandNode={(level) => level < 3} style={defaultStyles} />
+          <JsonView data={e.body as object} shouldExpandNode={(level) => level < 3} style={JSON_STYLES} />
         </div>
       ) : (
         <pre className="raw-body mono">{e.body_text}</pre>

@@ -17,6 +17,8 @@ export const api = {
   call: vi.fn(),
   customKeys: vi.fn(),
   customValues: vi.fn(),
+  qualifierValues: vi.fn(),
+  count: vi.fn(),
   customCalls: vi.fn(),
   trends: vi.fn(),
   pulls: vi.fn(),
