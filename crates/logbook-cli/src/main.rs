@@ -22,6 +22,7 @@ fn main() {
         Command::CustomData(args) => commands::custom_data::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Url(args) => commands::url::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Generate(args) => commands::generate::run(args),
         Command::Bench { what } => commands::bench::run(what),

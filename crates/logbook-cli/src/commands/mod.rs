@@ -11,6 +11,7 @@ pub mod send;
 pub mod serve;
 pub mod show;
 pub mod stats;
+pub mod url;
 
 use anyhow::{Result, bail};
 
