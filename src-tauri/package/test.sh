@@ -38,7 +38,8 @@ fi
 echo "== what the packages hold"
 package=$(dpkg-deb -f "$deb" Package)
 [ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail ".deb version $(dpkg-deb -f "$deb" Version), logbook --version $version"
-dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' > "$OUT/deb-files"
+# `dpkg-deb -c` lists like `ls -l`: the path is what follows the fifth field (it may hold spaces).
+dpkg-deb -c "$deb" | sed -E 's/^([^ ]+ +){5}//; s|^\./|/|; s|^([^/])|/\1|; s|/$||' > "$OUT/deb-files"
 rpm -qlp "$rpm" 2>/dev/null > "$OUT/rpm-files"
 [ "$(rpm -qp --qf '%{VERSION}' "$rpm" 2>/dev/null)" = "$version" ] || fail ".rpm version differs from $version"
 for list in deb-files rpm-files; do
@@ -121,8 +122,9 @@ xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   wait $app
   trap - EXIT
 '
-# What it received is in the new user's database, read by the installed CLI.
-logbook stats --db "$XDG_DATA_HOME/assistant-logbook/logbook.db" --format json > "$OUT/stats.json"
+# What it received is in the new user's database (the default one, shared by the app and the CLI),
+# read by the installed CLI.
+logbook stats --format json > "$OUT/stats.json"
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); n=s["events"]; sys.exit(0 if n==1 else f"the app stored {n} events, not 1")' "$OUT/stats.json" \
   || fail "$(cat "$OUT/stats.json")"
 

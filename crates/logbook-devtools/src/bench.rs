@@ -812,15 +812,23 @@ const STARTUP_TIMEOUT_MS: u64 = 60_000;
 pub fn startup(args: &StartupBench) -> Result<()> {
     let dir = tempfile::tempdir().context("temporary directory")?;
     let home = Home::new(dir.path())?;
-    let db = home.data.join("assistant-logbook/logbook.db");
-    std::fs::create_dir_all(db.parent().expect("a directory"))?;
-    fill_database(&db, args.events)?;
+    let logbook = std::env::current_exe().context("this logbook's path")?;
+    // The default database of the private home, the one both open without being told.
+    let generated = home
+        .command(&logbook)
+        .args(["generate", "--events", &args.events.to_string()])
+        .output()
+        .context("generating traffic")?;
+    anyhow::ensure!(
+        generated.status.success(),
+        "logbook generate: {}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
     println!("events: {}", args.events);
     let idle = Duration::from_secs(args.idle_seconds);
     println!("idle_seconds: {}", args.idle_seconds);
 
-    let logbook = std::env::current_exe().context("this logbook's path")?;
-    serve_startup(&logbook, &home, &db, idle)?;
+    serve_startup(&logbook, &home, idle)?;
 
     if args.no_app {
         return Ok(());
@@ -876,7 +884,7 @@ impl Home {
     }
 }
 
-fn serve_startup(logbook: &Path, home: &Home, db: &Path, idle: Duration) -> Result<()> {
+fn serve_startup(logbook: &Path, home: &Home, idle: Duration) -> Result<()> {
     use std::io::BufRead;
     let started = Instant::now();
     let mut child = home
@@ -888,8 +896,7 @@ fn serve_startup(logbook: &Path, home: &Home, db: &Path, idle: Duration) -> Resu
             "--ui-listen",
             "127.0.0.1:0",
         ])
-        .args(["--auth", "none", "--quiet", "--db"])
-        .arg(db)
+        .args(["--auth", "none", "--quiet"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
