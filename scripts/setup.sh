@@ -35,4 +35,8 @@ command -v npm >/dev/null || { echo "setup: Node.js 20 or newer (with npm) is ne
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   (cd ui && npm ci --no-audit --no-fund)
 fi
+# The Tauri CLI of `make package` (its bundler), exactly as locked.
+if [ ! -d src-tauri/package/node_modules ] || [ src-tauri/package/package-lock.json -nt src-tauri/package/node_modules/.package-lock.json ]; then
+  (cd src-tauri/package && npm ci --no-audit --no-fund)
+fi
 cargo fetch --locked -q

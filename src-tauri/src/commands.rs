@@ -86,7 +86,11 @@ macro_rules! read_commands {
                 shell: State<'_, Shell>,
                 request: Request<<$command as Command>::Request>,
             ) -> Answer<<$command as Command>::Answer> {
-                blocking(&shell, move |s| s.run::<$command>(request.0)).await
+                let answer = blocking(&shell, move |s| s.run::<$command>(request.0)).await;
+                if answer.is_ok() {
+                    $crate::startup::answered(stringify!($name));
+                }
+                answer
             }
         )*
     };

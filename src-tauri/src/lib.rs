@@ -10,6 +10,7 @@ pub mod commands;
 pub mod live;
 pub mod settings;
 pub mod shell;
+pub mod startup;
 pub mod tunnel;
 
 use tauri::webview::PageLoadEvent;

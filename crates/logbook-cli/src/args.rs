@@ -50,6 +50,9 @@ pub enum Command {
     /// Trends of a query over its time range: volumes, latency percentiles (exact nearest-rank),
     /// call outcomes, conversation shape, per hour or day, optionally beside an earlier period.
     Report(ReportArgs),
+    /// Print again the browser UI's address (with its token) of the `logbook serve` running on the
+    /// database.
+    Url(UrlArgs),
     /// Derive every stored body again (messages, conversations, calls, the full-text index), as a
     /// new version of Logbook does by itself when it opens an older database.
     Reindex(ReindexArgs),
@@ -240,7 +243,8 @@ pub struct SendArgs {
     /// Send no Authorization header.
     #[arg(long)]
     pub no_auth: bool,
-    /// Send every body N times; copies after the first carry fresh ids.
+    /// Send N copies of every body, each with fresh ids (the first too), so that all N are stored
+    /// even when the files were sent before. Without it, the files are sent as they are.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: usize,
     /// Requests in flight at once.
@@ -444,6 +448,14 @@ pub enum BenchCommand {
     /// Derive every stored body of a database again: events/s and peak memory (run by `bench
     /// ingest` and `bench query` in a process of its own).
     Reindex(logbook_devtools::bench::ReindexBench),
+    /// Cold start to the first list, and memory at rest, of `logbook serve` and the desktop app.
+    Startup(logbook_devtools::bench::StartupBench),
+}
+
+#[derive(Args)]
+pub struct UrlArgs {
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Args)]

@@ -24,6 +24,7 @@ fn main() {
         Command::Export(args) => commands::export::run(args),
         Command::Stats(args) => commands::stats::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Url(args) => commands::url::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Generate(args) => commands::generate::run(args),
         Command::Bench { what } => commands::bench::run(what),

@@ -824,3 +824,295 @@ fn peak_rss_kib() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct StartupBench {
+    /// Events in the database that `serve` and the app open (generated first).
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u64,
+    /// How long each stays idle after its first list before its memory is read, seconds.
+    #[arg(long, default_value_t = 5)]
+    pub idle_seconds: u64,
+    /// The desktop app's binary [default: `logbook-desktop` beside this `logbook`].
+    #[arg(long, value_name = "PATH")]
+    pub app: Option<std::path::PathBuf>,
+    /// Measure `serve` only.
+    #[arg(long)]
+    pub no_app: bool,
+}
+
+/// How long a process has to reach its first list before the benchmark gives up.
+const STARTUP_TIMEOUT_MS: u64 = 60_000;
+
+/// `logbook bench startup`: a cold start to the first list, and the memory at rest, of `logbook
+/// serve` and of the desktop app, each a new process on a database of generated traffic, in a
+/// private home (the user's own database and settings are never touched). `serve`'s first list is
+/// the Live view's first request (`/api/events`, 200 rows) answered over HTTP; the app's is the
+/// first list its window asks for, answered over IPC (the app's `LOGBOOK_STARTUP_TRACE` mark). The
+/// file cache is warm (the database was just written): this is the process's start, not the disk's.
+pub fn startup(args: &StartupBench) -> Result<()> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let home = Home::new(dir.path())?;
+    let logbook = std::env::current_exe().context("this logbook's path")?;
+    // The default database of the private home, the one both open without being told.
+    let generated = home
+        .command(&logbook)
+        .args(["generate", "--events", &args.events.to_string()])
+        .output()
+        .context("generating traffic")?;
+    anyhow::ensure!(
+        generated.status.success(),
+        "logbook generate: {}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    println!("events: {}", args.events);
+    let idle = Duration::from_secs(args.idle_seconds);
+    println!("idle_seconds: {}", args.idle_seconds);
+
+    serve_startup(&logbook, &home, idle)?;
+
+    if args.no_app {
+        return Ok(());
+    }
+    let app = args
+        .app
+        .clone()
+        .unwrap_or_else(|| logbook.with_file_name("logbook-desktop"));
+    anyhow::ensure!(
+        app.is_file(),
+        "no desktop app at {} (build it: `make package` or `cargo build --release -p logbook-desktop`; \
+         or give --app PATH, or --no-app)",
+        app.display()
+    );
+    anyhow::ensure!(
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
+        "the desktop app needs a display: run this under `xvfb-run -a` (or give --no-app)"
+    );
+    app_startup(&app, &home, idle)
+}
+
+/// A private home for the processes measured: HOME and the XDG directories.
+struct Home {
+    home: std::path::PathBuf,
+    config: std::path::PathBuf,
+    data: std::path::PathBuf,
+    cache: std::path::PathBuf,
+}
+
+impl Home {
+    fn new(dir: &Path) -> Result<Self> {
+        let home = dir.join("home");
+        let me = Self {
+            config: home.join(".config"),
+            data: home.join(".local/share"),
+            cache: home.join(".cache"),
+            home,
+        };
+        for d in [&me.config, &me.data, &me.cache] {
+            std::fs::create_dir_all(d)?;
+        }
+        Ok(me)
+    }
+
+    fn command(&self, program: &Path) -> std::process::Command {
+        let mut command = std::process::Command::new(program);
+        command
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", &self.config)
+            .env("XDG_DATA_HOME", &self.data)
+            .env("XDG_CACHE_HOME", &self.cache);
+        command
+    }
+}
+
+fn serve_startup(logbook: &Path, home: &Home, idle: Duration) -> Result<()> {
+    use std::io::BufRead;
+    let started = Instant::now();
+    let mut child = home
+        .command(logbook)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ui-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--auth", "none", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("starting logbook serve")?;
+    let guard = Stop(child.id());
+    let mut open = None;
+    for line in std::io::BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        if let Some(url) = line.trim().strip_prefix("open ") {
+            open = Some(url.trim().to_owned());
+        }
+        if line.starts_with("Ctrl-C stops") {
+            break;
+        }
+    }
+    let open = open.context("serve printed no UI address")?;
+    let (base, token) = open
+        .split_once("/?token=")
+        .context("serve's UI address has no token")?;
+    let answer = send::agent()
+        .get(&format!("{base}/api/events?limit=200"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .context("serve's first list")?;
+    let page: serde_json::Value = serde_json::from_str(&answer.into_string()?)?;
+    let rows = page["items"].as_array().map_or(0, Vec::len);
+    println!(
+        "serve_first_list_ms: {:.0}",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    println!("serve_first_list_rows: {rows}");
+    std::thread::sleep(idle);
+    let memory = tree_memory(child.id())?;
+    println!("serve_idle_rss_mb: {:.1}", memory.rss_kib as f64 / 1024.0);
+    println!("serve_idle_pss_mb: {:.1}", memory.pss_kib as f64 / 1024.0);
+    drop(guard);
+    child.wait()?;
+    Ok(())
+}
+
+fn app_startup(app: &Path, home: &Home, idle: Duration) -> Result<()> {
+    use std::io::BufRead;
+    // Settings of a second launch (a first one opens the Status view, not a list), with the
+    // receiver on a free port: the benchmark must not take the default 7420 from a running serve.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let config = home.config.join("dev.assistant-logbook.desktop");
+    std::fs::create_dir_all(&config)?;
+    std::fs::write(
+        config.join("settings.json"),
+        serde_json::json!({
+            "port": port,
+            "endpoints": [{"id": "default", "path": null, "mode": "none"}],
+            "max_body_bytes": logbook_core::config::DEFAULT_MAX_BODY_BYTES,
+            "retention": {"rejections_kept": logbook_core::store::DEFAULT_REJECTIONS_KEPT},
+        })
+        .to_string(),
+    )?;
+    let started = Instant::now();
+    let mut child = home
+        .command(app)
+        .env("LOGBOOK_STARTUP_TRACE", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", app.display()))?;
+    let guard = Stop(child.id());
+    let (marks, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = marks.send((started.elapsed(), line));
+        }
+    });
+    let deadline = started + Duration::from_millis(STARTUP_TIMEOUT_MS);
+    let mut said = Vec::new();
+    let first_list = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok((at, line)) if line.starts_with("startup: first list answered") => break at,
+            Ok((_, line)) => said.push(line),
+            Err(_) => anyhow::bail!(
+                "the app showed no list within {STARTUP_TIMEOUT_MS} ms; it said:\n{}",
+                said.join("\n")
+            ),
+        }
+    };
+    println!(
+        "app_first_list_ms: {:.0}",
+        first_list.as_secs_f64() * 1000.0
+    );
+    std::thread::sleep(idle);
+    let memory = tree_memory(child.id())?;
+    println!("app_processes: {}", memory.processes);
+    println!("app_idle_rss_mb: {:.1}", memory.rss_kib as f64 / 1024.0);
+    println!("app_idle_pss_mb: {:.1}", memory.pss_kib as f64 / 1024.0);
+    drop(guard);
+    child.wait()?;
+    Ok(())
+}
+
+/// Sends SIGTERM to a process when dropped (the measured processes quit cleanly on it).
+struct Stop(u32);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.to_string()])
+            .status();
+    }
+}
+
+/// The memory of a process and its descendants (the app's WebKit web and network processes).
+struct TreeMemory {
+    processes: usize,
+    /// Resident memory summed: pages shared between the processes count once per process.
+    rss_kib: u64,
+    /// Proportional set size summed: a shared page is split between the processes sharing it, so
+    /// the sum is what the tree costs the machine.
+    pss_kib: u64,
+}
+
+fn tree_memory(root: u32) -> Result<TreeMemory> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let name = entry?.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last `)`.
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            && let Some(ppid) = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok())
+        {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    let mut memory = TreeMemory {
+        processes: 0,
+        rss_kib: 0,
+        pss_kib: 0,
+    };
+    for pid in tree {
+        let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
+            continue;
+        };
+        let field = |name: &str| -> u64 {
+            rollup
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        memory.processes += 1;
+        memory.rss_kib += field("Rss:");
+        memory.pss_kib += field("Pss:");
+    }
+    Ok(memory)
+}

@@ -100,6 +100,14 @@ impl Sent {
     pub fn ok(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
     }
+
+    /// Whether the receiver stored the body as a new event: its 200 says `"stored"` (and not
+    /// `"duplicate"`, for an event it already had).
+    pub fn stored(&self) -> bool {
+        self.ok()
+            && serde_json::from_str::<Value>(&self.answer)
+                .is_ok_and(|answer| answer["status"] == "stored")
+    }
 }
 
 /// Posts one body.
@@ -140,10 +148,11 @@ pub fn agent() -> ureq::Agent {
         .build()
 }
 
-/// Sends `repeat` copies of `bodies` from `concurrency` threads. Copy 0 is sent as is; every later
-/// copy has each id (log_id, session_id, global_session_id) replaced by a fresh one, consistently
-/// across the bodies, so the copies link up among themselves as the originals do. `on_answer` sees
-/// every answer as it arrives.
+/// Sends `repeat` copies of `bodies` from `concurrency` threads. With `repeat` 1 the bodies are sent
+/// as they are (one already stored answers `duplicate`). With more, every copy, the first included,
+/// has each id (log_id, session_id, global_session_id) replaced by a fresh one, consistently across
+/// the bodies, so the copies link up among themselves as the originals do, and `repeat` copies of
+/// each body are stored whatever was sent before. `on_answer` sees every answer as it arrives.
 pub fn send_all(
     url: &str,
     signing: &Signing,
@@ -173,7 +182,7 @@ pub fn send_all(
                     let (copy, index) = (n / bodies.len(), n % bodies.len());
                     let body = &bodies[index];
                     let bytes = match (&parsed[index], copy) {
-                        (Some(value), copy) if copy > 0 => {
+                        (Some(value), copy) if repeat > 1 => {
                             let mapping = copy_ids
                                 .lock()
                                 .expect("ids lock")

@@ -12,5 +12,6 @@ pub fn run(what: BenchCommand) -> Result<()> {
         BenchCommand::Query(args) => bench::query(&args),
         BenchCommand::Export(args) => bench::export(&args),
         BenchCommand::Reindex(args) => bench::reindex(&args),
+        BenchCommand::Startup(args) => bench::startup(&args),
     }
 }

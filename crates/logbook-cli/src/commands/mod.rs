@@ -13,6 +13,7 @@ pub mod send;
 pub mod serve;
 pub mod show;
 pub mod stats;
+pub mod url;
 
 use anyhow::{Result, bail};
 

@@ -63,7 +63,14 @@ pub fn run(args: SendArgs) -> Result<()> {
         log.into_inner().expect("log lock").flush()?;
     }
     let failed = results.iter().filter(|r| !r.ok()).count();
-    if !per_request {
+    let stored = results.iter().filter(|r| r.stored()).count();
+    let duplicates = results.len() - failed - stored;
+    if per_request {
+        println!(
+            "{} requests: {stored} stored, {duplicates} already stored (duplicates), {failed} refused or unanswered",
+            results.len()
+        );
+    } else {
         let mut latencies: Vec<Duration> = results.iter().map(|r| r.latency).collect();
         let mut by_status = std::collections::BTreeMap::new();
         for r in &results {
@@ -75,6 +82,8 @@ pub fn run(args: SendArgs) -> Result<()> {
             println!("status {status}: {n}");
         }
         println!("requests: {}", results.len());
+        println!("stored: {stored}");
+        println!("duplicates: {duplicates}");
         println!(
             "requests_per_s: {:.0}",
             results.len() as f64 / elapsed.as_secs_f64()

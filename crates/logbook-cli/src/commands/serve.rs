@@ -11,6 +11,7 @@ use logbook_http::api::{UiConfig, UiServer};
 use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Receiver, ReceiverConfig};
 
+use super::url;
 use crate::args::ServeArgs;
 
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -46,6 +47,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
             }
         }
     };
+    // `logbook url` prints the address again while this runs; the file goes when `serve` stops.
+    let published = ui.as_ref().and_then(|ui| {
+        url::PublishedUrl::write(&db, &ui.url_with_token())
+            .inspect_err(|err| {
+                eprintln!("warning: {err:#}; `logbook url` will not find this launch's address")
+            })
+            .ok()
+    });
     let (stop_tx, stop_rx) = std::sync::mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = stop_tx.send(());
@@ -97,6 +106,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     }
     if let Some(ui) = &ui {
         println!("  open       {}", ui.url_with_token());
+        println!("             (lost it? `logbook url` prints it again while this runs)");
     }
     println!();
     println!("Watson only calls https URLs. Expose this port with a tunnel, for example:");
@@ -114,6 +124,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     if let Some(ui) = ui {
         ui.shutdown();
     }
+    drop(published);
     receiver.shutdown();
     forwarder.shutdown();
     let store = Arc::try_unwrap(store).map_err(|_| anyhow::anyhow!("the store is still in use"))?;

@@ -422,3 +422,156 @@ fn a_closed_pipe_is_not_an_error() {
         assert!(!err.contains("error"), "{format}: {err}");
     }
 }
+
+/// The printed `?token=` address, once lost, is printed again by `logbook url` while `serve` runs;
+/// once `serve` stops, `logbook url` says so instead of printing an address that no longer opens.
+#[test]
+fn a_lost_ui_address_is_printed_again_by_logbook_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    let db = dir.path().join("a.db");
+    let url_of = |db: &Path| {
+        let out = logbook().args(["url", "--db"]).arg(db).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        )
+    };
+
+    let (ok, _, err) = url_of(&db);
+    assert!(!ok);
+    assert!(
+        err.starts_with("error: no `logbook serve` with the browser UI is running on"),
+        "{err}"
+    );
+
+    let mut child = logbook()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ui-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--db")
+        .arg(&db)
+        .arg("--secret-file")
+        .arg(&secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("open       ") {
+            printed = Some(rest.to_owned());
+        }
+        if line.starts_with("Ctrl-C stops") {
+            break;
+        }
+    }
+    let printed = printed.expect("serve printed the UI's address");
+    assert!(printed.contains("/?token="), "{printed}");
+
+    let (ok, again, err) = url_of(&db);
+    assert!(ok, "{err}");
+    assert_eq!(again, printed);
+    // The address opens the UI: its status answers with the token it carries.
+    let (base, token) = again.split_once("/?token=").unwrap();
+    let status = agent()
+        .get(&format!("{base}/api/status"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(status.status(), 200);
+    // The file that holds it is the user's only.
+    let file = dir.path().canonicalize().unwrap().join("a.db.ui-url");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+
+    assert!(terminate(&mut child).success());
+    assert!(!file.exists(), "serve removes the address when it stops");
+    let (ok, _, err) = url_of(&db);
+    assert!(!ok);
+    assert!(
+        err.contains("no `logbook serve` with the browser UI"),
+        "{err}"
+    );
+
+    // A file left behind by a killed `serve` is reported, not printed as if it worked.
+    std::fs::write(&file, format!("{printed}\n")).unwrap();
+    let (ok, out, err) = url_of(&db);
+    assert!(!ok);
+    assert_eq!(out, "");
+    assert!(err.contains("does not answer"), "{err}");
+    assert!(err.contains("start `logbook serve` again"), "{err}");
+}
+
+/// `send --repeat N` stores N copies of every body, even when the files themselves were sent
+/// before, and every run says how many requests were stored and how many were already stored.
+#[test]
+fn send_repeat_n_stores_n_copies_and_says_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    let db = dir.path().join("a.db");
+    let (mut child, url) = serve_cli(&db, &secret, &["--no-ui", "--quiet"]);
+    let send = |extra: &[&str]| {
+        let out = logbook()
+            .args(["send", "--url", &url, "--secret-file"])
+            .arg(&secret)
+            .args(extra)
+            .arg(samples_dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let events = || {
+        let conn = logbook_core::store::open_reader(&db).unwrap();
+        conn.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+
+    let first = send(&[]);
+    assert!(
+        first.ends_with(
+            "12 requests: 12 stored, 0 already stored (duplicates), 0 refused or unanswered\n"
+        ),
+        "{first}"
+    );
+    let again = send(&[]);
+    assert!(
+        again.ends_with(
+            "12 requests: 0 stored, 12 already stored (duplicates), 0 refused or unanswered\n"
+        ),
+        "{again}"
+    );
+    assert_eq!(events(), 12);
+
+    let repeated = send(&["--repeat", "3"]);
+    assert!(
+        repeated.ends_with(
+            "36 requests: 36 stored, 0 already stored (duplicates), 0 refused or unanswered\n"
+        ),
+        "{repeated}"
+    );
+    assert_eq!(events(), 12 + 36);
+
+    // The load generator's summary says the same in `name: value` lines.
+    let load = send(&["--repeat", "10", "--concurrency", "4"]);
+    assert!(load.contains("\nstored: 120\n"), "{load}");
+    assert!(load.contains("\nduplicates: 0\n"), "{load}");
+    assert_eq!(events(), 12 + 36 + 120);
+    assert!(terminate(&mut child).success());
+}

@@ -50,7 +50,9 @@ const UNAUTHORIZED_PAGE: &str = "<!doctype html>
 <html lang=\"en\"><head><meta charset=\"utf-8\"><title>Assistant Logbook</title></head>
 <body><h1>Assistant Logbook</h1>
 <p>Open the address that <code>logbook serve</code> printed when it started (the line <code>open</code>,
-ending in <code>?token=…</code>). The token changes at every launch.</p></body></html>
+ending in <code>?token=…</code>). The token changes at every launch. Lost it? Run
+<code>logbook url</code> (with the same <code>--db</code>, if <code>serve</code> was given one): it
+prints the address again while <code>serve</code> runs.</p></body></html>
 ";
 
 #[derive(Debug, thiserror::Error)]
