@@ -210,6 +210,31 @@ pub fn serve_cli(db: &Path, secret_file: &Path, extra: &[&str]) -> (Child, Strin
     (child, url)
 }
 
+/// `logbook send` as a load generator: `repeat` copies of every sample (fresh ids each), `concurrency`
+/// at a time, every answer logged to `answers` (see [`acknowledged_ids`]).
+pub fn send_load(
+    url: &str,
+    secret: &Path,
+    answers: &Path,
+    repeat: usize,
+    concurrency: usize,
+) -> Child {
+    logbook()
+        .args(["send", "--url", url, "--repeat"])
+        .arg(repeat.to_string())
+        .arg("--concurrency")
+        .arg(concurrency.to_string())
+        .arg("--secret-file")
+        .arg(secret)
+        .arg("--log-answers")
+        .arg(answers)
+        .arg(samples_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// SIGTERM, then the exit status.
 pub fn terminate(child: &mut Child) -> ExitStatus {
     let status = Command::new("kill")

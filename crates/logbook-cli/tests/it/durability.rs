@@ -2,7 +2,7 @@
 //! several moments; after each kill every event that was answered 200 is in the database, nothing is
 //! stored twice, and SQLite's integrity check passes.
 
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use crate::common::*;
@@ -13,25 +13,7 @@ fn serve(db: &std::path::Path, secret: &std::path::Path) -> (Child, String) {
 
 /// `logbook send` as a load generator (8 at a time, 4,800 requests), logging every answer.
 fn load(url: &str, secret: &std::path::Path, answers: &std::path::Path) -> Child {
-    logbook()
-        .args([
-            "send",
-            "--url",
-            url,
-            "--repeat",
-            "400",
-            "--concurrency",
-            "8",
-            "--secret-file",
-        ])
-        .arg(secret)
-        .arg("--log-answers")
-        .arg(answers)
-        .arg(samples_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    send_load(url, secret, answers, 400, 8)
 }
 
 #[test]

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -79,28 +78,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn load(url: &str, secret: &std::path::Path, answers: &std::path::Path) -> std::process::Child {
-    logbook()
-        .args([
-            "send",
-            "--url",
-            url,
-            "--repeat",
-            "30",
-            "--concurrency",
-            "4",
-            "--secret-file",
-        ])
-        .arg(secret)
-        .arg("--log-answers")
-        .arg(answers)
-        .arg(samples_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 #[test]
 fn every_acknowledged_event_reaches_a_downstream_that_was_down_then_slow_across_a_sigkill() {
     let dir = tempfile::tempdir().unwrap();
@@ -116,7 +93,7 @@ fn every_acknowledged_event_reaches_a_downstream_that_was_down_then_slow_across_
     // The downstream is down while the first load runs, and serve is killed in the middle of it.
     let (mut server, url) = serve_cli(&db, &secret, &extra);
     let answers = dir.path().join("answers-1.ndjson");
-    let mut first = load(&url, &secret, &answers);
+    let mut first = send_load(&url, &secret, &answers, 30, 4);
     std::thread::sleep(Duration::from_millis(700));
     server.kill().unwrap();
     server.wait().unwrap();
@@ -131,7 +108,7 @@ fn every_acknowledged_event_reaches_a_downstream_that_was_down_then_slow_across_
     let received = downstream(port, Duration::from_millis(5));
     let (mut server, url) = serve_cli(&db, &secret, &extra);
     let answers = dir.path().join("answers-2.ndjson");
-    let mut second = load(&url, &secret, &answers);
+    let mut second = send_load(&url, &secret, &answers, 30, 4);
     let _ = second.wait();
     acknowledged.extend(acknowledged_ids(&answers));
 
