@@ -48,7 +48,10 @@ function period(calls: number): Period {
       { code: "CWSMR0031W", calls: 1, occurrences: 1, new: false },
       { code: "CWSXX0001E", calls: 1, occurrences: 2, new: true },
     ],
-    intents: [{ intent: "pay_bill", count: 2, median_confidence: 0.4, low: 1 }],
+    intents: [
+      { intent: "pay_bill", title: null, count: 2, median_confidence: 0.4, low: 1 },
+      { intent: "action_24031_intent_11874", title: "Check order status", count: 1, median_confidence: 0.9, low: 0 },
+    ],
     input_kinds: [{ value: "text", count: 4, other: false }],
     turns_per_conversation: [{ value: "2", count: 2, other: false }],
     intent_confidence: [],
@@ -106,6 +109,13 @@ describe("TrendsView", { timeout: 30_000 }, () => {
     fireEvent.click(screen.getByTestId("trends-end-reasons-table-toggle"));
     const reasons = within(screen.getByTestId("trends-end-reasons")).getAllByRole("row");
     expect(reasons.map((r) => r.textContent)).toEqual(["end reasoncallsprevious", "caller hangup22", "failed11"]);
+    fireEvent.click(screen.getByTestId("trends-intents-table-toggle"));
+    const intents = within(screen.getByTestId("trends-intents")).getAllByRole("row");
+    expect(intents.map((r) => r.textContent)).toEqual([
+      "intentactionmessagesmedian confidencelow confidence",
+      "pay_bill20.401",
+      "action_24031_intent_11874Check order status10.900",
+    ]);
   });
 
   it("sorts the slowest turns and opens a call at its turn", async () => {

@@ -529,15 +529,16 @@ function Warnings({ period, open }: { period: Period; open: Open }) {
 }
 
 function Intents({ period, lowConfidence, open }: { period: Period; lowConfidence: number; open: Open }) {
-  const rows = period.intents.map((i) => ({ label: i.intent, high: i.count - i.low, low: i.low, median: i.median_confidence }));
+  // An actions skill's intent reads by its action's title; the id stays in the table and the query.
+  const rows = period.intents.map((i) => ({ label: i.title ?? i.intent, intent: i.intent, high: i.count - i.low, low: i.low, median: i.median_confidence }));
   return (
     <ChartPanel
       id="intents"
       title="Top intents"
       note={`Messages by top intent; below ${lowConfidence} confidence is low.`}
       table={{
-        header: ["intent", "messages", "median confidence", "low confidence"],
-        rows: period.intents.map((i) => [i.intent, i.count, formatConfidence(i.median_confidence), i.low]),
+        header: ["intent", "action", "messages", "median confidence", "low confidence"],
+        rows: period.intents.map((i) => [i.intent, i.title ?? "", i.count, formatConfidence(i.median_confidence), i.low]),
       }}
     >
       {rows.length === 0 ? (
@@ -561,7 +562,7 @@ function Intents({ period, lowConfidence, open }: { period: Period; lowConfidenc
               onClick={(d, i) => {
                 const index = indexOf(d, i);
                 if (index !== null)
-                  open("conversations", queryTerm("intent", rows[index].label), k === "low" ? `confidence<${lowConfidence}` : null);
+                  open("conversations", queryTerm("intent", rows[index].intent), k === "low" ? `confidence<${lowConfidence}` : null);
               }}
             />
           ))}

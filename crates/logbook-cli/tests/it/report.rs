@@ -340,8 +340,8 @@ fn a_day_by_hour_matches_the_figures_worked_out_by_hand() {
     assert_eq!(
         c["intents"],
         json!([
-            { "intent": "other", "count": 2, "median_confidence": 0.7, "low": 0 },
-            { "intent": "pay_bill", "count": 2, "median_confidence": 0.4, "low": 1 }
+            { "intent": "other", "title": null, "count": 2, "median_confidence": 0.7, "low": 0 },
+            { "intent": "pay_bill", "title": null, "count": 2, "median_confidence": 0.4, "low": 1 }
         ])
     );
     assert_eq!(c["low_confidence"], json!({ "count": 1, "of": 4 }));
@@ -483,6 +483,33 @@ fn the_compared_period_agrees_with_the_stored_bodies() {
         .unwrap();
     assert_eq!(change["current"], 3.0);
     assert_eq!(change["previous"], calls.len() as f64);
+    // An actions skill's intent is named by its action's title, read from the turn's debug output.
+    let titled: Vec<(String, String)> = bodies
+        .iter()
+        .filter(|(k, b)| k == "message_logged" && on_the_10th(&b["payload"]["request_timestamp"]))
+        .flat_map(|(_, b)| {
+            let output = &b["payload"]["response"]["output"];
+            // `action_24031_intent_11874` is the intent of action `action_24031`.
+            let intent = output["intents"][0]["intent"].as_str()?;
+            let (action, _) = intent.split_once("_intent_")?;
+            let title = output["debug"]["turn_events"]
+                .as_array()?
+                .iter()
+                .filter(|e| e["source"]["action"] == action)
+                .find_map(|e| e["source"]["action_title"].as_str())?;
+            Some((intent.to_owned(), title.to_owned()))
+        })
+        .collect();
+    assert!(!titled.is_empty(), "a sample names an action's title");
+    for (intent, title) in titled {
+        let row = p["intents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["intent"] == intent.as_str())
+            .unwrap_or_else(|| panic!("{intent} among the top intents"));
+        assert_eq!(row["title"], title.as_str(), "{intent}");
+    }
 }
 
 #[test]

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
 use serde::{Deserialize, Serialize};
@@ -290,6 +291,9 @@ pub struct WarningCount {
 #[ts(export)]
 pub struct IntentCount {
     pub intent: String,
+    /// Its action's title, for an actions skill's intent (`action_24031_intent_11874` is "Check
+    /// order status").
+    pub title: Option<String>,
     pub count: i64,
     /// Nearest-rank median of its confidence.
     pub median_confidence: Option<f64>,
@@ -889,6 +893,7 @@ fn period(
             confidences.sort_by(f64::total_cmp);
             IntentCount {
                 intent: intent.to_owned(),
+                title: None,
                 count,
                 median_confidence: nearest_rank(&confidences, 50).copied(),
                 low,
@@ -897,6 +902,14 @@ fn period(
         .collect();
     intents.sort_by(|a, b| b.count.cmp(&a.count).then(a.intent.cmp(&b.intent)));
     intents.truncate(TOP_VALUES);
+    for i in &mut intents {
+        i.title = conn
+            .prepare_cached(
+                "SELECT title FROM message_intents WHERE intent = ?1 AND title IS NOT NULL LIMIT 1",
+            )?
+            .query_row([&i.intent], |r| r.get(0))
+            .optional()?;
+    }
 
     // Custom data.
     let custom = match custom_key {
