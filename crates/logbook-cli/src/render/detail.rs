@@ -52,10 +52,15 @@ pub fn event(out: &mut dyn Write, e: &EventDetail) -> Result<()> {
         };
         writeln!(
             out,
-            "forwarded to {} (delivery {}): {state}, {} attempts",
+            "forwarded to {} (delivery {}): {state}, {} {}",
             one_line(&d.target),
             d.id,
-            d.attempts
+            d.attempts,
+            if d.attempts == 1 {
+                "attempt"
+            } else {
+                "attempts"
+            }
         )?;
         for a in &d.recent {
             let answer = match (a.status, &a.error) {
