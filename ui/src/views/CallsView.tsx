@@ -1,10 +1,11 @@
 // The phone calls (one per CDR): when, who, how long, how it ended, the worst latencies, warnings
 // and the custom data injected into it.
-import { useCallback } from "react";
+import { useCallback, useMemo } from "react";
 import { api } from "../api";
 import type { ClientError, ListRequest } from "../api";
 import type { CallRow } from "../api/types/CallRow";
 import type { Column } from "../components/VirtualList";
+import { withMatch } from "../components/HitSnippet";
 import { formatCount, formatDateTime, formatDuration, formatMs, jsonText } from "../format";
 import type { LiveFeed } from "../liveFeed";
 import type { Navigate, Route } from "../routes";
@@ -85,6 +86,7 @@ export function CallsView(props: {
   const { route, navigate, replace } = props;
   const onSelect = useCallback((id: string) => replace({ ...route, selected: id }), [replace, route]);
   const onOpen = useCallback((id: string) => navigate({ view: "call", id }), [navigate]);
+  const columns = useMemo(() => withMatch(COLUMNS, route.q, 2), [route.q]);
   return (
     <PagedList
       noun="calls"
@@ -94,7 +96,7 @@ export function CallsView(props: {
       range={route.range}
       selected={route.selected}
       fetchPage={fetchPage}
-      columns={COLUMNS}
+      columns={columns}
       rowId={rowId}
       onSelect={onSelect}
       onOpen={onOpen}

@@ -1,10 +1,11 @@
 // The conversations (one per session_id): who, on which channel, how many turns, when, and what
 // the user said first.
-import { useCallback } from "react";
+import { useCallback, useMemo } from "react";
 import { api } from "../api";
 import type { ClientError, ListRequest } from "../api";
 import type { ConversationRow } from "../api/types/ConversationRow";
 import type { Column } from "../components/VirtualList";
+import { withMatch } from "../components/HitSnippet";
 import { formatCount, formatDateTime } from "../format";
 import type { LiveFeed } from "../liveFeed";
 import type { Navigate, Route } from "../routes";
@@ -39,7 +40,12 @@ export function ConversationsView(props: {
 }) {
   const { route, navigate, replace } = props;
   const onSelect = useCallback((id: string) => replace({ ...route, selected: id }), [replace, route]);
-  const onOpen = useCallback((id: string) => navigate({ view: "conversation", id }), [navigate]);
+  // A row found by free text opens at its first matching turn.
+  const onOpen = useCallback(
+    (id: string, row: ConversationRow | undefined) => navigate({ view: "conversation", id, turn: row?.hit?.turn ?? undefined }),
+    [navigate],
+  );
+  const columns = useMemo(() => withMatch(COLUMNS, route.q, 3), [route.q]);
   return (
     <PagedList
       noun="conversations"
@@ -49,7 +55,7 @@ export function ConversationsView(props: {
       range={route.range}
       selected={route.selected}
       fetchPage={fetchPage}
-      columns={COLUMNS}
+      columns={columns}
       rowId={rowId}
       onSelect={onSelect}
       onOpen={onOpen}

@@ -1,7 +1,7 @@
 // Every request as it arrives, accepted and rejected, newest first. The first page comes from the
 // events list; live batches are merged in (each request once); scrolling to the end pages older
 // rows. Selecting a row shows it beside the list.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api";
 import { ClientError } from "../api/client";
 import type { EventRow } from "../api/types/EventRow";
@@ -12,6 +12,7 @@ import { TotalCount, useTotal } from "../components/TotalCount";
 import { ColumnsMenu, useColumnPrefs } from "../components/ColumnsMenu";
 import { VirtualList } from "../components/VirtualList";
 import type { Column } from "../components/VirtualList";
+import { withMatch } from "../components/HitSnippet";
 import { formatBytes, formatCount, formatTime } from "../format";
 import { useAsync } from "../hooks";
 import { mergeRows, rowKey } from "../live";
@@ -95,6 +96,7 @@ export function LiveView(props: {
   const status = useAsync(() => api.status(), []);
 
   const { total, setTotal, counting, countExactly } = useTotal("events", q);
+  const columns = useMemo(() => withMatch(COLUMNS, route.q, COLUMNS.length - 1), [route.q]);
   const columnPrefs = useColumnPrefs("live");
 
   /**
@@ -231,7 +233,7 @@ export function LiveView(props: {
           )}
           <span className="muted">newest first{typed ? " · matching the search" : ""}</span>
           <span className="toolbar-end">
-            <ColumnsMenu columns={COLUMNS} prefs={columnPrefs.prefs} onPrefs={columnPrefs.onPrefs} dropped={columnPrefs.dropped} />
+            <ColumnsMenu columns={columns} prefs={columnPrefs.prefs} onPrefs={columnPrefs.onPrefs} dropped={columnPrefs.dropped} />
           </span>
         </div>
         {error ? <ErrorBanner error={error} /> : null}
@@ -253,7 +255,7 @@ export function LiveView(props: {
           <VirtualList
             label="Requests"
             rows={rows}
-            columns={COLUMNS}
+            columns={columns}
             rowId={rowKey}
             selected={route.selected}
             onSelect={select}

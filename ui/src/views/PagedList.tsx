@@ -37,7 +37,8 @@ interface Props<T> {
   columns: Column<T>[];
   rowId: (row: T) => string;
   onSelect: (id: string) => void;
-  onOpen: (id: string) => void;
+  /** Opens a row (the row itself when it is loaded). */
+  onOpen: (id: string, row: T | undefined) => void;
   /** A new query (from a facet click). */
   onQuery: (q: string) => void;
   onQueryError: (error: ClientError | null) => void;
@@ -212,7 +213,7 @@ export function PagedList<T>(props: Props<T>) {
             rowId={rowId}
             selected={props.selected}
             onSelect={props.onSelect}
-            onOpen={props.onOpen}
+            onOpen={(id) => props.onOpen(id, rows.find((r) => rowId(r) === id))}
             clickOpens
             hasMore={nextCursor !== null}
             loadingMore={loadingMore}

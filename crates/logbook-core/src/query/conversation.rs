@@ -520,7 +520,7 @@ fn var(scope: &str, name: &str, value: Value, change: Change) -> ContextVar {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::PathBuf;
 
     use serde_json::json;
@@ -533,10 +533,10 @@ mod tests {
     const PHONE_TRANSFER: &str = "f0c2a8e6-7b41-4d93-a5e7-2b9d6c4f1a38";
     const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/samples");
 
-    type Fixture = (tempfile::TempDir, Store, Connection);
+    pub(crate) type Fixture = (tempfile::TempDir, Store, Connection);
 
     /// A store holding the twelve samples plus `extra` bodies, each imported from its own file.
-    fn store_with(extra: &[Value]) -> Fixture {
+    pub(crate) fn store_with(extra: &[Value]) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), Default::default()).unwrap();
         let mut paths = std::fs::read_dir(SAMPLES)

@@ -11,6 +11,7 @@ pub mod count;
 pub mod custom;
 pub mod event;
 pub mod filter;
+pub mod hits;
 pub mod live;
 pub mod parse;
 pub mod search;

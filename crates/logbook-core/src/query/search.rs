@@ -8,6 +8,7 @@ use rusqlite::{Connection, Row, params_from_iter};
 use serde::Serialize;
 
 use super::filter::{self, Sql, Subject};
+use super::hits::{self, Hit};
 use super::parse::{self, Query};
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 
@@ -100,6 +101,8 @@ pub struct EventRow {
     pub session_id: Option<String>,
     /// A call's `global_session_id`, which `logbook show` opens.
     pub global_session_id: Option<String>,
+    /// Where the search's free text matched, when it has free text.
+    pub hit: Option<Hit>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
@@ -151,6 +154,8 @@ pub struct CallRow {
     pub endpoint: String,
     /// `injected_custom_data`, key → value, in key order.
     pub custom_data: serde_json::Map<String, serde_json::Value>,
+    /// Where the search's free text matched, when it has free text.
+    pub hit: Option<Hit>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
@@ -165,6 +170,9 @@ pub struct ConversationRow {
     pub first_at: Option<i64>,
     pub last_at: Option<i64>,
     pub first_text: Option<String>,
+    /// The first turn the search's free text matched, when it has free text: the conversation opens
+    /// at it.
+    pub hit: Option<Hit>,
 }
 
 fn parse_query(text: &str) -> Result<Query, QueryError> {
@@ -255,6 +263,15 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
     })?;
     rows.sort_by_key(|row| std::cmp::Reverse(event_key(row)));
     rows.truncate(n);
+    let accepted: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.source == "accepted")
+        .map(|r| r.id)
+        .collect();
+    let mut found = with_deadline(conn, deadline(), || hits::hits(conn, &query, &accepted))?;
+    for row in rows.iter_mut().filter(|r| r.source == "accepted") {
+        row.hit = found.remove(&row.id);
+    }
     let next_cursor = (rows.len() == n).then(|| {
         let oldest = |source: &str, before: i64| {
             rows.iter()
@@ -424,6 +441,7 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         log_id,
         session_id,
         global_session_id,
+        hit: None,
     })
 }
 
@@ -449,6 +467,7 @@ pub(crate) fn rejection_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         log_id: None,
         session_id: None,
         global_session_id: None,
+        hit: None,
     })
 }
 
@@ -555,6 +574,7 @@ fn call_row(r: &Row<'_>) -> rusqlite::Result<CallRow> {
         turn_count: r.get(17)?,
         endpoint: r.get(18)?,
         custom_data: serde_json::Map::new(),
+        hit: None,
     })
 }
 
@@ -585,6 +605,11 @@ pub fn calls(
     let items = with_deadline(conn, deadline(), || {
         let mut items = collect(conn, &sql, list.cond.params, call_row)?;
         attach_custom_data(conn, &mut items)?;
+        let ids: Vec<i64> = items.iter().map(|c| c.event_id).collect();
+        let mut found = hits::hits(conn, &query, &ids)?;
+        for call in &mut items {
+            call.hit = found.remove(&call.event_id);
+        }
         Ok(items)
     })?;
     let next_cursor = (items.len() == n)
@@ -672,7 +697,16 @@ pub fn conversations(
                 first_at: r.get(6)?,
                 last_at: r.get(7)?,
                 first_text: r.get(8)?,
+                hit: None,
             })
+        })
+        .and_then(|mut items: Vec<ConversationRow>| {
+            let sessions: Vec<&str> = items.iter().map(|c| c.session_id.as_str()).collect();
+            let mut found = hits::conversation_hits(conn, &query, &sessions)?;
+            for c in &mut items {
+                c.hit = found.remove(&c.session_id);
+            }
+            Ok(items)
         })
     })?;
     let next_cursor = (items.len() == n)
