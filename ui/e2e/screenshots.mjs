@@ -1,8 +1,10 @@
 // Screenshots of every view at 1280 and 1920 px, in the light and the dark theme, into
 // docs/screenshots/ (`npm run screenshots`, after `cargo build -p logbook-cli` and `npm run build`).
-// The data: 3,000 generated events (`logbook generate`, a fixed seed) plus the samples.
+// The data: 3,000 generated events (`logbook generate`, a fixed seed) plus the samples, which
+// `serve` forwards to a local downstream (so an event shows its Forwarded panel).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VIEWS, generate, launchBrowser, logbook, root, samples, startServe } from "./harness.mjs";
@@ -13,8 +15,23 @@ const dir = mkdtempSync(join(tmpdir(), "logbook-shots-"));
 const db = join(dir, "l.db");
 writeFileSync(join(dir, "secret"), "purple unicorn");
 generate(db, 3_000);
-const serve = await startServe(db, join(dir, "secret"));
+// A downstream that takes every delivery.
+const downstream = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => res.writeHead(200, { "content-type": "text/plain" }).end("stored"));
+});
+await new Promise((r) => downstream.listen(0, "127.0.0.1", r));
+const forward = `http://127.0.0.1:${downstream.address().port}/watson=none`;
+const serve = await startServe(db, join(dir, "secret"), "127.0.0.1:0", ["--forward", forward]);
 execFileSync(logbook, ["send", "--url", `${serve.receiverUrl}/`, "--secret-file", join(dir, "secret"), samples]);
+
+/** Views beyond the ones every layout test visits: Trends, its comparison, a search's hits. */
+const MORE = [
+  ["trends", "#/trends?range=7d", "[data-testid='trends-totals']"],
+  ["trends-compare", "#/trends?range=7d&compare=previous", "[data-testid='trends-totals']"],
+  ["conversations-search", `#/conversations?q=${encodeURIComponent("refund")}`, "[data-testid='hit-snippet']"],
+];
+
 const browser = await launchBrowser();
 try {
   for (const width of [1280, 1920]) {
@@ -24,23 +41,31 @@ try {
       await page.goto(serve.openUrl);
       await page.waitForURL((u) => !u.searchParams.has("token"));
       const shot = async (name) => {
-        await page.waitForTimeout(400);
+        await page.waitForTimeout(600);
         await page.screenshot({ path: join(out, `browser-${name}-${width}-${theme}.png`) });
       };
-      for (const [name, hash, ready] of VIEWS) {
+      for (const [name, hash, ready] of [...VIEWS, ...MORE]) {
         await page.goto(`${serve.uiBase}/${hash}`);
         await page.locator(ready).first().waitFor();
         await shot(name);
       }
+      // A sample's request beside the list, then on its own page, with where it was forwarded.
       await page.goto(`${serve.uiBase}/#/live`);
       await page.locator("[data-testid='row']").nth(2).click();
       await page.locator("[data-testid='side-panel'] .json-tree").waitFor();
       await shot("live-request");
+      const id = new URL(page.url()).hash.match(/selected=(\d+)/)?.[1];
+      if (id) {
+        await page.goto(`${serve.uiBase}/#/events/${id}`);
+        await page.locator(".deliveries").waitFor({ timeout: 15_000 });
+        await shot("event");
+      }
       await context.close();
     }
   }
 } finally {
   await browser.close();
   serve.child.kill("SIGTERM");
+  downstream.close();
 }
 console.log(`screenshots in ${out}`);

@@ -108,7 +108,7 @@ test("Trends shows the totals of the traffic sent, in both themes", async () => 
     await calls.waitFor();
   }
   assert.ok((await calls.textContent()).startsWith(expected), `${await calls.textContent()} ≠ ${expected}`);
-  await page.locator('[data-testid="trends-compare"]').check();
+  await page.locator('[data-testid="trends-compare"]').selectOption("previous");
   await page.locator('[data-testid="trends-custom-key"]').selectOption("call_reason");
   await page.locator('[data-testid="trends-custom"] .recharts-bar-rectangle').first().waitFor();
   await page.locator(".recharts-pie-sector").first().waitFor();
@@ -162,4 +162,40 @@ test("a slowest turn opens its call", async () => {
   await page.locator('[data-testid="slow-turn"] a').first().click();
   await page.waitForURL((u) => /#\/calls\/[^?]+\?turn=\d+/.test(u.hash));
   assert.deepEqual(consoleErrors.filter((e) => !e.includes("favicon")), [], "no errors in the console");
+});
+
+test("the distributions open their lists: an input kind, a top action, a confidence tenth, barge-in", async () => {
+  const trends = `${new URL(openUrl).origin}/#/trends?range=7d`;
+  const clickFirstBar = async (panel) => {
+    await page.goto(trends);
+    const bar = page.locator(`[data-testid="trends-${panel}"] .recharts-bar-rectangle`).first();
+    await bar.waitFor();
+    await bar.click();
+  };
+  const landsOn = async (view, term) => {
+    await page.waitForURL((u) => u.hash.startsWith(`#/${view}?`));
+    const q = (await page.locator('[data-testid="search"]').inputValue()).trim();
+    assert.match(q, term);
+    assert.ok(decodeURIComponent(new URL(page.url()).hash).includes("range=7d"));
+    await page.locator('[data-testid="row"]').first().waitFor();
+    return q;
+  };
+
+  await clickFirstBar("input-kinds");
+  await landsOn("conversations", /^input:(text|speech|dtmf)$/);
+
+  await clickFirstBar("actions");
+  const action = await landsOn("conversations", /^action:/);
+  // The list is the conversations that ran it: its first one shows that action on a turn.
+  await page.locator('[data-testid="row"]').first().click();
+  await page.locator('[data-testid="turn"]').first().waitFor();
+  const title = action.slice("action:".length).replace(/^"|"$/g, "");
+  assert.ok((await page.locator('[data-testid="turn-intent"]').allTextContents()).some((t) => t.includes(title)), title);
+
+  await clickFirstBar("stt-confidence");
+  await landsOn("conversations", /^confidence\.stt[<>=]/);
+
+  await page.goto(trends);
+  await page.locator('[data-testid="trends-barge-in"]').click();
+  await landsOn("calls", /^barge_in:true$/);
 });

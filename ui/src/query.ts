@@ -178,7 +178,7 @@ export function complete(
 /** The qualifiers whose values the core lists for completion (`qualifier_values`). */
 export const VALUE_KEYS = new Set([
   "intent", "action", "channel", "end_reason", "failure", "warning", "type", "entity", "endpoint",
-  "failed", "transferred", "verified",
+  "failed", "transferred", "verified", "barge_in",
 ]);
 
 /** The qualifier being given a value before the caret: `intent:pa` → key `intent`, prefix `pa`. */

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { api } from "../api";
 import type { Period } from "../api/types/Period";
 import type { Trends } from "../api/types/Trends";
-import { TrendsView, tooltipIndex } from "./TrendsView";
+import { CompareChooser, TrendsView, compareShiftMs, tenthTerms, tooltipIndex, turnsTerms } from "./TrendsView";
 
 vi.mock("../api", () => import("./detail/mockApi"));
 
@@ -52,6 +52,7 @@ function period(calls: number): Period {
       { intent: "pay_bill", title: null, count: 2, median_confidence: 0.4, low: 1 },
       { intent: "action_24031_intent_11874", title: "Check order status", count: 1, median_confidence: 0.9, low: 0 },
     ],
+    actions: [{ value: "Check order status", count: 3, other: false }],
     input_kinds: [{ value: "text", count: 4, other: false }],
     turns_per_conversation: [{ value: "2", count: 2, other: false }],
     intent_confidence: [],
@@ -93,8 +94,10 @@ describe("TrendsView", { timeout: 30_000 }, () => {
     fireEvent.click(screen.getByRole("button", { name: "CWSXX0001E" }));
     expect(navigate).toHaveBeenLastCalledWith({ view: "calls", q: "channel:Phone warning:CWSXX0001E", range: "24h" });
     expect(within(screen.getByTestId("trends-warnings")).getAllByText("new")).toHaveLength(1);
-    fireEvent.click(screen.getByTestId("trends-compare"));
-    expect(navigate).toHaveBeenLastCalledWith({ view: "trends", q: "channel:Phone", range: "24h", compare: "previous" });
+    fireEvent.change(screen.getByTestId("trends-compare"), { target: { value: "7d" } });
+    expect(navigate).toHaveBeenLastCalledWith({ view: "trends", q: "channel:Phone", range: "24h", compare: "7d" });
+    fireEvent.click(screen.getByTestId("trends-barge-in"));
+    expect(navigate).toHaveBeenLastCalledWith({ view: "calls", q: "channel:Phone barge_in:true", range: "24h" });
   });
 
   it("shows each chart's numbers as a table", async () => {
@@ -138,5 +141,43 @@ describe("tooltipIndex", () => {
     expect(tooltipIndex(null)).toBe(null);
     expect(tooltipIndex("")).toBe(null);
     expect(tooltipIndex(-1)).toBe(null);
+  });
+});
+
+describe("the terms a distribution's bar opens its list with", () => {
+  it("bounds a confidence tenth, leaving the ends open", () => {
+    expect(tenthTerms("confidence.stt", "0.3-0.4")).toBe("confidence.stt>=0.3 confidence.stt<0.4");
+    expect(tenthTerms("confidence.intent", "0.0-0.1")).toBe("confidence.intent<0.1");
+    expect(tenthTerms("confidence.intent", "0.9-1.0")).toBe("confidence.intent>=0.9");
+    expect(tenthTerms("confidence.intent", "(others)")).toBe(null);
+  });
+
+  it("bounds a conversation length bin", () => {
+    expect(turnsTerms("3")).toBe("turns=3");
+    expect(turnsTerms("6-10")).toBe("turns>=6 turns<=10");
+    expect(turnsTerms("21+")).toBe("turns>=21");
+    expect(turnsTerms("(none)")).toBe(null);
+  });
+});
+
+describe("comparing with another range", () => {
+  it("reads a named shift", () => {
+    expect(compareShiftMs("7d")).toBe(7 * 24 * HOUR_MS);
+    expect(compareShiftMs("90m")).toBe(90 * 60_000);
+    expect(compareShiftMs("previous")).toBe(null);
+  });
+
+  it("turns a chosen start into the shift back, and refuses a start after the range's", () => {
+    const onChange = vi.fn();
+    render(<CompareChooser compare={undefined} startMs={START_MS} onChange={onChange} />);
+    fireEvent.change(screen.getByTestId("trends-compare"), { target: { value: "start" } });
+    expect(onChange).not.toHaveBeenCalled();
+    const start = screen.getByTestId("trends-compare-start");
+    // Three days and two hours before 2026-03-12 10:00 UTC.
+    fireEvent.change(start, { target: { value: "2026-03-09T08:00" } });
+    expect(onChange).toHaveBeenLastCalledWith(`${(3 * 24 + 2) * 60}m`);
+    fireEvent.change(start, { target: { value: "2026-03-13T08:00" } });
+    expect(screen.getByRole("alert").textContent).toContain("before this range");
+    expect(onChange).toHaveBeenCalledTimes(1);
   });
 });

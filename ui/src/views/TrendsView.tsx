@@ -1,8 +1,10 @@
 // Trends: the figures of the current search over its time range (api.trends, computed exactly in
 // the core), as charts with their numbers as tables. Every bar, point and slice that stands for a
 // searchable set opens that list: the search, plus the term of what was clicked, plus the bucket's
-// time bounds. Compare adds the previous period of the same length beside the current one.
+// time bounds. Compare draws a second range of the same length (the previous period, the same
+// range a day, a week or four weeks earlier, or one starting when the user says) over the current.
 import { useEffect, useMemo, useState } from "react";
+import type { ReactNode } from "react";
 import {
   Bar,
   BarChart,
@@ -30,7 +32,7 @@ import { ErrorBanner } from "../components/ErrorBanner";
 import { Loading, RouteLink } from "../components/detail/common";
 import { formatConfidence, formatCount, formatEndReason, formatMs } from "../format";
 import { useAsync } from "../hooks";
-import { customTerm, effectiveQuery, quoteValue, queryTerm } from "../query";
+import { customTerm, effectiveQuery, queryTerm } from "../query";
 import type { Navigate, Route } from "../routes";
 
 type TrendsRoute = Extract<Route, { view: "trends" }>;
@@ -80,6 +82,28 @@ function joinQuery(...parts: Array<string | null | undefined>): string | undefin
   return q || undefined;
 }
 
+/**
+ * The query terms of a confidence tenth as Trends labels it (`0.3-0.4`): at least its start and below
+ * its end; the first has no lower bound and the last no upper one (Trends files values outside 0…1
+ * there).
+ */
+export function tenthTerms(field: string, label: string): string | null {
+  const m = label.match(/^(\d(?:\.\d+)?)-(\d(?:\.\d+)?)$/);
+  if (!m) return null;
+  const [from, to] = [Number(m[1]), Number(m[2])];
+  return [from > 0 ? `${field}>=${m[1]}` : null, to < 1 ? `${field}<${m[2]}` : null].filter(Boolean).join(" ") || null;
+}
+
+/** The query terms of a conversation-length bin as Trends labels it: `3`, `6-10`, `21+`. */
+export function turnsTerms(label: string): string | null {
+  let m = label.match(/^(\d+)$/);
+  if (m) return `turns=${m[1]}`;
+  m = label.match(/^(\d+)-(\d+)$/);
+  if (m) return `turns>=${m[1]} turns<=${m[2]}`;
+  m = label.match(/^(\d+)\+$/);
+  return m ? `turns>=${m[1]}` : null;
+}
+
 /** `after:… before:…` of bucket `i`, cut to the range. */
 function bucketBounds(p: Period, i: number): string {
   const start = Math.max(p.buckets[i].start_ms, p.start_ms);
@@ -126,15 +150,7 @@ export function TrendsView(props: { route: TrendsRoute; navigate: Navigate; onQu
             </>
           )}
         </span>
-        <label className="small">
-          <input
-            type="checkbox"
-            data-testid="trends-compare"
-            checked={route.compare !== undefined}
-            onChange={(e) => setRoute({ compare: e.target.checked ? "previous" : undefined })}
-          />{" "}
-          Compare with the previous period
-        </label>
+        <CompareChooser compare={route.compare} startMs={c.start_ms} onChange={(compare) => setRoute({ compare })} />
         {loaded.loading && <span className="muted small">Updating…</span>}
       </div>
       <Totals t={t} open={open} />
@@ -149,35 +165,58 @@ export function TrendsView(props: { route: TrendsRoute; navigate: Navigate; onQu
           note="Failed calls, grouped by failure_details."
           counts={c.failure_details}
           previous={p?.failure_details}
-          onClick={(v) => open("calls", "failed:true", v.other || v.value === null ? null : quoteValue(v.value))}
+          onClick={(v) => open("calls", "failed:true", v.other || v.value === null ? null : queryTerm("failure", v.value))}
         />
         <Warnings period={c} open={open} />
         <Intents period={c} lowConfidence={t.low_confidence} open={open} />
+        <CountsBars
+          id="actions"
+          title="Top actions"
+          note="Messages by the title of each action they ran."
+          counts={c.actions}
+          previous={p?.actions}
+          onClick={(v) => !v.other && v.value !== null && open("conversations", queryTerm("action", v.value))}
+        />
         <CountsBars
           id="input-kinds"
           title="Input kinds"
           note="Messages by how the user spoke: text, speech, DTMF."
           counts={c.input_kinds}
           previous={p?.input_kinds}
+          onClick={(v) => !v.other && v.value !== null && open("conversations", queryTerm("input", v.value))}
         />
         <CountsBars
           id="turns-per-conversation"
           title="Turns per conversation"
-          note="Conversations by their messages in the range."
+          note="Conversations by their messages in the range; a bar opens the conversations of that many turns."
           counts={c.turns_per_conversation}
           previous={p?.turns_per_conversation}
+          onClick={(v) => v.value !== null && open("conversations", turnsTerms(v.value))}
         />
         <CountsBars
           id="intent-confidence"
           title="Intent confidence"
           note={`Messages by top-intent confidence; below ${t.low_confidence} is low: ${formatCount(c.low_confidence.count)} of ${formatCount(c.low_confidence.of)} (${rate(c.low_confidence.count, c.low_confidence.of)}).`}
           counts={c.intent_confidence}
+          previous={p?.intent_confidence}
+          onClick={(v) => v.value !== null && open("conversations", tenthTerms("confidence.intent", v.value))}
         />
         <CountsBars
           id="stt-confidence"
           title="Speech-to-text confidence"
-          note={`Call turns by STT confidence. Barge-in: ${formatCount(c.barge_in.count)} of ${formatCount(c.barge_in.of)} turns (${rate(c.barge_in.count, c.barge_in.of)}).`}
+          note={
+            <>
+              Call turns by STT confidence.{" "}
+              <button type="button" className="link-button" data-testid="trends-barge-in" onClick={() => open("calls", "barge_in:true")}>
+                Barge-in
+              </button>
+              : {formatCount(c.barge_in.count)} of {formatCount(c.barge_in.of)} turns ({rate(c.barge_in.count, c.barge_in.of)})
+              {p && `, before ${rate(p.barge_in.count, p.barge_in.of)}`}.
+            </>
+          }
           counts={c.stt_confidence}
+          previous={p?.stt_confidence}
+          onClick={(v) => v.value !== null && open("conversations", tenthTerms("confidence.stt", v.value))}
         />
         <Custom
           period={c}
@@ -441,7 +480,7 @@ function EndReasonPie({ period, previous, open }: { period: Period; previous: Pe
 function CountsBars(props: {
   id: string;
   title: string;
-  note?: string;
+  note?: ReactNode;
   counts: Count[];
   previous?: Count[];
   onClick?: (c: Count) => void;
@@ -562,7 +601,7 @@ function Intents({ period, lowConfidence, open }: { period: Period; lowConfidenc
               onClick={(d, i) => {
                 const index = indexOf(d, i);
                 if (index !== null)
-                  open("conversations", queryTerm("intent", rows[index].intent), k === "low" ? `confidence<${lowConfidence}` : null);
+                  open("conversations", queryTerm("intent", rows[index].intent), k === "low" ? `confidence.intent<${lowConfidence}` : null);
               }}
             />
           ))}
@@ -698,5 +737,93 @@ function SlowestTurns({ turns, navigate }: { turns: SlowTurn[]; navigate: Naviga
         </div>
       )}
     </section>
+  );
+}
+
+/** The comparisons offered by name; any other is a range starting at a chosen time. */
+const COMPARE_CHOICES: Array<[string, string]> = [
+  ["", "No comparison"],
+  ["previous", "Compare with the previous period"],
+  ["24h", "Compare with the same range a day earlier"],
+  ["7d", "Compare with the same range a week earlier"],
+  ["4w", "Compare with the same range four weeks earlier"],
+  ["start", "Compare with a range starting at…"],
+];
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** How far back a comparison like `90m` or `7d` moves the range, in ms; null for `previous` or junk. */
+export function compareShiftMs(compare: string): number | null {
+  const m = compare.match(/^(\d+)([mhdw])$/i);
+  return m ? Number(m[1]) * UNIT_MS[m[2].toLowerCase()] : null;
+}
+
+/** `YYYY-MM-DDTHH:MM` (UTC) of a time, as a datetime-local input holds it. */
+function utcInput(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16);
+}
+
+/**
+ * What the current range is compared with: none, the previous period, the same range a day, a week
+ * or four weeks earlier, or the range of the same length starting at a chosen time (UTC), sent to
+ * the core as the shift back in minutes.
+ */
+export function CompareChooser(props: { compare?: string; startMs: number; onChange: (compare: string | undefined) => void }) {
+  const { compare, startMs, onChange } = props;
+  const named = COMPARE_CHOICES.some(([v]) => v !== "start" && v === (compare ?? ""));
+  const [choosing, setChoosing] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const shift = compare ? compareShiftMs(compare) : null;
+  const custom = choosing || (!named && compare !== undefined);
+  const choice = custom ? "start" : (compare ?? "");
+  return (
+    <span className="trends-compare small">
+      <select
+        aria-label="Compare with"
+        data-testid="trends-compare"
+        value={choice}
+        onChange={(e) => {
+          const v = e.target.value;
+          setProblem(null);
+          setChoosing(v === "start");
+          if (v !== "start") onChange(v || undefined);
+        }}
+      >
+        {COMPARE_CHOICES.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+      {custom && (
+        <>
+          {" "}
+          <input
+            type="datetime-local"
+            aria-label="Start of the range to compare with (UTC)"
+            data-testid="trends-compare-start"
+            defaultValue={shift !== null ? utcInput(startMs - shift) : ""}
+            onChange={(e) => {
+              const at = Date.parse(`${e.target.value}:00Z`);
+              if (Number.isNaN(at)) return;
+              const minutes = Math.round((startMs - at) / 60_000);
+              if (minutes <= 0) {
+                setProblem("Choose a start before this range's start.");
+                return;
+              }
+              setProblem(null);
+              onChange(`${minutes}m`);
+            }}
+          />{" "}
+          UTC
+        </>
+      )}
+      {problem && (
+        <span className="trends-compare-problem" role="alert">
+          {" "}
+          {problem}
+        </span>
+      )}
+    </span>
   );
 }

@@ -501,6 +501,35 @@ fn the_compared_period_agrees_with_the_stored_bodies() {
         })
         .collect();
     assert!(!titled.is_empty(), "a sample names an action's title");
+    // Top actions: each message counts once under each title its turn events name.
+    let mut actions: std::collections::BTreeMap<String, i64> = Default::default();
+    for (_, b) in bodies
+        .iter()
+        .filter(|(k, b)| k == "message_logged" && on_the_10th(&b["payload"]["request_timestamp"]))
+    {
+        let events = b["payload"]["response"]["output"]["debug"]["turn_events"].as_array();
+        let titles: std::collections::BTreeSet<&str> = events
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["source"]["action_title"].as_str())
+            .collect();
+        for title in titles {
+            *actions.entry(title.to_owned()).or_default() += 1;
+        }
+    }
+    assert!(!actions.is_empty());
+    let reported: std::collections::BTreeMap<String, i64> = p["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["value"].as_str().unwrap().to_owned(),
+                a["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(reported, actions);
     for (intent, title) in titled {
         let row = p["intents"]
             .as_array()

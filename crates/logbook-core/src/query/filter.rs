@@ -190,6 +190,18 @@ fn predicate(field: &Field) -> Pred {
             call: m("c.failure_details LIKE ? ESCAPE '\\'", vec![like_contains(f)]),
             ..Pred::default()
         },
+        Field::Input(kind) => Pred { message: m("lower(m.input_kind) = ?", vec![text(kind)]), ..Pred::default() },
+        Field::BargeIn(v) => Pred {
+            call: m(
+                "c.event_id IN (SELECT event_id FROM call_turns WHERE barge_in = ?)",
+                vec![Value::Integer(*v as i64)],
+            ),
+            message: m(
+                "m.log_id IN (SELECT log_id FROM call_turns WHERE barge_in = ?)",
+                vec![Value::Integer(*v as i64)],
+            ),
+            ..Pred::default()
+        },
         Field::Transferred(v) => {
             Pred { call: m("c.transfer_occurred = ?", vec![Value::Integer(*v as i64)]), ..Pred::default() }
         }
@@ -287,6 +299,31 @@ fn numeric(field: NumField, o: CmpOp, value: f64) -> Pred {
             message: Some(Sql::new(
                 format!("m.top_confidence {0} ? OR m.stt_confidence {0} ?", op(o)),
                 vec![number(value), number(value)],
+            )),
+            call: Some(Sql::new(
+                format!(
+                    "c.event_id IN (SELECT event_id FROM call_turns WHERE stt_confidence {} ?)",
+                    op(o)
+                ),
+                vec![number(value)],
+            )),
+            ..Pred::default()
+        },
+        NumField::IntentConfidence => Pred {
+            message: Some(Sql::new(
+                format!("m.top_confidence {} ?", op(o)),
+                vec![number(value)],
+            )),
+            ..Pred::default()
+        },
+        // What Trends counts: call turns (a message is its call turn, through its log id).
+        NumField::SttConfidence => Pred {
+            message: Some(Sql::new(
+                format!(
+                    "m.log_id IN (SELECT log_id FROM call_turns WHERE stt_confidence {} ?)",
+                    op(o)
+                ),
+                vec![number(value)],
             )),
             call: Some(Sql::new(
                 format!(
@@ -471,6 +508,7 @@ mod tests {
             "duration>60s latency.tts>800 warnings>=1 turns<3 confidence<0.5 session:s log:l user:u assistant:a",
             "end_reason:caller_hangup failed:true transferred:no warning:CWSMR channel:Phone call:g -\"x y\"",
             "after:2026-01-01 before:7d endpoint:/draft verified:yes",
+            "input:speech barge_in:true confidence.intent<0.5 confidence.stt>=0.3",
         ] {
             for subject in [
                 Subject::Events,
@@ -486,6 +524,67 @@ mod tests {
                     s.text
                 );
             }
+        }
+    }
+
+    /// The qualifiers that Trends' distributions open their lists with, over the samples.
+    #[test]
+    fn input_barge_in_and_each_confidence_select_their_rows() {
+        use crate::query::search::{self, Search};
+        let (_dir, _store, conn) = crate::query::call::tests::sample_store();
+        let logs = |q: &str| -> Vec<String> {
+            let mut v: Vec<String> = search::messages(&conn, &Search::new(q), false)
+                .unwrap()
+                .items
+                .into_iter()
+                .filter_map(|m| m.log_id)
+                .collect();
+            v.sort();
+            v
+        };
+        let calls = |q: &str| -> Vec<String> {
+            let mut v: Vec<String> = search::calls(&conn, &Search::new(q), false)
+                .unwrap()
+                .items
+                .into_iter()
+                .filter_map(|c| c.global_session_id)
+                .collect();
+            v.sort();
+            v
+        };
+        // 08 is the one DTMF turn; the kind is compared in any case.
+        assert_eq!(logs("input:dtmf"), ["4784a180-8bcc-4d0f-9451-f1f881dde4f9"]);
+        assert_eq!(logs("input:DTMF"), logs("input:dtmf"));
+        assert!(logs("input:speech").contains(&"d54ba54a-4c95-404b-8f55-860ebf7a25fb".to_owned()));
+        assert!(!logs("input:text").contains(&"4784a180-8bcc-4d0f-9451-f1f881dde4f9".to_owned()));
+        // CDR 12's second turn (message 07) heard 0.87, CDR 11's second (message 09) 0.78.
+        assert_eq!(
+            logs("confidence.stt>=0.8 confidence.stt<0.9"),
+            ["d54ba54a-4c95-404b-8f55-860ebf7a25fb"]
+        );
+        assert_eq!(
+            logs("confidence.stt>=0.7 confidence.stt<0.8"),
+            ["cb4ed5f6-d731-4a6c-81ad-f1ffcd66dea5"]
+        );
+        let with_087 = calls("confidence.stt>=0.8 confidence.stt<0.9");
+        assert_eq!(
+            with_087.len(),
+            1,
+            "CDR 10 heard 0.93 only, 11 0.78 only: {with_087:?}"
+        );
+        // CDRs 11 and 12 each had a turn barged in on; 10 had none.
+        assert_eq!(calls("barge_in:true").len(), 2);
+        assert_eq!(
+            calls("barge_in:false").len(),
+            3,
+            "every CDR has a turn not barged in on"
+        );
+        // The intent's confidence alone: every message found has a top intent below the bound.
+        for m in search::messages(&conn, &Search::new("confidence.intent<0.9"), false)
+            .unwrap()
+            .items
+        {
+            assert!(m.top_confidence.is_some_and(|c| c < 0.9), "{m:?}");
         }
     }
 

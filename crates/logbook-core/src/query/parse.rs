@@ -71,6 +71,10 @@ pub enum Field {
     Channel(String),
     /// A call's global_session_id.
     Call(String),
+    /// How the user spoke (a message's input kind: `text`, `speech`, `dtmf`), any case.
+    Input(String),
+    /// A call turn the caller barged in on (or, `false`, one that says it was not).
+    BargeIn(bool),
     /// `value: None` means `custom.KEY:*`, the key is present.
     Custom {
         key: String,
@@ -98,6 +102,10 @@ pub enum NumField {
     Warnings,
     Turns,
     Confidence,
+    /// The top intent's confidence only.
+    IntentConfidence,
+    /// A call turn's speech-to-text confidence only.
+    SttConfidence,
 }
 
 /// A comparison operator.
@@ -161,6 +169,11 @@ pub const QUALIFIERS: &[(&str, &str)] = &[
         "channel name or its start, any case and spacing: channel:web matches Web chat",
     ),
     ("call:", "call id (global_session_id)"),
+    ("input:", "how the user spoke: text, speech or dtmf"),
+    (
+        "barge_in:",
+        "a call turn the caller barged in on: true or false",
+    ),
     (
         "custom.",
         "custom data: custom.KEY:VALUE, or custom.KEY:* for key present",
@@ -188,7 +201,15 @@ pub const QUALIFIERS: &[(&str, &str)] = &[
     ("turns>", "number of conversation turns, e.g. turns>=10"),
     (
         "confidence<",
-        "intent confidence 0 to 1, e.g. confidence<0.5",
+        "intent or speech-to-text confidence 0 to 1, e.g. confidence<0.5",
+    ),
+    (
+        "confidence.intent<",
+        "the top intent's confidence only, e.g. confidence.intent<0.5",
+    ),
+    (
+        "confidence.stt<",
+        "a call turn's speech-to-text confidence only, e.g. confidence.stt<0.6",
     ),
 ];
 
@@ -214,6 +235,8 @@ enum Key {
     Endpoint,
     Channel,
     Call,
+    Input,
+    BargeIn,
     After,
     Before,
 }
@@ -238,6 +261,8 @@ const KEYS: &[(&str, Key)] = &[
     ("endpoint", Key::Endpoint),
     ("channel", Key::Channel),
     ("call", Key::Call),
+    ("input", Key::Input),
+    ("barge_in", Key::BargeIn),
     ("after", Key::After),
     ("before", Key::Before),
 ];
@@ -251,6 +276,8 @@ const NUM_FIELDS: &[(&str, NumField)] = &[
     ("warnings", NumField::Warnings),
     ("turns", NumField::Turns),
     ("confidence", NumField::Confidence),
+    ("confidence.intent", NumField::IntentConfidence),
+    ("confidence.stt", NumField::SttConfidence),
 ];
 
 /// The prefix of `custom.KEY:VALUE`.
@@ -277,6 +304,14 @@ impl NumField {
                 | NumField::LatencyTts
                 | NumField::LatencyStt
                 | NumField::Setup
+        )
+    }
+
+    /// Whether values are confidences, from 0 to 1.
+    pub fn is_confidence(&self) -> bool {
+        matches!(
+            self,
+            NumField::Confidence | NumField::IntentConfidence | NumField::SttConfidence
         )
     }
 
@@ -645,6 +680,8 @@ impl Parser<'_> {
             Key::Endpoint => Field::Endpoint(value),
             Key::Channel => Field::Channel(channel_key(&value)),
             Key::Call => Field::Call(value),
+            Key::Input => Field::Input(value.to_lowercase()),
+            Key::BargeIn => Field::BargeIn(self.boolean(key_raw, &value, value_span)?),
             Key::After => Field::After(self.when(&value, value_span)?),
             Key::Before => Field::Before(self.when(&value, value_span)?),
         };
@@ -761,7 +798,7 @@ impl Parser<'_> {
                     ),
                 )
             })?
-        } else if field == NumField::Confidence {
+        } else if field.is_confidence() {
             parse_decimal(value)
                 .filter(|c| (0.0..=1.0).contains(c))
                 .ok_or_else(|| {

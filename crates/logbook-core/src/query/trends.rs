@@ -174,6 +174,8 @@ pub struct Period {
     pub warning_codes: Vec<WarningCount>,
     /// The top intents of messages, most first.
     pub intents: Vec<IntentCount>,
+    /// Messages by the title of each action they ran (a message may run several), most first.
+    pub actions: Vec<Count>,
     /// Messages by input kind (text, speech, dtmf, …), most first.
     pub input_kinds: Vec<Count>,
     /// Conversations by the number of their messages in the range.
@@ -911,6 +913,27 @@ fn period(
             .optional()?;
     }
 
+    // Actions, by title: the messages that ran each.
+    let actions = if scope.wants_events {
+        let titles = rows(
+            conn,
+            &format!(
+                "SELECT a.title, count(DISTINCT a.event_id) FROM message_actions a
+                 JOIN messages m ON m.event_id = a.event_id JOIN events e ON e.id = m.event_id
+                 WHERE ({}) AND m.request_at >= ? AND m.request_at < ? AND a.title IS NOT NULL
+                 GROUP BY a.title",
+                scope.messages.text
+            ),
+            &scope.messages,
+            frame,
+            &[],
+            |r| Ok((Some(r.get::<_, String>(0)?), r.get::<_, i64>(1)?)),
+        )?;
+        ranked(titles.into_iter().collect(), TOP_VALUES)
+    } else {
+        Vec::new()
+    };
+
     // Custom data.
     let custom = match custom_key {
         None => None,
@@ -1022,6 +1045,7 @@ fn period(
         failure_details: ranked(failure_details, TOP_VALUES),
         warning_codes,
         intents,
+        actions,
         input_kinds: ranked(input_kinds, usize::MAX),
         turns_per_conversation: TURN_BINS
             .iter()

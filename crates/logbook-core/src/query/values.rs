@@ -74,7 +74,7 @@ const SOURCES: &[(&str, &str)] = &[
 ];
 
 /// The qualifiers that take one of two words.
-const BOOLEANS: &[&str] = &["failed", "transferred", "verified"];
+const BOOLEANS: &[&str] = &["failed", "transferred", "verified", "barge_in"];
 
 /// The values of qualifier `key` (without its `:`) starting with `prefix`, most frequent first. An
 /// unknown key, or one whose values are not a list (dates, ids), has none.

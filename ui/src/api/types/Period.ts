@@ -36,6 +36,10 @@ failure_details: Array<Count>, warning_codes: Array<WarningCount>,
  */
 intents: Array<IntentCount>, 
 /**
+ * Messages by the title of each action they ran (a message may run several), most first.
+ */
+actions: Array<Count>, 
+/**
  * Messages by input kind (text, speech, dtmf, …), most first.
  */
 input_kinds: Array<Count>, 
