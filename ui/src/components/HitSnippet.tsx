@@ -32,7 +32,7 @@ export function hasFreeText(query: string | undefined): boolean {
 export function matchColumn<T extends { hit: Hit | null }>(): Column<T> {
   return {
     title: "Match",
-    min: 200, ideal: 360, grow: 2, priority: 1,
+    min: 300, ideal: 420, grow: 2, priority: 1,
     render: (r) => (r.hit ? <HitSnippet hit={r.hit} /> : ""),
     title_: (r) => hitText(r.hit),
   };

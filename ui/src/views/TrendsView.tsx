@@ -513,7 +513,7 @@ function CountsBars(props: {
         >
           <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" horizontal={false} />
           <XAxis type="number" tick={AXIS} allowDecimals={false} />
-          <YAxis type="category" dataKey="label" tick={AXIS} width={200} interval={0} tickFormatter={(v: string) => clip(v, 32)} />
+          <YAxis type="category" dataKey="label" tick={AXIS} width={200} interval={0} tickFormatter={(v: string) => clip(v, 28)} />
           <Tooltip contentStyle={TOOLTIP_STYLE} cursor={{ fill: "var(--bg-alt)" }} />
           <Bar
             dataKey="count"
@@ -586,7 +586,7 @@ function Intents({ period, lowConfidence, open }: { period: Period; lowConfidenc
         <BarChart layout="vertical" data={rows} responsive style={{ width: "100%", height: 40 + rows.length * 26 }} margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" horizontal={false} />
           <XAxis type="number" tick={AXIS} allowDecimals={false} />
-          <YAxis type="category" dataKey="label" tick={AXIS} width={200} interval={0} tickFormatter={(v: string) => clip(v, 32)} />
+          <YAxis type="category" dataKey="label" tick={AXIS} width={200} interval={0} tickFormatter={(v: string) => clip(v, 28)} />
           <Tooltip contentStyle={TOOLTIP_STYLE} cursor={{ fill: "var(--bg-alt)" }} />
           <Legend />
           {(["high", "low"] as const).map((k) => (

@@ -164,7 +164,7 @@ function Deliveries({ deliveries }: { deliveries: DeliveryView[] }) {
           </p>
           {d.gave_up_reason && <p className="reason">{d.gave_up_reason}</p>}
           {d.recent.length > 0 && (
-            <table className="headers">
+            <table className="attempts">
               <thead>
                 <tr>
                   <th>attempt</th>
@@ -176,9 +176,9 @@ function Deliveries({ deliveries }: { deliveries: DeliveryView[] }) {
               <tbody>
                 {d.recent.map((a, i) => (
                   <tr key={i}>
-                    <td>{formatTimestamp(a.at)}</td>
+                    <td className="mono">{formatTimestamp(a.at)}</td>
                     <td className="mono">{a.status ?? a.error ?? "no answer"}</td>
-                    <td>{Math.round(a.latency_ms)} ms</td>
+                    <td className="mono">{Math.round(a.latency_ms)} ms</td>
                     <td className="mono">{a.response}</td>
                   </tr>
                 ))}
