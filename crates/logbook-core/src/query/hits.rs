@@ -23,6 +23,9 @@ pub const FTS_TOKENIZE: &str = "unicode61 remove_diacritics 2";
 
 /// The most words a snippet holds (FTS5 picks the window with the most matches).
 const SNIPPET_TOKENS: i64 = 12;
+/// The most characters kept before the first marked word: a list cell shows the snippet's start,
+/// and the match should be in it.
+const LEAD_CHARS: usize = 24;
 
 /// A piece of a snippet: text, and whether it is a matched word.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -106,7 +109,7 @@ pub(crate) fn hits(
         .into_iter()
         .map(|(id, snippet)| {
             let hit = Hit {
-                segments: segments(&snippet),
+                segments: shorten_lead(segments(&snippet)),
                 event_id: id,
                 turn: turns.get(&id).copied().flatten(),
             };
@@ -149,6 +152,25 @@ pub(crate) fn conversation_hits(
         .into_iter()
         .filter_map(|(session, id)| by_id.remove(&id).map(|hit| (session, hit)))
         .collect())
+}
+
+/// Cuts the text before the first marked word to its last [`LEAD_CHARS`] characters, from a word
+/// start, after an ellipsis.
+fn shorten_lead(mut segments: Vec<Segment>) -> Vec<Segment> {
+    if let Some(first) = segments.first_mut().filter(|s| !s.hit) {
+        let chars: Vec<char> = first.text.chars().collect();
+        if chars.len() > LEAD_CHARS {
+            let tail = &chars[chars.len() - LEAD_CHARS..];
+            // From the first word that starts inside the tail (the whole tail if none does).
+            let start = tail
+                .iter()
+                .position(|c| c.is_whitespace())
+                .map_or(0, |i| i + 1);
+            let kept: String = tail[start..].iter().collect();
+            first.text = format!("{ELLIPSIS}{kept}");
+        }
+    }
+    segments
 }
 
 fn escape(text: &str) -> String {
@@ -229,8 +251,7 @@ mod tests {
         }
     }
 
-    const HOSTILE: &str =
-        "please <script>alert(1)</script> \u{1}refund\u{2} my CAFÉ order \u{3}<mark>x</mark>";
+    const HOSTILE: &str = "<script>x</script> \u{1}refund\u{2} my CAFÉ order \u{3}<mark>x</mark>";
 
     fn fixture() -> crate::query::conversation::tests::Fixture {
         store_with(&[
@@ -256,7 +277,7 @@ mod tests {
         assert_eq!(
             hit.segments,
             vec![
-                seg("please <script>alert(1)</script> \u{1}", false),
+                seg("<script>x</script> \u{1}", false),
                 seg("refund", true),
                 seg("\u{2} my CAFÉ order \u{3}<mark>x</mark>", false),
             ]
@@ -305,6 +326,13 @@ mod tests {
             "{text}"
         );
         assert!(hit.segments.contains(&seg("needle", true)));
+        // The match is near the start: a short lead-in, from a word start.
+        let lead = &hit.segments[0];
+        assert!(
+            !lead.hit && lead.text.chars().count() <= LEAD_CHARS + 1,
+            "{lead:?}"
+        );
+        assert!(lead.text.starts_with("…word "), "{lead:?}");
     }
 
     #[test]
