@@ -649,6 +649,8 @@ fn run_queries(conn: &rusqlite::Connection, inputs: &QueryInputs, samples: usize
         cursor: None,
         limit: search::DEFAULT_LIMIT,
         facets,
+        // As the lists on screen ask: a free-text search's rows say where they matched.
+        hits: true,
     };
     let mut run = |name: &str, f: &mut dyn FnMut(&mut Picker) -> Result<()>| -> Result<()> {
         let mut latencies = Vec::with_capacity(samples);

@@ -129,6 +129,7 @@ impl ListRequest {
             cursor: self.cursor,
             limit: self.limit.unwrap_or(DEFAULT_LIMIT),
             facets: self.facets.unwrap_or(false),
+            hits: true,
         }
     }
 }

@@ -16,7 +16,7 @@ export function HitSnippet({ hit }: { hit: Hit }) {
 }
 
 /** The snippet as plain text (a cell's tooltip). */
-export function hitText(hit: Hit | null): string | undefined {
+export function hitText(hit: Hit | undefined): string | undefined {
   return hit ? hit.segments.map((s) => s.text).join("") : undefined;
 }
 
@@ -29,7 +29,7 @@ export function hasFreeText(query: string | undefined): boolean {
 }
 
 /** The list column that shows each row's hit. */
-export function matchColumn<T extends { hit: Hit | null }>(): Column<T> {
+export function matchColumn<T extends { hit?: Hit }>(): Column<T> {
   return {
     title: "Match",
     min: 300, ideal: 420, grow: 2, priority: 1,
@@ -39,7 +39,7 @@ export function matchColumn<T extends { hit: Hit | null }>(): Column<T> {
 }
 
 /** A list's columns, with the match column after the first `at` when the query has free text. */
-export function withMatch<T extends { hit: Hit | null }>(columns: Column<T>[], query: string | undefined, at: number): Column<T>[] {
+export function withMatch<T extends { hit?: Hit }>(columns: Column<T>[], query: string | undefined, at: number): Column<T>[] {
   if (!hasFreeText(query)) return columns;
   return [...columns.slice(0, at), matchColumn<T>(), ...columns.slice(at)];
 }

@@ -11,7 +11,7 @@ function call(failure_occurred: boolean | null, failure_details: string | null):
     event_id: 1, global_session_id: "g", start_ts: null, start_at: 0, caller: null, callee: null,
     primary_phone_number: null, duration_ms: null, end_reason: "failed", failure_occurred, failure_details,
     transfer_occurred: null, max_assistant_ms: null, max_tts_ms: null, max_stt_ms: null, setup_ms: null,
-    warning_count: 0, turn_count: 0, endpoint: "/", custom_data: {}, hit: null,
+    warning_count: 0, turn_count: 0, endpoint: "/", custom_data: {},
   };
 }
 

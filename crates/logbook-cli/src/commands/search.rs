@@ -17,6 +17,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
         cursor: args.cursor.clone(),
         limit: args.limit,
         facets: args.facets,
+        hits: true,
     };
     let fail = |e: QueryError| query_error(e, &args.query);
     let (next, facets) = match args.list {

@@ -50,6 +50,7 @@ fn all(q: &str) -> Search {
         cursor: None,
         limit: 1000,
         facets: false,
+        hits: false,
     }
 }
 
@@ -240,6 +241,7 @@ fn events_interleave_accepted_and_rejected_and_page_by_keyset() {
         cursor: None,
         limit: 5,
         facets: false,
+        hits: false,
     };
     loop {
         let page = search::events(&conn, &request).unwrap();
@@ -285,6 +287,7 @@ fn facets_count_the_whole_filter() {
         &conn,
         &Search {
             facets: true,
+            hits: false,
             ..all("")
         },
         false,
@@ -328,6 +331,7 @@ fn facets_count_the_whole_filter() {
         &conn,
         &Search {
             facets: true,
+            hits: false,
             ..all("channel:phone")
         },
         false,
@@ -340,6 +344,7 @@ fn facets_count_the_whole_filter() {
         &conn,
         &Search {
             facets: true,
+            hits: false,
             ..all("")
         },
         false,
@@ -374,6 +379,7 @@ fn facets_count_the_whole_filter() {
         &conn,
         &Search {
             facets: true,
+            hits: false,
             ..all("channel:phone")
         },
         false,

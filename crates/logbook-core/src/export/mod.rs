@@ -262,6 +262,7 @@ pub fn export(
         cursor: None,
         limit: EXPORT_PAGE,
         facets: false,
+        hits: false,
     };
     loop {
         let next = match kind {

@@ -28,6 +28,9 @@ pub struct Search {
     pub cursor: Option<String>,
     pub limit: usize,
     pub facets: bool,
+    /// Whether each row says where the free text matched ([`Hit`]): the lists on screen do,
+    /// exports do not.
+    pub hits: bool,
 }
 
 /// Rows per page when nobody says otherwise: the CLI, the UI's commands and [`Search::new`].
@@ -40,6 +43,7 @@ impl Search {
             cursor: None,
             limit: DEFAULT_LIMIT,
             facets: false,
+            hits: true,
         }
     }
 }
@@ -101,7 +105,9 @@ pub struct EventRow {
     pub session_id: Option<String>,
     /// A call's `global_session_id`, which `logbook show` opens.
     pub global_session_id: Option<String>,
-    /// Where the search's free text matched, when it has free text.
+    /// Where the search's free text matched, when it has free text (and hits were asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub hit: Option<Hit>,
 }
 
@@ -154,7 +160,9 @@ pub struct CallRow {
     pub endpoint: String,
     /// `injected_custom_data`, key → value, in key order.
     pub custom_data: serde_json::Map<String, serde_json::Value>,
-    /// Where the search's free text matched, when it has free text.
+    /// Where the search's free text matched, when it has free text (and hits were asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub hit: Option<Hit>,
 }
 
@@ -172,6 +180,8 @@ pub struct ConversationRow {
     pub first_text: Option<String>,
     /// The first turn the search's free text matched, when it has free text: the conversation opens
     /// at it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub hit: Option<Hit>,
 }
 
@@ -268,7 +278,11 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
         .filter(|r| r.source == "accepted")
         .map(|r| r.id)
         .collect();
-    let mut found = with_deadline(conn, deadline(), || hits::hits(conn, &query, &accepted))?;
+    let mut found = if search.hits {
+        with_deadline(conn, deadline(), || hits::hits(conn, &query, &accepted))?
+    } else {
+        Default::default()
+    };
     for row in rows.iter_mut().filter(|r| r.source == "accepted") {
         row.hit = found.remove(&row.id);
     }
@@ -606,7 +620,11 @@ pub fn calls(
         let mut items = collect(conn, &sql, list.cond.params, call_row)?;
         attach_custom_data(conn, &mut items)?;
         let ids: Vec<i64> = items.iter().map(|c| c.event_id).collect();
-        let mut found = hits::hits(conn, &query, &ids)?;
+        let mut found = if search.hits {
+            hits::hits(conn, &query, &ids)?
+        } else {
+            Default::default()
+        };
         for call in &mut items {
             call.hit = found.remove(&call.event_id);
         }
@@ -702,7 +720,11 @@ pub fn conversations(
         })
         .and_then(|mut items: Vec<ConversationRow>| {
             let sessions: Vec<&str> = items.iter().map(|c| c.session_id.as_str()).collect();
-            let mut found = hits::conversation_hits(conn, &query, &sessions)?;
+            let mut found = if search.hits {
+                hits::conversation_hits(conn, &query, &sessions)?
+            } else {
+                Default::default()
+            };
             for c in &mut items {
                 c.hit = found.remove(&c.session_id);
             }

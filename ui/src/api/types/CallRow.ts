@@ -8,6 +8,6 @@ export type CallRow = { event_id: number, global_session_id: string | null, star
  */
 custom_data: { [key in string]: JsonValue }, 
 /**
- * Where the search's free text matched, when it has free text.
+ * Where the search's free text matched, when it has free text (and hits were asked for).
  */
-hit: Hit | null, };
+hit?: Hit, };

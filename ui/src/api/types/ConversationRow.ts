@@ -6,4 +6,4 @@ export type ConversationRow = { session_id: string, user_id: string | null, assi
  * The first turn the search's free text matched, when it has free text: the conversation opens
  * at it.
  */
-hit: Hit | null, };
+hit?: Hit, };

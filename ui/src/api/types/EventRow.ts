@@ -26,6 +26,6 @@ session_id: string | null,
  */
 global_session_id: string | null, 
 /**
- * Where the search's free text matched, when it has free text.
+ * Where the search's free text matched, when it has free text (and hits were asked for).
  */
-hit: Hit | null, };
+hit?: Hit, };
