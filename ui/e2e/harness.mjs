@@ -56,10 +56,12 @@ const WEB_CHAT = "c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05";
 export const VIEWS = [
   ["live", "#/live", "[data-testid='row']"],
   ["conversations", "#/conversations", "[data-testid='row']"],
+  ["conversations-search", `#/conversations?q=${encodeURIComponent("refund")}`, "[data-testid='hit-snippet'] mark"],
   ["conversation", `#/conversations/${WEB_CHAT}`, "[data-testid='turn']"],
   ["calls", "#/calls", "[data-testid='row']"],
   ["calls-failed", `#/calls?q=${encodeURIComponent("failed:true")}`, "[data-testid='row']"],
   ["call", `#/calls/${CALL_12}`, "[data-testid='latency-chart']"],
   ["custom-data", "#/custom?key=call_reason", "main h2, main h1"],
+  ["trends", "#/trends?range=7d", "[data-testid='trends-totals']"],
   ["status", "#/status", "[data-testid='receiver-url']"],
 ];

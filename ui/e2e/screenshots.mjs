@@ -25,11 +25,9 @@ const forward = `http://127.0.0.1:${downstream.address().port}/watson=none`;
 const serve = await startServe(db, join(dir, "secret"), "127.0.0.1:0", ["--forward", forward]);
 execFileSync(logbook, ["send", "--url", `${serve.receiverUrl}/`, "--secret-file", join(dir, "secret"), samples]);
 
-/** Views beyond the ones every layout test visits: Trends, its comparison, a search's hits, a custom-data filter. */
+/** Views beyond the ones every layout test visits: Trends compared, a custom-data filter. */
 const MORE = [
-  ["trends", "#/trends?range=7d", "[data-testid='trends-totals']"],
   ["trends-compare", "#/trends?range=7d&compare=previous", "[data-testid='trends-totals']"],
-  ["conversations-search", `#/conversations?q=${encodeURIComponent("refund")}`, "[data-testid='hit-snippet']"],
   ["calls-custom-data", `#/calls?q=${encodeURIComponent("custom.call_reason:pay_bill")}`, "[data-testid='row']"],
 ];
 
