@@ -14,13 +14,17 @@ pub const RESPONSE_KEPT_BYTES: usize = 4 * 1024;
 pub struct ForwardRoute {
     pub target: String,
     pub endpoint: Option<String>,
+    /// The downstream gets the `Authorization` header Watson sent: the row keeps it until done.
+    pub passthrough: bool,
 }
 
-/// Gives a newly stored event its outbox rows, one per downstream of its endpoint, due now.
+/// Gives a newly stored event its outbox rows, one per downstream of its endpoint, due now. The
+/// request's `authorization` is kept only in the rows of downstreams that pass it through.
 pub(super) fn enqueue(
     conn: &Connection,
     event_id: i64,
     endpoint: &str,
+    authorization: Option<&str>,
     routes: &[ForwardRoute],
     now_ms: i64,
 ) -> rusqlite::Result<()> {
@@ -29,14 +33,20 @@ pub(super) fn enqueue(
             continue;
         }
         conn.prepare_cached(
-            "INSERT INTO outbox (event_id, target, created_at, next_at) VALUES (?1, ?2, ?3, ?3)",
+            "INSERT INTO outbox (event_id, target, created_at, next_at, authorization)
+             VALUES (?1, ?2, ?3, ?3, ?4)",
         )?
-        .execute(params![event_id, route.target, now_ms])?;
+        .execute(params![
+            event_id,
+            route.target,
+            now_ms,
+            authorization.filter(|_| route.passthrough)
+        ])?;
     }
     Ok(())
 }
 
-/// The oldest undelivered row of a downstream, with the body to deliver.
+/// An undelivered row of a downstream, with the body to deliver.
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub id: i64,
@@ -45,26 +55,48 @@ pub struct Pending {
     pub created_at: i64,
     pub next_at: i64,
     pub body: Vec<u8>,
+    /// The `Authorization` header Watson sent, for a downstream that passes it through.
+    pub authorization: Option<String>,
 }
 
-/// The head of `target`'s queue: deliveries go in id order, so this one goes before any other.
+fn pending_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pending> {
+    Ok(Pending {
+        id: r.get(0)?,
+        event_id: r.get(1)?,
+        attempts: r.get(2)?,
+        created_at: r.get(3)?,
+        next_at: r.get(4)?,
+        body: r.get(5)?,
+        authorization: r.get(6)?,
+    })
+}
+
+/// The head of `target`'s queue: in order, this one goes before any other.
 pub fn next_pending(conn: &Connection, target: &str) -> rusqlite::Result<Option<Pending>> {
     conn.prepare_cached(
-        "SELECT o.id, o.event_id, o.attempts, o.created_at, o.next_at, e.body
+        "SELECT o.id, o.event_id, o.attempts, o.created_at, o.next_at, e.body, o.authorization
          FROM outbox o JOIN events e ON e.id = o.event_id
          WHERE o.target = ?1 AND o.state = 'pending' ORDER BY o.id LIMIT 1",
     )?
-    .query_row([target], |r| {
-        Ok(Pending {
-            id: r.get(0)?,
-            event_id: r.get(1)?,
-            attempts: r.get(2)?,
-            created_at: r.get(3)?,
-            next_at: r.get(4)?,
-            body: r.get(5)?,
-        })
-    })
+    .query_row([target], pending_row)
     .optional()
+}
+
+/// The first `limit` rows of `target` due by `now_ms`, in id order: what parallel delivery picks
+/// from (a row being retried later does not hold back the rows after it).
+pub fn due_pending(
+    conn: &Connection,
+    target: &str,
+    now_ms: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<Pending>> {
+    conn.prepare_cached(
+        "SELECT o.id, o.event_id, o.attempts, o.created_at, o.next_at, e.body, o.authorization
+         FROM outbox o JOIN events e ON e.id = o.event_id
+         WHERE o.target = ?1 AND o.state = 'pending' AND o.next_at <= ?2 ORDER BY o.id LIMIT ?3",
+    )?
+    .query_map(params![target, now_ms, limit as i64], pending_row)?
+    .collect()
 }
 
 /// Rows of `target` still to deliver.
@@ -132,10 +164,12 @@ pub(super) fn record(conn: &Connection, write: &OutboxWrite) -> rusqlite::Result
                 After::Retry(at) => ("pending", Some(*at), None),
                 After::GiveUp(reason) => ("gave_up", None, Some(reason.as_str())),
             };
+            // A passed-through Authorization is kept no longer than the row needs it.
             conn.prepare_cached(
                 "UPDATE outbox SET attempts = attempts + 1, state = ?2,
                      next_at = coalesce(?3, next_at), gave_up_reason = ?4,
-                     done_at = CASE WHEN ?2 = 'pending' THEN NULL ELSE ?5 END
+                     done_at = CASE WHEN ?2 = 'pending' THEN NULL ELSE ?5 END,
+                     authorization = CASE WHEN ?2 = 'pending' THEN authorization END
                  WHERE id = ?1",
             )?
             .execute(params![a.outbox_id, state, next_at, reason, a.at])?;
@@ -147,13 +181,13 @@ pub(super) fn record(conn: &Connection, write: &OutboxWrite) -> rusqlite::Result
             now,
         } => {
             conn.prepare_cached(
-                "UPDATE outbox SET state = 'gave_up', done_at = ?3,
+                "UPDATE outbox SET state = 'gave_up', done_at = ?3, authorization = NULL,
                      gave_up_reason = 'older than the outbox keeps (--forward-max-age): not delivered'
                  WHERE target = ?1 AND state = 'pending' AND created_at < ?2",
             )?
             .execute(params![target, created_before, now])?;
             conn.prepare_cached(
-                "UPDATE outbox SET state = 'gave_up', done_at = ?3,
+                "UPDATE outbox SET state = 'gave_up', done_at = ?3, authorization = NULL,
                      gave_up_reason = 'the outbox held more than ' || ?2 || ' undelivered events for this downstream (--forward-max-pending): the oldest were not delivered'
                  WHERE id IN (SELECT id FROM outbox WHERE target = ?1 AND state = 'pending'
                               ORDER BY id DESC LIMIT -1 OFFSET ?2)",
