@@ -199,9 +199,7 @@ fn named_forward<'a>(
     match (by_target, by_url.as_slice()) {
         (Some(i), _) | (None, &[i]) => Ok(&mut forwards[i]),
         (None, []) => bail!("{flag} {name}: no --forward has that downstream"),
-        (None, _) => bail!(
-            "{flag} {name}: several --forward have that URL; name one as PATH@URL"
-        ),
+        (None, _) => bail!("{flag} {name}: several --forward have that URL; name one as PATH@URL"),
     }
 }
 

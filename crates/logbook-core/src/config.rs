@@ -467,7 +467,10 @@ fn validate_header(name: &str, value: &str) -> Result<(), String> {
                 .into(),
         );
     }
-    if !value.chars().all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic()) {
+    if !value
+        .chars()
+        .all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic())
+    {
         return Err("the value may hold visible ASCII, spaces and tabs only".into());
     }
     Ok(())
@@ -869,7 +872,12 @@ mod tests {
         }
         let mut f = ForwardConfig::new("https://x.example/", ForwardMode::None, None);
         f.headers = vec![("X-A".into(), "1".into()), ("x-a".into(), "2".into())];
-        assert!(f.validate().unwrap_err().to_string().contains("given twice"));
+        assert!(
+            f.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("given twice")
+        );
         f.headers = vec![("X-A".into(), "line\nbreak".into())];
         assert!(f.validate().is_err());
         f.headers.clear();
@@ -885,7 +893,12 @@ mod tests {
             endpoint(Some("/live"), AuthMode::None),
             endpoint(None, AuthMode::None),
         ]);
-        for (path, ok) in [(Some("/live"), true), (Some("*"), true), (Some("/draft"), false), (None, true)] {
+        for (path, ok) in [
+            (Some("/live"), true),
+            (Some("*"), true),
+            (Some("/draft"), false),
+            (None, true),
+        ] {
             let mut f = ForwardConfig::new("https://x.example/", ForwardMode::None, None);
             f.endpoint = path.map(str::to_owned);
             c.forwards = vec![f];

@@ -155,8 +155,7 @@ fn run(
     let mut bounded_at: Option<Instant> = None;
     let mut reader = None;
     while pause(stopped, Duration::ZERO) {
-        if first && bounded_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(BOUND_EVERY_S))
-        {
+        if first && bounded_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(BOUND_EVERY_S)) {
             let now = now_ms();
             let bound = OutboxWrite::Bound {
                 target: forward.target.clone(),
@@ -235,7 +234,9 @@ fn take_due(
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One attempt at delivering `pending` to `forward`, and what becomes of the row.

@@ -277,7 +277,11 @@ fn a_downstream_gets_watsons_own_authorization_its_extra_headers_and_parallel_de
                         s.without_team += usize::from(team.as_deref() != Some("support a"));
                         let entry = s.deliveries.entry(delivery).or_insert((event, Vec::new()));
                         // Every seventh event is refused once: its retry is the only second copy.
-                        let status = if event % 7 == 0 && entry.1.is_empty() { 503 } else { 200 };
+                        let status = if event % 7 == 0 && entry.1.is_empty() {
+                            503
+                        } else {
+                            200
+                        };
                         entry.1.push(status);
                         status
                     };
@@ -338,7 +342,10 @@ fn a_downstream_gets_watsons_own_authorization_its_extra_headers_and_parallel_de
     );
     let mut events = std::collections::BTreeSet::new();
     for (delivery, (event, statuses)) in &s.deliveries {
-        assert!(events.insert(*event), "event {event} under two delivery ids");
+        assert!(
+            events.insert(*event),
+            "event {event} under two delivery ids"
+        );
         let expected: &[u16] = if event % 7 == 0 { &[503, 200] } else { &[200] };
         assert_eq!(statuses, expected, "delivery {delivery} of event {event}");
     }

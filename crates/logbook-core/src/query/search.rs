@@ -100,6 +100,26 @@ pub struct EventRow {
     pub session_id: Option<String>,
     /// A call's `global_session_id`, which `logbook show` opens.
     pub global_session_id: Option<String>,
+    /// How its forwarding stands, for an event forwarded to downstreams (`serve --forward`).
+    pub forwarding: Option<crate::store::outbox::ForwardingState>,
+}
+
+/// Fills in the forwarding state of the accepted events among `rows`.
+pub(crate) fn add_forwarding(conn: &Connection, rows: &mut [EventRow]) -> rusqlite::Result<()> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.source == "accepted")
+        .map(|r| r.id)
+        .collect();
+    let mut states = crate::store::outbox::states(conn, &ids)?
+        .into_iter()
+        .peekable();
+    for row in rows.iter_mut().filter(|r| r.source == "accepted") {
+        if states.peek().is_some_and(|(id, _)| *id == row.id) {
+            row.forwarding = states.next().map(|(_, state)| state);
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
@@ -255,6 +275,7 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
     })?;
     rows.sort_by_key(|row| std::cmp::Reverse(event_key(row)));
     rows.truncate(n);
+    add_forwarding(conn, &mut rows)?;
     let next_cursor = (rows.len() == n).then(|| {
         let oldest = |source: &str, before: i64| {
             rows.iter()
@@ -424,6 +445,7 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         log_id,
         session_id,
         global_session_id,
+        forwarding: None,
     })
 }
 
@@ -449,6 +471,7 @@ pub(crate) fn rejection_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         log_id: None,
         session_id: None,
         global_session_id: None,
+        forwarding: None,
     })
 }
 
