@@ -42,7 +42,7 @@ function settingsView(problem: SettingsView["receiver"]["problem"]): SettingsVie
   return {
     settings: {
       port: 7420,
-      endpoints: [{ id: "default", path: null, mode: "jwt", secret_masked: "••••" }],
+      endpoints: [{ id: "default", path: null, mode: "jwt", secret_masked: "••••", forwards: [] }],
       max_body_bytes: 10485760,
       retention: { rejections_kept: 1000, keep_days: null, max_db_mb: null },
     },
