@@ -12,13 +12,13 @@ export const samples = join(root, "tests/samples");
 
 /**
  * Starts `logbook serve` on `db` with a free webhook port and the UI on `uiListen` (a free port unless
- * given); resolves when it is listening, with its receiver
+ * given), with `extra` arguments; resolves when it is listening, with its receiver
  * URL, the one-time URL to open and the UI's origin.
  */
-export async function startServe(db, secretFile, uiListen = "127.0.0.1:0") {
+export async function startServe(db, secretFile, uiListen = "127.0.0.1:0", extra = []) {
   const child = spawn(
     logbook,
-    ["serve", "--db", db, "--listen", "127.0.0.1:0", "--ui-listen", uiListen, "--secret-file", secretFile, "--quiet"],
+    ["serve", "--db", db, "--listen", "127.0.0.1:0", "--ui-listen", uiListen, "--secret-file", secretFile, "--quiet", ...extra],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   let receiverUrl, openUrl;
