@@ -102,3 +102,65 @@ test("Status lists the downstream's outbox", async () => {
   assert.ok((await page.locator('[data-testid="forwarding"] dt').textContent()) === downstreamUrl);
   await page.locator('[data-testid="forwarding"]').screenshot({ path: join(shots, "forward-status.png") });
 });
+
+test("the desktop app's Settings edit an endpoint's downstreams, secrets masked", async () => {
+  // The built UI with a stand-in for the desktop app's IPC (what `invoke` reaches inside the app).
+  // The same page (it holds the launch token), reloaded with the stand-in in place: the last test.
+  const desktopPage = page;
+  await desktopPage.setViewportSize({ width: 1280, height: 1000 });
+  await desktopPage.addInitScript(() => {
+    const view = {
+      settings: {
+        port: 7420,
+        endpoints: [
+          {
+            id: "default", path: null, mode: "jwt", secret_masked: "••••••••••••••••",
+            forwards: [{
+              id: "f0f0f0f0", url: "https://logs.example.com/watson", mode: "jwt",
+              headers: [{ name: "X-Team", value: "support" }], parallel: 1, secret_masked: "••••••••••",
+            }],
+          },
+        ],
+        max_body_bytes: 10485760,
+        retention: { rejections_kept: 1000, keep_days: null, max_db_mb: null },
+      },
+      receiver: { url: "http://127.0.0.1:7420", read_only: false, problem: null },
+      database: "/home/me/.local/share/assistant-logbook/logbook.db",
+      config_dir: "/home/me/.config/dev.assistant-logbook.desktop",
+      restart_needed: false,
+    };
+    window.__saved = [];
+    window.__TAURI_INTERNALS__ = {
+      transformCallback: () => 1,
+      invoke: async (cmd, args) => {
+        if (cmd === "get_settings") return view;
+        if (cmd === "save_settings") {
+          window.__saved.push(args.settings);
+          return view;
+        }
+        throw { kind: "internal", message: `${cmd}: not in this test` };
+      },
+    };
+  });
+  await desktopPage.goto(`${serve.uiBase}/#/settings`);
+  await desktopPage.reload();
+  const forward = desktopPage.locator('[data-testid="forward-edit"]');
+  await forward.waitFor();
+  assert.equal(await forward.locator('[data-testid="forward-secret"]').textContent(), "••••••••••");
+  await forward.locator('[data-testid="forward-mode"]').selectOption("passthrough");
+  await forward.locator('[data-testid="forward-parallel"]').fill("4");
+  await desktopPage.locator('[data-testid="forward-add"]').click();
+  const added = desktopPage.locator('[data-testid="forward-edit"]').nth(1);
+  await added.locator('[data-testid="forward-url"]').fill("http://127.0.0.1:9000/in");
+  await added.locator('[data-testid="forward-new-secret"]').fill("its own secret");
+  assert.equal(await added.locator('[data-testid="forward-new-secret"]').getAttribute("type"), "password");
+  await added.locator('[data-testid="forward-headers"]').fill("X-Env: draft");
+  await desktopPage.locator('[data-testid="endpoint-edit"]').screenshot({ path: join(shots, "forward-settings.png") });
+  await desktopPage.locator('[data-testid="settings-save"]').click();
+  await desktopPage.locator('[data-testid="settings-saved"]').waitFor();
+  const saved = await desktopPage.evaluate(() => window.__saved);
+  assert.deepEqual(saved[0].endpoints[0].forwards, [
+    { id: "f0f0f0f0", url: "https://logs.example.com/watson", mode: "passthrough", headers: [{ name: "X-Team", value: "support" }], parallel: 4 },
+    { id: "", url: "http://127.0.0.1:9000/in", mode: "jwt", headers: [{ name: "X-Env", value: "draft" }], parallel: 1, new_secret: "its own secret" },
+  ]);
+});
