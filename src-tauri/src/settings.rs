@@ -338,7 +338,9 @@ impl ConfigDir {
                     })?),
                     None => None,
                 };
-                if forward.mode.needs_secret() && given.is_none() && self.secret(&forward.id)?.is_none()
+                if forward.mode.needs_secret()
+                    && given.is_none()
+                    && self.secret(&forward.id)?.is_none()
                 {
                     return Err(SettingsError::Invalid(format!(
                         "{what} signs with {} and needs the downstream's secret",
@@ -347,7 +349,11 @@ impl ConfigDir {
                 }
             }
         }
-        for forward in input.endpoints.iter_mut().flat_map(|e| e.forwards.iter_mut()) {
+        for forward in input
+            .endpoints
+            .iter_mut()
+            .flat_map(|e| e.forwards.iter_mut())
+        {
             if let Some(text) = forward.new_secret.take() {
                 let secret = Secret::new(text).expect("checked above");
                 self.write_secret(&forward.id, &secret)?;

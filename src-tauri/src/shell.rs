@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use logbook_core::store::{self, Store, StoreError};
 use logbook_core::config::OutboxLimits;
+use logbook_core::store::{self, Store, StoreError};
 use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
 use logbook_pull as pull;
@@ -484,25 +484,26 @@ impl Shell {
         running.problem = None;
         let config = self.0.config.config(&running.settings);
         let forwards = self.0.config.forwards(&running.settings);
-        let endpoints = match forwards.and_then(|f| Ok((f, self.0.config.endpoints(&running.settings)?))) {
-            Ok((forwards, endpoints)) => {
-                store.set_forwards(config.store_options().forwards);
-                running.forwarder = Some(Forwarder::start(
-                    store.clone(),
-                    forwards,
-                    OutboxLimits::default(),
-                ));
-                endpoints
-            }
-            Err(err) => {
-                running.problem = Some(ReceiverProblem {
-                    kind: "settings".into(),
-                    message: format!("Not receiving: {err}"),
-                    suggested_port: None,
-                });
-                return;
-            }
-        };
+        let endpoints =
+            match forwards.and_then(|f| Ok((f, self.0.config.endpoints(&running.settings)?))) {
+                Ok((forwards, endpoints)) => {
+                    store.set_forwards(config.store_options().forwards);
+                    running.forwarder = Some(Forwarder::start(
+                        store.clone(),
+                        forwards,
+                        OutboxLimits::default(),
+                    ));
+                    endpoints
+                }
+                Err(err) => {
+                    running.problem = Some(ReceiverProblem {
+                        kind: "settings".into(),
+                        message: format!("Not receiving: {err}"),
+                        suggested_port: None,
+                    });
+                    return;
+                }
+            };
         let port = running.settings.port;
         let max_body_bytes = usize::try_from(running.settings.max_body_bytes).unwrap_or(usize::MAX);
         let rebind_until = Instant::now() + Duration::from_millis(REBIND_WAIT_MS);

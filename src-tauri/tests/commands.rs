@@ -755,7 +755,10 @@ fn settings_add_edit_and_remove_downstreams_and_the_running_app_forwards_with_th
     assert_eq!(forward["url"], first_url.as_str());
     assert_eq!(forward["mode"], "jwt");
     assert_eq!(forward["parallel"], 2);
-    assert_eq!(forward["headers"], json!([{"name": "X-Team", "value": "support"}]));
+    assert_eq!(
+        forward["headers"],
+        json!([{"name": "X-Team", "value": "support"}])
+    );
     assert_eq!(forward["secret_masked"], "•".repeat(16));
     assert_eq!(forward.get("new_secret"), None);
     let forward_id = forward["id"].as_str().unwrap().to_owned();
@@ -806,7 +809,10 @@ fn settings_add_edit_and_remove_downstreams_and_the_running_app_forwards_with_th
     });
     assert_eq!(event["deliveries"][0]["target"], format!("*@{first_url}"));
     let status = f.ok("status", json!({}));
-    assert_eq!(status["stats"]["forwarding"][0]["target"], format!("*@{first_url}"));
+    assert_eq!(
+        status["stats"]["forwarding"][0]["target"],
+        format!("*@{first_url}")
+    );
 
     // Edited: the same downstream (its secret kept) moves to another URL and passes Watson's
     // header through; the next event goes there, the first downstream gets nothing more.
@@ -814,7 +820,10 @@ fn settings_add_edit_and_remove_downstreams_and_the_running_app_forwards_with_th
     edited.endpoints[0].forwards[0].url = second_url.clone();
     edited.endpoints[0].forwards[0].mode = ForwardMode::Passthrough;
     let saved = f.ok("save_settings", json!({"settings": edited}));
-    assert_eq!(saved["settings"]["endpoints"][0]["forwards"][0]["id"], forward_id.as_str());
+    assert_eq!(
+        saved["settings"]["endpoints"][0]["forwards"][0]["id"],
+        forward_id.as_str()
+    );
     let next = post(2);
     wait_for("the second downstream's delivery", || {
         second.lock().unwrap().iter().any(|d| d.0 == next)
@@ -844,7 +853,11 @@ fn settings_add_edit_and_remove_downstreams_and_the_running_app_forwards_with_th
     assert!(!secret_file.exists());
     let last = post(3);
     let states = f.ok("forwarding", json!({"ids": last.to_string()}));
-    assert_eq!(states, json!([]), "an event after the removal is not forwarded");
+    assert_eq!(
+        states,
+        json!([]),
+        "an event after the removal is not forwarded"
+    );
 }
 
 #[test]
