@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "custom_calls",
     "pulls",
     "trends",
+    "forwarding",
     "count",
     "qualifier_values",
     "export_rows",

@@ -1,9 +1,9 @@
 //! The app's settings: the receiver's port, its endpoints (path, verification and secret for each
-//! Watson environment), the body size limit and retention, kept as `settings.json` in the app's
-//! config directory.
+//! Watson environment, and the downstreams its events are forwarded to), the body size limit and
+//! retention, kept as `settings.json` in the app's config directory.
 //!
 //! Contract: a secret never enters the settings file, the database or a log. Each lives in a file of
-//! its own, `secrets/<endpoint id>`, created readable only by the user (0600, in a 0700 directory),
+//! its own, `secrets/<endpoint or downstream id>`, created readable only by the user (0600, in a 0700 directory),
 //! and leaves the shell masked the way Watson's own Secret field shows it, unless the user asks to
 //! reveal it. Files are replaced atomically (write a temporary file, then rename). On the first
 //! launch the default endpoint takes the secret `make run` made for `logbook serve`, if there is one,
@@ -12,13 +12,17 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use logbook_core::config::{self, Config, ConfigError, EndpointConfig, Limits, SecretSource};
+use logbook_core::config::{
+    self, Config, ConfigError, EndpointConfig, Forward, ForwardConfig, Limits, SecretSource,
+};
 use logbook_core::store::{self, StoreOptions};
 use logbook_http::ingest::{Endpoint, Secret};
 use serde::{Deserialize, Serialize};
 
 /// How an endpoint checks its requests: the core's one enum, saved as `"jwt"`, `"header"`, `"none"`.
 pub use logbook_core::config::AuthMode;
+/// How a delivery to a downstream is authorised: `"jwt"`, `"passthrough"`, `"header"`, `"none"`.
+pub use logbook_core::config::ForwardMode;
 /// Bounds of what the settings accept, as the core's validation applies them.
 pub use logbook_core::config::{MAX_KEEP_DAYS, MIN_BODY_BYTES, MIN_DB_MB};
 
@@ -130,15 +134,57 @@ pub struct EndpointSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub new_secret: Option<String>,
+    /// Where this endpoint's events are passed on to (`logbook serve --forward PATH@URL=…`).
+    /// Absent from settings files written before forwarding.
+    #[serde(default)]
+    pub forwards: Vec<ForwardSettings>,
+}
+
+/// A downstream an endpoint's events are forwarded to, through the durable outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ForwardSettings {
+    /// Names the downstream's secret file, like an endpoint's id. Empty for a new downstream.
+    #[serde(default)]
+    pub id: String,
+    /// Where each event is POSTed (`http://` or `https://`).
+    pub url: String,
+    /// The `Authorization` of each delivery.
+    pub mode: ForwardMode,
+    /// Extra headers sent with each delivery.
+    #[serde(default)]
+    pub headers: Vec<HeaderSetting>,
+    /// Deliveries under way at once: 1 keeps arrival order.
+    #[serde(default = "one")]
+    pub parallel: u32,
+    /// The stored secret (for `jwt` and `header`), masked; absent when none is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub secret_masked: Option<String>,
+    /// On save only: a new secret. A downstream that signs needs one: it is the downstream's, so
+    /// none is made up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub new_secret: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// An extra header of a downstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct HeaderSetting {
+    pub name: String,
+    pub value: String,
 }
 
 impl Settings {
-    /// The core's configuration model for these settings, each endpoint's secret found by
-    /// `secret_of` (`None`: it has none yet).
-    pub fn to_config(
-        &self,
-        secret_of: impl Fn(&EndpointSettings) -> Option<SecretSource>,
-    ) -> Config {
+    /// The core's configuration model for these settings, each endpoint's and downstream's secret
+    /// found by `secret_of` its id (`None`: it has none yet).
+    pub fn to_config(&self, secret_of: impl Fn(&str) -> Option<SecretSource>) -> Config {
+        let secret_of = &secret_of;
         Config {
             listen: format!("127.0.0.1:{}", self.port),
             endpoints: self
@@ -147,7 +193,25 @@ impl Settings {
                 .map(|e| EndpointConfig {
                     path: e.path.clone(),
                     mode: e.mode,
-                    secret: secret_of(e),
+                    secret: secret_of(&e.id),
+                })
+                .collect(),
+            forwards: self
+                .endpoints
+                .iter()
+                .flat_map(|e| {
+                    // The catch-all's events are recorded under `*`.
+                    let endpoint = Some(e.path.clone().unwrap_or_else(|| "*".into()));
+                    e.forwards.iter().map(move |f| ForwardConfig {
+                        endpoint: endpoint.clone(),
+                        headers: f
+                            .headers
+                            .iter()
+                            .map(|h| (h.name.clone(), h.value.clone()))
+                            .collect(),
+                        parallel: f.parallel,
+                        ..ForwardConfig::new(f.url.clone(), f.mode, secret_of(&f.id))
+                    })
                 })
                 .collect(),
             limits: Limits {
@@ -155,7 +219,6 @@ impl Settings {
                 rejections_kept: self.retention.rejections_kept,
             },
             retention: self.retention.to_config(),
-            // Forwarding is set on `logbook serve`'s command line; the app does not offer it yet.
             ..Config::default()
         }
     }
@@ -171,6 +234,7 @@ pub fn defaults() -> Settings {
             mode: AuthMode::Jwt,
             secret_masked: None,
             new_secret: None,
+            forwards: Vec::new(),
         }],
         max_body_bytes: config::DEFAULT_MAX_BODY_BYTES as u64,
         retention: Retention {
@@ -223,6 +287,10 @@ impl ConfigDir {
         for endpoint in &mut settings.endpoints {
             endpoint.new_secret = None;
             endpoint.secret_masked = self.secret(&endpoint.id)?.map(|s| mask(&s));
+            for forward in &mut endpoint.forwards {
+                forward.new_secret = None;
+                forward.secret_masked = self.secret(&forward.id)?.map(|s| mask(&s));
+            }
         }
         Ok(Some(settings))
     }
@@ -244,12 +312,53 @@ impl ConfigDir {
     /// Returns the settings as saved, secrets masked.
     pub fn save(&self, mut input: Settings) -> Result<Settings, SettingsError> {
         validate(&input)?;
-        let mut taken: Vec<String> = input.endpoints.iter().map(|e| e.id.clone()).collect();
+        let mut taken = ids(&input);
         for endpoint in &mut input.endpoints {
             if endpoint.id.is_empty() {
                 endpoint.id = self.new_id(&taken)?;
                 taken.push(endpoint.id.clone());
             }
+            for forward in &mut endpoint.forwards {
+                if forward.id.is_empty() {
+                    forward.id = self.new_id(&taken)?;
+                    taken.push(forward.id.clone());
+                }
+            }
+        }
+        // Every downstream's secret is checked before any file is written.
+        for endpoint in &input.endpoints {
+            for forward in &endpoint.forwards {
+                let what = format!("forward {}", forward.url);
+                let given = match &forward.new_secret {
+                    Some(text) => Some(Secret::new(text.as_str()).map_err(|source| {
+                        ConfigError::BadSecret {
+                            endpoint: what.clone(),
+                            source,
+                        }
+                    })?),
+                    None => None,
+                };
+                if forward.mode.needs_secret()
+                    && given.is_none()
+                    && self.secret(&forward.id)?.is_none()
+                {
+                    return Err(SettingsError::Invalid(format!(
+                        "{what} signs with {} and needs the downstream's secret",
+                        forward.mode
+                    )));
+                }
+            }
+        }
+        for forward in input
+            .endpoints
+            .iter_mut()
+            .flat_map(|e| e.forwards.iter_mut())
+        {
+            if let Some(text) = forward.new_secret.take() {
+                let secret = Secret::new(text).expect("checked above");
+                self.write_secret(&forward.id, &secret)?;
+            }
+            forward.secret_masked = None;
         }
         for endpoint in &mut input.endpoints {
             match endpoint.new_secret.take() {
@@ -297,11 +406,21 @@ impl ConfigDir {
         }
     }
 
-    /// The core's configuration for these settings, each endpoint's secret in its file here.
+    /// The core's configuration for these settings, each secret in its file here.
     pub fn config(&self, settings: &Settings) -> Config {
-        settings.to_config(|e| {
-            let path = self.secret_path(&e.id);
-            (valid_id(&e.id) && path.exists()).then_some(SecretSource::File(path))
+        settings.to_config(|id| {
+            let path = self.secret_path(id);
+            (valid_id(id) && path.exists()).then_some(SecretSource::File(path))
+        })
+    }
+
+    /// The downstreams for these settings, each with its secret.
+    pub fn forwards(&self, settings: &Settings) -> Result<Vec<Forward>, SettingsError> {
+        self.config(settings).forwards().map_err(|e| match e {
+            missing @ ConfigError::MissingSecret { .. } => {
+                SettingsError::Invalid(format!("{missing}: set one in Settings"))
+            }
+            other => other.into(),
         })
     }
 
@@ -334,7 +453,7 @@ impl ConfigDir {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if valid_id(&name) && !settings.endpoints.iter().any(|e| e.id == name) {
+            if valid_id(&name) && !ids(settings).contains(&name) {
                 std::fs::remove_file(entry.path()).map_err(|source| SettingsError::Write {
                     path: entry.path(),
                     source,
@@ -457,6 +576,17 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
+/// The ids of every endpoint and downstream: one namespace, the secret files'.
+fn ids(settings: &Settings) -> Vec<String> {
+    settings
+        .endpoints
+        .iter()
+        .flat_map(|e| std::iter::once(&e.id).chain(e.forwards.iter().map(|f| &f.id)))
+        .filter(|id| !id.is_empty())
+        .cloned()
+        .collect()
+}
+
 fn describe(endpoint: &EndpointSettings) -> String {
     endpoint.path.clone().unwrap_or_else(|| "(any path)".into())
 }
@@ -467,13 +597,13 @@ fn validate(settings: &Settings) -> Result<(), SettingsError> {
     if settings.port == 0 {
         return invalid("the port must be between 1 and 65535".into());
     }
-    let mut ids = std::collections::HashSet::new();
-    for e in &settings.endpoints {
-        if !e.id.is_empty() && !valid_id(&e.id) {
-            return invalid(format!("endpoint id {:?} is not valid", e.id));
+    let mut seen = std::collections::HashSet::new();
+    for id in ids(settings) {
+        if !valid_id(&id) {
+            return invalid(format!("endpoint id {id:?} is not valid"));
         }
-        if !e.id.is_empty() && !ids.insert(e.id.as_str()) {
-            return invalid(format!("endpoint id {:?} is given twice", e.id));
+        if !seen.insert(id.clone()) {
+            return invalid(format!("endpoint id {id:?} is given twice"));
         }
     }
     Ok(settings.to_config(|_| None).validate()?)
@@ -588,6 +718,7 @@ mod tests {
             mode: AuthMode::None,
             secret_masked: None,
             new_secret: None,
+            forwards: Vec::new(),
         });
         let core = config.config(&settings);
         assert_eq!(core.listen, "127.0.0.1:7431");

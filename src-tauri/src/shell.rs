@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use logbook_core::config::OutboxLimits;
 use logbook_core::store::{self, Store, StoreError};
+use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
 use logbook_pull as pull;
 use logbook_service::ReceiverInfo;
@@ -137,6 +139,8 @@ struct Running {
     /// `None` when another process writes the database.
     store: Option<Arc<Store>>,
     receiver: Option<Receiver>,
+    /// Delivers the outbox to the downstreams of the settings it was started with.
+    forwarder: Option<Forwarder>,
     /// The endpoints the receiver runs with (their secrets included).
     endpoints: Vec<Endpoint>,
     problem: Option<ReceiverProblem>,
@@ -227,6 +231,7 @@ impl Shell {
             running: Mutex::new(Running {
                 store,
                 receiver: None,
+                forwarder: None,
                 endpoints: Vec::new(),
                 problem,
                 settings,
@@ -437,9 +442,20 @@ impl Shell {
         }
     }
 
-    /// The text of an endpoint's secret, for copying into Watson.
+    /// The text of an endpoint's secret, for copying into Watson. A downstream's secret is the
+    /// user's own and stays masked.
     pub fn reveal_secret(&self, endpoint_id: &str) -> Result<String, ApiError> {
-        match self.0.config.secret(endpoint_id)? {
+        let is_endpoint = lock(&self.0.running)
+            .settings
+            .endpoints
+            .iter()
+            .any(|e| e.id == endpoint_id);
+        let secret = if is_endpoint {
+            self.0.config.secret(endpoint_id)?
+        } else {
+            None
+        };
+        match secret {
             Some(secret) => Ok(secret.expose().to_owned()),
             None => Err(ApiError::new(
                 ApiErrorKind::NotFound,
@@ -448,8 +464,9 @@ impl Shell {
         }
     }
 
-    /// Stops the receiver, if any, and starts it with the current settings, recording why when it
-    /// cannot run.
+    /// Stops the receiver and the forwarder, if any, and starts them with the current settings,
+    /// recording why when they cannot run. Events accepted from then on are queued for the new
+    /// downstreams; what the outbox holds for a downstream still configured is delivered on.
     fn restart_receiver(&self) {
         let mut running = lock(&self.0.running);
         let released_port = running.receiver.take().map(|receiver| {
@@ -457,22 +474,36 @@ impl Shell {
             receiver.shutdown();
             port
         });
+        if let Some(forwarder) = running.forwarder.take() {
+            forwarder.shutdown();
+        }
         running.endpoints.clear();
         let Some(store) = running.store.clone() else {
             return; // read-only: the problem says why
         };
         running.problem = None;
-        let endpoints = match self.0.config.endpoints(&running.settings) {
-            Ok(endpoints) => endpoints,
-            Err(err) => {
-                running.problem = Some(ReceiverProblem {
-                    kind: "settings".into(),
-                    message: format!("Not receiving: {err}"),
-                    suggested_port: None,
-                });
-                return;
-            }
-        };
+        let config = self.0.config.config(&running.settings);
+        let forwards = self.0.config.forwards(&running.settings);
+        let endpoints =
+            match forwards.and_then(|f| Ok((f, self.0.config.endpoints(&running.settings)?))) {
+                Ok((forwards, endpoints)) => {
+                    store.set_forwards(config.store_options().forwards);
+                    running.forwarder = Some(Forwarder::start(
+                        store.clone(),
+                        forwards,
+                        OutboxLimits::default(),
+                    ));
+                    endpoints
+                }
+                Err(err) => {
+                    running.problem = Some(ReceiverProblem {
+                        kind: "settings".into(),
+                        message: format!("Not receiving: {err}"),
+                        suggested_port: None,
+                    });
+                    return;
+                }
+            };
         let port = running.settings.port;
         let max_body_bytes = usize::try_from(running.settings.max_body_bytes).unwrap_or(usize::MAX);
         let rebind_until = Instant::now() + Duration::from_millis(REBIND_WAIT_MS);
@@ -614,11 +645,12 @@ impl Shell {
     /// Stops everything in order; the database is left clean (no WAL). Safe to call twice.
     pub fn shutdown(&self) {
         self.0.live.stop_all();
-        let (tunnel, receiver, store) = {
+        let (tunnel, receiver, forwarder, store) = {
             let mut running = lock(&self.0.running);
             (
                 running.tunnel.take(),
                 running.receiver.take(),
+                running.forwarder.take(),
                 running.store.take(),
             )
         };
@@ -627,6 +659,9 @@ impl Shell {
         }
         if let Some(receiver) = receiver {
             receiver.shutdown();
+        }
+        if let Some(forwarder) = forwarder {
+            forwarder.shutdown();
         }
         self.0.readers.close();
         if let Some(store) = store {

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use logbook_core::export::{Format, Kind};
 use logbook_core::store::{Store, StoreOptions};
 use logbook_desktop::live::LiveCursor;
-use logbook_desktop::settings::{AuthMode, ConfigDir, EndpointSettings, Settings, defaults};
+use logbook_desktop::settings::{
+    AuthMode, ConfigDir, EndpointSettings, ForwardMode, ForwardSettings, HeaderSetting, Settings,
+    defaults,
+};
 use logbook_desktop::tunnel::{self, TunnelTool};
 use logbook_desktop::{Shell, ShellOptions, with_commands};
 use logbook_devtools::send::{self, Signing};
@@ -568,6 +571,7 @@ fn settings_round_trip_keeps_secrets_out_of_the_settings_file() {
         mode: AuthMode::Jwt,
         secret_masked: None,
         new_secret: Some("draft secret".into()),
+        forwards: Vec::new(),
     });
     settings.endpoints.push(EndpointSettings {
         id: String::new(),
@@ -575,6 +579,7 @@ fn settings_round_trip_keeps_secrets_out_of_the_settings_file() {
         mode: AuthMode::None,
         secret_masked: None,
         new_secret: None,
+        forwards: Vec::new(),
     });
     let saved = f.ok("save_settings", json!({"settings": settings}));
     assert_eq!(saved["receiver"]["url"], format!("http://127.0.0.1:{port}"));
@@ -663,6 +668,196 @@ fn settings_round_trip_keeps_secrets_out_of_the_settings_file() {
     );
     let on_disk = ConfigDir::new(f.config()).load().unwrap().unwrap();
     assert_eq!(serde_json::to_value(on_disk).unwrap(), kept);
+}
+
+/// A downstream on a free port: each request's event id, Authorization, `X-Team` and delivery id.
+type Deliveries = Arc<Mutex<Vec<(i64, Option<String>, Option<String>, String)>>>;
+
+fn downstream() -> (String, Deliveries) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/in", server.server_addr().to_ip().unwrap());
+    let seen: Deliveries = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let header = |name: &'static str| {
+                request
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv(name))
+                    .map(|h| h.value.as_str().to_owned())
+            };
+            let event = header("X-Logbook-Event").unwrap().parse().unwrap();
+            let entry = (
+                event,
+                header("Authorization"),
+                header("X-Team"),
+                header("X-Logbook-Delivery").unwrap(),
+            );
+            log.lock().unwrap().push(entry);
+            let _ = request.respond(tiny_http::Response::from_string("ok"));
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn settings_add_edit_and_remove_downstreams_and_the_running_app_forwards_with_them() {
+    let f = Fixture::new();
+    let (first_url, first) = downstream();
+    let (second_url, second) = downstream();
+    let view = f.ok("get_settings", json!({}));
+    assert_eq!(view["settings"]["endpoints"][0]["forwards"], json!([]));
+    let mut settings: Settings = serde_json::from_value(view["settings"].clone()).unwrap();
+
+    // A downstream that signs needs its own secret: none is made up.
+    settings.endpoints[0].forwards.push(ForwardSettings {
+        id: String::new(),
+        url: first_url.clone(),
+        mode: ForwardMode::Jwt,
+        headers: vec![HeaderSetting {
+            name: "X-Team".into(),
+            value: "support".into(),
+        }],
+        parallel: 2,
+        secret_masked: None,
+        new_secret: None,
+    });
+    let err = f.err("save_settings", json!({"settings": settings}));
+    assert_eq!(err["kind"], "bad_request");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs the downstream's secret"),
+        "{err}"
+    );
+    // Nor a header that is not one, nor a header Logbook sets.
+    for (name, value, says) in [
+        ("X Team", "a", "not a valid header name"),
+        ("X-Team", "a\nb", "visible ASCII"),
+        ("Authorization", "x", "Logbook sets this header"),
+    ] {
+        let mut bad = settings.clone();
+        bad.endpoints[0].forwards[0].new_secret = Some("downstream secret".into());
+        bad.endpoints[0].forwards[0].headers = vec![HeaderSetting {
+            name: name.into(),
+            value: value.into(),
+        }];
+        let err = f.err("save_settings", json!({"settings": bad}));
+        assert!(err["message"].as_str().unwrap().contains(says), "{err}");
+    }
+
+    settings.endpoints[0].forwards[0].new_secret = Some("downstream secret".into());
+    let saved = f.ok("save_settings", json!({"settings": settings}));
+    assert_eq!(saved["receiver"]["problem"], Value::Null);
+    let forward = &saved["settings"]["endpoints"][0]["forwards"][0];
+    assert_eq!(forward["url"], first_url.as_str());
+    assert_eq!(forward["mode"], "jwt");
+    assert_eq!(forward["parallel"], 2);
+    assert_eq!(
+        forward["headers"],
+        json!([{"name": "X-Team", "value": "support"}])
+    );
+    assert_eq!(forward["secret_masked"], "•".repeat(16));
+    assert_eq!(forward.get("new_secret"), None);
+    let forward_id = forward["id"].as_str().unwrap().to_owned();
+    let secret_file = f.config().join("secrets").join(&forward_id);
+    assert_eq!(
+        std::fs::read_to_string(&secret_file).unwrap(),
+        "downstream secret"
+    );
+    assert_eq!(mode(&secret_file), 0o600);
+    let file = std::fs::read_to_string(f.config().join("settings.json")).unwrap();
+    assert!(!file.contains("downstream secret"), "{file}");
+    assert_eq!(
+        f.err("reveal_secret", json!({"endpointId": forward_id}))["kind"],
+        "not_found",
+        "a downstream's secret is never shown"
+    );
+
+    // The running app forwards what it receives from now on, signed with the downstream's secret.
+    let url = f.ok("status", json!({}))["receiver_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let watson = Signing::Jwt(Secret::new(SECRET).unwrap());
+    // A fresh turn each time (the samples are stored already: they would be duplicates), on a new
+    // connection (a saved setting restarts the receiver).
+    let post = |seed: u64| {
+        let body = logbook_devtools::generate::message_body(seed, 2_000);
+        let (status, answer) = send::post(&send::agent(), &format!("{url}/"), &watson, &body);
+        assert_eq!(status, Some(200), "{answer}");
+        let answer: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(answer["status"], "stored", "{answer}");
+        answer["id"].as_i64().unwrap()
+    };
+    let id = post(1);
+    wait_for("the first downstream's delivery", || {
+        first.lock().unwrap().iter().any(|d| d.0 == id)
+    });
+    let own = logbook_core::auth::Auth::Jwt(Secret::new("downstream secret").unwrap());
+    {
+        let got = first.lock().unwrap();
+        let (_, authorization, team, _) = got.iter().find(|d| d.0 == id).unwrap();
+        assert!(logbook_core::auth::check(&own, authorization.as_deref()).is_ok());
+        assert_eq!(team.as_deref(), Some("support"));
+    }
+    let event = f.ok("event", json!({"id": id.to_string()}));
+    wait_for("the delivery recorded", || {
+        f.ok("event", json!({"id": id.to_string()}))["deliveries"][0]["state"] == "delivered"
+    });
+    assert_eq!(event["deliveries"][0]["target"], format!("*@{first_url}"));
+    let status = f.ok("status", json!({}));
+    assert_eq!(
+        status["stats"]["forwarding"][0]["target"],
+        format!("*@{first_url}")
+    );
+
+    // Edited: the same downstream (its secret kept) moves to another URL and passes Watson's
+    // header through; the next event goes there, the first downstream gets nothing more.
+    let mut edited: Settings = serde_json::from_value(saved["settings"].clone()).unwrap();
+    edited.endpoints[0].forwards[0].url = second_url.clone();
+    edited.endpoints[0].forwards[0].mode = ForwardMode::Passthrough;
+    let saved = f.ok("save_settings", json!({"settings": edited}));
+    assert_eq!(
+        saved["settings"]["endpoints"][0]["forwards"][0]["id"],
+        forward_id.as_str()
+    );
+    let next = post(2);
+    wait_for("the second downstream's delivery", || {
+        second.lock().unwrap().iter().any(|d| d.0 == next)
+    });
+    {
+        let got = second.lock().unwrap();
+        let (_, authorization, _, _) = got.iter().find(|d| d.0 == next).unwrap();
+        let watsons = logbook_core::auth::Auth::Jwt(Secret::new(SECRET).unwrap());
+        assert!(logbook_core::auth::check(&watsons, authorization.as_deref()).is_ok());
+    }
+    assert!(first.lock().unwrap().iter().all(|d| d.0 != next));
+    let f_row = f.ok("events", list(json!({"q": ""})))["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == next && r["source"] == "accepted")
+        .cloned()
+        .unwrap();
+    assert!(f_row["forwarding"].is_object(), "{f_row}");
+    let states = f.ok("forwarding", json!({"ids": format!("{id},{next}")}));
+    assert_eq!(states.as_array().unwrap().len(), 2, "{states}");
+
+    // Removed: its secret file goes, and nothing more is forwarded.
+    let mut removed: Settings = serde_json::from_value(saved["settings"].clone()).unwrap();
+    removed.endpoints[0].forwards.clear();
+    f.ok("save_settings", json!({"settings": removed}));
+    assert!(!secret_file.exists());
+    let last = post(3);
+    let states = f.ok("forwarding", json!({"ids": last.to_string()}));
+    assert_eq!(
+        states,
+        json!([]),
+        "an event after the removal is not forwarded"
+    );
 }
 
 #[test]

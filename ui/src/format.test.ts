@@ -7,6 +7,7 @@ import {
   formatDateTime,
   formatDuration,
   formatEndReason,
+  formatForwarding,
   formatMs,
   formatPercent,
   formatTime,
@@ -196,5 +197,26 @@ describe("values", () => {
     expect(yesNo(true)).toBe("yes");
     expect(yesNo(false)).toBe("no");
     expect(yesNo(null)).toBe("—");
+  });
+});
+
+describe("formatForwarding", () => {
+  const now = new Date(2026, 10, 30, 12, 0, 0);
+  const at = new Date(2026, 10, 30, 12, 3, 4).getTime();
+  it("says delivered, queued, the next retry or gave up, in a word or two", () => {
+    expect(formatForwarding(null)).toBeNull();
+    expect(formatForwarding({ delivered: 1, pending: 0, gave_up: 0, attempts: 1, next_at: null }, now)).toEqual({
+      text: "delivered",
+      tone: "delivered",
+      title: "Forwarded to 1 downstream, 1 attempt",
+    });
+    expect(formatForwarding({ delivered: 0, pending: 1, gave_up: 0, attempts: 0, next_at: at }, now)?.text).toBe("queued");
+    const retry = formatForwarding({ delivered: 1, pending: 1, gave_up: 0, attempts: 4, next_at: at }, now);
+    expect(retry?.text).toBe("retry 12:03:04");
+    expect(retry?.tone).toBe("retrying");
+    expect(retry?.title).toContain("4 attempts so far (1 of 2 delivered)");
+    const gaveUp = formatForwarding({ delivered: 1, pending: 1, gave_up: 1, attempts: 9, next_at: at }, now);
+    expect(gaveUp).toMatchObject({ text: "gave up", tone: "gave-up" });
+    expect(gaveUp?.title).toBe("Forwarding gave up on 1 of 3 downstreams after 9 attempts (1 of 3 delivered)");
   });
 });

@@ -2,6 +2,7 @@
 // offer to copy. Everything returns plain text: React renders it as text, never as markup. Nothing
 // here touches the DOM, so every rule is unit-tested directly (format.test.ts).
 import type { JsonValue } from "./api/types/serde_json/JsonValue";
+import type { ForwardingState } from "./api/types/ForwardingState";
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
 
@@ -178,4 +179,24 @@ export function sendCommand(path: string, body: string, viaHttp = true): string 
     `printf '%s' ${shellQuote(body)} > body.json`,
     `logbook send --url ${shellQuote(DEFAULT_RECEIVER_URL + urlPath)} --secret-file ${DEFAULT_SECRET_FILE} body.json`,
   ].join("\n");
+}
+
+/** An event's forwarding in a list row: a word or two, its tone, and the whole story for a tooltip. */
+export function formatForwarding(
+  f: ForwardingState | null | undefined,
+  now: Date = new Date(),
+): { text: string; tone: "delivered" | "retrying" | "gave-up"; title: string } | null {
+  if (!f) return null;
+  const total = f.delivered + f.pending + f.gave_up;
+  const of = total > 1 ? ` (${f.delivered} of ${total} delivered)` : "";
+  const attempts = `${formatCount(f.attempts)} ${f.attempts === 1 ? "attempt" : "attempts"}`;
+  if (f.gave_up > 0) {
+    return { text: "gave up", tone: "gave-up", title: `Forwarding gave up on ${f.gave_up} of ${total} downstreams after ${attempts}${of}` };
+  }
+  if (f.pending > 0) {
+    if (f.attempts === 0 || f.next_at === null) return { text: "queued", tone: "retrying", title: `Forwarding queued${of}` };
+    const next = formatTime(f.next_at, now).replace(/\.\d+$/, "");
+    return { text: `retry ${next}`, tone: "retrying", title: `Forwarding: next attempt at ${formatTimestamp(f.next_at)}, ${attempts} so far${of}` };
+  }
+  return { text: "delivered", tone: "delivered", title: `Forwarded to ${total} downstream${total === 1 ? "" : "s"}, ${attempts}` };
 }

@@ -24,6 +24,7 @@ function row(source: "accepted" | "rejected", id: number, at: number, summary = 
     log_id: null,
     session_id: null,
     global_session_id: null,
+    forwarding: null,
   };
 }
 

@@ -139,12 +139,21 @@ pub struct ServeArgs {
     /// refused unless a default secret (or --auth none) is also given.
     #[arg(long = "endpoint", value_name = "PATH=SPEC")]
     pub endpoints: Vec<String>,
-    /// Pass every accepted event on to a downstream, as Watson delivers it: URL=FILE (a fresh JWT
-    /// signed with the downstream's own secret in FILE), URL=header:FILE (FILE's text as the whole
-    /// Authorization header) or URL=none; PATH@URL=… forwards only that endpoint's events.
-    /// Repeatable. Deliveries go from a durable outbox, retried until the downstream answers 2xx.
+    /// Pass every accepted event on to a downstream, as Watson delivers it, with an Authorization
+    /// header that is: URL=FILE a fresh JWT signed with the downstream's own secret in FILE;
+    /// URL=passthrough the header Watson sent, unchanged; URL=header:FILE FILE's text as the whole
+    /// header; URL=none no header. PATH@URL=… forwards only that endpoint's events. Repeatable.
+    /// Deliveries go from a durable outbox, retried until the downstream answers 2xx.
     #[arg(long = "forward", value_name = "[PATH@]URL=SPEC")]
     pub forwards: Vec<String>,
+    /// An extra header on every delivery to a downstream (named as in --forward, without =SPEC):
+    /// --forward-header https://logs.example.com/in 'X-Team: support'. Repeatable.
+    #[arg(long = "forward-header", num_args = 2, value_names = ["[PATH@]URL", "NAME: VALUE"])]
+    pub forward_headers: Vec<String>,
+    /// Deliver up to N events at once to a downstream (named as in --forward, without =SPEC),
+    /// giving up arrival order; by default each waits for the one before.
+    #[arg(long = "forward-parallel", num_args = 2, value_names = ["[PATH@]URL", "N"])]
+    pub forward_parallel: Vec<String>,
     /// Undelivered events older than this many days are given up (and marked so).
     #[arg(long, default_value_t = config::DEFAULT_OUTBOX_DAYS, value_name = "DAYS")]
     pub forward_max_age: f64,
@@ -176,6 +185,24 @@ pub struct ServeArgs {
     pub no_ui: bool,
 }
 
+/// The downstream a `--forward-…` flag names: by its `[PATH@]URL` as given to `--forward`, or by its
+/// URL alone when only one downstream has it.
+fn named_forward<'a>(
+    forwards: &'a mut [ForwardConfig],
+    flag: &str,
+    name: &str,
+) -> Result<&'a mut ForwardConfig> {
+    let by_target = forwards.iter().position(|f| f.target() == name);
+    let by_url: Vec<usize> = (0..forwards.len())
+        .filter(|&i| forwards[i].url == name)
+        .collect();
+    match (by_target, by_url.as_slice()) {
+        (Some(i), _) | (None, &[i]) => Ok(&mut forwards[i]),
+        (None, []) => bail!("{flag} {name}: no --forward has that downstream"),
+        (None, _) => bail!("{flag} {name}: several --forward have that URL; name one as PATH@URL"),
+    }
+}
+
 impl ServeArgs {
     /// The flags as the core's configuration: each `--endpoint`, then the catch-all of `--auth` and
     /// the default secret (left out when endpoints are given without a default secret).
@@ -203,11 +230,29 @@ impl ServeArgs {
                 secret,
             }),
         }
-        let forwards = self
+        let mut forwards = self
             .forwards
             .iter()
             .map(|spec| ForwardConfig::parse_spec(spec))
             .collect::<Result<Vec<_>, _>>()?;
+        for pair in self.forward_headers.chunks(2) {
+            let header = config::parse_header(&pair[1])
+                .with_context(|| format!("--forward-header {}", pair[0]))?;
+            named_forward(&mut forwards, "--forward-header", &pair[0])?
+                .headers
+                .push(header);
+        }
+        for pair in self.forward_parallel.chunks(2) {
+            let n: u32 = pair[1].parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "--forward-parallel {} {:?}: expected a number of deliveries at once (1 to {})",
+                    pair[0],
+                    pair[1],
+                    config::MAX_FORWARD_PARALLEL
+                )
+            })?;
+            named_forward(&mut forwards, "--forward-parallel", &pair[0])?.parallel = n;
+        }
         let config = Config {
             listen: self.listen.clone(),
             endpoints,

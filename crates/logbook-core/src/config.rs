@@ -234,45 +234,132 @@ fn read_auth(
         })
 }
 
+/// How each delivery to a downstream carries its `Authorization` header: the user chooses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardMode {
+    /// A fresh HS256 JWT signed with the downstream's own secret, as Watson signs (the default).
+    #[default]
+    Jwt,
+    /// The `Authorization` header Watson sent, passed on unchanged (kept with the outbox row only
+    /// until it is delivered or given up).
+    Passthrough,
+    /// The secret's text as the whole `Authorization` value (a downstream that wants a fixed token).
+    Header,
+    /// No `Authorization` header.
+    None,
+}
+
+impl ForwardMode {
+    /// Every mode, in the order they are offered.
+    pub const ALL: [ForwardMode; 4] = [Self::Jwt, Self::Passthrough, Self::Header, Self::None];
+
+    /// The mode's name, as in JSON and on the command line (`URL=passthrough`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::Passthrough => "passthrough",
+            Self::Header => "header",
+            Self::None => "none",
+        }
+    }
+
+    /// Whether the mode needs a secret of its own.
+    pub fn needs_secret(self) -> bool {
+        matches!(self, Self::Jwt | Self::Header)
+    }
+}
+
+impl fmt::Display for ForwardMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The most deliveries under way at once to one downstream (`--forward-parallel`).
+pub const MAX_FORWARD_PARALLEL: u32 = 64;
+
+/// Header names a downstream's extra headers may not set: Logbook sets them (the auth choice sets
+/// `Authorization`), or they describe the connection, not the event.
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "te",
+    "upgrade",
+    "expect",
+    "x-logbook-delivery",
+    "x-logbook-event",
+];
+
 /// A downstream that every event accepted on an endpoint (or on every endpoint) is passed on to, as
 /// Watson would deliver it, before its secret is read: `--forward [PATH@]URL=SPEC`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardConfig {
     /// Where each event is POSTed: an `http` or `https` URL, chosen by the user only.
     pub url: String,
-    /// The endpoint (its path) whose events go there; `None`: every endpoint's.
+    /// The endpoint (its path, or `*` for the catch-all) whose events go there; `None`: every
+    /// endpoint's.
     pub endpoint: Option<String>,
-    /// How each delivery is signed: `Jwt` a fresh token with the downstream's own secret, `Header`
-    /// the secret as the whole `Authorization` value, `None` no `Authorization` header.
-    pub mode: AuthMode,
+    pub mode: ForwardMode,
+    /// The secret of [`ForwardMode::Jwt`] and [`ForwardMode::Header`].
     pub secret: Option<SecretSource>,
+    /// Extra headers sent with every delivery, as the user wrote them (never from a payload).
+    pub headers: Vec<(String, String)>,
+    /// Deliveries under way at once: 1 keeps arrival order (each event waits for the one before).
+    pub parallel: u32,
 }
 
 impl ForwardConfig {
-    /// Parses `URL=FILE`, `URL=header:FILE`, `URL=none`, each optionally after `PATH@` (only that
-    /// endpoint's events). The spec is split at its last `=`, so a URL may hold a query string.
+    /// A downstream of every endpoint's events, signed with a fresh JWT, in order, no extra headers.
+    pub fn new(url: impl Into<String>, mode: ForwardMode, secret: Option<SecretSource>) -> Self {
+        Self {
+            url: url.into(),
+            endpoint: None,
+            mode,
+            secret,
+            headers: Vec::new(),
+            parallel: 1,
+        }
+    }
+
+    /// Parses `URL=FILE` (or `URL=jwt:FILE`), `URL=passthrough`, `URL=header:FILE`, `URL=none`,
+    /// each optionally after `PATH@` (only that endpoint's events). The spec is split at its last
+    /// `=`, so a URL may hold a query string.
     pub fn parse_spec(spec: &str) -> Result<Self, ConfigError> {
         let (target, how) = spec.rsplit_once('=').ok_or_else(|| {
             ConfigError::Invalid(format!(
-                "--forward {spec:?}: expected URL=FILE, URL=header:FILE or URL=none, optionally after PATH@"
+                "--forward {spec:?}: expected URL=FILE, URL=passthrough, URL=header:FILE or URL=none, optionally after PATH@"
             ))
         })?;
         let (endpoint, url) = match target.split_once('@') {
             Some((path, url)) if path.starts_with('/') => (Some(path.to_owned()), url),
             _ => (None, target),
         };
-        let (mode, secret) = parse_auth_spec("--forward", spec, how)?;
+        let (mode, secret) = if how == "passthrough" {
+            (ForwardMode::Passthrough, None)
+        } else {
+            match parse_auth_spec("--forward", spec, how)? {
+                (AuthMode::Jwt, secret) => (ForwardMode::Jwt, secret),
+                (AuthMode::Header, secret) => (ForwardMode::Header, secret),
+                (AuthMode::None, secret) => (ForwardMode::None, secret),
+            }
+        };
         let forward = Self {
-            url: url.to_owned(),
             endpoint,
-            mode,
-            secret,
+            ..Self::new(url, mode, secret)
         };
         forward.validate()?;
         Ok(forward)
     }
 
-    /// The URL is `http://` or `https://` with a host, and the endpoint path a valid one.
+    /// The URL is `http://` or `https://` with a host, the endpoint path a valid one, each extra
+    /// header valid and not one Logbook sets, and the parallel deliveries between 1 and
+    /// [`MAX_FORWARD_PARALLEL`].
     pub fn validate(&self) -> Result<(), ConfigError> {
         let rest = self
             .url
@@ -290,8 +377,26 @@ impl ForwardConfig {
                 self.url
             ));
         }
-        if let Some(path) = &self.endpoint {
+        if let Some(path) = self.endpoint.as_deref().filter(|p| *p != "*") {
             validate_path(path)?;
+        }
+        let mut names = HashSet::new();
+        for (name, value) in &self.headers {
+            validate_header(name, value).map_err(|reason| {
+                ConfigError::Invalid(format!("forward {}: header {name:?}: {reason}", self.url))
+            })?;
+            if !names.insert(name.to_ascii_lowercase()) {
+                return invalid(format!(
+                    "forward {}: header {name:?} is given twice",
+                    self.url
+                ));
+            }
+        }
+        if !(1..=MAX_FORWARD_PARALLEL).contains(&self.parallel) {
+            return invalid(format!(
+                "forward {}: parallel deliveries must be between 1 and {MAX_FORWARD_PARALLEL}",
+                self.url
+            ));
         }
         Ok(())
     }
@@ -306,17 +411,69 @@ impl ForwardConfig {
 
     /// The downstream with its secret read: what the forwarder runs with.
     pub fn resolve(&self) -> Result<Forward, ConfigError> {
+        let what = format!("forward {}", self.url);
+        let secret = match (&self.secret, self.mode.needs_secret()) {
+            (Some(source), true) => Some(source.read()?),
+            (None, true) => {
+                return Err(ConfigError::MissingSecret {
+                    endpoint: what,
+                    mode: match self.mode {
+                        ForwardMode::Header => AuthMode::Header,
+                        _ => AuthMode::Jwt,
+                    },
+                });
+            }
+            _ => None,
+        };
+        let auth = match (self.mode, secret) {
+            (ForwardMode::Jwt, Some(secret)) => ForwardAuth::Jwt(secret),
+            (ForwardMode::Header, Some(secret)) => ForwardAuth::Header(secret),
+            (ForwardMode::Passthrough, _) => ForwardAuth::Passthrough,
+            _ => ForwardAuth::None,
+        };
         Ok(Forward {
             target: self.target(),
             url: self.url.clone(),
             endpoint: self.endpoint.clone(),
-            auth: read_auth(
-                self.mode,
-                self.secret.as_ref(),
-                format!("forward {}", self.url),
-            )?,
+            auth,
+            headers: self.headers.clone(),
+            parallel: self.parallel,
         })
     }
+}
+
+/// Parses an extra header as written on the command line: `Name: value`.
+pub fn parse_header(text: &str) -> Result<(String, String), ConfigError> {
+    let Some((name, value)) = text.split_once(':') else {
+        return invalid(format!("header {text:?}: expected 'Name: value'"));
+    };
+    let (name, value) = (name.trim_end().to_owned(), value.trim().to_owned());
+    validate_header(&name, &value)
+        .map_err(|reason| ConfigError::Invalid(format!("header {name:?}: {reason}")))?;
+    Ok((name, value))
+}
+
+/// An HTTP header name is a token (RFC 9110: letters, digits and ``!#$%&'*+-.^_`|~``), not one
+/// Logbook sets itself; its value visible ASCII, spaces and tabs (no line breaks, no control
+/// characters).
+fn validate_header(name: &str, value: &str) -> Result<(), String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err("not a valid header name (letters, digits and - only, say)".into());
+    }
+    if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(
+            "Logbook sets this header itself (choose Authorization with the downstream's auth)"
+                .into(),
+        );
+    }
+    if !value
+        .chars()
+        .all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic())
+    {
+        return Err("the value may hold visible ASCII, spaces and tabs only".into());
+    }
+    Ok(())
 }
 
 /// How much the outbox keeps for a downstream that does not take it.
@@ -356,7 +513,34 @@ pub struct Forward {
     pub url: String,
     /// The endpoint whose events go there; `None`: every endpoint's.
     pub endpoint: Option<String>,
-    pub auth: Auth,
+    pub auth: ForwardAuth,
+    /// Extra headers, as configured.
+    pub headers: Vec<(String, String)>,
+    /// Deliveries under way at once; 1 keeps arrival order.
+    pub parallel: u32,
+}
+
+/// How a delivery's `Authorization` header is made, secret in hand.
+#[derive(Debug, Clone)]
+pub enum ForwardAuth {
+    /// A fresh HS256 JWT signed with this secret.
+    Jwt(Secret),
+    /// The header Watson sent, unchanged.
+    Passthrough,
+    /// This text as the whole header.
+    Header(Secret),
+    None,
+}
+
+impl ForwardAuth {
+    pub fn mode(&self) -> ForwardMode {
+        match self {
+            Self::Jwt(_) => ForwardMode::Jwt,
+            Self::Passthrough => ForwardMode::Passthrough,
+            Self::Header(_) => ForwardMode::Header,
+            Self::None => ForwardMode::None,
+        }
+    }
 }
 
 /// One webhook URL path and how its requests are checked, secret in hand: what the receiver runs
@@ -480,10 +664,7 @@ impl Config {
         for forward in &self.forwards {
             forward.validate()?;
             if let Some(path) = &forward.endpoint
-                && !self
-                    .endpoints
-                    .iter()
-                    .any(|e| e.path.as_deref() == Some(path))
+                && !self.endpoints.iter().any(|e| e.name() == path)
             {
                 return invalid(format!(
                     "forward {}: there is no endpoint {path}",
@@ -520,6 +701,7 @@ impl Config {
                 .map(|f| store::ForwardRoute {
                     target: f.target(),
                     endpoint: f.endpoint.clone(),
+                    passthrough: f.mode == ForwardMode::Passthrough,
                 })
                 .collect(),
             ..StoreOptions::default()
@@ -638,18 +820,21 @@ mod tests {
         let f = ForwardConfig::parse_spec("https://logs.example.com/in?a=b&c=d=s.txt").unwrap();
         assert_eq!(f.url, "https://logs.example.com/in?a=b&c=d");
         assert_eq!(f.endpoint, None);
-        assert_eq!(f.mode, AuthMode::Jwt);
+        assert_eq!(f.mode, ForwardMode::Jwt);
         assert_eq!(f.secret, Some(SecretSource::File("s.txt".into())));
+        assert_eq!((f.parallel, f.headers.len()), (1, 0));
         assert_eq!(f.target(), "https://logs.example.com/in?a=b&c=d");
         let f = ForwardConfig::parse_spec("/live@http://127.0.0.1:9000/=header:h.txt").unwrap();
         assert_eq!(f.endpoint.as_deref(), Some("/live"));
         assert_eq!(f.url, "http://127.0.0.1:9000/");
-        assert_eq!(f.mode, AuthMode::Header);
+        assert_eq!(f.mode, ForwardMode::Header);
         assert_eq!(f.target(), "/live@http://127.0.0.1:9000/");
+        let f = ForwardConfig::parse_spec("https://x.example/in=passthrough").unwrap();
+        assert_eq!((f.mode, f.secret), (ForwardMode::Passthrough, None));
         let f = ForwardConfig::parse_spec("https://user@example.com/x=none").unwrap();
         assert_eq!(
             (f.endpoint, f.url.as_str(), f.mode),
-            (None, "https://user@example.com/x", AuthMode::None)
+            (None, "https://user@example.com/x", ForwardMode::None)
         );
         for bad in [
             "https://x",
@@ -660,6 +845,68 @@ mod tests {
         ] {
             assert!(ForwardConfig::parse_spec(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn extra_headers_are_checked_and_never_replace_logbooks_own() {
+        assert_eq!(
+            parse_header("X-Team:  a b\t").unwrap(),
+            ("X-Team".to_owned(), "a b".to_owned())
+        );
+        assert_eq!(
+            parse_header("X-Empty:").unwrap(),
+            ("X-Empty".to_owned(), String::new())
+        );
+        for (bad, why) in [
+            ("X-Team a", "expected 'Name: value'"),
+            ("X Team: a", "not a valid header name"),
+            (": a", "not a valid header name"),
+            ("X-Team: a\r\nX-Evil: b", "visible ASCII"),
+            ("X-Team: caf\u{e9}", "visible ASCII"),
+            ("authorization: Bearer x", "Logbook sets this header"),
+            ("X-Logbook-Delivery: 1", "Logbook sets this header"),
+            ("Content-Type: text/plain", "Logbook sets this header"),
+        ] {
+            let err = parse_header(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
+        let mut f = ForwardConfig::new("https://x.example/", ForwardMode::None, None);
+        f.headers = vec![("X-A".into(), "1".into()), ("x-a".into(), "2".into())];
+        assert!(
+            f.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("given twice")
+        );
+        f.headers = vec![("X-A".into(), "line\nbreak".into())];
+        assert!(f.validate().is_err());
+        f.headers.clear();
+        for (parallel, ok) in [(0, false), (1, true), (64, true), (65, false)] {
+            f.parallel = parallel;
+            assert_eq!(f.validate().is_ok(), ok, "{parallel}");
+        }
+    }
+
+    #[test]
+    fn a_forward_names_an_endpoint_that_exists_the_catch_all_as_star() {
+        let mut c = config(vec![
+            endpoint(Some("/live"), AuthMode::None),
+            endpoint(None, AuthMode::None),
+        ]);
+        for (path, ok) in [
+            (Some("/live"), true),
+            (Some("*"), true),
+            (Some("/draft"), false),
+            (None, true),
+        ] {
+            let mut f = ForwardConfig::new("https://x.example/", ForwardMode::None, None);
+            f.endpoint = path.map(str::to_owned);
+            c.forwards = vec![f];
+            assert_eq!(c.validate().is_ok(), ok, "{path:?}");
+        }
+        assert_eq!(c.forwards[0].target(), "https://x.example/");
+        let routes = c.store_options().forwards;
+        assert!(!routes[0].passthrough);
     }
 
     #[test]

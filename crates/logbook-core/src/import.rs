@@ -110,6 +110,7 @@ impl Batch<'_> {
                     path: self.origin.to_owned(),
                     remote_addr: None,
                     dedup_key: envelope.dedup_key,
+                    authorization: None,
                     kind: envelope.kind,
                     auth: "import".to_owned(),
                     verified: false,

@@ -1,23 +1,27 @@
 //! The forwarder: passes every event accepted on a forwarding endpoint on to its downstreams, as
 //! Watson would deliver it, from the durable outbox (`logbook_core::store::outbox`).
 //!
-//! One thread per downstream takes its outbox rows in id order (arrival order): a row is retried
-//! until the downstream answers 2xx, with exponential backoff and jitter, across restarts, before
-//! the next row goes. Each delivery is a `POST` of the exact stored body with `Content-Type:
-//! application/json`, the downstream's own `Authorization` (a fresh HS256 JWT signed with its
-//! secret, the secret as the header's whole value, or none), and `X-Logbook-Delivery` (the same id on
-//! every attempt of a row, for the downstream to deduplicate) and `X-Logbook-Event`. Redirects are not
-//! followed: the URL is the user's, never the payload's. The acknowledgement to Watson never waits
-//! for any of it.
+//! Each downstream has its own delivery threads. By default one, taking its outbox rows in id order
+//! (arrival order): a row is retried until the downstream answers 2xx, with exponential backoff and
+//! jitter, across restarts, before the next row goes. A downstream set to `parallel` N has N
+//! threads, each taking the oldest due row no other has under way: at most N deliveries at once,
+//! never the same row twice at once, and a row waiting for its retry does not hold back the others.
+//! Each delivery is a `POST` of the exact stored body with `Content-Type: application/json`, the
+//! downstream's `Authorization` (a fresh HS256 JWT signed with its own secret, the header Watson
+//! sent passed through, the secret as the header's whole value, or none), its extra headers, and
+//! `X-Logbook-Delivery` (the same id on every attempt of a row, for the downstream to deduplicate)
+//! and `X-Logbook-Event`. Redirects are not followed: the URL is the user's, never the payload's. The
+//! acknowledgement to Watson never waits for any of it.
 
+use std::collections::HashSet;
 use std::io::Read;
-use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use logbook_core::auth::{self, Auth};
-use logbook_core::config::{Forward, OutboxLimits};
+use logbook_core::auth;
+use logbook_core::config::{Forward, ForwardAuth, OutboxLimits};
 use logbook_core::store::Store;
 use logbook_core::store::outbox::{self, After, Attempt, OutboxWrite, RESPONSE_KEPT_BYTES};
 
@@ -26,41 +30,106 @@ const FIRST_BACKOFF_MS: u64 = 1_000;
 const MAX_BACKOFF_MS: u64 = 10 * 60 * 1_000;
 /// How long a downstream has to answer.
 const TIMEOUT_S: u64 = 30;
+/// How long a downstream has to accept the connection.
+const CONNECT_TIMEOUT_S: u64 = 5;
 /// How often each downstream's outbox is brought within its bounds.
 const BOUND_EVERY_S: u64 = 60;
 /// With nothing to deliver, how long a forwarder waits for news before it looks again.
 const IDLE_MS: u64 = 1_000;
 
 pub struct Forwarder {
-    /// Per downstream: the channel that stops its thread (by being dropped), and the thread.
+    /// Per delivery thread: the channel that stops it (by being dropped), and the thread.
     threads: Vec<(Sender<()>, JoinHandle<()>)>,
 }
 
+/// What one downstream's threads share.
+struct Downstream {
+    forward: Forward,
+    agent: ureq::Agent,
+    /// Rows under way (parallel delivery): no two threads take the same row.
+    in_flight: Mutex<HashSet<i64>>,
+}
+
 impl Forwarder {
-    /// Starts one delivery thread per downstream.
+    /// Starts each downstream's delivery threads (one, or its `parallel`).
     pub fn start(store: Arc<Store>, forwards: Vec<Forward>, bounds: OutboxLimits) -> Self {
-        let threads = forwards
-            .into_iter()
-            .map(|forward| {
-                let store = store.clone();
+        let mut threads = Vec::new();
+        for forward in forwards {
+            let workers = forward.parallel.max(1);
+            let downstream = Arc::new(Downstream {
+                forward,
+                agent: agent(),
+                in_flight: Mutex::default(),
+            });
+            for worker in 0..workers {
+                let (store, downstream) = (store.clone(), downstream.clone());
                 let (stop, stopped) = mpsc::channel::<()>();
                 let thread = std::thread::Builder::new()
                     .name("logbook-forward".into())
-                    .spawn(move || run(&store, &forward, bounds, &stopped))
+                    .spawn(move || run(&store, &downstream, worker == 0, bounds, &stopped))
                     .expect("spawn forwarder thread");
-                (stop, thread)
-            })
-            .collect();
+                threads.push((stop, thread));
+            }
+        }
         Self { threads }
     }
 
-    /// Stops every downstream's thread after the attempt under way (what is undelivered stays in
+    /// Stops every downstream's threads after the attempts under way (what is undelivered stays in
     /// the outbox for the next start).
     pub fn shutdown(mut self) {
         let threads: Vec<_> = self.threads.drain(..).map(|(_, thread)| thread).collect();
         for thread in threads {
             let _ = thread.join();
         }
+    }
+}
+
+/// The HTTP client of deliveries: short connect timeout, an answer within [`TIMEOUT_S`], redirects
+/// never followed.
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(CONNECT_TIMEOUT_S))
+        .timeout(Duration::from_secs(TIMEOUT_S))
+        .redirects(0)
+        .user_agent(concat!("assistant-logbook/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// What a downstream answered to one `POST`.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Its HTTP status; `None` when it gave no answer.
+    pub status: Option<u16>,
+    /// Why there was no answer (refused, timed out), or what was wrong with it.
+    pub error: Option<String>,
+    /// The answer's first [`RESPONSE_KEPT_BYTES`].
+    pub body: Vec<u8>,
+    pub latency_ms: f64,
+}
+
+/// `POST`s `body` to `url` with `Content-Type: application/json` and `headers` (the caller's: the
+/// user's configuration and Logbook's own, never payload text), and says what came back. The one
+/// place Logbook sends an event to someone else's URL.
+pub fn post(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    let started = Instant::now();
+    let mut request = agent.post(url).set("Content-Type", "application/json");
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let (status, error, body) = match request.send_bytes(body) {
+        Ok(answer) => (Some(answer.status()), None, read_start(answer)),
+        Err(ureq::Error::Status(code, answer)) => (Some(code), None, read_start(answer)),
+        Err(err) => (None, Some(err.to_string()), Vec::new()),
+    };
+    Answer {
+        error: error.or_else(|| {
+            status
+                .filter(|s| (300..400).contains(s))
+                .map(|_| "a redirect: not followed (set the final URL as the downstream)".into())
+        }),
+        status,
+        body,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
 }
 
@@ -72,18 +141,21 @@ fn pause(stopped: &Receiver<()>, how_long: Duration) -> bool {
     )
 }
 
-fn run(store: &Store, forward: &Forward, bounds: OutboxLimits, stopped: &Receiver<()>) {
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(5))
-        .timeout(Duration::from_secs(TIMEOUT_S))
-        .redirects(0)
-        .user_agent(concat!("assistant-logbook/", env!("CARGO_PKG_VERSION")))
-        .build();
+/// One delivery thread of `downstream`; the `first` also keeps its outbox within `bounds`.
+fn run(
+    store: &Store,
+    downstream: &Downstream,
+    first: bool,
+    bounds: OutboxLimits,
+    stopped: &Receiver<()>,
+) {
+    let forward = &downstream.forward;
+    let parallel = forward.parallel > 1;
     let news = store.subscribe();
     let mut bounded_at: Option<Instant> = None;
     let mut reader = None;
     while pause(stopped, Duration::ZERO) {
-        if bounded_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(BOUND_EVERY_S)) {
+        if first && bounded_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(BOUND_EVERY_S)) {
             let now = now_ms();
             let bound = OutboxWrite::Bound {
                 target: forward.target.clone(),
@@ -103,7 +175,12 @@ fn run(store: &Store, forward: &Forward, bounds: OutboxLimits, stopped: &Receive
             pause(stopped, Duration::from_millis(IDLE_MS));
             continue;
         };
-        let pending = match outbox::next_pending(conn, &forward.target) {
+        let next = if parallel {
+            take_due(conn, downstream)
+        } else {
+            outbox::next_pending(conn, &forward.target)
+        };
+        let pending = match next {
             Ok(pending) => pending,
             Err(_) => {
                 reader = None;
@@ -112,8 +189,8 @@ fn run(store: &Store, forward: &Forward, bounds: OutboxLimits, stopped: &Receive
             }
         };
         let Some(pending) = pending else {
-            // Nothing to deliver: wait for the next commit (or look again in a while).
-            match news.recv_timeout(Duration::from_millis(IDLE_MS)) {
+            // Nothing due: wait for the next commit (or look again in a while).
+            match news.recv_timeout(Duration::from_millis(if parallel { 100 } else { IDLE_MS })) {
                 Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     pause(stopped, Duration::from_millis(IDLE_MS));
@@ -126,51 +203,76 @@ fn run(store: &Store, forward: &Forward, bounds: OutboxLimits, stopped: &Receive
             pause(stopped, Duration::from_millis((wait as u64).min(IDLE_MS)));
             continue;
         }
-        let attempt = deliver(&agent, forward, &pending);
+        let attempt = deliver(&downstream.agent, forward, &pending);
         // Not recorded (the disk is full, say): the row stays pending and is delivered again.
-        if store.record_outbox(OutboxWrite::Attempt(attempt)).is_err() {
+        let recorded = store.record_outbox(OutboxWrite::Attempt(attempt));
+        if parallel {
+            lock(&downstream.in_flight).remove(&pending.id);
+        }
+        if recorded.is_err() {
             pause(stopped, Duration::from_millis(IDLE_MS));
         }
     }
 }
 
+/// The oldest due row of `downstream` that no other thread has under way, marked as taken.
+fn take_due(
+    conn: &rusqlite::Connection,
+    downstream: &Downstream,
+) -> rusqlite::Result<Option<outbox::Pending>> {
+    let forward = &downstream.forward;
+    // Locked before the query: a row is released only after its attempt is committed, so a row
+    // seen here as pending and not under way really is both.
+    let mut in_flight = lock(&downstream.in_flight);
+    // At most `parallel - 1` rows are under way elsewhere: `parallel` candidates hold a free one.
+    let due = outbox::due_pending(conn, &forward.target, now_ms(), forward.parallel as usize)?;
+    let free = due.into_iter().find(|p| !in_flight.contains(&p.id));
+    if let Some(p) = &free {
+        in_flight.insert(p.id);
+    }
+    Ok(free)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// One attempt at delivering `pending` to `forward`, and what becomes of the row.
 fn deliver(agent: &ureq::Agent, forward: &Forward, pending: &outbox::Pending) -> Attempt {
     let at = now_ms();
-    let started = Instant::now();
-    let mut request = agent
-        .post(&forward.url)
-        .set("Content-Type", "application/json")
-        .set("X-Logbook-Delivery", &pending.id.to_string())
-        .set("X-Logbook-Event", &pending.event_id.to_string());
-    match &forward.auth {
-        Auth::Jwt(secret) => {
-            request = request.set("Authorization", &auth::sign(secret, at / 1000));
+    let (delivery, event) = (pending.id.to_string(), pending.event_id.to_string());
+    let token;
+    let authorization = match &forward.auth {
+        ForwardAuth::Jwt(secret) => {
+            token = auth::sign(secret, at / 1000);
+            Some(token.as_str())
         }
-        Auth::Header(secret) => request = request.set("Authorization", secret.expose()),
-        Auth::None => {}
-    }
-    let (status, error, response) = match request.send_bytes(&pending.body) {
-        Ok(answer) => (Some(answer.status()), None, read_start(answer)),
-        Err(ureq::Error::Status(code, answer)) => (Some(code), None, read_start(answer)),
-        Err(err) => (None, Some(err.to_string()), Vec::new()),
+        ForwardAuth::Passthrough => pending.authorization.as_deref(),
+        ForwardAuth::Header(secret) => Some(secret.expose()),
+        ForwardAuth::None => None,
     };
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let then = match status {
+    let mut headers: Vec<(&str, &str)> = forward
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    headers.extend(authorization.map(|value| ("Authorization", value)));
+    headers.push(("X-Logbook-Delivery", &delivery));
+    headers.push(("X-Logbook-Event", &event));
+    let answer = post(agent, &forward.url, &headers, &pending.body);
+    let then = match answer.status {
         Some(200..=299) => After::Delivered,
         _ => After::Retry(at + backoff_ms(pending.attempts + 1) as i64),
     };
     Attempt {
         outbox_id: pending.id,
         at,
-        status,
-        error: error.or_else(|| {
-            status
-                .filter(|s| (300..400).contains(s))
-                .map(|_| "a redirect: not followed (set the final URL as the downstream)".into())
-        }),
-        response_body: response,
-        latency_ms,
+        status: answer.status,
+        error: answer.error,
+        response_body: answer.body,
+        latency_ms: answer.latency_ms,
         then,
     }
 }

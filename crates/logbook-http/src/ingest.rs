@@ -356,6 +356,7 @@ fn handle(shared: &Shared, mut request: Request) {
         jwt_header: verified.token.as_ref().map(|t| t.header.to_string()),
         jwt_claims: verified.token.as_ref().map(|t| t.claims.to_string()),
         headers: header_json,
+        authorization,
         body: rejection.body,
     };
     let (bytes, kind) = (event.body.len(), event.kind.clone());

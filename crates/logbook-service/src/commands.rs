@@ -92,6 +92,7 @@ macro_rules! for_each_read_command {
             custom_calls => $crate::commands::read::CustomCalls,
             trends => $crate::commands::read::Trends,
             pulls => $crate::commands::read::Pulls,
+            forwarding => $crate::commands::read::Forwarding,
         }
     };
 }
@@ -131,6 +132,53 @@ impl ListRequest {
             facets: self.facets.unwrap_or(false),
             hits: true,
         }
+    }
+}
+
+/// The forwarding state of some events (the Live view's rows still being delivered).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
+#[ts(export)]
+pub struct ForwardingRequest {
+    /// Event ids, separated by commas (at most [`FORWARDING_IDS`]).
+    #[serde(default)]
+    pub ids: String,
+}
+
+/// Events [`ForwardingRequest`] takes at once.
+pub const FORWARDING_IDS: usize = 500;
+
+/// One event's forwarding state.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct EventForwarding {
+    pub id: i64,
+    pub state: logbook_core::store::outbox::ForwardingState,
+}
+
+impl ForwardingRequest {
+    fn run(self, conn: &Connection) -> Result<Vec<EventForwarding>, ApiError> {
+        let ids = self
+            .ids
+            .split(',')
+            .filter(|id| !id.trim().is_empty())
+            .map(|id| {
+                id.trim().parse::<i64>().map_err(|_| {
+                    ApiError::new(ApiErrorKind::BadRequest, format!("not an event id: {id:?}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if ids.len() > FORWARDING_IDS {
+            return Err(ApiError::new(
+                ApiErrorKind::BadRequest,
+                format!("at most {FORWARDING_IDS} ids at once"),
+            ));
+        }
+        let states = logbook_core::store::outbox::states(conn, &ids)
+            .map_err(|e| ApiError::new(ApiErrorKind::Internal, e.to_string()))?;
+        Ok(states
+            .into_iter()
+            .map(|(id, state)| EventForwarding { id, state })
+            .collect())
     }
 }
 
@@ -398,6 +446,8 @@ pub mod read {
         Ok(custom::calls_with(conn, &r.key, r.value.as_deref(), r.limit.unwrap_or(DEFAULT_LIMIT), None)?)
     });
     command!(Trends, "trends", "/api/trends", TrendsRequest => trends::Trends,
+        |conn, ctx, r| r.run(conn));
+    command!(Forwarding, "forwarding", "/api/forwarding", ForwardingRequest => Vec<EventForwarding>,
         |conn, ctx, r| r.run(conn));
 }
 

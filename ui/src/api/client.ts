@@ -10,6 +10,7 @@ import type { CallRow } from "./types/CallRow";
 import type { Conversation } from "./types/Conversation";
 import type { ConversationRow } from "./types/ConversationRow";
 import type { EventDetail } from "./types/EventDetail";
+import type { EventForwarding } from "./types/EventForwarding";
 import type { EventRow } from "./types/EventRow";
 import type { ExportProgress } from "./types/ExportProgress";
 import type { ExportResult } from "./types/ExportResult";
@@ -79,6 +80,8 @@ export interface Transport {
   trends(req: TrendsRequest): Promise<Trends>;
   /** The newest pulls from Watson's logs API, with how far each has come. */
   pulls(): Promise<PullRow[]>;
+  /** The forwarding state of these events (those forwarded; at most 500 ids). */
+  forwarding(ids: number[]): Promise<EventForwarding[]>;
   /** `onProgress` hears how many rows are written, when the transport knows (the desktop app). */
   exportRows(
     kind: Kind,
@@ -135,6 +138,7 @@ export const METHODS = {
   custom_calls: "customCalls",
   trends: "trends",
   pulls: "pulls",
+  forwarding: "forwarding",
   export_rows: "exportRows",
   live: "live",
   stop_live: "live",
@@ -208,6 +212,9 @@ export abstract class ReadClient {
   }
   pulls(): Promise<PullRow[]> {
     return this.run("pulls", {});
+  }
+  forwarding(ids: number[]): Promise<EventForwarding[]> {
+    return this.run("forwarding", { ids: ids.join(",") });
   }
 }
 

@@ -34,6 +34,7 @@ async function callMethod(t: Transport, name: CommandName): Promise<void> {
     customValues: ["k"],
     customCalls: ["k", null],
     trends: [{ q: "" }],
+    forwarding: [[1, 2]],
     exportRows: ["events", "csv", ""],
     "desktop.saveSettings": [{}],
     "desktop.revealSecret": ["id"],

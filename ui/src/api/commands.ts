@@ -10,9 +10,11 @@ import type { CountRequest } from "./types/CountRequest";
 import type { CustomCallsRequest } from "./types/CustomCallsRequest";
 import type { CustomValuesRequest } from "./types/CustomValuesRequest";
 import type { EventDetail } from "./types/EventDetail";
+import type { EventForwarding } from "./types/EventForwarding";
 import type { EventRow } from "./types/EventRow";
 import type { ExportRequest } from "./types/ExportRequest";
 import type { ExportResult } from "./types/ExportResult";
+import type { ForwardingRequest } from "./types/ForwardingRequest";
 import type { IdRequest } from "./types/IdRequest";
 import type { KeyCount } from "./types/KeyCount";
 import type { ListRequest } from "./types/ListRequest";
@@ -57,6 +59,7 @@ export interface Commands {
   custom_calls: { request: CustomCallsRequest; answer: Array<CallMatch> };
   trends: { request: TrendsRequest; answer: Trends };
   pulls: { request: NoRequest; answer: Array<PullRow> };
+  forwarding: { request: ForwardingRequest; answer: Array<EventForwarding> };
   /** HTTP: a browser download of the file; desktop: a save dialog, then Rust writes the file and reports progress on a channel */
   export_rows: { request: ExportRequest; answer: ExportResult };
   /** HTTP: Server-Sent Events (`since`, `since_rejection`, `Last-Event-ID`); desktop: batches on a channel, the answer is the subscription's id */
@@ -84,7 +87,7 @@ export interface Commands {
 export type CommandName = keyof Commands;
 
 /** The read commands: the service runs them for both transports, from their request alone. */
-export type ReadCommandName = "status" | "qualifiers" | "qualifier_values" | "count" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends" | "pulls";
+export type ReadCommandName = "status" | "qualifiers" | "qualifier_values" | "count" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends" | "pulls" | "forwarding";
 
 export interface CommandInfo {
   /** The `GET` path of `logbook serve`'s API (`{field}`: that request field, as a path segment); null when only the desktop app has it. */
@@ -112,6 +115,7 @@ export const COMMANDS: { readonly [K in CommandName]: CommandInfo } = {
   custom_calls: { http: "/api/custom-data/calls", desktop: true, read: true },
   trends: { http: "/api/trends", desktop: true, read: true },
   pulls: { http: "/api/pulls", desktop: true, read: true },
+  forwarding: { http: "/api/forwarding", desktop: true, read: true },
   export_rows: { http: "/api/export", desktop: true, read: false },
   live: { http: "/api/live", desktop: true, read: false },
   stop_live: { http: null, desktop: true, read: false },

@@ -13,7 +13,7 @@ import { ColumnsMenu, useColumnPrefs } from "../components/ColumnsMenu";
 import { VirtualList } from "../components/VirtualList";
 import type { Column } from "../components/VirtualList";
 import { withMatch } from "../components/HitSnippet";
-import { formatBytes, formatCount, formatTime } from "../format";
+import { formatBytes, formatCount, formatForwarding, formatTime } from "../format";
 import { useAsync } from "../hooks";
 import { mergeRows, rowKey } from "../live";
 import type { LiveFeed } from "../liveFeed";
@@ -23,6 +23,11 @@ import type { Navigate, Route } from "../routes";
 
 /** Rows per page, first and older. */
 export const PAGE_ROWS = 200;
+
+/** How often the forwarding state of rows still being delivered is asked for again. */
+export const FORWARDING_REFRESH_MS = 2_000;
+/** Rows asked about at once (the command takes at most 500). */
+const FORWARDING_IDS = 500;
 
 /** With a search, live rows are not shown as they come (the core decides what matches): the first
  * page is asked for again, at most this often. */
@@ -66,6 +71,15 @@ const COLUMNS: Column<EventRow>[] = [
       return r.source === "rejected" ? <span style={{ color: "var(--error)" }}>{text}</span> : <span className="muted">{text}</span>;
     },
     title_: (r) => reasonText(r) || undefined,
+  },
+  {
+    title: "Forwarded",
+    min: 72, ideal: 96, priority: 3,
+    render: (r) => {
+      const f = formatForwarding(r.forwarding);
+      return f ? <span className={`fwd-state fwd-${f.tone}`} data-testid="row-forwarding">{f.text}</span> : null;
+    },
+    title_: (r) => formatForwarding(r.forwarding)?.title,
   },
   { title: "Path", min: 50, ideal: 90, priority: 4, className: "mono", render: (r) => r.path, title_: (r) => r.path },
   { title: "Size", min: 64, ideal: 72, priority: 4, className: "num", render: (r) => formatBytes(r.bytes) },
@@ -194,6 +208,35 @@ export function LiveView(props: {
       },
     );
   }, [q, nextCursor, loadingMore, merge]);
+
+  // Rows still being forwarded change state without a new row: ask for theirs again now and then.
+  useEffect(() => {
+    const timer = setInterval(() => {
+      const waiting = rowsRef.current
+        .filter((r) => r.source === "accepted" && r.forwarding !== null && r.forwarding.pending > 0)
+        .slice(0, FORWARDING_IDS)
+        .map((r) => r.id);
+      if (!waiting.length) return;
+      api.forwarding(waiting).then(
+        (states) => {
+          const byId = new Map(states.map((s) => [s.id, s.state]));
+          let changed = false;
+          const next = rowsRef.current.map((r) => {
+            const state = r.source === "accepted" ? byId.get(r.id) : undefined;
+            if (!state || JSON.stringify(state) === JSON.stringify(r.forwarding)) return r;
+            changed = true;
+            return { ...r, forwarding: state };
+          });
+          if (changed) {
+            rowsRef.current = next;
+            setRowsState(next);
+          }
+        },
+        () => undefined, // the next tick asks again
+      );
+    }, FORWARDING_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
 
   const select = useCallback(
     (id: string | undefined) => replace({ ...route, selected: id }),

@@ -9,8 +9,23 @@ function settings(): Settings {
   return {
     port: 7420,
     endpoints: [
-      { id: "default", path: null, mode: "jwt", secret_masked: "••••••••••••••••" },
-      { id: "a1b2c3d4", path: "/draft", mode: "header", secret_masked: "••••••" },
+      {
+        id: "default",
+        path: null,
+        mode: "jwt",
+        secret_masked: "••••••••••••••••",
+        forwards: [
+          {
+            id: "f0f0f0f0",
+            url: "https://logs.example.com/in",
+            mode: "jwt",
+            headers: [{ name: "X-Team", value: "support" }],
+            parallel: 1,
+            secret_masked: "••••••••",
+          },
+        ],
+      },
+      { id: "a1b2c3d4", path: "/draft", mode: "header", secret_masked: "••••••", forwards: [] },
     ],
     max_body_bytes: 10 * 1024 * 1024,
     retention: { rejections_kept: 1000, keep_days: null, max_db_mb: 500 },
@@ -101,9 +116,22 @@ describe("SettingsView", () => {
     expect(savedWith()).toEqual({
       port: 7431,
       endpoints: [
-        { id: "default", path: null, mode: "jwt" },
-        { id: "a1b2c3d4", path: "/draft", mode: "header", new_secret: "replaced" },
-        { id: "", path: "/live", mode: "none" },
+        {
+          id: "default",
+          path: null,
+          mode: "jwt",
+          forwards: [
+            {
+              id: "f0f0f0f0",
+              url: "https://logs.example.com/in",
+              mode: "jwt",
+              headers: [{ name: "X-Team", value: "support" }],
+              parallel: 1,
+            },
+          ],
+        },
+        { id: "a1b2c3d4", path: "/draft", mode: "header", new_secret: "replaced", forwards: [] },
+        { id: "", path: "/live", mode: "none", forwards: [] },
       ],
       max_body_bytes: 10 * 1024 * 1024,
       retention: { rejections_kept: 1000, keep_days: 30, max_db_mb: null },
@@ -113,6 +141,39 @@ describe("SettingsView", () => {
     // The form now shows what was saved (the secret field empty again).
     expect((screen.getByTestId("settings-port") as HTMLInputElement).value).toBe("7431");
     expect(screen.getAllByTestId("endpoint-edit")).toHaveLength(2);
+  });
+
+  it("adds, edits and removes downstreams, their secret masked and sent only when typed", async () => {
+    await open();
+    const rows = screen.getAllByTestId("endpoint-edit");
+    const existing = within(rows[0]).getByTestId("forward-edit");
+    expect(within(existing).getByTestId("forward-secret").textContent).toBe("••••••••");
+    expect((within(existing).getByTestId("forward-headers") as HTMLTextAreaElement).value).toBe("X-Team: support");
+    // Edited: passes Watson's header through (no secret asked for), two at once.
+    fireEvent.change(within(existing).getByTestId("forward-mode"), { target: { value: "passthrough" } });
+    expect(within(existing).queryByTestId("forward-new-secret")).toBeNull();
+    fireEvent.change(within(existing).getByTestId("forward-parallel"), { target: { value: "2" } });
+    // Added on /draft: signs with its own secret, with an extra header.
+    fireEvent.click(within(rows[1]).getByTestId("forward-add"));
+    const added = within(rows[1]).getByTestId("forward-edit");
+    fireEvent.change(within(added).getByTestId("forward-url"), { target: { value: " http://127.0.0.1:9000/in " } });
+    fireEvent.change(within(added).getByTestId("forward-new-secret"), { target: { value: "its own" } });
+    fireEvent.change(within(added).getByTestId("forward-headers"), { target: { value: "X-Env: draft" } });
+    desktop.saveSettings.mockResolvedValue(view());
+    fireEvent.click(screen.getByTestId("settings-save"));
+    await act(async () => {});
+    const saved = savedWith();
+    expect(saved.endpoints[0].forwards).toEqual([
+      { id: "f0f0f0f0", url: "https://logs.example.com/in", mode: "passthrough", headers: [{ name: "X-Team", value: "support" }], parallel: 2 },
+    ]);
+    expect(saved.endpoints[1].forwards).toEqual([
+      { id: "", url: "http://127.0.0.1:9000/in", mode: "jwt", headers: [{ name: "X-Env", value: "draft" }], parallel: 1, new_secret: "its own" },
+    ]);
+    // Removed.
+    fireEvent.click(within(screen.getAllByTestId("endpoint-edit")[0]).getByTestId("forward-remove"));
+    fireEvent.click(screen.getByTestId("settings-save"));
+    await act(async () => {});
+    expect(savedWith().endpoints[0].forwards).toEqual([]);
   });
 
   it("shows the app's refusal as it words it, and keeps the edits", async () => {
@@ -183,7 +244,15 @@ describe("the settings form", () => {
     const s = settings();
     const read = fromDraft(toDraft(s));
     expect(read).toEqual({
-      settings: { ...s, endpoints: s.endpoints.map(({ id, path, mode }) => ({ id, path, mode })) },
+      settings: {
+        ...s,
+        endpoints: s.endpoints.map(({ id, path, mode, forwards }) => ({
+          id,
+          path,
+          mode,
+          forwards: forwards.map(({ id, url, mode, headers, parallel }) => ({ id, url, mode, headers, parallel })),
+        })),
+      },
     });
   });
 
@@ -191,6 +260,24 @@ describe("the settings form", () => {
     const draft = toDraft(settings());
     draft.endpoints[0] = { ...draft.endpoints[0], mode: "none", newSecret: "x" };
     const read = fromDraft(draft);
-    expect("settings" in read && read.settings.endpoints[0]).toEqual({ id: "default", path: null, mode: "none" });
+    expect("settings" in read && read.settings.endpoints[0]).toMatchObject({ id: "default", path: null, mode: "none" });
+    expect("settings" in read && read.settings.endpoints[0]).not.toHaveProperty("new_secret");
+  });
+
+  it("reads extra headers a line each, and refuses a line that is not Name: value", () => {
+    const draft = toDraft(settings());
+    draft.endpoints[0].forwards[0].headers = "X-Team: support\n\n  X-Env:  live  \n";
+    const read = fromDraft(draft);
+    expect("settings" in read && read.settings.endpoints[0].forwards[0].headers).toEqual([
+      { name: "X-Team", value: "support" },
+      { name: "X-Env", value: "live" },
+    ]);
+    draft.endpoints[0].forwards[0].headers = "X-Team support";
+    expect(fromDraft(draft)).toEqual({
+      error: 'Downstream https://logs.example.com/in: header line "X-Team support" must read Name: value.',
+    });
+    draft.endpoints[0].forwards[0].headers = "";
+    draft.endpoints[0].forwards[0].parallel = "four";
+    expect(fromDraft(draft)).toHaveProperty("error");
   });
 });

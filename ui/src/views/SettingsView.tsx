@@ -1,5 +1,6 @@
 // The desktop app's settings: the receiver's port, one endpoint per Watson environment (path,
-// verification, secret), the body size limit and retention. Secrets arrive masked, the way Watson's
+// verification, secret, the downstreams its events are forwarded to), the body size limit and
+// retention. Secrets arrive masked, the way Watson's
 // own Secret field shows them; "Show" asks the app for one, and a field beside it replaces it. The
 // app validates and saves, then restarts the receiver; its refusals are shown as it words them. In a
 // browser there is nothing to set here: `logbook serve` takes these as command-line options.
@@ -7,6 +8,8 @@ import { useEffect, useState } from "react";
 import { api } from "../api";
 import { ClientError } from "../api/client";
 import type { AuthMode } from "../api/types/AuthMode";
+import type { ForwardMode } from "../api/types/ForwardMode";
+import type { ForwardSettings } from "../api/types/ForwardSettings";
 import type { Settings } from "../api/types/Settings";
 import type { SettingsView as SettingsViewData } from "../api/types/SettingsView";
 import { CopyButton } from "../components/CopyButton";
@@ -26,6 +29,29 @@ export const AUTH_MODES: { mode: AuthMode; label: string; help: string }[] = [
   { mode: "none", label: "None", help: "Everything is accepted and marked unverified." },
 ];
 
+export const FORWARD_MODES: { mode: ForwardMode; label: string; help: string }[] = [
+  { mode: "jwt", label: "JWT signed with its own secret", help: "A fresh HS256 JWT, as Watson signs, with the downstream's secret." },
+  {
+    mode: "passthrough",
+    label: "Watson's header, passed through",
+    help: "The Authorization header Watson sent, unchanged (kept only until delivered).",
+  },
+  { mode: "header", label: "Fixed header value", help: "The secret's text as the whole Authorization header." },
+  { mode: "none", label: "None", help: "No Authorization header." },
+];
+
+/** One downstream as the form holds it: headers one `Name: value` a line, numbers as typed. */
+export interface ForwardDraft {
+  key: number;
+  id: string;
+  url: string;
+  mode: ForwardMode;
+  secretMasked: string | null;
+  newSecret: string;
+  headers: string;
+  parallel: string;
+}
+
 /** One endpoint as the form holds it. `key` tells rows apart before a new one has an id. */
 export interface EndpointDraft {
   key: number;
@@ -34,6 +60,37 @@ export interface EndpointDraft {
   mode: AuthMode;
   secretMasked: string | null;
   newSecret: string;
+  forwards: ForwardDraft[];
+}
+
+export function newForward(): ForwardDraft {
+  return { key: nextKey++, id: "", url: "", mode: "jwt", secretMasked: null, newSecret: "", headers: "", parallel: "1" };
+}
+
+function forwardNeedsSecret(mode: ForwardMode): boolean {
+  return mode === "jwt" || mode === "header";
+}
+
+/** A downstream to save, or what cannot be read (names and values are the app's to check). */
+function forwardFromDraft(f: ForwardDraft): ForwardSettings | { error: string } {
+  const url = f.url.trim();
+  const parallel = wholeNumber(f.parallel);
+  if (parallel === null) return { error: `Downstream ${url || "(no URL)"}: deliveries at once must be a whole number.` };
+  const headers = [];
+  for (const line of f.headers.split("\n")) {
+    if (line.trim() === "") continue;
+    const colon = line.indexOf(":");
+    if (colon < 0) return { error: `Downstream ${url}: header line "${line}" must read Name: value.` };
+    headers.push({ name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() });
+  }
+  return {
+    id: f.id,
+    url,
+    mode: f.mode,
+    headers,
+    parallel,
+    ...(forwardNeedsSecret(f.mode) && f.newSecret !== "" ? { new_secret: f.newSecret } : {}),
+  };
 }
 
 /** The form: numbers stay text while they are typed, and are read on save. */
@@ -58,6 +115,16 @@ export function toDraft(settings: Settings): SettingsDraft {
       mode: e.mode,
       secretMasked: e.secret_masked ?? null,
       newSecret: "",
+      forwards: e.forwards.map((f) => ({
+        key: nextKey++,
+        id: f.id,
+        url: f.url,
+        mode: f.mode,
+        secretMasked: f.secret_masked ?? null,
+        newSecret: "",
+        headers: f.headers.map((h) => `${h.name}: ${h.value}`).join("\n"),
+        parallel: String(f.parallel),
+      })),
     })),
     maxBodyMb: String(Math.round((settings.max_body_bytes / BYTES_PER_MB) * 1000) / 1000),
     rejectionsKept: String(settings.retention.rejections_kept),
@@ -93,18 +160,27 @@ export function fromDraft(draft: SettingsDraft): { settings: Settings } | { erro
   if (keepDays !== null && typeof keepDays === "object") return keepDays;
   const maxDbMb = optional(draft.maxDbMb, "The database size limit");
   if (maxDbMb !== null && typeof maxDbMb === "object") return maxDbMb;
+  const endpoints = [];
+  for (const e of draft.endpoints) {
+    const path = e.path.trim();
+    const forwards = [];
+    for (const f of e.forwards) {
+      const read = forwardFromDraft(f);
+      if ("error" in read) return read;
+      forwards.push(read);
+    }
+    endpoints.push({
+      id: e.id,
+      path: path === "" ? null : path,
+      mode: e.mode,
+      ...(e.mode !== "none" && e.newSecret !== "" ? { new_secret: e.newSecret } : {}),
+      forwards,
+    });
+  }
   return {
     settings: {
       port,
-      endpoints: draft.endpoints.map((e) => {
-        const path = e.path.trim();
-        return {
-          id: e.id,
-          path: path === "" ? null : path,
-          mode: e.mode,
-          ...(e.mode !== "none" && e.newSecret !== "" ? { new_secret: e.newSecret } : {}),
-        };
-      }),
+      endpoints,
       max_body_bytes: Math.round(mb * BYTES_PER_MB),
       retention: { rejections_kept: rejectionsKept, keep_days: keepDays, max_db_mb: maxDbMb },
     },
@@ -143,6 +219,97 @@ function Secret(props: { endpointId: string; masked: string }) {
         </>
       )}
       {error ? <span className="error-text">{error}</span> : null}
+    </div>
+  );
+}
+
+function ForwardRow(props: { forward: ForwardDraft; onChange: (f: ForwardDraft) => void; onRemove: () => void }) {
+  const { forward: f, onChange } = props;
+  const stored = f.id !== "" && f.secretMasked !== null;
+  return (
+    <div className="forward-edit" data-testid="forward-edit">
+      <div className="form-grid">
+        <label htmlFor={`fwd-url-${f.key}`}>URL</label>
+        <input
+          id={`fwd-url-${f.key}`}
+          className="input mono"
+          data-testid="forward-url"
+          value={f.url}
+          placeholder="https://logs.example.com/watson"
+          spellCheck={false}
+          onChange={(ev) => onChange({ ...f, url: ev.target.value })}
+        />
+        <label htmlFor={`fwd-mode-${f.key}`}>Authorization</label>
+        <div>
+          <select
+            id={`fwd-mode-${f.key}`}
+            data-testid="forward-mode"
+            value={f.mode}
+            onChange={(ev) => onChange({ ...f, mode: ev.target.value as ForwardMode })}
+          >
+            {FORWARD_MODES.map((m) => (
+              <option key={m.mode} value={m.mode}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+          <span className="muted hint"> {FORWARD_MODES.find((m) => m.mode === f.mode)?.help}</span>
+        </div>
+        {forwardNeedsSecret(f.mode) ? (
+          <>
+            <span className="label">Its secret</span>
+            <div>
+              {stored ? (
+                <code className="secret" data-testid="forward-secret" data-masked="true">
+                  {f.secretMasked}
+                </code>
+              ) : (
+                <div className="muted">None stored: type the downstream's secret.</div>
+              )}
+              <input
+                className="input mono"
+                data-testid="forward-new-secret"
+                aria-label="Downstream secret"
+                type="password"
+                value={f.newSecret}
+                placeholder={stored ? "Type a new secret to replace it" : "The downstream's secret"}
+                autoComplete="off"
+                spellCheck={false}
+                onChange={(ev) => onChange({ ...f, newSecret: ev.target.value })}
+              />
+            </div>
+          </>
+        ) : null}
+        <label htmlFor={`fwd-headers-${f.key}`}>Extra headers</label>
+        <div>
+          <textarea
+            id={`fwd-headers-${f.key}`}
+            className="input mono"
+            data-testid="forward-headers"
+            rows={2}
+            value={f.headers}
+            placeholder="X-Team: support"
+            spellCheck={false}
+            onChange={(ev) => onChange({ ...f, headers: ev.target.value })}
+          />
+          <span className="muted hint"> one Name: value a line</span>
+        </div>
+        <label htmlFor={`fwd-parallel-${f.key}`}>Deliveries at once</label>
+        <div>
+          <input
+            id={`fwd-parallel-${f.key}`}
+            className="input input-short"
+            inputMode="numeric"
+            data-testid="forward-parallel"
+            value={f.parallel}
+            onChange={(ev) => onChange({ ...f, parallel: ev.target.value })}
+          />
+          <span className="muted hint"> 1 delivers in arrival order; more (up to 64) in parallel, out of order</span>
+        </div>
+      </div>
+      <button type="button" className="btn" data-testid="forward-remove" onClick={props.onRemove}>
+        Remove downstream
+      </button>
     </div>
   );
 }
@@ -212,6 +379,28 @@ function EndpointRow(props: {
             </div>
           </>
         ) : null}
+      </div>
+      <div className="forwards">
+        <span className="label">Forward to</span>
+        {e.forwards.length === 0 ? (
+          <span className="muted hint"> nothing: this endpoint's events stay here only</span>
+        ) : null}
+        {e.forwards.map((f) => (
+          <ForwardRow
+            key={f.key}
+            forward={f}
+            onChange={(changed) => onChange({ ...e, forwards: e.forwards.map((x) => (x.key === f.key ? changed : x)) })}
+            onRemove={() => onChange({ ...e, forwards: e.forwards.filter((x) => x.key !== f.key) })}
+          />
+        ))}
+        <button
+          type="button"
+          className="btn"
+          data-testid="forward-add"
+          onClick={() => onChange({ ...e, forwards: [...e.forwards, newForward()] })}
+        >
+          Add downstream
+        </button>
       </div>
       <button
         type="button"
@@ -310,8 +499,9 @@ function SettingsForm(props: { view: SettingsViewData; onSaved: (view: SettingsV
       <section className="panel">
         <h2>Endpoints</h2>
         <p className="muted" style={{ marginTop: 0 }}>
-          One per Watson environment: its URL path, how its requests are verified, and the secret typed into Watson's Log
-          webhook › Secret field.
+          One per Watson environment: its URL path, how its requests are verified, the secret typed into Watson's Log
+          webhook › Secret field, and the downstreams each accepted event is passed on to (through a durable outbox,
+          retried until they answer 2xx).
         </p>
         {draft.endpoints.map((e) => (
           <EndpointRow
@@ -330,7 +520,7 @@ function SettingsForm(props: { view: SettingsViewData; onSaved: (view: SettingsV
             set({
               endpoints: [
                 ...draft.endpoints,
-                { key: nextKey++, id: "", path: "", mode: "jwt", secretMasked: null, newSecret: "" },
+                { key: nextKey++, id: "", path: "", mode: "jwt", secretMasked: null, newSecret: "", forwards: [] },
               ],
             })
           }

@@ -18,7 +18,7 @@ const mocked = vi.hoisted(() => ({
 }));
 vi.mock("../api", () => mocked);
 
-const { Projection, StatusView } = await import("./StatusView");
+const { Forwarding, Projection, StatusView } = await import("./StatusView");
 const { LiveFeed } = await import("../liveFeed");
 
 function status(receiverUrl: string | null): Status {
@@ -33,6 +33,7 @@ function status(receiverUrl: string | null): Status {
       events: 0, messages: 0, conversations: 0, calls: 0, rejections_kept: 0, accepted_total: 0, duplicates_total: 0,
       rejected_total: 0, first_received_at: null, last_received_at: null, last_event_id: null, database_bytes: 4096,
       projection: { projected_through: 0, pending: 0, oldest_pending_at: null, rebuilding_through: null, deriver_version: 2 },
+      forwarding: [],
     },
     last_rejection_id: null,
   } as Status;
@@ -42,7 +43,7 @@ function settingsView(problem: SettingsView["receiver"]["problem"]): SettingsVie
   return {
     settings: {
       port: 7420,
-      endpoints: [{ id: "default", path: null, mode: "jwt", secret_masked: "••••" }],
+      endpoints: [{ id: "default", path: null, mode: "jwt", secret_masked: "••••", forwards: [] }],
       max_body_bytes: 10485760,
       retention: { rejections_kept: 1000, keep_days: null, max_db_mb: null },
     },
@@ -130,5 +131,34 @@ describe("Projection", () => {
   it("shows a rebuild's progress", () => {
     render(<Projection projection={{ ...base, pending: 960, rebuilding_through: 1000 }} />);
     expect(document.body.textContent).toContain("rebuilding from the stored bodies: 40 of 1,000 events (4%)");
+  });
+});
+
+describe("Forwarding", () => {
+  it("lists each downstream's outbox and says what it gave up, and why", () => {
+    render(
+      <Forwarding
+        outboxes={[
+          { target: "https://a.example/in", delivered: 1200, pending: 0, gave_up: 0, oldest_pending_at: null, last_gave_up_at: null, last_gave_up_reason: null },
+          {
+            target: "/live@https://b.example/in",
+            delivered: 5,
+            pending: 3,
+            gave_up: 2,
+            oldest_pending_at: new Date(2026, 10, 30, 9, 0, 0).getTime(),
+            last_gave_up_at: new Date(2026, 10, 30, 10, 0, 0).getTime(),
+            last_gave_up_reason: "older than the outbox keeps (--forward-max-age): not delivered",
+          },
+        ]}
+      />,
+    );
+    const rows = screen.getAllByTestId("forwarding-row").map((r) => r.textContent);
+    expect(rows).toEqual([
+      "1,200 delivered · 0 waiting · 0 given up",
+      "5 delivered · 3 waiting (since 2026-11-30 09:00:00) · 2 given up",
+    ]);
+    expect(screen.getByTestId("forwarding-gave-up").textContent).toBe(
+      "/live@https://b.example/in last gave up 2026-11-30 10:00:00: older than the outbox keeps (--forward-max-age): not delivered",
+    );
   });
 });

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { api } from "../api";
 import type { SettingsView } from "../api/types/SettingsView";
 import type { EndpointInfo } from "../api/types/EndpointInfo";
+import type { OutboxStats } from "../api/types/OutboxStats";
 import type { ProjectionStats } from "../api/types/ProjectionStats";
 import type { Status } from "../api/types/Status";
 import { CopyButton, CopyLine } from "../components/CopyButton";
@@ -192,6 +193,8 @@ function StatusBody({ status }: { status: Status }) {
         </dl>
       </section>
 
+      {s.forwarding.length > 0 ? <Forwarding outboxes={s.forwarding} /> : null}
+
       <section className="panel">
         <h2>Logbook</h2>
         <dl className="kv">
@@ -206,6 +209,34 @@ function StatusBody({ status }: { status: Status }) {
         </dl>
       </section>
     </div>
+  );
+}
+
+/** Each downstream's outbox: what it delivered, what waits, and what it gave up and why. */
+export function Forwarding({ outboxes }: { outboxes: OutboxStats[] }) {
+  return (
+    <section className="panel" data-testid="forwarding">
+      <h2>Forwarding</h2>
+      <dl className="kv">
+        {outboxes.map((o) => (
+          <div key={o.target} style={{ display: "contents" }}>
+            <dt className="mono" style={{ overflowWrap: "anywhere" }}>{o.target}</dt>
+            <dd data-testid="forwarding-row">
+              {formatCount(o.delivered)} delivered · {formatCount(o.pending)} waiting
+              {o.oldest_pending_at !== null ? ` (since ${formatDateTime(o.oldest_pending_at)})` : ""} ·{" "}
+              <span className={o.gave_up > 0 ? "error-text" : undefined}>{formatCount(o.gave_up)} given up</span>
+            </dd>
+          </div>
+        ))}
+      </dl>
+      {outboxes
+        .filter((o) => o.last_gave_up_reason !== null)
+        .map((o) => (
+          <p key={o.target} className="reason" data-testid="forwarding-gave-up">
+            <span className="mono">{o.target}</span> last gave up {formatDateTime(o.last_gave_up_at)}: {o.last_gave_up_reason}
+          </p>
+        ))}
+    </section>
   );
 }
 

@@ -78,8 +78,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
     }
     println!("  health     GET {local}/healthz");
     for f in &forwards {
+        let order = if f.parallel > 1 {
+            format!("{} at once", f.parallel)
+        } else {
+            "in order".into()
+        };
+        let headers = match f.headers.len() {
+            0 => String::new(),
+            n => format!(", {n} extra header{}", if n == 1 { "" } else { "s" }),
+        };
         println!(
-            "  forward    every event{} to {} ({}), from the outbox",
+            "  forward    every event{} to {} (authorization: {}, {order}{headers}), from the outbox",
             f.endpoint
                 .as_ref()
                 .map(|path| format!(" of {path}"))

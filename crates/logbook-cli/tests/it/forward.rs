@@ -222,3 +222,196 @@ fn forward_specs_are_checked_before_serve_starts() {
         assert!(stderr.contains(says), "{spec}: {stderr}");
     }
 }
+
+/// What a passthrough downstream saw of each request.
+#[derive(Default)]
+struct Seen {
+    /// Per delivery id: the event, the number of requests, and the statuses answered.
+    deliveries: BTreeMap<String, (i64, Vec<u16>)>,
+    /// Requests whose Authorization did not verify with the endpoint's own secret (Watson's).
+    not_watsons: usize,
+    /// Requests without the configured extra header, or with another value.
+    without_team: usize,
+    /// The most requests under way at once.
+    max_at_once: usize,
+}
+
+#[test]
+fn a_downstream_gets_watsons_own_authorization_its_extra_headers_and_parallel_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    let db = dir.path().join("passthrough.db");
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/in", server.server_addr().to_ip().unwrap());
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let under_way = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    {
+        let (seen, under_way) = (seen.clone(), under_way.clone());
+        std::thread::spawn(move || {
+            for mut request in server.incoming_requests() {
+                let (seen, under_way) = (seen.clone(), under_way.clone());
+                std::thread::spawn(move || {
+                    use std::sync::atomic::Ordering::SeqCst;
+                    let now = under_way.fetch_add(1, SeqCst) + 1;
+                    let header = |name: &'static str| {
+                        request
+                            .headers()
+                            .iter()
+                            .find(|h| h.field.equiv(name))
+                            .map(|h| h.value.as_str().to_owned())
+                    };
+                    // Only the endpoint's secret: what Watson signed with.
+                    let watson = Auth::Jwt(Secret::new(SECRET).unwrap());
+                    let verified = auth::check(&watson, header("Authorization").as_deref()).is_ok();
+                    let team = header("X-Team");
+                    let event: i64 = header("X-Logbook-Event").unwrap().parse().unwrap();
+                    let delivery = header("X-Logbook-Delivery").unwrap();
+                    let mut body = Vec::new();
+                    std::io::Read::read_to_end(request.as_reader(), &mut body).unwrap();
+                    std::thread::sleep(Duration::from_millis(60));
+                    let status = {
+                        let mut s = seen.lock().unwrap();
+                        s.max_at_once = s.max_at_once.max(now);
+                        s.not_watsons += usize::from(!verified);
+                        s.without_team += usize::from(team.as_deref() != Some("support a"));
+                        let entry = s.deliveries.entry(delivery).or_insert((event, Vec::new()));
+                        // Every seventh event is refused once: its retry is the only second copy.
+                        let status = if event % 7 == 0 && entry.1.is_empty() {
+                            503
+                        } else {
+                            200
+                        };
+                        entry.1.push(status);
+                        status
+                    };
+                    under_way.fetch_sub(1, SeqCst);
+                    let _ = request
+                        .respond(tiny_http::Response::from_string("ok").with_status_code(status));
+                });
+            }
+        });
+    }
+    let forward = format!("{url}=passthrough");
+    let extra = [
+        "--no-ui",
+        "--quiet",
+        "--forward",
+        &forward,
+        "--forward-header",
+        &url,
+        "X-Team: support a",
+        "--forward-parallel",
+        &url,
+        "4",
+    ];
+    let (mut server, webhook) = serve_cli(&db, &secret, &extra);
+    let answers = dir.path().join("answers.ndjson");
+    let mut load = send_load(&webhook, &secret, &answers, 4, 4);
+    let _ = load.wait();
+    let acknowledged = acknowledged_ids(&answers);
+    assert!(acknowledged.len() > 20, "{}", acknowledged.len());
+
+    let started = Instant::now();
+    let delivered = || {
+        let s = seen.lock().unwrap();
+        s.deliveries
+            .values()
+            .filter(|(_, statuses)| statuses.last() == Some(&200))
+            .map(|(event, _)| *event)
+            .collect::<std::collections::BTreeSet<i64>>()
+    };
+    while delivered().len() < acknowledged.len() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let delivered = delivered();
+    let missing: Vec<_> = acknowledged
+        .iter()
+        .filter(|id| !delivered.contains(id))
+        .collect();
+    assert!(missing.is_empty(), "never delivered: {missing:?}");
+    terminate(&mut server);
+
+    let s = seen.lock().unwrap();
+    assert_eq!(s.not_watsons, 0, "requests without Watson's own header");
+    assert_eq!(s.without_team, 0, "requests without the extra header");
+    assert!(
+        (2..=4).contains(&s.max_at_once),
+        "{} deliveries at once, with 4 allowed",
+        s.max_at_once
+    );
+    let mut events = std::collections::BTreeSet::new();
+    for (delivery, (event, statuses)) in &s.deliveries {
+        assert!(
+            events.insert(*event),
+            "event {event} under two delivery ids"
+        );
+        let expected: &[u16] = if event % 7 == 0 { &[503, 200] } else { &[200] };
+        assert_eq!(statuses, expected, "delivery {delivery} of event {event}");
+    }
+
+    // The header Watson sent was kept with the outbox rows only, and only until delivered; the
+    // event keeps it redacted.
+    let store = logbook_core::store::open_reader(&db).unwrap();
+    let kept: i64 = store
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE authorization IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 0, "Authorization headers kept after delivery");
+    let headers: String = store
+        .query_row(
+            "SELECT headers FROM events WHERE id = ?1",
+            [acknowledged[0]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        headers.contains(r#"["Authorization","[redacted, "#) && !headers.contains("Bearer "),
+        "{headers}"
+    );
+}
+
+#[test]
+fn forward_headers_and_parallel_name_a_configured_downstream_and_valid_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    let url = "https://logs.example.com/in";
+    let forward = format!("{url}=none");
+    for (flags, says) in [
+        (
+            vec!["--forward-header", "https://other.example/", "X-A: 1"],
+            "no --forward has that downstream",
+        ),
+        (
+            vec!["--forward-header", url, "X-A 1"],
+            "expected 'Name: value'",
+        ),
+        (
+            vec!["--forward-header", url, "Authorization: Bearer x"],
+            "Logbook sets this header",
+        ),
+        (
+            vec!["--forward-header", url, "X-A: a\u{1b}b"],
+            "visible ASCII",
+        ),
+        (vec!["--forward-parallel", url, "many"], "expected a number"),
+        (vec!["--forward-parallel", url, "0"], "between 1 and 64"),
+    ] {
+        let out = logbook()
+            .args(["serve", "--no-ui", "--listen", "127.0.0.1:0", "--db"])
+            .arg(dir.path().join("x.db"))
+            .arg("--secret-file")
+            .arg(&secret)
+            .args(["--forward", &forward])
+            .args(&flags)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{flags:?}: serve started");
+        assert!(stderr.contains(says), "{flags:?}: {stderr}");
+    }
+}

@@ -180,6 +180,8 @@ pub struct Stats {
     pub database_bytes: i64,
     /// How far the derived rows (lists, conversations, calls, search) have come.
     pub projection: ProjectionStats,
+    /// Each downstream's outbox: delivered, pending, given up and why.
+    pub forwarding: Vec<crate::store::outbox::OutboxStats>,
 }
 
 /// What the read side shows is derived from the stored bodies after they are acknowledged: how far
@@ -254,6 +256,7 @@ pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
                     "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
                 )?,
                 projection,
+                forwarding: crate::store::outbox::stats(conn)?,
             })
         },
     )

@@ -44,7 +44,9 @@ pub fn since(
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((events, rejections))
         })?;
-    Ok(merge(events, rejections, n))
+    let (mut rows, more) = merge(events, rejections, n);
+    super::search::add_forwarding(conn, &mut rows)?;
+    Ok((rows, more))
 }
 
 /// Merges two id-ordered lists by arrival time, taking from the head of each (so the result is a

@@ -109,6 +109,26 @@ pub struct EventRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub hit: Option<Hit>,
+    /// How its forwarding stands, for an event forwarded to downstreams (`serve --forward`).
+    pub forwarding: Option<crate::store::outbox::ForwardingState>,
+}
+
+/// Fills in the forwarding state of the accepted events among `rows`.
+pub(crate) fn add_forwarding(conn: &Connection, rows: &mut [EventRow]) -> rusqlite::Result<()> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.source == "accepted")
+        .map(|r| r.id)
+        .collect();
+    let mut states = crate::store::outbox::states(conn, &ids)?
+        .into_iter()
+        .peekable();
+    for row in rows.iter_mut().filter(|r| r.source == "accepted") {
+        if states.peek().is_some_and(|(id, _)| *id == row.id) {
+            row.forwarding = states.next().map(|(_, state)| state);
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
@@ -286,6 +306,7 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
     for row in rows.iter_mut().filter(|r| r.source == "accepted") {
         row.hit = found.remove(&row.id);
     }
+    add_forwarding(conn, &mut rows)?;
     let next_cursor = (rows.len() == n).then(|| {
         let oldest = |source: &str, before: i64| {
             rows.iter()
@@ -456,6 +477,7 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         session_id,
         global_session_id,
         hit: None,
+        forwarding: None,
     })
 }
 
@@ -482,6 +504,7 @@ pub(crate) fn rejection_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         session_id: None,
         global_session_id: None,
         hit: None,
+        forwarding: None,
     })
 }
 

@@ -271,6 +271,12 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Events stored from now on are queued for these downstreams (the desktop app's Settings
+    /// change them while it runs); rows already queued stay.
+    pub fn set_forwards(&self, routes: Vec<ForwardRoute>) {
+        self.writer.set_routes(routes);
+    }
+
     /// Stores a page pulled from Watson's logs API and its pull's progress in one transaction;
     /// returns after its commit.
     pub fn submit_pulled_page(&self, page: PulledPage) -> Result<PulledOutcome, StoreError> {
@@ -338,6 +344,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("schema_2_rejection_budgets.sql")),
         M::up(include_str!("schema_3_pulls.sql")),
         M::up(include_str!("schema_4_outbox.sql")),
+        M::up(include_str!("schema_5_outbox_authorization.sql")),
     ])
 }
 
@@ -579,6 +586,7 @@ mod tests {
                 )
                 .into_bytes(),
                 dedup_key: format!("k{i}"),
+                authorization: None,
             })
             .collect();
         let written: usize = events.iter().map(|e| e.body.len()).sum();

@@ -41,6 +41,9 @@ pub struct NewEvent {
     pub jwt_claims: Option<String>,
     /// JSON `[[name, value], ...]`, already redacted.
     pub headers: String,
+    /// The request's `Authorization` header as sent: never stored with the event, only with the
+    /// outbox rows of downstreams that pass it through.
+    pub authorization: Option<String>,
     pub body: Vec<u8>,
     /// Recognises a second delivery: see [`crate::watson::derive::dedup_key`].
     pub dedup_key: String,
@@ -194,6 +197,8 @@ pub(super) fn prepare(conn: &mut Connection, options: &StoreOptions) -> rusqlite
 
 pub(super) struct Writer {
     queue: Option<SyncSender<Input>>,
+    /// New forwarding routes, taken by the writer before its next batch.
+    routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>>,
     thread: Option<JoinHandle<Result<(), StoreError>>>,
     subscribers: Subscribers,
     pub(super) stats: Arc<WriterStats>,
@@ -211,12 +216,19 @@ impl Writer {
         let announce = subscribers.clone();
         let stats = Arc::new(WriterStats::default());
         let counted = stats.clone();
+        let routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>> = Arc::default();
+        let new_routes = routes.clone();
         let thread = std::thread::Builder::new()
             .name("logbook-writer".into())
-            .spawn(move || run(conn, jobs, options, state, announce, counted, progress))
+            .spawn(move || {
+                run(
+                    conn, jobs, options, new_routes, state, announce, counted, progress,
+                )
+            })
             .expect("spawn writer thread");
         Self {
             queue: Some(queue),
+            routes,
             thread: Some(thread),
             subscribers,
             stats,
@@ -260,6 +272,11 @@ impl Writer {
             .collect()
     }
 
+    /// Events written from now on are queued for these downstreams.
+    pub(super) fn set_routes(&self, routes: Vec<super::ForwardRoute>) {
+        *self.routes.lock().expect("routes lock") = Some(routes);
+    }
+
     /// A sender into the writer's queue, for the deriver's batches.
     pub(super) fn queue(&self) -> Option<SyncSender<Input>> {
         self.queue.clone()
@@ -290,10 +307,12 @@ impl Drop for Writer {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     mut conn: Connection,
     jobs: Receiver<Input>,
-    options: StoreOptions,
+    mut options: StoreOptions,
+    routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>>,
     mut state: State,
     subscribers: Subscribers,
     stats: Arc<WriterStats>,
@@ -376,6 +395,9 @@ fn run(
         }
         if batch.is_empty() {
             continue;
+        }
+        if let Some(routes) = routes.lock().expect("routes lock").take() {
+            options.forwards = routes;
         }
         let started = std::time::Instant::now();
         let committed = commit_batch(&mut conn, &batch, &options, &mut state);
@@ -551,6 +573,7 @@ fn write_one(
                         conn,
                         id,
                         &event.endpoint,
+                        event.authorization.as_deref(),
                         &options.forwards,
                         event.received_at,
                     )?;

@@ -22,6 +22,7 @@ export const api = {
   customCalls: vi.fn(),
   trends: vi.fn(),
   pulls: vi.fn(),
+  forwarding: vi.fn(),
   exportRows: vi.fn(),
   live: vi.fn(),
 } satisfies { [K in keyof Transport]: ReturnType<typeof vi.fn> };
