@@ -8,24 +8,22 @@
 //! secret, the secret as the header's whole value, or none), and `X-Logbook-Delivery` (the same id on
 //! every attempt of a row, for the downstream to deduplicate) and `X-Logbook-Event`. Redirects are not
 //! followed: the URL is the user's, never the payload's. The acknowledgement to Watson never waits
-//! for any of it.
+//! for any of it. The `POST` itself is [`crate::post`]'s, which replays use too.
 
-use std::io::Read;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use logbook_core::auth::{self, Auth};
 use logbook_core::config::{Forward, OutboxLimits};
 use logbook_core::store::Store;
-use logbook_core::store::outbox::{self, After, Attempt, OutboxWrite, RESPONSE_KEPT_BYTES};
+use logbook_core::store::outbox::{self, After, Attempt, OutboxWrite};
+
+use crate::post;
 
 /// The first retry waits about this long; each further one twice as long, up to [`MAX_BACKOFF_MS`].
 const FIRST_BACKOFF_MS: u64 = 1_000;
 const MAX_BACKOFF_MS: u64 = 10 * 60 * 1_000;
-/// How long a downstream has to answer.
-const TIMEOUT_S: u64 = 30;
 /// How often each downstream's outbox is brought within its bounds.
 const BOUND_EVERY_S: u64 = 60;
 /// With nothing to deliver, how long a forwarder waits for news before it looks again.
@@ -73,12 +71,7 @@ fn pause(stopped: &Receiver<()>, how_long: Duration) -> bool {
 }
 
 fn run(store: &Store, forward: &Forward, bounds: OutboxLimits, stopped: &Receiver<()>) {
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(5))
-        .timeout(Duration::from_secs(TIMEOUT_S))
-        .redirects(0)
-        .user_agent(concat!("assistant-logbook/", env!("CARGO_PKG_VERSION")))
-        .build();
+    let agent = post::agent();
     let news = store.subscribe();
     let mut bounded_at: Option<Instant> = None;
     let mut reader = None;
@@ -136,53 +129,24 @@ fn run(store: &Store, forward: &Forward, bounds: OutboxLimits, stopped: &Receive
 
 /// One attempt at delivering `pending` to `forward`, and what becomes of the row.
 fn deliver(agent: &ureq::Agent, forward: &Forward, pending: &outbox::Pending) -> Attempt {
-    let at = now_ms();
-    let started = Instant::now();
-    let mut request = agent
-        .post(&forward.url)
-        .set("Content-Type", "application/json")
-        .set("X-Logbook-Delivery", &pending.id.to_string())
-        .set("X-Logbook-Event", &pending.event_id.to_string());
-    match &forward.auth {
-        Auth::Jwt(secret) => {
-            request = request.set("Authorization", &auth::sign(secret, at / 1000));
-        }
-        Auth::Header(secret) => request = request.set("Authorization", secret.expose()),
-        Auth::None => {}
-    }
-    let (status, error, response) = match request.send_bytes(&pending.body) {
-        Ok(answer) => (Some(answer.status()), None, read_start(answer)),
-        Err(ureq::Error::Status(code, answer)) => (Some(code), None, read_start(answer)),
-        Err(err) => (None, Some(err.to_string()), Vec::new()),
-    };
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let then = match status {
+    let marks = [
+        ("X-Logbook-Delivery", pending.id.to_string()),
+        ("X-Logbook-Event", pending.event_id.to_string()),
+    ];
+    let answer = post::post(agent, &forward.url, &forward.auth, &marks, &pending.body);
+    let then = match answer.status {
         Some(200..=299) => After::Delivered,
-        _ => After::Retry(at + backoff_ms(pending.attempts + 1) as i64),
+        _ => After::Retry(answer.at + backoff_ms(pending.attempts + 1) as i64),
     };
     Attempt {
         outbox_id: pending.id,
-        at,
-        status,
-        error: error.or_else(|| {
-            status
-                .filter(|s| (300..400).contains(s))
-                .map(|_| "a redirect: not followed (set the final URL as the downstream)".into())
-        }),
-        response_body: response,
-        latency_ms,
+        at: answer.at,
+        status: answer.status,
+        error: answer.error,
+        response_body: answer.body,
+        latency_ms: answer.latency_ms,
         then,
     }
-}
-
-/// The first [`RESPONSE_KEPT_BYTES`] of an answer's body.
-fn read_start(answer: ureq::Response) -> Vec<u8> {
-    let mut kept = Vec::new();
-    let _ = answer
-        .into_reader()
-        .take(RESPONSE_KEPT_BYTES as u64)
-        .read_to_end(&mut kept);
-    kept
 }
 
 /// How long to wait before attempt number `attempt + 1` (the first retry is `attempt` 1): doubling

@@ -414,6 +414,7 @@ pub fn pull(
                     headers: "[]".to_owned(),
                     body,
                     dedup_key: envelope.dedup_key,
+                    replay_of: None,
                 });
             }
             let next = page.pagination.as_ref().and_then(Pagination::next);
