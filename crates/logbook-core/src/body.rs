@@ -18,7 +18,9 @@ pub enum EditError {
     NoSuchPath { path: String, reason: String },
     #[error("the body is not JSON, so it cannot be edited by path")]
     NotJson,
-    #[error("the edited body is not JSON: {message} (line {line}, column {column}); nothing was sent")]
+    #[error(
+        "the edited body is not JSON: {message} (line {line}, column {column}); nothing was sent"
+    )]
     BadJson {
         message: String,
         line: usize,
@@ -44,7 +46,12 @@ pub fn prepare(
 ) -> Result<Prepared, EditError> {
     if let Some((text, how)) = replacement {
         let edited: Value = serde_json::from_str(text).map_err(|e| EditError::BadJson {
-            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
             line: e.line(),
             column: e.column(),
         })?;
@@ -245,7 +252,10 @@ mod tests {
         assert_eq!(SetEdit::parse("a=3").unwrap().value, json!(3));
         assert_eq!(SetEdit::parse("a=true").unwrap().value, json!(true));
         assert_eq!(SetEdit::parse("a=\"3\"").unwrap().value, json!("3"));
-        assert_eq!(SetEdit::parse("a={\"b\":[1]}").unwrap().value, json!({"b": [1]}));
+        assert_eq!(
+            SetEdit::parse("a={\"b\":[1]}").unwrap().value,
+            json!({"b": [1]})
+        );
         assert_eq!(SetEdit::parse("a=x=y").unwrap().value, json!("x=y"));
         assert_eq!(SetEdit::parse("a=").unwrap().value, json!(""));
         assert!(matches!(SetEdit::parse("a"), Err(EditError::NoEquals(_))));
@@ -259,7 +269,10 @@ mod tests {
             .unwrap()
             .apply(&mut doc)
             .unwrap();
-        SetEdit::parse("payload.out.1.t=c").unwrap().apply(&mut doc).unwrap();
+        SetEdit::parse("payload.out.1.t=c")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
         assert_eq!(
             doc,
             json!({"payload": {"call": {"end_reason": "failed"}, "out": [{"t": "a"}, {"t": "c"}]}})
@@ -281,7 +294,10 @@ mod tests {
             .apply(&mut doc)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("payload.call has no key \"end_reson\""), "{err}");
+        assert!(
+            err.contains("payload.call has no key \"end_reson\""),
+            "{err}"
+        );
     }
 
     #[test]
@@ -293,10 +309,25 @@ mod tests {
             .iter()
             .map(|c| (c.path.clone(), c.kind, c.old.clone(), c.new.clone()))
             .collect();
-        assert!(summary.contains(&("a.b".into(), ChangeKind::Changed, Some(json!(1)), Some(json!(2)))));
-        assert!(summary.contains(&("a.gone".into(), ChangeKind::Removed, Some(json!(true)), None)));
+        assert!(summary.contains(&(
+            "a.b".into(),
+            ChangeKind::Changed,
+            Some(json!(1)),
+            Some(json!(2))
+        )));
+        assert!(summary.contains(&(
+            "a.gone".into(),
+            ChangeKind::Removed,
+            Some(json!(true)),
+            None
+        )));
         assert!(summary.contains(&("a.new".into(), ChangeKind::Added, None, Some(json!(null)))));
-        assert!(summary.contains(&("list.1".into(), ChangeKind::Changed, Some(json!(2)), Some(json!(5)))));
+        assert!(summary.contains(&(
+            "list.1".into(),
+            ChangeKind::Changed,
+            Some(json!(2)),
+            Some(json!(5))
+        )));
         assert!(summary.contains(&("list.2".into(), ChangeKind::Removed, Some(json!(3)), None)));
         assert_eq!(changes.len(), 5, "{summary:?}");
         assert!(changes.iter().any(|c| c.pointer == "/a/b"));
@@ -307,7 +338,13 @@ mod tests {
     fn a_replacement_must_be_json_and_says_where_it_is_not() {
         let stored = br#"{"a": 1}"#;
         let same = prepare(stored, &[], Some(("{\"a\":1}", "edited in $EDITOR"))).unwrap();
-        assert_eq!(same, Prepared { body: stored.to_vec(), edits: None });
+        assert_eq!(
+            same,
+            Prepared {
+                body: stored.to_vec(),
+                edits: None
+            }
+        );
         let changed = prepare(stored, &[], Some(("{\"a\":2}", "edited in $EDITOR"))).unwrap();
         assert_eq!(changed.body, b"{\"a\":2}");
         assert_eq!(changed.edits.as_deref(), Some("edited in $EDITOR"));

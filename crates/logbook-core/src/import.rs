@@ -133,7 +133,10 @@ impl Batch<'_> {
             match result? {
                 Outcome::Stored(_) => self.report.stored += 1,
                 Outcome::Duplicate(_) => self.report.duplicates += 1,
-                Outcome::Kept(_) | Outcome::Recorded | Outcome::Replayed(_) | Outcome::Pulled(_) => {}
+                Outcome::Kept(_)
+                | Outcome::Recorded
+                | Outcome::Replayed(_)
+                | Outcome::Pulled(_) => {}
             }
         }
         Ok(())

@@ -430,9 +430,12 @@ fn replay_mark(headers: &[(String, String)]) -> Result<Option<(String, Option<i6
     }
     let of = match find(replays::REPLAY_OF_HEADER) {
         None => None,
-        Some(n) => Some(n.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            format!("{} must be an event number", replays::REPLAY_OF_HEADER)
-        })?),
+        Some(n) => Some(
+            n.parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{} must be an event number", replays::REPLAY_OF_HEADER))?,
+        ),
     };
     Ok(Some((token.to_owned(), of)))
 }

@@ -97,13 +97,12 @@ impl Signer {
     /// header value), from `endpoints`.
     pub fn endpoint(endpoints: &[Endpoint], event: &EventDetail) -> Result<Self, ReplayError> {
         let name = event.endpoint.as_deref().unwrap_or_default();
-        let endpoint = endpoints
-            .iter()
-            .find(|e| e.name() == name)
-            .ok_or_else(|| ReplayError::NoEndpointSecret {
+        let endpoint = endpoints.iter().find(|e| e.name() == name).ok_or_else(|| {
+            ReplayError::NoEndpointSecret {
                 event: event.id,
                 endpoint: name.to_owned(),
-            })?;
+            }
+        })?;
         Ok(Self {
             auth: endpoint.auth.clone(),
             signing: Signing::Endpoint,
@@ -168,7 +167,14 @@ mod tests {
         for ok in ["http://127.0.0.1:9/x", "https://example.com/hook?a=1"] {
             assert!(check_target(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "example.com/hook", "file:///etc/passwd", "ftp://x/", "http://", "javascript:alert(1)"] {
+        for bad in [
+            "",
+            "example.com/hook",
+            "file:///etc/passwd",
+            "ftp://x/",
+            "http://",
+            "javascript:alert(1)",
+        ] {
             assert!(check_target(bad).is_err(), "{bad}");
         }
     }

@@ -267,7 +267,10 @@ impl Store {
 
     /// Keeps a replay and what its target answered; returns its id after the commit.
     pub fn record_replay(&self, replay: replays::NewReplay) -> Result<i64, StoreError> {
-        match self.writer.submit(writer::Write::Replay(Box::new(replay)))? {
+        match self
+            .writer
+            .submit(writer::Write::Replay(Box::new(replay)))?
+        {
             Outcome::Replayed(id) => Ok(id),
             other => unreachable!("a replay is answered as one: {other:?}"),
         }

@@ -104,7 +104,9 @@ impl NewReplay {
             status: self.status,
             error: self.error.clone(),
             response_headers: serde_json::from_str(&self.response_headers).unwrap_or_default(),
-            response: text(&self.response_body[..self.response_body.len().min(RESPONSE_KEPT_BYTES)]),
+            response: text(
+                &self.response_body[..self.response_body.len().min(RESPONSE_KEPT_BYTES)],
+            ),
             latency_ms: self.latency_ms,
         }
     }
@@ -219,6 +221,14 @@ pub fn replay_of(conn: &Connection, event_id: i64) -> rusqlite::Result<Option<i6
         .query_row([event_id], |r| r.get(0))
         .optional()?
         .flatten())
+}
+
+/// A stored event's exact body (what a replay sends unless edited).
+pub fn stored_body(conn: &Connection, event_id: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached("SELECT body FROM events WHERE id = ?1")?
+        .query_row([event_id], |r| r.get(0))
+        .optional()
 }
 
 /// One replay by its id.
