@@ -31,6 +31,8 @@ pub enum ReplayError {
         "event {event} arrived on {endpoint:?}, whose secret is not known here: give that endpoint's secret (--endpoint-secret {endpoint}=FILE), a --secret-file, or --no-auth"
     )]
     NoEndpointSecret { event: i64, endpoint: String },
+    #[error("choose the secret file to sign with (a path on this machine)")]
+    NoSecretFile,
     #[error("r{0} is a rejected request: only stored events are replayed")]
     Rejected(i64),
     #[error(transparent)]
@@ -156,6 +158,39 @@ pub fn send(
     };
     let id = store.record_replay(replay.clone())?;
     Ok(replay.view(id))
+}
+
+/// A replay the UI asked for (the browser's `POST /api/replay`, the desktop app's command): the
+/// event read on `conn`, signed as chosen (the endpoint's secret from `endpoints`), the body as
+/// edited in the UI's editor.
+pub fn from_ui(
+    store: &Store,
+    conn: &rusqlite::Connection,
+    endpoints: &[Endpoint],
+    request: logbook_service::commands::ReplayRequest,
+) -> Result<ReplayView, ApiError> {
+    let run = || -> Result<ReplayView, ReplayError> {
+        check_target(&request.to)?;
+        let event = replayable(logbook_core::query::event::event(conn, &request.event.to_string())?)?;
+        let signer = match request.signing {
+            Signing::None => Signer::none(),
+            Signing::Endpoint => Signer::endpoint(endpoints, &event)?,
+            Signing::File => match request.secret_file.as_deref().map(str::trim) {
+                Some(path) if !path.is_empty() => Signer::from_file(Path::new(path))?,
+                _ => return Err(ReplayError::NoSecretFile),
+            },
+        };
+        let stored = logbook_core::store::replays::stored_body(conn, event.id)
+            .map_err(QueryError::Sqlite)?
+            .unwrap_or_default();
+        let prepared = logbook_core::body::prepare(
+            &stored,
+            &[],
+            request.body.as_deref().map(|b| (b, "edited in the UI")),
+        )?;
+        send(store, &post::agent(), event.id, &request.to, &signer, prepared)
+    };
+    run().map_err(ApiError::from)
 }
 
 #[cfg(test)]
