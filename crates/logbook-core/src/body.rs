@@ -176,6 +176,7 @@ fn kind(v: &Value) -> &'static str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
+#[ts(rename = "BodyChangeKind")]
 pub enum ChangeKind {
     Added,
     Removed,
@@ -185,6 +186,7 @@ pub enum ChangeKind {
 /// One difference between two bodies.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[ts(export)]
+#[ts(rename = "BodyChange")]
 pub struct Change {
     /// Keys and indexes joined by `.` (`payload.call.end_reason`); empty for the whole document.
     pub path: String,

@@ -7,6 +7,7 @@ import type { ApiErrorKind } from "./types/ApiErrorKind";
 import type { Call } from "./types/Call";
 import type { CallMatch } from "./types/CallMatch";
 import type { CallRow } from "./types/CallRow";
+import type { Comparison } from "./types/Comparison";
 import type { Conversation } from "./types/Conversation";
 import type { ConversationRow } from "./types/ConversationRow";
 import type { EventDetail } from "./types/EventDetail";
@@ -24,6 +25,8 @@ import type { Page } from "./types/Page";
 import type { PullRow } from "./types/PullRow";
 import type { PullSettings } from "./types/PullSettings";
 import type { Qualifier } from "./types/Qualifier";
+import type { ReplayRequest } from "./types/ReplayRequest";
+import type { ReplayView } from "./types/ReplayView";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
 import type { StartPull } from "./types/StartPull";
@@ -79,6 +82,10 @@ export interface Transport {
   trends(req: TrendsRequest): Promise<Trends>;
   /** The newest pulls from Watson's logs API, with how far each has come. */
   pulls(): Promise<PullRow[]>;
+  /** The structural diff of two events' bodies (each by number, log_id or global_session_id). */
+  compare(left: string, right: string): Promise<Comparison>;
+  /** Sends a replay of an event to the URL the user typed, and answers with what was kept. */
+  replay(request: ReplayRequest): Promise<ReplayView>;
   /** `onProgress` hears how many rows are written, when the transport knows (the desktop app). */
   exportRows(
     kind: Kind,
@@ -135,6 +142,8 @@ export const METHODS = {
   custom_calls: "customCalls",
   trends: "trends",
   pulls: "pulls",
+  compare: "compare",
+  replay_event: "replay",
   export_rows: "exportRows",
   live: "live",
   stop_live: "live",
@@ -208,6 +217,9 @@ export abstract class ReadClient {
   }
   pulls(): Promise<PullRow[]> {
     return this.run("pulls", {});
+  }
+  compare(left: string, right: string): Promise<Comparison> {
+    return this.run("compare", { left, right });
   }
 }
 

@@ -22,6 +22,8 @@ export const api = {
   customCalls: vi.fn(),
   trends: vi.fn(),
   pulls: vi.fn(),
+  compare: vi.fn(),
+  replay: vi.fn(),
   exportRows: vi.fn(),
   live: vi.fn(),
 } satisfies { [K in keyof Transport]: ReturnType<typeof vi.fn> };

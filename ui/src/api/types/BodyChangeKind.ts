@@ -3,4 +3,4 @@
 /**
  * What happened at a path, from the left document to the right.
  */
-export type ChangeKind = "added" | "removed" | "changed";
+export type BodyChangeKind = "added" | "removed" | "changed";
