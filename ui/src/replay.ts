@@ -4,6 +4,7 @@
 import type { BodyChange as Change } from "./api/types/BodyChange";
 import type { ReplayRequest } from "./api/types/ReplayRequest";
 import type { Signing } from "./api/types/Signing";
+import { parse, printParseErrorCode, type ParseError, type ParseErrorCode } from "jsonc-parser";
 
 /** The edited body is JSON, or where it stops being JSON (1-based line and column). */
 export type JsonCheck = { ok: true; value: unknown } | { ok: false; message: string; line: number; column: number };
@@ -16,22 +17,27 @@ export function lineColumn(text: string, offset: number): { line: number; column
 }
 
 /**
- * Parses `text` as JSON. Engines word their errors differently: "(line L column C)" (V8 now),
- * "at position N" (V8 before), "at line L column C" (Firefox); each gives the place. An empty text,
- * or one whose error names no place, is placed at its end.
+ * Parses `text` as JSON (strict: `JSON.parse` decides). Where it is not JSON comes from
+ * jsonc-parser's scanner, told to allow nothing JSON does not (no comments, no trailing commas):
+ * browsers' own messages do not always say where.
  */
 export function checkJson(text: string): JsonCheck {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (e) {
-    const raw = e instanceof Error ? e.message : String(e);
-    const message = raw.replace(/\s*\(line \d+ column \d+\)\s*$/, "").replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, "");
-    const lc = /line (\d+) column (\d+)/.exec(raw);
-    if (lc) return { ok: false, message, line: Number(lc[1]), column: Number(lc[2]) };
-    const pos = /position (\d+)/.exec(raw);
-    const at = lineColumn(text, pos ? Number(pos[1]) : text.length);
+    const errors: ParseError[] = [];
+    parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const first = errors[0];
+    const at = lineColumn(text, first ? first.offset : text.length);
+    const message = first ? describeParseError(first.error) : e instanceof SyntaxError ? "not valid JSON" : String(e);
     return { ok: false, message, ...at };
   }
+}
+
+/** jsonc-parser's error code in words ("ValueExpected": "value expected"). */
+function describeParseError(code: ParseErrorCode): string {
+  const name = printParseErrorCode(code);
+  return name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
 }
 
 /** What the Replay form holds. */
