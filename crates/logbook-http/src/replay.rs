@@ -171,7 +171,10 @@ pub fn from_ui(
 ) -> Result<ReplayView, ApiError> {
     let run = || -> Result<ReplayView, ReplayError> {
         check_target(&request.to)?;
-        let event = replayable(logbook_core::query::event::event(conn, &request.event.to_string())?)?;
+        let event = replayable(logbook_core::query::event::event(
+            conn,
+            &request.event.to_string(),
+        )?)?;
         let signer = match request.signing {
             Signing::None => Signer::none(),
             Signing::Endpoint => Signer::endpoint(endpoints, &event)?,
@@ -188,7 +191,14 @@ pub fn from_ui(
             &[],
             request.body.as_deref().map(|b| (b, "edited in the UI")),
         )?;
-        send(store, &post::agent(), event.id, &request.to, &signer, prepared)
+        send(
+            store,
+            &post::agent(),
+            event.id,
+            &request.to,
+            &signer,
+            prepared,
+        )
     };
     run().map_err(ApiError::from)
 }

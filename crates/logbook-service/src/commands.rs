@@ -20,7 +20,6 @@ use ts_rs::TS;
 use logbook_core::export::{ExportError, Format, Kind};
 use logbook_core::query::call::Call;
 use logbook_core::query::compare::Comparison;
-use logbook_core::store::replays::{ReplayView, Signing};
 use logbook_core::query::conversation::Conversation;
 use logbook_core::query::count::Total;
 use logbook_core::query::custom::{self, CallMatch, KeyCount, ValueCount};
@@ -32,6 +31,7 @@ use logbook_core::query::search::{
 use logbook_core::query::values::ValueHint;
 use logbook_core::query::{QueryError, parse, trends};
 use logbook_core::store::pulls::PullRow;
+use logbook_core::store::replays::{ReplayView, Signing};
 
 use crate::ReceiverInfo;
 use crate::types::{ApiError, ApiErrorKind, LiveBatch, Qualifier};

@@ -90,8 +90,11 @@ const MAX_REPLAY_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
 
 /// `POST /api/replay`: sends the replay the request describes and answers with what is kept.
 pub(super) fn replay(shared: &Arc<Shared>, reader: &mut Option<Connection>, mut request: Request) {
-    let json = crate::plumbing::header_value(&request, "Content-Type")
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
+    let json = crate::plumbing::header_value(&request, "Content-Type").is_some_and(|v| {
+        v.trim()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
     let result = if !json {
         Err(ApiError::new(
             ApiErrorKind::BadRequest,
@@ -110,7 +113,9 @@ pub(super) fn replay(shared: &Arc<Shared>, reader: &mut Option<Connection>, mut 
                 "the replay request is too large",
             )),
             Ok(_) => serde_json::from_slice::<commands::ReplayRequest>(&body)
-                .map_err(|e| ApiError::new(ApiErrorKind::BadRequest, format!("bad replay request: {e}")))
+                .map_err(|e| {
+                    ApiError::new(ApiErrorKind::BadRequest, format!("bad replay request: {e}"))
+                })
                 .and_then(|r| {
                     let conn = shared.reader(reader)?;
                     crate::replay::from_ui(&shared.store, conn, &shared.endpoints, r)
@@ -179,7 +184,8 @@ mod tests {
     fn every_command_with_an_http_path_is_served() {
         for spec in specs() {
             let Some(path) = spec.http else { continue };
-            let special = [super::EXPORT_HTTP, super::LIVE_HTTP, commands::REPLAY_HTTP].contains(&path);
+            let special =
+                [super::EXPORT_HTTP, super::LIVE_HTTP, commands::REPLAY_HTTP].contains(&path);
             assert_eq!(
                 spec.shape == logbook_service::commands::Shape::Read,
                 !special,

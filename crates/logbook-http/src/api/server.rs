@@ -23,8 +23,8 @@ use super::{assets, routes};
 use crate::plumbing::{self, header, header_value};
 use logbook_core::config::Endpoint;
 use logbook_core::store::Store;
-use logbook_service::commands::REPLAY_HTTP;
 use logbook_service::ReceiverInfo;
+use logbook_service::commands::REPLAY_HTTP;
 use logbook_service::types::{ApiError, ApiErrorKind};
 
 /// Where the UI listens unless told otherwise: loopback, next to the receiver's 7420.
@@ -374,7 +374,7 @@ fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Reques
         let _ = request.respond(error_response(&err).with_header(header("Allow", "POST")));
         return;
     }
-    if !replay && !(method == Method::Get || (method == Method::Head && !is_api)) {
+    if !(replay || method == Method::Get || (method == Method::Head && !is_api)) {
         let allow = if is_api { "GET" } else { "GET, HEAD" };
         let err = ApiError::new(
             ApiErrorKind::MethodNotAllowed,
