@@ -190,7 +190,7 @@ fn an_edited_replay_to_logbooks_own_serve_is_stored_marked_and_differs_in_that_p
     let receiving = imported(dir.path(), "receiving.db");
     let secret_file = dir.path().join("serve.secret");
     std::fs::write(&secret_file, SECRET).unwrap();
-    let (mut serve, url) = serve_cli(&receiving, &secret_file, &[]);
+    let (mut serve, url) = serve_cli(&receiving, &secret_file, &["--no-ui"]);
     let receiving = receiving.to_str().unwrap();
     let secret = secret_file.to_str().unwrap();
 
@@ -382,4 +382,122 @@ fn a_query_replays_the_events_it_matches_up_to_its_limit() {
         "--no-auth",
     ]);
     assert!(!ok && stderr.contains("nothing sent"), "{stderr}");
+}
+
+#[test]
+fn the_endpoint_secret_signs_as_the_endpoint_checks_and_the_editor_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let prod = dir.path().join("prod.secret");
+    std::fs::write(&prod, "prod's own secret\n").unwrap();
+    let default = dir.path().join("default.secret");
+    std::fs::write(&default, SECRET).unwrap();
+    // Events arrive on the /prod endpoint of a `serve`, which then stops (the replay needs the
+    // database to itself).
+    let (mut serve, url) = serve_cli(
+        &db,
+        &default,
+        &[
+            "--no-ui",
+            "--endpoint",
+            &format!("/prod={}", prod.display()),
+        ],
+    );
+    let origin = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    let out = logbook()
+        .args(["send", "--url", &format!("{origin}/prod"), "--secret-file"])
+        .arg(&prod)
+        .args(sample_paths())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    terminate(&mut serve);
+    let db = db.to_str().unwrap();
+    let call = json_of(&[
+        "search",
+        "kind:call",
+        "--db",
+        db,
+        "--format",
+        "json",
+        "--limit",
+        "1",
+    ])[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let (to, seen) = receiver();
+
+    let (ok, _, stderr) = run(&[
+        "replay",
+        &call,
+        "--db",
+        db,
+        "--to",
+        &to,
+        "--endpoint-secret",
+        &format!("/other={}", default.display()),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("arrived on \"/prod\""), "{stderr}");
+    let (ok, _, stderr) = run(&[
+        "replay",
+        &call,
+        "--db",
+        db,
+        "--to",
+        &to,
+        "--endpoint-secret",
+        &format!("/prod={}", prod.display()),
+    ]);
+    assert!(ok, "{stderr}");
+    let got = seen.lock().unwrap().pop().unwrap();
+    assert!(
+        verifies(&got, "prod's own secret"),
+        "signed as /prod checks"
+    );
+    assert!(!verifies(&got, SECRET));
+
+    // --edit: the editor's changes are sent; text that is not JSON is refused and nothing is sent.
+    let edit = |editor: &str| {
+        let out = logbook()
+            .args([
+                "replay",
+                &call,
+                "--db",
+                db,
+                "--to",
+                &to,
+                "--no-auth",
+                "--edit",
+            ])
+            .env("EDITOR", editor)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stderr) = edit("sed -i s/\\\"outbound\\\":\\ false/\\\"outbound\\\":\\ true/");
+    assert!(ok, "{stderr}");
+    let got = seen.lock().unwrap().pop().unwrap();
+    let sent: Value = serde_json::from_slice(&got.body).unwrap();
+    assert_eq!(sent["payload"]["call"]["outbound"], true);
+    let (ok, stderr) = edit("truncate -s 7");
+    assert!(!ok);
+    assert!(
+        stderr.contains("not JSON") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+    assert!(seen.lock().unwrap().is_empty(), "nothing sent");
+    let kept = json_of(&["show", "event", &call, "--db", db, "--format", "json"]);
+    let replays = kept["replays"].as_array().unwrap();
+    assert_eq!(replays.len(), 2);
+    assert_eq!(replays[0]["signing"], "endpoint");
+    assert_eq!(replays[1]["edits"], "edited in $EDITOR");
 }
