@@ -28,7 +28,7 @@ pub enum ReplayError {
     #[error("the replay target must be an http:// or https:// URL with a host: {0:?}")]
     BadTarget(String),
     #[error(
-        "event {event} arrived on {endpoint:?}, whose secret is not known here: give that endpoint's secret (--endpoint-secret {endpoint}=FILE), a --secret-file, or --no-auth"
+        "event {event} arrived on {endpoint:?}, whose secret is not known here: sign with that endpoint's secret (on the command line: --endpoint-secret {endpoint}=FILE), a secret file, or nothing"
     )]
     NoEndpointSecret { event: i64, endpoint: String },
     #[error("choose the secret file to sign with (a path on this machine)")]
