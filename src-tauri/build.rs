@@ -30,6 +30,8 @@ const COMMANDS: &[&str] = &[
     "export_rows",
     "live",
     "stop_live",
+    "replay_event",
+    "compare",
     "get_settings",
     "save_settings",
     "reveal_secret",

@@ -107,6 +107,7 @@ macro_rules! handler {
             $crate::commands::export_rows,
             $crate::commands::live,
             $crate::commands::stop_live,
+            $crate::commands::replay_event,
             $crate::commands::get_settings,
             $crate::commands::save_settings,
             $crate::commands::reveal_secret,
@@ -246,6 +247,15 @@ pub fn live<R: Runtime>(
 #[tauri::command]
 pub fn stop_live(shell: State<'_, Shell>, id: u32) -> bool {
     shell.live().stop(id)
+}
+
+/// Sends a replay from the event view and keeps what came back.
+#[tauri::command]
+pub async fn replay_event(
+    shell: State<'_, Shell>,
+    request: logbook_service::commands::ReplayRequest,
+) -> Answer<logbook_core::store::replays::ReplayView> {
+    blocking(&shell, move |s| s.replay(request)).await
 }
 
 #[tauri::command]

@@ -290,6 +290,25 @@ impl Shell {
         self.read(|conn| C::run(conn, &ctx, request))
     }
 
+    /// Sends a replay from the event view (signed with the secret of the endpoint the event
+    /// arrived on as the settings have it, a secret file, or none) and keeps it.
+    pub fn replay(
+        &self,
+        request: logbook_service::commands::ReplayRequest,
+    ) -> Result<logbook_core::store::replays::ReplayView, ApiError> {
+        let (store, endpoints) = {
+            let running = lock(&self.0.running);
+            (running.store.clone(), running.endpoints.clone())
+        };
+        let store = store.ok_or_else(|| {
+            ApiError::new(
+                ApiErrorKind::Unavailable,
+                "another Logbook writes the database: replay there, or quit it and restart the app",
+            )
+        })?;
+        self.read(|conn| logbook_http::replay::from_ui(&store, conn, &endpoints, request))
+    }
+
     /// The Status view.
     pub fn status(&self) -> Result<Status, ApiError> {
         self.run::<logbook_service::commands::read::Status>(NoRequest {})

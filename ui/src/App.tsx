@@ -26,8 +26,9 @@ import { CallView } from "./views/detail/CallView";
 import { ConversationView } from "./views/detail/ConversationView";
 import { CustomDataView } from "./views/detail/CustomDataView";
 import { EventDetailView } from "./views/detail/EventDetailView";
+import { CompareView } from "./views/CompareView";
 
-type TabId = ListView | "custom" | "status" | "settings";
+type TabId = ListView | "custom" | "compare" | "status" | "settings";
 
 /** Settings only in the desktop app: `logbook serve` takes them on its command line. */
 const TABS: { id: TabId; label: string }[] = [
@@ -36,6 +37,7 @@ const TABS: { id: TabId; label: string }[] = [
   { id: "calls", label: "Calls" },
   { id: "custom", label: "Custom data" },
   { id: "trends", label: "Trends" },
+  { id: "compare", label: "Compare" },
   { id: "status", label: "Status" },
   ...(api.desktop ? [{ id: "settings" as const, label: "Settings" }] : []),
 ];
@@ -48,7 +50,7 @@ const RANGE_LABELS: Record<TimeRange, string> = {
 };
 
 function tabOf(route: Route): TabId {
-  if (route.view === "custom" || route.view === "status" || route.view === "settings") return route.view;
+  if (route.view === "custom" || route.view === "compare" || route.view === "status" || route.view === "settings") return route.view;
   return parentList(route) ?? (route.view as ListView);
 }
 
@@ -138,7 +140,7 @@ export function App() {
 
   const tabRoute = (id: TabId): Route => {
     if (id === "custom") return lastCustom.current;
-    if (id === "status" || id === "settings") return { view: id };
+    if (id === "status" || id === "settings" || id === "compare") return { view: id };
     // Each list as it was left: its own query, range and selection.
     return lists.current[id];
   };
@@ -294,6 +296,12 @@ function RouteView(props: {
       return (
         <div className="scroll-page">
           <CustomDataView keyName={route.key} value={route.value} navigate={navigate} />
+        </div>
+      );
+    case "compare":
+      return (
+        <div className="scroll-page">
+          <CompareView key={`${route.left ?? ""}|${route.right ?? ""}`} left={route.left} right={route.right} navigate={navigate} />
         </div>
       );
     case "status":

@@ -15,6 +15,8 @@ export type Route =
   | { view: "custom"; key?: string; value?: string }
   /** Trends of the search over its range; `compare` (`previous`) and `custom` (a custom-data key). */
   | { view: "trends"; q?: string; range?: TimeRange; compare?: string; custom?: string; selected?: string }
+  /** Two events' bodies compared (each by number, log_id or global_session_id). */
+  | { view: "compare"; left?: string; right?: string }
   | { view: "status" }
   /** The desktop app's settings (in a browser the view says where `logbook serve` takes them). */
   | { view: "settings" };
@@ -100,6 +102,11 @@ export function routeToHash(route: Route): string {
       put("key", route.key);
       put("value", route.value);
       break;
+    case "compare":
+      path = "compare";
+      put("left", route.left);
+      put("right", route.right);
+      break;
     case "status":
     case "settings":
       path = route.view;
@@ -153,6 +160,8 @@ export function hashToRoute(hash: string): Route {
       return { view: "trends", q: get("q"), range: range(), compare: get("compare"), custom: get("custom") };
     case "custom":
       return { view: "custom", key: get("key"), value: get("value") };
+    case "compare":
+      return { view: "compare", left: get("left"), right: get("right") };
     case "status":
       return { view: "status" };
     case "settings":

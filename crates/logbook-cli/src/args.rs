@@ -41,6 +41,11 @@ pub enum Command {
     Search(SearchArgs),
     /// Show one conversation, call or event whole.
     Show(ShowArgs),
+    /// Send stored events again to a URL you choose (an event, or every match of a query), signed
+    /// fresh, optionally edited first; each replay and its answer is kept.
+    Replay(ReplayArgs),
+    /// The structural JSON diff of two stored bodies (added, removed, changed, with paths).
+    Diff(DiffArgs),
     /// Custom data injected into calls: the keys, one key's values, or the calls with KEY=VALUE.
     CustomData(CustomDataArgs),
     /// Write the rows of a query to a file or standard output (JSON, NDJSON or CSV).
@@ -440,6 +445,58 @@ pub struct ShowArgs {
     /// A conversation's session_id, a call's global_session_id, an event's number (r<number> for a
     /// rejected request) or a message's log_id.
     pub id: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+/// Events replayed by a query unless `--limit` says otherwise.
+pub const DEFAULT_REPLAY_LIMIT: usize = 10;
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// An event (its number, a message's log_id, a call's global_session_id) or a query in the
+    /// search language (`kind:call end_reason:failed after:1d`): every event it matches, up to --limit.
+    pub what: String,
+    /// The URL to POST to (http:// or https://). Only ever the one given here.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Sign a fresh JWT with the secret in FILE.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["endpoint_secret", "no_auth"])]
+    pub secret_file: Option<PathBuf>,
+    /// Sign each event with the secret of the endpoint it arrived on, given as for
+    /// `serve --endpoint`: PATH=FILE, PATH=header:FILE, PATH=none (`*` for the catch-all).
+    /// Repeatable.
+    #[arg(long, value_name = "PATH=SPEC", conflicts_with = "no_auth")]
+    pub endpoint_secret: Vec<String>,
+    /// Send without an Authorization header.
+    #[arg(long)]
+    pub no_auth: bool,
+    /// Change a value before sending: PATH=VALUE, VALUE as JSON if it parses, else as text
+    /// (`--set payload.call.end_reason=failed`). The path must exist. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Open the body in $EDITOR (then $VISUAL, then vi) before sending; one event only.
+    #[arg(long)]
+    pub edit: bool,
+    /// The most events a query replays (newest first).
+    #[arg(long, default_value_t = DEFAULT_REPLAY_LIMIT)]
+    pub limit: usize,
+    /// `table` or `json`.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The left event (number, log_id or global_session_id).
+    pub left: String,
+    /// The right event.
+    pub right: String,
+    /// `table` or `json`.
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
 }

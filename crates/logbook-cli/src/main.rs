@@ -20,6 +20,8 @@ fn main() {
         Command::Pull(args) => commands::pull::run(args),
         Command::Search(args) => commands::search::run(args),
         Command::Show(args) => commands::show::run(args),
+        Command::Replay(args) => commands::replay::run(args),
+        Command::Diff(args) => commands::diff::run(args),
         Command::CustomData(args) => commands::custom_data::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Stats(args) => commands::stats::run(args),

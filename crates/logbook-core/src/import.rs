@@ -118,6 +118,7 @@ impl Batch<'_> {
                     jwt_claims: None,
                     headers: "[]".to_owned(),
                     body: bytes.to_vec(),
+                    replay_of: None,
                 });
                 if self.events.len() >= IMPORT_BATCH {
                     self.flush()?;
@@ -133,7 +134,10 @@ impl Batch<'_> {
             match result? {
                 Outcome::Stored(_) => self.report.stored += 1,
                 Outcome::Duplicate(_) => self.report.duplicates += 1,
-                Outcome::Kept(_) | Outcome::Recorded | Outcome::Pulled(_) => {}
+                Outcome::Kept(_)
+                | Outcome::Recorded
+                | Outcome::Replayed(_)
+                | Outcome::Pulled(_) => {}
             }
         }
         Ok(())

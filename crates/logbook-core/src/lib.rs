@@ -9,6 +9,7 @@
 //! - [`export`], [`import`]: rows out, bodies in (and the `pulls` table of `logbook-pull`, in [`store`]).
 
 pub mod auth;
+pub mod body;
 pub mod config;
 pub mod export;
 pub mod import;

@@ -11,10 +11,10 @@
 //! sent passed through, the secret as the header's whole value, or none), its extra headers, and
 //! `X-Logbook-Delivery` (the same id on every attempt of a row, for the downstream to deduplicate)
 //! and `X-Logbook-Event`. Redirects are not followed: the URL is the user's, never the payload's. The
-//! acknowledgement to Watson never waits for any of it.
+//! acknowledgement to Watson never waits for any of it. The `POST` itself is [`crate::post`]'s,
+//! which replays use too.
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -23,15 +23,13 @@ use std::time::{Duration, Instant};
 use logbook_core::auth;
 use logbook_core::config::{Forward, ForwardAuth, OutboxLimits};
 use logbook_core::store::Store;
-use logbook_core::store::outbox::{self, After, Attempt, OutboxWrite, RESPONSE_KEPT_BYTES};
+use logbook_core::store::outbox::{self, After, Attempt, OutboxWrite};
+
+use crate::post;
 
 /// The first retry waits about this long; each further one twice as long, up to [`MAX_BACKOFF_MS`].
 const FIRST_BACKOFF_MS: u64 = 1_000;
 const MAX_BACKOFF_MS: u64 = 10 * 60 * 1_000;
-/// How long a downstream has to answer.
-const TIMEOUT_S: u64 = 30;
-/// How long a downstream has to accept the connection.
-const CONNECT_TIMEOUT_S: u64 = 5;
 /// How often each downstream's outbox is brought within its bounds.
 const BOUND_EVERY_S: u64 = 60;
 /// With nothing to deliver, how long a forwarder waits for news before it looks again.
@@ -58,7 +56,7 @@ impl Forwarder {
             let workers = forward.parallel.max(1);
             let downstream = Arc::new(Downstream {
                 forward,
-                agent: agent(),
+                agent: post::agent(),
                 in_flight: Mutex::default(),
             });
             for worker in 0..workers {
@@ -81,55 +79,6 @@ impl Forwarder {
         for thread in threads {
             let _ = thread.join();
         }
-    }
-}
-
-/// The HTTP client of deliveries: short connect timeout, an answer within [`TIMEOUT_S`], redirects
-/// never followed.
-pub fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(CONNECT_TIMEOUT_S))
-        .timeout(Duration::from_secs(TIMEOUT_S))
-        .redirects(0)
-        .user_agent(concat!("assistant-logbook/", env!("CARGO_PKG_VERSION")))
-        .build()
-}
-
-/// What a downstream answered to one `POST`.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    /// Its HTTP status; `None` when it gave no answer.
-    pub status: Option<u16>,
-    /// Why there was no answer (refused, timed out), or what was wrong with it.
-    pub error: Option<String>,
-    /// The answer's first [`RESPONSE_KEPT_BYTES`].
-    pub body: Vec<u8>,
-    pub latency_ms: f64,
-}
-
-/// `POST`s `body` to `url` with `Content-Type: application/json` and `headers` (the caller's: the
-/// user's configuration and Logbook's own, never payload text), and says what came back. The one
-/// place Logbook sends an event to someone else's URL.
-pub fn post(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
-    let started = Instant::now();
-    let mut request = agent.post(url).set("Content-Type", "application/json");
-    for (name, value) in headers {
-        request = request.set(name, value);
-    }
-    let (status, error, body) = match request.send_bytes(body) {
-        Ok(answer) => (Some(answer.status()), None, read_start(answer)),
-        Err(ureq::Error::Status(code, answer)) => (Some(code), None, read_start(answer)),
-        Err(err) => (None, Some(err.to_string()), Vec::new()),
-    };
-    Answer {
-        error: error.or_else(|| {
-            status
-                .filter(|s| (300..400).contains(s))
-                .map(|_| "a redirect: not followed (set the final URL as the downstream)".into())
-        }),
-        status,
-        body,
-        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
 }
 
@@ -261,10 +210,10 @@ fn deliver(agent: &ureq::Agent, forward: &Forward, pending: &outbox::Pending) ->
     headers.extend(authorization.map(|value| ("Authorization", value)));
     headers.push(("X-Logbook-Delivery", &delivery));
     headers.push(("X-Logbook-Event", &event));
-    let answer = post(agent, &forward.url, &headers, &pending.body);
+    let answer = post::post(agent, &forward.url, &headers, &pending.body);
     let then = match answer.status {
         Some(200..=299) => After::Delivered,
-        _ => After::Retry(at + backoff_ms(pending.attempts + 1) as i64),
+        _ => After::Retry(answer.at + backoff_ms(pending.attempts + 1) as i64),
     };
     Attempt {
         outbox_id: pending.id,
@@ -275,16 +224,6 @@ fn deliver(agent: &ureq::Agent, forward: &Forward, pending: &outbox::Pending) ->
         latency_ms: answer.latency_ms,
         then,
     }
-}
-
-/// The first [`RESPONSE_KEPT_BYTES`] of an answer's body.
-fn read_start(answer: ureq::Response) -> Vec<u8> {
-    let mut kept = Vec::new();
-    let _ = answer
-        .into_reader()
-        .take(RESPONSE_KEPT_BYTES as u64)
-        .read_to_end(&mut kept);
-    kept
 }
 
 /// How long to wait before attempt number `attempt + 1` (the first retry is `attempt` 1): doubling

@@ -22,6 +22,7 @@ use logbook_core::auth::{self as verify, AuthError};
 pub use logbook_core::auth::{Auth, Secret};
 pub use logbook_core::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, Endpoint};
 use logbook_core::store::rejection::REJECTION_BODY_KEPT_BYTES;
+use logbook_core::store::replays;
 use logbook_core::store::{NewEvent, NewRejection, Outcome, Store, StoreError};
 use logbook_core::watson::read_envelope;
 
@@ -174,6 +175,8 @@ enum Refusal {
     Timeout,
     Unauthorized(AuthError),
     BadBody(String),
+    /// A replay mark (`X-Logbook-Replay`, `X-Logbook-Replay-Of`) that is not one Logbook makes.
+    BadReplayMark(String),
 }
 
 impl Refusal {
@@ -184,7 +187,7 @@ impl Refusal {
             Self::TooLarge { .. } => 413,
             Self::Timeout => 408,
             Self::Unauthorized(_) => 401,
-            Self::BadBody(_) => 400,
+            Self::BadBody(_) | Self::BadReplayMark(_) => 400,
         }
     }
 
@@ -197,7 +200,7 @@ impl Refusal {
             Self::TooLarge { limit } => format!("body larger than the limit of {limit} bytes"),
             Self::Timeout => "the request body did not arrive in time".to_owned(),
             Self::Unauthorized(e) => e.to_string(),
-            Self::BadBody(reason) => reason.clone(),
+            Self::BadBody(reason) | Self::BadReplayMark(reason) => reason.clone(),
         }
     }
 }
@@ -344,12 +347,20 @@ fn handle(shared: &Shared, mut request: Request) {
         Ok(envelope) => envelope,
         Err(reason) => return refuse(request, Refusal::BadBody(reason), rejection),
     };
+    // A replay (from this Logbook or another) is a new event, marked, and never a duplicate of the
+    // event it replays: its dedup key is its own token's (see `store::replays`).
+    let (dedup_key, replay_of) = match replay_mark(&headers) {
+        Ok(None) => (envelope.dedup_key, None),
+        Ok(Some((token, of))) => (replays::dedup_key(&token), of),
+        Err(reason) => return refuse(request, Refusal::BadReplayMark(reason), rejection),
+    };
     let event = NewEvent {
         received_at,
         endpoint: endpoint.name().to_owned(),
         path: path.clone(),
         remote_addr,
-        dedup_key: envelope.dedup_key,
+        dedup_key,
+        replay_of,
         kind: envelope.kind,
         auth: endpoint.auth.mode().to_owned(),
         verified: verified.verified,
@@ -369,7 +380,7 @@ fn handle(shared: &Shared, mut request: Request) {
             json_response(200, &json!({"status": "duplicate", "id": id})),
             format!("{kind} duplicate of #{id}"),
         ),
-        Ok(Outcome::Kept(_) | Outcome::Recorded | Outcome::Pulled(_)) => {
+        Ok(Outcome::Kept(_) | Outcome::Recorded | Outcome::Replayed(_) | Outcome::Pulled(_)) => {
             unreachable!("events are stored or duplicates")
         }
         Err(err) => (
@@ -397,6 +408,37 @@ fn store_error_response(err: &StoreError) -> Response<std::io::Cursor<Vec<u8>>> 
     } else {
         json_response(500, &json!({"error": "the event could not be stored"}))
     }
+}
+
+/// The replay mark of a request: `X-Logbook-Replay`'s token and `X-Logbook-Replay-Of`'s event
+/// number, when it carries one; an error when either is not what Logbook sends.
+fn replay_mark(headers: &[(String, String)]) -> Result<Option<(String, Option<i64>)>, String> {
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    };
+    let Some(token) = find(replays::REPLAY_HEADER) else {
+        return Ok(None);
+    };
+    if !replays::valid_token(token) {
+        return Err(format!(
+            "{} must be 1 to {} letters, digits, '-' or '_'",
+            replays::REPLAY_HEADER,
+            replays::MAX_REPLAY_TOKEN_CHARS
+        ));
+    }
+    let of = match find(replays::REPLAY_OF_HEADER) {
+        None => None,
+        Some(n) => Some(
+            n.parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{} must be an event number", replays::REPLAY_OF_HEADER))?,
+        ),
+    };
+    Ok(Some((token.to_owned(), of)))
 }
 
 /// Whether a web browser sent the request: browsers add `Origin` to every cross-origin `POST`

@@ -7,3 +7,5 @@ pub mod api;
 pub mod forward;
 pub mod ingest;
 pub mod plumbing;
+pub mod post;
+pub mod replay;

@@ -415,6 +415,7 @@ pub fn pull(
                     body,
                     dedup_key: envelope.dedup_key,
                     authorization: None,
+                    replay_of: None,
                 });
             }
             let next = page.pagination.as_ref().and_then(Pagination::next);

@@ -19,6 +19,7 @@ use ts_rs::TS;
 
 use logbook_core::export::{ExportError, Format, Kind};
 use logbook_core::query::call::Call;
+use logbook_core::query::compare::Comparison;
 use logbook_core::query::conversation::Conversation;
 use logbook_core::query::count::Total;
 use logbook_core::query::custom::{self, CallMatch, KeyCount, ValueCount};
@@ -30,6 +31,7 @@ use logbook_core::query::search::{
 use logbook_core::query::values::ValueHint;
 use logbook_core::query::{QueryError, parse, trends};
 use logbook_core::store::pulls::PullRow;
+use logbook_core::store::replays::{ReplayView, Signing};
 
 use crate::ReceiverInfo;
 use crate::types::{ApiError, ApiErrorKind, LiveBatch, Qualifier};
@@ -42,6 +44,9 @@ pub use logbook_core::query::search::DEFAULT_LIMIT;
 pub const EXPORT_HTTP: &str = "/api/export";
 /// The HTTP path of `live`: Server-Sent Events.
 pub const LIVE_HTTP: &str = "/api/live";
+/// The HTTP path of `replay_event`: the one `POST` of the API (it sends a request out and keeps
+/// what came back), with a JSON [`ReplayRequest`] body.
+pub const REPLAY_HTTP: &str = "/api/replay";
 
 /// What a command may know beyond its connection.
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +96,7 @@ macro_rules! for_each_read_command {
             custom_values => $crate::commands::read::CustomValues,
             custom_calls => $crate::commands::read::CustomCalls,
             trends => $crate::commands::read::Trends,
+            compare => $crate::commands::read::Compare,
             pulls => $crate::commands::read::Pulls,
             forwarding => $crate::commands::read::Forwarding,
         }
@@ -364,6 +370,31 @@ pub struct LiveCursor {
     pub last_rejection_id: i64,
 }
 
+/// Two events to compare, each as `event` takes it.
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+#[ts(export)]
+pub struct CompareRequest {
+    pub left: String,
+    pub right: String,
+}
+
+/// A replay the user asked for in the UI: an event, the URL they typed, how to sign, and the body
+/// as edited (`None`: as stored).
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayRequest {
+    pub event: i64,
+    pub to: String,
+    pub signing: Signing,
+    /// A secret file on this machine, for [`Signing::File`].
+    #[ts(optional)]
+    pub secret_file: Option<String>,
+    /// The edited body (must be JSON); absent to send the stored body as it is.
+    #[ts(optional)]
+    pub body: Option<String>,
+}
+
 /// Ends a desktop live subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
 #[ts(export)]
@@ -449,6 +480,8 @@ pub mod read {
         |conn, ctx, r| r.run(conn));
     command!(Forwarding, "forwarding", "/api/forwarding", ForwardingRequest => Vec<EventForwarding>,
         |conn, ctx, r| r.run(conn));
+    command!(Compare, "compare", "/api/compare", CompareRequest => Comparison,
+        |conn, ctx, r| Ok(logbook_core::query::compare::compare(conn, &r.left, &r.right)?));
 }
 
 /// How a command reaches its transports.
@@ -569,6 +602,11 @@ pub fn specs() -> Vec<CommandSpec> {
             "live",
             Some(LIVE_HTTP),
             "HTTP: Server-Sent Events (`since`, `since_rejection`, `Last-Event-ID`); desktop: batches on a channel, the answer is the subscription's id",
+        ),
+        special::<ReplayRequest, ReplayView>(
+            "replay_event",
+            Some(REPLAY_HTTP),
+            "HTTP: `POST` with the request as JSON (the API's only write: it sends the replay and keeps the answer); desktop: a command; both sign with the endpoint's secret as the receiver knows it",
         ),
         special::<StopLiveRequest, bool>(
             "stop_live",

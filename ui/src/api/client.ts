@@ -7,6 +7,7 @@ import type { ApiErrorKind } from "./types/ApiErrorKind";
 import type { Call } from "./types/Call";
 import type { CallMatch } from "./types/CallMatch";
 import type { CallRow } from "./types/CallRow";
+import type { Comparison } from "./types/Comparison";
 import type { Conversation } from "./types/Conversation";
 import type { ConversationRow } from "./types/ConversationRow";
 import type { EventDetail } from "./types/EventDetail";
@@ -25,6 +26,8 @@ import type { Page } from "./types/Page";
 import type { PullRow } from "./types/PullRow";
 import type { PullSettings } from "./types/PullSettings";
 import type { Qualifier } from "./types/Qualifier";
+import type { ReplayRequest } from "./types/ReplayRequest";
+import type { ReplayView } from "./types/ReplayView";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
 import type { StartPull } from "./types/StartPull";
@@ -82,6 +85,10 @@ export interface Transport {
   pulls(): Promise<PullRow[]>;
   /** The forwarding state of these events (those forwarded; at most 500 ids). */
   forwarding(ids: number[]): Promise<EventForwarding[]>;
+  /** The structural diff of two events' bodies (each by number, log_id or global_session_id). */
+  compare(left: string, right: string): Promise<Comparison>;
+  /** Sends a replay of an event to the URL the user typed, and answers with what was kept. */
+  replay(request: ReplayRequest): Promise<ReplayView>;
   /** `onProgress` hears how many rows are written, when the transport knows (the desktop app). */
   exportRows(
     kind: Kind,
@@ -139,6 +146,8 @@ export const METHODS = {
   trends: "trends",
   pulls: "pulls",
   forwarding: "forwarding",
+  compare: "compare",
+  replay_event: "replay",
   export_rows: "exportRows",
   live: "live",
   stop_live: "live",
@@ -215,6 +224,10 @@ export abstract class ReadClient {
   }
   forwarding(ids: number[]): Promise<EventForwarding[]> {
     return this.run("forwarding", { ids: ids.join(",") });
+  }
+
+  compare(left: string, right: string): Promise<Comparison> {
+    return this.run("compare", { left, right });
   }
 }
 

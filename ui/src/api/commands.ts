@@ -4,6 +4,8 @@ import type { ApiErrorKind } from "./types/ApiErrorKind";
 import type { Call } from "./types/Call";
 import type { CallMatch } from "./types/CallMatch";
 import type { CallRow } from "./types/CallRow";
+import type { CompareRequest } from "./types/CompareRequest";
+import type { Comparison } from "./types/Comparison";
 import type { Conversation } from "./types/Conversation";
 import type { ConversationRow } from "./types/ConversationRow";
 import type { CountRequest } from "./types/CountRequest";
@@ -27,6 +29,8 @@ import type { PullRow } from "./types/PullRow";
 import type { PullSettings } from "./types/PullSettings";
 import type { Qualifier } from "./types/Qualifier";
 import type { QualifierValuesRequest } from "./types/QualifierValuesRequest";
+import type { ReplayRequest } from "./types/ReplayRequest";
+import type { ReplayView } from "./types/ReplayView";
 import type { SessionRequest } from "./types/SessionRequest";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
@@ -58,12 +62,15 @@ export interface Commands {
   custom_values: { request: CustomValuesRequest; answer: Array<ValueCount> };
   custom_calls: { request: CustomCallsRequest; answer: Array<CallMatch> };
   trends: { request: TrendsRequest; answer: Trends };
+  compare: { request: CompareRequest; answer: Comparison };
   pulls: { request: NoRequest; answer: Array<PullRow> };
   forwarding: { request: ForwardingRequest; answer: Array<EventForwarding> };
   /** HTTP: a browser download of the file; desktop: a save dialog, then Rust writes the file and reports progress on a channel */
   export_rows: { request: ExportRequest; answer: ExportResult };
   /** HTTP: Server-Sent Events (`since`, `since_rejection`, `Last-Event-ID`); desktop: batches on a channel, the answer is the subscription's id */
   live: { request: LiveCursor; answer: LiveBatch };
+  /** HTTP: `POST` with the request as JSON (the API's only write: it sends the replay and keeps the answer); desktop: a command; both sign with the endpoint's secret as the receiver knows it */
+  replay_event: { request: ReplayRequest; answer: ReplayView };
   /** desktop: ends a live subscription (over HTTP, closing the stream does) */
   stop_live: { request: StopLiveRequest; answer: boolean };
   /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
@@ -87,7 +94,7 @@ export interface Commands {
 export type CommandName = keyof Commands;
 
 /** The read commands: the service runs them for both transports, from their request alone. */
-export type ReadCommandName = "status" | "qualifiers" | "qualifier_values" | "count" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends" | "pulls" | "forwarding";
+export type ReadCommandName = "status" | "qualifiers" | "qualifier_values" | "count" | "events" | "messages" | "conversations" | "calls" | "event" | "conversation" | "call" | "custom_keys" | "custom_values" | "custom_calls" | "trends" | "compare" | "pulls" | "forwarding";
 
 export interface CommandInfo {
   /** The `GET` path of `logbook serve`'s API (`{field}`: that request field, as a path segment); null when only the desktop app has it. */
@@ -114,10 +121,12 @@ export const COMMANDS: { readonly [K in CommandName]: CommandInfo } = {
   custom_values: { http: "/api/custom-data/values", desktop: true, read: true },
   custom_calls: { http: "/api/custom-data/calls", desktop: true, read: true },
   trends: { http: "/api/trends", desktop: true, read: true },
+  compare: { http: "/api/compare", desktop: true, read: true },
   pulls: { http: "/api/pulls", desktop: true, read: true },
   forwarding: { http: "/api/forwarding", desktop: true, read: true },
   export_rows: { http: "/api/export", desktop: true, read: false },
   live: { http: "/api/live", desktop: true, read: false },
+  replay_event: { http: "/api/replay", desktop: true, read: false },
   stop_live: { http: null, desktop: true, read: false },
   get_settings: { http: null, desktop: true, read: false },
   save_settings: { http: null, desktop: true, read: false },

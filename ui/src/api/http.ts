@@ -8,6 +8,8 @@ import type { ReadCommandName } from "./commands";
 import type { Format } from "./types/Format";
 import type { Kind } from "./types/Kind";
 import type { LiveBatch } from "./types/LiveBatch";
+import type { ReplayRequest } from "./types/ReplayRequest";
+import type { ReplayView } from "./types/ReplayView";
 
 /** How long to wait before opening a new stream after the browser gave up on one. */
 const LIVE_RETRY_MS = 3_000;
@@ -98,6 +100,23 @@ export class HttpTransport extends ReadClient implements Transport {
         span: null,
       });
     }
+  }
+
+  /** The API's one write: a `POST` with the request as JSON (the cookie carries the token). */
+  async replay(request: ReplayRequest): Promise<ReplayView> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + (COMMANDS.replay_event.http ?? ""), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify(request),
+      });
+    } catch (e) {
+      throw ClientError.from(e);
+    }
+    if (!res.ok) throw await errorOf(res);
+    return (await res.json()) as ReplayView;
   }
 
   /** A browser download: the server streams the file as an attachment. */

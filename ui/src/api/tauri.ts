@@ -10,6 +10,8 @@ import type { Format } from "./types/Format";
 import type { Kind } from "./types/Kind";
 import type { LiveBatch } from "./types/LiveBatch";
 import type { PullSettings } from "./types/PullSettings";
+import type { ReplayRequest } from "./types/ReplayRequest";
+import type { ReplayView } from "./types/ReplayView";
 import type { Settings } from "./types/Settings";
 import type { SettingsView } from "./types/SettingsView";
 import type { StartPull } from "./types/StartPull";
@@ -47,6 +49,10 @@ export class TauriTransport extends ReadClient implements Transport {
     if (onProgress) args.onProgress = new Channel<ExportProgress>(onProgress);
     const result = await call<ExportResult | null>("export_rows", args);
     return result ?? { rows: null, path: null };
+  }
+
+  replay(request: ReplayRequest): Promise<ReplayView> {
+    return call<ReplayView>("replay_event", { request });
   }
 
   readonly desktop: DesktopApi = {

@@ -2,11 +2,13 @@
 
 pub mod bench;
 pub mod custom_data;
+pub mod diff;
 pub mod export;
 pub mod generate;
 pub mod import;
 pub mod pull;
 pub mod reindex;
+pub mod replay;
 pub mod report;
 pub mod search;
 pub mod send;

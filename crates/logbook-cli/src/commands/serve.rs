@@ -35,7 +35,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     } else {
         let info =
             logbook_service::ReceiverInfo::new(&local, &endpoints, config.limits.max_body_bytes);
-        match UiServer::start(UiConfig::new(args.ui_listen.clone()), store.clone(), info) {
+        let mut ui_config = UiConfig::new(args.ui_listen.clone());
+        ui_config.endpoints = endpoints.clone();
+        match UiServer::start(ui_config, store.clone(), info) {
             Ok(ui) => Some(ui),
             Err(err) => {
                 receiver.shutdown();

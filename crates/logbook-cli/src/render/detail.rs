@@ -5,9 +5,12 @@ use std::io::{self, Write};
 
 use anyhow::Result;
 
+use logbook_core::body::ChangeKind;
 use logbook_core::query::call::Call;
+use logbook_core::query::compare::Comparison;
 use logbook_core::query::conversation::{Change, Choice, Conversation, OutputItem};
 use logbook_core::query::event::{EventDetail, ProjectionStats, Stats};
+use logbook_core::store::replays::{ReplayView, Signing};
 
 use super::{duration_ms, one_line, opt, safe_text, table, time_ms};
 
@@ -77,6 +80,15 @@ pub fn event(out: &mut dyn Write, e: &EventDetail) -> Result<()> {
             )?;
         }
     }
+    if let Some(of) = e.replay_of {
+        writeln!(
+            out,
+            "a replay of event {of} (as numbered by the Logbook that sent it)"
+        )?;
+    }
+    for r in &e.replays {
+        replay(out, r)?;
+    }
     writeln!(
         out,
         "body ({} bytes{}):",
@@ -88,6 +100,90 @@ pub fn event(out: &mut dyn Write, e: &EventDetail) -> Result<()> {
         None => writeln!(out, "{}", safe_text(&e.body_text))?,
     }
     Ok(())
+}
+
+/// One replay and the answer kept: a line, then the answer's headers and body (as text).
+pub fn replay(out: &mut dyn Write, r: &ReplayView) -> Result<()> {
+    let answer = match (r.status, &r.error) {
+        (Some(status), None) => status.to_string(),
+        (Some(status), Some(error)) => format!("{status} ({})", one_line(error)),
+        (None, Some(error)) => format!("no answer: {}", one_line(error)),
+        (None, None) => "no answer".into(),
+    };
+    let signed = match (r.signing, &r.secret_file) {
+        (Signing::File, Some(file)) => format!("signed with {}", one_line(file)),
+        (Signing::Endpoint, _) => "signed with the endpoint's secret".into(),
+        (Signing::None, _) | (Signing::File, None) => "unsigned".into(),
+    };
+    writeln!(
+        out,
+        "replay {} of event {} to {}  {}  {answer}  {:.0} ms  {signed}{}",
+        r.id,
+        r.event_id,
+        one_line(&r.target),
+        time_ms(r.at),
+        r.latency_ms,
+        match &r.edits {
+            Some(edits) => format!("  edited: {}", one_line(edits)),
+            None => String::new(),
+        }
+    )?;
+    for (name, value) in &r.response_headers {
+        writeln!(out, "  < {}: {}", one_line(name), one_line(value))?;
+    }
+    if !r.response.is_empty() {
+        writeln!(out, "  {}", one_line(&r.response))?;
+    }
+    Ok(())
+}
+
+/// A comparison: one line per change, with its path and the values before and after.
+pub fn comparison(out: &mut dyn Write, c: &Comparison) -> io::Result<()> {
+    writeln!(
+        out,
+        "event {} ({}) -> event {} ({}): {} {}",
+        c.left.id,
+        c.left.kind,
+        c.right.id,
+        c.right.kind,
+        c.changes.len(),
+        if c.changes.len() == 1 {
+            "change"
+        } else {
+            "changes"
+        }
+    )?;
+    if c.changes.is_empty() {
+        return Ok(());
+    }
+    let value =
+        |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+    let rows: Vec<Vec<String>> = c
+        .changes
+        .iter()
+        .map(|ch| {
+            vec![
+                match ch.kind {
+                    ChangeKind::Added => "added",
+                    ChangeKind::Removed => "removed",
+                    ChangeKind::Changed => "changed",
+                }
+                .to_owned(),
+                one_line(if ch.path.is_empty() {
+                    "(whole body)"
+                } else {
+                    &ch.path
+                }),
+                one_line(&value(&ch.old)),
+                one_line(&value(&ch.new)),
+            ]
+        })
+        .collect();
+    write!(
+        out,
+        "{}",
+        table(&["CHANGE", "PATH", "OLD", "NEW"], &rows, 60)
+    )
 }
 
 /// A conversation as a transcript: its calls, then each turn with what the assistant understood.

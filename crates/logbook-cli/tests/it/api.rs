@@ -848,8 +848,10 @@ fn every_listed_command_is_served_at_its_path() {
     assert!(specs.iter().filter(|s| s.http.is_some()).count() >= 14);
     for spec in specs {
         let Some(pattern) = spec.http else { continue };
-        if pattern == logbook_service::commands::LIVE_HTTP {
-            // A stream: its own tests above read it.
+        if pattern == logbook_service::commands::LIVE_HTTP
+            || pattern == logbook_service::commands::REPLAY_HTTP
+        {
+            // A stream and the one POST: their own tests read them.
             continue;
         }
         let id = if spec.name == "call" { CALL } else { "1" };
@@ -861,6 +863,7 @@ fn every_listed_command_is_served_at_its_path() {
             "qualifier_values" => &[("key", "intent"), ("prefix", "pa")],
             "count" => &[("subject", "calls"), ("q", "failed:true")],
             "export_rows" => &[("kind", "events"), ("format", "json")],
+            "compare" => &[("left", "1"), ("right", "2")],
             _ => &[],
         };
         let mut request = agent()
@@ -874,4 +877,105 @@ fn every_listed_command_is_served_at_its_path() {
             .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
         assert_eq!(response.status(), 200, "{} at {path}", spec.name);
     }
+}
+
+/// `POST /api/replay`, the API's one write: only with the token, from this origin, as JSON; it signs
+/// with the endpoint secret the server holds (never sent to the page) and keeps the answer.
+#[test]
+fn a_replay_is_the_one_post_guarded_like_every_read() {
+    let h = Harness::start();
+    let endpoint = Endpoint {
+        path: None,
+        auth: Auth::Jwt(Secret::new(SECRET).unwrap()),
+    };
+    let info = ReceiverInfo::new(
+        &h.base,
+        std::slice::from_ref(&endpoint),
+        DEFAULT_MAX_BODY_BYTES,
+    );
+    let mut config = UiConfig::new("127.0.0.1:0");
+    config.endpoints = vec![endpoint];
+    let server = UiServer::start(config, h.store.clone(), info).unwrap();
+    let addr = server.local_addr();
+    let bearer = format!("Bearer {}", server.token());
+    let (status, stored) = h.post_signed(&sample("10"));
+    assert_eq!(status, 200);
+    let id = stored["id"].as_i64().unwrap();
+
+    // A downstream that knows only the endpoint's secret.
+    let downstream = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let to = format!("http://{}/hook", downstream.server_addr().to_ip().unwrap());
+    let verified = std::thread::spawn(move || {
+        let request = downstream.recv().unwrap();
+        let authorization = request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Authorization"))
+            .map(|h| h.value.as_str().to_owned());
+        let ok = logbook_core::auth::check(
+            &Auth::Jwt(Secret::new(SECRET).unwrap()),
+            authorization.as_deref(),
+        )
+        .is_ok();
+        let _ = request.respond(tiny_http::Response::from_string("thanks").with_status_code(202));
+        ok
+    });
+
+    let body = serde_json::json!({"event": id, "to": to, "signing": "endpoint"}).to_string();
+    let post = |headers: &[(&str, &str)]| {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(40)))
+            .unwrap();
+        let mut request = format!(
+            "POST /api/replay HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(&body);
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let status: u16 = answer.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, answer.split_once("\r\n\r\n").unwrap().1.to_owned())
+    };
+    let json = ("Content-Type", "application/json");
+    assert_eq!(post(&[json]).0, 401, "no token");
+    assert_eq!(
+        post(&[
+            json,
+            ("Authorization", &bearer),
+            ("Origin", "http://evil.example")
+        ])
+        .0,
+        403
+    );
+    assert_eq!(
+        post(&[("Content-Type", "text/plain"), ("Authorization", &bearer)]).0,
+        400
+    );
+    assert_eq!(
+        raw(addr, "GET", "/api/replay", &[("Authorization", &bearer)]).status,
+        405
+    );
+
+    let origin = format!("http://{addr}");
+    let (status, answer) = post(&[json, ("Authorization", &bearer), ("Origin", &origin)]);
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        verified.join().unwrap(),
+        "the downstream verified the endpoint's JWT"
+    );
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["status"], 202);
+    assert_eq!(answer["response"], "thanks");
+    assert_eq!(answer["signing"], "endpoint");
+    let conn = h.reader();
+    let kept = logbook_core::store::replays::replays(&conn, id).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].status, Some(202));
+    server.shutdown();
 }

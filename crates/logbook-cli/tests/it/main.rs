@@ -15,5 +15,6 @@ mod ingest;
 mod projection;
 mod pull;
 mod query;
+mod replay;
 mod report;
 mod retention;

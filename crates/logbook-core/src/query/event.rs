@@ -39,6 +39,11 @@ pub struct EventDetail {
     pub global_session_id: Option<String>,
     /// Its deliveries to the downstreams it is forwarded to (`serve --forward`), one per downstream.
     pub deliveries: Vec<crate::store::outbox::DeliveryView>,
+    /// Its replays (`logbook replay`, the UI's Replay), oldest first.
+    pub replays: Vec<crate::store::replays::ReplayView>,
+    /// The event this one replays, when it arrived with a replay mark (`X-Logbook-Replay-Of`, the
+    /// sender's event number).
+    pub replay_of: Option<i64>,
 }
 
 /// An event by its number in the store, `r<number>` for a rejected request, or by the ids a user sees
@@ -99,6 +104,8 @@ pub fn event(conn: &Connection, id: &str) -> Result<EventDetail, QueryError> {
                     session_id: r.get(14)?,
                     global_session_id: r.get(15)?,
                     deliveries: Vec::new(),
+                    replays: Vec::new(),
+                    replay_of: None,
                 })
             },
         )
@@ -106,6 +113,8 @@ pub fn event(conn: &Connection, id: &str) -> Result<EventDetail, QueryError> {
         .ok_or_else(not_found)
         .and_then(|mut detail| {
             detail.deliveries = crate::store::outbox::deliveries(conn, detail.id)?;
+            detail.replays = crate::store::replays::replays(conn, detail.id)?;
+            detail.replay_of = crate::store::replays::replay_of(conn, detail.id)?;
             Ok(detail)
         })
         },
@@ -146,6 +155,8 @@ fn rejection(conn: &Connection, id: i64) -> Result<EventDetail, QueryError> {
                 session_id: None,
                 global_session_id: None,
                 deliveries: Vec::new(),
+                replays: Vec::new(),
+                replay_of: None,
             })
         },
     )

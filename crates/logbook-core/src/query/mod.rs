@@ -6,6 +6,7 @@
 //! [`QueryError::Timeout`] (a facet that runs out of time is reported as such instead).
 
 pub mod call;
+pub mod compare;
 pub mod conversation;
 pub mod count;
 pub mod custom;

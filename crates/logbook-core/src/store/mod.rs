@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod projection;
 pub mod pulls;
 pub mod rejection;
+pub mod replays;
 pub mod retention;
 mod writer;
 
@@ -264,6 +265,17 @@ impl Store {
         )
     }
 
+    /// Keeps a replay and what its target answered; returns its id after the commit.
+    pub fn record_replay(&self, replay: replays::NewReplay) -> Result<i64, StoreError> {
+        match self
+            .writer
+            .submit(writer::Write::Replay(Box::new(replay)))?
+        {
+            Outcome::Replayed(id) => Ok(id),
+            other => unreachable!("a replay is answered as one: {other:?}"),
+        }
+    }
+
     /// Records a delivery attempt or bounds an outbox (for the forwarder); returns after its commit.
     pub fn record_outbox(&self, write: outbox::OutboxWrite) -> Result<(), StoreError> {
         self.writer
@@ -345,6 +357,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("schema_3_pulls.sql")),
         M::up(include_str!("schema_4_outbox.sql")),
         M::up(include_str!("schema_5_outbox_authorization.sql")),
+        M::up(include_str!("schema_6_replays.sql")),
     ])
 }
 
@@ -587,6 +600,7 @@ mod tests {
                 .into_bytes(),
                 dedup_key: format!("k{i}"),
                 authorization: None,
+                replay_of: None,
             })
             .collect();
         let written: usize = events.iter().map(|e| e.body.len()).sum();

@@ -397,6 +397,7 @@ mod tests {
             body: format!("{{\"event\":{{\"name\":\"message_logged\"}},\"n\":{n}}}").into_bytes(),
             dedup_key: format!("k{n}"),
             authorization: Some(format!("Bearer token-{n}")),
+            replay_of: None,
         }
     }
 

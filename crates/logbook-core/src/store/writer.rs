@@ -47,6 +47,8 @@ pub struct NewEvent {
     pub body: Vec<u8>,
     /// Recognises a second delivery: see [`crate::watson::derive::dedup_key`].
     pub dedup_key: String,
+    /// The event number a replay's `X-Logbook-Replay-Of` named (see `replays`), `None` otherwise.
+    pub replay_of: Option<i64>,
 }
 
 /// A refused request, kept so the user can see why Watson's calls fail.
@@ -77,6 +79,8 @@ pub enum Outcome {
     Kept(i64),
     /// A delivery attempt or an outbox bound was recorded.
     Recorded,
+    /// A replay was kept under this id (in the replays table).
+    Replayed(i64),
     /// A page pulled from Watson's logs API was stored with its pull's progress.
     Pulled(PulledOutcome),
 }
@@ -105,6 +109,7 @@ pub(super) enum Write {
     Event(Box<NewEvent>),
     Rejection(Box<NewRejection>),
     Outbox(Box<super::outbox::OutboxWrite>),
+    Replay(Box<super::replays::NewReplay>),
     Pulled(Box<PulledPage>),
 }
 
@@ -585,6 +590,7 @@ fn write_one(
             super::outbox::record(conn, write)?;
             Ok(Outcome::Recorded)
         }
+        Write::Replay(replay) => Ok(Outcome::Replayed(super::replays::insert(conn, replay)?)),
         Write::Rejection(rejection) => {
             let id = state.last_rejection_id + 1;
             rejection::insert(
@@ -649,7 +655,7 @@ fn write_batch(
                     Outcome::Stored(_) => accepted += 1,
                     Outcome::Duplicate(_) => duplicates += 1,
                     Outcome::Kept(_) => rejected += 1,
-                    Outcome::Recorded => {}
+                    Outcome::Recorded | Outcome::Replayed(_) => {}
                     Outcome::Pulled(page) => {
                         accepted += page.stored;
                         duplicates += page.duplicates;
@@ -720,8 +726,8 @@ fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Ou
     }
     conn.prepare_cached(
         "INSERT INTO events (id, received_at, endpoint, path, remote_addr, kind, auth, verified,
-                             jwt_header, jwt_claims, headers, body, dedup_key)
-         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                             jwt_header, jwt_claims, headers, body, dedup_key, replay_of)
+         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14)",
     )?
     .execute(params![
         e.received_at,
@@ -737,6 +743,7 @@ fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Ou
         e.body,
         e.dedup_key,
         id,
+        e.replay_of,
     ])?;
     Ok(Outcome::Stored(id))
 }

@@ -85,6 +85,52 @@ fn route(
     }
 }
 
+/// The most bytes a replay request may carry (an edited body and a few fields).
+const MAX_REPLAY_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// `POST /api/replay`: sends the replay the request describes and answers with what is kept.
+pub(super) fn replay(shared: &Arc<Shared>, reader: &mut Option<Connection>, mut request: Request) {
+    let json = crate::plumbing::header_value(&request, "Content-Type").is_some_and(|v| {
+        v.trim()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
+    let result = if !json {
+        Err(ApiError::new(
+            ApiErrorKind::BadRequest,
+            "a replay request is JSON (Content-Type: application/json)",
+        ))
+    } else {
+        let mut body = Vec::new();
+        let read = std::io::Read::read_to_end(
+            &mut std::io::Read::take(request.as_reader(), MAX_REPLAY_REQUEST_BYTES + 1),
+            &mut body,
+        );
+        match read {
+            Err(e) => Err(ApiError::new(ApiErrorKind::BadRequest, e.to_string())),
+            Ok(_) if body.len() as u64 > MAX_REPLAY_REQUEST_BYTES => Err(ApiError::new(
+                ApiErrorKind::BadRequest,
+                "the replay request is too large",
+            )),
+            Ok(_) => serde_json::from_slice::<commands::ReplayRequest>(&body)
+                .map_err(|e| {
+                    ApiError::new(ApiErrorKind::BadRequest, format!("bad replay request: {e}"))
+                })
+                .and_then(|r| {
+                    let conn = shared.reader(reader)?;
+                    crate::replay::from_ui(&shared.store, conn, &shared.endpoints, r)
+                }),
+        }
+    };
+    let _ = match result {
+        Ok(view) => request.respond(json_body_response(
+            200,
+            serde_json::to_vec(&view).expect("a replay serialises"),
+        )),
+        Err(err) => request.respond(error_response(&err)),
+    };
+}
+
 /// Streams an export to the client from a thread of its own, through a bounded pipe: constant memory
 /// whatever its size. A failure midway cuts the chunked body short, so the download fails visibly.
 fn start_export(shared: &Arc<Shared>, request: Request, export: ExportRequest) {
@@ -130,7 +176,7 @@ fn start_export(shared: &Arc<Shared>, request: Request, export: ExportRequest) {
 
 #[cfg(test)]
 mod tests {
-    use logbook_service::commands::specs;
+    use logbook_service::commands::{self, specs};
 
     /// Every command the list gives an HTTP path is routed here: by the generic read mapping, or by
     /// one of the two HTTP serves its own way.
@@ -138,7 +184,8 @@ mod tests {
     fn every_command_with_an_http_path_is_served() {
         for spec in specs() {
             let Some(path) = spec.http else { continue };
-            let special = [super::EXPORT_HTTP, super::LIVE_HTTP].contains(&path);
+            let special =
+                [super::EXPORT_HTTP, super::LIVE_HTTP, commands::REPLAY_HTTP].contains(&path);
             assert_eq!(
                 spec.shape == logbook_service::commands::Shape::Read,
                 !special,

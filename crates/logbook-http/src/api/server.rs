@@ -2,7 +2,8 @@
 //!
 //! Contract: every request is checked in the same order before anything else happens: a loopback
 //! `Host` on this port (else 403: DNS rebinding), a loopback `Origin` if one is sent (else 403:
-//! another site's page), `GET` or `HEAD` (else 405), then the launch's token (else 401). `/?token=T`
+//! another site's page), `GET` or `HEAD` (else 405; the one exception is `POST /api/replay`, which
+//! takes a JSON body), then the launch's token (else 401). `/?token=T`
 //! trades a valid token for an `HttpOnly; SameSite=Strict` cookie and a redirect to `/`. Request
 //! workers answer quickly; live streams and downloads run on threads of their own, and all of them
 //! end on [`UiServer::shutdown`].
@@ -20,8 +21,10 @@ use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use super::{assets, routes};
 use crate::plumbing::{self, header, header_value};
+use logbook_core::config::Endpoint;
 use logbook_core::store::Store;
 use logbook_service::ReceiverInfo;
+use logbook_service::commands::REPLAY_HTTP;
 use logbook_service::types::{ApiError, ApiErrorKind};
 
 /// Where the UI listens unless told otherwise: loopback, next to the receiver's 7420.
@@ -76,6 +79,9 @@ pub struct UiConfig {
     pub listen: String,
     pub workers: usize,
     pub socket_timeout: Duration,
+    /// The receiver's endpoints with their secrets: a replay signed "with the endpoint's secret"
+    /// signs with these (they are never sent to the browser).
+    pub endpoints: Vec<Endpoint>,
 }
 
 impl UiConfig {
@@ -84,6 +90,7 @@ impl UiConfig {
             listen: listen.into(),
             workers: DEFAULT_UI_WORKERS,
             socket_timeout: Duration::from_millis(UI_SOCKET_TIMEOUT_MS),
+            endpoints: Vec::new(),
         }
     }
 }
@@ -100,6 +107,7 @@ pub struct UiServer {
 pub(super) struct Shared {
     pub store: Arc<Store>,
     pub receiver: ReceiverInfo,
+    pub endpoints: Vec<Endpoint>,
     token: String,
     port: u16,
     /// Set once by shutdown; every loop that waits looks at it.
@@ -130,6 +138,7 @@ impl UiServer {
         let shared = Arc::new(Shared {
             store,
             receiver,
+            endpoints: config.endpoints,
             token,
             port: addr.port(),
             stopping: Arc::new(AtomicBool::new(false)),
@@ -354,7 +363,18 @@ fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Reques
         return refuse(request, err);
     }
     let method = request.method().clone();
-    if !(method == Method::Get || (method == Method::Head && !is_api)) {
+    // The one write: a replay the user sends from the event view (a JSON body, so a page of
+    // another site cannot make it without a preflight, which the Origin check refuses anyway).
+    let replay = path == REPLAY_HTTP;
+    if replay && method != Method::Post {
+        let err = ApiError::new(
+            ApiErrorKind::MethodNotAllowed,
+            format!("{method} is not allowed here: a replay is a POST"),
+        );
+        let _ = request.respond(error_response(&err).with_header(header("Allow", "POST")));
+        return;
+    }
+    if !(replay || method == Method::Get || (method == Method::Head && !is_api)) {
         let allow = if is_api { "GET" } else { "GET, HEAD" };
         let err = ApiError::new(
             ApiErrorKind::MethodNotAllowed,
@@ -408,7 +428,9 @@ fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Reques
         }
         return;
     }
-    if is_api {
+    if replay {
+        routes::replay(shared, reader, request);
+    } else if is_api {
         routes::handle(shared, reader, request, path, &params);
     } else {
         let _ = request.respond(assets::response(path));

@@ -12,6 +12,7 @@ import type { Navigate } from "../../routes";
 import { CopyButton } from "../../components/CopyButton";
 import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
 import { useAsync } from "../../hooks";
+import { ReplayPanel } from "./ReplayPanel";
 import { formatBytes, formatCount, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
 
 /**
@@ -82,6 +83,17 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
             ["verification", <Verification event={e} />],
             ["duplicates", e.duplicates > 0 ? `${e.duplicates} more deliveries of this event` : undefined],
             ["log id", e.log_id ? <span className="mono">{e.log_id}</span> : undefined],
+            [
+              "replay of",
+              e.replay_of !== null ? (
+                <>
+                  event {e.replay_of} <span className="muted small">(as numbered by the Logbook that sent it)</span>{" "}
+                  <RouteLink navigate={navigate} to={{ view: "compare", left: String(e.replay_of), right: String(e.id) }}>
+                    Compare with original
+                  </RouteLink>
+                </>
+              ) : undefined,
+            ],
           ]}
         />
         <p className="event-links">
@@ -141,6 +153,8 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
       )}
 
       {e.deliveries.length > 0 && <Deliveries deliveries={e.deliveries} />}
+
+      {!rejected && <ReplayPanel event={e} navigate={navigate} />}
 
       <Body event={e} viaHttp={viaHttp} />
     </div>

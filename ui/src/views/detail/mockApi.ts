@@ -23,6 +23,8 @@ export const api = {
   trends: vi.fn(),
   pulls: vi.fn(),
   forwarding: vi.fn(),
+  compare: vi.fn(),
+  replay: vi.fn(),
   exportRows: vi.fn(),
   live: vi.fn(),
 } satisfies { [K in keyof Transport]: ReturnType<typeof vi.fn> };
