@@ -137,5 +137,16 @@ test("a replay to Logbook's own receiver is stored as a marked event, and Compar
   await page.goto(`${serve.uiBase}/#/events/${id}`);
   await page.getByRole("button", { name: "Replay…" }).click();
   await page.screenshot({ path: join(dir, "replay.png"), fullPage: true });
+
+  // Live shows both sides: the stored replay names its original, the original counts its replays
+  // (one to the downstream in the test before, one here).
+  await page.setViewportSize({ width: 1920, height: 1000 });
+  await page.goto(`${serve.uiBase}/#/live`);
+  const notes = page.locator("[data-testid='row-replay']");
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid='row-replay']").length >= 2);
+  const texts = await notes.allTextContents();
+  assert.ok(texts.includes(`of #${id}`), texts.join(", "));
+  assert.ok(texts.includes("sent 2×"), texts.join(", "));
+  await page.screenshot({ path: join(dir, "live-replays.png") });
   console.log(`screenshots in ${dir}`);
 });

@@ -8,6 +8,7 @@ import {
   formatDuration,
   formatEndReason,
   formatForwarding,
+  formatReplays,
   formatMs,
   formatPercent,
   formatTime,
@@ -218,5 +219,22 @@ describe("formatForwarding", () => {
     const gaveUp = formatForwarding({ delivered: 1, pending: 1, gave_up: 1, attempts: 9, next_at: at }, now);
     expect(gaveUp).toMatchObject({ text: "gave up", tone: "gave-up" });
     expect(gaveUp?.title).toBe("Forwarding gave up on 1 of 3 downstreams after 9 attempts (1 of 3 delivered)");
+  });
+});
+
+describe("formatReplays", () => {
+  it("names the event a replay replays, before anything else", () => {
+    expect(formatReplays({ replay_of: 42, replays: 3 })?.text).toBe("of #42");
+    expect(formatReplays({ replay_of: 42, replays: 0 })?.title).toContain("event 42");
+  });
+  it("counts the replays sent of an original", () => {
+    expect(formatReplays({ replay_of: null, replays: 1 })).toEqual({
+      text: "sent 1×",
+      title: "Replayed once: the event view lists each replay and its answer",
+    });
+    expect(formatReplays({ replay_of: null, replays: 1200 })?.text).toBe("sent 1,200×");
+  });
+  it("says nothing of an event never replayed", () => {
+    expect(formatReplays({ replay_of: null, replays: 0 })).toBeNull();
   });
 });

@@ -200,3 +200,16 @@ export function formatForwarding(
   }
   return { text: "delivered", tone: "delivered", title: `Forwarded to ${total} downstream${total === 1 ? "" : "s"}, ${attempts}` };
 }
+
+/** A Live row's replay note: the event it replays when it arrived as a replay, else how many
+ * replays of it were sent; `null` when neither. */
+export function formatReplays(r: { replay_of: number | null; replays: number }): { text: string; title: string } | null {
+  if (r.replay_of !== null) {
+    return { text: `of #${r.replay_of}`, title: `A replay of event ${r.replay_of} (as the sender numbered it)` };
+  }
+  if (r.replays > 0) {
+    const times = r.replays === 1 ? "once" : `${formatCount(r.replays)} times`;
+    return { text: `sent ${r.replays === 1 ? "1×" : `${formatCount(r.replays)}×`}`, title: `Replayed ${times}: the event view lists each replay and its answer` };
+  }
+  return null;
+}

@@ -25,6 +25,8 @@ function row(source: "accepted" | "rejected", id: number, at: number, summary = 
     session_id: null,
     global_session_id: null,
     forwarding: null,
+    replay_of: null,
+    replays: 0,
   };
 }
 

@@ -136,8 +136,15 @@ pub fn send(
     let token = format!("{:032x}", rand::random::<u128>());
     let of = event_id.to_string();
     let authorization = post::authorization(&signer.auth, chrono::Utc::now().timestamp());
-    let mut headers = vec![(REPLAY_HEADER, token.as_str()), (REPLAY_OF_HEADER, of.as_str())];
-    headers.extend(authorization.as_deref().map(|value| ("Authorization", value)));
+    let mut headers = vec![
+        (REPLAY_HEADER, token.as_str()),
+        (REPLAY_OF_HEADER, of.as_str()),
+    ];
+    headers.extend(
+        authorization
+            .as_deref()
+            .map(|value| ("Authorization", value)),
+    );
     let answer = post::post(agent, to, &headers, &prepared.body);
     let replay = NewReplay {
         event_id,

@@ -8,7 +8,7 @@ function row(source: "accepted" | "rejected", id: number, at: number): EventRow 
   return {
     id, source, received_at: at, kind: "message_logged", status: 200, reason: null, endpoint: null, path: "/",
     auth: "jwt", verified: true, bytes: 10, remote_addr: null, duplicates: 0, summary: `row ${source} ${id}`,
-    log_id: null, session_id: null, global_session_id: null, forwarding: null,
+    log_id: null, session_id: null, global_session_id: null, forwarding: null, replay_of: null, replays: 0,
   };
 }
 

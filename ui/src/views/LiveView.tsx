@@ -13,7 +13,7 @@ import { ColumnsMenu, useColumnPrefs } from "../components/ColumnsMenu";
 import { VirtualList } from "../components/VirtualList";
 import type { Column } from "../components/VirtualList";
 import { withMatch } from "../components/HitSnippet";
-import { formatBytes, formatCount, formatForwarding, formatTime } from "../format";
+import { formatBytes, formatCount, formatForwarding, formatReplays, formatTime } from "../format";
 import { useAsync } from "../hooks";
 import { mergeRows, rowKey } from "../live";
 import type { LiveFeed } from "../liveFeed";
@@ -80,6 +80,15 @@ const COLUMNS: Column<EventRow>[] = [
       return f ? <span className={`fwd-state fwd-${f.tone}`} data-testid="row-forwarding">{f.text}</span> : null;
     },
     title_: (r) => formatForwarding(r.forwarding)?.title,
+  },
+  {
+    title: "Replay",
+    min: 64, ideal: 80, priority: 4,
+    render: (r) => {
+      const note = formatReplays(r);
+      return note ? <span className="muted" data-testid="row-replay">{note.text}</span> : null;
+    },
+    title_: (r) => formatReplays(r)?.title,
   },
   { title: "Path", min: 50, ideal: 90, priority: 4, className: "mono", render: (r) => r.path, title_: (r) => r.path },
   { title: "Size", min: 64, ideal: 72, priority: 4, className: "num", render: (r) => formatBytes(r.bytes) },

@@ -45,7 +45,7 @@ pub fn since(
             Ok((events, rejections))
         })?;
     let (mut rows, more) = merge(events, rejections, n);
-    super::search::add_forwarding(conn, &mut rows)?;
+    super::search::add_onward(conn, &mut rows)?;
     Ok((rows, more))
 }
 

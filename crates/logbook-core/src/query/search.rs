@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
 use serde::Serialize;
 
 use super::filter::{self, Sql, Subject};
@@ -111,10 +111,16 @@ pub struct EventRow {
     pub hit: Option<Hit>,
     /// How its forwarding stands, for an event forwarded to downstreams (`serve --forward`).
     pub forwarding: Option<crate::store::outbox::ForwardingState>,
+    /// The event this one replays, as the sender numbered it, when it arrived as a replay.
+    pub replay_of: Option<i64>,
+    /// How many replays of this event were sent (`logbook replay`, the Replay panel).
+    pub replays: i64,
 }
 
-/// Fills in the forwarding state of the accepted events among `rows`.
-pub(crate) fn add_forwarding(conn: &Connection, rows: &mut [EventRow]) -> rusqlite::Result<()> {
+/// Fills in what became of the accepted events among `rows` after they arrived: how their
+/// forwarding stands, how many replays of them were sent, and the event each replays when it
+/// arrived as a replay.
+pub(crate) fn add_onward(conn: &Connection, rows: &mut [EventRow]) -> rusqlite::Result<()> {
     let ids: Vec<i64> = rows
         .iter()
         .filter(|r| r.source == "accepted")
@@ -126,6 +132,25 @@ pub(crate) fn add_forwarding(conn: &Connection, rows: &mut [EventRow]) -> rusqli
     for row in rows.iter_mut().filter(|r| r.source == "accepted") {
         if states.peek().is_some_and(|(id, _)| *id == row.id) {
             row.forwarding = states.next().map(|(_, state)| state);
+        }
+    }
+    // A store written before replays existed (read before `serve` migrates it) has none.
+    let has_replays = conn
+        .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'replays'")?
+        .exists([])?;
+    if !has_replays {
+        return Ok(());
+    }
+    let mut replays = conn.prepare_cached(
+        "SELECT e.replay_of, (SELECT count(*) FROM replays r WHERE r.event_id = e.id)
+         FROM events e WHERE e.id = ?1",
+    )?;
+    for row in rows.iter_mut().filter(|r| r.source == "accepted") {
+        if let Some((of, sent)) = replays
+            .query_row([row.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+        {
+            (row.replay_of, row.replays) = (of, sent);
         }
     }
     Ok(())
@@ -306,7 +331,7 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
     for row in rows.iter_mut().filter(|r| r.source == "accepted") {
         row.hit = found.remove(&row.id);
     }
-    add_forwarding(conn, &mut rows)?;
+    add_onward(conn, &mut rows)?;
     let next_cursor = (rows.len() == n).then(|| {
         let oldest = |source: &str, before: i64| {
             rows.iter()
@@ -478,6 +503,8 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         global_session_id,
         hit: None,
         forwarding: None,
+        replay_of: None,
+        replays: 0,
     })
 }
 
@@ -505,6 +532,8 @@ pub(crate) fn rejection_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         global_session_id: None,
         hit: None,
         forwarding: None,
+        replay_of: None,
+        replays: 0,
     })
 }
 

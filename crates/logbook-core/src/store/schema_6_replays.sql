@@ -1,4 +1,4 @@
--- Migration 5: replays. Every replay a user sends (`logbook replay`, the UI's Replay) is kept with
+-- Migration 6: replays. Every replay a user sends (`logbook replay`, the UI's Replay) is kept with
 -- what it sent and what the target answered; and an event that arrived as a replay (from this
 -- Logbook or another) names the event it replays.
 

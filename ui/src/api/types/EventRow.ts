@@ -33,4 +33,12 @@ hit?: Hit,
 /**
  * How its forwarding stands, for an event forwarded to downstreams (`serve --forward`).
  */
-forwarding: ForwardingState | null, };
+forwarding: ForwardingState | null, 
+/**
+ * The event this one replays, as the sender numbered it, when it arrived as a replay.
+ */
+replay_of: number | null, 
+/**
+ * How many replays of this event were sent (`logbook replay`, the Replay panel).
+ */
+replays: number, };
