@@ -17,3 +17,4 @@ mod pull;
 mod query;
 mod report;
 mod retention;
+mod rollup;

@@ -17,6 +17,7 @@ pub mod projection;
 pub mod pulls;
 pub mod rejection;
 pub mod retention;
+pub mod rollup;
 mod writer;
 
 use std::fs::File;
