@@ -61,12 +61,21 @@ fn same(conn: &rusqlite::Connection, request: &TrendsRequest) -> Trends {
             assert_eq!(lf, lr, "{} of {q}", lr.name);
         }
         assert_eq!(f.end_reasons, r.end_reasons, "end reasons of {q}");
-        assert_eq!(f.failure_details, r.failure_details, "failure details of {q}");
+        assert_eq!(
+            f.failure_details, r.failure_details,
+            "failure details of {q}"
+        );
         assert_eq!(f.warning_codes, r.warning_codes, "warning codes of {q}");
         assert_eq!(f.intents, r.intents, "intents of {q}");
         assert_eq!(f.input_kinds, r.input_kinds, "input kinds of {q}");
-        assert_eq!(f.turns_per_conversation, r.turns_per_conversation, "turns of {q}");
-        assert_eq!(f.intent_confidence, r.intent_confidence, "intent confidence of {q}");
+        assert_eq!(
+            f.turns_per_conversation, r.turns_per_conversation,
+            "turns of {q}"
+        );
+        assert_eq!(
+            f.intent_confidence, r.intent_confidence,
+            "intent confidence of {q}"
+        );
         assert_eq!(f.stt_confidence, r.stt_confidence, "stt confidence of {q}");
         assert_eq!(f.low_confidence, r.low_confidence, "low confidence of {q}");
         assert_eq!(f.barge_in, r.barge_in, "barge-in of {q}");
@@ -160,9 +169,19 @@ fn rollups_give_the_figures_of_the_rows() {
         assert_eq!(t.current.totals.calls, expected, "{range}");
         assert_eq!(t.current.latency[0].overall.n, expected, "{range}");
     }
-    let t = same(&conn, &request("after:2026-03-20T00:00:00Z before:2026-03-22T00:00:00Z".into()));
-    let lone_code = t.current.warning_codes.iter().find(|w| w.code.as_deref() == Some("CWSMR0099W"));
-    assert!(lone_code.is_some_and(|w| w.new && w.calls == 1), "{lone_code:?}");
+    let t = same(
+        &conn,
+        &request("after:2026-03-20T00:00:00Z before:2026-03-22T00:00:00Z".into()),
+    );
+    let lone_code = t
+        .current
+        .warning_codes
+        .iter()
+        .find(|w| w.code.as_deref() == Some("CWSMR0099W"));
+    assert!(
+        lone_code.is_some_and(|w| w.new && w.calls == 1),
+        "{lone_code:?}"
+    );
     drop(conn);
 
     // Retention deletes the oldest events (by id, over its size), step by step.

@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::filter::{self, Sql, Subject};
-use crate::store::rollup::{self, Count as RollupCount, Measure, Summary};
 use super::parse::{self, Field, Query};
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+use crate::store::rollup::{self, Count as RollupCount, Measure, Summary};
 
 /// How every percentile here is computed; the JSON of `logbook report` states it.
 pub const METHOD: &str = "nearest-rank, exact: of the n values of a measure in a bucket (or the \
@@ -765,7 +765,12 @@ fn period(
         ),
     ];
 
-    let slowest_turns = slowest_turns(conn, scope, frame, total.histogram(Measure::AssistantTurn, ""))?;
+    let slowest_turns = slowest_turns(
+        conn,
+        scope,
+        frame,
+        total.histogram(Measure::AssistantTurn, ""),
+    )?;
 
     // Warnings.
     let occurrences = by_value(&total, RollupCount::WarningOccurrences);

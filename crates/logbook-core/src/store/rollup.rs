@@ -181,7 +181,11 @@ pub fn facts(conn: &Connection, calls: &Sql, messages: &Sql) -> rusqlite::Result
 
 impl Facts {
     /// Sums every fact into `summaries[place(time, endpoint)]` (grown as needed).
-    pub fn sum_into(&self, summaries: &mut Vec<Summary>, mut place: impl FnMut(i64, &str) -> usize) {
+    pub fn sum_into(
+        &self,
+        summaries: &mut Vec<Summary>,
+        mut place: impl FnMut(i64, &str) -> usize,
+    ) {
         let mut at = |summaries: &mut Vec<Summary>, time: i64, endpoint: &str| {
             let i = place(time, endpoint);
             if i >= summaries.len() {
@@ -379,11 +383,7 @@ impl Summary {
         if c.failed {
             self.one(Count::Failed);
             let details = c.failure_details.as_deref().map(str::trim);
-            self.bump(
-                Count::FailureDetails,
-                details.filter(|d| !d.is_empty()),
-                1,
-            );
+            self.bump(Count::FailureDetails, details.filter(|d| !d.is_empty()), 1);
         }
         if c.transferred {
             self.one(Count::Transferred);
@@ -517,7 +517,9 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
     let mut summaries = Vec::new();
     facts.sum_into(&mut summaries, |at, endpoint| {
         let next = keys.len();
-        *keys.entry((hour_of(at), endpoint.to_owned())).or_insert(next)
+        *keys
+            .entry((hour_of(at), endpoint.to_owned()))
+            .or_insert(next)
     });
     let mut count = conn.prepare_cached(
         "INSERT INTO rollup_counts (hour, endpoint, count, given, value, n)
