@@ -13,7 +13,7 @@
 //! matching row, without `before:` it ends now (or just after the latest matching row, when a
 //! payload's clock is ahead of this one).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -36,6 +36,9 @@ pub const METHOD: &str = "nearest-rank, exact: of the n values of a measure in a
 pub const LOW_CONFIDENCE: f64 = rollup::LOW_CONFIDENCE;
 /// Rows in the slowest-turns list.
 pub const SLOWEST_TURNS: usize = 50;
+/// From this many measured turns in the range, the slowest are found from the index of response
+/// times rather than by reading the range's turns.
+const SLOWEST_BY_INDEX_FROM: i64 = 20_000;
 /// Rows in a ranked breakdown (intents, failure details, custom values) before the rest is summed.
 pub const TOP_VALUES: usize = 10;
 /// A range cut into more buckets than this is refused: the user picks a larger bucket.
@@ -623,6 +626,8 @@ fn period(
 ) -> Result<Period, QueryError> {
     let n = frame.count;
     let mut sums = vec![Summary::default(); n];
+    // The whole hours read from the rollups, and of which endpoint (`None`: every one).
+    let mut rolled_up: Option<(i64, i64, Option<&str>)> = None;
     if scope.wants_events {
         // The facts of [from, to), each summed into its bucket.
         let raw = |sums: &mut Vec<Summary>, from: i64, to: i64| -> Result<(), QueryError> {
@@ -657,6 +662,7 @@ fn period(
             }
             _ => None,
         };
+        rolled_up = hours;
         match hours {
             Some((from, to, endpoint)) => {
                 raw(&mut sums, frame.start, from)?;
@@ -668,9 +674,14 @@ fn period(
             None => raw(&mut sums, frame.start, frame.end)?,
         }
     }
+    // The range's sums; its sessions by reference, not copied.
     let mut total = Summary::default();
+    let mut sessions: rustc_hash::FxHashMap<&str, i64> = Default::default();
     for s in &sums {
-        total.merge(s);
+        total.merge_counts(s);
+        for (session, n) in &s.sessions {
+            *sessions.entry(session).or_default() += n;
+        }
     }
     let rejections = match &scope.rejections {
         Some(cond) => rows(
@@ -714,7 +725,7 @@ fn period(
     }
     let totals = Totals {
         messages: total.count(RollupCount::Messages),
-        conversations: total.sessions.len() as i64,
+        conversations: sessions.len() as i64,
         calls: total.count(RollupCount::Calls),
         failed: total.count(RollupCount::Failed),
         transferred: total.count(RollupCount::Transferred),
@@ -807,10 +818,20 @@ fn period(
     intents.sort_by(|a, b| b.count.cmp(&a.count).then(a.intent.cmp(&b.intent)));
     intents.truncate(TOP_VALUES);
     for i in &mut intents {
-        i.median_confidence = total
+        let mut confidences = total
             .histogram(Measure::IntentConfidence, &i.intent)
-            .and_then(|h| histogram_rank(h, 50))
-            .map(rollup::f64_from_key);
+            .cloned()
+            .unwrap_or_default();
+        if let Some((from, to, endpoint)) = rolled_up {
+            rollup::load_histogram(
+                conn,
+                (from, to),
+                endpoint,
+                (Measure::IntentConfidence, &i.intent),
+                &mut confidences,
+            )?;
+        }
+        i.median_confidence = histogram_rank(&confidences, 50).map(rollup::f64_from_key);
         i.title = conn
             .prepare_cached(
                 "SELECT title FROM message_intents WHERE intent = ?1 AND title IS NOT NULL LIMIT 1",
@@ -878,7 +899,7 @@ fn period(
     };
 
     let mut turns_hist = [0i64; TURN_BINS.len()];
-    for turns in total.sessions.values() {
+    for turns in sessions.values() {
         let bin = TURN_BINS
             .iter()
             .rposition(|(from, _)| *turns >= *from)
@@ -941,12 +962,20 @@ fn slowest_turns(
     }) else {
         return Ok(Vec::new());
     };
+    // Over many turns, read down the index of response times from the top (it stops after about
+    // SLOWEST_TURNS rows of the range); over a few, read the range's turns.
+    let measured: i64 = assistant.map_or(0, |h| h.values().sum());
+    let by_time = if measured > SLOWEST_BY_INDEX_FROM {
+        "INDEXED BY call_turns_assistant"
+    } else {
+        ""
+    };
     rows(
         conn,
         &format!(
             "SELECT ct.event_id, c.start_at, c.global_session_id, ct.seq, ct.request_type,
                     ct.start_ts, ct.assistant_ms, ct.tts_ms, ct.stt_ms, ct.log_id
-             FROM call_turns ct JOIN calls c ON c.event_id = ct.event_id
+             FROM call_turns ct {by_time} JOIN calls c ON c.event_id = ct.event_id
              JOIN events e ON e.id = c.event_id
              WHERE ({}) AND c.start_at >= ? AND c.start_at < ?
                    AND ct.assistant_ms >= ? AND ct.assistant_ms > 0
@@ -986,7 +1015,7 @@ const TURN_BINS: [(i64, &str); 8] = [
 ];
 
 /// Counts by confidence tenth, all ten of them, labelled `0.0-0.1` … `0.9-1.0`.
-fn tenths(counts: Option<&HashMap<Option<String>, i64>>) -> Vec<Count> {
+fn tenths(counts: Option<&rustc_hash::FxHashMap<Option<String>, i64>>) -> Vec<Count> {
     rollup::TENTHS
         .iter()
         .enumerate()

@@ -79,6 +79,8 @@ CREATE TABLE message_intents (
 );
 CREATE INDEX message_intents_event ON message_intents (event_id);
 CREATE INDEX message_intents_intent ON message_intents (intent);
+-- An intent's action title, for Trends' top intents (most intents' rows have none).
+CREATE INDEX message_intents_titled ON message_intents (intent) WHERE title IS NOT NULL;
 
 -- The actions a turn's debug output names (`turn_events[].source.action` and `action_title`).
 CREATE TABLE message_actions (

@@ -11,7 +11,7 @@
 //! that of the events it deletes, in its own; a rebuild starts from the empty tables of
 //! `derived.sql`. So the rollup of an hour is always the summary of the facts of its events.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
@@ -465,8 +465,8 @@ impl Summary {
         }
     }
 
-    /// Adds `other` to this one.
-    pub fn merge(&mut self, other: &Summary) {
+    /// Adds `other`'s counts and histograms (not its sessions) to this one.
+    pub fn merge_counts(&mut self, other: &Summary) {
         for (count, values) in &other.counts {
             let mine = self.counts.entry(*count).or_default();
             for (value, n) in values {
@@ -478,9 +478,6 @@ impl Summary {
             for (value, n) in histogram {
                 *mine.entry(*value).or_default() += n;
             }
-        }
-        for (session, n) in &other.sessions {
-            *self.sessions.entry(session.clone()).or_default() += n;
         }
     }
 }
@@ -513,7 +510,7 @@ pub fn subtract_events(conn: &Connection, doomed: &str) -> rusqlite::Result<()> 
 /// Adds (`sign` 1) or subtracts (-1) the summaries of `facts`, one statement per hour, endpoint
 /// and measure (value).
 fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
-    let mut keys: HashMap<(i64, String), usize> = HashMap::new();
+    let mut keys: HashMap<(i64, String), usize> = HashMap::default();
     let mut summaries = Vec::new();
     facts.sum_into(&mut summaries, |at, endpoint| {
         let next = keys.len();
@@ -524,11 +521,20 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
     let mut count = conn.prepare_cached(
         "INSERT INTO rollup_counts (hour, endpoint, count, given, value, n)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (hour, endpoint, count, given, value) DO UPDATE SET n = n + excluded.n",
+         ON CONFLICT (hour, endpoint, count, given, value) DO UPDATE SET n = n + excluded.n
+         RETURNING n",
+    )?;
+    let mut drop_count = conn.prepare_cached(
+        "DELETE FROM rollup_counts
+         WHERE hour = ?1 AND endpoint = ?2 AND count = ?3 AND given = ?4 AND value = ?5",
     )?;
     let mut session = conn.prepare_cached(
         "INSERT INTO rollup_sessions (hour, endpoint, session_id, n) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (hour, endpoint, session_id) DO UPDATE SET n = n + excluded.n",
+         ON CONFLICT (hour, endpoint, session_id) DO UPDATE SET n = n + excluded.n
+         RETURNING n",
+    )?;
+    let mut drop_session = conn.prepare_cached(
+        "DELETE FROM rollup_sessions WHERE hour = ?1 AND endpoint = ?2 AND session_id = ?3",
     )?;
     let mut read_values = conn.prepare_cached(
         "SELECT histogram FROM rollup_values
@@ -546,18 +552,36 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
         let summary = &summaries[*i];
         for (c, values) in &summary.counts {
             for (value, n) in values {
-                count.execute(params![
+                let key = params![
                     hour,
                     endpoint,
                     c.code(),
                     value.is_some(),
-                    value.as_deref().unwrap_or(""),
-                    sign * n
-                ])?;
+                    value.as_deref().unwrap_or("")
+                ];
+                let left: i64 = count.query_row(
+                    params![
+                        hour,
+                        endpoint,
+                        c.code(),
+                        value.is_some(),
+                        value.as_deref().unwrap_or(""),
+                        sign * n
+                    ],
+                    |r| r.get(0),
+                )?;
+                // Nothing left of a value (retention took it all): no row, as if never counted.
+                if left == 0 {
+                    drop_count.execute(key)?;
+                }
             }
         }
         for (s, n) in &summary.sessions {
-            session.execute(params![hour, endpoint, s, sign * n])?;
+            let left: i64 =
+                session.query_row(params![hour, endpoint, s, sign * n], |r| r.get(0))?;
+            if left == 0 {
+                drop_session.execute(params![hour, endpoint, s])?;
+            }
         }
         for ((measure, key), histogram) in &summary.values {
             let keys = params![hour, endpoint, measure.code(), key];
@@ -582,11 +606,6 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
                 ])?;
             }
         }
-    }
-    if sign < 0 {
-        conn.execute_batch(
-            "DELETE FROM rollup_counts WHERE n = 0; DELETE FROM rollup_sessions WHERE n = 0;",
-        )?;
     }
     Ok(())
 }
@@ -619,9 +638,12 @@ pub fn load(
         let value: Option<String> = if r.get(2)? { Some(r.get(3)?) } else { None };
         summaries[place(r.get(0)?)].bump(count, value.as_deref(), r.get(4)?);
     }
+    // An intent's confidences are only asked for over the range, and for the top intents alone
+    // ([`load_histogram`]).
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT hour, measure, key, histogram FROM rollup_values
-         WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
+         WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond} AND measure <> {}",
+        Measure::IntentConfidence.code()
     ))?;
     let mut rows = stmt.query(p)?;
     while let Some(r) = rows.next()? {
@@ -648,6 +670,27 @@ pub fn load(
                 summary.sessions.insert(session.to_owned(), n);
             }
         }
+    }
+    Ok(())
+}
+
+/// Adds the histograms of `measure` and `key` of the hours from `from` up to `to`, of one endpoint
+/// or all, to `into`.
+pub fn load_histogram(
+    conn: &Connection,
+    (from, to): (i64, i64),
+    endpoint: Option<&str>,
+    (measure, key): (Measure, &str),
+    into: &mut Histogram,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT histogram FROM rollup_values
+         WHERE hour >= ?1 AND hour < ?2 AND (endpoint = ?3 OR ?3 IS NULL) AND measure = ?4
+               AND key = ?5",
+    )?;
+    let mut rows = stmt.query(params![from, to, endpoint, measure.code(), key])?;
+    while let Some(r) = rows.next()? {
+        decode_into(r.get_ref(0)?.as_blob()?, into);
     }
     Ok(())
 }
@@ -689,7 +732,7 @@ fn encode(histogram: &Histogram) -> Vec<u8> {
 }
 
 fn decode(bytes: &[u8]) -> Histogram {
-    let mut histogram = Histogram::new();
+    let mut histogram = Histogram::default();
     decode_into(bytes, &mut histogram);
     histogram
 }
