@@ -497,6 +497,8 @@ struct Scope {
     /// When the rollups hold what the query asks (no condition but its range, and at most one
     /// endpoint): `Some(endpoint)`, `Some(None)` for every endpoint.
     rollup: Option<Option<String>>,
+    /// No condition at all but the range.
+    unfiltered: bool,
 }
 
 impl Scope {
@@ -507,6 +509,7 @@ impl Scope {
             rejections: filter::rejection_filter(query),
             wants_events: filter::wants_events(query),
             rollup: Self::rollup_endpoint(query),
+            unfiltered: query.text.is_empty() && query.filters.is_empty(),
         }
     }
 
@@ -642,10 +645,16 @@ fn period(
                 ]
                 .concat(),
             };
+            // Buckets are by time alone: the event rows only for a condition on them.
+            let events = match scope.unfiltered {
+                true => rollup::EventRows::Skip,
+                false => rollup::EventRows::Read,
+            };
             let facts = rollup::facts(
                 conn,
                 &within(&scope.calls, "c.start_at"),
                 &within(&scope.messages, "m.request_at"),
+                events,
             )?;
             facts.sum_into(sums, |at, _| frame.index(at));
             Ok(())

@@ -78,9 +78,23 @@ pub struct Facts {
     pub messages: Vec<MessageFact>,
 }
 
-/// The facts of the calls matching `calls` (a condition on `c`, the call, and `e`, its event) and
-/// of the messages matching `messages` (on `m` and `e`).
-pub fn facts(conn: &Connection, calls: &Sql, messages: &Sql) -> rusqlite::Result<Facts> {
+/// Whether [`facts`] reads each fact's event row: for its endpoint, or for a condition on it.
+/// Not reading them spares a page read per fact (an event row holds its body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventRows {
+    Read,
+    /// Every fact's endpoint is then given as empty.
+    Skip,
+}
+
+/// The facts of the calls matching `calls` (a condition on `c`, the call, and, with
+/// [`EventRows::Read`], `e`, its event) and of the messages matching `messages` (on `m`, and `e`).
+pub fn facts(
+    conn: &Connection,
+    calls: &Sql,
+    messages: &Sql,
+    events: EventRows,
+) -> rusqlite::Result<Facts> {
     fn rows<T>(
         conn: &Connection,
         sql: &str,
@@ -91,12 +105,19 @@ pub fn facts(conn: &Connection, calls: &Sql, messages: &Sql) -> rusqlite::Result
         let rows = stmt.query_map(params_from_iter(cond.params.iter()), map)?;
         rows.collect()
     }
-    let from_calls = "calls c JOIN events e ON e.id = c.event_id";
+    let (from_calls, from_messages, endpoint) = match events {
+        EventRows::Read => (
+            "calls c JOIN events e ON e.id = c.event_id",
+            "messages m JOIN events e ON e.id = m.event_id",
+            "e.endpoint",
+        ),
+        EventRows::Skip => ("calls c", "messages m", "''"),
+    };
     Ok(Facts {
         calls: rows(
             conn,
             &format!(
-                "SELECT c.event_id, e.endpoint, c.start_at, c.end_reason, c.failure_occurred,
+                "SELECT c.event_id, {endpoint}, c.start_at, c.end_reason, c.failure_occurred,
                         c.transfer_occurred, c.warning_count, c.setup_ms, c.failure_details
                  FROM {from_calls} WHERE {}",
                 calls.text
@@ -119,7 +140,7 @@ pub fn facts(conn: &Connection, calls: &Sql, messages: &Sql) -> rusqlite::Result
         turns: rows(
             conn,
             &format!(
-                "SELECT e.endpoint, c.start_at, ct.assistant_ms, ct.tts_ms, ct.stt_ms,
+                "SELECT {endpoint}, c.start_at, ct.assistant_ms, ct.tts_ms, ct.stt_ms,
                         ct.stt_confidence, ct.barge_in
                  FROM {from_calls} JOIN call_turns ct ON ct.event_id = c.event_id WHERE {}",
                 calls.text
@@ -140,7 +161,7 @@ pub fn facts(conn: &Connection, calls: &Sql, messages: &Sql) -> rusqlite::Result
         warnings: rows(
             conn,
             &format!(
-                "SELECT c.event_id, e.endpoint, c.start_at, w.code
+                "SELECT c.event_id, {endpoint}, c.start_at, w.code
                  FROM {from_calls} JOIN call_warnings w ON w.event_id = c.event_id WHERE {}
                  ORDER BY c.event_id",
                 calls.text
@@ -158,9 +179,9 @@ pub fn facts(conn: &Connection, calls: &Sql, messages: &Sql) -> rusqlite::Result
         messages: rows(
             conn,
             &format!(
-                "SELECT e.endpoint, m.request_at, m.session_id, m.response_ms, m.input_kind,
+                "SELECT {endpoint}, m.request_at, m.session_id, m.response_ms, m.input_kind,
                         m.top_intent, m.top_confidence
-                 FROM messages m JOIN events e ON e.id = m.event_id WHERE {}",
+                 FROM {from_messages} WHERE {}",
                 messages.text
             ),
             messages,
@@ -492,7 +513,12 @@ pub fn add_events(conn: &Connection, first: i64, last: i64) -> rusqlite::Result<
         text: format!("{column} BETWEEN ? AND ?"),
         params: vec![Value::Integer(first), Value::Integer(last)],
     };
-    let facts = facts(conn, &range("c.event_id"), &range("m.event_id"))?;
+    let facts = facts(
+        conn,
+        &range("c.event_id"),
+        &range("m.event_id"),
+        EventRows::Read,
+    )?;
     write(conn, &facts, 1)
 }
 
@@ -503,7 +529,12 @@ pub fn subtract_events(conn: &Connection, doomed: &str) -> rusqlite::Result<()> 
         text: format!("{column} IN (SELECT id FROM temp.{doomed})"),
         params: Vec::new(),
     };
-    let facts = facts(conn, &within("c.event_id"), &within("m.event_id"))?;
+    let facts = facts(
+        conn,
+        &within("c.event_id"),
+        &within("m.event_id"),
+        EventRows::Read,
+    )?;
     write(conn, &facts, -1)
 }
 
