@@ -18,3 +18,4 @@ mod query;
 mod replay;
 mod report;
 mod retention;
+mod rollup;

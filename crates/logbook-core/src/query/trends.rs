@@ -13,7 +13,7 @@
 //! matching row, without `before:` it ends now (or just after the latest matching row, when a
 //! payload's clock is ahead of this one).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -26,15 +26,19 @@ use ts_rs::TS;
 use super::filter::{self, Sql, Subject};
 use super::parse::{self, Field, Query};
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+use crate::store::rollup::{self, Count as RollupCount, Measure, Summary};
 
 /// How every percentile here is computed; the JSON of `logbook report` states it.
 pub const METHOD: &str = "nearest-rank, exact: of the n values of a measure in a bucket (or the \
     range), sorted ascending, the p-th percentile is the value at rank ceil(p/100 × n), counting \
     from 1; every value is used, none is sampled or interpolated";
 /// An intent whose confidence is below this is a low-confidence turn.
-pub const LOW_CONFIDENCE: f64 = 0.5;
+pub const LOW_CONFIDENCE: f64 = rollup::LOW_CONFIDENCE;
 /// Rows in the slowest-turns list.
 pub const SLOWEST_TURNS: usize = 50;
+/// From this many measured turns in the range, the slowest are found from the index of response
+/// times rather than by reading the range's turns.
+const SLOWEST_BY_INDEX_FROM: i64 = 20_000;
 /// Rows in a ranked breakdown (intents, failure details, custom values) before the rest is summed.
 pub const TOP_VALUES: usize = 10;
 /// A range cut into more buckets than this is refused: the user picks a larger bucket.
@@ -45,7 +49,7 @@ pub const NOTABLE_CHANGE_PERCENT: f64 = 20.0;
 pub const NOTABLE_MIN_COUNT: i64 = 5;
 
 const MINUTE_MS: i64 = 60_000;
-const HOUR_MS: i64 = 60 * MINUTE_MS;
+const HOUR_MS: i64 = rollup::HOUR_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// The width of a time bucket. Buckets are aligned on UTC minutes, hours and days.
@@ -361,10 +365,37 @@ pub fn trends(
     request: &TrendsRequest,
     now: DateTime<Utc>,
 ) -> Result<Trends, QueryError> {
+    compute(conn, request, now, true)
+}
+
+/// The same figures as [`trends`], computed from the derived rows alone, without the rollups:
+/// what the rollups are checked against, and what `logbook bench query` compares their speed with.
+pub fn trends_without_rollups(
+    conn: &Connection,
+    request: &TrendsRequest,
+    now: DateTime<Utc>,
+) -> Result<Trends, QueryError> {
+    compute(conn, request, now, false)
+}
+
+fn compute(
+    conn: &Connection,
+    request: &TrendsRequest,
+    now: DateTime<Utc>,
+    rollups: bool,
+) -> Result<Trends, QueryError> {
     let query = parse::parse(&request.query, now)?;
     let (rest, after, before) = split_range(query);
-    let scope = Scope::new(&rest);
+    let mut scope = Scope::new(&rest);
+    if !rollups {
+        scope.rollup = None;
+    }
     with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
+        // One snapshot for every figure (rollups and rows alike), while the projector writes.
+        let _snapshot = match conn.is_autocommit() {
+            true => Some(conn.unchecked_transaction()?),
+            false => None,
+        };
         // Without `before:`, up to now, or past the latest row when a payload's clock is ahead:
         // the range then holds what the lists show for the same query.
         let end = match before {
@@ -465,6 +496,11 @@ struct Scope {
     messages: Sql,
     rejections: Option<Sql>,
     wants_events: bool,
+    /// When the rollups hold what the query asks (no condition but its range, and at most one
+    /// endpoint): `Some(endpoint)`, `Some(None)` for every endpoint.
+    rollup: Option<Option<String>>,
+    /// No condition at all but the range.
+    unfiltered: bool,
 }
 
 impl Scope {
@@ -474,7 +510,25 @@ impl Scope {
             messages: filter::compile(query, Subject::Messages),
             rejections: filter::rejection_filter(query),
             wants_events: filter::wants_events(query),
+            rollup: Self::rollup_endpoint(query),
+            unfiltered: query.text.is_empty() && query.filters.is_empty(),
         }
+    }
+
+    fn rollup_endpoint(query: &Query) -> Option<Option<String>> {
+        if !query.text.is_empty() {
+            return None;
+        }
+        let mut endpoint: Option<&str> = None;
+        for f in &query.filters {
+            match (&f.field, f.negated) {
+                (Field::Endpoint(e), false) if endpoint.is_none_or(|seen| seen == e) => {
+                    endpoint = Some(e)
+                }
+                _ => return None,
+            }
+        }
+        Some(endpoint.map(str::to_owned))
     }
 
     /// The earliest time of a matching row before `end` (`Earliest`), or the latest of all (`Latest`).
@@ -569,142 +623,77 @@ fn rows<T>(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-struct CallFacts {
-    id: i64,
-    start_at: i64,
-    end_reason: Option<String>,
-    failed: bool,
-    transferred: bool,
-    warnings: i64,
-    setup_ms: Option<i64>,
-    failure_details: Option<String>,
-}
-
-struct TurnFacts {
-    call: i64,
-    start_at: i64,
-    global_session_id: Option<String>,
-    seq: i64,
-    request_type: Option<String>,
-    start_ts: Option<String>,
-    assistant_ms: Option<i64>,
-    tts_ms: Option<i64>,
-    stt_ms: Option<i64>,
-    stt_confidence: Option<f64>,
-    barge_in: Option<bool>,
-    log_id: Option<String>,
-}
-
-struct MessageFacts {
-    request_at: i64,
-    session_id: Option<String>,
-    response_ms: Option<i64>,
-    input_kind: Option<String>,
-    top_intent: Option<String>,
-    top_confidence: Option<f64>,
-}
-
 fn period(
     conn: &Connection,
     scope: &Scope,
     frame: &Frame,
     custom_key: Option<&str>,
 ) -> Result<Period, QueryError> {
-    let calls_from = "calls c JOIN events e ON e.id = c.event_id";
-    let call_range = "c.start_at >= ? AND c.start_at < ?";
-    let (calls, turns, warnings, messages) = if scope.wants_events {
-        let calls = rows(
-            conn,
-            &format!(
-                "SELECT c.event_id, c.start_at, c.end_reason, c.failure_occurred, c.transfer_occurred,
-                        c.warning_count, c.setup_ms, c.failure_details
-                 FROM {calls_from} WHERE ({}) AND {call_range}",
-                scope.calls.text
-            ),
-            &scope.calls,
-            frame,
-            &[],
-            |r| {
-                Ok(CallFacts {
-                    id: r.get(0)?,
-                    start_at: r.get(1)?,
-                    end_reason: r.get(2)?,
-                    failed: r.get::<_, Option<bool>>(3)?.unwrap_or(false),
-                    transferred: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
-                    warnings: r.get(5)?,
-                    setup_ms: r.get(6)?,
-                    failure_details: r.get(7)?,
-                })
-            },
-        )?;
-        let turns = rows(
-            conn,
-            &format!(
-                "SELECT ct.event_id, c.start_at, c.global_session_id, ct.seq, ct.request_type, ct.start_ts,
-                        ct.assistant_ms, ct.tts_ms, ct.stt_ms, ct.stt_confidence, ct.barge_in, ct.log_id
-                 FROM call_turns ct JOIN calls c ON c.event_id = ct.event_id JOIN events e ON e.id = c.event_id
-                 WHERE ({}) AND {call_range}",
-                scope.calls.text
-            ),
-            &scope.calls,
-            frame,
-            &[],
-            |r| {
-                Ok(TurnFacts {
-                    call: r.get(0)?,
-                    start_at: r.get(1)?,
-                    global_session_id: r.get(2)?,
-                    seq: r.get(3)?,
-                    request_type: r.get(4)?,
-                    start_ts: r.get(5)?,
-                    assistant_ms: r.get(6)?,
-                    tts_ms: r.get(7)?,
-                    stt_ms: r.get(8)?,
-                    stt_confidence: r.get(9)?,
-                    barge_in: r.get(10)?,
-                    log_id: r.get(11)?,
-                })
-            },
-        )?;
-        let warnings = rows(
-            conn,
-            &format!(
-                "SELECT w.event_id, w.code FROM call_warnings w JOIN calls c ON c.event_id = w.event_id
-                 JOIN events e ON e.id = c.event_id
-                 WHERE ({}) AND {call_range}",
-                scope.calls.text
-            ),
-            &scope.calls,
-            frame,
-            &[],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
-        )?;
-        let messages = rows(
-            conn,
-            &format!(
-                "SELECT m.request_at, m.session_id, m.response_ms, m.input_kind, m.top_intent, m.top_confidence
-                 FROM messages m JOIN events e ON e.id = m.event_id
-                 WHERE ({}) AND m.request_at >= ? AND m.request_at < ?",
-                scope.messages.text
-            ),
-            &scope.messages,
-            frame,
-            &[],
-            |r| {
-                Ok(MessageFacts {
-                    request_at: r.get(0)?,
-                    session_id: r.get(1)?,
-                    response_ms: r.get(2)?,
-                    input_kind: r.get(3)?,
-                    top_intent: r.get(4)?,
-                    top_confidence: r.get(5)?,
-                })
-            },
-        )?;
-        (calls, turns, warnings, messages)
-    } else {
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new())
-    };
+    let n = frame.count;
+    let mut sums = vec![Summary::default(); n];
+    // The whole hours read from the rollups, and of which endpoint (`None`: every one).
+    let mut rolled_up: Option<(i64, i64, Option<&str>)> = None;
+    if scope.wants_events {
+        // The facts of [from, to), each summed into its bucket.
+        let raw = |sums: &mut Vec<Summary>, from: i64, to: i64| -> Result<(), QueryError> {
+            if from >= to {
+                return Ok(());
+            }
+            let within = |cond: &Sql, column: &str| Sql {
+                text: format!("({}) AND {column} >= ? AND {column} < ?", cond.text),
+                params: [
+                    cond.params.clone(),
+                    vec![Value::Integer(from), Value::Integer(to)],
+                ]
+                .concat(),
+            };
+            // Buckets are by time alone: the event rows only for a condition on them.
+            let events = match scope.unfiltered {
+                true => rollup::EventRows::Skip,
+                false => rollup::EventRows::Read,
+            };
+            let facts = rollup::facts(
+                conn,
+                &within(&scope.calls, "c.start_at"),
+                &within(&scope.messages, "m.request_at"),
+                events,
+            )?;
+            facts.sum_into(sums, |at, _| frame.index(at));
+            Ok(())
+        };
+        // The whole hours from the rollups, when they hold what the query asks (its range and at
+        // most an endpoint) and the buckets are made of whole hours; the partial hours at the edges, and
+        // everything else, from the derived tables.
+        let hours = match (&scope.rollup, frame.bucket) {
+            // (A compared period's buckets are moved with it, and may not start on hours.)
+            (Some(endpoint), Bucket::Hour | Bucket::Day) if frame.origin % HOUR_MS == 0 => {
+                let from = rollup::hour_of(frame.start + HOUR_MS - 1);
+                let to = rollup::hour_of(frame.end);
+                (from < to).then_some((from, to, endpoint.as_deref()))
+            }
+            _ => None,
+        };
+        rolled_up = hours;
+        match hours {
+            Some((from, to, endpoint)) => {
+                raw(&mut sums, frame.start, from)?;
+                rollup::load(conn, from, to, endpoint, &mut sums, |hour| {
+                    frame.index(hour)
+                })?;
+                raw(&mut sums, to, frame.end)?;
+            }
+            None => raw(&mut sums, frame.start, frame.end)?,
+        }
+    }
+    // The range's sums; its sessions by reference, not copied.
+    let mut total = Summary::default();
+    let mut sessions: rustc_hash::FxHashMap<&str, i64> = Default::default();
+    for s in &sums {
+        total.merge_counts(s);
+        for (session, n) in &s.sessions {
+            *sessions.entry(session).or_default() += n;
+        }
+    }
     let rejections = match &scope.rejections {
         Some(cond) => rows(
             conn,
@@ -721,190 +710,139 @@ fn period(
         None => Vec::new(),
     };
 
-    let n = frame.count;
-    let mut buckets: Vec<BucketCounts> = (0..n)
-        .map(|i| BucketCounts {
+    let by_value = |s: &Summary, count: RollupCount| -> BTreeMap<Option<String>, i64> {
+        s.by_value(count)
+            .map(|values| values.iter().map(|(v, n)| (v.clone(), *n)).collect())
+            .unwrap_or_default()
+    };
+    let mut buckets: Vec<BucketCounts> = sums
+        .iter()
+        .enumerate()
+        .map(|(i, s)| BucketCounts {
             start_ms: frame.origin + i as i64 * frame.bucket.ms(),
-            ..BucketCounts::default()
+            messages: s.count(RollupCount::Messages),
+            conversations: s.sessions.len() as i64,
+            calls: s.count(RollupCount::Calls),
+            failed: s.count(RollupCount::Failed),
+            transferred: s.count(RollupCount::Transferred),
+            with_warnings: s.count(RollupCount::WithWarnings),
+            rejected: 0,
+            end_reasons: ranked(by_value(s, RollupCount::EndReason), usize::MAX),
+            custom: Vec::new(),
         })
         .collect();
-    let mut totals = Totals {
-        calls: calls.len() as i64,
-        messages: messages.len() as i64,
+    for at in &rejections {
+        buckets[frame.index(*at)].rejected += 1;
+    }
+    let totals = Totals {
+        messages: total.count(RollupCount::Messages),
+        conversations: sessions.len() as i64,
+        calls: total.count(RollupCount::Calls),
+        failed: total.count(RollupCount::Failed),
+        transferred: total.count(RollupCount::Transferred),
+        with_warnings: total.count(RollupCount::WithWarnings),
         rejected: rejections.len() as i64,
-        ..Totals::default()
     };
 
-    // Calls.
-    let mut call_bucket: HashMap<i64, usize> = HashMap::new();
-    let mut end_reasons_by_bucket: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); n];
-    let mut end_reasons: BTreeMap<Option<String>, i64> = BTreeMap::new();
-    let mut failure_details: BTreeMap<Option<String>, i64> = BTreeMap::new();
-    let mut setup = Values::new(n);
-    for c in &calls {
-        let i = frame.index(c.start_at);
-        call_bucket.insert(c.id, i);
-        let b = &mut buckets[i];
-        b.calls += 1;
-        if c.failed {
-            b.failed += 1;
-            totals.failed += 1;
-            let details = c.failure_details.as_deref().map(str::trim);
-            *failure_details
-                .entry(details.filter(|d| !d.is_empty()).map(str::to_owned))
-                .or_default() += 1;
-        }
-        if c.transferred {
-            b.transferred += 1;
-            totals.transferred += 1;
-        }
-        if c.warnings > 0 {
-            b.with_warnings += 1;
-            totals.with_warnings += 1;
-        }
-        *end_reasons_by_bucket[i]
-            .entry(c.end_reason.clone())
-            .or_default() += 1;
-        *end_reasons.entry(c.end_reason.clone()).or_default() += 1;
-        if let Some(ms) = c.setup_ms {
-            setup.push(i, ms);
-        }
-    }
-    for (b, reasons) in buckets.iter_mut().zip(end_reasons_by_bucket) {
-        b.end_reasons = ranked(reasons, usize::MAX);
-    }
+    let measure = |m: Measure, name: &str, label: &str, counts: &str| Latency {
+        name: name.to_owned(),
+        label: label.to_owned(),
+        counts: counts.to_owned(),
+        overall: histogram_percentiles(total.histogram(m, "")),
+        buckets: sums
+            .iter()
+            .map(|s| histogram_percentiles(s.histogram(m, "")))
+            .collect(),
+    };
+    let latency = vec![
+        measure(
+            Measure::AssistantTurn,
+            "assistant_turn_ms",
+            "Assistant response, per call turn",
+            "call turns with response_milliseconds above 0 (the final hangup turn reports 0)",
+        ),
+        measure(
+            Measure::AssistantMessage,
+            "assistant_message_ms",
+            "Assistant response, per message",
+            "messages with both request_timestamp and response_timestamp, the response not before the request",
+        ),
+        measure(
+            Measure::Tts,
+            "tts_ms",
+            "Text to speech",
+            "call turns with a text-to-speech response time (the slowest response of the turn)",
+        ),
+        measure(
+            Measure::Stt,
+            "stt_ms",
+            "Speech to text",
+            "call turns with a speech-to-text response time",
+        ),
+        measure(
+            Measure::Setup,
+            "setup_ms",
+            "Call setup",
+            "calls with session_initiation_protocol.setup_milliseconds",
+        ),
+    ];
 
-    // Call turns.
-    let mut assistant = Values::new(n);
-    let mut tts = Values::new(n);
-    let mut stt = Values::new(n);
-    let mut stt_confidence = vec![0i64; 10];
-    let mut barge_in = Share::default();
-    let mut slowest: Vec<&TurnFacts> = Vec::new();
-    for t in &turns {
-        let i = frame.index(t.start_at);
-        // The final hangup turn reports 0 ms without asking the assistant anything.
-        if let Some(ms) = t.assistant_ms.filter(|&ms| ms > 0) {
-            assistant.push(i, ms);
-            slowest.push(t);
-        }
-        if let Some(ms) = t.tts_ms {
-            tts.push(i, ms);
-        }
-        if let Some(ms) = t.stt_ms {
-            stt.push(i, ms);
-        }
-        if let Some(c) = t.stt_confidence {
-            stt_confidence[tenth(c)] += 1;
-        }
-        if let Some(barged) = t.barge_in {
-            barge_in.of += 1;
-            barge_in.count += barged as i64;
-        }
-    }
-    slowest.sort_by(|a, b| {
-        b.assistant_ms
-            .cmp(&a.assistant_ms)
-            .then(a.call.cmp(&b.call))
-            .then(a.seq.cmp(&b.seq))
-    });
-    let slowest_turns = slowest
-        .into_iter()
-        .take(SLOWEST_TURNS)
-        .map(|t| SlowTurn {
-            call_event_id: t.call,
-            global_session_id: t.global_session_id.clone(),
-            seq: t.seq,
-            request_type: t.request_type.clone(),
-            assistant_ms: t.assistant_ms.unwrap_or_default(),
-            tts_ms: t.tts_ms,
-            stt_ms: t.stt_ms,
-            start_ts: t.start_ts.clone(),
-            call_start_at: t.start_at,
-            log_id: t.log_id.clone(),
-        })
-        .collect();
+    let slowest_turns = slowest_turns(
+        conn,
+        scope,
+        frame,
+        total.histogram(Measure::AssistantTurn, ""),
+    )?;
 
     // Warnings.
-    let mut codes: BTreeMap<Option<String>, (HashSet<i64>, i64)> = BTreeMap::new();
-    for (call, code) in &warnings {
-        let entry = codes.entry(code.clone()).or_default();
-        entry.0.insert(*call);
-        entry.1 += 1;
-    }
+    let occurrences = by_value(&total, RollupCount::WarningOccurrences);
     let mut warning_codes = Vec::new();
-    for (code, (calls_with, occurrences)) in codes {
+    for (code, calls) in by_value(&total, RollupCount::WarningCalls) {
         let new = match &code {
-            Some(code) => !conn
-                .prepare_cached(
-                    "SELECT 1 FROM call_warnings w JOIN calls c ON c.event_id = w.event_id
-                     WHERE w.code = ?1 AND c.start_at < ?2 LIMIT 1",
-                )?
-                .exists(rusqlite::params![code, frame.start])?,
+            Some(code) => !rollup::warning_seen_before(conn, code, frame.start)?,
             None => false,
         };
         warning_codes.push(WarningCount {
+            occurrences: occurrences.get(&code).copied().unwrap_or(0),
             code,
-            calls: calls_with.len() as i64,
-            occurrences,
+            calls,
             new,
         });
     }
     warning_codes.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.code.cmp(&b.code)));
 
-    // Messages.
-    let mut per_message = Values::new(n);
-    let mut sessions: Vec<HashSet<&str>> = vec![HashSet::new(); n];
-    let mut turns_of: HashMap<&str, i64> = HashMap::new();
-    let mut input_kinds: BTreeMap<Option<String>, i64> = BTreeMap::new();
-    let mut intents: BTreeMap<&str, (i64, Vec<f64>, i64)> = BTreeMap::new();
-    let mut intent_confidence = vec![0i64; 10];
-    let mut low_confidence = Share::default();
-    for m in &messages {
-        let i = frame.index(m.request_at);
-        buckets[i].messages += 1;
-        if let Some(ms) = m.response_ms {
-            per_message.push(i, ms);
-        }
-        if let Some(s) = m.session_id.as_deref() {
-            sessions[i].insert(s);
-            *turns_of.entry(s).or_default() += 1;
-        }
-        *input_kinds.entry(m.input_kind.clone()).or_default() += 1;
-        if let Some(c) = m.top_confidence {
-            intent_confidence[tenth(c)] += 1;
-            low_confidence.of += 1;
-            low_confidence.count += (c < LOW_CONFIDENCE) as i64;
-        }
-        if let Some(intent) = m.top_intent.as_deref() {
-            let e = intents.entry(intent).or_default();
-            e.0 += 1;
-            if let Some(c) = m.top_confidence {
-                e.1.push(c);
-                e.2 += (c < LOW_CONFIDENCE) as i64;
-            }
-        }
-    }
-    for (b, s) in buckets.iter_mut().zip(&sessions) {
-        b.conversations = s.len() as i64;
-    }
-    totals.conversations = turns_of.len() as i64;
-    let mut intents: Vec<IntentCount> = intents
+    // Intents.
+    let lows = by_value(&total, RollupCount::IntentLow);
+    let mut intents: Vec<IntentCount> = by_value(&total, RollupCount::Intent)
         .into_iter()
-        .map(|(intent, (count, mut confidences, low))| {
-            confidences.sort_by(f64::total_cmp);
-            IntentCount {
-                intent: intent.to_owned(),
+        .filter_map(|(intent, count)| {
+            let low = lows.get(&intent).copied().unwrap_or(0);
+            Some(IntentCount {
+                intent: intent?,
                 title: None,
                 count,
-                median_confidence: nearest_rank(&confidences, 50).copied(),
+                median_confidence: None,
                 low,
-            }
+            })
         })
         .collect();
     intents.sort_by(|a, b| b.count.cmp(&a.count).then(a.intent.cmp(&b.intent)));
     intents.truncate(TOP_VALUES);
     for i in &mut intents {
+        let mut confidences = total
+            .histogram(Measure::IntentConfidence, &i.intent)
+            .cloned()
+            .unwrap_or_default();
+        if let Some((from, to, endpoint)) = rolled_up {
+            rollup::load_histogram(
+                conn,
+                (from, to),
+                endpoint,
+                (Measure::IntentConfidence, &i.intent),
+                &mut confidences,
+            )?;
+        }
+        i.median_confidence = histogram_rank(&confidences, 50).map(rollup::f64_from_key);
         i.title = conn
             .prepare_cached(
                 "SELECT title FROM message_intents WHERE intent = ?1 AND title IS NOT NULL LIMIT 1",
@@ -941,11 +879,11 @@ fn period(
             let values = rows(
                 conn,
                 &format!(
-                    "SELECT k.event_id, CASE WHEN json_valid(k.value) AND json_type(k.value) = 'text'
+                    "SELECT c.start_at, CASE WHEN json_valid(k.value) AND json_type(k.value) = 'text'
                                               THEN k.value ->> '$' ELSE k.value END
                      FROM call_custom_data k JOIN calls c ON c.event_id = k.event_id
                      JOIN events e ON e.id = c.event_id
-                     WHERE ({}) AND {call_range} AND k.key = ?",
+                     WHERE ({}) AND c.start_at >= ? AND c.start_at < ? AND k.key = ?",
                     scope.calls.text
                 ),
                 &scope.calls,
@@ -961,8 +899,8 @@ fn period(
             let listed: HashSet<&str> = top.iter().filter_map(|c| c.value.as_deref()).collect();
             let mut per_bucket: Vec<BTreeMap<Option<String>, i64>> = vec![BTreeMap::new(); n];
             let mut others = vec![0i64; n];
-            for (call, v) in &values {
-                let i = call_bucket[call];
+            for (start_at, v) in &values {
+                let i = frame.index(*start_at);
                 if listed.contains(v.as_str()) {
                     *per_bucket[i].entry(Some(v.clone())).or_default() += 1;
                 } else {
@@ -992,46 +930,18 @@ fn period(
         }
     };
 
-    for at in &rejections {
-        buckets[frame.index(*at)].rejected += 1;
-    }
-
-    let latency = vec![
-        assistant.measure(
-            "assistant_turn_ms",
-            "Assistant response, per call turn",
-            "call turns with response_milliseconds above 0 (the final hangup turn reports 0)",
-        ),
-        per_message.measure(
-            "assistant_message_ms",
-            "Assistant response, per message",
-            "messages with both request_timestamp and response_timestamp, the response not before the request",
-        ),
-        tts.measure(
-            "tts_ms",
-            "Text to speech",
-            "call turns with a text-to-speech response time (the slowest response of the turn)",
-        ),
-        stt.measure(
-            "stt_ms",
-            "Speech to text",
-            "call turns with a speech-to-text response time",
-        ),
-        setup.measure(
-            "setup_ms",
-            "Call setup",
-            "calls with session_initiation_protocol.setup_milliseconds",
-        ),
-    ];
-
     let mut turns_hist = [0i64; TURN_BINS.len()];
-    for turns in turns_of.values() {
+    for turns in sessions.values() {
         let bin = TURN_BINS
             .iter()
             .rposition(|(from, _)| *turns >= *from)
             .unwrap_or(0);
         turns_hist[bin] += 1;
     }
+    let share = |count, of| Share {
+        count: total.count(count),
+        of: total.count(of),
+    };
 
     Ok(Period {
         start_ms: frame.start,
@@ -1041,24 +951,88 @@ fn period(
         totals,
         buckets,
         latency,
-        end_reasons: ranked(end_reasons, usize::MAX),
-        failure_details: ranked(failure_details, TOP_VALUES),
+        end_reasons: ranked(by_value(&total, RollupCount::EndReason), usize::MAX),
+        failure_details: ranked(by_value(&total, RollupCount::FailureDetails), TOP_VALUES),
         warning_codes,
         intents,
         actions,
-        input_kinds: ranked(input_kinds, usize::MAX),
+        input_kinds: ranked(by_value(&total, RollupCount::InputKind), usize::MAX),
         turns_per_conversation: TURN_BINS
             .iter()
             .zip(turns_hist)
             .map(|((_, label), count)| Count::new(Some((*label).to_owned()), count))
             .collect(),
-        intent_confidence: tenths(&intent_confidence),
-        stt_confidence: tenths(&stt_confidence),
-        low_confidence,
-        barge_in,
+        intent_confidence: tenths(total.by_value(RollupCount::IntentConfidence)),
+        stt_confidence: tenths(total.by_value(RollupCount::SttConfidence)),
+        low_confidence: share(RollupCount::LowConfidence, RollupCount::LowConfidenceOf),
+        barge_in: share(RollupCount::BargeIn, RollupCount::BargeInOf),
         custom,
         slowest_turns,
     })
+}
+
+/// The slowest call turns of the range, slowest first: those at or above the range's
+/// [`SLOWEST_TURNS`]-th slowest response (known from its histogram), read from the top down.
+fn slowest_turns(
+    conn: &Connection,
+    scope: &Scope,
+    frame: &Frame,
+    assistant: Option<&rollup::Histogram>,
+) -> Result<Vec<SlowTurn>, QueryError> {
+    let Some(threshold) = assistant.and_then(|h| {
+        let mut values: Vec<(i64, i64)> = h.iter().map(|(v, n)| (*v, *n)).collect();
+        values.sort_unstable_by(|a, b| b.cmp(a));
+        let mut seen = 0;
+        let mut last = None;
+        for (value, n) in values {
+            seen += n;
+            last = Some(value);
+            if seen >= SLOWEST_TURNS as i64 {
+                break;
+            }
+        }
+        last
+    }) else {
+        return Ok(Vec::new());
+    };
+    // Over many turns, read down the index of response times from the top (it stops after about
+    // SLOWEST_TURNS rows of the range); over a few, read the range's turns.
+    let measured: i64 = assistant.map_or(0, |h| h.values().sum());
+    let by_time = if measured > SLOWEST_BY_INDEX_FROM {
+        "INDEXED BY call_turns_assistant"
+    } else {
+        ""
+    };
+    rows(
+        conn,
+        &format!(
+            "SELECT ct.event_id, c.start_at, c.global_session_id, ct.seq, ct.request_type,
+                    ct.start_ts, ct.assistant_ms, ct.tts_ms, ct.stt_ms, ct.log_id
+             FROM call_turns ct {by_time} JOIN calls c ON c.event_id = ct.event_id
+             JOIN events e ON e.id = c.event_id
+             WHERE ({}) AND c.start_at >= ? AND c.start_at < ?
+                   AND ct.assistant_ms >= ? AND ct.assistant_ms > 0
+             ORDER BY ct.assistant_ms DESC, ct.event_id, ct.seq LIMIT {SLOWEST_TURNS}",
+            scope.calls.text
+        ),
+        &scope.calls,
+        frame,
+        &[Value::Integer(threshold)],
+        |r| {
+            Ok(SlowTurn {
+                call_event_id: r.get(0)?,
+                call_start_at: r.get(1)?,
+                global_session_id: r.get(2)?,
+                seq: r.get(3)?,
+                request_type: r.get(4)?,
+                start_ts: r.get(5)?,
+                assistant_ms: r.get(6)?,
+                tts_ms: r.get(7)?,
+                stt_ms: r.get(8)?,
+                log_id: r.get(9)?,
+            })
+        },
+    )
 }
 
 /// Conversation lengths: (at least this many messages, label).
@@ -1073,23 +1047,22 @@ const TURN_BINS: [(i64, &str); 8] = [
     (21, "21+"),
 ];
 
-/// The tenth a confidence falls in: 0 for [0, 0.1), …, 9 for [0.9, 1] (out-of-range values clamp).
-fn tenth(confidence: f64) -> usize {
-    ((confidence * 10.0).floor().max(0.0) as usize).min(9)
-}
-
-fn tenths(counts: &[i64]) -> Vec<Count> {
-    counts
+/// Counts by confidence tenth, all ten of them, labelled `0.0-0.1` … `0.9-1.0`.
+fn tenths(counts: Option<&rustc_hash::FxHashMap<Option<String>, i64>>) -> Vec<Count> {
+    rollup::TENTHS
         .iter()
         .enumerate()
-        .map(|(i, &count)| {
+        .map(|(i, tenth)| {
             Count::new(
                 Some(format!(
                     "{:.1}-{:.1}",
                     i as f64 / 10.0,
                     (i + 1) as f64 / 10.0
                 )),
-                count,
+                counts
+                    .and_then(|c| c.get(&Some((*tenth).to_owned())))
+                    .copied()
+                    .unwrap_or(0),
             )
         })
         .collect()
@@ -1114,37 +1087,33 @@ fn ranked(counts: BTreeMap<Option<String>, i64>, top: usize) -> Vec<Count> {
     all
 }
 
-/// The values of a measure, per bucket.
-struct Values(Vec<Vec<i64>>);
-
-impl Values {
-    fn new(buckets: usize) -> Self {
-        Self(vec![Vec::new(); buckets])
+/// p50, p95 and p99 of a histogram's values, exactly as [`percentiles`] of them all sorted.
+fn histogram_percentiles(histogram: Option<&rollup::Histogram>) -> Percentiles {
+    let Some(h) = histogram else {
+        return Percentiles::default();
+    };
+    Percentiles {
+        n: h.values().sum(),
+        p50: histogram_rank(h, 50),
+        p95: histogram_rank(h, 95),
+        p99: histogram_rank(h, 99),
     }
+}
 
-    fn push(&mut self, bucket: usize, value: i64) {
-        self.0[bucket].push(value);
+/// The `p`-th percentile of a histogram's values, by nearest rank ([`METHOD`]).
+fn histogram_rank(histogram: &rollup::Histogram, p: i64) -> Option<i64> {
+    let n: i64 = histogram.values().sum();
+    if n <= 0 {
+        return None;
     }
-
-    fn measure(mut self, name: &str, label: &str, counts: &str) -> Latency {
-        let mut all: Vec<i64> = self.0.iter().flatten().copied().collect();
-        all.sort_unstable();
-        let buckets = self
-            .0
-            .iter_mut()
-            .map(|values| {
-                values.sort_unstable();
-                percentiles(values)
-            })
-            .collect();
-        Latency {
-            name: name.to_owned(),
-            label: label.to_owned(),
-            counts: counts.to_owned(),
-            overall: percentiles(&all),
-            buckets,
-        }
-    }
+    let rank = ((p * n + 99) / 100).max(1);
+    let mut values: Vec<(i64, i64)> = histogram.iter().map(|(v, c)| (*v, *c)).collect();
+    values.sort_unstable();
+    let mut seen = 0;
+    values.into_iter().find_map(|(value, count)| {
+        seen += count;
+        (seen >= rank).then_some(value)
+    })
 }
 
 /// p50, p95 and p99 of values sorted ascending.
@@ -1250,11 +1219,11 @@ mod tests {
 
     #[test]
     fn confidences_fall_in_tenths() {
-        assert_eq!(tenth(0.0), 0);
-        assert_eq!(tenth(0.49), 4);
-        assert_eq!(tenth(0.5), 5);
-        assert_eq!(tenth(1.0), 9);
-        assert_eq!(tenth(1.7), 9);
-        assert_eq!(tenth(-0.2), 0);
+        assert_eq!(rollup::tenth(0.0), 0);
+        assert_eq!(rollup::tenth(0.49), 4);
+        assert_eq!(rollup::tenth(0.5), 5);
+        assert_eq!(rollup::tenth(1.0), 9);
+        assert_eq!(rollup::tenth(1.7), 9);
+        assert_eq!(rollup::tenth(-0.2), 0);
     }
 }

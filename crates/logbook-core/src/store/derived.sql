@@ -3,6 +3,9 @@
 -- migrated: a change here bumps `DERIVER_VERSION`, which drops these tables and derives them again.
 -- (The first migration created the same tables; this file is what they are now.)
 
+DROP TABLE IF EXISTS rollup_sessions;
+DROP TABLE IF EXISTS rollup_values;
+DROP TABLE IF EXISTS rollup_counts;
 DROP TABLE IF EXISTS event_fts;
 DROP TABLE IF EXISTS call_custom_data;
 DROP TABLE IF EXISTS call_warnings;
@@ -76,6 +79,8 @@ CREATE TABLE message_intents (
 );
 CREATE INDEX message_intents_event ON message_intents (event_id);
 CREATE INDEX message_intents_intent ON message_intents (intent);
+-- An intent's action title, for Trends' top intents (most intents' rows have none).
+CREATE INDEX message_intents_titled ON message_intents (intent) WHERE title IS NOT NULL;
 
 -- The actions a turn's debug output names (`turn_events[].source.action` and `action_title`).
 CREATE TABLE message_actions (
@@ -162,6 +167,8 @@ CREATE TABLE call_turns (
     PRIMARY KEY (event_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX call_turns_log ON call_turns (log_id);
+-- The slowest turns of a range: read from the top down to the range's 50th slowest (`trends.rs`).
+CREATE INDEX call_turns_assistant ON call_turns (assistant_ms) WHERE assistant_ms > 0;
 
 CREATE TABLE call_warnings (
     event_id  INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
@@ -185,3 +192,39 @@ CREATE VIRTUAL TABLE event_fts USING fts5 (
     user_text, assistant_text, meta,
     content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
 );
+
+-- Rollups (`rollup.rs`): the Trends figures of each UTC hour (`hour`: its start, ms) and endpoint,
+-- the sum of the facts of its events, kept exact by the projector (adds) and retention (subtracts).
+-- A call counts in the hour of calls.start_at, a message in that of messages.request_at.
+
+-- How many, by what is counted (`rollup::Count`) and value; `given` 0: no value (`value` '').
+CREATE TABLE rollup_counts (
+    hour      INTEGER NOT NULL,
+    endpoint  TEXT    NOT NULL,
+    count     INTEGER NOT NULL,
+    given     INTEGER NOT NULL,
+    value     TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (hour, endpoint, count, given, value)
+) WITHOUT ROWID;
+CREATE INDEX rollup_counts_value ON rollup_counts (count, given, value, hour);
+
+-- Exact histograms (value -> how many) of what is measured (`rollup::Measure`), by key (an intent
+-- for its confidences, else ''): varint-encoded pairs (`rollup::encode`).
+CREATE TABLE rollup_values (
+    hour       INTEGER NOT NULL,
+    endpoint   TEXT    NOT NULL,
+    measure    INTEGER NOT NULL,
+    key        TEXT    NOT NULL,
+    histogram  BLOB    NOT NULL,
+    PRIMARY KEY (hour, endpoint, measure, key)
+) WITHOUT ROWID;
+
+-- Messages per session and hour: conversations per bucket and turns per conversation.
+CREATE TABLE rollup_sessions (
+    hour        INTEGER NOT NULL,
+    endpoint    TEXT    NOT NULL,
+    session_id  TEXT    NOT NULL,
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (hour, endpoint, session_id)
+) WITHOUT ROWID;

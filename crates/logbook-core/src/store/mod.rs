@@ -18,6 +18,7 @@ pub mod pulls;
 pub mod rejection;
 pub mod replays;
 pub mod retention;
+pub mod rollup;
 mod writer;
 
 use std::fs::File;

@@ -118,9 +118,11 @@ pub fn step(conn: &mut Connection, retention: &Retention, now_ms: i64) -> rusqli
             "INSERT OR IGNORE INTO retention_sessions (session_id)
                  SELECT session_id FROM messages
                  WHERE event_id IN (SELECT id FROM retention_doomed) AND session_id IS NOT NULL;
-             DELETE FROM event_fts WHERE rowid IN (SELECT id FROM retention_doomed);
-             DELETE FROM events WHERE id IN (SELECT id FROM retention_doomed);",
+             DELETE FROM event_fts WHERE rowid IN (SELECT id FROM retention_doomed);",
         )?;
+        // Out of the rollups while their derived rows still say what they counted.
+        super::rollup::subtract_events(&tx, "retention_doomed")?;
+        tx.execute_batch("DELETE FROM events WHERE id IN (SELECT id FROM retention_doomed);")?;
         // What is left of each conversation, recomputed the one way projection does it.
         super::projection::refresh_conversations(&tx, "retention_sessions")?;
         done.events_deleted = chosen as i64;

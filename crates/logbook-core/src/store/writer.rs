@@ -517,6 +517,10 @@ fn apply_projection(
                 break;
             }
         }
+        // The slice's figures into the rollups: one upsert per hour and measure.
+        if end > project.applied {
+            super::rollup::add_events(&tx, events[project.applied].0, events[end - 1].0)?;
+        }
         let through = match events.get(end) {
             Some(_) => events[end - 1].0,
             None => project.batch.through,

@@ -1,0 +1,830 @@
+//! Rollups: the Trends figures of each UTC hour and endpoint, kept beside the derived tables so
+//! that a month of traffic is summed from a few thousand rows instead of read event by event.
+//!
+//! Contract: exact, and one definition. The facts Trends counts are read from the derived tables by
+//! [`facts`] (the one set of queries, for a query's range as for a slice of events); a set of
+//! facts sums to a [`Summary`] per hour (a call, its turns and warnings in the hour of
+//! `calls.start_at`; a message in the hour of `messages.request_at`): counts, exact value
+//! histograms (value → how many, so nearest-rank percentiles over any set of hours are exact), and
+//! messages per session. The projector adds the summary of each slice it applies — one upsert per
+//! hour, endpoint and measure, never one per event — in the slice's transaction; retention subtracts
+//! that of the events it deletes, in its own; a rebuild starts from the empty tables of
+//! `derived.sql`. So the rollup of an hour is always the summary of the facts of its events.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params, params_from_iter};
+
+use crate::query::filter::Sql;
+
+pub const HOUR_MS: i64 = 3_600_000;
+/// An intent whose confidence is below this is a low-confidence turn.
+pub const LOW_CONFIDENCE: f64 = 0.5;
+
+/// The start of the UTC hour of `at` (ms).
+pub fn hour_of(at: i64) -> i64 {
+    at.div_euclid(HOUR_MS) * HOUR_MS
+}
+
+/// A call as Trends counts it.
+pub struct CallFact {
+    pub id: i64,
+    pub endpoint: String,
+    pub start_at: i64,
+    pub end_reason: Option<String>,
+    pub failed: bool,
+    pub transferred: bool,
+    pub warnings: i64,
+    pub setup_ms: Option<i64>,
+    pub failure_details: Option<String>,
+}
+
+/// A call turn, counted with its call (`start_at` is the call's).
+pub struct TurnFact {
+    pub endpoint: String,
+    pub start_at: i64,
+    pub assistant_ms: Option<i64>,
+    pub tts_ms: Option<i64>,
+    pub stt_ms: Option<i64>,
+    pub stt_confidence: Option<f64>,
+    pub barge_in: Option<bool>,
+}
+
+/// A warning of a call (`start_at` is the call's).
+pub struct WarningFact {
+    pub call: i64,
+    pub endpoint: String,
+    pub start_at: i64,
+    pub code: Option<String>,
+}
+
+pub struct MessageFact {
+    pub endpoint: String,
+    pub request_at: i64,
+    pub session_id: Option<String>,
+    pub response_ms: Option<i64>,
+    pub input_kind: Option<String>,
+    pub top_intent: Option<String>,
+    pub top_confidence: Option<f64>,
+}
+
+#[derive(Default)]
+pub struct Facts {
+    pub calls: Vec<CallFact>,
+    pub turns: Vec<TurnFact>,
+    /// Grouped by call (in call order), as [`Summary::add_warnings`] takes them.
+    pub warnings: Vec<WarningFact>,
+    pub messages: Vec<MessageFact>,
+}
+
+/// Whether [`facts`] reads each fact's event row: for its endpoint, or for a condition on it.
+/// Not reading them spares a page read per fact (an event row holds its body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventRows {
+    Read,
+    /// Every fact's endpoint is then given as empty.
+    Skip,
+}
+
+/// The facts of the calls matching `calls` (a condition on `c`, the call, and, with
+/// [`EventRows::Read`], `e`, its event) and of the messages matching `messages` (on `m`, and `e`).
+pub fn facts(
+    conn: &Connection,
+    calls: &Sql,
+    messages: &Sql,
+    events: EventRows,
+) -> rusqlite::Result<Facts> {
+    fn rows<T>(
+        conn: &Connection,
+        sql: &str,
+        cond: &Sql,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Vec<T>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params_from_iter(cond.params.iter()), map)?;
+        rows.collect()
+    }
+    let (from_calls, from_messages, endpoint) = match events {
+        EventRows::Read => (
+            "calls c JOIN events e ON e.id = c.event_id",
+            "messages m JOIN events e ON e.id = m.event_id",
+            "e.endpoint",
+        ),
+        EventRows::Skip => ("calls c", "messages m", "''"),
+    };
+    Ok(Facts {
+        calls: rows(
+            conn,
+            &format!(
+                "SELECT c.event_id, {endpoint}, c.start_at, c.end_reason, c.failure_occurred,
+                        c.transfer_occurred, c.warning_count, c.setup_ms, c.failure_details
+                 FROM {from_calls} WHERE {}",
+                calls.text
+            ),
+            calls,
+            |r| {
+                Ok(CallFact {
+                    id: r.get(0)?,
+                    endpoint: r.get(1)?,
+                    start_at: r.get(2)?,
+                    end_reason: r.get(3)?,
+                    failed: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                    transferred: r.get::<_, Option<bool>>(5)?.unwrap_or(false),
+                    warnings: r.get(6)?,
+                    setup_ms: r.get(7)?,
+                    failure_details: r.get(8)?,
+                })
+            },
+        )?,
+        turns: rows(
+            conn,
+            &format!(
+                "SELECT {endpoint}, c.start_at, ct.assistant_ms, ct.tts_ms, ct.stt_ms,
+                        ct.stt_confidence, ct.barge_in
+                 FROM {from_calls} JOIN call_turns ct ON ct.event_id = c.event_id WHERE {}",
+                calls.text
+            ),
+            calls,
+            |r| {
+                Ok(TurnFact {
+                    endpoint: r.get(0)?,
+                    start_at: r.get(1)?,
+                    assistant_ms: r.get(2)?,
+                    tts_ms: r.get(3)?,
+                    stt_ms: r.get(4)?,
+                    stt_confidence: r.get(5)?,
+                    barge_in: r.get(6)?,
+                })
+            },
+        )?,
+        warnings: rows(
+            conn,
+            &format!(
+                "SELECT c.event_id, {endpoint}, c.start_at, w.code
+                 FROM {from_calls} JOIN call_warnings w ON w.event_id = c.event_id WHERE {}
+                 ORDER BY c.event_id",
+                calls.text
+            ),
+            calls,
+            |r| {
+                Ok(WarningFact {
+                    call: r.get(0)?,
+                    endpoint: r.get(1)?,
+                    start_at: r.get(2)?,
+                    code: r.get(3)?,
+                })
+            },
+        )?,
+        messages: rows(
+            conn,
+            &format!(
+                "SELECT {endpoint}, m.request_at, m.session_id, m.response_ms, m.input_kind,
+                        m.top_intent, m.top_confidence
+                 FROM {from_messages} WHERE {}",
+                messages.text
+            ),
+            messages,
+            |r| {
+                Ok(MessageFact {
+                    endpoint: r.get(0)?,
+                    request_at: r.get(1)?,
+                    session_id: r.get(2)?,
+                    response_ms: r.get(3)?,
+                    input_kind: r.get(4)?,
+                    top_intent: r.get(5)?,
+                    top_confidence: r.get(6)?,
+                })
+            },
+        )?,
+    })
+}
+
+impl Facts {
+    /// Sums every fact into `summaries[place(time, endpoint)]` (grown as needed).
+    pub fn sum_into(
+        &self,
+        summaries: &mut Vec<Summary>,
+        mut place: impl FnMut(i64, &str) -> usize,
+    ) {
+        let mut at = |summaries: &mut Vec<Summary>, time: i64, endpoint: &str| {
+            let i = place(time, endpoint);
+            if i >= summaries.len() {
+                summaries.resize_with(i + 1, Summary::default);
+            }
+            i
+        };
+        for c in &self.calls {
+            let i = at(summaries, c.start_at, &c.endpoint);
+            summaries[i].add_call(c);
+        }
+        for t in &self.turns {
+            let i = at(summaries, t.start_at, &t.endpoint);
+            summaries[i].add_turn(t);
+        }
+        for call in self.warnings.chunk_by(|a, b| a.call == b.call) {
+            let i = at(summaries, call[0].start_at, &call[0].endpoint);
+            summaries[i].add_warnings(call);
+        }
+        for m in &self.messages {
+            let i = at(summaries, m.request_at, &m.endpoint);
+            summaries[i].add_message(m);
+        }
+    }
+}
+
+/// What is counted, by value (`None`: not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Count {
+    Calls,
+    Failed,
+    Transferred,
+    WithWarnings,
+    /// By end reason.
+    EndReason,
+    /// Failed calls by their trimmed `failure_details` (empty ones: not given).
+    FailureDetails,
+    /// Calls carrying a warning code.
+    WarningCalls,
+    /// Times a warning code was reported.
+    WarningOccurrences,
+    /// Call turns that say whether they were barged in on…
+    BargeInOf,
+    /// …and those that were.
+    BargeIn,
+    /// Call turns by speech-to-text confidence tenth (`0`…`9`).
+    SttConfidence,
+    Messages,
+    InputKind,
+    /// Messages by top-intent confidence tenth.
+    IntentConfidence,
+    /// Messages with a top-intent confidence…
+    LowConfidenceOf,
+    /// …and those below [`LOW_CONFIDENCE`].
+    LowConfidence,
+    /// Messages by top intent.
+    Intent,
+    /// Messages by top intent whose confidence is below [`LOW_CONFIDENCE`].
+    IntentLow,
+}
+
+impl Count {
+    const ALL: [Self; 18] = [
+        Self::Calls,
+        Self::Failed,
+        Self::Transferred,
+        Self::WithWarnings,
+        Self::EndReason,
+        Self::FailureDetails,
+        Self::WarningCalls,
+        Self::WarningOccurrences,
+        Self::BargeInOf,
+        Self::BargeIn,
+        Self::SttConfidence,
+        Self::Messages,
+        Self::InputKind,
+        Self::IntentConfidence,
+        Self::LowConfidenceOf,
+        Self::LowConfidence,
+        Self::Intent,
+        Self::IntentLow,
+    ];
+
+    /// Its number in the tables.
+    fn code(self) -> i64 {
+        self as i64
+    }
+
+    fn from_code(code: i64) -> Option<Self> {
+        Self::ALL.get(usize::try_from(code).ok()?).copied()
+    }
+}
+
+/// What is measured, value by value: each one an exact histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Measure {
+    /// Call turns' `response_milliseconds` above 0.
+    AssistantTurn,
+    /// Messages' response time.
+    AssistantMessage,
+    Tts,
+    Stt,
+    Setup,
+    /// An intent's confidences (keyed by intent), as [`f64_key`]s.
+    IntentConfidence,
+}
+
+impl Measure {
+    const ALL: [Self; 6] = [
+        Self::AssistantTurn,
+        Self::AssistantMessage,
+        Self::Tts,
+        Self::Stt,
+        Self::Setup,
+        Self::IntentConfidence,
+    ];
+
+    fn code(self) -> i64 {
+        self as i64
+    }
+
+    fn from_code(code: i64) -> Option<Self> {
+        Self::ALL.get(usize::try_from(code).ok()?).copied()
+    }
+}
+
+/// A histogram: value → how many.
+pub type Histogram = HashMap<i64, i64>;
+
+/// An `f64` as an `i64` that orders as `f64::total_cmp` does (so a histogram of confidences sorts
+/// as the confidences do); [`f64_from_key`] gives it back.
+pub fn f64_key(value: f64) -> i64 {
+    let bits = value.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
+pub fn f64_from_key(key: i64) -> f64 {
+    f64::from_bits((key ^ (((key >> 63) as u64) >> 1) as i64) as u64)
+}
+
+/// The tenth a confidence falls in: 0 for [0, 0.1), …, 9 for [0.9, 1] (out-of-range values clamp).
+pub fn tenth(confidence: f64) -> usize {
+    ((confidence * 10.0).floor().max(0.0) as usize).min(9)
+}
+
+/// The sum of some facts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub counts: HashMap<Count, HashMap<Option<String>, i64>>,
+    /// By measure and key (the intent, or empty).
+    pub values: HashMap<(Measure, String), Histogram>,
+    /// Messages per session id.
+    pub sessions: HashMap<String, i64>,
+}
+
+impl Summary {
+    pub fn count(&self, count: Count) -> i64 {
+        self.counts
+            .get(&count)
+            .map_or(0, |values| values.values().sum())
+    }
+
+    pub fn by_value(&self, count: Count) -> Option<&HashMap<Option<String>, i64>> {
+        self.counts.get(&count)
+    }
+
+    pub fn histogram(&self, measure: Measure, key: &str) -> Option<&Histogram> {
+        self.values.get(&(measure, key.to_owned()))
+    }
+
+    fn bump(&mut self, count: Count, value: Option<&str>, n: i64) {
+        let values = self.counts.entry(count).or_default();
+        match values.get_mut(&value.map(str::to_owned)) {
+            Some(v) => *v += n,
+            None => {
+                values.insert(value.map(str::to_owned), n);
+            }
+        }
+    }
+
+    fn one(&mut self, count: Count) {
+        self.bump(count, None, 1);
+    }
+
+    fn value(&mut self, measure: Measure, key: &str, value: i64) {
+        let histogram = match self.values.get_mut(&(measure, key.to_owned())) {
+            Some(h) => h,
+            None => self.values.entry((measure, key.to_owned())).or_default(),
+        };
+        *histogram.entry(value).or_default() += 1;
+    }
+
+    pub fn add_call(&mut self, c: &CallFact) {
+        self.one(Count::Calls);
+        if c.failed {
+            self.one(Count::Failed);
+            let details = c.failure_details.as_deref().map(str::trim);
+            self.bump(Count::FailureDetails, details.filter(|d| !d.is_empty()), 1);
+        }
+        if c.transferred {
+            self.one(Count::Transferred);
+        }
+        if c.warnings > 0 {
+            self.one(Count::WithWarnings);
+        }
+        self.bump(Count::EndReason, c.end_reason.as_deref(), 1);
+        if let Some(ms) = c.setup_ms {
+            self.value(Measure::Setup, "", ms);
+        }
+    }
+
+    pub fn add_turn(&mut self, t: &TurnFact) {
+        // The final hangup turn reports 0 ms without asking the assistant anything.
+        if let Some(ms) = t.assistant_ms.filter(|&ms| ms > 0) {
+            self.value(Measure::AssistantTurn, "", ms);
+        }
+        if let Some(ms) = t.tts_ms {
+            self.value(Measure::Tts, "", ms);
+        }
+        if let Some(ms) = t.stt_ms {
+            self.value(Measure::Stt, "", ms);
+        }
+        if let Some(c) = t.stt_confidence {
+            self.bump(Count::SttConfidence, Some(TENTHS[tenth(c)]), 1);
+        }
+        if let Some(barged) = t.barge_in {
+            self.one(Count::BargeInOf);
+            if barged {
+                self.one(Count::BargeIn);
+            }
+        }
+    }
+
+    /// The warnings of one call.
+    pub fn add_warnings(&mut self, warnings: &[WarningFact]) {
+        let mut codes: Vec<Option<&str>> = warnings.iter().map(|w| w.code.as_deref()).collect();
+        for code in &codes {
+            self.bump(Count::WarningOccurrences, *code, 1);
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        for code in codes {
+            self.bump(Count::WarningCalls, code, 1);
+        }
+    }
+
+    pub fn add_message(&mut self, m: &MessageFact) {
+        self.one(Count::Messages);
+        if let Some(ms) = m.response_ms {
+            self.value(Measure::AssistantMessage, "", ms);
+        }
+        if let Some(s) = m.session_id.as_deref() {
+            match self.sessions.get_mut(s) {
+                Some(n) => *n += 1,
+                None => {
+                    self.sessions.insert(s.to_owned(), 1);
+                }
+            }
+        }
+        self.bump(Count::InputKind, m.input_kind.as_deref(), 1);
+        let low = m.top_confidence.map(|c| c < LOW_CONFIDENCE);
+        if let Some(c) = m.top_confidence {
+            self.bump(Count::IntentConfidence, Some(TENTHS[tenth(c)]), 1);
+            self.one(Count::LowConfidenceOf);
+            if low == Some(true) {
+                self.one(Count::LowConfidence);
+            }
+        }
+        if let Some(intent) = m.top_intent.as_deref() {
+            self.bump(Count::Intent, Some(intent), 1);
+            if let Some(c) = m.top_confidence {
+                self.value(Measure::IntentConfidence, intent, f64_key(c));
+                if low == Some(true) {
+                    self.bump(Count::IntentLow, Some(intent), 1);
+                }
+            }
+        }
+    }
+
+    /// Adds `other`'s counts and histograms (not its sessions) to this one.
+    pub fn merge_counts(&mut self, other: &Summary) {
+        for (count, values) in &other.counts {
+            let mine = self.counts.entry(*count).or_default();
+            for (value, n) in values {
+                *mine.entry(value.clone()).or_default() += n;
+            }
+        }
+        for (key, histogram) in &other.values {
+            let mine = self.values.entry(key.clone()).or_default();
+            for (value, n) in histogram {
+                *mine.entry(*value).or_default() += n;
+            }
+        }
+    }
+}
+
+/// The names of the confidence tenths, as counted.
+pub const TENTHS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+/// After the projector wrote the derived rows of events `first..=last` (in the same transaction):
+/// adds them to the rollups.
+pub fn add_events(conn: &Connection, first: i64, last: i64) -> rusqlite::Result<()> {
+    let range = |column: &str| Sql {
+        text: format!("{column} BETWEEN ? AND ?"),
+        params: vec![Value::Integer(first), Value::Integer(last)],
+    };
+    let facts = facts(
+        conn,
+        &range("c.event_id"),
+        &range("m.event_id"),
+        EventRows::Read,
+    )?;
+    write(conn, &facts, 1)
+}
+
+/// Before retention deletes the events listed in the temporary table `doomed` (column `id`):
+/// takes them out of the rollups.
+pub fn subtract_events(conn: &Connection, doomed: &str) -> rusqlite::Result<()> {
+    let within = |column: &str| Sql {
+        text: format!("{column} IN (SELECT id FROM temp.{doomed})"),
+        params: Vec::new(),
+    };
+    let facts = facts(
+        conn,
+        &within("c.event_id"),
+        &within("m.event_id"),
+        EventRows::Read,
+    )?;
+    write(conn, &facts, -1)
+}
+
+/// Adds (`sign` 1) or subtracts (-1) the summaries of `facts`, one statement per hour, endpoint
+/// and measure (value).
+fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
+    let mut keys: HashMap<(i64, String), usize> = HashMap::default();
+    let mut summaries = Vec::new();
+    facts.sum_into(&mut summaries, |at, endpoint| {
+        let next = keys.len();
+        *keys
+            .entry((hour_of(at), endpoint.to_owned()))
+            .or_insert(next)
+    });
+    let mut count = conn.prepare_cached(
+        "INSERT INTO rollup_counts (hour, endpoint, count, given, value, n)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (hour, endpoint, count, given, value) DO UPDATE SET n = n + excluded.n
+         RETURNING n",
+    )?;
+    let mut drop_count = conn.prepare_cached(
+        "DELETE FROM rollup_counts
+         WHERE hour = ?1 AND endpoint = ?2 AND count = ?3 AND given = ?4 AND value = ?5",
+    )?;
+    let mut session = conn.prepare_cached(
+        "INSERT INTO rollup_sessions (hour, endpoint, session_id, n) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (hour, endpoint, session_id) DO UPDATE SET n = n + excluded.n
+         RETURNING n",
+    )?;
+    let mut drop_session = conn.prepare_cached(
+        "DELETE FROM rollup_sessions WHERE hour = ?1 AND endpoint = ?2 AND session_id = ?3",
+    )?;
+    let mut read_values = conn.prepare_cached(
+        "SELECT histogram FROM rollup_values
+         WHERE hour = ?1 AND endpoint = ?2 AND measure = ?3 AND key = ?4",
+    )?;
+    let mut write_values = conn.prepare_cached(
+        "INSERT INTO rollup_values (hour, endpoint, measure, key, histogram)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (hour, endpoint, measure, key) DO UPDATE SET histogram = excluded.histogram",
+    )?;
+    let mut drop_values = conn.prepare_cached(
+        "DELETE FROM rollup_values WHERE hour = ?1 AND endpoint = ?2 AND measure = ?3 AND key = ?4",
+    )?;
+    for ((hour, endpoint), i) in &keys {
+        let summary = &summaries[*i];
+        for (c, values) in &summary.counts {
+            for (value, n) in values {
+                let key = params![
+                    hour,
+                    endpoint,
+                    c.code(),
+                    value.is_some(),
+                    value.as_deref().unwrap_or("")
+                ];
+                let left: i64 = count.query_row(
+                    params![
+                        hour,
+                        endpoint,
+                        c.code(),
+                        value.is_some(),
+                        value.as_deref().unwrap_or(""),
+                        sign * n
+                    ],
+                    |r| r.get(0),
+                )?;
+                // Nothing left of a value (retention took it all): no row, as if never counted.
+                if left == 0 {
+                    drop_count.execute(key)?;
+                }
+            }
+        }
+        for (s, n) in &summary.sessions {
+            let left: i64 =
+                session.query_row(params![hour, endpoint, s, sign * n], |r| r.get(0))?;
+            if left == 0 {
+                drop_session.execute(params![hour, endpoint, s])?;
+            }
+        }
+        for ((measure, key), histogram) in &summary.values {
+            let keys = params![hour, endpoint, measure.code(), key];
+            let stored: Option<Vec<u8>> = read_values
+                .query_map(keys, |r| r.get(0))?
+                .next()
+                .transpose()?;
+            let mut merged = stored.map(|b| decode(&b)).unwrap_or_default();
+            for (value, n) in histogram {
+                *merged.entry(*value).or_default() += sign * n;
+            }
+            merged.retain(|_, n| *n != 0);
+            if merged.is_empty() {
+                drop_values.execute(keys)?;
+            } else {
+                write_values.execute(params![
+                    hour,
+                    endpoint,
+                    measure.code(),
+                    key,
+                    encode(&merged)
+                ])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds the rollups of the hours from `from` up to `to` (ms, on hours), of one endpoint or all,
+/// each to `summaries[place(hour)]`.
+pub fn load(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+    endpoint: Option<&str>,
+    summaries: &mut [Summary],
+    place: impl Fn(i64) -> usize,
+) -> rusqlite::Result<()> {
+    let endpoint_cond = if endpoint.is_some() {
+        "endpoint = ?3"
+    } else {
+        "?3 IS NULL"
+    };
+    let p = params![from, to, endpoint];
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT hour, count, given, value, n FROM rollup_counts
+         WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
+    ))?;
+    let mut rows = stmt.query(p)?;
+    while let Some(r) = rows.next()? {
+        let Some(count) = Count::from_code(r.get(1)?) else {
+            continue;
+        };
+        let value: Option<String> = if r.get(2)? { Some(r.get(3)?) } else { None };
+        summaries[place(r.get(0)?)].bump(count, value.as_deref(), r.get(4)?);
+    }
+    // An intent's confidences are only asked for over the range, and for the top intents alone
+    // ([`load_histogram`]).
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT hour, measure, key, histogram FROM rollup_values
+         WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond} AND measure <> {}",
+        Measure::IntentConfidence.code()
+    ))?;
+    let mut rows = stmt.query(p)?;
+    while let Some(r) = rows.next()? {
+        let Some(measure) = Measure::from_code(r.get(1)?) else {
+            continue;
+        };
+        let key: String = r.get(2)?;
+        let summary = &mut summaries[place(r.get(0)?)];
+        let histogram = summary.values.entry((measure, key)).or_default();
+        decode_into(r.get_ref(3)?.as_blob()?, histogram);
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT hour, session_id, n FROM rollup_sessions
+         WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
+    ))?;
+    let mut rows = stmt.query(p)?;
+    while let Some(r) = rows.next()? {
+        let summary = &mut summaries[place(r.get(0)?)];
+        let session = r.get_ref(1)?.as_str()?;
+        let n: i64 = r.get(2)?;
+        match summary.sessions.get_mut(session) {
+            Some(m) => *m += n,
+            None => {
+                summary.sessions.insert(session.to_owned(), n);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds the histograms of `measure` and `key` of the hours from `from` up to `to`, of one endpoint
+/// or all, to `into`.
+pub fn load_histogram(
+    conn: &Connection,
+    (from, to): (i64, i64),
+    endpoint: Option<&str>,
+    (measure, key): (Measure, &str),
+    into: &mut Histogram,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT histogram FROM rollup_values
+         WHERE hour >= ?1 AND hour < ?2 AND (endpoint = ?3 OR ?3 IS NULL) AND measure = ?4
+               AND key = ?5",
+    )?;
+    let mut rows = stmt.query(params![from, to, endpoint, measure.code(), key])?;
+    while let Some(r) = rows.next()? {
+        decode_into(r.get_ref(0)?.as_blob()?, into);
+    }
+    Ok(())
+}
+
+/// Whether a call that started before `before` carries the warning `code`.
+pub fn warning_seen_before(conn: &Connection, code: &str, before: i64) -> rusqlite::Result<bool> {
+    let hour = hour_of(before);
+    let in_rollups = conn
+        .prepare_cached(
+            "SELECT 1 FROM rollup_counts INDEXED BY rollup_counts_value
+             WHERE count = ?1 AND given = 1 AND value = ?2 AND hour < ?3 AND n > 0 LIMIT 1",
+        )?
+        .exists(params![Count::WarningCalls.code(), code, hour])?;
+    // The hour `before` falls in, up to it, from the calls themselves (`+` keeps SQLite on the
+    // calls' time index).
+    Ok(in_rollups
+        || conn
+            .prepare_cached(
+                "SELECT 1 FROM calls c JOIN call_warnings w ON w.event_id = c.event_id
+                 WHERE c.start_at >= ?1 AND c.start_at < ?2 AND +w.code = ?3 LIMIT 1",
+            )?
+            .exists(params![hour, before, code])?)
+}
+
+/// A histogram as bytes: (value, count) pairs by value, each value as the zigzag LEB128 varint of
+/// its difference from the one before, each count as a LEB128 varint.
+fn encode(histogram: &Histogram) -> Vec<u8> {
+    let mut pairs: Vec<(i64, i64)> = histogram.iter().map(|(v, n)| (*v, *n)).collect();
+    pairs.sort_unstable();
+    let mut out = Vec::with_capacity(pairs.len() * 3);
+    let mut previous = 0i64;
+    for (value, n) in pairs {
+        let delta = value.wrapping_sub(previous);
+        put_varint(&mut out, ((delta << 1) ^ (delta >> 63)) as u64);
+        put_varint(&mut out, ((n << 1) ^ (n >> 63)) as u64);
+        previous = value;
+    }
+    out
+}
+
+fn decode(bytes: &[u8]) -> Histogram {
+    let mut histogram = Histogram::default();
+    decode_into(bytes, &mut histogram);
+    histogram
+}
+
+fn decode_into(bytes: &[u8], histogram: &mut Histogram) {
+    let mut at = 0;
+    let mut value = 0i64;
+    let unzig = |u: u64| ((u >> 1) as i64) ^ -((u & 1) as i64);
+    while at < bytes.len() {
+        let (Some(delta), Some(n)) = (get_varint(bytes, &mut at), get_varint(bytes, &mut at))
+        else {
+            return;
+        };
+        value = value.wrapping_add(unzig(delta));
+        *histogram.entry(value).or_default() += unzig(n);
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift >= 64 {
+            return None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_survive_encoding() {
+        let h: Histogram = [(-5, 2), (0, 1), (7, 300), (1 << 40, 1), (f64_key(0.73), 4)]
+            .into_iter()
+            .collect();
+        assert_eq!(decode(&encode(&h)), h);
+    }
+
+    #[test]
+    fn confidence_keys_order_as_confidences() {
+        let mut v = [0.9, -0.1, 0.0, 0.5, 0.4999, 1.0, 0.1234];
+        let mut keys: Vec<i64> = v.iter().map(|c| f64_key(*c)).collect();
+        keys.sort_unstable();
+        v.sort_by(f64::total_cmp);
+        assert_eq!(keys.into_iter().map(f64_from_key).collect::<Vec<_>>(), v);
+    }
+}
