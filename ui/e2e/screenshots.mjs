@@ -58,7 +58,17 @@ try {
         await page.goto(`${serve.uiBase}/#/events/${id}`);
         await page.locator(".deliveries").waitFor({ timeout: 15_000 });
         await shot("event");
+        // Its Replay panel, open on the body to edit.
+        await page.getByRole("button", { name: "Replay…" }).click();
+        await page.getByLabel("Body to send").waitFor();
+        await shot("event-replay");
       }
+      // Two call records compared.
+      const calls = await (await page.request.get(`${serve.uiBase}/api/events?q=${encodeURIComponent("kind:call")}`)).json();
+      const [left, right] = calls.items.map((r) => r.id);
+      await page.goto(`${serve.uiBase}/#/compare?left=${left}&right=${right}`);
+      await page.locator("[data-testid='change']").first().waitFor();
+      await shot("compare");
       await context.close();
     }
   }
