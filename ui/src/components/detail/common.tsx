@@ -121,3 +121,19 @@ export function Badge({ tone, children, title }: { tone?: "ok" | "warn" | "error
     </span>
   );
 }
+
+/** HTTP headers, a row each, as received: names and values are text (a request's, an answer's). */
+export function HeadersTable({ headers }: { headers: Array<[string, string]> }) {
+  return (
+    <table className="headers">
+      <tbody>
+        {headers.map(([name, value], i) => (
+          <tr key={i}>
+            <th className="mono">{name}</th>
+            <td className="mono">{value}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -10,7 +10,7 @@ import type { EventDetail } from "../../api/types/EventDetail";
 import type { JsonValue } from "../../api/types/serde_json/JsonValue";
 import type { Navigate } from "../../routes";
 import { CopyButton } from "../../components/CopyButton";
-import { Badge, ErrorNote, Facts, Loading, RouteLink } from "../../components/detail/common";
+import { Badge, ErrorNote, Facts, HeadersTable, Loading, RouteLink } from "../../components/detail/common";
 import { useAsync } from "../../hooks";
 import { ReplayPanel } from "./ReplayPanel";
 import { formatBytes, formatCount, formatTimestamp, formatUnixSeconds, jsonText, sendCommand } from "../../format";
@@ -121,16 +121,7 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
                 : "none: imported from a file, not received over HTTP"}
           </p>
         ) : (
-          <table className="headers">
-            <tbody>
-              {e.headers.map(([name, value], i) => (
-                <tr key={i}>
-                  <th className="mono">{name}</th>
-                  <td className="mono">{value}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <HeadersTable headers={e.headers} />
         )}
       </section>
 

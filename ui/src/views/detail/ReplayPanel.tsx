@@ -11,7 +11,7 @@ import type { EventDetail } from "../../api/types/EventDetail";
 import type { ReplayView } from "../../api/types/ReplayView";
 import type { Signing } from "../../api/types/Signing";
 import type { Navigate } from "../../routes";
-import { Badge } from "../../components/detail/common";
+import { Badge, HeadersTable } from "../../components/detail/common";
 import { formatTimestamp } from "../../format";
 import { checkJson, replayRequest, type ReplayForm } from "../../replay";
 
@@ -195,16 +195,7 @@ export function ReplayAnswer({ replay: r }: { replay: ReplayView }) {
         {r.error && <span className="reason"> {r.error}</span>}
       </p>
       {r.response_headers.length > 0 && (
-        <table className="headers">
-          <tbody>
-            {r.response_headers.map(([name, value], i) => (
-              <tr key={i}>
-                <th className="mono">{name}</th>
-                <td className="mono">{value}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <HeadersTable headers={r.response_headers} />
       )}
       {r.response !== "" && <pre className="mono raw-body">{r.response}</pre>}
     </div>
