@@ -19,6 +19,7 @@ use logbook_desktop::tunnel::{self, TunnelTool};
 use logbook_desktop::{Shell, ShellOptions, with_commands};
 use logbook_devtools::send::{self, Signing};
 use logbook_http::ingest::Secret;
+use logbook_http::plumbing::header_value;
 use logbook_service::types::{ApiErrorKind, LiveBatch};
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -680,13 +681,7 @@ fn downstream() -> (String, Deliveries) {
     let log = seen.clone();
     std::thread::spawn(move || {
         for request in server.incoming_requests() {
-            let header = |name: &'static str| {
-                request
-                    .headers()
-                    .iter()
-                    .find(|h| h.field.equiv(name))
-                    .map(|h| h.value.as_str().to_owned())
-            };
+            let header = |name: &'static str| header_value(&request, name).map(str::to_owned);
             let event = header("X-Logbook-Event").unwrap().parse().unwrap();
             let entry = (
                 event,

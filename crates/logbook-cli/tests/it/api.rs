@@ -12,6 +12,7 @@ use logbook_service::ReceiverInfo;
 use serde_json::{Value, json};
 
 use crate::common::*;
+use logbook_http::plumbing::header_value;
 
 const CALL: &str = "b231ef28-c861-4f33-8a17-384d95d6ddb5";
 const WEB_SESSION: &str = "c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05";
@@ -907,11 +908,7 @@ fn a_replay_is_the_one_post_guarded_like_every_read() {
     let to = format!("http://{}/hook", downstream.server_addr().to_ip().unwrap());
     let verified = std::thread::spawn(move || {
         let request = downstream.recv().unwrap();
-        let authorization = request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv("Authorization"))
-            .map(|h| h.value.as_str().to_owned());
+        let authorization = header_value(&request, "Authorization").map(str::to_owned);
         let ok = logbook_core::auth::check(
             &Auth::Jwt(Secret::new(SECRET).unwrap()),
             authorization.as_deref(),

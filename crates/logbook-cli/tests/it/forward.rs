@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use logbook_core::auth::{self, Auth, Secret};
 
 use crate::common::*;
+use logbook_http::plumbing::header_value;
 
 const DOWNSTREAM_SECRET: &str = "downstream's own secret";
 
@@ -32,13 +33,7 @@ fn downstream(port: u16, delay: Duration) -> Arc<Mutex<Received>> {
     std::thread::spawn(move || {
         let auth = Auth::Jwt(Secret::new(DOWNSTREAM_SECRET).unwrap());
         for mut request in server.incoming_requests() {
-            let header = |name: &'static str| {
-                request
-                    .headers()
-                    .iter()
-                    .find(|h| h.field.equiv(name))
-                    .map(|h| h.value.as_str().to_owned())
-            };
+            let header = |name: &'static str| header_value(&request, name).map(str::to_owned);
             let verified = auth::check(&auth, header("Authorization").as_deref()).is_ok();
             let event: i64 = header("X-Logbook-Event").unwrap().parse().unwrap();
             let delivery = header("X-Logbook-Delivery").unwrap();
@@ -254,13 +249,8 @@ fn a_downstream_gets_watsons_own_authorization_its_extra_headers_and_parallel_de
                 std::thread::spawn(move || {
                     use std::sync::atomic::Ordering::SeqCst;
                     let now = under_way.fetch_add(1, SeqCst) + 1;
-                    let header = |name: &'static str| {
-                        request
-                            .headers()
-                            .iter()
-                            .find(|h| h.field.equiv(name))
-                            .map(|h| h.value.as_str().to_owned())
-                    };
+                    let header =
+                        |name: &'static str| header_value(&request, name).map(str::to_owned);
                     // Only the endpoint's secret: what Watson signed with.
                     let watson = Auth::Jwt(Secret::new(SECRET).unwrap());
                     let verified = auth::check(&watson, header("Authorization").as_deref()).is_ok();

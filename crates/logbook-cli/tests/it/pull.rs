@@ -19,6 +19,7 @@ use logbook_pull::{self as pull, Credentials, PullOptions, Range, original_recor
 use serde_json::Value;
 
 use crate::common::{Harness, logbook, sample, sample_paths};
+use logbook_http::plumbing::header_value;
 
 const API_KEY: &str = "test-api-key-0123456789";
 const INSTANCE: &str = "inst-7f3a";
@@ -181,11 +182,8 @@ fn answer(mut request: tiny_http::Request, state: &Mutex<State>) {
         ));
         return;
     };
-    let token = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .and_then(|h| h.value.as_str().strip_prefix("Bearer "))
+    let token = header_value(&request, "Authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let mut s = state.lock().unwrap();
     s.page_requests += 1;

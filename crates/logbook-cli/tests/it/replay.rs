@@ -10,6 +10,7 @@ use logbook_core::auth::{self, Auth, Secret};
 use serde_json::Value;
 
 use crate::common::*;
+use logbook_http::plumbing::header_value;
 
 const CHOSEN_SECRET: &str = "the downstream's chosen secret";
 
@@ -30,13 +31,7 @@ fn receiver() -> (String, Arc<Mutex<Vec<Seen>>>) {
     let kept = seen.clone();
     std::thread::spawn(move || {
         for mut request in server.incoming_requests() {
-            let header = |name: &'static str| {
-                request
-                    .headers()
-                    .iter()
-                    .find(|h| h.field.equiv(name))
-                    .map(|h| h.value.as_str().to_owned())
-            };
+            let header = |name: &'static str| header_value(&request, name).map(str::to_owned);
             let mut s = Seen {
                 authorization: header("Authorization"),
                 replay: header("X-Logbook-Replay"),
