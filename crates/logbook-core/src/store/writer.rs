@@ -1,6 +1,7 @@
 //! The writer thread: takes writes from a bounded queue, commits whatever has queued up in one
 //! `BEGIN IMMEDIATE … COMMIT`, and only then answers each submitter and announces the new ids.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -20,10 +21,19 @@ const RETENTION_INTERVAL_MS: u64 = 1_000;
 const RETENTION_BUDGET_MS: u64 = 50;
 /// Writes waiting beyond this many block their submitters: back-pressure instead of unbounded memory.
 const QUEUE_CAPACITY: usize = 4_096;
-/// The writer applies a projection batch in slices of about this long, one transaction each: while
-/// acknowledgements wait, slices and group commits take turns, so an acknowledgement waits for at
-/// most one slice and projection keeps about half of a busy writer (its lag stays bounded).
-const PROJECTION_SLICE_MS: u64 = 4;
+/// Acknowledgements come first: while writes wait, the writer commits them and projects nothing, as
+/// long as the oldest event not yet projected arrived less than this long ago. A burst is taken at
+/// the speed of the event log alone, and projected after it.
+pub const PROJECTION_LAG_BOUND_MS: i64 = 30_000;
+/// Past that bound, projection slices of about this long and group commits take turns, so the lag
+/// stays bounded and an acknowledgement waits for at most one slice.
+const PROJECTION_SLICE_MS: u64 = 20;
+/// While nothing waits, a slice runs up to this long, and ends as soon as a write waits: fewer,
+/// larger transactions (each commit flushes the full-text index as a new segment and writes the
+/// rollups' hours once).
+const PROJECTION_IDLE_SLICE_MS: u64 = 4;
+/// How long the queue stays empty before a projection slice begins.
+const ACK_GAP_US: u64 = 200;
 /// The most writes one transaction takes; bounds how long the oldest one waits.
 const MAX_BATCH: usize = 512;
 
@@ -207,6 +217,8 @@ pub(super) struct Writer {
     thread: Option<JoinHandle<Result<(), StoreError>>>,
     subscribers: Subscribers,
     pub(super) stats: Arc<WriterStats>,
+    /// Writes submitted and not yet answered: a projection slice ends early when any wait.
+    waiting: Arc<AtomicUsize>,
 }
 
 impl Writer {
@@ -223,12 +235,19 @@ impl Writer {
         let counted = stats.clone();
         let routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>> = Arc::default();
         let new_routes = routes.clone();
+        let waiting: Arc<AtomicUsize> = Arc::default();
+        let submitted = waiting.clone();
         let thread = std::thread::Builder::new()
             .name("logbook-writer".into())
             .spawn(move || {
-                run(
-                    conn, jobs, options, new_routes, state, announce, counted, progress,
-                )
+                let context = Context {
+                    routes: new_routes,
+                    subscribers: announce,
+                    stats: counted,
+                    progress,
+                    waiting: submitted,
+                };
+                run(conn, jobs, options, state, &context)
             })
             .expect("spawn writer thread");
         Self {
@@ -237,12 +256,14 @@ impl Writer {
             thread: Some(thread),
             subscribers,
             stats,
+            waiting,
         }
     }
 
     pub(super) fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let queue = self.queue.as_ref().ok_or(StoreError::WriterStopped)?;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
         queue
             .send(Input::Job(Job { write, reply }))
             .map_err(|_| StoreError::WriterStopped)?;
@@ -261,6 +282,7 @@ impl Writer {
             .into_iter()
             .map(|write| {
                 let (reply, answer) = mpsc::sync_channel(1);
+                self.waiting.fetch_add(1, Ordering::Relaxed);
                 queue
                     .send(Input::Job(Job { write, reply }))
                     .ok()
@@ -312,36 +334,48 @@ impl Drop for Writer {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the writer thread shares with the store.
+struct Context {
+    routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>>,
+    subscribers: Subscribers,
+    stats: Arc<WriterStats>,
+    progress: Arc<Progress>,
+    waiting: Arc<AtomicUsize>,
+}
+
 fn run(
     mut conn: Connection,
     jobs: Receiver<Input>,
     mut options: StoreOptions,
-    routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>>,
     mut state: State,
-    subscribers: Subscribers,
-    stats: Arc<WriterStats>,
-    progress: Arc<Progress>,
+    context: &Context,
 ) -> Result<(), StoreError> {
     use std::sync::atomic::Ordering::Relaxed;
+    let Context {
+        routes,
+        subscribers,
+        stats,
+        ..
+    } = context;
     use std::sync::mpsc::RecvTimeoutError;
-    use std::sync::mpsc::TryRecvError;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let retention_every = Duration::from_millis(RETENTION_INTERVAL_MS);
     let mut retention_due = Instant::now();
     // The deriver's batch being applied, slice by slice.
     let mut project: Option<Projection> = None;
     loop {
-        // With nothing to acknowledge, projection slices follow one another.
+        // With nothing to acknowledge for a moment, projection slices follow one another. (Between
+        // two group commits of a burst the queue is empty for a few microseconds: a slice begun then
+        // would hold the next commit.)
         if project.is_some() {
-            match jobs.try_recv() {
+            match jobs.recv_timeout(Duration::from_micros(ACK_GAP_US)) {
                 Ok(Input::Job(job)) => batch.push(job),
                 Ok(Input::Project(next, reply)) => project = Some(Projection::new(next, reply)),
-                Err(TryRecvError::Empty) => {
-                    project = apply_slice(&mut conn, &options, project, &progress, &stats);
+                Err(RecvTimeoutError::Timeout) => {
+                    project = apply_slice(&mut conn, &options, project, context);
                     continue;
                 }
-                Err(TryRecvError::Disconnected) => break,
+                Err(RecvTimeoutError::Disconnected) => break,
             }
         }
         // With retention on, wake up now and then even when nothing arrives.
@@ -429,15 +463,17 @@ fn run(
                         _ => {}
                     }
                 }
+                context.waiting.fetch_sub(batch.len(), Relaxed);
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(result);
                 }
                 if committed != Committed::default() {
-                    announce(&subscribers, committed);
+                    announce(subscribers, committed);
                 }
             }
             Err(err) => {
                 let message = err.to_string();
+                context.waiting.fetch_sub(batch.len(), Relaxed);
                 for job in batch.drain(..) {
                     let _ = job
                         .reply
@@ -445,9 +481,11 @@ fn run(
                 }
             }
         }
-        // Under a flood of acknowledgements, a projection slice after each group commit: its lag
-        // stays bounded, and no acknowledgement waits for more than one slice.
-        project = apply_slice(&mut conn, &options, project, &progress, &stats);
+        // Under a flood of acknowledgements, once projection is too far behind, a slice after each
+        // group commit: its lag stays bounded, and no acknowledgement waits for more than one slice.
+        if project.as_ref().is_some_and(Projection::behind) {
+            project = apply_slice(&mut conn, &options, project, context);
+        }
     }
     // The last connection to close checkpoints the WAL into the database and removes it.
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
@@ -462,6 +500,16 @@ impl Projection {
             applied: 0,
         }
     }
+
+    /// Whether the next event to project arrived [`PROJECTION_LAG_BOUND_MS`] ago or more.
+    fn behind(&self) -> bool {
+        self.batch
+            .events
+            .get(self.applied)
+            .is_some_and(|(_, received_at, _)| {
+                chrono::Utc::now().timestamp_millis() - received_at >= PROJECTION_LAG_BOUND_MS
+            })
+    }
 }
 
 /// Applies the next slice of the batch in hand, if any: what is left of it, or (`None`) nothing,
@@ -471,11 +519,10 @@ fn apply_slice(
     conn: &mut Connection,
     options: &StoreOptions,
     project: Option<Projection>,
-    progress: &Progress,
-    stats: &WriterStats,
+    context: &Context,
 ) -> Option<Projection> {
     let mut project = project?;
-    match apply_projection(conn, options.synchronous, &mut project, progress, stats) {
+    match apply_projection(conn, options.synchronous, &mut project, context) {
         Ok(false) => Some(project),
         Ok(true) => {
             let _ = project.reply.send(Ok(()));
@@ -488,19 +535,27 @@ fn apply_slice(
     }
 }
 
-/// Applies events of the batch in hand for about [`PROJECTION_SLICE_MS`] (at least one) in one
-/// transaction, with the watermark through the last of them, and publishes it. `true` once the
-/// whole batch is applied.
+/// Applies events of the batch in hand (at least one) in one transaction, with the watermark
+/// through the last of them, and publishes it: for about [`PROJECTION_SLICE_MS`] once a write
+/// waits, [`PROJECTION_IDLE_SLICE_MS`] at most. `true` once the whole batch is applied.
 fn apply_projection(
     conn: &mut Connection,
     synchronous: super::Synchronous,
     project: &mut Projection,
-    progress: &Progress,
-    stats: &WriterStats,
+    context: &Context,
 ) -> Result<bool, StoreError> {
     use std::sync::atomic::Ordering::Relaxed;
+    let Context {
+        progress, stats, ..
+    } = context;
     let started = Instant::now();
-    let slice = Duration::from_millis(PROJECTION_SLICE_MS);
+    // Behind, a slice holds the writes that wait for its length; otherwise it yields at once.
+    let slice = if project.behind() {
+        Duration::from_millis(PROJECTION_SLICE_MS)
+    } else {
+        Duration::ZERO
+    };
+    let idle_slice = Duration::from_millis(PROJECTION_IDLE_SLICE_MS);
     let events = &project.batch.events;
     // Derived rows need no sync of their own: the WAL is appended in order, so the next
     // acknowledgement's sync makes them durable too, and a crash before it loses this commit whole,
@@ -510,10 +565,14 @@ fn apply_projection(
     let mut end = project.applied;
     let applied = (|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut applied = Vec::new();
         for (id, received_at, derived) in &events[project.applied..] {
-            projection::apply_one(&tx, *id, *received_at, derived)?;
+            if projection::apply_one(&tx, *id, *received_at, derived)? {
+                applied.push((*id, derived));
+            }
             end += 1;
-            if started.elapsed() >= slice {
+            let elapsed = started.elapsed();
+            if elapsed >= idle_slice || (elapsed >= slice && context.waiting.load(Relaxed) > 0) {
                 break;
             }
         }
@@ -526,6 +585,7 @@ fn apply_projection(
             None => project.batch.through,
         };
         projection::set_watermark(&tx, through)?;
+        projection::insert_fts(&tx, applied)?;
         tx.commit().map(|()| through)
     })();
     conn.pragma_update(None, "synchronous", synchronous.pragma())
