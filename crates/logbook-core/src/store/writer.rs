@@ -28,10 +28,18 @@ pub const PROJECTION_LAG_BOUND_MS: i64 = 30_000;
 /// Past that bound, projection slices of about this long and group commits take turns, so the lag
 /// stays bounded and an acknowledgement waits for at most one slice.
 const PROJECTION_SLICE_MS: u64 = 20;
-/// While nothing waits, a slice runs up to this long, and ends as soon as a write waits: fewer,
-/// larger transactions (each commit flushes the full-text index as a new segment and writes the
-/// rollups' hours once).
+/// While nothing waits, a slice runs up to this long, and ends as soon as a write waits. Its rows,
+/// rollups and commit take about as long again after it, which a write arriving meanwhile waits for.
 const PROJECTION_IDLE_SLICE_MS: u64 = 4;
+/// When no write came for [`QUIET_AFTER_MS`] (a rebuild, an import, a quiet hour), slices run up
+/// to this long: fewer, larger transactions (each commit flushes the full-text index as a new
+/// segment and writes the rollups' hours once).
+const PROJECTION_QUIET_SLICE_MS: u64 = 100;
+/// A slice begun in a pause between writes yields to a write that comes once it has run this long:
+/// at a steady trickle (a write every millisecond or two) shorter slices would each pay a commit for
+/// a handful of events, and projection would fall behind.
+const PROJECTION_YIELD_MS: u64 = 2;
+const QUIET_AFTER_MS: u64 = 1_000;
 /// How long the queue stays empty before a projection slice begins.
 const ACK_GAP_US: u64 = 200;
 /// The most writes one transaction takes; bounds how long the oldest one waits.
@@ -363,6 +371,8 @@ fn run(
     let mut retention_due = Instant::now();
     // The deriver's batch being applied, slice by slice.
     let mut project: Option<Projection> = None;
+    // When the last write was committed: slices grow once writes stop coming.
+    let mut last_write = Instant::now();
     loop {
         // With nothing to acknowledge for a moment, projection slices follow one another. (Between
         // two group commits of a burst the queue is empty for a few microseconds: a slice begun then
@@ -372,7 +382,8 @@ fn run(
                 Ok(Input::Job(job)) => batch.push(job),
                 Ok(Input::Project(next, reply)) => project = Some(Projection::new(next, reply)),
                 Err(RecvTimeoutError::Timeout) => {
-                    project = apply_slice(&mut conn, &options, project, context);
+                    let quiet = last_write.elapsed() >= Duration::from_millis(QUIET_AFTER_MS);
+                    project = apply_slice(&mut conn, &options, project, quiet, context);
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -440,6 +451,7 @@ fn run(
         }
         let started = std::time::Instant::now();
         let committed = commit_batch(&mut conn, &batch, &options, &mut state);
+        last_write = Instant::now();
         stats
             .max_commit_us
             .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
@@ -484,7 +496,7 @@ fn run(
         // Under a flood of acknowledgements, once projection is too far behind, a slice after each
         // group commit: its lag stays bounded, and no acknowledgement waits for more than one slice.
         if project.as_ref().is_some_and(Projection::behind) {
-            project = apply_slice(&mut conn, &options, project, context);
+            project = apply_slice(&mut conn, &options, project, false, context);
         }
     }
     // The last connection to close checkpoints the WAL into the database and removes it.
@@ -519,10 +531,11 @@ fn apply_slice(
     conn: &mut Connection,
     options: &StoreOptions,
     project: Option<Projection>,
+    quiet: bool,
     context: &Context,
 ) -> Option<Projection> {
     let mut project = project?;
-    match apply_projection(conn, options.synchronous, &mut project, context) {
+    match apply_projection(conn, options.synchronous, &mut project, quiet, context) {
         Ok(false) => Some(project),
         Ok(true) => {
             let _ = project.reply.send(Ok(()));
@@ -537,11 +550,12 @@ fn apply_slice(
 
 /// Applies events of the batch in hand (at least one) in one transaction, with the watermark
 /// through the last of them, and publishes it: for about [`PROJECTION_SLICE_MS`] once a write
-/// waits, [`PROJECTION_IDLE_SLICE_MS`] at most. `true` once the whole batch is applied.
+/// waits, [`PROJECTION_IDLE_SLICE_MS`] at most ([`PROJECTION_QUIET_SLICE_MS`] when `quiet`). `true` once the whole batch is applied.
 fn apply_projection(
     conn: &mut Connection,
     synchronous: super::Synchronous,
     project: &mut Projection,
+    quiet: bool,
     context: &Context,
 ) -> Result<bool, StoreError> {
     use std::sync::atomic::Ordering::Relaxed;
@@ -549,13 +563,17 @@ fn apply_projection(
         progress, stats, ..
     } = context;
     let started = Instant::now();
-    // Behind, a slice holds the writes that wait for its length; otherwise it yields at once.
+    // Behind, a slice holds the writes that wait for its length; otherwise for a moment only.
     let slice = if project.behind() {
         Duration::from_millis(PROJECTION_SLICE_MS)
     } else {
-        Duration::ZERO
+        Duration::from_millis(PROJECTION_YIELD_MS)
     };
-    let idle_slice = Duration::from_millis(PROJECTION_IDLE_SLICE_MS);
+    let idle_slice = Duration::from_millis(if quiet {
+        PROJECTION_QUIET_SLICE_MS
+    } else {
+        PROJECTION_IDLE_SLICE_MS
+    });
     let events = &project.batch.events;
     // Derived rows need no sync of their own: the WAL is appended in order, so the next
     // acknowledgement's sync makes them durable too, and a crash before it loses this commit whole,
