@@ -34,6 +34,10 @@ pub struct IngestBench {
     /// Length of the paced phase, seconds.
     #[arg(long, default_value_t = 10)]
     pub rate_seconds: u64,
+    /// Also run the burst against a peer: a receiver written with Python's standard library that
+    /// verifies the JWT and commits each request to SQLite (`peer/receiver.py`; needs `python3`).
+    #[arg(long)]
+    pub peer: bool,
 }
 
 const SECRET: &str = "bench secret";
@@ -83,6 +87,13 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("burst_writes_per_commit: {:.1}", burst.run.batch);
     println!("burst_max_commit_ms: {:.2}", burst.run.max_commit_ms);
     println!("burst_vs_http_ceiling: {:.2}", burst.run.rate / http);
+    if args.peer {
+        let peer_bodies = bodies(50_000_000, enough(args.burst_seconds));
+        let peer = peer_burst(dir.path(), args, &peer_bodies)?;
+        println!("peer_burst_ack_events_per_s: {peer:.0}");
+        println!("peer_vs_http_ceiling: {:.2}", peer / http);
+        println!("burst_vs_peer: {:.2}", burst.run.rate / peer);
+    }
 
     let sustained_bodies = bodies(100_000_000, enough(args.sustained_seconds));
     let sustained = ingest_run(
@@ -276,6 +287,40 @@ fn http_limit(args: &IngestBench, bodies: &[Vec<u8>]) -> Result<f64> {
         let _ = worker.join();
     }
     Ok(run.rate)
+}
+
+/// The burst against the Python peer (`peer/receiver.py`), started on a free port with a database in
+/// `dir`: acknowledgements per second.
+fn peer_burst(dir: &Path, args: &IngestBench, bodies: &[Vec<u8>]) -> Result<f64> {
+    let script = dir.join("receiver.py");
+    std::fs::write(&script, include_str!("../peer/receiver.py"))?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(dir.join("peer.db"))
+        .arg(SECRET)
+        .spawn()
+        .context("starting the Python peer (is python3 installed?)")?;
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let run = if ready {
+        drive(
+            &format!("http://127.0.0.1:{port}/"),
+            args.clients,
+            bodies,
+            Pace::For(Duration::from_secs(args.burst_seconds)),
+        )
+    } else {
+        Err(anyhow::anyhow!("the Python peer did not start listening"))
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(run?.rate)
 }
 
 /// The median time to write 4 KiB to a file in `dir` and sync it: what one commit costs at least.
