@@ -33,8 +33,9 @@ const PROJECTION_SLICE_MS: u64 = 20;
 const PROJECTION_IDLE_SLICE_MS: u64 = 4;
 /// When no write came for [`QUIET_AFTER_MS`] (a rebuild, an import, a quiet hour), slices run up
 /// to this long: fewer, larger transactions (each commit flushes the full-text index as a new
-/// segment and writes the rollups' hours once).
-const PROJECTION_QUIET_SLICE_MS: u64 = 100;
+/// segment and writes the rollups' hours once). The first write after the quiet waits for the rest
+/// of one such slice and its commit (up to about twice this).
+const PROJECTION_QUIET_SLICE_MS: u64 = 25;
 /// A slice begun in a pause between writes yields to a write that comes once it has run this long:
 /// at a steady trickle (a write every millisecond or two) shorter slices would each pay a commit for
 /// a handful of events, and projection would fall behind.
