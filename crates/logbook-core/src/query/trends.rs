@@ -635,7 +635,11 @@ fn period(
     let mut rolled_up: Option<(i64, i64, Option<&str>)> = None;
     if scope.wants_events {
         // The facts of [from, to), each summed into its bucket.
-        let raw = |sums: &mut Vec<Summary>, from: i64, to: i64| -> Result<(), QueryError> {
+        let raw = |sums: &mut Vec<Summary>,
+                   sessions: &mut rollup::SessionNumbers<'_>,
+                   from: i64,
+                   to: i64|
+         -> Result<(), QueryError> {
             if from >= to {
                 return Ok(());
             }
@@ -658,7 +662,7 @@ fn period(
                 &within(&scope.messages, "m.request_at"),
                 events,
             )?;
-            facts.sum_into(sums, |at, _| frame.index(at));
+            facts.sum_into(sums, |at, _| frame.index(at), sessions)?;
             Ok(())
         };
         // The whole hours from the rollups, when they hold what the query asks (its range and at
@@ -676,22 +680,29 @@ fn period(
         rolled_up = hours;
         match hours {
             Some((from, to, endpoint)) => {
-                raw(&mut sums, frame.start, from)?;
+                // The edges' sessions by the numbers the rollups count them by.
+                let mut sessions = rollup::SessionNumbers::stored(conn);
+                raw(&mut sums, &mut sessions, frame.start, from)?;
                 rollup::load(conn, from, to, endpoint, &mut sums, |hour| {
                     frame.index(hour)
                 })?;
-                raw(&mut sums, to, frame.end)?;
+                raw(&mut sums, &mut sessions, to, frame.end)?;
             }
-            None => raw(&mut sums, frame.start, frame.end)?,
+            None => raw(
+                &mut sums,
+                &mut rollup::SessionNumbers::local(),
+                frame.start,
+                frame.end,
+            )?,
         }
     }
-    // The range's sums; its sessions by reference, not copied.
+    // The range's sums, and messages per session over the range.
     let mut total = Summary::default();
-    let mut sessions: rustc_hash::FxHashMap<&str, i64> = Default::default();
+    let mut sessions = rollup::Histogram::default();
     for s in &sums {
         total.merge_counts(s);
         for (session, n) in &s.sessions {
-            *sessions.entry(session).or_default() += n;
+            *sessions.entry(*session).or_default() += n;
         }
     }
     let rejections = match &scope.rejections {
@@ -852,25 +863,7 @@ fn period(
     }
 
     // Actions, by title: the messages that ran each.
-    let actions = if scope.wants_events {
-        let titles = rows(
-            conn,
-            &format!(
-                "SELECT a.title, count(DISTINCT a.event_id) FROM message_actions a
-                 JOIN messages m ON m.event_id = a.event_id JOIN events e ON e.id = m.event_id
-                 WHERE ({}) AND m.request_at >= ? AND m.request_at < ? AND a.title IS NOT NULL
-                 GROUP BY a.title",
-                scope.messages.text
-            ),
-            &scope.messages,
-            frame,
-            &[],
-            |r| Ok((Some(r.get::<_, String>(0)?), r.get::<_, i64>(1)?)),
-        )?;
-        ranked(titles.into_iter().collect(), TOP_VALUES)
-    } else {
-        Vec::new()
-    };
+    let actions = ranked(by_value(&total, RollupCount::Action), TOP_VALUES);
 
     // Custom data.
     let custom = match custom_key {
