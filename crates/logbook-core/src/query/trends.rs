@@ -698,11 +698,19 @@ fn period(
     }
     // The range's sums, and messages per session over the range.
     let mut total = Summary::default();
-    let mut sessions = rollup::Histogram::default();
-    for s in &sums {
+    // Each session's messages over the range, with the last bucket it was seen in: buckets are
+    // read in order, so a session is new to a bucket when its last one is an earlier bucket.
+    let mut sessions: rustc_hash::FxHashMap<i64, (i64, usize)> = Default::default();
+    let mut conversations = vec![0i64; n];
+    for (i, s) in sums.iter().enumerate() {
         total.merge_counts(s);
-        for (session, n) in &s.sessions {
-            *sessions.entry(*session).or_default() += n;
+        for (session, messages) in &s.sessions {
+            let seen = sessions.entry(*session).or_insert((0, usize::MAX));
+            seen.0 += messages;
+            if seen.1 != i {
+                seen.1 = i;
+                conversations[i] += 1;
+            }
         }
     }
     let rejections = match &scope.rejections {
@@ -723,7 +731,12 @@ fn period(
 
     let by_value = |s: &Summary, count: RollupCount| -> BTreeMap<Option<String>, i64> {
         s.by_value(count)
-            .map(|values| values.iter().map(|(v, n)| (v.clone(), *n)).collect())
+            .map(|values| {
+                values
+                    .iter()
+                    .map(|(v, n)| (v.map(str::to_owned), n))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut buckets: Vec<BucketCounts> = sums
@@ -732,7 +745,7 @@ fn period(
         .map(|(i, s)| BucketCounts {
             start_ms: frame.origin + i as i64 * frame.bucket.ms(),
             messages: s.count(RollupCount::Messages),
-            conversations: s.sessions.len() as i64,
+            conversations: conversations[i],
             calls: s.count(RollupCount::Calls),
             failed: s.count(RollupCount::Failed),
             transferred: s.count(RollupCount::Transferred),
@@ -853,7 +866,8 @@ fn period(
                 &mut confidences,
             )?;
         }
-        i.median_confidence = histogram_rank(&confidences, 50).map(rollup::f64_from_key);
+        i.median_confidence =
+            histogram_rank(&sorted_histogram(&confidences), 50).map(rollup::f64_from_key);
         i.title = conn
             .prepare_cached(
                 "SELECT title FROM message_intents WHERE intent = ?1 AND title IS NOT NULL LIMIT 1",
@@ -924,7 +938,7 @@ fn period(
     };
 
     let mut turns_hist = [0i64; TURN_BINS.len()];
-    for turns in sessions.values() {
+    for (turns, _) in sessions.values() {
         let bin = TURN_BINS
             .iter()
             .rposition(|(from, _)| *turns >= *from)
@@ -1041,7 +1055,7 @@ const TURN_BINS: [(i64, &str); 8] = [
 ];
 
 /// Counts by confidence tenth, all ten of them, labelled `0.0-0.1` … `0.9-1.0`.
-fn tenths(counts: Option<&rustc_hash::FxHashMap<Option<String>, i64>>) -> Vec<Count> {
+fn tenths(counts: Option<&rollup::Values>) -> Vec<Count> {
     rollup::TENTHS
         .iter()
         .enumerate()
@@ -1052,10 +1066,7 @@ fn tenths(counts: Option<&rustc_hash::FxHashMap<Option<String>, i64>>) -> Vec<Co
                     i as f64 / 10.0,
                     (i + 1) as f64 / 10.0
                 )),
-                counts
-                    .and_then(|c| c.get(&Some((*tenth).to_owned())))
-                    .copied()
-                    .unwrap_or(0),
+                counts.map_or(0, |c| c.get(Some(tenth))),
             )
         })
         .collect()
@@ -1085,28 +1096,36 @@ fn histogram_percentiles(histogram: Option<&rollup::Histogram>) -> Percentiles {
     let Some(h) = histogram else {
         return Percentiles::default();
     };
+    let sorted = sorted_histogram(h);
     Percentiles {
-        n: h.values().sum(),
-        p50: histogram_rank(h, 50),
-        p95: histogram_rank(h, 95),
-        p99: histogram_rank(h, 99),
+        n: sorted.last().map_or(0, |(_, seen)| *seen),
+        p50: histogram_rank(&sorted, 50),
+        p95: histogram_rank(&sorted, 95),
+        p99: histogram_rank(&sorted, 99),
     }
 }
 
-/// The `p`-th percentile of a histogram's values, by nearest rank ([`METHOD`]).
-fn histogram_rank(histogram: &rollup::Histogram, p: i64) -> Option<i64> {
-    let n: i64 = histogram.values().sum();
+/// A histogram's values ascending, each with how many values are at most it.
+fn sorted_histogram(histogram: &rollup::Histogram) -> Vec<(i64, i64)> {
+    let mut values: Vec<(i64, i64)> = histogram.iter().map(|(v, n)| (*v, *n)).collect();
+    values.sort_unstable();
+    let mut seen = 0;
+    for (_, n) in &mut values {
+        seen += *n;
+        *n = seen;
+    }
+    values
+}
+
+/// The `p`-th percentile of a [`sorted_histogram`]'s values, by nearest rank ([`METHOD`]).
+fn histogram_rank(sorted: &[(i64, i64)], p: i64) -> Option<i64> {
+    let n = sorted.last().map_or(0, |(_, seen)| *seen);
     if n <= 0 {
         return None;
     }
     let rank = ((p * n + 99) / 100).max(1);
-    let mut values: Vec<(i64, i64)> = histogram.iter().map(|(v, c)| (*v, *c)).collect();
-    values.sort_unstable();
-    let mut seen = 0;
-    values.into_iter().find_map(|(value, count)| {
-        seen += count;
-        (seen >= rank).then_some(value)
-    })
+    let at = sorted.partition_point(|(_, seen)| *seen < rank);
+    sorted.get(at).map(|(value, _)| *value)
 }
 
 /// p50, p95 and p99 of values sorted ascending.

@@ -454,24 +454,65 @@ pub fn tenth(confidence: f64) -> usize {
     ((confidence * 10.0).floor().max(0.0) as usize).min(9)
 }
 
+/// How many of what is counted, by value (found by `&str`, so that summing stored counts
+/// allocates nothing for a value already seen).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Values {
+    /// Not given.
+    pub none: i64,
+    pub given: HashMap<String, i64>,
+}
+
+impl Values {
+    pub fn total(&self) -> i64 {
+        self.none + self.given.values().sum::<i64>()
+    }
+
+    pub fn get(&self, value: Option<&str>) -> i64 {
+        match value {
+            None => self.none,
+            Some(v) => self.given.get(v).copied().unwrap_or(0),
+        }
+    }
+
+    /// Every value counted (`None`: not given), in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (Option<&str>, i64)> {
+        let none = (self.none != 0).then_some((None, self.none));
+        none.into_iter()
+            .chain(self.given.iter().map(|(v, n)| (Some(v.as_str()), *n)))
+    }
+
+    fn add(&mut self, value: Option<&str>, n: i64) {
+        match value {
+            None => self.none += n,
+            Some(v) => match self.given.get_mut(v) {
+                Some(m) => *m += n,
+                None => {
+                    self.given.insert(v.to_owned(), n);
+                }
+            },
+        }
+    }
+}
+
 /// The sum of some facts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
-    pub counts: HashMap<Count, HashMap<Option<String>, i64>>,
+    pub counts: HashMap<Count, Values>,
     /// By measure and key (the intent, or empty).
     pub values: HashMap<(Measure, String), Histogram>,
-    /// Messages per session, by its number ([`SessionNumbers`]).
-    pub sessions: Histogram,
+    /// Messages by session number ([`SessionNumbers`]): (session, messages), a session possibly
+    /// listed more than once (summed by whoever reads them: appending is what keeps reading a
+    /// month of rollups fast).
+    pub sessions: Vec<(i64, i64)>,
 }
 
 impl Summary {
     pub fn count(&self, count: Count) -> i64 {
-        self.counts
-            .get(&count)
-            .map_or(0, |values| values.values().sum())
+        self.counts.get(&count).map_or(0, Values::total)
     }
 
-    pub fn by_value(&self, count: Count) -> Option<&HashMap<Option<String>, i64>> {
+    pub fn by_value(&self, count: Count) -> Option<&Values> {
         self.counts.get(&count)
     }
 
@@ -480,13 +521,7 @@ impl Summary {
     }
 
     fn bump(&mut self, count: Count, value: Option<&str>, n: i64) {
-        let values = self.counts.entry(count).or_default();
-        match values.get_mut(&value.map(str::to_owned)) {
-            Some(v) => *v += n,
-            None => {
-                values.insert(value.map(str::to_owned), n);
-            }
-        }
+        self.counts.entry(count).or_default().add(value, n);
     }
 
     fn one(&mut self, count: Count) {
@@ -562,7 +597,7 @@ impl Summary {
             self.value(Measure::AssistantMessage, "", ms);
         }
         if let Some(s) = session {
-            *self.sessions.entry(s).or_default() += 1;
+            self.sessions.push((s, 1));
         }
         self.bump(Count::InputKind, m.input_kind.as_deref(), 1);
         let low = m.top_confidence.map(|c| c < LOW_CONFIDENCE);
@@ -588,8 +623,8 @@ impl Summary {
     pub fn merge_counts(&mut self, other: &Summary) {
         for (count, values) in &other.counts {
             let mine = self.counts.entry(*count).or_default();
-            for (value, n) in values {
-                *mine.entry(value.clone()).or_default() += n;
+            for (value, n) in values.iter() {
+                mine.add(value, n);
             }
         }
         for (key, histogram) in &other.values {
@@ -677,13 +712,13 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
     for ((hour, endpoint), i) in &keys {
         let summary = &summaries[*i];
         for (c, values) in &summary.counts {
-            for (value, n) in values {
+            for (value, n) in values.iter() {
                 let key = params![
                     hour,
                     endpoint,
                     c.code(),
                     value.is_some(),
-                    value.as_deref().unwrap_or("")
+                    value.unwrap_or("")
                 ];
                 let left: i64 = count.query_row(
                     params![
@@ -691,7 +726,7 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
                         endpoint,
                         c.code(),
                         value.is_some(),
-                        value.as_deref().unwrap_or(""),
+                        value.unwrap_or(""),
                         sign * n
                     ],
                     |r| r.get(0),
@@ -703,15 +738,15 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
             }
         }
         if !summary.sessions.is_empty() {
-            merge_stored(
-                conn,
-                Stored::Sessions {
-                    hour: *hour,
-                    endpoint,
-                },
-                &summary.sessions,
-                sign,
-            )?;
+            let mut sessions = Histogram::default();
+            for (session, n) in &summary.sessions {
+                *sessions.entry(*session).or_default() += n;
+            }
+            let at = Stored::Sessions {
+                hour: *hour,
+                endpoint,
+            };
+            merge_stored(conn, at, &sessions, sign)?;
         }
         for ((measure, key), histogram) in &summary.values {
             let at = Stored::Values {
@@ -822,8 +857,12 @@ pub fn load(
         let Some(count) = Count::from_code(r.get(1)?) else {
             continue;
         };
-        let value: Option<String> = if r.get(2)? { Some(r.get(3)?) } else { None };
-        summaries[place(r.get(0)?)].bump(count, value.as_deref(), r.get(4)?);
+        let value = match r.get(2)? {
+            true => Some(r.get_ref(3)?.as_str()?),
+            false => None,
+        };
+        let n = r.get(4)?;
+        summaries[place(r.get(0)?)].bump(count, value, n);
     }
     // An intent's confidences are only asked for over the range, and for the top intents alone
     // ([`load_histogram`]).
@@ -849,7 +888,10 @@ pub fn load(
     let mut rows = stmt.query(p)?;
     while let Some(r) = rows.next()? {
         let summary = &mut summaries[place(r.get(0)?)];
-        decode_into(r.get_ref(1)?.as_blob()?, &mut summary.sessions);
+        let sessions = &mut summary.sessions;
+        decode_with(r.get_ref(1)?.as_blob()?, |session, n| {
+            sessions.push((session, n))
+        });
     }
     Ok(())
 }
@@ -918,6 +960,11 @@ fn decode(bytes: &[u8]) -> Histogram {
 }
 
 fn decode_into(bytes: &[u8], histogram: &mut Histogram) {
+    decode_with(bytes, |value, n| *histogram.entry(value).or_default() += n);
+}
+
+/// Calls `pair` with each (value, count) of an encoded histogram, by value.
+fn decode_with(bytes: &[u8], mut pair: impl FnMut(i64, i64)) {
     let mut at = 0;
     let mut value = 0i64;
     let unzig = |u: u64| ((u >> 1) as i64) ^ -((u & 1) as i64);
@@ -927,7 +974,7 @@ fn decode_into(bytes: &[u8], histogram: &mut Histogram) {
             return;
         };
         value = value.wrapping_add(unzig(delta));
-        *histogram.entry(value).or_default() += unzig(n);
+        pair(value, unzig(n));
     }
 }
 
