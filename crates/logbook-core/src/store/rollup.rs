@@ -6,10 +6,11 @@
 //! facts sums to a [`Summary`] per hour (a call, its turns and warnings in the hour of
 //! `calls.start_at`; a message in the hour of `messages.request_at`): counts, exact value
 //! histograms (value → how many, so nearest-rank percentiles over any set of hours are exact), and
-//! messages per session. The projector adds the summary of each slice it applies — one upsert per
-//! hour, endpoint and measure, never one per event — in the slice's transaction; retention subtracts
-//! that of the events it deletes, in its own; a rebuild starts from the empty tables of
-//! `derived.sql`. So the rollup of an hour is always the summary of the facts of its events.
+//! messages per session (sessions by number: [`SessionNumbers`]). The projector adds the summary
+//! of each slice it applies — one upsert per hour, endpoint and measure, never one per event — in
+//! the slice's transaction; retention subtracts that of the events it deletes, in its own; a
+//! rebuild starts from the empty tables of `derived.sql`. So the rollup of an hour is always the
+//! summary of the facts of its events.
 
 use rustc_hash::FxHashMap as HashMap;
 
