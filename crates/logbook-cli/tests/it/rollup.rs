@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use logbook_core::query::trends::{self, Bucket, Compare, Trends, TrendsRequest};
-use logbook_core::store::{Retention, Store, StoreOptions, retention};
+use logbook_core::store::{Retention, Store, StoreOptions, retention, rollup};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -67,6 +67,7 @@ fn same(conn: &rusqlite::Connection, request: &TrendsRequest) -> Trends {
         );
         assert_eq!(f.warning_codes, r.warning_codes, "warning codes of {q}");
         assert_eq!(f.intents, r.intents, "intents of {q}");
+        assert_eq!(f.actions, r.actions, "actions of {q}");
         assert_eq!(f.input_kinds, r.input_kinds, "input kinds of {q}");
         assert_eq!(
             f.turns_per_conversation, r.turns_per_conversation,
@@ -200,6 +201,20 @@ fn rollups_give_the_figures_of_the_rows() {
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(before - after, 2 * retention::STEP_ROWS);
+    // The numbers of sessions left without a message are taken back, the others kept.
+    let numbered = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        numbered("SELECT count(*) FROM rollup_session_ids"),
+        numbered("SELECT count(DISTINCT session_id) FROM messages")
+    );
+    assert_eq!(
+        numbered(
+            "SELECT count(*) FROM messages m
+             WHERE m.session_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM rollup_session_ids s WHERE s.session_id = m.session_id)"
+        ),
+        0
+    );
     drop(conn);
     check_ranges(&db, 2);
 
@@ -226,4 +241,28 @@ fn rollups_give_the_figures_of_the_rows() {
         trends::trends(&conn, &range, now()).unwrap(),
         trends::trends_without_rollups(&conn, &range, now()).unwrap()
     );
+    drop(conn);
+
+    // So is an hour's sessions lost, or an action's messages miscounted.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let hour = start().timestamp_millis() + 30 * HOUR_MS;
+    let lost = conn
+        .execute("DELETE FROM rollup_sessions WHERE hour = ?1", [hour])
+        .unwrap();
+    assert!(lost > 0);
+    let actions = conn
+        .execute(
+            "UPDATE rollup_counts SET n = n + 1 WHERE hour = ?1 AND count = ?2",
+            rusqlite::params![hour, rollup::Count::Action as i64],
+        )
+        .unwrap();
+    assert!(actions > 0);
+    drop(conn);
+    let conn = logbook_core::store::open_reader(&db).unwrap();
+    let fast = trends::trends(&conn, &range, now()).unwrap().current;
+    let rows = trends::trends_without_rollups(&conn, &range, now())
+        .unwrap()
+        .current;
+    assert_ne!(fast.totals.conversations, rows.totals.conversations);
+    assert_ne!(fast.actions, rows.actions);
 }

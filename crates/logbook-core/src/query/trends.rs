@@ -635,7 +635,11 @@ fn period(
     let mut rolled_up: Option<(i64, i64, Option<&str>)> = None;
     if scope.wants_events {
         // The facts of [from, to), each summed into its bucket.
-        let raw = |sums: &mut Vec<Summary>, from: i64, to: i64| -> Result<(), QueryError> {
+        let raw = |sums: &mut Vec<Summary>,
+                   sessions: &mut rollup::SessionNumbers<'_>,
+                   from: i64,
+                   to: i64|
+         -> Result<(), QueryError> {
             if from >= to {
                 return Ok(());
             }
@@ -658,7 +662,7 @@ fn period(
                 &within(&scope.messages, "m.request_at"),
                 events,
             )?;
-            facts.sum_into(sums, |at, _| frame.index(at));
+            facts.sum_into(sums, |at, _| frame.index(at), sessions)?;
             Ok(())
         };
         // The whole hours from the rollups, when they hold what the query asks (its range and at
@@ -676,22 +680,37 @@ fn period(
         rolled_up = hours;
         match hours {
             Some((from, to, endpoint)) => {
-                raw(&mut sums, frame.start, from)?;
+                // The edges' sessions by the numbers the rollups count them by.
+                let mut sessions = rollup::SessionNumbers::stored(conn);
+                raw(&mut sums, &mut sessions, frame.start, from)?;
                 rollup::load(conn, from, to, endpoint, &mut sums, |hour| {
                     frame.index(hour)
                 })?;
-                raw(&mut sums, to, frame.end)?;
+                raw(&mut sums, &mut sessions, to, frame.end)?;
             }
-            None => raw(&mut sums, frame.start, frame.end)?,
+            None => raw(
+                &mut sums,
+                &mut rollup::SessionNumbers::local(),
+                frame.start,
+                frame.end,
+            )?,
         }
     }
-    // The range's sums; its sessions by reference, not copied.
+    // The range's sums, and messages per session over the range.
     let mut total = Summary::default();
-    let mut sessions: rustc_hash::FxHashMap<&str, i64> = Default::default();
-    for s in &sums {
+    // Each session's messages over the range, with the last bucket it was seen in: buckets are
+    // read in order, so a session is new to a bucket when its last one is an earlier bucket.
+    let mut sessions: rustc_hash::FxHashMap<i64, (i64, usize)> = Default::default();
+    let mut conversations = vec![0i64; n];
+    for (i, s) in sums.iter().enumerate() {
         total.merge_counts(s);
-        for (session, n) in &s.sessions {
-            *sessions.entry(session).or_default() += n;
+        for (session, messages) in &s.sessions {
+            let seen = sessions.entry(*session).or_insert((0, usize::MAX));
+            seen.0 += messages;
+            if seen.1 != i {
+                seen.1 = i;
+                conversations[i] += 1;
+            }
         }
     }
     let rejections = match &scope.rejections {
@@ -712,7 +731,12 @@ fn period(
 
     let by_value = |s: &Summary, count: RollupCount| -> BTreeMap<Option<String>, i64> {
         s.by_value(count)
-            .map(|values| values.iter().map(|(v, n)| (v.clone(), *n)).collect())
+            .map(|values| {
+                values
+                    .iter()
+                    .map(|(v, n)| (v.map(str::to_owned), n))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut buckets: Vec<BucketCounts> = sums
@@ -721,7 +745,7 @@ fn period(
         .map(|(i, s)| BucketCounts {
             start_ms: frame.origin + i as i64 * frame.bucket.ms(),
             messages: s.count(RollupCount::Messages),
-            conversations: s.sessions.len() as i64,
+            conversations: conversations[i],
             calls: s.count(RollupCount::Calls),
             failed: s.count(RollupCount::Failed),
             transferred: s.count(RollupCount::Transferred),
@@ -842,7 +866,8 @@ fn period(
                 &mut confidences,
             )?;
         }
-        i.median_confidence = histogram_rank(&confidences, 50).map(rollup::f64_from_key);
+        i.median_confidence =
+            histogram_rank(&sorted_histogram(&confidences), 50).map(rollup::f64_from_key);
         i.title = conn
             .prepare_cached(
                 "SELECT title FROM message_intents WHERE intent = ?1 AND title IS NOT NULL LIMIT 1",
@@ -852,25 +877,7 @@ fn period(
     }
 
     // Actions, by title: the messages that ran each.
-    let actions = if scope.wants_events {
-        let titles = rows(
-            conn,
-            &format!(
-                "SELECT a.title, count(DISTINCT a.event_id) FROM message_actions a
-                 JOIN messages m ON m.event_id = a.event_id JOIN events e ON e.id = m.event_id
-                 WHERE ({}) AND m.request_at >= ? AND m.request_at < ? AND a.title IS NOT NULL
-                 GROUP BY a.title",
-                scope.messages.text
-            ),
-            &scope.messages,
-            frame,
-            &[],
-            |r| Ok((Some(r.get::<_, String>(0)?), r.get::<_, i64>(1)?)),
-        )?;
-        ranked(titles.into_iter().collect(), TOP_VALUES)
-    } else {
-        Vec::new()
-    };
+    let actions = ranked(by_value(&total, RollupCount::Action), TOP_VALUES);
 
     // Custom data.
     let custom = match custom_key {
@@ -931,7 +938,7 @@ fn period(
     };
 
     let mut turns_hist = [0i64; TURN_BINS.len()];
-    for turns in sessions.values() {
+    for (turns, _) in sessions.values() {
         let bin = TURN_BINS
             .iter()
             .rposition(|(from, _)| *turns >= *from)
@@ -1048,7 +1055,7 @@ const TURN_BINS: [(i64, &str); 8] = [
 ];
 
 /// Counts by confidence tenth, all ten of them, labelled `0.0-0.1` … `0.9-1.0`.
-fn tenths(counts: Option<&rustc_hash::FxHashMap<Option<String>, i64>>) -> Vec<Count> {
+fn tenths(counts: Option<&rollup::Values>) -> Vec<Count> {
     rollup::TENTHS
         .iter()
         .enumerate()
@@ -1059,10 +1066,7 @@ fn tenths(counts: Option<&rustc_hash::FxHashMap<Option<String>, i64>>) -> Vec<Co
                     i as f64 / 10.0,
                     (i + 1) as f64 / 10.0
                 )),
-                counts
-                    .and_then(|c| c.get(&Some((*tenth).to_owned())))
-                    .copied()
-                    .unwrap_or(0),
+                counts.map_or(0, |c| c.get(Some(tenth))),
             )
         })
         .collect()
@@ -1092,28 +1096,36 @@ fn histogram_percentiles(histogram: Option<&rollup::Histogram>) -> Percentiles {
     let Some(h) = histogram else {
         return Percentiles::default();
     };
+    let sorted = sorted_histogram(h);
     Percentiles {
-        n: h.values().sum(),
-        p50: histogram_rank(h, 50),
-        p95: histogram_rank(h, 95),
-        p99: histogram_rank(h, 99),
+        n: sorted.last().map_or(0, |(_, seen)| *seen),
+        p50: histogram_rank(&sorted, 50),
+        p95: histogram_rank(&sorted, 95),
+        p99: histogram_rank(&sorted, 99),
     }
 }
 
-/// The `p`-th percentile of a histogram's values, by nearest rank ([`METHOD`]).
-fn histogram_rank(histogram: &rollup::Histogram, p: i64) -> Option<i64> {
-    let n: i64 = histogram.values().sum();
+/// A histogram's values ascending, each with how many values are at most it.
+fn sorted_histogram(histogram: &rollup::Histogram) -> Vec<(i64, i64)> {
+    let mut values: Vec<(i64, i64)> = histogram.iter().map(|(v, n)| (*v, *n)).collect();
+    values.sort_unstable();
+    let mut seen = 0;
+    for (_, n) in &mut values {
+        seen += *n;
+        *n = seen;
+    }
+    values
+}
+
+/// The `p`-th percentile of a [`sorted_histogram`]'s values, by nearest rank ([`METHOD`]).
+fn histogram_rank(sorted: &[(i64, i64)], p: i64) -> Option<i64> {
+    let n = sorted.last().map_or(0, |(_, seen)| *seen);
     if n <= 0 {
         return None;
     }
     let rank = ((p * n + 99) / 100).max(1);
-    let mut values: Vec<(i64, i64)> = histogram.iter().map(|(v, c)| (*v, *c)).collect();
-    values.sort_unstable();
-    let mut seen = 0;
-    values.into_iter().find_map(|(value, count)| {
-        seen += count;
-        (seen >= rank).then_some(value)
-    })
+    let at = sorted.partition_point(|(_, seen)| *seen < rank);
+    sorted.get(at).map(|(value, _)| *value)
 }
 
 /// p50, p95 and p99 of values sorted ascending.

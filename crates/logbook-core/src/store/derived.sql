@@ -4,6 +4,7 @@
 -- (The first migration created the same tables; this file is what they are now.)
 
 DROP TABLE IF EXISTS rollup_sessions;
+DROP TABLE IF EXISTS rollup_session_ids;
 DROP TABLE IF EXISTS rollup_values;
 DROP TABLE IF EXISTS rollup_counts;
 DROP TABLE IF EXISTS event_fts;
@@ -210,21 +211,29 @@ CREATE TABLE rollup_counts (
 CREATE INDEX rollup_counts_value ON rollup_counts (count, given, value, hour);
 
 -- Exact histograms (value -> how many) of what is measured (`rollup::Measure`), by key (an intent
--- for its confidences, else ''): varint-encoded pairs (`rollup::encode`).
+-- for its confidences, else ''): varint-encoded pairs (`rollup::encode`). Keyed as they are read:
+-- one measure and key over a range of hours.
 CREATE TABLE rollup_values (
-    hour       INTEGER NOT NULL,
-    endpoint   TEXT    NOT NULL,
     measure    INTEGER NOT NULL,
     key        TEXT    NOT NULL,
+    hour       INTEGER NOT NULL,
+    endpoint   TEXT    NOT NULL,
     histogram  BLOB    NOT NULL,
-    PRIMARY KEY (hour, endpoint, measure, key)
+    PRIMARY KEY (measure, key, hour, endpoint)
 ) WITHOUT ROWID;
 
--- Messages per session and hour: conversations per bucket and turns per conversation.
+-- A number for each session id with a message in the store (`rollup::SessionNumbers`), so that the
+-- hours' sessions are kept and read as small numbers.
+CREATE TABLE rollup_session_ids (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL UNIQUE
+);
+
+-- Messages per session in each hour (conversations per bucket and turns per conversation): one
+-- histogram of session number -> messages per hour and endpoint, encoded as `rollup_values`'.
 CREATE TABLE rollup_sessions (
-    hour        INTEGER NOT NULL,
-    endpoint    TEXT    NOT NULL,
-    session_id  TEXT    NOT NULL,
-    n           INTEGER NOT NULL,
-    PRIMARY KEY (hour, endpoint, session_id)
+    hour      INTEGER NOT NULL,
+    endpoint  TEXT    NOT NULL,
+    sessions  BLOB    NOT NULL,
+    PRIMARY KEY (hour, endpoint)
 ) WITHOUT ROWID;

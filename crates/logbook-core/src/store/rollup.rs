@@ -6,15 +6,16 @@
 //! facts sums to a [`Summary`] per hour (a call, its turns and warnings in the hour of
 //! `calls.start_at`; a message in the hour of `messages.request_at`): counts, exact value
 //! histograms (value → how many, so nearest-rank percentiles over any set of hours are exact), and
-//! messages per session. The projector adds the summary of each slice it applies — one upsert per
-//! hour, endpoint and measure, never one per event — in the slice's transaction; retention subtracts
-//! that of the events it deletes, in its own; a rebuild starts from the empty tables of
-//! `derived.sql`. So the rollup of an hour is always the summary of the facts of its events.
+//! messages per session (sessions by number: [`SessionNumbers`]). The projector adds the summary
+//! of each slice it applies — one upsert per hour, endpoint and measure, never one per event — in
+//! the slice's transaction; retention subtracts that of the events it deletes, in its own; a
+//! rebuild starts from the empty tables of `derived.sql`. So the rollup of an hour is always the
+//! summary of the facts of its events.
 
 use rustc_hash::FxHashMap as HashMap;
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::query::filter::Sql;
 
@@ -69,6 +70,13 @@ pub struct MessageFact {
     pub top_confidence: Option<f64>,
 }
 
+/// An action title a message ran (once per message and title).
+pub struct ActionFact {
+    pub endpoint: String,
+    pub request_at: i64,
+    pub title: String,
+}
+
 #[derive(Default)]
 pub struct Facts {
     pub calls: Vec<CallFact>,
@@ -76,6 +84,7 @@ pub struct Facts {
     /// Grouped by call (in call order), as [`Summary::add_warnings`] takes them.
     pub warnings: Vec<WarningFact>,
     pub messages: Vec<MessageFact>,
+    pub actions: Vec<ActionFact>,
 }
 
 /// Whether [`facts`] reads each fact's event row: for its endpoint, or for a condition on it.
@@ -197,16 +206,35 @@ pub fn facts(
                 })
             },
         )?,
+        actions: rows(
+            conn,
+            &format!(
+                "SELECT DISTINCT m.event_id, {endpoint}, m.request_at, a.title
+                 FROM {from_messages} JOIN message_actions a ON a.event_id = m.event_id
+                 WHERE ({}) AND a.title IS NOT NULL",
+                messages.text
+            ),
+            messages,
+            |r| {
+                Ok(ActionFact {
+                    endpoint: r.get(1)?,
+                    request_at: r.get(2)?,
+                    title: r.get(3)?,
+                })
+            },
+        )?,
     })
 }
 
 impl Facts {
-    /// Sums every fact into `summaries[place(time, endpoint)]` (grown as needed).
+    /// Sums every fact into `summaries[place(time, endpoint)]` (grown as needed), each session by
+    /// its number in `sessions`.
     pub fn sum_into(
         &self,
         summaries: &mut Vec<Summary>,
         mut place: impl FnMut(i64, &str) -> usize,
-    ) {
+        sessions: &mut SessionNumbers<'_>,
+    ) -> rusqlite::Result<()> {
         let mut at = |summaries: &mut Vec<Summary>, time: i64, endpoint: &str| {
             let i = place(time, endpoint);
             if i >= summaries.len() {
@@ -228,8 +256,84 @@ impl Facts {
         }
         for m in &self.messages {
             let i = at(summaries, m.request_at, &m.endpoint);
-            summaries[i].add_message(m);
+            let session = match m.session_id.as_deref() {
+                Some(s) => Some(sessions.number(s)?),
+                None => None,
+            };
+            summaries[i].add_message(m, session);
         }
+        for a in &self.actions {
+            let i = at(summaries, a.request_at, &a.endpoint);
+            summaries[i].bump(Count::Action, Some(&a.title), 1);
+        }
+        Ok(())
+    }
+}
+
+/// Session ids as the numbers summaries count them by. The rollups hold the numbers of
+/// `rollup_session_ids` (one per session id with a message in the store, given as sessions first
+/// arrive, taken back when retention deletes a session's last message); a computation that does not
+/// read the rollups numbers the sessions it meets itself.
+pub struct SessionNumbers<'c> {
+    stored: Option<(&'c Connection, Assign)>,
+    known: HashMap<String, i64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Assign {
+    /// A session not stored yet is given a stored number.
+    Yes,
+    /// A session not stored yet is in no rollup: it gets a number of this computation alone.
+    No,
+}
+
+impl<'c> SessionNumbers<'c> {
+    /// Numbers of this computation alone.
+    pub fn local() -> Self {
+        Self {
+            stored: None,
+            known: HashMap::default(),
+        }
+    }
+
+    /// The numbers the rollups count by (read, never given).
+    pub fn stored(conn: &'c Connection) -> Self {
+        Self {
+            stored: Some((conn, Assign::No)),
+            known: HashMap::default(),
+        }
+    }
+
+    fn assigning(conn: &'c Connection) -> Self {
+        Self {
+            stored: Some((conn, Assign::Yes)),
+            known: HashMap::default(),
+        }
+    }
+
+    pub fn number(&mut self, session: &str) -> rusqlite::Result<i64> {
+        if let Some(n) = self.known.get(session) {
+            return Ok(*n);
+        }
+        // Numbers of this computation alone are below 0, apart from every stored one.
+        let local = -(self.known.len() as i64) - 1;
+        let n = match self.stored {
+            None => local,
+            Some((conn, Assign::No)) => conn
+                .prepare_cached("SELECT id FROM rollup_session_ids WHERE session_id = ?1")?
+                .query_row([session], |r| r.get(0))
+                .optional()?
+                .unwrap_or(local),
+            Some((conn, Assign::Yes)) => conn
+                .prepare_cached(
+                    "INSERT INTO rollup_session_ids (session_id) VALUES (?1)
+                     ON CONFLICT (session_id) DO UPDATE SET session_id = excluded.session_id
+                     RETURNING id",
+                )?
+                .query_row([session], |r| r.get(0))?,
+        };
+        self.known.insert(session.to_owned(), n);
+        Ok(n)
     }
 }
 
@@ -266,10 +370,12 @@ pub enum Count {
     Intent,
     /// Messages by top intent whose confidence is below [`LOW_CONFIDENCE`].
     IntentLow,
+    /// Messages by the title of each action they ran.
+    Action,
 }
 
 impl Count {
-    const ALL: [Self; 18] = [
+    const ALL: [Self; 19] = [
         Self::Calls,
         Self::Failed,
         Self::Transferred,
@@ -288,6 +394,7 @@ impl Count {
         Self::LowConfidence,
         Self::Intent,
         Self::IntentLow,
+        Self::Action,
     ];
 
     /// Its number in the tables.
@@ -327,10 +434,6 @@ impl Measure {
     fn code(self) -> i64 {
         self as i64
     }
-
-    fn from_code(code: i64) -> Option<Self> {
-        Self::ALL.get(usize::try_from(code).ok()?).copied()
-    }
 }
 
 /// A histogram: value → how many.
@@ -352,24 +455,65 @@ pub fn tenth(confidence: f64) -> usize {
     ((confidence * 10.0).floor().max(0.0) as usize).min(9)
 }
 
+/// How many of what is counted, by value (found by `&str`, so that summing stored counts
+/// allocates nothing for a value already seen).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Values {
+    /// Not given.
+    pub none: i64,
+    pub given: HashMap<String, i64>,
+}
+
+impl Values {
+    pub fn total(&self) -> i64 {
+        self.none + self.given.values().sum::<i64>()
+    }
+
+    pub fn get(&self, value: Option<&str>) -> i64 {
+        match value {
+            None => self.none,
+            Some(v) => self.given.get(v).copied().unwrap_or(0),
+        }
+    }
+
+    /// Every value counted (`None`: not given), in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (Option<&str>, i64)> {
+        let none = (self.none != 0).then_some((None, self.none));
+        none.into_iter()
+            .chain(self.given.iter().map(|(v, n)| (Some(v.as_str()), *n)))
+    }
+
+    fn add(&mut self, value: Option<&str>, n: i64) {
+        match value {
+            None => self.none += n,
+            Some(v) => match self.given.get_mut(v) {
+                Some(m) => *m += n,
+                None => {
+                    self.given.insert(v.to_owned(), n);
+                }
+            },
+        }
+    }
+}
+
 /// The sum of some facts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
-    pub counts: HashMap<Count, HashMap<Option<String>, i64>>,
+    pub counts: HashMap<Count, Values>,
     /// By measure and key (the intent, or empty).
     pub values: HashMap<(Measure, String), Histogram>,
-    /// Messages per session id.
-    pub sessions: HashMap<String, i64>,
+    /// Messages by session number ([`SessionNumbers`]): (session, messages), a session possibly
+    /// listed more than once (summed by whoever reads them: appending is what keeps reading a
+    /// month of rollups fast).
+    pub sessions: Vec<(i64, i64)>,
 }
 
 impl Summary {
     pub fn count(&self, count: Count) -> i64 {
-        self.counts
-            .get(&count)
-            .map_or(0, |values| values.values().sum())
+        self.counts.get(&count).map_or(0, Values::total)
     }
 
-    pub fn by_value(&self, count: Count) -> Option<&HashMap<Option<String>, i64>> {
+    pub fn by_value(&self, count: Count) -> Option<&Values> {
         self.counts.get(&count)
     }
 
@@ -378,13 +522,7 @@ impl Summary {
     }
 
     fn bump(&mut self, count: Count, value: Option<&str>, n: i64) {
-        let values = self.counts.entry(count).or_default();
-        match values.get_mut(&value.map(str::to_owned)) {
-            Some(v) => *v += n,
-            None => {
-                values.insert(value.map(str::to_owned), n);
-            }
-        }
+        self.counts.entry(count).or_default().add(value, n);
     }
 
     fn one(&mut self, count: Count) {
@@ -453,18 +591,14 @@ impl Summary {
         }
     }
 
-    pub fn add_message(&mut self, m: &MessageFact) {
+    /// A message, of the session numbered `session`.
+    pub fn add_message(&mut self, m: &MessageFact, session: Option<i64>) {
         self.one(Count::Messages);
         if let Some(ms) = m.response_ms {
             self.value(Measure::AssistantMessage, "", ms);
         }
-        if let Some(s) = m.session_id.as_deref() {
-            match self.sessions.get_mut(s) {
-                Some(n) => *n += 1,
-                None => {
-                    self.sessions.insert(s.to_owned(), 1);
-                }
-            }
+        if let Some(s) = session {
+            self.sessions.push((s, 1));
         }
         self.bump(Count::InputKind, m.input_kind.as_deref(), 1);
         let low = m.top_confidence.map(|c| c < LOW_CONFIDENCE);
@@ -490,8 +624,8 @@ impl Summary {
     pub fn merge_counts(&mut self, other: &Summary) {
         for (count, values) in &other.counts {
             let mine = self.counts.entry(*count).or_default();
-            for (value, n) in values {
-                *mine.entry(value.clone()).or_default() += n;
+            for (value, n) in values.iter() {
+                mine.add(value, n);
             }
         }
         for (key, histogram) in &other.values {
@@ -523,7 +657,7 @@ pub fn add_events(conn: &Connection, first: i64, last: i64) -> rusqlite::Result<
 }
 
 /// Before retention deletes the events listed in the temporary table `doomed` (column `id`):
-/// takes them out of the rollups.
+/// takes them out of the rollups, and forgets the numbers of the sessions left without a message.
 pub fn subtract_events(conn: &Connection, doomed: &str) -> rusqlite::Result<()> {
     let within = |column: &str| Sql {
         text: format!("{column} IN (SELECT id FROM temp.{doomed})"),
@@ -535,7 +669,20 @@ pub fn subtract_events(conn: &Connection, doomed: &str) -> rusqlite::Result<()> 
         &within("m.event_id"),
         EventRows::Read,
     )?;
-    write(conn, &facts, -1)
+    write(conn, &facts, -1)?;
+    // No rollup counts a message of these any more: their numbers are free.
+    conn.execute(
+        &format!(
+            "DELETE FROM rollup_session_ids
+             WHERE session_id IN (SELECT m.session_id FROM messages m
+                                  WHERE m.event_id IN (SELECT id FROM temp.{doomed}))
+               AND NOT EXISTS (SELECT 1 FROM messages o
+                               WHERE o.session_id = rollup_session_ids.session_id
+                                 AND o.event_id NOT IN (SELECT id FROM temp.{doomed}))"
+        ),
+        [],
+    )?;
+    Ok(())
 }
 
 /// Adds (`sign` 1) or subtracts (-1) the summaries of `facts`, one statement per hour, endpoint
@@ -543,12 +690,16 @@ pub fn subtract_events(conn: &Connection, doomed: &str) -> rusqlite::Result<()> 
 fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
     let mut keys: HashMap<(i64, String), usize> = HashMap::default();
     let mut summaries = Vec::new();
-    facts.sum_into(&mut summaries, |at, endpoint| {
-        let next = keys.len();
-        *keys
-            .entry((hour_of(at), endpoint.to_owned()))
-            .or_insert(next)
-    });
+    facts.sum_into(
+        &mut summaries,
+        |at, endpoint| {
+            let next = keys.len();
+            *keys
+                .entry((hour_of(at), endpoint.to_owned()))
+                .or_insert(next)
+        },
+        &mut SessionNumbers::assigning(conn),
+    )?;
     let mut count = conn.prepare_cached(
         "INSERT INTO rollup_counts (hour, endpoint, count, given, value, n)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -559,36 +710,16 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
         "DELETE FROM rollup_counts
          WHERE hour = ?1 AND endpoint = ?2 AND count = ?3 AND given = ?4 AND value = ?5",
     )?;
-    let mut session = conn.prepare_cached(
-        "INSERT INTO rollup_sessions (hour, endpoint, session_id, n) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (hour, endpoint, session_id) DO UPDATE SET n = n + excluded.n
-         RETURNING n",
-    )?;
-    let mut drop_session = conn.prepare_cached(
-        "DELETE FROM rollup_sessions WHERE hour = ?1 AND endpoint = ?2 AND session_id = ?3",
-    )?;
-    let mut read_values = conn.prepare_cached(
-        "SELECT histogram FROM rollup_values
-         WHERE hour = ?1 AND endpoint = ?2 AND measure = ?3 AND key = ?4",
-    )?;
-    let mut write_values = conn.prepare_cached(
-        "INSERT INTO rollup_values (hour, endpoint, measure, key, histogram)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (hour, endpoint, measure, key) DO UPDATE SET histogram = excluded.histogram",
-    )?;
-    let mut drop_values = conn.prepare_cached(
-        "DELETE FROM rollup_values WHERE hour = ?1 AND endpoint = ?2 AND measure = ?3 AND key = ?4",
-    )?;
     for ((hour, endpoint), i) in &keys {
         let summary = &summaries[*i];
         for (c, values) in &summary.counts {
-            for (value, n) in values {
+            for (value, n) in values.iter() {
                 let key = params![
                     hour,
                     endpoint,
                     c.code(),
                     value.is_some(),
-                    value.as_deref().unwrap_or("")
+                    value.unwrap_or("")
                 ];
                 let left: i64 = count.query_row(
                     params![
@@ -596,7 +727,7 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
                         endpoint,
                         c.code(),
                         value.is_some(),
-                        value.as_deref().unwrap_or(""),
+                        value.unwrap_or(""),
                         sign * n
                     ],
                     |r| r.get(0),
@@ -607,36 +738,97 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
                 }
             }
         }
-        for (s, n) in &summary.sessions {
-            let left: i64 =
-                session.query_row(params![hour, endpoint, s, sign * n], |r| r.get(0))?;
-            if left == 0 {
-                drop_session.execute(params![hour, endpoint, s])?;
+        if !summary.sessions.is_empty() {
+            let mut sessions = Histogram::default();
+            for (session, n) in &summary.sessions {
+                *sessions.entry(*session).or_default() += n;
             }
+            let at = Stored::Sessions {
+                hour: *hour,
+                endpoint,
+            };
+            merge_stored(conn, at, &sessions, sign)?;
         }
         for ((measure, key), histogram) in &summary.values {
-            let keys = params![hour, endpoint, measure.code(), key];
-            let stored: Option<Vec<u8>> = read_values
-                .query_map(keys, |r| r.get(0))?
-                .next()
-                .transpose()?;
-            let mut merged = stored.map(|b| decode(&b)).unwrap_or_default();
-            for (value, n) in histogram {
-                *merged.entry(*value).or_default() += sign * n;
-            }
-            merged.retain(|_, n| *n != 0);
-            if merged.is_empty() {
-                drop_values.execute(keys)?;
-            } else {
-                write_values.execute(params![
-                    hour,
-                    endpoint,
-                    measure.code(),
-                    key,
-                    encode(&merged)
-                ])?;
-            }
+            let at = Stored::Values {
+                measure: *measure,
+                key,
+                hour: *hour,
+                endpoint,
+            };
+            merge_stored(conn, at, histogram, sign)?;
         }
+    }
+    Ok(())
+}
+
+/// Where a stored histogram is kept.
+enum Stored<'a> {
+    Values {
+        measure: Measure,
+        key: &'a str,
+        hour: i64,
+        endpoint: &'a str,
+    },
+    Sessions {
+        hour: i64,
+        endpoint: &'a str,
+    },
+}
+
+/// Adds `histogram` (`sign` 1) to the stored one, or subtracts it (-1); an emptied one is deleted.
+fn merge_stored(
+    conn: &Connection,
+    at: Stored<'_>,
+    histogram: &Histogram,
+    sign: i64,
+) -> rusqlite::Result<()> {
+    let (read, write, delete, keys) = match &at {
+        Stored::Values {
+            measure,
+            key,
+            hour,
+            endpoint,
+        } => (
+            "SELECT histogram FROM rollup_values
+             WHERE measure = ?1 AND key = ?2 AND hour = ?3 AND endpoint = ?4",
+            "INSERT INTO rollup_values (measure, key, hour, endpoint, histogram)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (measure, key, hour, endpoint) DO UPDATE SET histogram = excluded.histogram",
+            "DELETE FROM rollup_values
+             WHERE measure = ?1 AND key = ?2 AND hour = ?3 AND endpoint = ?4",
+            vec![
+                Value::Integer(measure.code()),
+                Value::Text((*key).to_owned()),
+                Value::Integer(*hour),
+                Value::Text((*endpoint).to_owned()),
+            ],
+        ),
+        Stored::Sessions { hour, endpoint } => (
+            "SELECT sessions FROM rollup_sessions WHERE hour = ?1 AND endpoint = ?2",
+            "INSERT INTO rollup_sessions (hour, endpoint, sessions) VALUES (?1, ?2, ?3)
+             ON CONFLICT (hour, endpoint) DO UPDATE SET sessions = excluded.sessions",
+            "DELETE FROM rollup_sessions WHERE hour = ?1 AND endpoint = ?2",
+            vec![Value::Integer(*hour), Value::Text((*endpoint).to_owned())],
+        ),
+    };
+    let stored: Option<Vec<u8>> = conn
+        .prepare_cached(read)?
+        .query_row(params_from_iter(&keys), |r| r.get(0))
+        .optional()?;
+    let mut merged = stored.map(|b| decode(&b)).unwrap_or_default();
+    for (value, n) in histogram {
+        *merged.entry(*value).or_default() += sign * n;
+    }
+    merged.retain(|_, n| *n != 0);
+    if merged.is_empty() {
+        conn.prepare_cached(delete)?
+            .execute(params_from_iter(&keys))?;
+    } else {
+        let mut with_blob = keys;
+        with_blob.push(Value::Blob(encode(&merged)));
+        conn.prepare_cached(write)?
+            .execute(params_from_iter(&with_blob))?;
     }
     Ok(())
 }
@@ -666,41 +858,41 @@ pub fn load(
         let Some(count) = Count::from_code(r.get(1)?) else {
             continue;
         };
-        let value: Option<String> = if r.get(2)? { Some(r.get(3)?) } else { None };
-        summaries[place(r.get(0)?)].bump(count, value.as_deref(), r.get(4)?);
+        let value = match r.get(2)? {
+            true => Some(r.get_ref(3)?.as_str()?),
+            false => None,
+        };
+        let n = r.get(4)?;
+        summaries[place(r.get(0)?)].bump(count, value, n);
     }
     // An intent's confidences are only asked for over the range, and for the top intents alone
     // ([`load_histogram`]).
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT hour, measure, key, histogram FROM rollup_values
-         WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond} AND measure <> {}",
-        Measure::IntentConfidence.code()
+        "SELECT hour, histogram FROM rollup_values
+         WHERE measure = ?4 AND key = '' AND hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
     ))?;
-    let mut rows = stmt.query(p)?;
-    while let Some(r) = rows.next()? {
-        let Some(measure) = Measure::from_code(r.get(1)?) else {
+    for measure in Measure::ALL {
+        if measure == Measure::IntentConfidence {
             continue;
-        };
-        let key: String = r.get(2)?;
-        let summary = &mut summaries[place(r.get(0)?)];
-        let histogram = summary.values.entry((measure, key)).or_default();
-        decode_into(r.get_ref(3)?.as_blob()?, histogram);
+        }
+        let mut rows = stmt.query(params![from, to, endpoint, measure.code()])?;
+        while let Some(r) = rows.next()? {
+            let summary = &mut summaries[place(r.get(0)?)];
+            let histogram = summary.values.entry((measure, String::new())).or_default();
+            decode_into(r.get_ref(1)?.as_blob()?, histogram);
+        }
     }
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT hour, session_id, n FROM rollup_sessions
+        "SELECT hour, sessions FROM rollup_sessions
          WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
     ))?;
     let mut rows = stmt.query(p)?;
     while let Some(r) = rows.next()? {
         let summary = &mut summaries[place(r.get(0)?)];
-        let session = r.get_ref(1)?.as_str()?;
-        let n: i64 = r.get(2)?;
-        match summary.sessions.get_mut(session) {
-            Some(m) => *m += n,
-            None => {
-                summary.sessions.insert(session.to_owned(), n);
-            }
-        }
+        let sessions = &mut summary.sessions;
+        decode_with(r.get_ref(1)?.as_blob()?, |session, n| {
+            sessions.push((session, n))
+        });
     }
     Ok(())
 }
@@ -716,8 +908,8 @@ pub fn load_histogram(
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT histogram FROM rollup_values
-         WHERE hour >= ?1 AND hour < ?2 AND (endpoint = ?3 OR ?3 IS NULL) AND measure = ?4
-               AND key = ?5",
+         WHERE measure = ?4 AND key = ?5 AND hour >= ?1 AND hour < ?2
+               AND (endpoint = ?3 OR ?3 IS NULL)",
     )?;
     let mut rows = stmt.query(params![from, to, endpoint, measure.code(), key])?;
     while let Some(r) = rows.next()? {
@@ -769,6 +961,11 @@ fn decode(bytes: &[u8]) -> Histogram {
 }
 
 fn decode_into(bytes: &[u8], histogram: &mut Histogram) {
+    decode_with(bytes, |value, n| *histogram.entry(value).or_default() += n);
+}
+
+/// Calls `pair` with each (value, count) of an encoded histogram, by value.
+fn decode_with(bytes: &[u8], mut pair: impl FnMut(i64, i64)) {
     let mut at = 0;
     let mut value = 0i64;
     let unzig = |u: u64| ((u >> 1) as i64) ^ -((u & 1) as i64);
@@ -778,7 +975,7 @@ fn decode_into(bytes: &[u8], histogram: &mut Histogram) {
             return;
         };
         value = value.wrapping_add(unzig(delta));
-        *histogram.entry(value).or_default() += unzig(n);
+        pair(value, unzig(n));
     }
 }
 
