@@ -40,7 +40,7 @@ pub use writer::{
 /// How long a connection waits for a lock before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// The writer's page cache, KiB.
-const WRITER_CACHE_KIB: i64 = 8 * 1024;
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB): the bound on the log's size. The
 /// checkpointer thread (`checkpoint.rs`) copies the log long before, off the writer's commits.
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;

@@ -591,7 +591,9 @@ fn apply_projection(
             }
             end += 1;
             let elapsed = started.elapsed();
-            if elapsed >= idle_slice || (elapsed >= slice && context.waiting.load(Relaxed) > 0) {
+            if elapsed >= idle_slice.max(slice)
+                || (elapsed >= slice && context.waiting.load(Relaxed) > 0)
+            {
                 break;
             }
         }
