@@ -542,6 +542,7 @@ pub fn stats(out: &mut dyn Write, s: &Stats, now_ms: i64) -> io::Result<()> {
         ),
         ("database bytes", s.database_bytes.to_string()),
         ("derived", projection(&s.projection)),
+        ("replays sent", s.replays_sent.to_string()),
         (
             "forwarding",
             if s.forwarding.is_empty() {
