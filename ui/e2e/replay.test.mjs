@@ -71,6 +71,22 @@ async function openReplay(id, to) {
   await page.locator("input[type='url']").fill(to);
 }
 
+/** The Live list's column headers. */
+function liveHeads() {
+  return page.locator(".list-head [role='columnheader']").allTextContents();
+}
+
+test("Live leaves out the Forwarded and Replay columns while nothing was forwarded or replayed", async () => {
+  await page.goto(`${serve.uiBase}/#/live`);
+  await page.locator("[data-testid='row']").first().waitFor();
+  // The store's totals have come when the list settles; nothing forwards or replays here yet.
+  await page.waitForFunction(() => document.querySelectorAll(".list-head [role='columnheader']").length > 0);
+  const heads = await liveHeads();
+  assert.ok(!heads.includes("Forwarded") && !heads.includes("Replay"), heads.join(", "));
+  assert.ok(heads.includes("Summary"), heads.join(", "));
+  await page.screenshot({ path: join(dir, "live-no-replays.png") });
+});
+
 test("a replay edited in the browser reaches the downstream signed with the endpoint's secret, and its answer is kept", async () => {
   const id = await hangupCallId();
   await openReplay(id, downstreamUrl);
@@ -147,6 +163,9 @@ test("a replay to Logbook's own receiver is stored as a marked event, and Compar
   const texts = await notes.allTextContents();
   assert.ok(texts.includes(`of #${id}`), texts.join(", "));
   assert.ok(texts.includes("sent 2×"), texts.join(", "));
+  const heads = await liveHeads();
+  assert.ok(heads.includes("Replay"), heads.join(", "));
+  assert.ok(!heads.includes("Forwarded"), `nothing was forwarded: ${heads.join(", ")}`);
   await page.screenshot({ path: join(dir, "live-replays.png") });
   console.log(`screenshots in ${dir}`);
 });

@@ -12,6 +12,15 @@ function row(source: "accepted" | "rejected", id: number, at: number): EventRow 
   };
 }
 
+/** What the Status command answers: a store that never forwarded nor replayed, unless changed. */
+function status(stats: { forwarding?: unknown[]; replays_sent?: number } = {}) {
+  return {
+    stats: { last_event_id: 3, forwarding: [], replays_sent: 0, ...stats },
+    last_rejection_id: 1,
+    receiver_url: "http://127.0.0.1:7420",
+  };
+}
+
 let handlers: LiveHandlers | null = null;
 const events = vi.fn(async (req: ListRequest) => ({
   items: req.q === "" ? [row("accepted", 3, 300), row("rejected", 1, 250), row("accepted", 2, 200)] : [],
@@ -21,7 +30,7 @@ const events = vi.fn(async (req: ListRequest) => ({
 
 vi.mock("../api", () => ({
   api: {
-    status: vi.fn(async () => ({ stats: { last_event_id: 3 }, last_rejection_id: 1, receiver_url: "http://127.0.0.1:7420" })),
+    status: vi.fn(async () => status()),
     events: (req: ListRequest) => events(req),
     // More are stored than the first page shows.
     count: vi.fn(async () => ({ count: 12, exact: true })),
@@ -91,5 +100,58 @@ describe("LiveView", () => {
     expect(screen.getByTestId("empty").textContent).toContain(
       "logbook send --url http://127.0.0.1:7420/ --secret-file <your secret file> tests/samples",
     );
+  });
+
+  describe("the Forwarded and Replay columns", () => {
+    const heads = () => screen.getAllByRole("columnheader").map((h) => h.textContent);
+
+    async function show() {
+      const feed = new LiveFeed(api);
+      render(<LiveView route={{ view: "live" }} navigate={vi.fn()} replace={vi.fn()} feed={feed} onQueryError={vi.fn()} />);
+      feed.start();
+      await act(async () => {});
+      return feed;
+    }
+
+    it("are left out while nothing was forwarded or replayed", async () => {
+      const feed = await show();
+      expect(heads()).toEqual(["Time", "Status", "Kind", "Reason", "Path", "Size", "Summary"]);
+      feed.close();
+    });
+
+    it("are shown when the store forwarded and sent replays", async () => {
+      vi.mocked(api.status).mockImplementationOnce(async () =>
+        status({ forwarding: [{ target: "http://127.0.0.1:9/in", delivered: 3, pending: 0, gave_up: 0 }], replays_sent: 1 }) as never,
+      );
+      const feed = await show();
+      expect(heads()).toEqual(["Time", "Status", "Kind", "Reason", "Forwarded", "Replay", "Path", "Size", "Summary"]);
+      feed.close();
+    });
+
+    it("come with the first row that was forwarded, or arrived as a replay", async () => {
+      const feed = await show();
+      vi.useFakeTimers();
+      try {
+        act(() => {
+          handlers!.onBatch({
+            rows: [{ ...row("accepted", 4, 400), forwarding: { delivered: 0, pending: 1, gave_up: 0, attempts: 0, next_at: 400 } }],
+            last_event_id: 4,
+            last_rejection_id: 1,
+            more: false,
+          });
+          vi.advanceTimersByTime(1000);
+        });
+        expect(heads()).toContain("Forwarded");
+        expect(heads()).not.toContain("Replay");
+        act(() => {
+          handlers!.onBatch({ rows: [{ ...row("accepted", 5, 500), replay_of: 2 }], last_event_id: 5, last_rejection_id: 1, more: false });
+          vi.advanceTimersByTime(1000);
+        });
+        expect(heads()).toContain("Replay");
+      } finally {
+        vi.useRealTimers();
+      }
+      feed.close();
+    });
   });
 });

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api";
 import { ClientError } from "../api/client";
 import type { EventRow } from "../api/types/EventRow";
+import type { Stats } from "../api/types/Stats";
 import { EventDetailView } from "./detail/EventDetailView";
 import { FixTheSearch, NoEventsYet } from "../components/EmptyStates";
 import { ErrorBanner } from "../components/ErrorBanner";
@@ -54,6 +55,24 @@ function reasonText(r: EventRow): string {
   return parts.join(", ");
 }
 
+/** The columns only a store that forwards, or that replays, has anything to show in. */
+const FORWARDED = "Forwarded";
+const REPLAY = "Replay";
+
+/**
+ * Which of the optional columns have anything to show: Forwarded once anything in the store was
+ * forwarded, Replay once a replay was sent from it or a row arrived as one. The store's totals
+ * decide (`stats`, `null` until they come); the rows shown count too, so a row that arrives
+ * forwarded or as a replay brings its column with it. (Events that arrived as replays are only seen
+ * in the rows: counting them store-wide would read every event.)
+ */
+export function optionalColumns(stats: Stats | null, rows: readonly EventRow[]): { forwarded: boolean; replayed: boolean } {
+  return {
+    forwarded: (stats?.forwarding.length ?? 0) > 0 || rows.some((r) => r.forwarding !== null),
+    replayed: (stats?.replays_sent ?? 0) > 0 || rows.some((r) => r.replay_of !== null || r.replays > 0),
+  };
+}
+
 const COLUMNS: Column<EventRow>[] = [
   { title: "Time", min: 100, ideal: 108, priority: 1, className: "mono", render: (r) => formatTime(r.received_at) },
   { title: "Status", min: 50, ideal: 56, priority: 1, render: statusBadge },
@@ -73,7 +92,7 @@ const COLUMNS: Column<EventRow>[] = [
     title_: (r) => reasonText(r) || undefined,
   },
   {
-    title: "Forwarded",
+    title: FORWARDED,
     min: 72, ideal: 96, priority: 3,
     render: (r) => {
       const f = formatForwarding(r.forwarding);
@@ -82,7 +101,7 @@ const COLUMNS: Column<EventRow>[] = [
     title_: (r) => formatForwarding(r.forwarding)?.title,
   },
   {
-    title: "Replay",
+    title: REPLAY,
     min: 64, ideal: 80, priority: 4,
     render: (r) => {
       const note = formatReplays(r);
@@ -119,7 +138,11 @@ export function LiveView(props: {
   const status = useAsync(() => api.status(), []);
 
   const { total, setTotal, counting, countExactly } = useTotal("events", q);
-  const columns = useMemo(() => withMatch(COLUMNS, route.q, COLUMNS.length - 1), [route.q]);
+  const { forwarded, replayed } = optionalColumns(status.data?.stats ?? null, rows);
+  const columns = useMemo(() => {
+    const shown = COLUMNS.filter((c) => (c.title !== FORWARDED || forwarded) && (c.title !== REPLAY || replayed));
+    return withMatch(shown, route.q, shown.length - 1);
+  }, [route.q, forwarded, replayed]);
   const columnPrefs = useColumnPrefs("live");
 
   /**

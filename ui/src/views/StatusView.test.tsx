@@ -34,6 +34,7 @@ function status(receiverUrl: string | null): Status {
       rejected_total: 0, first_received_at: null, last_received_at: null, last_event_id: null, database_bytes: 4096,
       projection: { projected_through: 0, pending: 0, oldest_pending_at: null, rebuilding_through: null, deriver_version: 2 },
       forwarding: [],
+      replays_sent: 0,
     },
     last_rejection_id: null,
   } as Status;

@@ -12,11 +12,7 @@ use crate::render;
 pub fn run(args: GenerateArgs) -> Result<()> {
     use logbook_devtools::generate::{GenerateOptions, Generator};
     let span = chrono::Duration::days(args.days.max(1));
-    let options = GenerateOptions {
-        seed: args.seed,
-        start: chrono::Utc::now() - span,
-        span,
-    };
+    let options = GenerateOptions::ending_at(args.seed, span, args.events, chrono::Utc::now());
     let bodies = Generator::with_event_count(options, args.events).take(args.events as usize);
     let bar = render::progress_bar(args.events, "events");
     if let Some(path) = &args.output {

@@ -6,12 +6,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use logbook_core::store::stall::StallWatch;
 use logbook_core::store::{Store, StoreOptions};
 
 use crate::args::ReindexArgs;
 use crate::render;
 
-/// Projection making no progress this long means something is wrong (the disk is full, say).
+/// Projection making no progress this long, with the CPU to make it, means something is wrong (the
+/// disk is full, say): see `logbook_core::store::stall`.
 const STALL: Duration = Duration::from_secs(30);
 
 pub fn run(args: ReindexArgs) -> Result<()> {
@@ -30,21 +32,18 @@ pub fn run(args: ReindexArgs) -> Result<()> {
     .with_context(|| format!("cannot open the store at {}", db.display()))?;
     let target = store.projection().rebuild_through.unwrap_or(0);
     let bar = render::progress_bar(target.max(0) as u64, "events");
-    let mut moved_at = Instant::now();
-    let mut seen = 0;
+    let mut watch = StallWatch::new(STALL, store.projection().projected_through);
     loop {
         let state = store.projection();
         bar.set_position(state.projected_through.max(0) as u64);
         if state.rebuild_through.is_none() {
             break;
         }
-        if state.projected_through > seen {
-            (seen, moved_at) = (state.projected_through, Instant::now());
-        } else if moved_at.elapsed() > STALL {
+        if let Some(stalled) = watch.check(state.projected_through) {
             bar.abandon();
             bail!(
-                "reindexing made no progress for {} s; it goes on where it stopped the next time the store opens",
-                STALL.as_secs()
+                "reindexing stopped at event {} of {target}: {stalled}; it goes on where it stopped the next time the store opens",
+                state.projected_through
             );
         }
         std::thread::sleep(Duration::from_millis(100));

@@ -1,4 +1,4 @@
-//! `logbook stats`: counts of what the store holds.
+//! `logbook stats`: counts of what the store holds, and each forwarding downstream's outbox.
 
 use anyhow::Result;
 
@@ -12,7 +12,11 @@ pub fn run(args: StatsArgs) -> Result<()> {
     let conn = reader(&args.db)?;
     let s = event::stats(&conn)?;
     if args.format == OutputFormat::Table {
-        Ok(detail::stats(&mut std::io::stdout().lock(), &s)?)
+        Ok(detail::stats(
+            &mut std::io::stdout().lock(),
+            &s,
+            chrono::Utc::now().timestamp_millis(),
+        )?)
     } else {
         print_json(&s)
     }

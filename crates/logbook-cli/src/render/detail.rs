@@ -10,6 +10,7 @@ use logbook_core::query::call::Call;
 use logbook_core::query::compare::Comparison;
 use logbook_core::query::conversation::{Change, Choice, Conversation, OutputItem};
 use logbook_core::query::event::{EventDetail, ProjectionStats, Stats};
+use logbook_core::store::outbox::OutboxStats;
 use logbook_core::store::replays::{ReplayView, Signing};
 
 use super::{duration_ms, one_line, opt, safe_text, table, time_ms};
@@ -504,7 +505,6 @@ pub fn call(out: &mut dyn Write, c: &Call) -> io::Result<()> {
     Ok(())
 }
 
-/// The store's counts, one per line.
 /// How far the derived rows have come, in words.
 fn projection(p: &ProjectionStats) -> String {
     match p.rebuilding_through {
@@ -517,7 +517,9 @@ fn projection(p: &ProjectionStats) -> String {
     }
 }
 
-pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
+/// The store's counts, one per line, then each downstream's outbox; `now_ms` dates the oldest
+/// event still waiting for its delivery.
+pub fn stats(out: &mut dyn Write, s: &Stats, now_ms: i64) -> io::Result<()> {
     let rows = [
         ("events", s.events.to_string()),
         ("messages", s.messages.to_string()),
@@ -540,9 +542,81 @@ pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
         ),
         ("database bytes", s.database_bytes.to_string()),
         ("derived", projection(&s.projection)),
+        ("replays sent", s.replays_sent.to_string()),
+        (
+            "forwarding",
+            if s.forwarding.is_empty() {
+                "no downstream has been forwarded to".to_owned()
+            } else {
+                format!("{} downstreams (below)", s.forwarding.len())
+            },
+        ),
     ];
     for (name, value) in rows {
         writeln!(out, "{name:<38}{value}")?;
     }
+    forwarding(out, &s.forwarding, now_ms)
+}
+
+/// Each downstream's outbox as a table: delivered, waiting (and for how long the oldest has waited),
+/// given up for good; then the newest give-up of each and why.
+fn forwarding(out: &mut dyn Write, outboxes: &[OutboxStats], now_ms: i64) -> io::Result<()> {
+    if outboxes.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = outboxes
+        .iter()
+        .map(|o| {
+            vec![
+                o.target.clone(),
+                o.delivered.to_string(),
+                o.pending.to_string(),
+                o.gave_up.to_string(),
+                o.oldest_pending_at
+                    .map(|at| waited(at, now_ms))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    writeln!(out)?;
+    write!(
+        out,
+        "{}",
+        table(
+            &[
+                "downstream",
+                "delivered",
+                "pending",
+                "given up",
+                "oldest pending"
+            ],
+            &rows,
+            TARGET_WIDTH
+        )
+    )?;
+    for o in outboxes {
+        if let Some(reason) = &o.last_gave_up_reason {
+            writeln!(
+                out,
+                "{} last gave up {}: {}",
+                one_line(&o.target),
+                o.last_gave_up_at.map(time_ms).unwrap_or_default(),
+                one_line(reason)
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// Characters of a downstream's URL shown in the forwarding table.
+const TARGET_WIDTH: usize = 80;
+
+/// How long an event queued at `at_ms` has waited by `now_ms`: `2 hours (since 2026-03-10 …)`.
+fn waited(at_ms: i64, now_ms: i64) -> String {
+    let age = std::time::Duration::from_millis(u64::try_from(now_ms - at_ms).unwrap_or(0));
+    format!(
+        "{} (since {})",
+        indicatif::HumanDuration(age),
+        time_ms(at_ms)
+    )
 }

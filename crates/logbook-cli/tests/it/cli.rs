@@ -575,3 +575,54 @@ fn send_repeat_n_stores_n_copies_and_says_what_was_stored() {
     assert_eq!(events(), 12 + 36 + 120);
     assert!(terminate(&mut child).success());
 }
+
+/// Every time (an RFC 3339 string) in a body, in Unix ms; the epoch (which a call record gives as
+/// the end of a speech-to-text stream that did not end) is left out.
+fn times_in(v: &serde_json::Value, out: &mut Vec<i64>) {
+    match v {
+        serde_json::Value::String(text) => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+                out.extend(Some(t.timestamp_millis()).filter(|&ms| ms > 0));
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| times_in(i, out)),
+        serde_json::Value::Object(members) => members.values().for_each(|m| times_in(m, out)),
+        _ => {}
+    }
+}
+
+/// `logbook generate --days N` is "N days of traffic, ending now": it once timed the traffic up to
+/// 9 hours into the future (the Nth event of a Poisson stream lands hours either side of the span).
+#[test]
+fn generated_traffic_ends_now_not_in_the_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("g.ndjson");
+    let before = chrono::Utc::now().timestamp_millis();
+    let out = logbook()
+        .args([
+            "generate", "--events", "10000", "--seed", "2", "--days", "7", "-o",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let after = chrono::Utc::now().timestamp_millis();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut times = Vec::new();
+    for line in std::fs::read_to_string(&file).unwrap().lines() {
+        times_in(&serde_json::from_str(line).unwrap(), &mut times);
+    }
+    let (first, latest) = (*times.iter().min().unwrap(), *times.iter().max().unwrap());
+    let hour = 3_600_000;
+    assert!(
+        latest <= after,
+        "traffic ends {:.2} h in the future",
+        (latest - after) as f64 / hour as f64
+    );
+    assert!(latest >= before, "traffic ends before it was generated");
+    let days = (latest - first) as f64 / (24 * hour) as f64;
+    assert!((6.0..8.0).contains(&days), "{days} days of traffic");
+}

@@ -405,3 +405,139 @@ fn forward_headers_and_parallel_name_a_configured_downstream_and_valid_values() 
         assert!(stderr.contains(says), "{flags:?}: {stderr}");
     }
 }
+
+#[test]
+fn stats_shows_each_downstreams_outbox_delivered_pending_given_up_and_oldest_waiting() {
+    use logbook_core::store::outbox::{After, Attempt, OutboxWrite};
+    use logbook_core::store::{ForwardRoute, Store, StoreOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("stats.db");
+    let stats = |db: &std::path::Path| {
+        let out = logbook().arg("stats").arg("--db").arg(db).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    // Three events queued for two downstreams; of the first's, one delivered and one given up.
+    let route = |target: &str| ForwardRoute {
+        target: target.into(),
+        endpoint: None,
+        passthrough: false,
+    };
+    let options = StoreOptions {
+        forwards: vec![route("http://a.example/in"), route("http://b.example/in")],
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&db, options).unwrap();
+    let bodies = all_samples().into_iter().take(3).map(|(_, body)| body);
+    let imported = logbook_core::import::import_bodies(&store, "test", bodies, &|_| ()).unwrap();
+    assert_eq!(imported.stored, 3);
+    let rows: Vec<i64> = store
+        .reader()
+        .unwrap()
+        .prepare("SELECT id FROM outbox WHERE target = 'http://a.example/in' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 3);
+    let attempt = |outbox_id, status, then| {
+        OutboxWrite::Attempt(Attempt {
+            outbox_id,
+            at: chrono::Utc::now().timestamp_millis(),
+            status: Some(status),
+            error: None,
+            response_body: Vec::new(),
+            latency_ms: 3.0,
+            then,
+        })
+    };
+    store
+        .record_outbox(attempt(rows[0], 200, After::Delivered))
+        .unwrap();
+    store
+        .record_outbox(attempt(
+            rows[1],
+            410,
+            After::GiveUp("the downstream answered 410 Gone".into()),
+        ))
+        .unwrap();
+    store.close().unwrap();
+    // The events have waited two hours for their deliveries.
+    let two_hours_ago = chrono::Utc::now().timestamp_millis() - 2 * 3_600_000 - 60_000;
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE outbox SET created_at = ?1", [two_hours_ago])
+        .unwrap();
+
+    // The cells of the line of `said` that starts with `start`.
+    fn line_in(said: &str, start: &str) -> Vec<String> {
+        said.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line {start:?} in:\n{said}"))
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+    let said = stats(&db);
+    let line = |start: &str| line_in(&said, start);
+    assert_eq!(line("forwarding")[1], "2 downstreams (below)", "{said}");
+    assert_eq!(
+        line("downstream"),
+        [
+            "downstream",
+            "delivered",
+            "pending",
+            "given up",
+            "oldest pending"
+        ]
+    );
+    let oldest = format!(
+        "2 hours (since {})",
+        chrono::DateTime::from_timestamp_millis(two_hours_ago)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M:%S%.3f")
+    );
+    assert_eq!(
+        line("http://a.example/in "),
+        ["http://a.example/in", "1", "1", "1", &oldest],
+        "{said}"
+    );
+    assert_eq!(
+        line("http://b.example/in "),
+        ["http://b.example/in", "0", "3", "0", &oldest],
+        "{said}"
+    );
+    assert!(
+        said.lines()
+            .any(|l| l.starts_with("http://a.example/in last gave up ")
+                && l.ends_with(": the downstream answered 410 Gone")),
+        "{said}"
+    );
+
+    // A store that never forwarded says so, with no table.
+    let plain = dir.path().join("plain.db");
+    let import = logbook()
+        .arg("import")
+        .arg("--db")
+        .arg(&plain)
+        .args(sample_paths())
+        .output()
+        .unwrap();
+    assert!(import.status.success());
+    let said = stats(&plain);
+    assert_eq!(
+        line_in(&said, "forwarding")[1],
+        "no downstream has been forwarded to",
+        "{said}"
+    );
+    assert!(!said.contains("downstream  "), "{said}");
+}

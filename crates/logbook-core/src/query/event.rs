@@ -193,6 +193,8 @@ pub struct Stats {
     pub projection: ProjectionStats,
     /// Each downstream's outbox: delivered, pending, given up and why.
     pub forwarding: Vec<crate::store::outbox::OutboxStats>,
+    /// Replays sent from this store (`logbook replay`, the Replay panel), kept with their answers.
+    pub replays_sent: i64,
 }
 
 /// What the read side shows is derived from the stored bodies after they are acknowledged: how far
@@ -268,6 +270,7 @@ pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
                 )?,
                 projection,
                 forwarding: crate::store::outbox::stats(conn)?,
+                replays_sent: crate::store::replays::sent(conn)?,
             })
         },
     )

@@ -19,6 +19,7 @@ pub mod rejection;
 pub mod replays;
 pub mod retention;
 pub mod rollup;
+pub mod stall;
 mod writer;
 
 use std::fs::File;
@@ -26,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
@@ -226,23 +227,21 @@ impl Store {
         }
     }
 
-    /// Waits until every event stored so far is projected; `false` when projection made no progress
-    /// for `stall` (the disk is full, say), however long the whole wait was.
+    /// Waits until every event stored so far is projected; `false` when projection stalled (the
+    /// disk is full, say): no progress for at least `stall`, as [`stall`] judges it, however long
+    /// the whole wait was.
     pub fn wait_projected(&self, stall: Duration) -> Result<bool, StoreError> {
         let last: i64 =
             self.reader()?
                 .query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
         let mut seen = self.progress.projected_through.load(Ordering::Relaxed);
-        let mut moved_at = Instant::now();
+        let mut watch = stall::StallWatch::new(stall, seen);
         while seen < last {
-            if moved_at.elapsed() >= stall {
+            if watch.check(seen).is_some() {
                 return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(2));
-            let now = self.progress.projected_through.load(Ordering::Relaxed);
-            if now > seen {
-                (seen, moved_at) = (now, Instant::now());
-            }
+            seen = self.progress.projected_through.load(Ordering::Relaxed);
         }
         Ok(true)
     }
@@ -410,6 +409,7 @@ fn acquire_writer_lock(db: &Path) -> Result<File, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn migrations_are_valid() {

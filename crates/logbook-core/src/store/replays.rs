@@ -195,6 +195,15 @@ fn has_replays(conn: &Connection) -> rusqlite::Result<bool> {
         .exists([])
 }
 
+/// How many replays were sent from this store (none where there is no replays table yet).
+pub fn sent(conn: &Connection) -> rusqlite::Result<i64> {
+    if !has_replays(conn)? {
+        return Ok(0);
+    }
+    conn.prepare_cached("SELECT count(*) FROM replays")?
+        .query_row([], |r| r.get(0))
+}
+
 /// An event's replays, oldest first (the newest [`REPLAYS_SHOWN`]).
 pub fn replays(conn: &Connection, event_id: i64) -> rusqlite::Result<Vec<ReplayView>> {
     if !has_replays(conn)? {

@@ -9,6 +9,8 @@ pub(super) struct JsonOut {
     pub(super) s: String,
     /// True right after `{`, `[` or a key: the next item needs no comma.
     pub(super) first: bool,
+    /// The latest time written with [`JsonOut::ts`], if any.
+    pub(super) latest: Option<Ms>,
 }
 
 impl JsonOut {
@@ -16,6 +18,7 @@ impl JsonOut {
         JsonOut {
             s: String::with_capacity(n),
             first: true,
+            latest: None,
         }
     }
 
@@ -77,6 +80,7 @@ impl JsonOut {
     }
 
     pub(super) fn ts(&mut self, ms: Ms) {
+        self.latest = self.latest.max(Some(ms));
         self.sep();
         self.s.push('"');
         push_ts(&mut self.s, ms);

@@ -87,6 +87,32 @@ impl Default for GenerateOptions {
     }
 }
 
+impl GenerateOptions {
+    /// Options for `events` events of about `span` whose latest time is exactly `end`: "the last
+    /// `span` of traffic, ending now". Poisson arrivals and random conversation lengths make the
+    /// first `events` events end hours before or after `start + span`, so the stream is made once to
+    /// see where it ends, and `start` is moved by as much (the schedule does not depend on the
+    /// start: moving it moves every time by the same amount and changes nothing else).
+    pub fn ending_at(seed: u64, span: Duration, events: u64, end: DateTime<Utc>) -> Self {
+        let trial = GenerateOptions {
+            seed,
+            start: end - span,
+            span,
+        };
+        let mut generator = Generator::with_event_count(trial, events);
+        for _ in 0..events {
+            generator.next_body();
+        }
+        match generator.latest() {
+            Some(latest) => GenerateOptions {
+                start: trial.start - Duration::milliseconds(latest - end.timestamp_millis()),
+                ..trial
+            },
+            None => trial,
+        }
+    }
+}
+
 /// An endless, deterministic stream of synthetic log webhook bodies.
 ///
 /// Events come in the order a real deployment sends them: a conversation's turns in order, interleaved
@@ -97,9 +123,15 @@ pub struct Generator {
     slots: Vec<Option<Session>>,
     free: Vec<u32>,
     seq: u64,
+    /// The first conversation's start (Unix ms).
+    start: Ms,
+    /// When the next conversation starts, in ms after `start`: kept relative so that the schedule
+    /// is the same whatever the start, only moved ([`GenerateOptions::ending_at`] relies on it).
     arrival: f64,
     interarrival: f64,
     p_phone: f64,
+    /// The latest time written into a body so far.
+    latest: Option<Ms>,
 }
 
 impl Generator {
@@ -133,9 +165,11 @@ impl Generator {
             slots: Vec::new(),
             free: Vec::new(),
             seq: 0,
-            arrival: opts.start.timestamp_millis() as f64,
+            start: opts.start.timestamp_millis(),
+            arrival: 0.0,
             interarrival,
             p_phone,
+            latest: None,
         }
     }
 
@@ -143,14 +177,14 @@ impl Generator {
     pub fn next_body(&mut self) -> Vec<u8> {
         // Start every conversation that begins before the earliest pending event.
         loop {
+            let at = self.start + self.arrival as Ms;
             let admit = match self.heap.peek() {
                 None => true,
-                Some(Reverse((t, _, _))) => (self.arrival as Ms) < *t,
+                Some(Reverse((t, _, _))) => at < *t,
             };
             if !admit {
                 break;
             }
-            let at = self.arrival as Ms;
             let session = self.ctx.new_session(at, self.p_phone);
             self.schedule(at, session);
             self.arrival += (self.interarrival * self.ctx.rng.exp()).max(1.0);
@@ -172,7 +206,14 @@ impl Generator {
             }
             None => self.free.push(slot),
         }
+        self.latest = self.latest.max(j.latest);
         j.s.into_bytes()
+    }
+
+    /// The latest time (Unix ms) written into the bodies made so far: a message's response, a call
+    /// record's end. `None` before the first body.
+    pub fn latest(&self) -> Option<Ms> {
+        self.latest
     }
 
     fn schedule(&mut self, at: Ms, session: Session) {

@@ -75,7 +75,7 @@ fn output_is_byte_for_byte_stable() {
         [default_stream, compressed, zero, sized],
         [
             0xd1d7_f825_539a_8ef9,
-            0x5822_24dd_a973_2908,
+            0x2207_1813_50b1_0f58,
             0x456d_a937_f4ff_f927,
             0x7f2b_8e7c_8a2f_da5f,
         ],
@@ -507,4 +507,51 @@ fn message_body_hits_its_size() {
     // Too small to reach: the smallest body there is.
     assert!(message_body(1, 10).len() < 1500);
     parse(&message_body(1, 10));
+}
+
+/// Every time in a body (RFC 3339 strings with a time of day), in Unix ms.
+fn times_in(v: &Value, out: &mut Vec<i64>) {
+    match v {
+        Value::String(text) => {
+            if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+                out.push(t.timestamp_millis());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| times_in(i, out)),
+        Value::Object(members) => members.values().for_each(|m| times_in(m, out)),
+        _ => {}
+    }
+}
+
+/// `logbook generate` once ended its traffic up to 9 hours in the future: the first N events of a
+/// Poisson stream end hours before or after `start + span`, and the start was `now - span`.
+#[test]
+fn traffic_ending_now_has_no_time_after_now() {
+    let end = DateTime::from_timestamp_millis(1_780_000_000_123).unwrap();
+    for (seed, span, events) in [
+        (2, Duration::days(7), 10_000),
+        (1, Duration::days(1), 3_000),
+        (5, Duration::hours(2), 500),
+    ] {
+        let options = GenerateOptions::ending_at(seed, span, events, end);
+        let mut times = Vec::new();
+        let mut first = None;
+        for body in Generator::with_event_count(options, events).take(events as usize) {
+            let v = parse(&body);
+            first.get_or_insert_with(|| event_time(&v));
+            times_in(&v, &mut times);
+        }
+        let latest = times.iter().copied().max().unwrap();
+        assert_eq!(latest, end.timestamp_millis(), "seed {seed}: ends at `end`");
+        // Still about `span` of traffic.
+        let first = DateTime::parse_from_rfc3339(&first.unwrap()).unwrap();
+        let covered = end.signed_duration_since(first);
+        assert!(
+            covered > span * 3 / 4 && covered < span * 5 / 4,
+            "seed {seed}: {covered} of traffic for {span}"
+        );
+    }
+    // No events: nothing to move.
+    let none = GenerateOptions::ending_at(1, Duration::days(1), 0, end);
+    assert_eq!(none.start, end - Duration::days(1));
 }

@@ -17,4 +17,8 @@ projection: ProjectionStats,
 /**
  * Each downstream's outbox: delivered, pending, given up and why.
  */
-forwarding: Array<OutboxStats>, };
+forwarding: Array<OutboxStats>, 
+/**
+ * Replays sent from this store (`logbook replay`, the Replay panel), kept with their answers.
+ */
+replays_sent: number, };
