@@ -12,7 +12,9 @@
 //! whenever the deriver changes.
 
 mod checkpoint;
+mod event_log;
 pub mod outbox;
+pub mod postgres;
 pub mod projection;
 pub mod pulls;
 pub mod rejection;
@@ -31,7 +33,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
+pub use event_log::{EventLog, is_postgres_url};
 pub use outbox::ForwardRoute;
+pub use postgres::PgStore;
 pub use retention::Retention;
 pub use writer::{
     Committed, NewEvent, NewRejection, Outcome, PulledOutcome, PulledPage, WriterStats,
@@ -76,6 +80,12 @@ pub enum StoreError {
     WriterStopped,
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A store URL that cannot be used (the message never repeats the URL: it may hold a password).
+    #[error("{0}")]
+    StoreUrl(String),
+    /// The PostgreSQL store could not be opened: what was tried and why it failed.
+    #[error("{0}")]
+    Postgres(String),
 }
 
 impl StoreError {

@@ -1,0 +1,334 @@
+//! Team mode: `logbook serve --store postgres://…` receives into a shared PostgreSQL database,
+//! several receivers on one database, each acknowledging only what it committed, every event stored
+//! once however many receivers it was delivered to, even when one is killed mid-load.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::harness_postgres::{Database, cluster};
+
+/// `logbook serve --store URL` on a free port, without UI; returns it and its webhook URL.
+fn serve_team(url: &str, secret: &Path) -> (Child, String) {
+    let mut child = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--no-ui"])
+        .args(["--store", url])
+        .arg("--secret-file")
+        .arg(secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let endpoint = printed_endpoint(&mut child);
+    (child, endpoint)
+}
+
+/// `logbook send` of every body in `bodies` (a file or a directory) to `url`, `concurrency` at a
+/// time, answers logged to `answers`.
+fn send(url: &str, secret: &Path, bodies: &Path, answers: &Path, concurrency: usize) -> Child {
+    logbook()
+        .args(["send", "--url", url, "--concurrency"])
+        .arg(concurrency.to_string())
+        .arg("--secret-file")
+        .arg(secret)
+        .arg("--log-answers")
+        .arg(answers)
+        .arg(bodies)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The answers of a `--log-answers` file that were 200: (body file name, status word, event id).
+fn acknowledged(answers: &Path) -> Vec<(String, String, i64)> {
+    std::fs::read_to_string(answers)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let answer: Value = serde_json::from_str(line).unwrap();
+            (answer["status"] == 200).then(|| {
+                let body: Value = serde_json::from_str(answer["answer"].as_str().unwrap()).unwrap();
+                (
+                    answer["name"].as_str().unwrap().to_owned(),
+                    body["status"].as_str().unwrap().to_owned(),
+                    body["id"].as_i64().unwrap(),
+                )
+            })
+        })
+        .collect()
+}
+
+fn count(db: &mut postgres::Client, sql: &str) -> i64 {
+    db.query_one(sql, &[]).unwrap().get(0)
+}
+
+fn secret_file(dir: &Path) -> std::path::PathBuf {
+    let secret = dir.join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    secret
+}
+
+#[test]
+fn serve_into_postgres_stores_the_samples_exactly_and_counts_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let db: Database = cluster().database("samples");
+    let (mut server, url) = serve_team(&db.url, &secret);
+
+    let first = dir.path().join("first.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &first, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    let stored = acknowledged(&first);
+    assert_eq!(stored.len(), 12, "{stored:?}");
+    assert!(stored.iter().all(|(_, status, _)| status == "stored"));
+
+    let mut client = db.client();
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 12);
+    let ids: HashMap<String, i64> = stored.iter().map(|(n, _, id)| (n.clone(), *id)).collect();
+    for (name, bytes) in all_samples() {
+        let row = client
+            .query_one(
+                "SELECT id, body, headers, kind, auth, verified FROM events WHERE id = $1",
+                &[&ids[&name]],
+            )
+            .unwrap();
+        let body: Vec<u8> = row.get(1);
+        assert!(body == bytes, "{name}: the exact bytes sent");
+        let headers: String = row.get(2);
+        assert!(
+            headers.contains("authorization") || headers.contains("Authorization"),
+            "{headers}"
+        );
+        assert!(!headers.contains("eyJ"), "the JWT is redacted: {headers}");
+        assert_eq!(row.get::<_, String>(4), "jwt");
+        assert!(row.get::<_, bool>(5), "{name}: verified");
+        let kind: String = row.get(3);
+        let envelope: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(kind, envelope["event"]["name"].as_str().unwrap());
+    }
+
+    // Watson delivers again: each is answered with the first delivery's id, counted, not stored.
+    let again = dir.path().join("again.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &again, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    let duplicates = acknowledged(&again);
+    assert_eq!(duplicates.len(), 12);
+    for (name, status, id) in &duplicates {
+        assert_eq!(status, "duplicate", "{name}");
+        assert_eq!(*id, ids[name], "{name}: answered with the first id");
+    }
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 12);
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT sum(duplicates)::bigint FROM event_keys"
+        ),
+        12
+    );
+
+    // A refused request is kept in PostgreSQL too, with its reason.
+    let (status, _) = post(&url, Some("Bearer not-a-jwt"), &sample("01"));
+    assert_eq!(status, 401);
+    let row = client
+        .query_one("SELECT status, reason, class FROM rejections", &[])
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 401);
+    assert!(!row.get::<_, String>(1).is_empty());
+
+    assert!(terminate(&mut server).success());
+}
+
+/// Three receivers on one database, each sent the same deliveries at once; one is killed with
+/// SIGKILL mid-load and restarted, and sent everything again. Every acknowledged event is stored,
+/// exactly once, under the one id every receiver answered for it.
+#[test]
+fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let db = cluster().database("three");
+
+    // The same 400 deliveries for every receiver: generated once, one file per body.
+    let generated = dir.path().join("generated.ndjson");
+    let status = logbook()
+        .args(["generate", "--events", "400", "--seed", "15", "--output"])
+        .arg(&generated)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bodies = dir.path().join("bodies");
+    std::fs::create_dir(&bodies).unwrap();
+    let lines: Vec<String> = std::fs::read_to_string(&generated)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 400);
+    for (i, line) in lines.iter().enumerate() {
+        std::fs::write(bodies.join(format!("{i:04}.json")), line).unwrap();
+    }
+
+    let mut servers: Vec<(Child, String)> = (0..3).map(|_| serve_team(&db.url, &secret)).collect();
+    let answers = |name: &str| dir.path().join(format!("{name}.ndjson"));
+    let mut loads: Vec<Child> = servers
+        .iter()
+        .enumerate()
+        .map(|(i, (_, url))| send(url, &secret, &bodies, &answers(&format!("r{i}")), 6))
+        .collect();
+
+    // Kill receiver 1 mid-load, once the receivers have stored some.
+    let mut client = db.client();
+    let waited = std::time::Instant::now();
+    while count(&mut client, "SELECT count(*) FROM events") < 60 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the receivers stored nothing"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    servers[1].0.kill().unwrap(); // SIGKILL: no clean shutdown
+    servers[1].0.wait().unwrap();
+    let _ = loads[1].wait();
+    let before_kill = acknowledged(&answers("r1")).len();
+    assert!(
+        before_kill > 0 && before_kill < lines.len(),
+        "the kill came mid-load ({before_kill} answered)"
+    );
+
+    // Restarted, it is sent everything again.
+    servers[1] = serve_team(&db.url, &secret);
+    loads.push(send(
+        &servers[1].1,
+        &secret,
+        &bodies,
+        &answers("r1-again"),
+        6,
+    ));
+    for load in &mut loads {
+        let _ = load.wait();
+    }
+
+    let mut by_body: HashMap<String, HashSet<i64>> = HashMap::new();
+    let mut stored_answers = 0;
+    for name in ["r0", "r1", "r2", "r1-again"] {
+        let acks = acknowledged(&answers(name));
+        if name != "r1" {
+            assert_eq!(
+                acks.len(),
+                lines.len(),
+                "{name}: every delivery answered 200"
+            );
+        }
+        for (body, status, id) in acks {
+            stored_answers += usize::from(status == "stored");
+            by_body.entry(body).or_default().insert(id);
+        }
+    }
+    let split: Vec<_> = by_body.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(split.is_empty(), "one delivery, several ids: {split:?}");
+    assert_eq!(by_body.len(), lines.len());
+    assert_eq!(stored_answers, lines.len(), "each stored by one receiver");
+
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 400);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM event_keys"), 400);
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM events e JOIN event_keys k ON k.event_id = e.id AND k.dedup_key = e.dedup_key"
+        ),
+        400
+    );
+    for (body, ids) in &by_body {
+        let id = *ids.iter().next().unwrap();
+        let stored: Vec<u8> = client
+            .query_one("SELECT body FROM events WHERE id = $1", &[&id])
+            .unwrap()
+            .get(0);
+        let sent = std::fs::read(bodies.join(body)).unwrap();
+        assert!(stored == sent, "{body}: stored under #{id} byte for byte");
+    }
+    // Every delivery beyond the first of each event was counted as a duplicate.
+    let deliveries: usize = ["r0", "r1", "r2", "r1-again"]
+        .iter()
+        .map(|n| acknowledged(&answers(n)).len())
+        .sum();
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT sum(duplicates)::bigint FROM event_keys"
+        ) as usize,
+        deliveries - lines.len()
+    );
+
+    for (server, _) in &mut servers {
+        assert!(terminate(server).success());
+    }
+}
+
+/// What `serve --store` says, and how it exits, for a store it cannot use.
+fn refused(url: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let out = logbook()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-ui",
+            "--store",
+            url,
+        ])
+        .arg("--secret-file")
+        .arg(&secret)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("Ctrl-C stops"),
+        "it never says it is receiving"
+    );
+    stderr
+}
+
+#[test]
+fn a_store_that_cannot_be_used_is_a_clear_error_at_startup() {
+    // A database that does not exist, on a server that does.
+    let missing = cluster().url("no_such_database");
+    let err = refused(&missing);
+    assert!(err.contains("cannot connect to PostgreSQL at"), "{err}");
+    assert!(
+        err.contains("no_such_database") && err.contains("does not exist"),
+        "{err}"
+    );
+
+    // Nothing listening there; the password is never shown.
+    let err = refused("postgres://logbook:s3cret@127.0.0.1:1/team?connect_timeout=5");
+    assert!(
+        err.contains("cannot connect to PostgreSQL at logbook@127.0.0.1:1/team"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+
+    let err = refused("postgres://logbook:s3cret@db.example.com/team?sslmode=sometimes");
+    assert!(err.contains("not a valid PostgreSQL URL"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+
+    let err = refused("/var/lib/logbook/logbook.db");
+    assert!(err.contains("takes a PostgreSQL URL"), "{err}");
+}
