@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use logbook_core::store::{NewEvent, Outcome, PgStore, StoreOptions};
 use serde_json::Value;
 
 use crate::common::*;
@@ -331,4 +332,150 @@ fn a_store_that_cannot_be_used_is_a_clear_error_at_startup() {
 
     let err = refused("/var/lib/logbook/logbook.db");
     assert!(err.contains("takes a PostgreSQL URL"), "{err}");
+}
+
+fn event(key: &str, received_at: i64) -> NewEvent {
+    NewEvent {
+        received_at,
+        endpoint: "*".into(),
+        path: "/".into(),
+        remote_addr: None,
+        kind: "message_logged".into(),
+        auth: "none".into(),
+        verified: false,
+        jwt_header: None,
+        jwt_claims: None,
+        headers: "[]".into(),
+        authorization: None,
+        body: format!(r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"{key}"}}}}"#)
+            .into_bytes(),
+        dedup_key: key.into(),
+        replay_of: None,
+    }
+}
+
+/// The store itself: opened by several processes' worth of stores at once on an empty database; a
+/// write the database refuses fails alone, the rest of its group is stored; partitions are made
+/// for any month; a lost connection is answered "try again" and the next write reconnects.
+#[test]
+fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
+    let db = cluster().database("store");
+    let url = db.url.clone();
+    let stores: Vec<PgStore> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PgStore::open(&url, &StoreOptions::default()))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
+    let mut client = db.client();
+    assert_eq!(
+        count(&mut client, "SELECT count(*) FROM logbook_schema"),
+        1,
+        "the schema is applied once"
+    );
+
+    let now = chrono::Utc::now().timestamp_millis();
+    let store = &stores[0];
+    let outcomes: Vec<(usize, Result<Outcome, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..40)
+            .map(|i| {
+                scope.spawn(move || {
+                    // One write no partition can hold: refused, alone.
+                    let at = if i == 17 { i64::MAX } else { now };
+                    let outcome = store.submit_event(event(&format!("group-{i}"), at));
+                    (i, outcome.map_err(|e| e.to_string()))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, outcome) in &outcomes {
+        if *i == 17 {
+            let err = outcome.as_ref().unwrap_err();
+            assert!(err.contains("partition"), "{err}");
+        } else {
+            assert!(
+                matches!(outcome, Ok(Outcome::Stored(_))),
+                "{i}: {outcome:?}"
+            );
+        }
+    }
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM events WHERE dedup_key LIKE 'group-%'"
+        ),
+        39
+    );
+
+    // The same delivery through another process's store: the first id.
+    let Ok(Outcome::Stored(first)) = store.submit_event(event("shared", now)) else {
+        panic!("stored")
+    };
+    assert_eq!(
+        stores[2].submit_event(event("shared", now)).unwrap(),
+        Outcome::Duplicate(first)
+    );
+
+    // A month far ahead gets its partition (and the next month's) when an event needs it.
+    let march_2031 = chrono::DateTime::parse_from_rfc3339("2031-03-15T12:00:00Z")
+        .unwrap()
+        .timestamp_millis();
+    assert!(matches!(
+        store.submit_event(event("later", march_2031)),
+        Ok(Outcome::Stored(_))
+    ));
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM pg_tables WHERE tablename IN ('events_2031_03', 'events_2031_04')"
+        ),
+        2
+    );
+
+    // U+0000, which PostgreSQL's text cannot hold, from a hostile body's event name and log id.
+    let mut hostile = event("nul\0key", now);
+    hostile.kind = "message\0logged".into();
+    let Ok(Outcome::Stored(id)) = store.submit_event(hostile.clone()) else {
+        panic!("a NUL in a text column is stored")
+    };
+    let kind: String = client
+        .query_one("SELECT kind FROM events WHERE id = $1", &[&id])
+        .unwrap()
+        .get(0);
+    assert_eq!(kind, "message\u{FFFD}logged");
+    assert_eq!(store.submit_event(hostile).unwrap(), Outcome::Duplicate(id));
+
+    // The server drops the connections (a restart, a failover): answered "later", then reconnected.
+    client
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND application_name = 'logbook serve'",
+            &[&db.name],
+        )
+        .unwrap();
+    let mut answers = Vec::new();
+    for i in 0..5 {
+        let outcome = store.submit_event(event(&format!("after-{i}"), now));
+        let stored = matches!(outcome, Ok(Outcome::Stored(_)));
+        match &outcome {
+            Ok(Outcome::Stored(_)) => {}
+            Err(err) => assert!(err.is_transient(), "{err}"),
+            Ok(other) => panic!("{other:?}"),
+        }
+        answers.push(outcome);
+        if stored {
+            break;
+        }
+    }
+    assert!(
+        matches!(answers.last(), Some(Ok(Outcome::Stored(_)))),
+        "{answers:?}"
+    );
+    for store in stores {
+        store.close().unwrap();
+    }
 }

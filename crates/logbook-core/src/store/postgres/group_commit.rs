@@ -7,6 +7,7 @@
 //! retried. A write the database refuses (bad data) fails alone: the group is committed again
 //! without it, one write per transaction.
 
+use std::borrow::Cow;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
@@ -292,30 +293,31 @@ fn insert_event(
     (insert_key, insert_event, count_duplicate): (&Statement, &Statement, &Statement),
     e: &NewEvent,
 ) -> Result<Outcome, postgres::Error> {
-    if let Some(row) = tx.query_opt(insert_key, &[&e.dedup_key, &e.received_at])? {
+    let key = text(&e.dedup_key);
+    if let Some(row) = tx.query_opt(insert_key, &[&key.as_ref(), &e.received_at])? {
         let id: i64 = row.get(0);
         tx.execute(
             insert_event,
             &[
                 &id,
                 &e.received_at,
-                &e.endpoint,
-                &e.path,
-                &e.remote_addr,
-                &e.kind,
-                &e.auth,
+                &text(&e.endpoint).as_ref(),
+                &text(&e.path).as_ref(),
+                &e.remote_addr.as_deref().map(text).as_deref(),
+                &text(&e.kind).as_ref(),
+                &text(&e.auth).as_ref(),
                 &e.verified,
-                &e.jwt_header,
-                &e.jwt_claims,
-                &e.headers,
+                &e.jwt_header.as_deref().map(text).as_deref(),
+                &e.jwt_claims.as_deref().map(text).as_deref(),
+                &text(&e.headers).as_ref(),
                 &e.body,
-                &e.dedup_key,
+                &key.as_ref(),
                 &e.replay_of,
             ],
         )?;
         return Ok(Outcome::Stored(id));
     }
-    let row = tx.query_one(count_duplicate, &[&e.dedup_key])?;
+    let row = tx.query_one(count_duplicate, &[&key.as_ref()])?;
     Ok(Outcome::Duplicate(row.get(0)))
 }
 
@@ -329,21 +331,32 @@ fn insert_rejection(
         insert,
         &[
             &r.received_at,
-            &c.endpoint.as_deref(),
-            &c.path.as_ref(),
-            &c.method.as_ref(),
-            &c.remote_addr.as_deref(),
+            &c.endpoint.as_deref().map(text).as_deref(),
+            &text(&c.path).as_ref(),
+            &text(&c.method).as_ref(),
+            &c.remote_addr.as_deref().map(text).as_deref(),
             &i32::from(r.status),
-            &c.reason.as_ref(),
-            &c.headers.as_ref(),
-            &c.jwt_header.as_deref(),
-            &c.jwt_claims.as_deref(),
+            &text(&c.reason).as_ref(),
+            &text(&c.headers).as_ref(),
+            &c.jwt_header.as_deref().map(text).as_deref(),
+            &c.jwt_claims.as_deref().map(text).as_deref(),
             &c.body,
             &c.body_bytes,
             &Class::of(r).name(),
         ],
     )?;
     Ok(Outcome::Kept(row.get(0)))
+}
+
+/// A text column's value: PostgreSQL's `text` cannot hold U+0000 (SQLite's can), which a hostile
+/// body can put in `event.name` or a log id; it is stored as U+FFFD. The body (`bytea`) keeps every
+/// byte as it came, so nothing is lost.
+fn text(value: &str) -> Cow<'_, str> {
+    if value.contains('\0') {
+        Cow::Owned(value.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(value)
+    }
 }
 
 /// Sorts a failure: retry (deadlock, serialization), unavailable (connection, resources, server
