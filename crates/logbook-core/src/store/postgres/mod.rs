@@ -159,7 +159,17 @@ fn connect(config: &Config) -> Result<Client, String> {
     let tls = native_tls::TlsConnector::new().map_err(|err| format!("cannot set up TLS: {err}"))?;
     let mut client = config
         .connect(postgres_native_tls::MakeTlsConnector::new(tls))
-        .map_err(|err| describe(&err))?;
+        .map_err(|err| {
+            let why = describe(&err);
+            if why.contains("certificate verify failed") {
+                format!(
+                    "{why}; the server's TLS certificate is checked against this system's trusted \
+                     roots and the host name: trust its CA, or use sslmode=disable on a network you trust"
+                )
+            } else {
+                why
+            }
+        })?;
     // An acknowledgement means the row is on the server's disk, whatever the server's default.
     client
         .batch_execute("SET synchronous_commit = on")
