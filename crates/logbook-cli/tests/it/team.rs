@@ -13,13 +13,15 @@ use serde_json::Value;
 use crate::common::*;
 use crate::harness_postgres::{Database, cluster};
 
-/// `logbook serve --store URL` on a free port, without UI; returns it and its webhook URL.
-fn serve_team(url: &str, secret: &Path) -> (Child, String) {
+/// `logbook serve --store URL` on a free port, without UI (plus `extra`); returns it and its webhook
+/// URL.
+fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = logbook()
         .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--no-ui"])
         .args(["--store", url])
         .arg("--secret-file")
         .arg(secret)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -79,7 +81,7 @@ fn serve_into_postgres_stores_the_samples_exactly_and_counts_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let secret = secret_file(dir.path());
     let db: Database = cluster().database("samples");
-    let (mut server, url) = serve_team(&db.url, &secret);
+    let (mut server, url) = serve_team(&db.url, &secret, &["--keep-rejections", "3"]);
 
     let first = dir.path().join("first.ndjson");
     assert!(
@@ -140,14 +142,42 @@ fn serve_into_postgres_stores_the_samples_exactly_and_counts_duplicates() {
         12
     );
 
-    // A refused request is kept in PostgreSQL too, with its reason.
-    let (status, _) = post(&url, Some("Bearer not-a-jwt"), &sample("01"));
-    assert_eq!(status, 401);
-    let row = client
-        .query_one("SELECT status, reason, class FROM rejections", &[])
+    // The events table is partitioned by month; this month's partition holds them.
+    let month = chrono::Utc::now().format("events_%Y_%m").to_string();
+    assert_eq!(
+        count(&mut client, &format!("SELECT count(*) FROM {month}")),
+        12
+    );
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM pg_partitioned_table t JOIN pg_class c ON c.oid = t.partrelid
+             WHERE c.relname = 'events'"
+        ),
+        1
+    );
+
+    // Refused requests are kept in PostgreSQL too, with their reason, the newest 3 of each class.
+    for n in 0..5 {
+        let (status, _) = post(
+            &format!("{url}?n={n}"),
+            Some("Bearer not-a-jwt"),
+            &sample("01"),
+        );
+        assert_eq!(status, 401);
+    }
+    let rows = client
+        .query(
+            "SELECT status, reason, class FROM rejections ORDER BY id",
+            &[],
+        )
         .unwrap();
-    assert_eq!(row.get::<_, i32>(0), 401);
-    assert!(!row.get::<_, String>(1).is_empty());
+    assert_eq!(rows.len(), 3, "the newest 3 kept");
+    for row in rows {
+        assert_eq!(row.get::<_, i32>(0), 401);
+        assert!(!row.get::<_, String>(1).is_empty());
+        assert_eq!(row.get::<_, String>(2), "other");
+    }
 
     assert!(terminate(&mut server).success());
 }
@@ -178,25 +208,46 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
         .map(str::to_owned)
         .collect();
     assert_eq!(lines.len(), 400);
+    // Receiver 1 is sent them in the opposite order (its files are named backwards), so it stores
+    // events of its own while the others store theirs, instead of only trailing behind them.
+    let backwards = dir.path().join("backwards");
+    std::fs::create_dir(&backwards).unwrap();
+    let n = lines.len();
     for (i, line) in lines.iter().enumerate() {
         std::fs::write(bodies.join(format!("{i:04}.json")), line).unwrap();
+        std::fs::write(backwards.join(format!("{:04}.json", n - 1 - i)), line).unwrap();
     }
+    // The line of the generated traffic a load's answer is about.
+    let line_of = |load: &str, file: &str| -> usize {
+        let i: usize = file.trim_end_matches(".json").parse().unwrap();
+        if load.starts_with("r1") { n - 1 - i } else { i }
+    };
 
-    let mut servers: Vec<(Child, String)> = (0..3).map(|_| serve_team(&db.url, &secret)).collect();
+    let mut servers: Vec<(Child, String)> =
+        (0..3).map(|_| serve_team(&db.url, &secret, &[])).collect();
     let answers = |name: &str| dir.path().join(format!("{name}.ndjson"));
     let mut loads: Vec<Child> = servers
         .iter()
         .enumerate()
-        .map(|(i, (_, url))| send(url, &secret, &bodies, &answers(&format!("r{i}")), 6))
+        // Each receiver's load posts to a path of its own, which the events it stores record.
+        .map(|(i, (_, url))| {
+            let url = format!("{url}r{i}");
+            let dir = if i == 1 { &backwards } else { &bodies };
+            send(&url, &secret, dir, &answers(&format!("r{i}")), 6)
+        })
         .collect();
 
-    // Kill receiver 1 mid-load, once the receivers have stored some.
+    // Kill receiver 1 mid-load, once it has stored some.
     let mut client = db.client();
     let waited = std::time::Instant::now();
-    while count(&mut client, "SELECT count(*) FROM events") < 60 {
+    while count(
+        &mut client,
+        "SELECT count(*) FROM events WHERE path = '/r1'",
+    ) < 20
+    {
         assert!(
             waited.elapsed() < Duration::from_secs(60),
-            "the receivers stored nothing"
+            "receiver 1 stored nothing"
         );
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -210,11 +261,11 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
     );
 
     // Restarted, it is sent everything again.
-    servers[1] = serve_team(&db.url, &secret);
+    servers[1] = serve_team(&db.url, &secret, &[]);
     loads.push(send(
         &servers[1].1,
         &secret,
-        &bodies,
+        &backwards,
         &answers("r1-again"),
         6,
     ));
@@ -222,7 +273,7 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
         let _ = load.wait();
     }
 
-    let mut by_body: HashMap<String, HashSet<i64>> = HashMap::new();
+    let mut by_line: HashMap<usize, HashSet<i64>> = HashMap::new();
     let mut stored_answers = 0;
     for name in ["r0", "r1", "r2", "r1-again"] {
         let acks = acknowledged(&answers(name));
@@ -233,14 +284,14 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
                 "{name}: every delivery answered 200"
             );
         }
-        for (body, status, id) in acks {
+        for (file, status, id) in acks {
             stored_answers += usize::from(status == "stored");
-            by_body.entry(body).or_default().insert(id);
+            by_line.entry(line_of(name, &file)).or_default().insert(id);
         }
     }
-    let split: Vec<_> = by_body.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    let split: Vec<_> = by_line.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(split.is_empty(), "one delivery, several ids: {split:?}");
-    assert_eq!(by_body.len(), lines.len());
+    assert_eq!(by_line.len(), lines.len());
     assert_eq!(stored_answers, lines.len(), "each stored by one receiver");
 
     assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 400);
@@ -252,14 +303,16 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
         ),
         400
     );
-    for (body, ids) in &by_body {
+    for (line, ids) in &by_line {
         let id = *ids.iter().next().unwrap();
         let stored: Vec<u8> = client
             .query_one("SELECT body FROM events WHERE id = $1", &[&id])
             .unwrap()
             .get(0);
-        let sent = std::fs::read(bodies.join(body)).unwrap();
-        assert!(stored == sent, "{body}: stored under #{id} byte for byte");
+        assert!(
+            stored == lines[*line].as_bytes(),
+            "line {line}: stored under #{id} byte for byte"
+        );
     }
     // Every delivery beyond the first of each event was counted as a duplicate.
     let deliveries: usize = ["r0", "r1", "r2", "r1-again"]
