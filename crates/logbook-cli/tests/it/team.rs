@@ -274,7 +274,7 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
     }
 
     let mut by_line: HashMap<usize, HashSet<i64>> = HashMap::new();
-    let mut stored_answers = 0;
+    let mut stored_answers: HashMap<usize, usize> = HashMap::new();
     for name in ["r0", "r1", "r2", "r1-again"] {
         let acks = acknowledged(&answers(name));
         if name != "r1" {
@@ -285,14 +285,18 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
             );
         }
         for (file, status, id) in acks {
-            stored_answers += usize::from(status == "stored");
-            by_line.entry(line_of(name, &file)).or_default().insert(id);
+            let line = line_of(name, &file);
+            *stored_answers.entry(line).or_default() += usize::from(status == "stored");
+            by_line.entry(line).or_default().insert(id);
         }
     }
     let split: Vec<_> = by_line.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(split.is_empty(), "one delivery, several ids: {split:?}");
     assert_eq!(by_line.len(), lines.len());
-    assert_eq!(stored_answers, lines.len(), "each stored by one receiver");
+    // An event receiver 1 committed but was killed before answering is answered "duplicate" by the
+    // next receiver: "stored" at most once per event, not exactly once.
+    let twice: Vec<_> = stored_answers.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "answered stored twice: {twice:?}");
 
     assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 400);
     assert_eq!(count(&mut client, "SELECT count(*) FROM event_keys"), 400);
@@ -314,17 +318,20 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
             "line {line}: stored under #{id} byte for byte"
         );
     }
-    // Every delivery beyond the first of each event was counted as a duplicate.
+    // Every delivery beyond the first of each event was counted as a duplicate: every one answered,
+    // and perhaps some of the 6 in flight at receiver 1 when it was killed (committed, not answered).
     let deliveries: usize = ["r0", "r1", "r2", "r1-again"]
         .iter()
         .map(|n| acknowledged(&answers(n)).len())
         .sum();
-    assert_eq!(
-        count(
-            &mut client,
-            "SELECT sum(duplicates)::bigint FROM event_keys"
-        ) as usize,
-        deliveries - lines.len()
+    let counted = count(
+        &mut client,
+        "SELECT sum(duplicates)::bigint FROM event_keys",
+    ) as usize;
+    let answered_duplicates = deliveries - lines.len();
+    assert!(
+        (answered_duplicates..=answered_duplicates + 6).contains(&counted),
+        "{counted} duplicates counted, {answered_duplicates} answered"
     );
 
     for (server, _) in &mut servers {
