@@ -1,7 +1,9 @@
 //! A throwaway PostgreSQL for the tests: one cluster per run of this test binary, made with `initdb`
 //! in a temporary directory, run as the unprivileged `postgres` user when the tests run as root
-//! (PostgreSQL refuses to run as root), listening only on a Unix socket inside that directory (no
-//! TCP port: nothing else on the machine can reach it). Each test gets a fresh database of its own.
+//! (PostgreSQL refuses to run as root). It listens on a Unix socket inside that directory (mode 0700,
+//! trusted: only this user reaches it) and on a free port of 127.0.0.1, where a password is asked
+//! (SCRAM) and TLS is offered with a self-signed certificate, as a server of a team would. Each test
+//! gets a fresh database of its own.
 //!
 //! The cluster is stopped and its directory removed when this test binary exits, however it exits
 //! (passing, failing, panicking, killed): a watcher process started with the cluster waits for this
@@ -16,13 +18,15 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The socket's port number: it only names the socket file in the cluster's own directory.
-const PORT: u16 = 5432;
+/// The superuser's password over TCP (the socket needs none).
+pub const PASSWORD: &str = "team-test-password";
 /// Where Debian installs the server's programs, one directory per major version.
 const SERVER_DIRS: &str = "/usr/lib/postgresql";
 
 pub struct Cluster {
     socket_dir: PathBuf,
+    /// The TCP port on 127.0.0.1; it also names the socket file in `socket_dir`.
+    port: u16,
 }
 
 /// A fresh, empty database in the test cluster.
@@ -71,8 +75,17 @@ impl Cluster {
     /// The URL of database `name`, over the cluster's Unix socket.
     pub fn url(&self, name: &str) -> String {
         format!(
-            "postgres://postgres@/{name}?host={}&port={PORT}",
-            self.socket_dir.display()
+            "postgres://postgres@/{name}?host={}&port={}",
+            self.socket_dir.display(),
+            self.port
+        )
+    }
+
+    /// The URL of database `name` over TCP on 127.0.0.1, with `password` and `sslmode`.
+    pub fn tcp_url(&self, name: &str, password: &str, sslmode: &str) -> String {
+        format!(
+            "postgres://postgres:{password}@127.0.0.1:{}/{name}?sslmode={sslmode}",
+            self.port
         )
     }
 }
@@ -167,6 +180,9 @@ fn start() -> Result<Cluster, String> {
     let pg_ctl = bin.join("pg_ctl");
     watch(&pg_ctl, &data, &root, owner)?;
     let path = |p: &Path| p.to_str().expect("a UTF-8 temporary path").to_owned();
+    let pwfile = root.join("password");
+    std::fs::write(&pwfile, PASSWORD)
+        .map_err(|e| format!("cannot write the password file: {e}"))?;
     run_as(
         owner,
         &bin.join("initdb"),
@@ -175,17 +191,39 @@ fn start() -> Result<Cluster, String> {
             &path(&data),
             "-U",
             "postgres",
-            "--auth=trust",
+            // The socket is in the cluster's own directory (mode 0700): trust is safe there.
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            &format!("--pwfile={}", path(&pwfile)),
             "-E",
             "UTF8",
             "--locale=C",
             "--no-sync",
         ],
     )?;
-    // Only the Unix socket in the cluster's own directory (mode 0700): trust is safe there. The tests
-    // kill receivers, never this server, so it need not sync its files to disk.
+    // A self-signed certificate: no system trusts it, so a client that verifies must refuse it.
+    run_as(
+        owner,
+        Path::new("openssl"),
+        &[
+            "req",
+            "-new",
+            "-x509",
+            "-days",
+            "2",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &path(&data.join("server.key")),
+            "-out",
+            &path(&data.join("server.crt")),
+        ],
+    )?;
+    let port = free_port()?;
+    // The tests kill receivers, never this server, so it need not sync its files to disk.
     let options = format!(
-        "-c listen_addresses='' -k {} -p {PORT} -c fsync=off -c max_connections=200",
+        "-c listen_addresses=127.0.0.1 -k {} -p {port} -c ssl=on -c fsync=off -c max_connections=200",
         path(&socket_dir)
     );
     let started = run_as(
@@ -208,7 +246,15 @@ fn start() -> Result<Cluster, String> {
         let log = std::fs::read_to_string(&log).unwrap_or_default();
         return Err(format!("{why}\nserver log:\n{log}"));
     }
-    Ok(Cluster { socket_dir })
+    Ok(Cluster { socket_dir, port })
+}
+
+/// A port of 127.0.0.1 free a moment ago.
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port on 127.0.0.1: {e}"))
 }
 
 /// Starts the watcher: in a session of its own (a Ctrl-C of the tests does not stop it early), it

@@ -11,7 +11,7 @@ use logbook_core::store::{NewEvent, Outcome, PgStore, StoreOptions};
 use serde_json::Value;
 
 use crate::common::*;
-use crate::harness_postgres::{Database, cluster};
+use crate::harness_postgres::{Database, PASSWORD, cluster};
 
 /// `logbook serve --store URL` on a free port, without UI (plus `extra`); returns it and its webhook
 /// URL.
@@ -538,4 +538,42 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
     for store in stores {
         store.close().unwrap();
     }
+}
+
+/// Over TCP, as to a team's server: the password in the URL is used (and never shown), TLS is used
+/// when asked and the server's certificate is verified (a self-signed one is refused, saying what to
+/// do), and without TLS on a trusted network it receives.
+#[test]
+fn over_tcp_passwords_are_used_and_tls_certificates_are_verified() {
+    let db = cluster().database("tcp");
+
+    let err = refused(&cluster().tcp_url(&db.name, PASSWORD, "require"));
+    assert!(err.contains("certificate verify failed"), "{err}");
+    assert!(err.contains("trusted roots"), "{err}");
+    assert!(!err.contains(PASSWORD), "{err}");
+    // The default, `prefer`, uses TLS when the server offers it: verified too.
+    let err = refused(&cluster().tcp_url(&db.name, PASSWORD, "prefer"));
+    assert!(err.contains("certificate verify failed"), "{err}");
+
+    let err = refused(&cluster().tcp_url(&db.name, "wrong-password", "disable"));
+    assert!(err.contains("password authentication failed"), "{err}");
+    assert!(!err.contains("wrong-password"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let (mut server, url) = serve_team(
+        &cluster().tcp_url(&db.name, PASSWORD, "disable"),
+        &secret,
+        &[],
+    );
+    let (status, answer) = post(&url, Some(&format!("Bearer {}", jwt())), &sample("07"));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "stored");
+    let body: Vec<u8> = db
+        .client()
+        .query_one("SELECT body FROM events", &[])
+        .unwrap()
+        .get(0);
+    assert!(body == sample("07"));
+    assert!(terminate(&mut server).success());
 }
