@@ -1,4 +1,5 @@
-//! `logbook serve`: the webhook receiver (and the browser UI) until Ctrl-C or SIGTERM.
+//! `logbook serve`: the webhook receiver (and the browser UI) until Ctrl-C or SIGTERM; with
+//! `--store postgres://…`, the receiver alone, into a PostgreSQL database other receivers may share.
 
 use std::io::Write;
 use std::sync::Arc;

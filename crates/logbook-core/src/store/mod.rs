@@ -10,6 +10,9 @@
 //! redacted headers, envelope and dedup key). Everything read out of the body is a projection of
 //! the events table, made by [`projection`] after the acknowledgement and rebuilt from the bodies
 //! whenever the deriver changes.
+//!
+//! Team mode's PostgreSQL event log ([`postgres`]) keeps the same acknowledgement contract; the
+//! receiver writes through the seam both implement ([`EventLog`]).
 
 mod checkpoint;
 mod event_log;

@@ -5,7 +5,7 @@
 //! committed, with `synchronous_commit = on` (set on every connection, whatever the server's
 //! default), so an acknowledged event survives a killed receiver and a crashed server. Each process
 //! has one writer thread that commits whatever submissions wait in one transaction (group commit,
-//! [`group_commit`]). Deduplication holds across receivers through the unique key of `event_keys`
+//! `group_commit`). Deduplication holds across receivers through the unique key of `event_keys`
 //! (`INSERT … ON CONFLICT DO NOTHING`, never a check then an insert): a second delivery, to any
 //! receiver, is counted and answered with the first delivery's id.
 //!
