@@ -14,6 +14,9 @@ packages=(
   xvfb xauth webkit2gtk-driver imagemagick
   # the browser end-to-end tests (driven by playwright-core; no browser download)
   chromium
+  # team mode's tests: the server programs (initdb, pg_ctl) of the throwaway cluster the tests start
+  # in a temporary directory (crates/logbook-cli/tests/it/harness_postgres.rs)
+  postgresql
 )
 
 missing=()

@@ -82,6 +82,11 @@ impl DbArg {
     pub fn path(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(store::default_db_path)
     }
+
+    /// The file `--db` named, if it was given.
+    pub fn given(&self) -> Option<&std::path::Path> {
+        self.db.as_deref()
+    }
 }
 
 /// `--auth`: the core's [`AuthMode`], by its name, each offered with its help line.
@@ -131,6 +136,16 @@ impl SecretArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArg,
+    /// Receive into a shared PostgreSQL database instead of the SQLite file (team mode, in
+    /// progress: receiving only, no UI yet): postgres://USER:PASSWORD@HOST:PORT/DATABASE, with
+    /// ?sslmode=require for TLS. Several `serve` may share one database.
+    #[arg(
+        long,
+        env = "LOGBOOK_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
     /// The address the webhook receiver listens on; point the tunnel here.
     #[arg(long, default_value = config::DEFAULT_LISTEN, value_name = "HOST:PORT")]
     pub listen: String,

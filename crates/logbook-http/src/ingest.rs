@@ -23,7 +23,7 @@ pub use logbook_core::auth::{Auth, Secret};
 pub use logbook_core::config::{DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, Endpoint};
 use logbook_core::store::rejection::REJECTION_BODY_KEPT_BYTES;
 use logbook_core::store::replays;
-use logbook_core::store::{NewEvent, NewRejection, Outcome, Store, StoreError};
+use logbook_core::store::{EventLog, NewEvent, NewRejection, Outcome, StoreError};
 use logbook_core::watson::read_envelope;
 
 /// A socket read or write that makes no progress for this long ends the connection.
@@ -85,7 +85,7 @@ pub struct Receiver {
 }
 
 struct Shared {
-    store: Arc<Store>,
+    store: Arc<dyn EventLog>,
     endpoints: Vec<Endpoint>,
     max_body_bytes: usize,
     body_deadline: Duration,
@@ -93,7 +93,8 @@ struct Shared {
 }
 
 impl Receiver {
-    pub fn start(config: ReceiverConfig, store: Arc<Store>) -> Result<Self, IngestError> {
+    /// Starts receiving into `store`: the SQLite store, or PostgreSQL in team mode.
+    pub fn start(config: ReceiverConfig, store: Arc<dyn EventLog>) -> Result<Self, IngestError> {
         let mut seen = std::collections::HashSet::new();
         for endpoint in &config.endpoints {
             if let Some(path) = &endpoint.path

@@ -1,12 +1,14 @@
-//! `logbook serve`: the webhook receiver (and the browser UI) until Ctrl-C or SIGTERM.
+//! `logbook serve`: the webhook receiver (and the browser UI) until Ctrl-C or SIGTERM; with
+//! `--store postgres://…`, the receiver alone, into a PostgreSQL database other receivers may share.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use logbook_core::auth::Secret;
-use logbook_core::store::Store;
+use logbook_core::config::{Config, Endpoint, Forward};
+use logbook_core::store::{PgStore, Store, is_postgres_url};
 use logbook_http::api::{UiConfig, UiServer};
 use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Receiver, ReceiverConfig};
@@ -16,6 +18,9 @@ use crate::args::ServeArgs;
 
 pub fn run(args: ServeArgs) -> Result<()> {
     let config = args.config()?;
+    if let Some(url) = args.store.clone() {
+        return run_team(&args, &config, &url);
+    }
     let endpoints = config.endpoints()?;
     let db = args.db.path();
     let store = Arc::new(
@@ -57,11 +62,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             })
             .ok()
     });
-    let (stop_tx, stop_rx) = std::sync::mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.send(());
-    })
-    .context("cannot install the Ctrl-C handler")?;
+    let stop_rx = stop_signal()?;
 
     println!("Assistant Logbook is receiving Watson Assistant log webhooks");
     println!("  database   {}", db.display());
@@ -71,7 +72,96 @@ pub fn run(args: ServeArgs) -> Result<()> {
              lists fill in as it goes (`logbook stats` and Status show how far)"
         );
     }
-    for e in &endpoints {
+    print_endpoints(&local, &endpoints);
+    print_forwards(&forwards);
+    warn(&endpoints, addr);
+    if let Some(ui) = &ui {
+        println!("  open       {}", ui.url_with_token());
+        println!("             (lost it? `logbook url` prints it again while this runs)");
+    }
+    print_tunnel(&local, addr);
+    let _ = stop_rx.recv();
+    eprintln!("stopping: finishing requests in flight…");
+    if let Some(ui) = ui {
+        ui.shutdown();
+    }
+    drop(published);
+    receiver.shutdown();
+    forwarder.shutdown();
+    let store = Arc::try_unwrap(store).map_err(|_| anyhow::anyhow!("the store is still in use"))?;
+    store.close().context("closing the store")?;
+    eprintln!("stopped; database closed cleanly");
+    Ok(())
+}
+
+/// `serve --store postgres://…`: the receiver alone, into a shared PostgreSQL database that other
+/// `serve` processes may be writing too. What reads the store (the UI, the projector, forwarding,
+/// retention) is not built for PostgreSQL yet, and is refused rather than silently left out.
+fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
+    if !is_postgres_url(url) {
+        bail!(
+            "--store (or LOGBOOK_STORE) takes a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE; \
+             a SQLite file is given with --db"
+        );
+    }
+    if let Some(db) = args.db.given() {
+        bail!(
+            "--db {} and --store name two stores: give one",
+            db.display()
+        );
+    }
+    let unsupported = [
+        (!args.forwards.is_empty(), "--forward"),
+        (args.keep_days.is_some(), "--keep-days"),
+        (args.max_db_mb.is_some(), "--max-db-mb"),
+    ];
+    if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
+        bail!(
+            "{flag} is not available with a PostgreSQL store yet (team mode receives only, for now)"
+        );
+    }
+    let endpoints = config.endpoints()?;
+    let store = Arc::new(PgStore::open(url, &config.store_options())?);
+    let mut receiver_config = ReceiverConfig::new(config.listen.clone(), endpoints.clone());
+    receiver_config.max_body_bytes = config.limits.max_body_bytes;
+    receiver_config.log_requests = !args.quiet;
+    let receiver = Receiver::start(receiver_config, store.clone())?;
+    let addr = receiver.local_addr();
+    let local = format!("http://{addr}");
+    let stop_rx = stop_signal()?;
+
+    println!("Assistant Logbook is receiving Watson Assistant log webhooks");
+    println!("  store      PostgreSQL {} (team mode)", store.target());
+    print_endpoints(&local, &endpoints);
+    warn(&endpoints, addr);
+    if !args.no_ui {
+        println!(
+            "  ui         none: the UI and the reading commands do not read PostgreSQL yet (team mode \
+             receives only, for now)"
+        );
+    }
+    print_tunnel(&local, addr);
+    let _ = stop_rx.recv();
+    eprintln!("stopping: finishing requests in flight…");
+    receiver.shutdown();
+    let store = Arc::try_unwrap(store).map_err(|_| anyhow::anyhow!("the store is still in use"))?;
+    store.close().context("closing the store")?;
+    eprintln!("stopped; every acknowledged event is committed");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM, as a channel to wait on.
+fn stop_signal() -> Result<std::sync::mpsc::Receiver<()>> {
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(stop_rx)
+}
+
+fn print_endpoints(local: &str, endpoints: &[Endpoint]) {
+    for e in endpoints {
         let path = e.path.as_deref().unwrap_or("/ (any path)");
         println!(
             "  endpoint   POST {local}{path}  verification: {}",
@@ -79,7 +169,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
     }
     println!("  health     GET {local}/healthz");
-    for f in &forwards {
+}
+
+fn print_forwards(forwards: &[Forward]) {
+    for f in forwards {
         let order = if f.parallel > 1 {
             format!("{} at once", f.parallel)
         } else {
@@ -99,11 +192,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
             f.auth.mode()
         );
     }
-    for e in &endpoints {
+}
+
+/// Warnings about the configuration: a padded secret, a port reachable from the network.
+fn warn(endpoints: &[Endpoint], addr: std::net::SocketAddr) {
+    for e in endpoints {
         if let Some(padding) = e.auth.secret().and_then(Secret::padding) {
             eprintln!(
                 "warning: the secret of endpoint {} {padding}: Watson signs with the text typed into its \
-                 Secret field, which almost never has it, so every request would be refused; remove it",
+             Secret field, which almost never has it, so every request would be refused; remove it",
                 e.name()
             );
         }
@@ -111,14 +208,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
     if !addr.ip().is_loopback() {
         eprintln!(
             "warning: listening on {addr}, not loopback: the webhook port is reachable from the network \
-             without the tunnel; use --listen 127.0.0.1:{} unless that is what you want",
+         without the tunnel; use --listen 127.0.0.1:{} unless that is what you want",
             addr.port()
         );
     }
-    if let Some(ui) = &ui {
-        println!("  open       {}", ui.url_with_token());
-        println!("             (lost it? `logbook url` prints it again while this runs)");
-    }
+}
+
+/// How to expose the port to Watson, and the "Ctrl-C stops." line that ends the start-up text.
+fn print_tunnel(local: &str, addr: std::net::SocketAddr) {
     println!();
     println!("Watson only calls https URLs. Expose this port with a tunnel, for example:");
     println!("  cloudflared tunnel --url {local}");
@@ -129,17 +226,4 @@ pub fn run(args: ServeArgs) -> Result<()> {
     );
     println!("Ctrl-C stops.");
     let _ = std::io::stdout().flush();
-
-    let _ = stop_rx.recv();
-    eprintln!("stopping: finishing requests in flight…");
-    if let Some(ui) = ui {
-        ui.shutdown();
-    }
-    drop(published);
-    receiver.shutdown();
-    forwarder.shutdown();
-    let store = Arc::try_unwrap(store).map_err(|_| anyhow::anyhow!("the store is still in use"))?;
-    store.close().context("closing the store")?;
-    eprintln!("stopped; database closed cleanly");
-    Ok(())
 }

@@ -298,7 +298,7 @@ pub fn serve_cli_logged(
 }
 
 /// Reads `serve`'s standard output up to "Ctrl-C stops" and returns the last endpoint's URL.
-fn printed_endpoint(child: &mut Child) -> String {
+pub fn printed_endpoint(child: &mut Child) -> String {
     let mut url = None;
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();

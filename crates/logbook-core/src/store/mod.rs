@@ -10,9 +10,14 @@
 //! redacted headers, envelope and dedup key). Everything read out of the body is a projection of
 //! the events table, made by [`projection`] after the acknowledgement and rebuilt from the bodies
 //! whenever the deriver changes.
+//!
+//! Team mode's PostgreSQL event log ([`postgres`]) keeps the same acknowledgement contract; the
+//! receiver writes through the seam both implement ([`EventLog`]).
 
 mod checkpoint;
+mod event_log;
 pub mod outbox;
+pub mod postgres;
 pub mod projection;
 pub mod pulls;
 pub mod rejection;
@@ -32,7 +37,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
+pub use event_log::{EventLog, is_postgres_url};
 pub use outbox::ForwardRoute;
+pub use postgres::PgStore;
 pub use retention::Retention;
 pub use writer::{
     Committed, NewEvent, NewRejection, Outcome, PulledOutcome, PulledPage, WriterStats,
@@ -77,6 +84,12 @@ pub enum StoreError {
     WriterStopped,
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A store URL that cannot be used (the message never repeats the URL: it may hold a password).
+    #[error("{0}")]
+    StoreUrl(String),
+    /// The PostgreSQL store could not be opened: what was tried and why it failed.
+    #[error("{0}")]
+    Postgres(String),
 }
 
 impl StoreError {

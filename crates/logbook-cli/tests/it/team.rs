@@ -1,0 +1,579 @@
+//! Team mode: `logbook serve --store postgres://…` receives into a shared PostgreSQL database,
+//! several receivers on one database, each acknowledging only what it committed, every event stored
+//! once however many receivers it was delivered to, even when one is killed mid-load.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use logbook_core::store::{NewEvent, Outcome, PgStore, StoreOptions};
+use serde_json::Value;
+
+use crate::common::*;
+use crate::harness_postgres::{Database, PASSWORD, cluster};
+
+/// `logbook serve --store URL` on a free port, without UI (plus `extra`); returns it and its webhook
+/// URL.
+fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = logbook()
+        .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--no-ui"])
+        .args(["--store", url])
+        .arg("--secret-file")
+        .arg(secret)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let endpoint = printed_endpoint(&mut child);
+    (child, endpoint)
+}
+
+/// `logbook send` of every body in `bodies` (a file or a directory) to `url`, `concurrency` at a
+/// time, answers logged to `answers`.
+fn send(url: &str, secret: &Path, bodies: &Path, answers: &Path, concurrency: usize) -> Child {
+    logbook()
+        .args(["send", "--url", url, "--concurrency"])
+        .arg(concurrency.to_string())
+        .arg("--secret-file")
+        .arg(secret)
+        .arg("--log-answers")
+        .arg(answers)
+        .arg(bodies)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The answers of a `--log-answers` file that were 200: (body file name, status word, event id).
+fn acknowledged(answers: &Path) -> Vec<(String, String, i64)> {
+    std::fs::read_to_string(answers)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let answer: Value = serde_json::from_str(line).unwrap();
+            (answer["status"] == 200).then(|| {
+                let body: Value = serde_json::from_str(answer["answer"].as_str().unwrap()).unwrap();
+                (
+                    answer["name"].as_str().unwrap().to_owned(),
+                    body["status"].as_str().unwrap().to_owned(),
+                    body["id"].as_i64().unwrap(),
+                )
+            })
+        })
+        .collect()
+}
+
+fn count(db: &mut postgres::Client, sql: &str) -> i64 {
+    db.query_one(sql, &[]).unwrap().get(0)
+}
+
+fn secret_file(dir: &Path) -> std::path::PathBuf {
+    let secret = dir.join("secret");
+    std::fs::write(&secret, SECRET).unwrap();
+    secret
+}
+
+#[test]
+fn serve_into_postgres_stores_the_samples_exactly_and_counts_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let db: Database = cluster().database("samples");
+    let (mut server, url) = serve_team(&db.url, &secret, &["--keep-rejections", "3"]);
+
+    let first = dir.path().join("first.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &first, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    let stored = acknowledged(&first);
+    assert_eq!(stored.len(), 12, "{stored:?}");
+    assert!(stored.iter().all(|(_, status, _)| status == "stored"));
+
+    let mut client = db.client();
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 12);
+    let ids: HashMap<String, i64> = stored.iter().map(|(n, _, id)| (n.clone(), *id)).collect();
+    for (name, bytes) in all_samples() {
+        let row = client
+            .query_one(
+                "SELECT id, body, headers, kind, auth, verified FROM events WHERE id = $1",
+                &[&ids[&name]],
+            )
+            .unwrap();
+        let body: Vec<u8> = row.get(1);
+        assert!(body == bytes, "{name}: the exact bytes sent");
+        let headers: String = row.get(2);
+        assert!(
+            headers.contains("authorization") || headers.contains("Authorization"),
+            "{headers}"
+        );
+        assert!(!headers.contains("eyJ"), "the JWT is redacted: {headers}");
+        assert_eq!(row.get::<_, String>(4), "jwt");
+        assert!(row.get::<_, bool>(5), "{name}: verified");
+        let kind: String = row.get(3);
+        let envelope: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(kind, envelope["event"]["name"].as_str().unwrap());
+    }
+
+    // Watson delivers again: each is answered with the first delivery's id, counted, not stored.
+    let again = dir.path().join("again.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &again, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    let duplicates = acknowledged(&again);
+    assert_eq!(duplicates.len(), 12);
+    for (name, status, id) in &duplicates {
+        assert_eq!(status, "duplicate", "{name}");
+        assert_eq!(*id, ids[name], "{name}: answered with the first id");
+    }
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 12);
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT sum(duplicates)::bigint FROM event_keys"
+        ),
+        12
+    );
+
+    // The events table is partitioned by month; this month's partition holds them.
+    let month = chrono::Utc::now().format("events_%Y_%m").to_string();
+    assert_eq!(
+        count(&mut client, &format!("SELECT count(*) FROM {month}")),
+        12
+    );
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM pg_partitioned_table t JOIN pg_class c ON c.oid = t.partrelid
+             WHERE c.relname = 'events'"
+        ),
+        1
+    );
+
+    // Refused requests are kept in PostgreSQL too, with their reason, the newest 3 of each class.
+    for n in 0..5 {
+        let (status, _) = post(
+            &format!("{url}?n={n}"),
+            Some("Bearer not-a-jwt"),
+            &sample("01"),
+        );
+        assert_eq!(status, 401);
+    }
+    let rows = client
+        .query(
+            "SELECT status, reason, class FROM rejections ORDER BY id",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 3, "the newest 3 kept");
+    for row in rows {
+        assert_eq!(row.get::<_, i32>(0), 401);
+        assert!(!row.get::<_, String>(1).is_empty());
+        assert_eq!(row.get::<_, String>(2), "other");
+    }
+
+    assert!(terminate(&mut server).success());
+}
+
+/// Three receivers on one database, each sent the same deliveries at once; one is killed with
+/// SIGKILL mid-load and restarted, and sent everything again. Every acknowledged event is stored,
+/// exactly once, under the one id every receiver answered for it.
+#[test]
+fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let db = cluster().database("three");
+
+    // The same 400 deliveries for every receiver: generated once, one file per body.
+    let generated = dir.path().join("generated.ndjson");
+    let status = logbook()
+        .args(["generate", "--events", "400", "--seed", "15", "--output"])
+        .arg(&generated)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bodies = dir.path().join("bodies");
+    std::fs::create_dir(&bodies).unwrap();
+    let lines: Vec<String> = std::fs::read_to_string(&generated)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 400);
+    // Receiver 1 is sent them in the opposite order (its files are named backwards), so it stores
+    // events of its own while the others store theirs, instead of only trailing behind them.
+    let backwards = dir.path().join("backwards");
+    std::fs::create_dir(&backwards).unwrap();
+    let n = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        std::fs::write(bodies.join(format!("{i:04}.json")), line).unwrap();
+        std::fs::write(backwards.join(format!("{:04}.json", n - 1 - i)), line).unwrap();
+    }
+    // The line of the generated traffic a load's answer is about.
+    let line_of = |load: &str, file: &str| -> usize {
+        let i: usize = file.trim_end_matches(".json").parse().unwrap();
+        if load.starts_with("r1") { n - 1 - i } else { i }
+    };
+
+    let mut servers: Vec<(Child, String)> =
+        (0..3).map(|_| serve_team(&db.url, &secret, &[])).collect();
+    let answers = |name: &str| dir.path().join(format!("{name}.ndjson"));
+    let mut loads: Vec<Child> = servers
+        .iter()
+        .enumerate()
+        // Each receiver's load posts to a path of its own, which the events it stores record.
+        .map(|(i, (_, url))| {
+            let url = format!("{url}r{i}");
+            let dir = if i == 1 { &backwards } else { &bodies };
+            send(&url, &secret, dir, &answers(&format!("r{i}")), 6)
+        })
+        .collect();
+
+    // Kill receiver 1 mid-load, once it has stored some.
+    let mut client = db.client();
+    let waited = std::time::Instant::now();
+    while count(
+        &mut client,
+        "SELECT count(*) FROM events WHERE path = '/r1'",
+    ) < 20
+    {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "receiver 1 stored nothing"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    servers[1].0.kill().unwrap(); // SIGKILL: no clean shutdown
+    servers[1].0.wait().unwrap();
+    let _ = loads[1].wait();
+    let before_kill = acknowledged(&answers("r1")).len();
+    assert!(
+        before_kill > 0 && before_kill < lines.len(),
+        "the kill came mid-load ({before_kill} answered)"
+    );
+
+    // Restarted, it is sent everything again.
+    servers[1] = serve_team(&db.url, &secret, &[]);
+    loads.push(send(
+        &servers[1].1,
+        &secret,
+        &backwards,
+        &answers("r1-again"),
+        6,
+    ));
+    for load in &mut loads {
+        let _ = load.wait();
+    }
+
+    let mut by_line: HashMap<usize, HashSet<i64>> = HashMap::new();
+    let mut stored_answers: HashMap<usize, usize> = HashMap::new();
+    for name in ["r0", "r1", "r2", "r1-again"] {
+        let acks = acknowledged(&answers(name));
+        if name != "r1" {
+            assert_eq!(
+                acks.len(),
+                lines.len(),
+                "{name}: every delivery answered 200"
+            );
+        }
+        for (file, status, id) in acks {
+            let line = line_of(name, &file);
+            *stored_answers.entry(line).or_default() += usize::from(status == "stored");
+            by_line.entry(line).or_default().insert(id);
+        }
+    }
+    let split: Vec<_> = by_line.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(split.is_empty(), "one delivery, several ids: {split:?}");
+    assert_eq!(by_line.len(), lines.len());
+    // An event receiver 1 committed but was killed before answering is answered "duplicate" by the
+    // next receiver: "stored" at most once per event, not exactly once.
+    let twice: Vec<_> = stored_answers.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "answered stored twice: {twice:?}");
+
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 400);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM event_keys"), 400);
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM events e JOIN event_keys k ON k.event_id = e.id AND k.dedup_key = e.dedup_key"
+        ),
+        400
+    );
+    for (line, ids) in &by_line {
+        let id = *ids.iter().next().unwrap();
+        let stored: Vec<u8> = client
+            .query_one("SELECT body FROM events WHERE id = $1", &[&id])
+            .unwrap()
+            .get(0);
+        assert!(
+            stored == lines[*line].as_bytes(),
+            "line {line}: stored under #{id} byte for byte"
+        );
+    }
+    // Every delivery beyond the first of each event was counted as a duplicate: every one answered,
+    // and perhaps some of the 6 in flight at receiver 1 when it was killed (committed, not answered).
+    let deliveries: usize = ["r0", "r1", "r2", "r1-again"]
+        .iter()
+        .map(|n| acknowledged(&answers(n)).len())
+        .sum();
+    let counted = count(
+        &mut client,
+        "SELECT sum(duplicates)::bigint FROM event_keys",
+    ) as usize;
+    let answered_duplicates = deliveries - lines.len();
+    assert!(
+        (answered_duplicates..=answered_duplicates + 6).contains(&counted),
+        "{counted} duplicates counted, {answered_duplicates} answered"
+    );
+
+    for (server, _) in &mut servers {
+        assert!(terminate(server).success());
+    }
+}
+
+/// What `serve --store` says, and how it exits, for a store it cannot use.
+fn refused(url: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let out = logbook()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-ui",
+            "--store",
+            url,
+        ])
+        .arg("--secret-file")
+        .arg(&secret)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("Ctrl-C stops"),
+        "it never says it is receiving"
+    );
+    stderr
+}
+
+#[test]
+fn a_store_that_cannot_be_used_is_a_clear_error_at_startup() {
+    // A database that does not exist, on a server that does.
+    let missing = cluster().url("no_such_database");
+    let err = refused(&missing);
+    assert!(err.contains("cannot connect to PostgreSQL at"), "{err}");
+    assert!(
+        err.contains("no_such_database") && err.contains("does not exist"),
+        "{err}"
+    );
+
+    // Nothing listening there; the password is never shown.
+    let err = refused("postgres://logbook:s3cret@127.0.0.1:1/team?connect_timeout=5");
+    assert!(
+        err.contains("cannot connect to PostgreSQL at logbook@127.0.0.1:1/team"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+
+    let err = refused("postgres://logbook:s3cret@db.example.com/team?sslmode=sometimes");
+    assert!(err.contains("not a valid PostgreSQL URL"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+
+    let err = refused("/var/lib/logbook/logbook.db");
+    assert!(err.contains("takes a PostgreSQL URL"), "{err}");
+}
+
+fn event(key: &str, received_at: i64) -> NewEvent {
+    NewEvent {
+        received_at,
+        endpoint: "*".into(),
+        path: "/".into(),
+        remote_addr: None,
+        kind: "message_logged".into(),
+        auth: "none".into(),
+        verified: false,
+        jwt_header: None,
+        jwt_claims: None,
+        headers: "[]".into(),
+        authorization: None,
+        body: format!(r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"{key}"}}}}"#)
+            .into_bytes(),
+        dedup_key: key.into(),
+        replay_of: None,
+    }
+}
+
+/// The store itself: opened by several processes' worth of stores at once on an empty database; a
+/// write the database refuses fails alone, the rest of its group is stored; partitions are made
+/// for any month; a lost connection is answered "try again" and the next write reconnects.
+#[test]
+fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
+    let db = cluster().database("store");
+    let url = db.url.clone();
+    let stores: Vec<PgStore> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PgStore::open(&url, &StoreOptions::default()))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
+    let mut client = db.client();
+    assert_eq!(
+        count(&mut client, "SELECT count(*) FROM logbook_schema"),
+        1,
+        "the schema is applied once"
+    );
+
+    let now = chrono::Utc::now().timestamp_millis();
+    let store = &stores[0];
+    let outcomes: Vec<(usize, Result<Outcome, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..40)
+            .map(|i| {
+                scope.spawn(move || {
+                    // One write no partition can hold: refused, alone.
+                    let at = if i == 17 { i64::MAX } else { now };
+                    let outcome = store.submit_event(event(&format!("group-{i}"), at));
+                    (i, outcome.map_err(|e| e.to_string()))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, outcome) in &outcomes {
+        if *i == 17 {
+            let err = outcome.as_ref().unwrap_err();
+            assert!(err.contains("partition"), "{err}");
+        } else {
+            assert!(
+                matches!(outcome, Ok(Outcome::Stored(_))),
+                "{i}: {outcome:?}"
+            );
+        }
+    }
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM events WHERE dedup_key LIKE 'group-%'"
+        ),
+        39
+    );
+
+    // The same delivery through another process's store: the first id.
+    let Ok(Outcome::Stored(first)) = store.submit_event(event("shared", now)) else {
+        panic!("stored")
+    };
+    assert_eq!(
+        stores[2].submit_event(event("shared", now)).unwrap(),
+        Outcome::Duplicate(first)
+    );
+
+    // A month far ahead gets its partition (and the next month's) when an event needs it.
+    let march_2031 = chrono::DateTime::parse_from_rfc3339("2031-03-15T12:00:00Z")
+        .unwrap()
+        .timestamp_millis();
+    assert!(matches!(
+        store.submit_event(event("later", march_2031)),
+        Ok(Outcome::Stored(_))
+    ));
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM pg_tables WHERE tablename IN ('events_2031_03', 'events_2031_04')"
+        ),
+        2
+    );
+
+    // U+0000, which PostgreSQL's text cannot hold, from a hostile body's event name and log id.
+    let mut hostile = event("nul\0key", now);
+    hostile.kind = "message\0logged".into();
+    let Ok(Outcome::Stored(id)) = store.submit_event(hostile.clone()) else {
+        panic!("a NUL in a text column is stored")
+    };
+    let kind: String = client
+        .query_one("SELECT kind FROM events WHERE id = $1", &[&id])
+        .unwrap()
+        .get(0);
+    assert_eq!(kind, "message\u{FFFD}logged");
+    assert_eq!(store.submit_event(hostile).unwrap(), Outcome::Duplicate(id));
+
+    // The server drops the connections (a restart, a failover): answered "later", then reconnected.
+    client
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND application_name = 'logbook serve'",
+            &[&db.name],
+        )
+        .unwrap();
+    let mut answers = Vec::new();
+    for i in 0..5 {
+        let outcome = store.submit_event(event(&format!("after-{i}"), now));
+        let stored = matches!(outcome, Ok(Outcome::Stored(_)));
+        match &outcome {
+            Ok(Outcome::Stored(_)) => {}
+            Err(err) => assert!(err.is_transient(), "{err}"),
+            Ok(other) => panic!("{other:?}"),
+        }
+        answers.push(outcome);
+        if stored {
+            break;
+        }
+    }
+    assert!(
+        matches!(answers.last(), Some(Ok(Outcome::Stored(_)))),
+        "{answers:?}"
+    );
+    for store in stores {
+        store.close().unwrap();
+    }
+}
+
+/// Over TCP, as to a team's server: the password in the URL is used (and never shown), TLS is used
+/// when asked and the server's certificate is verified (a self-signed one is refused, saying what to
+/// do), and without TLS on a trusted network it receives.
+#[test]
+fn over_tcp_passwords_are_used_and_tls_certificates_are_verified() {
+    let db = cluster().database("tcp");
+
+    let err = refused(&cluster().tcp_url(&db.name, PASSWORD, "require"));
+    assert!(err.contains("certificate verify failed"), "{err}");
+    assert!(err.contains("trusted roots"), "{err}");
+    assert!(!err.contains(PASSWORD), "{err}");
+    // The default, `prefer`, uses TLS when the server offers it: verified too.
+    let err = refused(&cluster().tcp_url(&db.name, PASSWORD, "prefer"));
+    assert!(err.contains("certificate verify failed"), "{err}");
+
+    let err = refused(&cluster().tcp_url(&db.name, "wrong-password", "disable"));
+    assert!(err.contains("password authentication failed"), "{err}");
+    assert!(!err.contains("wrong-password"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let (mut server, url) = serve_team(
+        &cluster().tcp_url(&db.name, PASSWORD, "disable"),
+        &secret,
+        &[],
+    );
+    let (status, answer) = post(&url, Some(&format!("Bearer {}", jwt())), &sample("07"));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "stored");
+    let body: Vec<u8> = db
+        .client()
+        .query_one("SELECT body FROM events", &[])
+        .unwrap()
+        .get(0);
+    assert!(body == sample("07"));
+    assert!(terminate(&mut server).success());
+}

@@ -1,0 +1,347 @@
+//! The PostgreSQL store (team mode, in progress): the event log that any number of `logbook serve`
+//! processes share.
+//!
+//! Contract, as for SQLite: each submission returns only after the transaction holding its row has
+//! committed, with `synchronous_commit = on` (set on every connection, whatever the server's
+//! default), so an acknowledged event survives a killed receiver and a crashed server. Each process
+//! has one writer thread that commits whatever submissions wait in one transaction (group commit,
+//! `group_commit`). Deduplication holds across receivers through the unique key of `event_keys`
+//! (`INSERT … ON CONFLICT DO NOTHING`, never a check then an insert): a second delivery, to any
+//! receiver, is counted and answered with the first delivery's id.
+//!
+//! Only the acknowledgement path is here: the projector, the reading commands and the UI still read
+//! SQLite. The schema is made for them (`schema_1.sql`): events partitioned by month of arrival, and
+//! each row's transaction id in `events.tx`, the projector's watermark-to-be (ids commit out of
+//! order).
+
+mod group_commit;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use postgres::config::Host;
+use postgres::{Client, Config, GenericClient};
+
+use super::{NewEvent, NewRejection, Outcome, StoreError, StoreOptions};
+
+/// Every schema version, in order. A shipped version is never edited; a change is a new file.
+const SCHEMA: &[&str] = &[include_str!("schema_1.sql")];
+/// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema
+/// or create partitions; any number of receivers may open the same database at once.
+const SCHEMA_LOCK: i64 = 0x6c6f_6762_6f6f_6b01; // "logbook" 1
+/// How long connecting may take before the open fails (unless the URL says `connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a store URL names a PostgreSQL database (`postgres://…` or `postgresql://…`).
+pub fn is_postgres_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// The open PostgreSQL event log: owns this process's writer thread.
+pub struct PgStore {
+    target: String,
+    writer: group_commit::Writer,
+}
+
+impl PgStore {
+    /// Connects to the database `url` names, brings its schema to this version (creating it in an
+    /// empty database), makes sure this month's and next month's partitions exist, and starts the
+    /// writer. Errors say what was tried, never the password.
+    pub fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let config = parse_url(url)?;
+        let target = describe_target(&config);
+        let mut client = connect(&config).map_err(|err| {
+            StoreError::Postgres(format!("cannot connect to PostgreSQL at {target}: {err}"))
+        })?;
+        migrate(&mut client).map_err(|err| match err {
+            MigrateError::Newer(found) => StoreError::Postgres(format!(
+                "the database at {target} has Logbook schema version {found}, newer than this \
+                 Logbook's ({}): upgrade Logbook",
+                SCHEMA.len()
+            )),
+            MigrateError::Db(err) => StoreError::Postgres(format!(
+                "cannot prepare the database at {target}: {}",
+                describe(&err)
+            )),
+        })?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut partitions = Partitions::default();
+        partitions.ensure(&mut client, now).map_err(|err| {
+            StoreError::Postgres(format!(
+                "cannot create this month's partitions at {target}: {}",
+                describe(&err)
+            ))
+        })?;
+        let writer = group_commit::Writer::start(
+            config,
+            client,
+            partitions,
+            options.rejections_kept.min(i64::MAX as u64) as i64,
+        )?;
+        Ok(Self { target, writer })
+    }
+
+    /// Where the store is, for display: hosts, port, database and user; never the password.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Stores an accepted event; returns after its commit.
+    pub fn submit_event(&self, event: NewEvent) -> Result<Outcome, StoreError> {
+        self.writer
+            .submit(group_commit::Write::Event(Box::new(event)))
+    }
+
+    /// Stores a refused request (capped as SQLite caps it); returns after its commit.
+    pub fn submit_rejection(&self, rejection: NewRejection) -> Result<(), StoreError> {
+        self.writer
+            .submit(group_commit::Write::Rejection(Box::new(rejection)))
+            .map(|_| ())
+    }
+
+    /// Commits every queued write and stops the writer.
+    pub fn close(self) -> Result<(), StoreError> {
+        self.writer.stop()
+    }
+}
+
+/// Parses a `postgres://` URL (or a `key=value` connection string) as libpq would.
+fn parse_url(url: &str) -> Result<Config, StoreError> {
+    let mut config: Config = url.trim().parse().map_err(|err: postgres::Error| {
+        // The parser's message names the bad part, never echoes the URL (which may hold a password).
+        StoreError::StoreUrl(format!("not a valid PostgreSQL URL: {}", describe(&err)))
+    })?;
+    if config.get_hosts().is_empty() {
+        return Err(StoreError::StoreUrl(
+            "the PostgreSQL URL names no host (postgres://USER@HOST/DATABASE, or ?host=/socket/dir)"
+                .into(),
+        ));
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("logbook serve");
+    }
+    Ok(config)
+}
+
+/// `user@host:port/database` (hosts and ports as given), without the password.
+fn describe_target(config: &Config) -> String {
+    let mut out = String::new();
+    if let Some(user) = config.get_user() {
+        let _ = write!(out, "{user}@");
+    }
+    let ports = config.get_ports();
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match host {
+            Host::Tcp(name) => out.push_str(name),
+            Host::Unix(dir) => out.push_str(&dir.display().to_string()),
+        }
+        if let Some(port) = ports.get(i).or(ports.first()) {
+            let _ = write!(out, ":{port}");
+        }
+    }
+    if let Some(db) = config.get_dbname() {
+        let _ = write!(out, "/{db}");
+    }
+    out
+}
+
+/// A new connection, TLS as the URL's `sslmode` asks (the server's certificate is verified against
+/// the system's trusted roots and its host name whenever TLS is used), every commit synchronous.
+/// The error says why, in words.
+fn connect(config: &Config) -> Result<Client, String> {
+    let tls = native_tls::TlsConnector::new().map_err(|err| format!("cannot set up TLS: {err}"))?;
+    let mut client = config
+        .connect(postgres_native_tls::MakeTlsConnector::new(tls))
+        .map_err(|err| {
+            let why = describe(&err);
+            if why.contains("certificate verify failed") {
+                format!(
+                    "{why}; the server's TLS certificate is checked against this system's trusted \
+                     roots and the host name: trust its CA, or use sslmode=disable on a network you trust"
+                )
+            } else {
+                why
+            }
+        })?;
+    // An acknowledgement means the row is on the server's disk, whatever the server's default.
+    client
+        .batch_execute("SET synchronous_commit = on")
+        .map_err(|err| describe(&err))?;
+    Ok(client)
+}
+
+enum MigrateError {
+    Newer(i32),
+    Db(postgres::Error),
+}
+
+impl From<postgres::Error> for MigrateError {
+    fn from(err: postgres::Error) -> Self {
+        Self::Db(err)
+    }
+}
+
+/// Applies the schema versions the database lacks, in one transaction, one process at a time.
+fn migrate(client: &mut Client) -> Result<(), MigrateError> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS logbook_schema (
+             version     integer      PRIMARY KEY,
+             applied_at  timestamptz  NOT NULL DEFAULT now()
+         )",
+    )?;
+    let current: i32 = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM logbook_schema", &[])?
+        .get(0);
+    if current as usize > SCHEMA.len() {
+        return Err(MigrateError::Newer(current));
+    }
+    for (i, sql) in SCHEMA.iter().enumerate().skip(current.max(0) as usize) {
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO logbook_schema (version) VALUES ($1)",
+            &[&(i as i32 + 1)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The month partitions of `events` this process knows exist (by their first millisecond).
+#[derive(Debug, Default)]
+pub(super) struct Partitions {
+    known: std::collections::HashSet<i64>,
+}
+
+impl Partitions {
+    /// Makes sure the partition of the month holding `received_at`, and the next month's, exist
+    /// (creating them, one process at a time, when missing). A no-op for months already seen.
+    pub(super) fn ensure(
+        &mut self,
+        client: &mut Client,
+        received_at: i64,
+    ) -> Result<(), postgres::Error> {
+        let Some(this) = month_of(received_at) else {
+            // Out of the calendar's range: the insert fails with "no partition", as it should.
+            return Ok(());
+        };
+        if self.known.contains(&this.from) {
+            return Ok(());
+        }
+        let next = month_of(this.to).unwrap_or(this.clone());
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+        for month in [&this, &next] {
+            create_partition(&mut tx, month)?;
+        }
+        tx.commit()?;
+        self.known.insert(this.from);
+        Ok(())
+    }
+}
+
+/// One month of arrival times, `[from, to)` in Unix milliseconds, and its partition's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Month {
+    name: String,
+    from: i64,
+    to: i64,
+}
+
+/// The calendar month (UTC) holding `ms`, or `None` outside chrono's range.
+fn month_of(ms: i64) -> Option<Month> {
+    use chrono::{Datelike, NaiveDate};
+    let day = chrono::DateTime::from_timestamp_millis(ms)?.date_naive();
+    let first = NaiveDate::from_ymd_opt(day.year(), day.month(), 1)?;
+    let following = first.checked_add_months(chrono::Months::new(1))?;
+    let start = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis())
+    };
+    Some(Month {
+        name: format!("events_{:04}_{:02}", first.year(), first.month()),
+        from: start(first)?,
+        to: start(following)?,
+    })
+}
+
+fn create_partition(client: &mut impl GenericClient, month: &Month) -> Result<(), postgres::Error> {
+    // The name and bounds are made here from integers, never from input.
+    client.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {} PARTITION OF events FOR VALUES FROM ({}) TO ({})",
+        month.name, month.from, month.to
+    ))
+}
+
+/// A database error's severity, message, detail and hint; other errors as they display.
+fn describe(err: &postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                let _ = write!(text, " ({detail})");
+            }
+            if let Some(hint) = db.hint() {
+                let _ = write!(text, "; hint: {hint}");
+            }
+            text
+        }
+        None => {
+            let mut text = err.to_string();
+            let mut source = std::error::Error::source(err);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    let _ = write!(text, ": {cause_text}");
+                }
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_are_utc_calendar_months() {
+        // 2026-11-30T23:59:59.999Z and the millisecond after.
+        let last = 1_796_083_199_999;
+        let november = month_of(last).unwrap();
+        assert_eq!(november.name, "events_2026_11");
+        assert_eq!(november.to, last + 1);
+        let december = month_of(last + 1).unwrap();
+        assert_eq!(december.name, "events_2026_12");
+        assert_eq!(december.from, november.to);
+        let january = month_of(december.to).unwrap();
+        assert_eq!(january.name, "events_2027_01");
+    }
+
+    #[test]
+    fn urls_are_told_apart_and_described_without_their_password() {
+        assert!(is_postgres_url("postgres://u@h/db"));
+        assert!(is_postgres_url("PostgreSQL://u@h/db"));
+        assert!(!is_postgres_url("/var/lib/logbook.db"));
+        let config = parse_url("postgres://logbook:s3cret@db.example.com:6543/team").unwrap();
+        let target = describe_target(&config);
+        assert_eq!(target, "logbook@db.example.com:6543/team");
+        let config = parse_url("postgres://postgres@/logbook?host=/run/pg&port=5433").unwrap();
+        assert_eq!(describe_target(&config), "postgres@/run/pg:5433/logbook");
+        let err = parse_url("postgres://u:s3cret@h/db?sslmode=sometimes")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("sslmode"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+}
