@@ -8,8 +8,9 @@
 //!
 //! Durable first, derive after: an acknowledgement writes only the event row (its exact bytes,
 //! redacted headers, envelope and dedup key). Everything read out of the body is a projection of
-//! the events table, made by [`projection`] after the acknowledgement and rebuilt from the bodies
-//! whenever the deriver changes.
+//! the events table, made by [`projection`] after the acknowledgement in a file of its own
+//! (`<db>-derived`, attached to every reader) and rebuilt from the bodies whenever the deriver
+//! changes.
 
 mod checkpoint;
 pub mod outbox;
@@ -23,7 +24,6 @@ mod writer;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -157,10 +157,9 @@ pub struct ProjectionState {
 /// writer.
 pub struct Store {
     path: PathBuf,
-    deriver: projection::Deriver,
+    projection: projection::Projection,
     checkpointer: checkpoint::Checkpointer,
     writer: writer::Writer,
-    progress: Arc<projection::Progress>,
     _lock: File,
 }
 
@@ -188,63 +187,66 @@ impl Store {
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoint less often, in bigger steps: index pages rewritten by many commits are copied once.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
-        migrations().to_latest(&mut conn)?;
+        migrations().to_latest(&mut conn).map_err(|e| { eprintln!("DBG migr {e:?}"); e })?;
         let state = writer::prepare(&mut conn, &options)?;
-        let (projected_through, rebuild_through) = projection::prepare(&mut conn, options.rebuild)?;
-        let progress = Arc::new(projection::Progress::default());
-        progress
-            .projected_through
-            .store(projected_through, Ordering::Relaxed);
-        progress
-            .rebuild_through
-            .store(rebuild_through, Ordering::Relaxed);
-        let checkpointer = checkpoint::Checkpointer::start(path)?;
+        let (derived, progress) = projection::open(path, options.rebuild).map_err(|e| { eprintln!("DBG open {e:?}"); e })?;
+        let checkpointer = checkpoint::Checkpointer::start(path).map_err(|e| { eprintln!("DBG ckpt {e:?}"); e })?;
         let writer = writer::Writer::start(conn, options, state, progress.clone());
-        let deriver = projection::Deriver::start(
-            path.to_owned(),
-            writer.queue().ok_or(StoreError::WriterStopped)?,
-            writer.subscribe(),
-            progress.clone(),
-        );
+        let projection = projection::Projection::start(path, derived, progress, writer.subscribe())?;
         Ok(Self {
             path: path.to_owned(),
-            deriver,
+            projection,
             checkpointer,
             writer,
-            progress,
             _lock: lock,
         })
     }
 
-    /// How far projection has come (as committed by the writer).
+    /// How far projection has come (as committed by the projector).
     pub fn projection(&self) -> ProjectionState {
-        let through = self.progress.projected_through.load(Ordering::Relaxed);
-        let target = self.progress.rebuild_through.load(Ordering::Relaxed);
+        let progress = &self.projection.progress;
+        let through = progress.projected_through.load(Ordering::Relaxed);
+        let target = progress.rebuild_through.load(Ordering::Relaxed);
         ProjectionState {
             projected_through: through,
             rebuild_through: (target > through).then_some(target),
         }
     }
 
-    /// Waits until every event stored so far is projected; `false` when projection made no progress
-    /// for `stall` (the disk is full, say), however long the whole wait was.
+    /// Waits until every event stored so far is projected, and every event retention deleted so
+    /// far is out of the derived data; `false` when projection made no progress for `stall` (the
+    /// disk is full, say), however long the whole wait was.
     pub fn wait_projected(&self, stall: Duration) -> Result<bool, StoreError> {
-        let last: i64 =
-            self.reader()?
-                .query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
-        let mut seen = self.progress.projected_through.load(Ordering::Relaxed);
+        let (last, logged): (i64, i64) = self.reader()?.query_row(
+            "SELECT (SELECT coalesce(max(id), 0) FROM events),
+                    (SELECT coalesce(max(seq), 0) FROM retention_log)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let progress = &self.projection.progress;
+        let now = || {
+            (
+                progress.projected_through.load(Ordering::Relaxed),
+                progress.retention_through.load(Ordering::Relaxed),
+            )
+        };
+        let mut seen = now();
         let mut moved_at = Instant::now();
-        while seen < last {
+        while seen.0 < last || seen.1 < logged {
             if moved_at.elapsed() >= stall {
                 return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(2));
-            let now = self.progress.projected_through.load(Ordering::Relaxed);
-            if now > seen {
-                (seen, moved_at) = (now, Instant::now());
+            if now() != seen {
+                (seen, moved_at) = (now(), Instant::now());
             }
         }
         Ok(true)
+    }
+
+    /// What the projector has done since the store opened.
+    pub fn projection_stats(&self) -> &projection::ProjectionStats {
+        &self.projection.stats
     }
 
     pub fn path(&self) -> &Path {
@@ -323,10 +325,11 @@ impl Store {
         open_reader(&self.path)
     }
 
-    /// Finishes every queued write, stops the deriver and the writer and checkpoints the WAL away.
+    /// Stops projecting (after the batch in hand), finishes every queued write, stops the writer and
+    /// checkpoints the WAL away.
     /// What is not projected yet is projected at the next open.
     pub fn close(mut self) -> Result<(), StoreError> {
-        self.deriver.stop();
+        self.projection.stop();
         self.checkpointer.stop();
         self.writer.stop()
     }
@@ -340,6 +343,7 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
         source,
     })?;
     conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    if std::env::var("NOATT").is_err() { projection::attach(&conn, path)?; }
     Ok(conn)
 }
 
@@ -359,6 +363,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("schema_4_outbox.sql")),
         M::up(include_str!("schema_5_outbox_authorization.sql")),
         M::up(include_str!("schema_6_replays.sql")),
+        M::up(include_str!("schema_7_derived_file.sql")),
     ])
 }
 
