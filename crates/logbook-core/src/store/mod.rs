@@ -187,12 +187,14 @@ impl Store {
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoint less often, in bigger steps: index pages rewritten by many commits are copied once.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
-        migrations().to_latest(&mut conn).map_err(|e| { eprintln!("DBG migr {e:?}"); e })?;
+        migrations().to_latest(&mut conn)?;
+        projection::drop_from_log(&conn)?;
         let state = writer::prepare(&mut conn, &options)?;
-        let (derived, progress) = projection::open(path, options.rebuild).map_err(|e| { eprintln!("DBG open {e:?}"); e })?;
-        let checkpointer = checkpoint::Checkpointer::start(path).map_err(|e| { eprintln!("DBG ckpt {e:?}"); e })?;
+        let (derived, progress) = projection::open(path, options.rebuild)?;
+        let checkpointer = checkpoint::Checkpointer::start(path)?;
         let writer = writer::Writer::start(conn, options, state, progress.clone());
-        let projection = projection::Projection::start(path, derived, progress, writer.subscribe())?;
+        let projection =
+            projection::Projection::start(path, derived, progress, writer.subscribe())?;
         Ok(Self {
             path: path.to_owned(),
             projection,
@@ -343,7 +345,7 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
         source,
     })?;
     conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
-    if std::env::var("NOATT").is_err() { projection::attach(&conn, path)?; }
+    projection::attach(&conn, path)?;
     Ok(conn)
 }
 

@@ -90,14 +90,41 @@ pub fn attach(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     if !derived.exists() {
         drop(open_derived(path, false)?);
     }
-    conn.execute(
-        "ATTACH DATABASE ?1 AS derived",
-        [derived.to_string_lossy()],
-    )
-    .map_err(|source| StoreError::Open {
-        path: derived,
-        source,
-    })?;
+    conn.execute("ATTACH DATABASE ?1 AS derived", [derived.to_string_lossy()])
+        .map_err(|source| StoreError::Open {
+            path: derived,
+            source,
+        })?;
+    Ok(())
+}
+
+/// The tables that held derived data in the event log itself, before it had a file of its own
+/// (`schema_7_derived_file.sql`).
+const FORMERLY_IN_THE_LOG: [&str; 15] = [
+    "rollup_sessions",
+    "rollup_session_ids",
+    "rollup_values",
+    "rollup_counts",
+    "event_fts",
+    "call_custom_data",
+    "call_warnings",
+    "call_turns",
+    "calls",
+    "message_responses",
+    "message_entities",
+    "message_intents",
+    "message_actions",
+    "conversations",
+    "messages",
+];
+
+/// Drops what is left of the derived tables in the event log, one table per transaction, after
+/// the migrations. (Made and dropped in the one transaction of a new database's migrations, with
+/// incremental auto-vacuum, they left a log SQLite's checkpoint then called malformed.)
+pub(super) fn drop_from_log(conn: &Connection) -> rusqlite::Result<()> {
+    for table in FORMERLY_IN_THE_LOG {
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS main.{table}"))?;
+    }
     Ok(())
 }
 
@@ -127,12 +154,12 @@ pub(super) fn open_derived(path: &Path, rebuild: bool) -> Result<Connection, Sto
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(open_error)?;
     // Read-only: the projector never writes the event log, and never takes its lock.
-    conn.execute("ATTACH DATABASE ?1 AS log", [if std::env::var("MEMLOG").is_ok() { ":memory:".to_string() } else { read_only_uri(path) }])
+    conn.execute("ATTACH DATABASE ?1 AS log", [read_only_uri(path)])
         .map_err(|source| StoreError::Open {
             path: path.to_owned(),
             source,
         })?;
-    prepare(&mut conn, rebuild).map_err(|e| { eprintln!("DBG prepare {e:?}"); open_error(e) })?;
+    prepare(&mut conn, rebuild).map_err(open_error)?;
     Ok(conn)
 }
 
@@ -159,7 +186,6 @@ fn prepare(conn: &mut Connection, rebuild: bool) -> rusqlite::Result<()> {
         [],
         |r| r.get(0),
     )?;
-    if std::env::var("MEMLOG").is_ok() { tx.execute_batch("CREATE TABLE log.counters(name,value); CREATE TABLE log.events(id); CREATE TABLE log.retention_log(seq);")?; }
     let log_id: Option<i64> = tx
         .query_row(
             "SELECT value FROM log.counters WHERE name = ?1",
@@ -167,13 +193,12 @@ fn prepare(conn: &mut Connection, rebuild: bool) -> rusqlite::Result<()> {
             |r| r.get(0),
         )
         .optional()?;
-    eprintln!("DBG made={made} log_id={log_id:?}");
     let stale = !made
         || rebuild
         || state(&tx, PROJECTION_VERSION)? != Some(DERIVER_VERSION)
         || state(&tx, STORE_ID)? != log_id;
     if stale {
-        tx.execute_batch(include_str!("derived.sql")).map_err(|e| { eprintln!("DBG derived.sql {e:?}"); e })?;
+        tx.execute_batch(include_str!("derived.sql"))?;
         let last: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM log.events", [], |r| {
             r.get(0)
         })?;
@@ -436,7 +461,9 @@ fn project(
 /// watermark and full-text entries. Returns (projected through, retention through, whether
 /// retention deleted anything).
 fn apply(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<(i64, i64, bool)> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Deferred: the projector is the derived file's only writer, and the event log (read-only
+    // here) is only read, at one snapshot for the whole transaction.
+    let tx = conn.transaction()?;
     let applied_before = state(&tx, RETENTION_THROUGH)?.unwrap_or(0);
     let retention_through = super::retention::apply_log(&tx, applied_before)?;
     if retention_through > applied_before {

@@ -1,21 +1,7 @@
 -- Derived data moves to a database file of its own (`derived.sql`, `<db>-derived`), so that
 -- projecting never holds the event log's write lock or adds to the sync an acknowledgement waits
--- for. What was derived here is dropped: the projector derives it again from the bodies.
-DROP TABLE IF EXISTS rollup_sessions;
-DROP TABLE IF EXISTS rollup_session_ids;
-DROP TABLE IF EXISTS rollup_values;
-DROP TABLE IF EXISTS rollup_counts;
-DROP TABLE IF EXISTS event_fts;
-DROP TABLE IF EXISTS call_custom_data;
-DROP TABLE IF EXISTS call_warnings;
-DROP TABLE IF EXISTS call_turns;
-DROP TABLE IF EXISTS calls;
-DROP TABLE IF EXISTS message_responses;
-DROP TABLE IF EXISTS message_entities;
-DROP TABLE IF EXISTS message_intents;
-DROP TABLE IF EXISTS message_actions;
-DROP TABLE IF EXISTS conversations;
-DROP TABLE IF EXISTS messages;
+-- for. What was derived here is dropped after the migrations (`projection::drop_from_log`): the
+-- projector derives it again from the bodies.
 DELETE FROM counters WHERE name IN ('projected_through', 'deriver_version', 'rebuild_through');
 
 -- Which event log this is: a derived file made from another (a database deleted and made again

@@ -242,10 +242,7 @@ impl Writer {
             .into_iter()
             .map(|write| {
                 let (reply, answer) = mpsc::sync_channel(1);
-                queue
-                    .send(Job { write, reply })
-                    .ok()
-                    .map(|()| answer)
+                queue.send(Job { write, reply }).ok().map(|()| answer)
             })
             .collect();
         answers
@@ -341,7 +338,8 @@ fn run(
             // A failed step (disk full, say) is tried again at the next interval; ingest goes on.
             let budget = Duration::from_millis(RETENTION_BUDGET_MS);
             let applied = context.progress.retention_through.load(Relaxed);
-            let more = match retention::run(&mut conn, &options.retention, now_ms, budget, applied) {
+            let more = match retention::run(&mut conn, &options.retention, now_ms, budget, applied)
+            {
                 Ok(step) => {
                     stats
                         .retention_deleted
@@ -413,7 +411,7 @@ fn run(
         }
     }
     // The last connection to close checkpoints the WAL into the database and removes it.
-    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").map_err(|e| { eprintln!("DBG trunc {e:?}"); e })?;
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
     conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
 }
 
