@@ -429,7 +429,11 @@ fn ingest_run(
     let commits = stats.commits.load(Ordering::Relaxed).max(1);
     run.batch = stats.writes.load(Ordering::Relaxed) as f64 / commits as f64;
     run.max_commit_ms = stats.max_commit_us.load(Ordering::Relaxed) as f64 / 1000.0;
-    let max_projection_ms = stats.max_projection_us.load(Ordering::Relaxed) as f64 / 1000.0;
+    let max_projection_ms = store
+        .projection_stats()
+        .max_transaction_us
+        .load(Ordering::Relaxed) as f64
+        / 1000.0;
     // Each acknowledged event's lag: the first sample at or past its id, after its 200 (an event
     // projected before the sample that follows its 200 counts from that sample: at most 1 ms more).
     let mut acks = std::mem::take(&mut run.acks);

@@ -181,6 +181,13 @@ fn the_secret_and_authorization_values_are_stored_and_exported_nowhere() {
         .unwrap();
     drop(conn);
     let mut everything = std::fs::read(&h.db).unwrap();
+    // And the derived file beside it.
+    let derived = logbook_core::store::projection::derived_path(&h.db);
+    let conn = rusqlite::Connection::open(&derived).unwrap();
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    drop(conn);
+    everything.extend(std::fs::read(&derived).unwrap());
     // Every export of every kind.
     let reader = h.reader();
     for kind in [

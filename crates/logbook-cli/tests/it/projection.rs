@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use logbook_core::store::projection::derived_path;
 use logbook_core::store::{Store, StoreOptions};
 use rusqlite::Connection;
 
@@ -32,7 +33,7 @@ const WORDS: &[&str] = &[
 
 /// Everything derived, as text, table by table.
 fn derived_rows(db: &Path) -> Vec<(String, Vec<String>)> {
-    let conn = Connection::open(db).unwrap();
+    let conn = Connection::open(derived_path(db)).unwrap();
     let mut out = Vec::new();
     for (table, order) in DERIVED {
         let mut stmt = conn
@@ -73,10 +74,10 @@ fn derived_rows(db: &Path) -> Vec<(String, Vec<String>)> {
 }
 
 fn projected_through(db: &Path) -> (i64, i64) {
-    let conn = Connection::open(db).unwrap();
+    let conn = logbook_core::store::open_reader(db).unwrap();
     let through: i64 = conn
         .query_row(
-            "SELECT coalesce((SELECT value FROM counters WHERE name = 'projected_through'), 0)",
+            "SELECT coalesce((SELECT value FROM projection_state WHERE name = 'projected_through'), 0)",
             [],
             |r| r.get(0),
         )
@@ -89,10 +90,10 @@ fn projected_through(db: &Path) -> (i64, i64) {
 
 /// Marks the store as derived by an older deriver: the next open derives everything again.
 fn age_the_deriver(db: &Path) {
-    Connection::open(db)
+    Connection::open(derived_path(db))
         .unwrap()
         .execute(
-            "UPDATE counters SET value = value - 1 WHERE name = 'deriver_version'",
+            "UPDATE projection_state SET value = value - 1 WHERE name = 'deriver_version'",
             [],
         )
         .unwrap();

@@ -697,8 +697,7 @@ fn an_estimated_total_is_near_the_count_and_says_it_is_an_estimate() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let conn =
-        Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let conn = logbook_core::store::open_reader(&db).unwrap();
     for (subject, q) in [
         (Subject::Messages, ""),
         (Subject::Messages, "channel:phone"),

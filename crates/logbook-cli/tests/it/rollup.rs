@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use logbook_core::query::trends::{self, Bucket, Compare, Trends, TrendsRequest};
+use logbook_core::store::projection::derived_path;
 use logbook_core::store::{Retention, Store, StoreOptions, retention, rollup};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -185,7 +186,8 @@ fn rollups_give_the_figures_of_the_rows() {
     );
     drop(conn);
 
-    // Retention deletes the oldest events (by id, over its size), step by step.
+    // Retention deletes the oldest events (by id, over its size), step by step, and the projector
+    // takes them out of the derived file after them.
     let mut conn = rusqlite::Connection::open(&db).unwrap();
     let before: i64 = conn
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
@@ -195,14 +197,24 @@ fn rollups_give_the_figures_of_the_rows() {
         max_bytes: Some(1),
     };
     for _ in 0..2 {
-        retention::step(&mut conn, &tiny, now().timestamp_millis()).unwrap();
+        retention::step(&mut conn, &tiny, now().timestamp_millis(), 0).unwrap();
     }
     let after: i64 = conn
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(before - after, 2 * retention::STEP_ROWS);
+    drop(conn);
+    let store = Store::open(&db, StoreOptions::default()).unwrap();
+    assert!(store.wait_projected(Duration::from_secs(10)).unwrap());
+    store.close().unwrap();
+    let conn = logbook_core::store::open_reader(&db).unwrap();
     // The numbers of sessions left without a message are taken back, the others kept.
     let numbered = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        numbered("SELECT count(*) FROM messages WHERE event_id NOT IN (SELECT id FROM events)"),
+        0,
+        "no derived row outlives its event"
+    );
     assert_eq!(
         numbered("SELECT count(*) FROM rollup_session_ids"),
         numbered("SELECT count(DISTINCT session_id) FROM messages")
@@ -223,7 +235,7 @@ fn rollups_give_the_figures_of_the_rows() {
     check_ranges(&db, 3);
 
     // The check can fail: one count off in the rollups is seen.
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = rusqlite::Connection::open(derived_path(&db)).unwrap();
     let changed = conn
         .execute(
             "UPDATE rollup_counts SET n = n + 1
@@ -244,7 +256,7 @@ fn rollups_give_the_figures_of_the_rows() {
     drop(conn);
 
     // So is an hour's sessions lost, or an action's messages miscounted.
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = rusqlite::Connection::open(derived_path(&db)).unwrap();
     let hour = start().timestamp_millis() + 30 * HOUR_MS;
     let lost = conn
         .execute("DELETE FROM rollup_sessions WHERE hour = ?1", [hour])

@@ -1336,6 +1336,7 @@ pub(crate) mod tests {
         let (dir, store, _) = samples();
         drop(store);
         let rw = Connection::open(dir.path().join("t.db")).unwrap();
+        crate::store::projection::attach(&rw, &dir.path().join("t.db")).unwrap();
         rw.execute(
             "UPDATE events SET body = x'7b6e6f7420' WHERE id = \
              (SELECT event_id FROM messages WHERE log_id = 'b89de7ab-6a6e-4ef2-92de-b0f3fe190d89')",

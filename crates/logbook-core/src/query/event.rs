@@ -222,13 +222,19 @@ pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
         std::time::Duration::from_millis(QUERY_DEADLINE_MS),
         || {
             let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
-            let counter = |name: &str| {
-                conn.query_row("SELECT value FROM counters WHERE name = ?", [name], |r| {
-                    r.get::<_, i64>(0)
-                })
+            // The event log's `counters`, or where projection stands (the derived file's
+            // `projection_state`).
+            let value = |table: &str, name: &str| {
+                conn.query_row(
+                    &format!("SELECT value FROM {table} WHERE name = ?"),
+                    [name],
+                    |r| r.get::<_, i64>(0),
+                )
                 .optional()
                 .map(Option::unwrap_or_default)
             };
+            let counter = |name: &str| value("counters", name);
+            let projection = |name: &str| value("projection_state", name);
             let (first, last, last_id) = conn.query_row(
                 "SELECT (SELECT received_at FROM events ORDER BY id LIMIT 1),
                     (SELECT received_at FROM events ORDER BY id DESC LIMIT 1),
@@ -236,8 +242,8 @@ pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
-            let projected_through = counter("projected_through")?;
-            let rebuild_through = counter("rebuild_through")?;
+            let projected_through = projection("projected_through")?;
+            let rebuild_through = projection("rebuild_through")?;
             let (pending, oldest_pending_at) = conn.query_row(
                 "SELECT count(*), min(received_at) FROM events WHERE id > ?1",
                 [projected_through],
@@ -249,7 +255,7 @@ pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
                 oldest_pending_at,
                 rebuilding_through: (rebuild_through > projected_through)
                     .then_some(rebuild_through),
-                deriver_version: counter("deriver_version")?,
+                deriver_version: projection("deriver_version")?,
             };
             let accepted = counter("accepted")?;
             let duplicates = counter("duplicates")?;

@@ -1,27 +1,38 @@
 -- The derived tables: everything Logbook reads out of the stored bodies, made by the projector
--- (`projection.rs`) and rebuilt from the bodies whenever the deriver's version changes. Never
--- migrated: a change here bumps `DERIVER_VERSION`, which drops these tables and derives them again.
--- (The first migration created the same tables; this file is what they are now.)
+-- (`projection.rs`) in a database file of their own beside the event log (`<db>-derived`), and
+-- rebuilt from the bodies whenever the deriver's version changes. Never migrated: a change here
+-- bumps `DERIVER_VERSION`, which drops these tables and derives them again from the bodies. An `event_id` is an
+-- `events.id` of the event log; retention takes derived rows out with their events
+-- (`retention::apply_log`), since a foreign key cannot reach into another file.
 
-DROP TABLE IF EXISTS rollup_sessions;
-DROP TABLE IF EXISTS rollup_session_ids;
-DROP TABLE IF EXISTS rollup_values;
-DROP TABLE IF EXISTS rollup_counts;
-DROP TABLE IF EXISTS event_fts;
-DROP TABLE IF EXISTS call_custom_data;
-DROP TABLE IF EXISTS call_warnings;
-DROP TABLE IF EXISTS call_turns;
-DROP TABLE IF EXISTS calls;
-DROP TABLE IF EXISTS message_responses;
-DROP TABLE IF EXISTS message_entities;
-DROP TABLE IF EXISTS message_intents;
-DROP TABLE IF EXISTS message_actions;
-DROP TABLE IF EXISTS conversations;
-DROP TABLE IF EXISTS messages;
+-- Where projection stands: `projected_through`, `deriver_version`, `rebuild_through`,
+-- `retention_through` (the last `retention_log.seq` applied) and `store_id` (the event log this
+-- file was derived from). Written in the same transaction as the rows they describe.
+CREATE TABLE IF NOT EXISTS projection_state (
+    name   TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+);
+
+DROP TABLE IF EXISTS main.rollup_sessions;
+DROP TABLE IF EXISTS main.rollup_session_ids;
+DROP TABLE IF EXISTS main.rollup_values;
+DROP TABLE IF EXISTS main.rollup_counts;
+DROP TABLE IF EXISTS main.event_fts;
+DROP TABLE IF EXISTS main.call_custom_data;
+DROP TABLE IF EXISTS main.call_warnings;
+DROP TABLE IF EXISTS main.call_turns;
+DROP TABLE IF EXISTS main.calls;
+DROP TABLE IF EXISTS main.message_responses;
+DROP TABLE IF EXISTS main.message_entities;
+DROP TABLE IF EXISTS main.message_intents;
+DROP TABLE IF EXISTS main.message_actions;
+DROP TABLE IF EXISTS main.conversations;
+DROP TABLE IF EXISTS main.messages;
+DELETE FROM main.projection_state;
 
 -- One row per message_logged event.
 CREATE TABLE messages (
-    event_id            INTEGER PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+    event_id            INTEGER PRIMARY KEY,
     log_id              TEXT,
     session_id          TEXT,
     context_session_id  TEXT,                -- response.context.global.session_id
@@ -73,7 +84,7 @@ CREATE INDEX conversations_last ON conversations (last_at, session_id);
 CREATE INDEX conversations_user ON conversations (user_id, last_at);
 
 CREATE TABLE message_intents (
-    event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id    INTEGER NOT NULL,
     intent      TEXT    NOT NULL,
     confidence  REAL,
     title       TEXT                        -- its action's title (actions skills), from the turn's debug
@@ -85,7 +96,7 @@ CREATE INDEX message_intents_titled ON message_intents (intent) WHERE title IS N
 
 -- The actions a turn's debug output names (`turn_events[].source.action` and `action_title`).
 CREATE TABLE message_actions (
-    event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id    INTEGER NOT NULL,
     action      TEXT    NOT NULL,
     title       TEXT
 );
@@ -93,7 +104,7 @@ CREATE INDEX message_actions_event ON message_actions (event_id);
 CREATE INDEX message_actions_title ON message_actions (title COLLATE NOCASE);
 
 CREATE TABLE message_entities (
-    event_id    INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id    INTEGER NOT NULL,
     entity      TEXT    NOT NULL,
     value       TEXT,
     confidence  REAL
@@ -102,7 +113,7 @@ CREATE INDEX message_entities_event ON message_entities (event_id);
 CREATE INDEX message_entities_entity ON message_entities (entity, value);
 
 CREATE TABLE message_responses (
-    event_id       INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id       INTEGER NOT NULL,
     seq            INTEGER NOT NULL,
     response_type  TEXT    NOT NULL,
     PRIMARY KEY (event_id, seq)
@@ -111,7 +122,7 @@ CREATE INDEX message_responses_type ON message_responses (response_type);
 
 -- One row per cdr_logged event.
 CREATE TABLE calls (
-    event_id             INTEGER PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+    event_id             INTEGER PRIMARY KEY,
     global_session_id    TEXT,
     start_ts             TEXT,
     start_at             INTEGER NOT NULL,   -- ms; the arrival time when the payload has none (or 1970)
@@ -149,7 +160,7 @@ CREATE INDEX calls_sip ON calls (sip_call_id) WHERE sip_call_id IS NOT NULL;
 CREATE INDEX calls_end_reason ON calls (end_reason);
 
 CREATE TABLE call_turns (
-    event_id        INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id        INTEGER NOT NULL,
     seq             INTEGER NOT NULL,        -- across all interaction summaries, from 0
     summary_index   INTEGER NOT NULL,
     session_id      TEXT,
@@ -172,7 +183,7 @@ CREATE INDEX call_turns_log ON call_turns (log_id);
 CREATE INDEX call_turns_assistant ON call_turns (assistant_ms) WHERE assistant_ms > 0;
 
 CREATE TABLE call_warnings (
-    event_id  INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id  INTEGER NOT NULL,
     seq       INTEGER NOT NULL,
     code      TEXT,
     message   TEXT,
@@ -181,7 +192,7 @@ CREATE TABLE call_warnings (
 CREATE INDEX call_warnings_code ON call_warnings (code);
 
 CREATE TABLE call_custom_data (
-    event_id  INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id  INTEGER NOT NULL,
     key       TEXT    NOT NULL,
     value     TEXT    NOT NULL,              -- JSON text of the value
     PRIMARY KEY (event_id, key)

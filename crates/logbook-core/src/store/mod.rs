@@ -8,8 +8,9 @@
 //!
 //! Durable first, derive after: an acknowledgement writes only the event row (its exact bytes,
 //! redacted headers, envelope and dedup key). Everything read out of the body is a projection of
-//! the events table, made by [`projection`] after the acknowledgement and rebuilt from the bodies
-//! whenever the deriver changes.
+//! the events table, made by [`projection`] after the acknowledgement in a file of its own
+//! (`<db>-derived`, attached to every reader) and rebuilt from the bodies whenever the deriver
+//! changes.
 //!
 //! Team mode's PostgreSQL event log ([`postgres`]) keeps the same acknowledgement contract; the
 //! receiver writes through the seam both implement ([`EventLog`]).
@@ -29,7 +30,6 @@ mod writer;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
@@ -47,8 +47,8 @@ pub use writer::{
 
 /// How long a connection waits for a lock before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
-/// The writer's page cache, KiB.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// The writer's page cache, KiB: the event log's tables and indexes grow at their ends.
+const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB): the bound on the log's size. The
 /// checkpointer thread (`checkpoint.rs`) copies the log long before, off the writer's commits.
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;
@@ -171,10 +171,9 @@ pub struct ProjectionState {
 /// writer.
 pub struct Store {
     path: PathBuf,
-    deriver: projection::Deriver,
+    projection: projection::Projection,
     checkpointer: checkpoint::Checkpointer,
     writer: writer::Writer,
-    progress: Arc<projection::Progress>,
     _lock: File,
 }
 
@@ -197,66 +196,71 @@ impl Store {
         conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         configure(&conn)?;
         conn.pragma_update(None, "synchronous", options.synchronous.pragma())?;
-        // The writer's working set: big group commits touch many index pages; keep them in memory.
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoint less often, in bigger steps: index pages rewritten by many commits are copied once.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         migrations().to_latest(&mut conn)?;
+        projection::drop_from_log(&conn)?;
         let state = writer::prepare(&mut conn, &options)?;
-        let (projected_through, rebuild_through) = projection::prepare(&mut conn, options.rebuild)?;
-        let progress = Arc::new(projection::Progress::default());
-        progress
-            .projected_through
-            .store(projected_through, Ordering::Relaxed);
-        progress
-            .rebuild_through
-            .store(rebuild_through, Ordering::Relaxed);
+        let (derived, progress) = projection::open(path, options.rebuild)?;
         let checkpointer = checkpoint::Checkpointer::start(path)?;
         let writer = writer::Writer::start(conn, options, state, progress.clone());
-        let deriver = projection::Deriver::start(
-            path.to_owned(),
-            writer.queue().ok_or(StoreError::WriterStopped)?,
-            writer.subscribe(),
-            progress.clone(),
-        );
+        let projection =
+            projection::Projection::start(path, derived, progress, writer.subscribe())?;
         Ok(Self {
             path: path.to_owned(),
-            deriver,
+            projection,
             checkpointer,
             writer,
-            progress,
             _lock: lock,
         })
     }
 
-    /// How far projection has come (as committed by the writer).
+    /// How far projection has come (as committed by the projector).
     pub fn projection(&self) -> ProjectionState {
-        let through = self.progress.projected_through.load(Ordering::Relaxed);
-        let target = self.progress.rebuild_through.load(Ordering::Relaxed);
+        let progress = &self.projection.progress;
+        let through = progress.projected_through.load(Ordering::Relaxed);
+        let target = progress.rebuild_through.load(Ordering::Relaxed);
         ProjectionState {
             projected_through: through,
             rebuild_through: (target > through).then_some(target),
         }
     }
 
-    /// Waits until every event stored so far is projected; `false` when projection stalled (the
-    /// disk is full, say): no progress for at least `stall`, as [`stall`] judges it, however long
-    /// the whole wait was.
+    /// Waits until every event stored so far is projected, and every event retention deleted so
+    /// far is out of the derived data; `false` when projection stalled (the disk is full, say): no
+    /// progress for at least `stall`, as [`stall`] judges it, however long the whole wait was.
     pub fn wait_projected(&self, stall: Duration) -> Result<bool, StoreError> {
-        let last: i64 =
-            self.reader()?
-                .query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
-        let mut seen = self.progress.projected_through.load(Ordering::Relaxed);
-        let mut watch = stall::StallWatch::new(stall, seen);
-        while seen < last {
-            if watch.check(seen).is_some() {
+        let (last, logged): (i64, i64) = self.reader()?.query_row(
+            "SELECT (SELECT coalesce(max(id), 0) FROM events),
+                    (SELECT coalesce(max(seq), 0) FROM retention_log)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let progress = &self.projection.progress;
+        let now = || {
+            (
+                progress.projected_through.load(Ordering::Relaxed),
+                progress.retention_through.load(Ordering::Relaxed),
+            )
+        };
+        let mut seen = now();
+        // Both only grow: their sum moves whenever either does.
+        let mut watch = stall::StallWatch::new(stall, seen.0 + seen.1);
+        while seen.0 < last || seen.1 < logged {
+            if watch.check(seen.0 + seen.1).is_some() {
                 return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(2));
-            seen = self.progress.projected_through.load(Ordering::Relaxed);
+            seen = now();
         }
         Ok(true)
+    }
+
+    /// What the projector has done since the store opened.
+    pub fn projection_stats(&self) -> &projection::ProjectionStats {
+        &self.projection.stats
     }
 
     pub fn path(&self) -> &Path {
@@ -335,10 +339,11 @@ impl Store {
         open_reader(&self.path)
     }
 
-    /// Finishes every queued write, stops the deriver and the writer and checkpoints the WAL away.
+    /// Stops projecting (after the batch in hand), finishes every queued write, stops the writer and
+    /// checkpoints the WAL away.
     /// What is not projected yet is projected at the next open.
     pub fn close(mut self) -> Result<(), StoreError> {
-        self.deriver.stop();
+        self.projection.stop();
         self.checkpointer.stop();
         self.writer.stop()
     }
@@ -352,6 +357,7 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
         source,
     })?;
     conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    projection::attach(&conn, path)?;
     Ok(conn)
 }
 
@@ -371,6 +377,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("schema_4_outbox.sql")),
         M::up(include_str!("schema_5_outbox_authorization.sql")),
         M::up(include_str!("schema_6_replays.sql")),
+        M::up(include_str!("schema_7_derived_file.sql")),
     ])
 }
 

@@ -1,34 +1,37 @@
 //! The projector: everything derived from the stored bodies (messages, conversations, calls, turns,
-//! warnings, custom data, intents, entities, response types, the full-text index) is a projection
-//! of the events table, made after the event was acknowledged.
+//! warnings, custom data, intents, entities, response types, the full-text index, the rollups) is a
+//! projection of the events table, made after the event was acknowledged, in a database file of its
+//! own beside the event log (`<db>-derived`, [`derived_path`]).
 //!
 //! Contract: the deriver thread reads events in id order, in batches, on a read-only connection,
-//! and derives them off the writer's thread; the writer applies a batch in slices of a few
-//! milliseconds, one transaction each, with the watermark (`projected_through`) committed in the
-//! same transaction as the rows. Acknowledgements come first: while writes wait, nothing is
-//! projected until the oldest unprojected event is `writer::PROJECTION_LAG_BOUND_MS` old; past
-//! that, slices and group commits take turns, so the lag stays bounded.
+//! and derives them; the projector thread applies each batch in one transaction of the derived
+//! file, with the watermark (`projected_through`) in the same transaction as the rows. The event
+//! log's writer never waits for it: the two files have a write lock each, and the acknowledgement's
+//! sync covers the event log alone.
+//! Retention deletes events in the event log and lists them in `retention_log`; the projector takes
+//! their derived rows and rollup figures out ([`super::retention::apply_log`]) in the transaction
+//! that moves `retention_through` past them.
 //! Killed at any moment, projection resumes from the watermark, and the projection is always what
 //! deriving the stored bodies in id order gives (a conversation is folded from its turns in that
-//! order; retention recomputes what is left of one). A store derived by another `DERIVER_VERSION` drops
-//! the derived tables (`derived.sql`) at open and derives everything again, in the background.
+//! order; retention recomputes what is left of one). A derived file made by another
+//! `DERIVER_VERSION`, or from another event log, is emptied at open (`derived.sql`) and derived
+//! again, in the background.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::StoreError;
-use super::writer::{Committed, Input};
+use super::writer::Committed;
 use crate::watson::derive::{self, CallRow, DERIVER_VERSION, Derived, MessageRow};
 
-/// Events read and derived together, and handed to the writer as one batch (which applies it in
-/// slices: see `writer::PROJECTION_SLICE_MS`). Bounds the memory a batch takes, whatever the size of
-/// the store.
+/// Events read and derived together, and applied in one transaction. Bounds the memory a batch
+/// takes, whatever the size of the store.
 pub const PROJECT_BATCH: usize = 512;
 /// After a batch smaller than [`PROJECT_BATCH`], the deriver lets this long pass before it reads
 /// again: the projection lag it adds is at most this, and each transaction carries more events.
@@ -37,23 +40,33 @@ const GATHER_MS: u64 = 20;
 const IDLE_WAIT_MS: u64 = 100;
 /// After a failed apply (disk full, say), the deriver waits this long and tries again.
 const RETRY_MS: u64 = 500;
+/// The projector's page cache, KiB: a batch touches many index pages of the derived tables.
+const PROJECTOR_CACHE_KIB: i64 = 32 * 1024;
+/// Free pages of the derived file handed back to the file system after retention.
+const VACUUM_PAGES: i64 = 2_000;
 
-/// Counter names in the `counters` table.
+/// Names in the derived file's `projection_state` table.
 pub(super) const PROJECTED_THROUGH: &str = "projected_through";
 const PROJECTION_VERSION: &str = "deriver_version";
 /// The highest event id when a rebuild began: how far a rebuild has to go.
 const REBUILD_THROUGH: &str = "rebuild_through";
+/// The last `retention_log.seq` whose events' derived rows are gone.
+pub(super) const RETENTION_THROUGH: &str = "retention_through";
+/// The `store_id` counter of the event log the file was derived from.
+const STORE_ID: &str = "store_id";
 
-/// Where projection stands, as the writer last committed it.
+/// Where projection stands, as the projector last committed it.
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Every event up to this id is projected.
     pub projected_through: AtomicI64,
     /// A rebuild is under way until `projected_through` reaches this id (0: none).
     pub rebuild_through: AtomicI64,
+    /// Retention's log is applied up to this `seq`: the writer may delete those entries.
+    pub retention_through: AtomicI64,
 }
 
-/// One batch of derived events, ready for the writer.
+/// One batch of derived events, ready for the projector.
 pub(super) struct Batch {
     /// (event id, arrival time, rows), in id order.
     pub events: Vec<(i64, i64, Derived)>,
@@ -61,51 +74,187 @@ pub(super) struct Batch {
     pub through: i64,
 }
 
-/// At open, on the writer's connection: derives everything again when the derived tables were made
-/// by another deriver version (or when `rebuild` asks), and returns the watermark to resume from.
-pub(super) fn prepare(conn: &mut Connection, rebuild: bool) -> rusqlite::Result<(i64, i64)> {
-    let counter = |conn: &Connection, name: &str| -> rusqlite::Result<Option<i64>> {
-        conn.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()
-    };
-    let version = counter(conn, PROJECTION_VERSION)?;
-    if rebuild || version != Some(DERIVER_VERSION) {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute_batch(include_str!("derived.sql"))?;
-        let last: i64 =
-            tx.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
-        set_counter(&tx, PROJECTION_VERSION, DERIVER_VERSION)?;
-        set_counter(&tx, PROJECTED_THROUGH, 0)?;
-        set_counter(&tx, REBUILD_THROUGH, last)?;
-        tx.commit()?;
-    }
-    Ok((
-        counter(conn, PROJECTED_THROUGH)?.unwrap_or(0),
-        counter(conn, REBUILD_THROUGH)?.unwrap_or(0),
-    ))
+/// The derived file of the event log at `path`: `<path>-derived`, beside it like SQLite's own
+/// `-wal` and `-shm`. Rebuilt from the event log whenever needed: never the only copy of anything.
+pub fn derived_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-derived");
+    PathBuf::from(name)
 }
 
-fn set_counter(tx: &Transaction<'_>, name: &str, value: i64) -> rusqlite::Result<()> {
+/// Attaches the derived file to a connection of the event log at `path` as `derived`, made first
+/// if there is none yet (empty, at watermark 0: the store projects everything when it opens). Its
+/// tables are then read by their names, as if they were the log's.
+pub fn attach(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let derived = derived_path(path);
+    if !derived.exists() {
+        drop(open_derived(path, false)?);
+    }
+    conn.execute("ATTACH DATABASE ?1 AS derived", [derived.to_string_lossy()])
+        .map_err(|source| StoreError::Open {
+            path: derived,
+            source,
+        })?;
+    Ok(())
+}
+
+/// The tables that held derived data in the event log itself, before it had a file of its own
+/// (`schema_7_derived_file.sql`).
+const FORMERLY_IN_THE_LOG: [&str; 15] = [
+    "rollup_sessions",
+    "rollup_session_ids",
+    "rollup_values",
+    "rollup_counts",
+    "event_fts",
+    "call_custom_data",
+    "call_warnings",
+    "call_turns",
+    "calls",
+    "message_responses",
+    "message_entities",
+    "message_intents",
+    "message_actions",
+    "conversations",
+    "messages",
+];
+
+/// Drops what is left of the derived tables in the event log, one table per transaction, after
+/// the migrations. (Made and dropped in the one transaction of a new database's migrations, with
+/// incremental auto-vacuum, they left a log SQLite's checkpoint then called malformed.)
+pub(super) fn drop_from_log(conn: &Connection) -> rusqlite::Result<()> {
+    for table in FORMERLY_IN_THE_LOG {
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS main.{table}"))?;
+    }
+    Ok(())
+}
+
+/// Opens the derived file of the event log at `path` for writing, with the log attached as `log`:
+/// made if missing, and emptied (to be derived again) when it was derived by another
+/// `DERIVER_VERSION`, from another event log, or when `rebuild` asks.
+pub(super) fn open_derived(path: &Path, rebuild: bool) -> Result<Connection, StoreError> {
+    let derived = derived_path(path);
+    let open_error = |source| StoreError::Open {
+        path: derived.clone(),
+        source,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(&derived, flags).map_err(open_error)?;
+    // Must precede the first table: retention gives space back with incremental vacuum.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+        .map_err(open_error)?;
+    super::configure(&conn).map_err(open_error)?;
+    // A crash loses at most the last commits whole, watermark included: they are projected again.
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(open_error)?;
+    conn.pragma_update(None, "cache_size", -PROJECTOR_CACHE_KIB)
+        .map_err(open_error)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(open_error)?;
+    // Read-only: the projector never writes the event log, and never takes its lock.
+    conn.execute("ATTACH DATABASE ?1 AS log", [read_only_uri(path)])
+        .map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+    prepare(&mut conn, rebuild).map_err(open_error)?;
+    Ok(conn)
+}
+
+/// `file:` URI opening `path` read-only (SQLite's URI syntax: `%`, `?` and `#` escaped).
+fn read_only_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?mode=ro");
+    uri
+}
+
+/// Makes the derived tables when they are missing or stale (see [`open_derived`]).
+fn prepare(conn: &mut Connection, rebuild: bool) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let made: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM main.sqlite_schema WHERE name = 'projection_state'",
+        [],
+        |r| r.get(0),
+    )?;
+    let log_id: Option<i64> = tx
+        .query_row(
+            "SELECT value FROM log.counters WHERE name = ?1",
+            [STORE_ID],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let stale = !made
+        || rebuild
+        || state(&tx, PROJECTION_VERSION)? != Some(DERIVER_VERSION)
+        || state(&tx, STORE_ID)? != log_id;
+    if stale {
+        tx.execute_batch(include_str!("derived.sql"))?;
+        let last: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM log.events", [], |r| {
+            r.get(0)
+        })?;
+        // Retention's entries so far are about events this file never had.
+        let logged: i64 = tx.query_row(
+            "SELECT coalesce(max(seq), 0) FROM log.retention_log",
+            [],
+            |r| r.get(0),
+        )?;
+        set_state(&tx, PROJECTION_VERSION, DERIVER_VERSION)?;
+        set_state(&tx, PROJECTED_THROUGH, 0)?;
+        set_state(&tx, REBUILD_THROUGH, last)?;
+        set_state(&tx, RETENTION_THROUGH, logged)?;
+        if let Some(id) = log_id {
+            set_state(&tx, STORE_ID, id)?;
+        }
+    }
+    tx.commit()
+}
+
+/// A value of `projection_state`.
+fn state(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
+    let made: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM main.sqlite_schema WHERE name = 'projection_state'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !made {
+        return Ok(None);
+    }
+    conn.query_row(
+        "SELECT value FROM main.projection_state WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+pub(super) fn set_state(tx: &Transaction<'_>, name: &str, value: i64) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT INTO counters (name, value) VALUES (?1, ?2)
+        "INSERT INTO main.projection_state (name, value) VALUES (?1, ?2)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     )?
     .execute(params![name, value])?;
     Ok(())
 }
 
-/// Moves the watermark to `through`, in the transaction that wrote the derived rows of every event
-/// up to it ([`apply_one`]). Events past the watermark have no derived rows: rows commit with their
-/// watermark, and a rebuild starts from empty tables.
-pub(super) fn set_watermark(tx: &Transaction<'_>, through: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO counters (name, value) VALUES (?1, ?2)
-         ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
-    )?
-    .execute(params![PROJECTED_THROUGH, through])?;
-    Ok(())
+/// Where the derived file at open says projection stands: (projected through, rebuild through,
+/// retention through).
+fn progress_of(conn: &Connection) -> rusqlite::Result<Progress> {
+    let get = |name| state(conn, name).map(|v| AtomicI64::new(v.unwrap_or(0)));
+    Ok(Progress {
+        projected_through: get(PROJECTED_THROUGH)?,
+        rebuild_through: get(REBUILD_THROUGH)?,
+        retention_through: get(RETENTION_THROUGH)?,
+    })
 }
 
 /// Writes the derived rows of one event, unless retention deleted it meanwhile (`false`). Its
@@ -117,7 +266,7 @@ pub(super) fn apply_one(
     derived: &Derived,
 ) -> rusqlite::Result<bool> {
     let exists = tx
-        .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
+        .prepare_cached("SELECT 1 FROM log.events WHERE id = ?1")?
         .exists([id])?;
     if !exists {
         return Ok(false);
@@ -183,50 +332,170 @@ pub(super) fn refresh_conversations(tx: &Connection, sessions: &str) -> rusqlite
     ))
 }
 
-/// The deriver thread: reads what is not yet projected, derives it, and hands it to the writer one
-/// batch at a time while it derives the next.
-pub(super) struct Deriver {
+/// A batch to apply, and where to say how applying it went.
+type Job = (Box<Batch>, SyncSender<Result<(), StoreError>>);
+
+/// The projection's two threads: the deriver reads what is not yet projected and derives it; the
+/// projector applies one batch while the deriver derives the next.
+pub(super) struct Projection {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    deriver: Option<JoinHandle<()>>,
+    projector: Option<JoinHandle<()>>,
+    pub(super) progress: Arc<Progress>,
+    pub(super) stats: Arc<ProjectionStats>,
 }
 
-impl Deriver {
+/// What the projector has done since it started.
+#[derive(Debug, Default)]
+pub struct ProjectionStats {
+    /// Events projected (derived rows written).
+    pub projected: std::sync::atomic::AtomicU64,
+    /// The longest projection transaction, microseconds.
+    pub max_transaction_us: std::sync::atomic::AtomicU64,
+}
+
+/// Opens (or makes) the derived file of the event log at `path` (see [`open_derived`]), and says
+/// where projection stands in it.
+pub(super) fn open(path: &Path, rebuild: bool) -> Result<(Connection, Arc<Progress>), StoreError> {
+    let conn = open_derived(path, rebuild)?;
+    let progress = progress_of(&conn).map_err(|source| StoreError::Open {
+        path: derived_path(path),
+        source,
+    })?;
+    Ok((conn, Arc::new(progress)))
+}
+
+impl Projection {
+    /// Starts projecting, into `conn` (from [`open`]), what is not projected yet, then each commit
+    /// of the writer as `commits` announces it.
     pub(super) fn start(
-        path: PathBuf,
-        writer: SyncSender<Input>,
-        commits: Receiver<Committed>,
+        path: &Path,
+        conn: Connection,
         progress: Arc<Progress>,
-    ) -> Self {
+        commits: Receiver<Committed>,
+    ) -> Result<Self, StoreError> {
+        let stats = Arc::new(ProjectionStats::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("logbook-deriver".into())
-            .spawn(move || run(&path, &writer, &commits, &progress, &stopping))
-            .expect("spawn deriver thread");
-        Self {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(1);
+        let projector = {
+            let (progress, stats) = (progress.clone(), stats.clone());
+            std::thread::Builder::new()
+                .name("logbook-projector".into())
+                .spawn(move || project(conn, &queue, &progress, &stats))
+                .map_err(|source| StoreError::Io {
+                    path: path.to_owned(),
+                    source,
+                })?
+        };
+        let deriver = {
+            let (log, progress, stopping) = (path.to_owned(), progress.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("logbook-deriver".into())
+                .spawn(move || run(&log, &jobs, &commits, &progress, &stopping))
+                .map_err(|source| StoreError::Io {
+                    path: path.to_owned(),
+                    source,
+                })?
+        };
+        Ok(Self {
             stop,
-            thread: Some(thread),
-        }
+            deriver: Some(deriver),
+            projector: Some(projector),
+            progress,
+            stats,
+        })
     }
 
     /// Stops after the batch in hand: what is not projected yet is projected at the next start.
     pub(super) fn stop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
+        if let Some(thread) = self.deriver.take() {
+            let _ = thread.join();
+        }
+        // The deriver's end closes the projector's queue.
+        if let Some(thread) = self.projector.take() {
             let _ = thread.join();
         }
     }
 }
 
-impl Drop for Deriver {
+impl Drop for Projection {
     fn drop(&mut self) {
         self.stop();
     }
 }
 
+/// The projector thread: applies each batch in one transaction of the derived file, after what
+/// retention deleted since the last, and publishes the watermark once committed.
+fn project(
+    mut conn: Connection,
+    queue: &Receiver<Job>,
+    progress: &Progress,
+    stats: &ProjectionStats,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    while let Ok((batch, reply)) = queue.recv() {
+        let started = std::time::Instant::now();
+        let applied = apply(&mut conn, &batch);
+        if let Ok((through, retention_through, freed)) = &applied {
+            progress.projected_through.fetch_max(*through, Relaxed);
+            progress
+                .retention_through
+                .fetch_max(*retention_through, Relaxed);
+            stats
+                .projected
+                .fetch_add(batch.events.len() as u64, Relaxed);
+            stats
+                .max_transaction_us
+                .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
+            if *freed {
+                // Space retention freed goes back to the file system, a little at a time.
+                let _ = conn.execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"));
+            }
+        }
+        let _ = reply.send(applied.map(|_| ()).map_err(StoreError::from_write));
+    }
+}
+
+/// One transaction: retention's deletions since the last, then the batch's rows, rollups,
+/// watermark and full-text entries. Returns (projected through, retention through, whether
+/// retention deleted anything).
+fn apply(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<(i64, i64, bool)> {
+    // Deferred: the projector is the derived file's only writer, and the event log (read-only
+    // here) is only read, at one snapshot for the whole transaction.
+    let tx = conn.transaction()?;
+    let applied_before = state(&tx, RETENTION_THROUGH)?.unwrap_or(0);
+    let retention_through = super::retention::apply_log(&tx, applied_before)?;
+    if retention_through > applied_before {
+        set_state(&tx, RETENTION_THROUGH, retention_through)?;
+    }
+    let mut applied = Vec::with_capacity(batch.events.len());
+    for (id, received_at, derived) in &batch.events {
+        if apply_one(&tx, *id, *received_at, derived)? {
+            applied.push((*id, derived));
+        }
+    }
+    // The batch's figures into the rollups: one upsert per hour and measure.
+    if let (Some(first), Some(last)) = (batch.events.first(), batch.events.last()) {
+        super::rollup::add_events(&tx, first.0, last.0)?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO main.projection_state (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+    )?
+    .execute(params![PROJECTED_THROUGH, batch.through])?;
+    insert_fts(&tx, applied)?;
+    tx.commit()?;
+    Ok((
+        batch.through,
+        retention_through,
+        retention_through > applied_before,
+    ))
+}
+
 fn run(
     path: &std::path::Path,
-    writer: &SyncSender<Input>,
+    projector: &SyncSender<Job>,
     commits: &Receiver<Committed>,
     progress: &Progress,
     stop: &AtomicBool,
@@ -239,14 +508,16 @@ fn run(
     let mut read_through = progress.projected_through.load(Ordering::Relaxed);
     let mut in_flight: Option<Receiver<Result<(), StoreError>>> = None;
     while !stop.load(Ordering::Relaxed) {
-        let events = match read_batch(&conn, read_through) {
-            Ok(events) => events,
+        let (events, retention_waits) = match read_batch(&conn, read_through)
+            .and_then(|events| Ok((events, retention_waits(&conn, progress)?)))
+        {
+            Ok(read) => read,
             Err(_) => {
                 std::thread::sleep(Duration::from_millis(RETRY_MS));
                 continue;
             }
         };
-        if events.is_empty() {
+        if events.is_empty() && !retention_waits {
             // Nothing new: wait for the previous batch to land, then for the next commit.
             if !landed(in_flight.take(), &mut read_through, progress) {
                 continue;
@@ -265,13 +536,13 @@ fn run(
                 .collect(),
             through,
         };
-        // One batch in the writer's hands at a time: this one waits for the previous to land.
+        // One batch in the projector's hands at a time: this one waits for the previous to land.
         if !landed(in_flight.take(), &mut read_through, progress) {
             continue;
         }
         let small = batch.events.len() < PROJECT_BATCH;
         let (reply, done) = mpsc::sync_channel(1);
-        if writer.send(Input::Project(Box::new(batch), reply)).is_err() {
+        if projector.send((Box::new(batch), reply)).is_err() {
             return;
         }
         in_flight = Some(done);
@@ -287,7 +558,15 @@ fn run(
     }
 }
 
-/// Waits for the batch in the writer's hands (if any) to be applied. When it was not (a full
+/// Whether retention deleted events whose derived rows are not taken out yet.
+fn retention_waits(conn: &Connection, progress: &Progress) -> rusqlite::Result<bool> {
+    let logged: i64 = conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM main.retention_log")?
+        .query_row([], |r| r.get(0))?;
+    Ok(logged > progress.retention_through.load(Ordering::Relaxed))
+}
+
+/// Waits for the batch in the projector's hands (if any) to be applied. When it was not (a full
 /// disk, say), reading goes back to the watermark after a pause, and `false` says to start over.
 fn landed(
     in_flight: Option<Receiver<Result<(), StoreError>>>,
@@ -307,7 +586,7 @@ fn landed(
 /// The next events after `after`, in id order: (id, arrival time, body).
 fn read_batch(conn: &Connection, after: i64) -> rusqlite::Result<Vec<(i64, i64, Vec<u8>)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, received_at, body FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+        "SELECT id, received_at, body FROM main.events WHERE id > ?1 ORDER BY id LIMIT ?2",
     )?;
     stmt.query_map(params![after, PROJECT_BATCH as i64], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))

@@ -67,11 +67,12 @@ pub fn run(
     retention: &Retention,
     now_ms: i64,
     budget: Duration,
+    applied_through: i64,
 ) -> rusqlite::Result<Step> {
     let started = std::time::Instant::now();
     let mut total = Step::default();
     loop {
-        let step = step(conn, retention, now_ms)?;
+        let step = step(conn, retention, now_ms, applied_through)?;
         total.events_deleted += step.events_deleted;
         total.rejections_deleted += step.rejections_deleted;
         total.pages_freed += step.pages_freed;
@@ -83,8 +84,14 @@ pub fn run(
 }
 
 /// One step: deletes up to [`STEP_ROWS`] of the oldest events that are too old or over the size,
-/// with everything derived from them, keeps the conversations table true, and frees pages.
-pub fn step(conn: &mut Connection, retention: &Retention, now_ms: i64) -> rusqlite::Result<Step> {
+/// lists them in `retention_log` for the projector, forgets the entries it applied (through
+/// `applied_through`), and frees pages.
+pub fn step(
+    conn: &mut Connection,
+    retention: &Retention,
+    now_ms: i64,
+    applied_through: i64,
+) -> rusqlite::Result<Step> {
     let mut done = Step::default();
     let cutoff = retention.max_age.map(|age| now_ms - age.as_millis() as i64);
     let over_size = match retention.max_bytes {
@@ -95,38 +102,35 @@ pub fn step(conn: &mut Connection, retention: &Retention, now_ms: i64) -> rusqli
         return Ok(done);
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    tx.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS retention_doomed (id INTEGER PRIMARY KEY);
-         CREATE TEMP TABLE IF NOT EXISTS retention_sessions (session_id TEXT PRIMARY KEY);
-         DELETE FROM retention_doomed; DELETE FROM retention_sessions;",
-    )?;
-    // The oldest first, by age or, when over the size, regardless of age.
+    // The oldest first, by age or, when over the size, regardless of age. Logged for the
+    // projector, which takes their derived rows out after them (`apply_log`).
     let chosen = if over_size {
         tx.execute(
-            "INSERT INTO retention_doomed (id) SELECT id FROM events ORDER BY id LIMIT ?1",
+            "INSERT INTO retention_log (event_id, endpoint)
+                 SELECT id, endpoint FROM events ORDER BY id LIMIT ?1",
             params![STEP_ROWS],
         )?
     } else {
         tx.execute(
-            "INSERT INTO retention_doomed (id)
-                 SELECT id FROM events WHERE received_at < ?1 ORDER BY received_at, id LIMIT ?2",
+            "INSERT INTO retention_log (event_id, endpoint)
+                 SELECT id, endpoint FROM events WHERE received_at < ?1
+                 ORDER BY received_at, id LIMIT ?2",
             params![cutoff, STEP_ROWS],
         )?
     };
     if chosen > 0 {
-        tx.execute_batch(
-            "INSERT OR IGNORE INTO retention_sessions (session_id)
-                 SELECT session_id FROM messages
-                 WHERE event_id IN (SELECT id FROM retention_doomed) AND session_id IS NOT NULL;
-             DELETE FROM event_fts WHERE rowid IN (SELECT id FROM retention_doomed);",
+        tx.execute(
+            "DELETE FROM events WHERE id IN
+                 (SELECT event_id FROM retention_log ORDER BY seq DESC LIMIT ?1)",
+            params![chosen as i64],
         )?;
-        // Out of the rollups while their derived rows still say what they counted.
-        super::rollup::subtract_events(&tx, "retention_doomed")?;
-        tx.execute_batch("DELETE FROM events WHERE id IN (SELECT id FROM retention_doomed);")?;
-        // What is left of each conversation, recomputed the one way projection does it.
-        super::projection::refresh_conversations(&tx, "retention_sessions")?;
         done.events_deleted = chosen as i64;
     }
+    // What the projector has applied is no longer needed.
+    tx.execute(
+        "DELETE FROM retention_log WHERE seq <= ?1",
+        params![applied_through],
+    )?;
     if let Some(cutoff) = cutoff {
         let gone: Vec<(String, i64)> = tx
             .prepare_cached(
@@ -155,3 +159,54 @@ pub fn step(conn: &mut Connection, retention: &Retention, now_ms: i64) -> rusqli
     }
     Ok(done)
 }
+
+/// In the projector's transaction on the derived file (the event log attached as `log`): takes
+/// the derived rows and rollup figures of the events retention deleted after `applied_through`
+/// out, keeps the conversations table true, and returns the last `seq` applied.
+pub fn apply_log(tx: &Connection, applied_through: i64) -> rusqlite::Result<i64> {
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS retention_doomed (id INTEGER PRIMARY KEY, endpoint TEXT);
+         CREATE TEMP TABLE IF NOT EXISTS retention_sessions (session_id TEXT PRIMARY KEY);
+         DELETE FROM retention_doomed; DELETE FROM retention_sessions;",
+    )?;
+    let through: Option<i64> = tx
+        .prepare_cached("SELECT max(seq) FROM log.retention_log WHERE seq > ?1")?
+        .query_row([applied_through], |r| r.get(0))?;
+    let Some(through) = through else {
+        return Ok(applied_through);
+    };
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO retention_doomed (id, endpoint)
+             SELECT event_id, endpoint FROM log.retention_log WHERE seq > ?1 AND seq <= ?2",
+    )?
+    .execute([applied_through, through])?;
+    tx.execute_batch(
+        "INSERT OR IGNORE INTO retention_sessions (session_id)
+             SELECT session_id FROM messages
+             WHERE event_id IN (SELECT id FROM retention_doomed) AND session_id IS NOT NULL;
+         DELETE FROM event_fts WHERE rowid IN (SELECT id FROM retention_doomed);",
+    )?;
+    // Out of the rollups while their derived rows still say what they counted.
+    super::rollup::subtract_events(tx, "retention_doomed")?;
+    for table in DERIVED_BY_EVENT {
+        tx.execute_batch(&format!(
+            "DELETE FROM {table} WHERE event_id IN (SELECT id FROM retention_doomed);"
+        ))?;
+    }
+    // What is left of each conversation, recomputed the one way projection does it.
+    super::projection::refresh_conversations(tx, "retention_sessions")?;
+    Ok(through)
+}
+
+/// The derived tables with a row (or rows) per event, by `event_id`.
+const DERIVED_BY_EVENT: [&str; 9] = [
+    "messages",
+    "message_intents",
+    "message_actions",
+    "message_entities",
+    "message_responses",
+    "calls",
+    "call_turns",
+    "call_warnings",
+    "call_custom_data",
+];

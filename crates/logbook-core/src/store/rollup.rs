@@ -94,6 +94,9 @@ pub enum EventRows {
     Read,
     /// Every fact's endpoint is then given as empty.
     Skip,
+    /// The events are deleted: their endpoints are in this temporary table (`id`, `endpoint`),
+    /// where retention listed them (`retention::apply_log`).
+    Deleted(&'static str),
 }
 
 /// The facts of the calls matching `calls` (a condition on `c`, the call, and, with
@@ -114,13 +117,18 @@ pub fn facts(
         let rows = stmt.query_map(params_from_iter(cond.params.iter()), map)?;
         rows.collect()
     }
-    let (from_calls, from_messages, endpoint) = match events {
+    let (from_calls, from_messages, endpoint): (String, String, &str) = match events {
         EventRows::Read => (
-            "calls c JOIN events e ON e.id = c.event_id",
-            "messages m JOIN events e ON e.id = m.event_id",
+            "calls c JOIN events e ON e.id = c.event_id".into(),
+            "messages m JOIN events e ON e.id = m.event_id".into(),
             "e.endpoint",
         ),
-        EventRows::Skip => ("calls c", "messages m", "''"),
+        EventRows::Skip => ("calls c".into(), "messages m".into(), "''"),
+        EventRows::Deleted(table) => (
+            format!("calls c JOIN temp.{table} e ON e.id = c.event_id"),
+            format!("messages m JOIN temp.{table} e ON e.id = m.event_id"),
+            "e.endpoint",
+        ),
     };
     Ok(Facts {
         calls: rows(
@@ -656,9 +664,10 @@ pub fn add_events(conn: &Connection, first: i64, last: i64) -> rusqlite::Result<
     write(conn, &facts, 1)
 }
 
-/// Before retention deletes the events listed in the temporary table `doomed` (column `id`):
-/// takes them out of the rollups, and forgets the numbers of the sessions left without a message.
-pub fn subtract_events(conn: &Connection, doomed: &str) -> rusqlite::Result<()> {
+/// After retention deleted the events listed in the temporary table `doomed` (`id`, `endpoint`),
+/// before their derived rows go: takes them out of the rollups, and forgets the numbers of the
+/// sessions left without a message.
+pub fn subtract_events(conn: &Connection, doomed: &'static str) -> rusqlite::Result<()> {
     let within = |column: &str| Sql {
         text: format!("{column} IN (SELECT id FROM temp.{doomed})"),
         params: Vec::new(),
@@ -667,7 +676,7 @@ pub fn subtract_events(conn: &Connection, doomed: &str) -> rusqlite::Result<()> 
         conn,
         &within("c.event_id"),
         &within("m.event_id"),
-        EventRows::Read,
+        EventRows::Deleted(doomed),
     )?;
     write(conn, &facts, -1)?;
     // No rollup counts a message of these any more: their numbers are free.

@@ -1,7 +1,6 @@
 //! The writer thread: takes writes from a bounded queue, commits whatever has queued up in one
 //! `BEGIN IMMEDIATE … COMMIT`, and only then answers each submitter and announces the new ids.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -10,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use std::time::{Duration, Instant};
 
-use super::projection::{self, Progress};
+use super::projection::Progress;
 use super::pulls::{self, PullRow};
 use super::{StoreError, StoreOptions};
 use super::{rejection, retention};
@@ -21,28 +20,6 @@ const RETENTION_INTERVAL_MS: u64 = 1_000;
 const RETENTION_BUDGET_MS: u64 = 50;
 /// Writes waiting beyond this many block their submitters: back-pressure instead of unbounded memory.
 const QUEUE_CAPACITY: usize = 4_096;
-/// Acknowledgements come first: while writes wait, the writer commits them and projects nothing, as
-/// long as the oldest event not yet projected arrived less than this long ago. A burst is taken at
-/// the speed of the event log alone, and projected after it.
-pub const PROJECTION_LAG_BOUND_MS: i64 = 30_000;
-/// Past that bound, projection slices of about this long and group commits take turns, so the lag
-/// stays bounded and an acknowledgement waits for at most one slice.
-const PROJECTION_SLICE_MS: u64 = 20;
-/// While nothing waits, a slice runs up to this long, and ends as soon as a write waits. Its rows,
-/// rollups and commit take about as long again after it, which a write arriving meanwhile waits for.
-const PROJECTION_IDLE_SLICE_MS: u64 = 4;
-/// When no write came for [`QUIET_AFTER_MS`] (a rebuild, an import, a quiet hour), slices run up
-/// to this long: fewer, larger transactions (each commit flushes the full-text index as a new
-/// segment and writes the rollups' hours once). The first write after the quiet waits for the rest
-/// of one such slice and its commit (up to about twice this).
-const PROJECTION_QUIET_SLICE_MS: u64 = 25;
-/// A slice begun in a pause between writes yields to a write that comes once it has run this long:
-/// at a steady trickle (a write every millisecond or two) shorter slices would each pay a commit for
-/// a handful of events, and projection would fall behind.
-const PROJECTION_YIELD_MS: u64 = 2;
-const QUIET_AFTER_MS: u64 = 1_000;
-/// How long the queue stays empty before a projection slice begins.
-const ACK_GAP_US: u64 = 200;
 /// The most writes one transaction takes; bounds how long the oldest one waits.
 const MAX_BATCH: usize = 512;
 
@@ -137,21 +114,6 @@ pub(super) struct Job {
     reply: SyncSender<Result<Outcome, StoreError>>,
 }
 
-/// A batch from the deriver being applied, where to say how applying it went, and how many of its
-/// events are applied so far.
-struct Projection {
-    batch: Box<projection::Batch>,
-    reply: SyncSender<Result<(), StoreError>>,
-    applied: usize,
-}
-
-/// What the writer thread takes from its queue: a write to acknowledge, or a batch from the deriver
-/// to project (answered once applied, or with why not).
-pub(super) enum Input {
-    Job(Job),
-    Project(Box<projection::Batch>, SyncSender<Result<(), StoreError>>),
-}
-
 type Subscribers = Arc<Mutex<Vec<Sender<Committed>>>>;
 
 /// What one commit stored: the highest new event id and rejection id, if any.
@@ -170,10 +132,6 @@ pub struct WriterStats {
     pub max_commit_us: std::sync::atomic::AtomicU64,
     /// Events deleted by retention.
     pub retention_deleted: std::sync::atomic::AtomicU64,
-    /// Events projected (derived rows written).
-    pub projected: std::sync::atomic::AtomicU64,
-    /// The longest projection transaction, microseconds.
-    pub max_projection_us: std::sync::atomic::AtomicU64,
 }
 
 /// What the writer carries from one batch to the next.
@@ -220,14 +178,12 @@ pub(super) fn prepare(conn: &mut Connection, options: &StoreOptions) -> rusqlite
 }
 
 pub(super) struct Writer {
-    queue: Option<SyncSender<Input>>,
+    queue: Option<SyncSender<Job>>,
     /// New forwarding routes, taken by the writer before its next batch.
     routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>>,
     thread: Option<JoinHandle<Result<(), StoreError>>>,
     subscribers: Subscribers,
     pub(super) stats: Arc<WriterStats>,
-    /// Writes submitted and not yet answered: a projection slice ends early when any wait.
-    waiting: Arc<AtomicUsize>,
 }
 
 impl Writer {
@@ -244,8 +200,6 @@ impl Writer {
         let counted = stats.clone();
         let routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>> = Arc::default();
         let new_routes = routes.clone();
-        let waiting: Arc<AtomicUsize> = Arc::default();
-        let submitted = waiting.clone();
         let thread = std::thread::Builder::new()
             .name("logbook-writer".into())
             .spawn(move || {
@@ -254,7 +208,6 @@ impl Writer {
                     subscribers: announce,
                     stats: counted,
                     progress,
-                    waiting: submitted,
                 };
                 run(conn, jobs, options, state, &context)
             })
@@ -265,16 +218,14 @@ impl Writer {
             thread: Some(thread),
             subscribers,
             stats,
-            waiting,
         }
     }
 
     pub(super) fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let queue = self.queue.as_ref().ok_or(StoreError::WriterStopped)?;
-        self.waiting.fetch_add(1, Ordering::Relaxed);
         queue
-            .send(Input::Job(Job { write, reply }))
+            .send(Job { write, reply })
             .map_err(|_| StoreError::WriterStopped)?;
         answer.recv().map_err(|_| StoreError::WriterStopped)?
     }
@@ -291,11 +242,7 @@ impl Writer {
             .into_iter()
             .map(|write| {
                 let (reply, answer) = mpsc::sync_channel(1);
-                self.waiting.fetch_add(1, Ordering::Relaxed);
-                queue
-                    .send(Input::Job(Job { write, reply }))
-                    .ok()
-                    .map(|()| answer)
+                queue.send(Job { write, reply }).ok().map(|()| answer)
             })
             .collect();
         answers
@@ -311,11 +258,6 @@ impl Writer {
     /// Events written from now on are queued for these downstreams.
     pub(super) fn set_routes(&self, routes: Vec<super::ForwardRoute>) {
         *self.routes.lock().expect("routes lock") = Some(routes);
-    }
-
-    /// A sender into the writer's queue, for the deriver's batches.
-    pub(super) fn queue(&self) -> Option<SyncSender<Input>> {
-        self.queue.clone()
     }
 
     pub(super) fn subscribe(&self) -> Receiver<Committed> {
@@ -348,13 +290,13 @@ struct Context {
     routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>>,
     subscribers: Subscribers,
     stats: Arc<WriterStats>,
+    /// Where the projector stands: the retention log entries it applied can go.
     progress: Arc<Progress>,
-    waiting: Arc<AtomicUsize>,
 }
 
 fn run(
     mut conn: Connection,
-    jobs: Receiver<Input>,
+    jobs: Receiver<Job>,
     mut options: StoreOptions,
     mut state: State,
     context: &Context,
@@ -370,30 +312,9 @@ fn run(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let retention_every = Duration::from_millis(RETENTION_INTERVAL_MS);
     let mut retention_due = Instant::now();
-    // The deriver's batch being applied, slice by slice.
-    let mut project: Option<Projection> = None;
-    // When the last write was committed: slices grow once writes stop coming.
-    let mut last_write = Instant::now();
     loop {
-        // With nothing to acknowledge for a moment, projection slices follow one another. (Between
-        // two group commits of a burst the queue is empty for a few microseconds: a slice begun then
-        // would hold the next commit.)
-        if project.is_some() {
-            match jobs.recv_timeout(Duration::from_micros(ACK_GAP_US)) {
-                Ok(Input::Job(job)) => batch.push(job),
-                Ok(Input::Project(next, reply)) => project = Some(Projection::new(next, reply)),
-                Err(RecvTimeoutError::Timeout) => {
-                    let quiet = last_write.elapsed() >= Duration::from_millis(QUIET_AFTER_MS);
-                    project = apply_slice(&mut conn, &options, project, quiet, context);
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-        }
         // With retention on, wake up now and then even when nothing arrives.
-        let first = if !batch.is_empty() {
-            None
-        } else if options.retention.is_set() {
+        let first = if options.retention.is_set() {
             match jobs.recv_timeout(retention_due.saturating_duration_since(Instant::now())) {
                 Ok(job) => Some(job),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -416,7 +337,9 @@ fn run(
             let now_ms = chrono::Utc::now().timestamp_millis();
             // A failed step (disk full, say) is tried again at the next interval; ingest goes on.
             let budget = Duration::from_millis(RETENTION_BUDGET_MS);
-            let more = match retention::run(&mut conn, &options.retention, now_ms, budget) {
+            let applied = context.progress.retention_through.load(Relaxed);
+            let more = match retention::run(&mut conn, &options.retention, now_ms, budget, applied)
+            {
                 Ok(step) => {
                     stats
                         .retention_deleted
@@ -432,15 +355,10 @@ fn run(
                 Instant::now() + retention_every
             };
         }
-        match first {
-            Some(Input::Project(next, reply)) => project = Some(Projection::new(next, reply)),
-            Some(Input::Job(job)) => batch.push(job),
-            None => {}
-        }
+        batch.extend(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
-                Ok(Input::Job(job)) => batch.push(job),
-                Ok(Input::Project(next, reply)) => project = Some(Projection::new(next, reply)),
+                Ok(job) => batch.push(job),
                 Err(_) => break,
             }
         }
@@ -452,7 +370,6 @@ fn run(
         }
         let started = std::time::Instant::now();
         let committed = commit_batch(&mut conn, &batch, &options, &mut state);
-        last_write = Instant::now();
         stats
             .max_commit_us
             .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
@@ -476,7 +393,6 @@ fn run(
                         _ => {}
                     }
                 }
-                context.waiting.fetch_sub(batch.len(), Relaxed);
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(result);
                 }
@@ -486,7 +402,6 @@ fn run(
             }
             Err(err) => {
                 let message = err.to_string();
-                context.waiting.fetch_sub(batch.len(), Relaxed);
                 for job in batch.drain(..) {
                     let _ = job
                         .reply
@@ -494,133 +409,10 @@ fn run(
                 }
             }
         }
-        // Under a flood of acknowledgements, once projection is too far behind, a slice after each
-        // group commit: its lag stays bounded, and no acknowledgement waits for more than one slice.
-        if project.as_ref().is_some_and(Projection::behind) {
-            project = apply_slice(&mut conn, &options, project, false, context);
-        }
     }
     // The last connection to close checkpoints the WAL into the database and removes it.
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
     conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
-}
-
-impl Projection {
-    fn new(batch: Box<projection::Batch>, reply: SyncSender<Result<(), StoreError>>) -> Self {
-        Self {
-            batch,
-            reply,
-            applied: 0,
-        }
-    }
-
-    /// Whether the next event to project arrived [`PROJECTION_LAG_BOUND_MS`] ago or more.
-    fn behind(&self) -> bool {
-        self.batch
-            .events
-            .get(self.applied)
-            .is_some_and(|(_, received_at, _)| {
-                chrono::Utc::now().timestamp_millis() - received_at >= PROJECTION_LAG_BOUND_MS
-            })
-    }
-}
-
-/// Applies the next slice of the batch in hand, if any: what is left of it, or (`None`) nothing,
-/// once the batch is applied (the deriver is told) or failed (the deriver is told why and starts
-/// again from the watermark).
-fn apply_slice(
-    conn: &mut Connection,
-    options: &StoreOptions,
-    project: Option<Projection>,
-    quiet: bool,
-    context: &Context,
-) -> Option<Projection> {
-    let mut project = project?;
-    match apply_projection(conn, options.synchronous, &mut project, quiet, context) {
-        Ok(false) => Some(project),
-        Ok(true) => {
-            let _ = project.reply.send(Ok(()));
-            None
-        }
-        Err(err) => {
-            let _ = project.reply.send(Err(err));
-            None
-        }
-    }
-}
-
-/// Applies events of the batch in hand (at least one) in one transaction, with the watermark
-/// through the last of them, and publishes it: for about [`PROJECTION_SLICE_MS`] once a write
-/// waits, [`PROJECTION_IDLE_SLICE_MS`] at most ([`PROJECTION_QUIET_SLICE_MS`] when `quiet`). `true` once the whole batch is applied.
-fn apply_projection(
-    conn: &mut Connection,
-    synchronous: super::Synchronous,
-    project: &mut Projection,
-    quiet: bool,
-    context: &Context,
-) -> Result<bool, StoreError> {
-    use std::sync::atomic::Ordering::Relaxed;
-    let Context {
-        progress, stats, ..
-    } = context;
-    let started = Instant::now();
-    // Behind, a slice holds the writes that wait for its length; otherwise for a moment only.
-    let slice = if project.behind() {
-        Duration::from_millis(PROJECTION_SLICE_MS)
-    } else {
-        Duration::from_millis(PROJECTION_YIELD_MS)
-    };
-    let idle_slice = Duration::from_millis(if quiet {
-        PROJECTION_QUIET_SLICE_MS
-    } else {
-        PROJECTION_IDLE_SLICE_MS
-    });
-    let events = &project.batch.events;
-    // Derived rows need no sync of their own: the WAL is appended in order, so the next
-    // acknowledgement's sync makes them durable too, and a crash before it loses this commit whole,
-    // watermark included, to be projected again.
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(StoreError::from_write)?;
-    let mut end = project.applied;
-    let applied = (|| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut applied = Vec::new();
-        for (id, received_at, derived) in &events[project.applied..] {
-            if projection::apply_one(&tx, *id, *received_at, derived)? {
-                applied.push((*id, derived));
-            }
-            end += 1;
-            let elapsed = started.elapsed();
-            if elapsed >= idle_slice.max(slice)
-                || (elapsed >= slice && context.waiting.load(Relaxed) > 0)
-            {
-                break;
-            }
-        }
-        // The slice's figures into the rollups: one upsert per hour and measure.
-        if end > project.applied {
-            super::rollup::add_events(&tx, events[project.applied].0, events[end - 1].0)?;
-        }
-        let through = match events.get(end) {
-            Some(_) => events[end - 1].0,
-            None => project.batch.through,
-        };
-        projection::set_watermark(&tx, through)?;
-        projection::insert_fts(&tx, applied)?;
-        tx.commit().map(|()| through)
-    })();
-    conn.pragma_update(None, "synchronous", synchronous.pragma())
-        .map_err(StoreError::from_write)?;
-    let through = applied.map_err(StoreError::from_write)?;
-    progress.projected_through.fetch_max(through, Relaxed);
-    stats
-        .projected
-        .fetch_add((end - project.applied) as u64, Relaxed);
-    stats
-        .max_projection_us
-        .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
-    project.applied = end;
-    Ok(end == events.len())
 }
 
 fn announce(subscribers: &Subscribers, committed: Committed) {
