@@ -219,16 +219,8 @@ fn prepare(conn: &mut Connection, rebuild: bool) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-/// A value of `projection_state`.
+/// A value of `projection_state` (read once the table is made: see [`prepare`]).
 fn state(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
-    let made: bool = conn.query_row(
-        "SELECT count(*) > 0 FROM main.sqlite_schema WHERE name = 'projection_state'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !made {
-        return Ok(None);
-    }
     conn.query_row(
         "SELECT value FROM main.projection_state WHERE name = ?1",
         [name],
