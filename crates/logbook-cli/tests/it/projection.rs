@@ -207,6 +207,16 @@ fn a_store_from_another_deriver_rebuilds_in_the_background_and_says_so() {
     let stats = logbook_core::query::event::stats(&store.reader().unwrap()).unwrap();
     assert_eq!(stats.projection.projected_through, 12);
     assert_eq!(stats.projection.pending, 0);
+    // The size shown counts both files: the event log and what is derived from it.
+    let file_bytes = |p: &std::path::Path| std::fs::metadata(p).unwrap().len() as i64;
+    let derived = logbook_core::store::projection::derived_path(&db);
+    assert!(
+        stats.database_bytes >= file_bytes(&db) + file_bytes(&derived),
+        "{} < {} + {}",
+        stats.database_bytes,
+        file_bytes(&db),
+        file_bytes(&derived)
+    );
     store.close().unwrap();
     assert_eq!(derived_rows(&db), before);
 }

@@ -188,6 +188,7 @@ pub struct Stats {
     pub first_received_at: Option<i64>,
     pub last_received_at: Option<i64>,
     pub last_event_id: Option<i64>,
+    /// Bytes of the event log and its derived file together.
     pub database_bytes: i64,
     /// How far the derived rows (lists, conversations, calls, search) have come.
     pub projection: ProjectionStats,
@@ -271,8 +272,12 @@ pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
                 first_received_at: first,
                 last_received_at: last,
                 last_event_id: last_id,
+                // The event log and its derived file (attached as `derived`).
                 database_bytes: count(
-                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                    "SELECT (SELECT page_count * page_size
+                               FROM pragma_page_count('main'), pragma_page_size('main'))
+                          + (SELECT page_count * page_size
+                               FROM pragma_page_count('derived'), pragma_page_size('derived'))",
                 )?,
                 projection,
                 forwarding: crate::store::outbox::stats(conn)?,

@@ -45,6 +45,12 @@ const PROJECTOR_CACHE_KIB: i64 = 32 * 1024;
 /// Free pages of the derived file handed back to the file system after retention.
 const VACUUM_PAGES: i64 = 2_000;
 
+/// The nice value of the deriver and projector threads. Acknowledgements come first: when the
+/// receiver's workers and the projection want the same cores (a burst), the workers get them and
+/// projection catches up after; when there is CPU to spare, projection takes it all, as before.
+#[cfg(unix)]
+const PROJECTION_NICE: i32 = 10;
+
 /// Names in the derived file's `projection_state` table.
 pub(super) const PROJECTED_THROUGH: &str = "projected_through";
 const PROJECTION_VERSION: &str = "deriver_version";
@@ -98,9 +104,10 @@ pub fn attach(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The tables that held derived data in the event log itself, before it had a file of its own
-/// (`schema_7_derived_file.sql`).
-const FORMERLY_IN_THE_LOG: [&str; 15] = [
+/// Every table `derived.sql` makes besides `projection_state`, in an order that drops dependents
+/// first: dropped from the derived file before `derived.sql` makes them again, and from the event
+/// log, which held them before the derived file existed (`schema_7_derived_file.sql`).
+const DERIVED_TABLES: [&str; 15] = [
     "rollup_sessions",
     "rollup_session_ids",
     "rollup_values",
@@ -122,10 +129,18 @@ const FORMERLY_IN_THE_LOG: [&str; 15] = [
 /// the migrations. (Made and dropped in the one transaction of a new database's migrations, with
 /// incremental auto-vacuum, they left a log SQLite's checkpoint then called malformed.)
 pub(super) fn drop_from_log(conn: &Connection) -> rusqlite::Result<()> {
-    for table in FORMERLY_IN_THE_LOG {
+    for table in DERIVED_TABLES {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS main.{table}"))?;
     }
     Ok(())
+}
+
+/// Empties the derived file: its tables are dropped and made again by `derived.sql`.
+fn remake_tables(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    for table in DERIVED_TABLES {
+        tx.execute_batch(&format!("DROP TABLE IF EXISTS main.{table}"))?;
+    }
+    tx.execute_batch(include_str!("derived.sql"))
 }
 
 /// Opens the derived file of the event log at `path` for writing, with the log attached as `log`:
@@ -198,7 +213,7 @@ fn prepare(conn: &mut Connection, rebuild: bool) -> rusqlite::Result<()> {
         || state(&tx, PROJECTION_VERSION)? != Some(DERIVER_VERSION)
         || state(&tx, STORE_ID)? != log_id;
     if stale {
-        tx.execute_batch(include_str!("derived.sql"))?;
+        remake_tables(&tx)?;
         let last: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM log.events", [], |r| {
             r.get(0)
         })?;
@@ -373,7 +388,10 @@ impl Projection {
             let (progress, stats) = (progress.clone(), stats.clone());
             std::thread::Builder::new()
                 .name("logbook-projector".into())
-                .spawn(move || project(conn, &queue, &progress, &stats))
+                .spawn(move || {
+                    background_priority();
+                    project(conn, &queue, &progress, &stats)
+                })
                 .map_err(|source| StoreError::Io {
                     path: path.to_owned(),
                     source,
@@ -383,7 +401,10 @@ impl Projection {
             let (log, progress, stopping) = (path.to_owned(), progress.clone(), stop.clone());
             std::thread::Builder::new()
                 .name("logbook-deriver".into())
-                .spawn(move || run(&log, &jobs, &commits, &progress, &stopping))
+                .spawn(move || {
+                    background_priority();
+                    run(&log, &jobs, &commits, &progress, &stopping)
+                })
                 .map_err(|source| StoreError::Io {
                     path: path.to_owned(),
                     source,
@@ -407,6 +428,18 @@ impl Projection {
         // The deriver's end closes the projector's queue.
         if let Some(thread) = self.projector.take() {
             let _ = thread.join();
+        }
+    }
+}
+
+/// Lowers the calling thread's scheduling priority to [`PROJECTION_NICE`] (Linux schedules
+/// threads one by one). Best effort: where it fails, projection runs at the process's priority.
+fn background_priority() {
+    #[cfg(unix)]
+    {
+        let this = rustix::thread::gettid();
+        if let Ok(now) = rustix::process::getpriority_process(Some(this)) {
+            let _ = rustix::process::setpriority_process(Some(this), now.max(PROJECTION_NICE));
         }
     }
 }
@@ -790,4 +823,54 @@ fn insert_call(conn: &Connection, id: i64, received_at: i64, c: &CallRow) -> rus
         stmt.execute(params![id, key, value])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn names(conn: &Connection, sql: &str) -> BTreeSet<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The lists of derived tables in code name exactly what `derived.sql` makes, so that a
+    /// rebuild drops every one and retention reaches every row of a deleted event.
+    #[test]
+    fn the_table_lists_name_what_derived_sql_makes() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(include_str!("derived.sql")).unwrap();
+        let made = names(
+            &conn,
+            "SELECT name FROM pragma_table_list WHERE schema = 'main'
+             AND type IN ('table', 'virtual') AND name NOT LIKE 'sqlite_%'
+             AND name <> 'projection_state'",
+        );
+        let listed: BTreeSet<String> = DERIVED_TABLES.iter().map(|t| t.to_string()).collect();
+        assert_eq!(made, listed, "DERIVED_TABLES and derived.sql differ");
+
+        let by_event = names(
+            &conn,
+            "SELECT t.name FROM pragma_table_list t, pragma_table_info(t.name) c
+             WHERE t.schema = 'main' AND t.type = 'table' AND c.name = 'event_id'",
+        );
+        let listed: BTreeSet<String> = super::super::retention::DERIVED_BY_EVENT
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        assert_eq!(
+            by_event, listed,
+            "retention's DERIVED_BY_EVENT misses a table"
+        );
+
+        // Dropping by the list leaves nothing but the state, and derived.sql makes it all again.
+        let tx = conn.unchecked_transaction().unwrap();
+        remake_tables(&tx).unwrap();
+        tx.commit().unwrap();
+    }
 }

@@ -199,7 +199,7 @@ pub fn apply_log(tx: &Connection, applied_through: i64) -> rusqlite::Result<i64>
 }
 
 /// The derived tables with a row (or rows) per event, by `event_id`.
-const DERIVED_BY_EVENT: [&str; 9] = [
+pub(super) const DERIVED_BY_EVENT: [&str; 9] = [
     "messages",
     "message_intents",
     "message_actions",

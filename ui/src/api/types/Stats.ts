@@ -9,7 +9,11 @@ export type Stats = { events: number, messages: number, conversations: number, c
 /**
  * Requests answered 200 since the database was made, duplicates included.
  */
-accepted_total: number, duplicates_total: number, rejected_total: number, first_received_at: number | null, last_received_at: number | null, last_event_id: number | null, database_bytes: number, 
+accepted_total: number, duplicates_total: number, rejected_total: number, first_received_at: number | null, last_received_at: number | null, last_event_id: number | null, 
+/**
+ * Bytes of the event log and its derived file together.
+ */
+database_bytes: number, 
 /**
  * How far the derived rows (lists, conversations, calls, search) have come.
  */
