@@ -9,13 +9,15 @@
 //! (`INSERT … ON CONFLICT DO NOTHING`, never a check then an insert): a second delivery, to any
 //! receiver, is counted and answered with the first delivery's id.
 //!
-//! Only the acknowledgement path is here: the projector, the reading commands and the UI still read
-//! SQLite. The schema is made for them (`schema_1.sql`): events partitioned by month of arrival, and
-//! each row's transaction id in `events.tx`, the projector's watermark-to-be (ids commit out of
-//! order).
+//! Each process also runs a projector thread (`projection`): one process at a time derives the
+//! stored bodies into the derived tables (`schema_2.sql`), by the position (transaction id, event
+//! id) that stays right when ids commit out of order. The reading commands and the UI still read
+//! SQLite only. Events are partitioned by month of arrival (`schema_1.sql`).
 
 mod group_commit;
+mod projection;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -25,12 +27,14 @@ use postgres::{Client, Config, GenericClient};
 use super::{NewEvent, NewRejection, Outcome, StoreError, StoreOptions};
 
 /// Every schema version, in order. A shipped version is never edited; a change is a new file.
-const SCHEMA: &[&str] = &[include_str!("schema_1.sql")];
+const SCHEMA: &[&str] = &[include_str!("schema_1.sql"), include_str!("schema_2.sql")];
 /// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema
 /// or create partitions; any number of receivers may open the same database at once.
 const SCHEMA_LOCK: i64 = 0x6c6f_6762_6f6f_6b01; // "logbook" 1
 /// How long connecting may take before the open fails (unless the URL says `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The connections' `application_name`, unless the URL gives one.
+const APPLICATION_NAME: &str = "logbook serve";
 
 /// Whether a store URL names a PostgreSQL database (`postgres://…` or `postgresql://…`).
 pub fn is_postgres_url(url: &str) -> bool {
@@ -42,12 +46,14 @@ pub fn is_postgres_url(url: &str) -> bool {
 pub struct PgStore {
     target: String,
     writer: group_commit::Writer,
+    projector: projection::Projector,
 }
 
 impl PgStore {
     /// Connects to the database `url` names, brings its schema to this version (creating it in an
     /// empty database), makes sure this month's and next month's partitions exist, and starts the
-    /// writer. Errors say what was tried, never the password.
+    /// writer and the projector (which projects while no other process's does). Errors say what
+    /// was tried, never the password.
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let config = parse_url(url)?;
         let target = describe_target(&config);
@@ -73,13 +79,18 @@ impl PgStore {
                 describe(&err)
             ))
         })?;
+        let projector = projection::Projector::start(config.clone())?;
         let writer = group_commit::Writer::start(
             config,
             client,
             partitions,
             options.rejections_kept.min(i64::MAX as u64) as i64,
         )?;
-        Ok(Self { target, writer })
+        Ok(Self {
+            target,
+            writer,
+            projector,
+        })
     }
 
     /// Where the store is, for display: hosts, port, database and user; never the password.
@@ -100,8 +111,10 @@ impl PgStore {
             .map(|_| ())
     }
 
-    /// Commits every queued write and stops the writer.
-    pub fn close(self) -> Result<(), StoreError> {
+    /// Stops the projector after the batch in hand, commits every queued write and stops the
+    /// writer.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.projector.stop();
         self.writer.stop()
     }
 }
@@ -122,7 +135,7 @@ fn parse_url(url: &str) -> Result<Config, StoreError> {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
     if config.get_application_name().is_none() {
-        config.application_name("logbook serve");
+        config.application_name(APPLICATION_NAME);
     }
     Ok(config)
 }
@@ -279,6 +292,17 @@ fn create_partition(client: &mut impl GenericClient, month: &Month) -> Result<()
         "CREATE TABLE IF NOT EXISTS {} PARTITION OF events FOR VALUES FROM ({}) TO ({})",
         month.name, month.from, month.to
     ))
+}
+
+/// A text column's value: PostgreSQL's `text` cannot hold U+0000 (SQLite's can), which a hostile
+/// body can put in `event.name` or a log id; it is stored as U+FFFD. The body (`bytea`) keeps every
+/// byte as it came, so nothing is lost.
+pub(super) fn text(value: &str) -> Cow<'_, str> {
+    if value.contains('\0') {
+        Cow::Owned(value.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(value)
+    }
 }
 
 /// A database error's severity, message, detail and hint; other errors as they display.
