@@ -17,6 +17,8 @@
 mod group_commit;
 mod projection;
 
+pub use projection::PROJECTOR_LOCK;
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::Duration;

@@ -283,11 +283,13 @@ impl Statements {
             position: client.prepare("SELECT tx::text, event_id FROM projection_state")?,
             // Only transactions that ended before this statement's snapshot: every row they
             // committed is visible to it, and no row can appear below the snapshot's xmin later.
+            // (The ORDER BY names the table's columns: a bare `tx` would be the output column,
+            // the text, which sorts "1001" before "998".)
             batch: client.prepare(
-                "SELECT id, received_at, body, tx::text FROM events
-                 WHERE (tx, id) > ($1::text::xid8, $2)
-                   AND tx < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
-                 ORDER BY tx, id
+                "SELECT e.id, e.received_at, e.body, e.tx::text AS tx_text FROM events e
+                 WHERE (e.tx, e.id) > ($1::text::xid8, $2)
+                   AND e.tx < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+                 ORDER BY e.tx, e.id
                  LIMIT $3",
             )?,
             advance: client.prepare(
@@ -399,7 +401,11 @@ fn project_batch(client: &mut Client, st: &Statements) -> Result<usize, Failure>
         let (id, received_at, body): (i64, i64, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
         let derived = derive_body(&body);
         apply_one(&mut tx, st, id, received_at, &derived)?;
-        if let Some(session_id) = derived.message.as_ref().and_then(|m| m.session_id.as_deref()) {
+        if let Some(session_id) = derived
+            .message
+            .as_ref()
+            .and_then(|m| m.session_id.as_deref())
+        {
             sessions.insert(text(session_id).into_owned());
         }
     }
@@ -515,10 +521,7 @@ fn insert_message(
     )?;
     for (intent, confidence) in &m.intents {
         let title = crate::watson::response::intent_title(intent, &m.actions);
-        tx.execute(
-            &st.intent,
-            &[&id, &text(intent), confidence, &opt(&title)],
-        )?;
+        tx.execute(&st.intent, &[&id, &text(intent), confidence, &opt(&title)])?;
     }
     for (action, title) in &m.actions {
         tx.execute(&st.action, &[&id, &text(action), &opt(title)])?;
