@@ -626,6 +626,15 @@ pub enum ReportFormat {
 pub struct StatsArgs {
     #[command(flatten)]
     pub db: DbArg,
+    /// A team's PostgreSQL store instead of a SQLite file: postgres://USER:PASSWORD@HOST:PORT/DATABASE
+    /// (its counts, and how far its projector has got).
+    #[arg(
+        long,
+        env = "LOGBOOK_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
 }

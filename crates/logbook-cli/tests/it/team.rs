@@ -864,5 +864,53 @@ fn another_instance_takes_over_projection_when_the_projecting_one_is_killed() {
     wait_projected(&mut client);
     assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 120);
     assert_projected_exactly_once(&mut client);
+
+    // `stats --store` reads the same figures, and the projector that is running.
+    let out = logbook()
+        .args(["stats", "--format", "json", "--store", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["events"], 120);
+    assert_eq!(
+        stats["messages"],
+        count(&mut client, "SELECT count(*) FROM messages")
+    );
+    assert_eq!(
+        stats["calls"],
+        count(&mut client, "SELECT count(*) FROM calls")
+    );
+    assert_eq!(stats["projection_lag"], 0);
+    assert_eq!(stats["projecting"], true);
+    let out = logbook()
+        .args(["stats", "--store", &db.url])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("every event (deriver v"), "{table}");
+    assert!(table.contains("running; last batch"), "{table}");
     assert!(terminate(&mut second).success());
+
+    // With no receiver running, the figures stay and the projector is said to be missing.
+    let out = logbook()
+        .args(["stats", "--store", &db.url])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("none running"), "{table}");
+
+    // A database without a Logbook store is named, not counted as empty.
+    let empty = cluster().database("nostore");
+    let out = logbook()
+        .args(["stats", "--store", &empty.url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds no Logbook store"), "{err}");
 }

@@ -121,6 +121,123 @@ impl PgStore {
     }
 }
 
+/// What a PostgreSQL store holds, and where its projection stands (`logbook stats --store`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PgStats {
+    /// Where the store is, without the password.
+    pub target: String,
+    pub events: i64,
+    pub messages: i64,
+    pub conversations: i64,
+    pub calls: i64,
+    pub rejections_kept: i64,
+    /// Deliveries answered with an earlier delivery's id (all time).
+    pub duplicates_total: i64,
+    pub first_received_at: Option<i64>,
+    pub last_received_at: Option<i64>,
+    /// The deriver version of the derived tables (`None`: no projector has run yet).
+    pub deriver_version: Option<i64>,
+    /// Events stored and not projected yet.
+    pub projection_lag: i64,
+    /// When the projector last committed a batch (ms).
+    pub projected_at: Option<i64>,
+    /// Whether a `serve` process's projector holds the lock now.
+    pub projecting: bool,
+}
+
+/// Reads the counts of the store at `url` (read-only: nothing is migrated or created). A database
+/// without Logbook's tables, or with older ones, is an error that says so.
+pub fn stats(url: &str) -> Result<PgStats, StoreError> {
+    let mut config = parse_url(url)?;
+    if config.get_application_name() == Some(APPLICATION_NAME) {
+        config.application_name("logbook stats");
+    }
+    let target = describe_target(&config);
+    let mut client = connect(&config).map_err(|err| {
+        StoreError::Postgres(format!("cannot connect to PostgreSQL at {target}: {err}"))
+    })?;
+    let failed = |err: postgres::Error| {
+        StoreError::Postgres(format!(
+            "cannot read the store at {target}: {}",
+            describe(&err)
+        ))
+    };
+    // (A missing table is an error when a statement is planned, even in a branch not taken.)
+    let made: bool = client
+        .query_one("SELECT to_regclass('logbook_schema') IS NOT NULL", &[])
+        .map_err(failed)?
+        .get(0);
+    let version: Option<i32> = if made {
+        Some(
+            client
+                .query_one("SELECT coalesce(max(version), 0) FROM logbook_schema", &[])
+                .map_err(failed)?
+                .get(0),
+        )
+    } else {
+        None
+    };
+    match version {
+        None => {
+            return Err(StoreError::Postgres(format!(
+                "the database at {target} holds no Logbook store (`logbook serve --store` makes one)"
+            )));
+        }
+        Some(v) if (v as usize) < SCHEMA.len() => {
+            return Err(StoreError::Postgres(format!(
+                "the database at {target} has Logbook schema version {v}, older than this \
+                 Logbook's ({}): `logbook serve --store` of this version brings it up to date",
+                SCHEMA.len()
+            )));
+        }
+        Some(_) => {}
+    }
+    // One snapshot for every figure.
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(failed)?;
+    let row = tx
+        .query_one(
+            "SELECT (SELECT count(*) FROM events),
+                    (SELECT count(*) FROM messages),
+                    (SELECT count(*) FROM conversations),
+                    (SELECT count(*) FROM calls),
+                    (SELECT count(*) FROM rejections),
+                    (SELECT coalesce(sum(duplicates), 0)::bigint FROM event_keys),
+                    (SELECT min(received_at) FROM events),
+                    (SELECT max(received_at) FROM events),
+                    (SELECT deriver_version FROM projection_state),
+                    (SELECT count(*) FROM events e WHERE NOT EXISTS (
+                         SELECT 1 FROM projection_state s WHERE (e.tx, e.id) <= (s.tx, s.event_id))),
+                    (SELECT projected_at FROM projection_state),
+                    EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                         AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1
+                         AND database = (SELECT oid FROM pg_database
+                                         WHERE datname = current_database()))",
+            &[&PROJECTOR_LOCK],
+        )
+        .map_err(failed)?;
+    tx.commit().map_err(failed)?;
+    Ok(PgStats {
+        target: target.clone(),
+        events: row.get(0),
+        messages: row.get(1),
+        conversations: row.get(2),
+        calls: row.get(3),
+        rejections_kept: row.get(4),
+        duplicates_total: row.get(5),
+        first_received_at: row.get(6),
+        last_received_at: row.get(7),
+        deriver_version: row.get(8),
+        projection_lag: row.get(9),
+        projected_at: row.get(10),
+        projecting: row.get(11),
+    })
+}
+
 /// Parses a `postgres://` URL (or a `key=value` connection string) as libpq would.
 fn parse_url(url: &str) -> Result<Config, StoreError> {
     let mut config: Config = url.trim().parse().map_err(|err: postgres::Error| {
