@@ -137,8 +137,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArg,
     /// Receive into a shared PostgreSQL database instead of the SQLite file (team mode, in
-    /// progress: receiving only, no UI yet): postgres://USER:PASSWORD@HOST:PORT/DATABASE, with
-    /// ?sslmode=require for TLS. Several `serve` may share one database.
+    /// progress: receiving and projecting, no UI yet):
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE, with ?sslmode=require for TLS. Several `serve`
+    /// may share one database.
     #[arg(
         long,
         env = "LOGBOOK_STORE",
