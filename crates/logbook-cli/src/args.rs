@@ -137,8 +137,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArg,
     /// Receive into a shared PostgreSQL database instead of the SQLite file (team mode, in
-    /// progress: receiving only, no UI yet): postgres://USER:PASSWORD@HOST:PORT/DATABASE, with
-    /// ?sslmode=require for TLS. Several `serve` may share one database.
+    /// progress: receiving and projecting, no UI yet):
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE, with ?sslmode=require for TLS. Several `serve`
+    /// may share one database.
     #[arg(
         long,
         env = "LOGBOOK_STORE",
@@ -626,6 +627,15 @@ pub enum ReportFormat {
 pub struct StatsArgs {
     #[command(flatten)]
     pub db: DbArg,
+    /// A team's PostgreSQL store instead of a SQLite file: postgres://USER:PASSWORD@HOST:PORT/DATABASE
+    /// (its counts, and how far its projector has got).
+    #[arg(
+        long,
+        env = "LOGBOOK_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
 }

@@ -94,8 +94,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// `serve --store postgres://…`: the receiver alone, into a shared PostgreSQL database that other
-/// `serve` processes may be writing too. What reads the store (the UI, the projector, forwarding,
+/// `serve --store postgres://…`: the receiver, into a shared PostgreSQL database that other
+/// `serve` processes may be writing too, and its projector (one process's at a time, see
+/// `store::postgres`). What else reads the store (the UI, forwarding,
 /// retention) is not built for PostgreSQL yet, and is refused rather than silently left out.
 fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     if !is_postgres_url(url) {
@@ -117,7 +118,7 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     ];
     if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
         bail!(
-            "{flag} is not available with a PostgreSQL store yet (team mode receives only, for now)"
+            "{flag} is not available with a PostgreSQL store yet (team mode receives and projects only, for now)"
         );
     }
     let endpoints = config.endpoints()?;
@@ -137,7 +138,7 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     if !args.no_ui {
         println!(
             "  ui         none: the UI and the reading commands do not read PostgreSQL yet (team mode \
-             receives only, for now)"
+             receives and projects only, for now)"
         );
     }
     print_tunnel(&local, addr);

@@ -1,14 +1,18 @@
 //! `logbook stats`: counts of what the store holds, and each forwarding downstream's outbox.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use logbook_core::query::event;
+use logbook_core::store::{is_postgres_url, postgres};
 
 use super::reader;
 use crate::args::{OutputFormat, StatsArgs};
 use crate::render::{detail, rows::print_json};
 
 pub fn run(args: StatsArgs) -> Result<()> {
+    if let Some(url) = &args.store {
+        return team(&args, url);
+    }
     let conn = reader(&args.db)?;
     let s = event::stats(&conn)?;
     if args.format == OutputFormat::Table {
@@ -17,6 +21,28 @@ pub fn run(args: StatsArgs) -> Result<()> {
             &s,
             chrono::Utc::now().timestamp_millis(),
         )?)
+    } else {
+        print_json(&s)
+    }
+}
+
+/// `stats --store postgres://…`: the team store's counts and its projection lag.
+fn team(args: &StatsArgs, url: &str) -> Result<()> {
+    if !is_postgres_url(url) {
+        bail!(
+            "--store (or LOGBOOK_STORE) takes a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE; \
+             a SQLite file is given with --db"
+        );
+    }
+    if let Some(db) = args.db.given() {
+        bail!(
+            "--db {} and --store name two stores: give one",
+            db.display()
+        );
+    }
+    let s = postgres::stats(url)?;
+    if args.format == OutputFormat::Table {
+        Ok(detail::team_stats(&mut std::io::stdout().lock(), &s)?)
     } else {
         print_json(&s)
     }

@@ -11,6 +11,7 @@ use logbook_core::query::compare::Comparison;
 use logbook_core::query::conversation::{Change, Choice, Conversation, OutputItem};
 use logbook_core::query::event::{EventDetail, ProjectionStats, Stats};
 use logbook_core::store::outbox::OutboxStats;
+use logbook_core::store::postgres::PgStats;
 use logbook_core::store::replays::{ReplayView, Signing};
 
 use super::{duration_ms, one_line, opt, safe_text, table, time_ms};
@@ -556,6 +557,45 @@ pub fn stats(out: &mut dyn Write, s: &Stats, now_ms: i64) -> io::Result<()> {
         writeln!(out, "{name:<38}{value}")?;
     }
     forwarding(out, &s.forwarding, now_ms)
+}
+
+/// A team store's counts, one per line, as [`stats`] prints a file's.
+pub fn team_stats(out: &mut dyn Write, s: &PgStats) -> io::Result<()> {
+    let derived = match s.deriver_version {
+        None => "nothing yet: no `logbook serve --store` has projected".to_owned(),
+        Some(version) if s.projection_lag == 0 => format!("every event (deriver v{version})"),
+        Some(_) => format!("{} events still to derive", s.projection_lag),
+    };
+    let rows = [
+        ("store", format!("PostgreSQL {}", s.target)),
+        ("events", s.events.to_string()),
+        ("messages", s.messages.to_string()),
+        ("conversations", s.conversations.to_string()),
+        ("calls", s.calls.to_string()),
+        ("rejected requests kept", s.rejections_kept.to_string()),
+        ("duplicates (all time)", s.duplicates_total.to_string()),
+        (
+            "first received",
+            s.first_received_at.map(time_ms).unwrap_or_default(),
+        ),
+        (
+            "last received",
+            s.last_received_at.map(time_ms).unwrap_or_default(),
+        ),
+        ("derived", derived),
+        (
+            "projector",
+            match (s.projecting, s.projected_at) {
+                (true, Some(at)) => format!("running; last batch {}", time_ms(at)),
+                (true, None) => "running".to_owned(),
+                (false, _) => "none running (a `logbook serve --store` projects)".to_owned(),
+            },
+        ),
+    ];
+    for (name, value) in rows {
+        writeln!(out, "{name:<38}{value}")?;
+    }
+    Ok(())
 }
 
 /// Each downstream's outbox as a table: delivered, waiting (and for how long the oldest has waited),

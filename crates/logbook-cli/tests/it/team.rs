@@ -1,12 +1,15 @@
 //! Team mode: `logbook serve --store postgres://…` receives into a shared PostgreSQL database,
 //! several receivers on one database, each acknowledging only what it committed, every event stored
-//! once however many receivers it was delivered to, even when one is killed mid-load.
+//! once however many receivers it was delivered to, even when one is killed mid-load; and one
+//! projector at a time, any instance taking over, projecting each stored event exactly once, even
+//! when ids commit out of order.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use logbook_core::store::postgres::PROJECTOR_LOCK;
 use logbook_core::store::{NewEvent, Outcome, PgStore, StoreOptions};
 use serde_json::Value;
 
@@ -68,6 +71,84 @@ fn acknowledged(answers: &Path) -> Vec<(String, String, i64)> {
 
 fn count(db: &mut postgres::Client, sql: &str) -> i64 {
     db.query_one(sql, &[]).unwrap().get(0)
+}
+
+/// Whether the projector has projected every stored event.
+fn caught_up(db: &mut postgres::Client) -> bool {
+    db.query_one(
+        "SELECT (SELECT count(*) FROM projection_state) = 1
+             AND NOT EXISTS (SELECT 1 FROM events e, projection_state s
+                             WHERE (e.tx, e.id) > (s.tx, s.event_id))",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+/// Waits (a minute at most) for the projector to project every stored event.
+fn wait_projected(db: &mut postgres::Client) {
+    let waited = std::time::Instant::now();
+    while !caught_up(db) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the projector did not catch up: {} of {} events projected",
+            count(
+                db,
+                "SELECT coalesce(max(projected), 0) FROM projection_state"
+            ),
+            count(db, "SELECT count(*) FROM events")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every stored event is projected, once: a message row for each message event (under its log
+/// id), a call row for each call event (under its session id), nothing for any other event, and
+/// the projector counted each event once.
+fn assert_projected_exactly_once(db: &mut postgres::Client) {
+    let events = count(db, "SELECT count(*) FROM events");
+    let messages = count(
+        db,
+        "SELECT count(*) FROM events WHERE kind = 'message_logged'",
+    );
+    let calls = count(db, "SELECT count(*) FROM events WHERE kind = 'cdr_logged'");
+    assert_eq!(
+        count(db, "SELECT projected FROM projection_state"),
+        events,
+        "each event projected once"
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM messages"), messages);
+    assert_eq!(count(db, "SELECT count(*) FROM calls"), calls);
+    let missing = count(
+        db,
+        "SELECT count(*) FROM events e WHERE
+             (e.kind = 'message_logged' AND NOT EXISTS (SELECT 1 FROM messages m
+                  WHERE m.event_id = e.id AND e.dedup_key = 'message:' || m.log_id))
+          OR (e.kind = 'cdr_logged' AND NOT EXISTS (SELECT 1 FROM calls c
+                  WHERE c.event_id = e.id
+                    AND e.dedup_key = 'call:' || c.global_session_id || '|' || c.start_ts))",
+    );
+    assert_eq!(missing, 0, "events without their derived row");
+    let stray = count(
+        db,
+        "SELECT (SELECT count(*) FROM messages m LEFT JOIN events e ON e.id = m.event_id
+                 WHERE e.kind IS DISTINCT FROM 'message_logged')
+              + (SELECT count(*) FROM calls c LEFT JOIN events e ON e.id = c.event_id
+                 WHERE e.kind IS DISTINCT FROM 'cdr_logged')",
+    );
+    assert_eq!(stray, 0, "derived rows of no such event");
+}
+
+/// The backend pid of the session holding the projector's lock in this database, if any.
+fn projector_holder(db: &mut postgres::Client) -> Option<i32> {
+    db.query_opt(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+             AND ((classid::bigint << 32) | objid::bigint) = $1
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        &[&PROJECTOR_LOCK],
+    )
+    .unwrap()
+    .map(|row| row.get(0))
 }
 
 fn secret_file(dir: &Path) -> std::path::PathBuf {
@@ -334,6 +415,13 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
         "{counted} duplicates counted, {answered_duplicates} answered"
     );
 
+    // And each is projected exactly once, whichever receivers projected it (the killed one may
+    // have been projecting: another took over).
+    wait_projected(&mut client);
+    assert_projected_exactly_once(&mut client);
+    assert!(count(&mut client, "SELECT count(*) FROM messages") > 0);
+    assert!(count(&mut client, "SELECT count(*) FROM calls") > 0);
+
     for (server, _) in &mut servers {
         assert!(terminate(server).success());
     }
@@ -432,9 +520,19 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
         .collect();
     let mut client = db.client();
     assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(DISTINCT version) FROM logbook_schema"
+        ),
         count(&mut client, "SELECT count(*) FROM logbook_schema"),
-        1,
-        "the schema is applied once"
+        "each version is applied once"
+    );
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT max(version)::bigint FROM logbook_schema"
+        ),
+        2
     );
 
     let now = chrono::Utc::now().timestamp_millis();
@@ -576,4 +674,243 @@ fn over_tcp_passwords_are_used_and_tls_certificates_are_verified() {
         .get(0);
     assert!(body == sample("07"));
     assert!(terminate(&mut server).success());
+}
+
+/// A `message_logged` event with log id `log_id`, keyed as the receiver keys it.
+fn message(log_id: &str, received_at: i64) -> NewEvent {
+    NewEvent {
+        dedup_key: format!("message:{log_id}"),
+        ..event(log_id, received_at)
+    }
+}
+
+/// Ids commit out of order: an event whose id is lower than one already projected commits after
+/// it (a receiver's transaction took its id, then was slow to commit). It is projected, once, and
+/// events committed while it was open wait for it rather than being skipped or projected twice.
+#[test]
+fn an_event_committed_after_a_higher_id_was_projected_is_projected_once() {
+    let db = cluster().database("late");
+    let store = PgStore::open(&db.url, &StoreOptions::default()).unwrap();
+    let mut client = db.client();
+    let now = chrono::Utc::now().timestamp_millis();
+
+    // The late transaction's id is taken first, as a receiver's is at the start of its transaction.
+    let late_id: i64 = client
+        .query_one("SELECT nextval('events_id_seq')", &[])
+        .unwrap()
+        .get(0);
+    let Ok(Outcome::Stored(earlier_id)) = store.submit_event(message("earlier", now)) else {
+        panic!("stored")
+    };
+    assert!(earlier_id > late_id);
+    wait_projected(&mut client);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM messages"), 1);
+
+    // Now it writes its event (the lower id), and stays open.
+    let mut late = db.client();
+    let mut open = late.transaction().unwrap();
+    open.execute(
+        "INSERT INTO event_keys (dedup_key, event_id, received_at) VALUES ($1, $2, $3)",
+        &[&"message:late", &late_id, &now],
+    )
+    .unwrap();
+    let body = message("late", now).body;
+    open.execute(
+        "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body,
+             dedup_key)
+         VALUES ($1, $2, '*', '/', 'message_logged', 'none', false, '[]', $3, 'message:late')",
+        &[&late_id, &now, &body],
+    )
+    .unwrap();
+    // Meanwhile a receiver commits another event: stored, visible, and held back while the late
+    // transaction is open (projecting it now would put the position past the late event).
+    let Ok(Outcome::Stored(after_id)) = store.submit_event(message("after", now)) else {
+        panic!("stored")
+    };
+    assert!(after_id > earlier_id);
+    std::thread::sleep(Duration::from_secs(1)); // ten turns of an idle projector
+    assert_eq!(
+        count(&mut client, "SELECT count(*) FROM events"),
+        2,
+        "the late event is not visible yet"
+    );
+    assert_eq!(
+        count(&mut client, "SELECT count(*) FROM messages"),
+        1,
+        "the event after the open transaction waits for it"
+    );
+
+    open.commit().unwrap();
+    wait_projected(&mut client);
+    assert_projected_exactly_once(&mut client);
+    let projected: Vec<(i64, String)> = client
+        .query(
+            "SELECT event_id, log_id FROM messages ORDER BY event_id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(
+        projected,
+        [
+            (late_id, "late".to_owned()),
+            (earlier_id, "earlier".to_owned()),
+            (after_id, "after".to_owned())
+        ]
+    );
+    store.close().unwrap();
+}
+
+/// `logbook generate` traffic: `n` events, one file per body in a new directory `name`.
+fn generated(dir: &Path, name: &str, n: usize, seed: u64) -> std::path::PathBuf {
+    let file = dir.join(format!("{name}.ndjson"));
+    let status = logbook()
+        .args([
+            "generate",
+            "--events",
+            &n.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .arg("--output")
+        .arg(&file)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bodies = dir.join(name);
+    std::fs::create_dir(&bodies).unwrap();
+    for (i, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
+        std::fs::write(bodies.join(format!("{i:04}.json")), line).unwrap();
+    }
+    bodies
+}
+
+/// One projector at a time: a second instance waits while the first projects, and takes over
+/// when the first is killed (its session ends, and the lock with it), projecting from where the
+/// first stopped.
+#[test]
+fn another_instance_takes_over_projection_when_the_projecting_one_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let db = cluster().database("takeover");
+    let mut client = db.client();
+
+    let (mut first, first_url) = serve_team(&db.url, &secret, &[]);
+    let answers = dir.path().join("first.ndjson");
+    let before = generated(dir.path(), "before", 60, 1);
+    assert!(
+        send(&first_url, &secret, &before, &answers, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(acknowledged(&answers).len(), 60);
+    wait_projected(&mut client);
+    let holder = projector_holder(&mut client).expect("the first instance projects");
+
+    let (mut second, second_url) = serve_team(&db.url, &secret, &[]);
+    // The second instance's projector is up, waiting for the lock, and has not taken it.
+    let waited = std::time::Instant::now();
+    while count(
+        &mut client,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'logbook projector'
+             AND datname = current_database()",
+    ) < 2
+    {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "no second projector"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(projector_holder(&mut client), Some(holder));
+
+    first.kill().unwrap(); // SIGKILL: the lock goes with its session
+    first.wait().unwrap();
+    let waited = std::time::Instant::now();
+    let taken = loop {
+        match projector_holder(&mut client) {
+            Some(pid) if pid != holder => break pid,
+            _ => {
+                assert!(
+                    waited.elapsed() < Duration::from_secs(30),
+                    "nobody took over"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    assert_ne!(taken, holder);
+
+    let answers = dir.path().join("second.ndjson");
+    let after = generated(dir.path(), "after", 60, 2);
+    assert!(
+        send(&second_url, &secret, &after, &answers, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(
+        acknowledged(&answers)
+            .iter()
+            .filter(|(_, status, _)| status == "stored")
+            .count(),
+        60
+    );
+    wait_projected(&mut client);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 120);
+    assert_projected_exactly_once(&mut client);
+
+    // `stats --store` reads the same figures, and the projector that is running.
+    let out = logbook()
+        .args(["stats", "--format", "json", "--store", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["events"], 120);
+    assert_eq!(
+        stats["messages"],
+        count(&mut client, "SELECT count(*) FROM messages")
+    );
+    assert_eq!(
+        stats["calls"],
+        count(&mut client, "SELECT count(*) FROM calls")
+    );
+    assert_eq!(stats["projection_lag"], 0);
+    assert_eq!(stats["projecting"], true);
+    let out = logbook()
+        .args(["stats", "--store", &db.url])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("every event (deriver v"), "{table}");
+    assert!(table.contains("running; last batch"), "{table}");
+    assert!(terminate(&mut second).success());
+
+    // With no receiver running, the figures stay and the projector is said to be missing.
+    let out = logbook()
+        .args(["stats", "--store", &db.url])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("none running"), "{table}");
+
+    // A database without a Logbook store is named, not counted as empty.
+    let empty = cluster().database("nostore");
+    let out = logbook()
+        .args(["stats", "--store", &empty.url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds no Logbook store"), "{err}");
 }

@@ -7,7 +7,6 @@
 //! retried. A write the database refuses (bad data) fails alone: the group is committed again
 //! without it, one write per transaction.
 
-use std::borrow::Cow;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
@@ -16,7 +15,7 @@ use postgres::{Client, Config, Statement, Transaction};
 
 use super::super::rejection::{self, Class};
 use super::super::{NewEvent, NewRejection, Outcome, StoreError};
-use super::{Partitions, connect, describe};
+use super::{Partitions, connect, describe, text};
 
 /// Writes waiting beyond this many block their submitters: back-pressure instead of unbounded memory.
 const QUEUE_CAPACITY: usize = 4_096;
@@ -346,17 +345,6 @@ fn insert_rejection(
         ],
     )?;
     Ok(Outcome::Kept(row.get(0)))
-}
-
-/// A text column's value: PostgreSQL's `text` cannot hold U+0000 (SQLite's can), which a hostile
-/// body can put in `event.name` or a log id; it is stored as U+FFFD. The body (`bytea`) keeps every
-/// byte as it came, so nothing is lost.
-fn text(value: &str) -> Cow<'_, str> {
-    if value.contains('\0') {
-        Cow::Owned(value.replace('\0', "\u{FFFD}"))
-    } else {
-        Cow::Borrowed(value)
-    }
 }
 
 /// Sorts a failure: retry (deadlock, serialization), unavailable (connection, resources, server

@@ -9,13 +9,17 @@
 //! (`INSERT … ON CONFLICT DO NOTHING`, never a check then an insert): a second delivery, to any
 //! receiver, is counted and answered with the first delivery's id.
 //!
-//! Only the acknowledgement path is here: the projector, the reading commands and the UI still read
-//! SQLite. The schema is made for them (`schema_1.sql`): events partitioned by month of arrival, and
-//! each row's transaction id in `events.tx`, the projector's watermark-to-be (ids commit out of
-//! order).
+//! Each process also runs a projector thread (`projection`): one process at a time derives the
+//! stored bodies into the derived tables (`schema_2.sql`), by the position (transaction id, event
+//! id) that stays right when ids commit out of order. The reading commands and the UI still read
+//! SQLite only. Events are partitioned by month of arrival (`schema_1.sql`).
 
 mod group_commit;
+mod projection;
 
+pub use projection::PROJECTOR_LOCK;
+
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -25,12 +29,14 @@ use postgres::{Client, Config, GenericClient};
 use super::{NewEvent, NewRejection, Outcome, StoreError, StoreOptions};
 
 /// Every schema version, in order. A shipped version is never edited; a change is a new file.
-const SCHEMA: &[&str] = &[include_str!("schema_1.sql")];
+const SCHEMA: &[&str] = &[include_str!("schema_1.sql"), include_str!("schema_2.sql")];
 /// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema
 /// or create partitions; any number of receivers may open the same database at once.
 const SCHEMA_LOCK: i64 = 0x6c6f_6762_6f6f_6b01; // "logbook" 1
 /// How long connecting may take before the open fails (unless the URL says `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The connections' `application_name`, unless the URL gives one.
+const APPLICATION_NAME: &str = "logbook serve";
 
 /// Whether a store URL names a PostgreSQL database (`postgres://…` or `postgresql://…`).
 pub fn is_postgres_url(url: &str) -> bool {
@@ -42,12 +48,14 @@ pub fn is_postgres_url(url: &str) -> bool {
 pub struct PgStore {
     target: String,
     writer: group_commit::Writer,
+    projector: projection::Projector,
 }
 
 impl PgStore {
     /// Connects to the database `url` names, brings its schema to this version (creating it in an
     /// empty database), makes sure this month's and next month's partitions exist, and starts the
-    /// writer. Errors say what was tried, never the password.
+    /// writer and the projector (which projects while no other process's does). Errors say what
+    /// was tried, never the password.
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let config = parse_url(url)?;
         let target = describe_target(&config);
@@ -73,13 +81,18 @@ impl PgStore {
                 describe(&err)
             ))
         })?;
+        let projector = projection::Projector::start(config.clone())?;
         let writer = group_commit::Writer::start(
             config,
             client,
             partitions,
             options.rejections_kept.min(i64::MAX as u64) as i64,
         )?;
-        Ok(Self { target, writer })
+        Ok(Self {
+            target,
+            writer,
+            projector,
+        })
     }
 
     /// Where the store is, for display: hosts, port, database and user; never the password.
@@ -100,10 +113,129 @@ impl PgStore {
             .map(|_| ())
     }
 
-    /// Commits every queued write and stops the writer.
-    pub fn close(self) -> Result<(), StoreError> {
+    /// Stops the projector after the batch in hand, commits every queued write and stops the
+    /// writer.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.projector.stop();
         self.writer.stop()
     }
+}
+
+/// What a PostgreSQL store holds, and where its projection stands (`logbook stats --store`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PgStats {
+    /// Where the store is, without the password.
+    pub target: String,
+    pub events: i64,
+    pub messages: i64,
+    pub conversations: i64,
+    pub calls: i64,
+    pub rejections_kept: i64,
+    /// Deliveries answered with an earlier delivery's id (all time).
+    pub duplicates_total: i64,
+    pub first_received_at: Option<i64>,
+    pub last_received_at: Option<i64>,
+    /// The deriver version of the derived tables (`None`: no projector has run yet).
+    pub deriver_version: Option<i64>,
+    /// Events stored and not projected yet.
+    pub projection_lag: i64,
+    /// When the projector last committed a batch (ms).
+    pub projected_at: Option<i64>,
+    /// Whether a `serve` process's projector holds the lock now.
+    pub projecting: bool,
+}
+
+/// Reads the counts of the store at `url` (read-only: nothing is migrated or created). A database
+/// without Logbook's tables, or with older ones, is an error that says so.
+pub fn stats(url: &str) -> Result<PgStats, StoreError> {
+    let mut config = parse_url(url)?;
+    if config.get_application_name() == Some(APPLICATION_NAME) {
+        config.application_name("logbook stats");
+    }
+    let target = describe_target(&config);
+    let mut client = connect(&config).map_err(|err| {
+        StoreError::Postgres(format!("cannot connect to PostgreSQL at {target}: {err}"))
+    })?;
+    let failed = |err: postgres::Error| {
+        StoreError::Postgres(format!(
+            "cannot read the store at {target}: {}",
+            describe(&err)
+        ))
+    };
+    // (A missing table is an error when a statement is planned, even in a branch not taken.)
+    let made: bool = client
+        .query_one("SELECT to_regclass('logbook_schema') IS NOT NULL", &[])
+        .map_err(failed)?
+        .get(0);
+    let version: Option<i32> = if made {
+        Some(
+            client
+                .query_one("SELECT coalesce(max(version), 0) FROM logbook_schema", &[])
+                .map_err(failed)?
+                .get(0),
+        )
+    } else {
+        None
+    };
+    match version {
+        None => {
+            return Err(StoreError::Postgres(format!(
+                "the database at {target} holds no Logbook store (`logbook serve --store` makes one)"
+            )));
+        }
+        Some(v) if (v as usize) < SCHEMA.len() => {
+            return Err(StoreError::Postgres(format!(
+                "the database at {target} has Logbook schema version {v}, older than this \
+                 Logbook's ({}): `logbook serve --store` of this version brings it up to date",
+                SCHEMA.len()
+            )));
+        }
+        Some(_) => {}
+    }
+    // One snapshot for every figure.
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(failed)?;
+    let row = tx
+        .query_one(
+            "SELECT (SELECT count(*) FROM events),
+                    (SELECT count(*) FROM messages),
+                    (SELECT count(*) FROM conversations),
+                    (SELECT count(*) FROM calls),
+                    (SELECT count(*) FROM rejections),
+                    (SELECT coalesce(sum(duplicates), 0)::bigint FROM event_keys),
+                    (SELECT min(received_at) FROM events),
+                    (SELECT max(received_at) FROM events),
+                    (SELECT deriver_version FROM projection_state),
+                    (SELECT count(*) FROM events e WHERE NOT EXISTS (
+                         SELECT 1 FROM projection_state s WHERE (e.tx, e.id) <= (s.tx, s.event_id))),
+                    (SELECT projected_at FROM projection_state),
+                    EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                         AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1
+                         AND database = (SELECT oid FROM pg_database
+                                         WHERE datname = current_database()))",
+            &[&PROJECTOR_LOCK],
+        )
+        .map_err(failed)?;
+    tx.commit().map_err(failed)?;
+    Ok(PgStats {
+        target: target.clone(),
+        events: row.get(0),
+        messages: row.get(1),
+        conversations: row.get(2),
+        calls: row.get(3),
+        rejections_kept: row.get(4),
+        duplicates_total: row.get(5),
+        first_received_at: row.get(6),
+        last_received_at: row.get(7),
+        deriver_version: row.get(8),
+        projection_lag: row.get(9),
+        projected_at: row.get(10),
+        projecting: row.get(11),
+    })
 }
 
 /// Parses a `postgres://` URL (or a `key=value` connection string) as libpq would.
@@ -122,7 +254,7 @@ fn parse_url(url: &str) -> Result<Config, StoreError> {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
     if config.get_application_name().is_none() {
-        config.application_name("logbook serve");
+        config.application_name(APPLICATION_NAME);
     }
     Ok(config)
 }
@@ -279,6 +411,17 @@ fn create_partition(client: &mut impl GenericClient, month: &Month) -> Result<()
         "CREATE TABLE IF NOT EXISTS {} PARTITION OF events FOR VALUES FROM ({}) TO ({})",
         month.name, month.from, month.to
     ))
+}
+
+/// A text column's value: PostgreSQL's `text` cannot hold U+0000 (SQLite's can), which a hostile
+/// body can put in `event.name` or a log id; it is stored as U+FFFD. The body (`bytea`) keeps every
+/// byte as it came, so nothing is lost.
+pub(super) fn text(value: &str) -> Cow<'_, str> {
+    if value.contains('\0') {
+        Cow::Owned(value.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(value)
+    }
 }
 
 /// A database error's severity, message, detail and hint; other errors as they display.
