@@ -187,7 +187,8 @@ pub struct ServeArgs {
     /// (Watson with a wrong or old secret) and all others (each class also keeps to 8 MiB).
     #[arg(long, default_value_t = store::DEFAULT_REJECTIONS_KEPT, value_name = "N")]
     pub keep_rejections: u64,
-    /// Delete events received more than this many days ago (in small steps, as new ones arrive).
+    /// Delete events received more than this many days ago (in small steps, as new ones arrive);
+    /// with --store, whole months are dropped once every event in them is that old.
     #[arg(long, value_name = "DAYS")]
     pub keep_days: Option<f64>,
     /// Delete the oldest events while they take more than this many megabytes (refused requests

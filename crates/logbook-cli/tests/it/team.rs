@@ -433,8 +433,11 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
     let mut client = db.client();
     assert_eq!(
         count(&mut client, "SELECT count(*) FROM logbook_schema"),
-        1,
-        "the schema is applied once"
+        count(
+            &mut client,
+            "SELECT max(version)::bigint FROM logbook_schema"
+        ),
+        "each schema version is applied once"
     );
 
     let now = chrono::Utc::now().timestamp_millis();
@@ -575,5 +578,187 @@ fn over_tcp_passwords_are_used_and_tls_certificates_are_verified() {
         .unwrap()
         .get(0);
     assert!(body == sample("07"));
+    assert!(terminate(&mut server).success());
+}
+
+fn at(time: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(time)
+        .unwrap()
+        .timestamp_millis()
+}
+
+fn tables(db: &mut postgres::Client, pattern: &str) -> Vec<String> {
+    db.query(
+        "SELECT tablename::text FROM pg_tables WHERE tablename LIKE $1 ORDER BY 1",
+        &[&pattern],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// Retention on PostgreSQL drops whole months: a month whose every event is older than the age goes,
+/// with the dedup keys of its events (a later delivery of one is stored again), a month only partly
+/// past the age is kept whole, one receiver's pass runs at a time, and `serve --keep-days` runs it.
+#[test]
+fn retention_drops_whole_months_past_the_age_with_their_dedup_keys() {
+    let db = cluster().database("retention");
+    let mut client = db.client();
+    let store = PgStore::open(&db.url, &StoreOptions::default()).unwrap();
+    let deliveries = [
+        ("jan-a", "2025-01-05T10:00:00Z"),
+        ("jan-b", "2025-01-31T23:59:59.999Z"),
+        ("feb-a", "2025-02-01T00:00:00Z"),
+        ("feb-b", "2025-02-20T08:00:00Z"),
+        ("mar-a", "2025-03-10T12:00:00Z"),
+    ];
+    let mut ids = HashMap::new();
+    for (key, time) in deliveries {
+        let Ok(Outcome::Stored(id)) = store.submit_event(event(key, at(time))) else {
+            panic!("{key} stored")
+        };
+        ids.insert(key, id);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let Ok(Outcome::Stored(recent)) = store.submit_event(event("recent", now)) else {
+        panic!("stored")
+    };
+    // The last millisecond of January is January's; each month's partition and the next exist.
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events_2025_01"), 2);
+    assert_eq!(
+        tables(&mut client, "events_2025_%"),
+        [
+            "events_2025_01",
+            "events_2025_02",
+            "events_2025_03",
+            "events_2025_04"
+        ]
+    );
+    // Refused requests, one old, one recent.
+    for received_at in [at("2025-01-10T00:00:00Z"), now] {
+        client
+            .execute(
+                "INSERT INTO rejections (received_at, path, method, status, reason, headers, body, class)
+                 VALUES ($1, '/', 'POST', 401, 'bad token', '[]', '', 'other')",
+                &[&received_at],
+            )
+            .unwrap();
+    }
+
+    // Keep 30 days on 2025-03-20: the cut-off, 2025-02-18, is inside February. January ended
+    // before it and goes whole; February is kept whole, its first event (older than the cut-off)
+    // with it, until all of February is past the age.
+    let expired = store
+        .expire_before(at("2025-02-18T00:00:00Z"))
+        .unwrap()
+        .expect("no other pass running");
+    assert_eq!(expired.months, [("events_2025_01".to_owned(), 2)]);
+    assert_eq!(expired.rejections, 1);
+    assert_eq!(
+        tables(&mut client, "events_2025_%"),
+        ["events_2025_02", "events_2025_03", "events_2025_04"]
+    );
+    let keys: Vec<String> = client
+        .query("SELECT dedup_key FROM event_keys ORDER BY dedup_key", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(keys, ["feb-a", "feb-b", "mar-a", "recent"]);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 4);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM rejections"), 1);
+    let logged = client
+        .query_one(
+            "SELECT partition, events, first_id, last_id FROM retention_log",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(logged.get::<_, String>(0), "events_2025_01");
+    assert_eq!(logged.get::<_, i64>(1), 2);
+    assert_eq!(
+        (logged.get::<_, i64>(2), logged.get::<_, i64>(3)),
+        (ids["jan-a"], ids["jan-b"])
+    );
+
+    // A dropped event delivered again is stored anew (its key went with it); a kept one is a
+    // duplicate still.
+    match store.submit_event(event("jan-a", now)).unwrap() {
+        Outcome::Stored(id) => assert_ne!(id, ids["jan-a"]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        store
+            .submit_event(event("feb-a", at("2025-02-01T00:00:00Z")))
+            .unwrap(),
+        Outcome::Duplicate(ids["feb-a"])
+    );
+
+    // Nothing more to drop at the same cut-off; a cut-off at February's very end drops it.
+    let again = store
+        .expire_before(at("2025-02-18T00:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert!(again.months.is_empty(), "{again:?}");
+    let expired = store
+        .expire_before(at("2025-03-01T00:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(expired.months, [("events_2025_02".to_owned(), 2)]);
+
+    // Only one pass at a time: while another session holds the lock, a pass does nothing.
+    client
+        .execute(
+            "SELECT pg_advisory_lock($1)",
+            &[&logbook_core::store::postgres::RETENTION_LOCK],
+        )
+        .unwrap();
+    assert_eq!(
+        store.expire_before(at("2025-04-01T00:00:00Z")).unwrap(),
+        None
+    );
+    assert_eq!(
+        tables(&mut client, "events_2025_%"),
+        ["events_2025_03", "events_2025_04"]
+    );
+    client
+        .execute(
+            "SELECT pg_advisory_unlock($1)",
+            &[&logbook_core::store::postgres::RETENTION_LOCK],
+        )
+        .unwrap();
+
+    // A cut-off in the future is refused by the database itself, whoever asks.
+    let err = store
+        .expire_before(now + 86_400_000)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must be in the past"), "{err}");
+    store.close().unwrap();
+
+    // `serve --keep-days` runs a pass at start-up: March and April 2025 are long past 30 days;
+    // this month (and the next, made ahead) stay, with the recent event.
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let (mut server, _) = serve_team(&db.url, &secret, &["--keep-days", "30"]);
+    let waited = std::time::Instant::now();
+    while !tables(&mut client, "events_2025_%").is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "serve --keep-days dropped nothing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let this_month = chrono::Utc::now().format("events_%Y_%m").to_string();
+    assert!(tables(&mut client, "events_%").contains(&this_month));
+    let kept: Vec<i64> = client
+        .query("SELECT id FROM events ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept[0], recent);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM retention_log"), 4);
     assert!(terminate(&mut server).success());
 }
