@@ -762,3 +762,188 @@ fn retention_drops_whole_months_past_the_age_with_their_dedup_keys() {
     assert_eq!(count(&mut client, "SELECT count(*) FROM retention_log"), 4);
     assert!(terminate(&mut server).success());
 }
+
+/// `logbook team roles` with `args`: (success, stdout, stderr).
+fn team_roles(args: &[&str]) -> (bool, String, String) {
+    let out = logbook()
+        .args(["team", "roles"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The SQLSTATE `sql` fails with, run by `db`; panics when it succeeds.
+fn refused_sql(db: &mut postgres::Client, sql: &str) -> String {
+    match db.batch_execute(sql) {
+        Ok(()) => panic!("allowed: {sql}"),
+        Err(err) => err.code().map(|c| c.code().to_owned()).unwrap_or_default(),
+    }
+}
+
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+const READ_ONLY_TRANSACTION: &str = "25006";
+
+/// Least-privilege roles: `logbook team roles` prints the GRANTs, `--apply` runs them; a receiver
+/// connected with the receiver's role stores, deduplicates and keeps refused requests, yet cannot
+/// read a body; the reader's role reads everything, also partitions made after the grant, and can
+/// change nothing.
+#[test]
+fn a_receiver_role_stores_without_reading_and_a_reader_role_only_reads() {
+    let db = cluster().database("roles");
+    let receiver = format!("{}_receiver", db.name);
+    let reader = format!("{}_reader", db.name);
+    let mut admin = db.client();
+
+    // The roles must exist first: the command says how to make them.
+    let (ok, _, err) = team_roles(&["--store", &db.url, "--receiver", &receiver]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("there is no role \"{receiver}\"")) && err.contains("CREATE ROLE"),
+        "{err}"
+    );
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{receiver}\" LOGIN; CREATE ROLE \"{reader}\" LOGIN;"
+        ))
+        .unwrap();
+
+    // Printed only: nothing changes, and the receiver's role cannot make the tables itself.
+    let (ok, printed, _) = team_roles(&[
+        "--store",
+        &db.url,
+        "--receiver",
+        &receiver,
+        "--reader",
+        &reader,
+    ]);
+    assert!(ok);
+    assert!(
+        printed.contains(&format!(
+            "GRANT INSERT ON \"public\".events TO \"{receiver}\";"
+        )),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA \"public\" TO \"{reader}\";"
+        )),
+        "{printed}"
+    );
+    let err = refused(&cluster().url_as(&receiver, &db.name));
+    assert!(err.contains("permission denied"), "{err}");
+    assert!(err.contains("logbook team roles --apply"), "{err}");
+
+    let (ok, applied, err) = team_roles(&[
+        "--store",
+        &db.url,
+        "--receiver",
+        &receiver,
+        "--reader",
+        &reader,
+        "--apply",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(applied, printed, "what is applied is what was printed");
+    assert!(err.contains("granted at postgres@"), "{err}");
+
+    // A receiver with the receiver's role stores, answers duplicates, keeps refused requests.
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let receiver_url = cluster().url_as(&receiver, &db.name);
+    let (mut server, url) = serve_team(&receiver_url, &secret, &["--keep-days", "30"]);
+    let first = dir.path().join("first.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &first, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(acknowledged(&first).len(), 12);
+    let again = dir.path().join("again.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &again, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    let duplicates = acknowledged(&again);
+    assert_eq!(duplicates.len(), 12);
+    assert!(
+        duplicates
+            .iter()
+            .all(|(_, status, _)| status == "duplicate")
+    );
+    for n in 0..3 {
+        let (status, _) = post(&format!("{url}?n={n}"), Some("Bearer nope"), &sample("01"));
+        assert_eq!(status, 401);
+    }
+    assert!(terminate(&mut server).success());
+    assert_eq!(count(&mut admin, "SELECT count(*) FROM events"), 12);
+    assert_eq!(count(&mut admin, "SELECT count(*) FROM rejections"), 3);
+    // A month far ahead: its partition is made through the owner's function, after the grants.
+    let store = PgStore::open(&receiver_url, &StoreOptions::default()).unwrap();
+    assert!(matches!(
+        store.submit_event(event("later", at("2031-03-15T12:00:00Z"))),
+        Ok(Outcome::Stored(_))
+    ));
+    store.close().unwrap();
+
+    // What the receiver's role cannot do: read a body, or anything of an event but its dedup key
+    // and id, change or drop what is stored, make tables.
+    let mut rx = postgres::Client::connect(&receiver_url, postgres::NoTls).unwrap();
+    for sql in [
+        "SELECT body FROM events",
+        "SELECT count(*) FROM events",
+        "SELECT body FROM events_2031_03",
+        "SELECT received_at FROM event_keys",
+        "SELECT body FROM rejections",
+        "SELECT headers FROM rejections",
+        "UPDATE events SET kind = 'x'",
+        "DELETE FROM events",
+        "DELETE FROM event_keys",
+        "TRUNCATE events",
+        "DROP TABLE events_2031_03",
+        "CREATE TABLE copy_of_events (body bytea)",
+    ] {
+        assert_eq!(refused_sql(&mut rx, sql), INSUFFICIENT_PRIVILEGE, "{sql}");
+    }
+
+    // The reader's role reads all of it, the partitions made after the grant too.
+    let mut rd =
+        postgres::Client::connect(&cluster().url_as(&reader, &db.name), postgres::NoTls).unwrap();
+    assert_eq!(count(&mut rd, "SELECT count(*) FROM events"), 13);
+    assert_eq!(count(&mut rd, "SELECT count(*) FROM events_2031_03"), 1);
+    assert_eq!(
+        count(&mut rd, "SELECT sum(duplicates)::bigint FROM event_keys"),
+        12
+    );
+    assert_eq!(count(&mut rd, "SELECT count(body) FROM rejections"), 3);
+    // It changes nothing: its sessions are read-only, and when it asks to write anyway, it has no
+    // right to (the partition functions are not even callable by it).
+    let writes = [
+        "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body, dedup_key)
+         VALUES (0, 1, '*', '/', 'k', 'none', false, '[]', '', 'k')",
+        "DELETE FROM events",
+        "UPDATE event_keys SET duplicates = 0",
+        "DELETE FROM rejections",
+        "DROP TABLE events",
+        "DROP TABLE events_2031_03",
+        "SELECT logbook_month_partition(0)",
+        "SELECT logbook_drop_expired_month(0)",
+    ];
+    for sql in &writes[..6] {
+        assert_eq!(refused_sql(&mut rd, sql), READ_ONLY_TRANSACTION, "{sql}");
+    }
+    rd.batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+        .unwrap();
+    for sql in writes {
+        assert_eq!(refused_sql(&mut rd, sql), INSUFFICIENT_PRIVILEGE, "{sql}");
+    }
+    assert_eq!(count(&mut admin, "SELECT count(*) FROM events"), 13);
+}

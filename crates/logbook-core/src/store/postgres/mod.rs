@@ -11,12 +11,13 @@
 //!
 //! Events are partitioned by month of arrival; the partitions are made and dropped by functions
 //! that run with the schema owner's rights (`schema_3.sql`), so receivers can run under a role that
-//! may only insert (see `logbook team roles`), and retention drops whole months ([`retention`]). The projector, the
+//! may only insert ([`roles`]), and retention drops whole months ([`retention`]). The projector, the
 //! reading commands and the UI still read SQLite; each row's transaction id is in `events.tx`, the
 //! projector's watermark-to-be (ids commit out of order).
 
 mod group_commit;
 mod retention;
+pub mod roles;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -68,8 +69,14 @@ impl PgStore {
                 SCHEMA.len()
             )),
             MigrateError::Db(err) => StoreError::Postgres(format!(
-                "cannot prepare the database at {target}: {}",
-                describe(&err)
+                "cannot prepare the database at {target}: {}{}",
+                describe(&err),
+                if err.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+                    "; this role may not create or upgrade Logbook's tables: run \
+                     `logbook team roles --apply` (or `logbook serve`) once as their owner"
+                } else {
+                    ""
+                }
             )),
         })?;
         let now = chrono::Utc::now().timestamp_millis();
