@@ -947,3 +947,65 @@ fn a_receiver_role_stores_without_reading_and_a_reader_role_only_reads() {
     }
     assert_eq!(count(&mut admin, "SELECT count(*) FROM events"), 13);
 }
+
+/// `logbook bench ingest --store` runs three receivers on the database and one on SQLite under the
+/// same load, prints each figure as `name: value`, stores every event it was answered for, and
+/// leaves nothing behind in the database. (What the figures are is the README's, not a test's.)
+#[test]
+fn bench_ingest_against_postgres_prints_every_figure_and_cleans_up() {
+    let db = cluster().database("bench");
+    let out = logbook()
+        .args(["bench", "ingest", "--store", &db.url])
+        .args(["--clients", "3", "--burst-seconds", "1"])
+        .args(["--rate", "30", "--rate-seconds", "1"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: HashMap<&str, &str> = stdout
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .collect();
+    let number = |name: &str| -> f64 {
+        figures
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} in:\n{stdout}"))
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is not a number:\n{stdout}"))
+    };
+    assert_eq!(figures["pg_receivers"], "3");
+    for phase in ["sqlite_burst", "pg_burst", "sqlite_paced", "pg_paced"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain((0..3).map(|i| format!("pg_burst_receiver_{i}")))
+        .chain((0..3).map(|i| format!("pg_paced_receiver_{i}")))
+    {
+        assert!(
+            number(&format!("{phase}_ack_events_per_s")) > 0.0,
+            "{phase}"
+        );
+        let (p50, p99) = (
+            number(&format!("{phase}_ack_p50_ms")),
+            number(&format!("{phase}_ack_p99_ms")),
+        );
+        assert!(0.0 < p50 && p50 <= p99, "{phase}: {p50} {p99}");
+    }
+    number("pg_burst_vs_sqlite");
+    // Every event answered 200 is stored: the paced phase's 30 and the burst's.
+    assert!(number("pg_events_acknowledged") > 30.0);
+    assert_eq!(number("pg_events_stored"), number("pg_events_acknowledged"));
+    let mut client = db.client();
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'logbook_bench_%'"
+        ),
+        0,
+        "the scratch schema is dropped"
+    );
+}

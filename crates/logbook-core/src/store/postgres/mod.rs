@@ -150,6 +150,19 @@ impl PgStore {
     }
 }
 
+/// A plain connection to the database `url` names, made as the store makes its own (TLS as `sslmode`
+/// asks, certificates verified, synchronous commit): for tools beside the store, such as the
+/// benchmarks' scratch schema. Errors never show the password.
+pub fn client(url: &str) -> Result<Client, StoreError> {
+    let config = parse_url(url)?;
+    connect(&config).map_err(|why| {
+        StoreError::Postgres(format!(
+            "cannot connect to PostgreSQL at {}: {why}",
+            describe_target(&config)
+        ))
+    })
+}
+
 /// Parses a `postgres://` URL (or a `key=value` connection string) as libpq would.
 fn parse_url(url: &str) -> Result<Config, StoreError> {
     let mut config: Config = url.trim().parse().map_err(|err: postgres::Error| {
