@@ -24,6 +24,9 @@ fn grant(args: RolesArgs) -> Result<()> {
         args.apply,
     )?;
     print!("{}", granted.sql);
+    for warning in &granted.warnings {
+        eprintln!("warning: {warning}");
+    }
     if granted.applied {
         eprintln!("granted at {}", granted.target);
     } else {

@@ -52,6 +52,8 @@ pub struct Granted {
     pub sql: String,
     /// Whether it was run (otherwise only written).
     pub applied: bool,
+    /// What could not be applied, and why (the grants themselves were).
+    pub warnings: Vec<String>,
 }
 
 /// The SQL granting `roles` their rights at `place`. Names are quoted as identifiers: a role
@@ -86,11 +88,22 @@ GRANT CONNECT ON DATABASE {database} TO {r};
 GRANT USAGE ON SCHEMA {schema} TO {r};
 GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {r};
 ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {r};
-ALTER ROLE {r} IN DATABASE {database} SET default_transaction_read_only = on;
-"
+{}
+",
+            read_only_default(place, reader)
         );
     }
     sql
+}
+
+/// Makes the reader's sessions in the database read-only by default: a second guard beside the
+/// grants, which needs the right to alter roles (CREATEROLE); an owner without it is told so.
+fn read_only_default(place: &Place, reader: &str) -> String {
+    format!(
+        "ALTER ROLE {} IN DATABASE {} SET default_transaction_read_only = on;",
+        ident(reader),
+        ident(&place.database)
+    )
 }
 
 /// Connects to `url` (as the owner of Logbook's tables, or a superuser), and either returns the
@@ -142,18 +155,45 @@ pub fn grant(url: &str, roles: &Roles, apply: bool) -> Result<Granted, StoreErro
     }
     let place = place(&mut client).map_err(|err| fail("cannot read the schema", err))?;
     let sql = grant_sql(&place, roles);
+    let mut warnings = Vec::new();
     if apply {
         let mut tx = client
             .transaction()
             .map_err(|err| fail("cannot grant", err))?;
-        tx.batch_execute(&sql)
+        // The role setting last, in a savepoint: without the right to alter roles, the grants
+        // still go in, and the reader's sessions are left to its grants alone.
+        let (grants, setting) = match &roles.reader {
+            Some(reader) => {
+                let setting = read_only_default(&place, reader);
+                (sql.replacen(&setting, "", 1), Some(setting))
+            }
+            None => (sql.clone(), None),
+        };
+        tx.batch_execute(&grants)
             .map_err(|err| fail("cannot grant", err))?;
+        if let Some(setting) = setting {
+            let mut savepoint = tx.transaction().map_err(|err| fail("cannot grant", err))?;
+            match savepoint.batch_execute(&setting) {
+                Ok(()) => savepoint
+                    .commit()
+                    .map_err(|err| fail("cannot grant", err))?,
+                Err(err) => {
+                    drop(savepoint);
+                    warnings.push(format!(
+                        "the reader's sessions are not read-only by default ({}); its grants \
+                         alone keep it from writing; to add the guard, run as a superuser: {setting}",
+                        describe(&err)
+                    ));
+                }
+            }
+        }
         tx.commit().map_err(|err| fail("cannot grant", err))?;
     }
     Ok(Granted {
         target,
         sql,
         applied: apply,
+        warnings,
     })
 }
 
