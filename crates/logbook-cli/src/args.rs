@@ -64,6 +64,11 @@ pub enum Command {
     /// Fill a database with realistic synthetic traffic (conversations and calls shaped like Watson's),
     /// or write it as NDJSON: for demos and benchmarks.
     Generate(GenerateArgs),
+    /// Team mode on PostgreSQL: set up the database's roles.
+    Team {
+        #[command(subcommand)]
+        what: TeamCommand,
+    },
     /// Measure the receiver and the queries, printing `name: value` lines.
     Bench {
         #[command(subcommand)]
@@ -188,7 +193,8 @@ pub struct ServeArgs {
     /// (Watson with a wrong or old secret) and all others (each class also keeps to 8 MiB).
     #[arg(long, default_value_t = store::DEFAULT_REJECTIONS_KEPT, value_name = "N")]
     pub keep_rejections: u64,
-    /// Delete events received more than this many days ago (in small steps, as new ones arrive).
+    /// Delete events received more than this many days ago (in small steps, as new ones arrive);
+    /// with --store, whole months are dropped once every event in them is that old.
     #[arg(long, value_name = "DAYS")]
     pub keep_days: Option<f64>,
     /// Delete the oldest events while they take more than this many megabytes (refused requests
@@ -568,6 +574,36 @@ pub enum BenchCommand {
     Reindex(logbook_devtools::bench::ReindexBench),
     /// Cold start to the first list, and memory at rest, of `logbook serve` and the desktop app.
     Startup(logbook_devtools::bench::StartupBench),
+}
+
+#[derive(Subcommand)]
+pub enum TeamCommand {
+    /// Print (or with --apply, run) the GRANTs of least-privilege roles: a receiver's role that
+    /// stores events without reading them back, a reader's role that can only read. The roles must
+    /// exist (CREATE ROLE … LOGIN PASSWORD …, yours to run: no password passes through Logbook).
+    Roles(RolesArgs),
+}
+
+#[derive(Args)]
+pub struct RolesArgs {
+    /// The PostgreSQL database, connected to as the owner of Logbook's tables (or a superuser):
+    /// postgres://ADMIN:PASSWORD@HOST:PORT/DATABASE.
+    #[arg(
+        long,
+        env = "LOGBOOK_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: String,
+    /// The role the receivers (`logbook serve --store`) connect as.
+    #[arg(long, value_name = "ROLE", required_unless_present = "reader")]
+    pub receiver: Option<String>,
+    /// The role people and the reading commands connect as.
+    #[arg(long, value_name = "ROLE")]
+    pub reader: Option<String>,
+    /// Run the GRANTs (creating or upgrading Logbook's tables first) instead of only printing them.
+    #[arg(long)]
+    pub apply: bool,
 }
 
 #[derive(Args)]

@@ -29,6 +29,7 @@ fn main() {
         Command::Url(args) => commands::url::run(args),
         Command::Reindex(args) => commands::reindex::run(args),
         Command::Generate(args) => commands::generate::run(args),
+        Command::Team { what } => commands::team::run(what),
         Command::Bench { what } => commands::bench::run(what),
     };
     if let Err(err) = result {

@@ -1,7 +1,8 @@
 //! `logbook bench ingest`: ingest throughput and acknowledgement latency on loopback, measured in one
 //! run beside the two limits it is made of: a bare tiny_http server answering 200 to the same requests
-//! (the HTTP limit) and raw SQLite inserts of the same bytes in batches (the storage limit). Figures
-//! are printed as `name: value` lines.
+//! (the HTTP limit) and raw SQLite inserts of the same bytes in batches (the storage limit). With
+//! `--store postgres://…`, three receivers share a PostgreSQL database instead, beside one receiver
+//! on SQLite under the same load. Figures are printed as `name: value` lines.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::send::{self, Signing};
-use logbook_core::store::{Store, StoreOptions, Synchronous};
+use logbook_core::store::{PgStore, Store, StoreOptions, Synchronous, is_postgres_url};
 use logbook_http::ingest::{Auth, Endpoint, Receiver, ReceiverConfig, Secret};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -38,6 +39,12 @@ pub struct IngestBench {
     /// verifies the JWT and commits each request to SQLite (`peer/receiver.py`; needs `python3`).
     #[arg(long)]
     pub peer: bool,
+    /// Measure team mode instead: three receivers, each with its own store, on this PostgreSQL
+    /// database (postgres://USER:PASSWORD@HOST:PORT/DATABASE), beside one receiver on SQLite under
+    /// the same load (the burst and the paced phase). The benchmark writes into a scratch schema of
+    /// its own, dropped at the end: the user needs the right to create schemas there.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 const SECRET: &str = "bench secret";
@@ -45,6 +52,9 @@ const SECRET: &str = "bench secret";
 const CEILING_REQUESTS: usize = 40_000;
 
 pub fn ingest(args: &IngestBench) -> Result<()> {
+    if let Some(url) = &args.store {
+        return team_ingest(args, url);
+    }
     let dir = tempfile::tempdir().context("temporary directory")?;
     let bodies = |from: u64, n: usize| -> Vec<Vec<u8>> {
         (from..from + n as u64)
@@ -193,6 +203,18 @@ struct Run {
 
 /// Posts `bodies` from `clients` threads, each once, paced as `pace` says.
 fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], pace: Pace) -> Result<Run> {
+    Ok(drive_many(&[url.to_owned()], clients, bodies, pace)?.0)
+}
+
+/// Posts `bodies` from `clients` threads, each once, paced as `pace` says, client `i` to
+/// `urls[i % urls.len()]` (as a load balancer would spread connections): the run as a whole, and
+/// each URL's share of it.
+fn drive_many(
+    urls: &[String],
+    clients: usize,
+    bodies: &[Vec<u8>],
+    pace: Pace,
+) -> Result<(Run, Vec<Run>)> {
     let signing = Signing::Jwt(Secret::new(SECRET)?);
     let next = AtomicUsize::new(0);
     let failures = AtomicUsize::new(0);
@@ -201,10 +223,15 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], pace: Pace) -> Result<Ru
         Pace::Rate(r) => (Some(Duration::from_secs_f64(1.0 / r as f64)), None),
         Pace::For(d) => (None, started.checked_add(d)),
     };
-    let results: Vec<(Duration, Option<(i64, Instant)>)> = std::thread::scope(|scope| {
+    // (which URL, latency, the event id and when its 200 came)
+    type Answer = (usize, Duration, Option<(i64, Instant)>);
+    let results: Vec<Answer> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..clients)
-            .map(|_| {
-                scope.spawn(|| {
+            .map(|client| {
+                let (next, failures, signing) = (&next, &failures, &signing);
+                let target = client % urls.len();
+                let url = &urls[target];
+                scope.spawn(move || {
                     let agent = send::agent();
                     let mut results = Vec::new();
                     loop {
@@ -219,7 +246,7 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], pace: Pace) -> Result<Ru
                             }
                         }
                         let sent = Instant::now();
-                        let (status, answer) = send::post(&agent, url, &signing, &bodies[n]);
+                        let (status, answer) = send::post(&agent, url, signing, &bodies[n]);
                         let acked = Instant::now();
                         if status != Some(200) {
                             failures.fetch_add(1, Ordering::Relaxed);
@@ -227,7 +254,7 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], pace: Pace) -> Result<Ru
                         let id = serde_json::from_str::<serde_json::Value>(&answer)
                             .ok()
                             .and_then(|a| a["id"].as_i64());
-                        results.push((acked - sent, id.map(|id| (id, acked))));
+                        results.push((target, acked - sent, id.map(|id| (id, acked))));
                     }
                     results
                 })
@@ -240,10 +267,34 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], pace: Pace) -> Result<Ru
     });
     let elapsed = started.elapsed();
     let failed = failures.load(Ordering::Relaxed);
-    anyhow::ensure!(failed == 0, "{failed} requests failed against {url}");
-    let acks = results.iter().filter_map(|(_, ack)| *ack).collect();
-    let mut latencies: Vec<Duration> = results.into_iter().map(|(l, _)| l).collect();
-    Ok(Run {
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} requests failed against {}",
+        urls.join(", ")
+    );
+    let each = (0..urls.len())
+        .map(|target| {
+            run_of(
+                results.iter().filter(|(t, _, _)| *t == target).copied(),
+                elapsed,
+            )
+        })
+        .collect();
+    Ok((run_of(results.into_iter(), elapsed), each))
+}
+
+/// The figures of some answers of a run that took `elapsed`.
+fn run_of(
+    answers: impl Iterator<Item = (usize, Duration, Option<(i64, Instant)>)>,
+    elapsed: Duration,
+) -> Run {
+    let mut latencies = Vec::new();
+    let mut acks = Vec::new();
+    for (_, latency, ack) in answers {
+        latencies.push(latency);
+        acks.extend(ack);
+    }
+    Run {
         count: latencies.len(),
         elapsed,
         rate: latencies.len() as f64 / elapsed.as_secs_f64(),
@@ -253,7 +304,7 @@ fn drive(url: &str, clients: usize, bodies: &[Vec<u8>], pace: Pace) -> Result<Ru
         batch: 0.0,
         max_commit_ms: 0.0,
         acks,
-    })
+    }
 }
 
 /// A tiny_http server with the receiver's worker count that reads each body and answers 200.
@@ -477,6 +528,184 @@ fn ingest_run(
         max_projection_ms,
         lags,
     })
+}
+
+/// Receivers sharing the PostgreSQL store in `bench ingest --store`: as many `serve` processes
+/// behind a load balancer.
+const TEAM_RECEIVERS: usize = 3;
+
+/// `bench ingest --store postgres://…`: the burst and the paced phase against [`TEAM_RECEIVERS`]
+/// receivers on the PostgreSQL database, each with its own store (its own writer thread and
+/// connection, as in a process of its own), the clients spread over them; and the same two phases
+/// against one receiver on SQLite, for the figures beside each other.
+fn team_ingest(args: &IngestBench, url: &str) -> Result<()> {
+    anyhow::ensure!(
+        is_postgres_url(url),
+        "--store takes a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+    );
+    let mut scratch = ScratchSchema::create(url)?;
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let bodies = |from: u64, n: usize| -> Vec<Vec<u8>> {
+        (from..from + n as u64)
+            .map(|i| crate::generate::message_body(i, args.body_bytes))
+            .collect()
+    };
+    println!("clients: {}", args.clients);
+    println!("pg_receivers: {TEAM_RECEIVERS}");
+    println!("pg_server_version: {}", scratch.show("server_version")?);
+    println!("pg_fsync: {}", scratch.show("fsync")?);
+    println!("pg_synchronous_commit: on");
+
+    // Bodies enough for the burst at 20,000 events/s; a phase ends by time, not count.
+    let burst_bodies = bodies(1_000_000, 20_000 * args.burst_seconds as usize + 1_000);
+    let avg = burst_bodies.iter().map(Vec::len).sum::<usize>() / burst_bodies.len();
+    println!("body_bytes: {avg}");
+    let burst = Pace::For(Duration::from_secs(args.burst_seconds));
+    let sqlite = ingest_run(
+        &dir.path().join("burst.db"),
+        Synchronous::Full,
+        args,
+        &burst_bodies,
+        burst,
+    )?
+    .run;
+    print_run("sqlite_burst", &sqlite);
+    // Fresh bodies: the same ones would be answered "duplicate" by a store that has them.
+    let burst_bodies = bodies(2_000_000, burst_bodies.len());
+    let (pg, each) = team_run(&scratch.url, args, &burst_bodies, burst)?;
+    print_run("pg_burst", &pg);
+    for (i, run) in each.iter().enumerate() {
+        print_run(&format!("pg_burst_receiver_{i}"), run);
+    }
+    println!("pg_burst_vs_sqlite: {:.2}", pg.rate / sqlite.rate);
+    drop(burst_bodies);
+    let mut acknowledged = pg.count;
+
+    let paced = Pace::Rate(args.rate);
+    let n = args.rate * args.rate_seconds as usize;
+    let sqlite = ingest_run(
+        &dir.path().join("paced.db"),
+        Synchronous::Full,
+        args,
+        &bodies(3_000_000, n),
+        paced,
+    )?
+    .run;
+    print_run("sqlite_paced", &sqlite);
+    let (pg, each) = team_run(&scratch.url, args, &bodies(4_000_000, n), paced)?;
+    print_run("pg_paced", &pg);
+    for (i, run) in each.iter().enumerate() {
+        print_run(&format!("pg_paced_receiver_{i}"), run);
+    }
+    acknowledged += pg.count;
+    println!("pg_events_acknowledged: {acknowledged}");
+    println!("pg_events_stored: {}", scratch.count_events()?);
+    scratch.drop_schema()
+}
+
+/// A phase's acknowledged events per second and acknowledgement latency, named `prefix_…`.
+fn print_run(prefix: &str, run: &Run) {
+    println!("{prefix}_ack_events_per_s: {:.0}", run.rate);
+    println!("{prefix}_ack_p50_ms: {:.2}", run.p50);
+    println!("{prefix}_ack_p99_ms: {:.2}", run.p99);
+}
+
+/// One phase against [`TEAM_RECEIVERS`] receivers on the PostgreSQL database `url`.
+fn team_run(
+    url: &str,
+    args: &IngestBench,
+    bodies: &[Vec<u8>],
+    pace: Pace,
+) -> Result<(Run, Vec<Run>)> {
+    let mut stores = Vec::new();
+    let mut receivers = Vec::new();
+    let mut urls = Vec::new();
+    for _ in 0..TEAM_RECEIVERS {
+        let store = Arc::new(PgStore::open(url, &StoreOptions::default())?);
+        let config = ReceiverConfig::new(
+            "127.0.0.1:0",
+            vec![Endpoint {
+                path: None,
+                auth: Auth::Jwt(Secret::new(SECRET)?),
+            }],
+        );
+        let receiver = Receiver::start(config, store.clone())?;
+        urls.push(format!("http://{}/bench", receiver.local_addr()));
+        receivers.push(receiver);
+        stores.push(store);
+    }
+    let runs = drive_many(&urls, args.clients, bodies, pace);
+    for receiver in receivers {
+        receiver.shutdown();
+    }
+    for store in stores {
+        if let Ok(store) = Arc::try_unwrap(store) {
+            store.close()?;
+        }
+    }
+    runs
+}
+
+/// A schema of its own in the benchmark's database, so that the figures start from empty tables
+/// and nothing of the database's own is touched; dropped at the end, or when the benchmark fails.
+struct ScratchSchema {
+    admin: postgres::Client,
+    name: String,
+    /// The database's URL with this schema first in the search path.
+    url: String,
+}
+
+impl ScratchSchema {
+    fn create(url: &str) -> Result<Self> {
+        anyhow::ensure!(
+            !url.contains("options="),
+            "bench ingest --store sets the URL's options (search_path) itself: give a URL without them"
+        );
+        let mut admin = logbook_core::store::postgres::client(url)?;
+        // Lowercase letters, digits and underscores: an identifier as it is, in SQL and in the URL.
+        let name = format!(
+            "logbook_bench_{}_{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_millis()
+        );
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .with_context(|| format!("cannot create the benchmark's schema {name}"))?;
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{separator}options=-csearch_path%3D{name}");
+        Ok(Self { admin, name, url })
+    }
+
+    fn show(&mut self, setting: &str) -> Result<String> {
+        Ok(self
+            .admin
+            .query_one(&format!("SHOW {setting}"), &[])?
+            .get(0))
+    }
+
+    fn count_events(&mut self) -> Result<i64> {
+        Ok(self
+            .admin
+            .query_one(&format!("SELECT count(*) FROM {}.events", self.name), &[])?
+            .get(0))
+    }
+
+    fn drop_schema(mut self) -> Result<()> {
+        self.admin
+            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name))?;
+        self.name.clear();
+        Ok(())
+    }
+}
+
+impl Drop for ScratchSchema {
+    fn drop(&mut self) {
+        if !self.name.is_empty() {
+            let _ = self
+                .admin
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
 }
 
 /// `logbook bench reindex` on `db` in a process of its own, for its peak memory.

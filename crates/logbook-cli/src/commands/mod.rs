@@ -15,6 +15,7 @@ pub mod send;
 pub mod serve;
 pub mod show;
 pub mod stats;
+pub mod team;
 pub mod url;
 
 use anyhow::{Result, bail};

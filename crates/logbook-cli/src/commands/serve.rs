@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use logbook_core::auth::Secret;
 use logbook_core::config::{Config, Endpoint, Forward};
+use logbook_core::store::postgres::RETENTION_INTERVAL;
 use logbook_core::store::{PgStore, Store, is_postgres_url};
 use logbook_http::api::{UiConfig, UiServer};
 use logbook_http::forward::Forwarder;
@@ -95,9 +96,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
 }
 
 /// `serve --store postgres://…`: the receiver, into a shared PostgreSQL database that other
-/// `serve` processes may be writing too, and its projector (one process's at a time, see
-/// `store::postgres`). What else reads the store (the UI, forwarding,
-/// retention) is not built for PostgreSQL yet, and is refused rather than silently left out.
+/// `serve` processes may be writing too, its projector (one process's at a time, see
+/// `store::postgres`) and retention by month (`--keep-days`). What else reads the store (the UI,
+/// forwarding) is not built for PostgreSQL yet, and is refused rather than silently left out.
 fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     if !is_postgres_url(url) {
         bail!(
@@ -111,18 +112,44 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
             db.display()
         );
     }
-    let unsupported = [
-        (!args.forwards.is_empty(), "--forward"),
-        (args.keep_days.is_some(), "--keep-days"),
-        (args.max_db_mb.is_some(), "--max-db-mb"),
-    ];
-    if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
+    if !args.forwards.is_empty() {
         bail!(
-            "{flag} is not available with a PostgreSQL store yet (team mode receives and projects only, for now)"
+            "--forward is not available with a PostgreSQL store yet (team mode receives and projects only, for now)"
+        );
+    }
+    if args.max_db_mb.is_some() {
+        bail!(
+            "--max-db-mb is not available with a PostgreSQL store: retention drops whole months by \
+             age (--keep-days); the database's size is the server's to watch"
         );
     }
     let endpoints = config.endpoints()?;
-    let store = Arc::new(PgStore::open(url, &config.store_options())?);
+    let options = config.store_options();
+    let mut store = PgStore::open(url, &options)?;
+    if let Some(max_age) = options.retention.max_age {
+        let quiet = args.quiet;
+        store.start_retention(max_age, move |report| match report {
+            Ok(Some(expired)) if !quiet => {
+                for (month, events) in &expired.months {
+                    println!(
+                        "retention: dropped {month} ({events} events, the whole month past the age)"
+                    );
+                }
+                if expired.rejections > 0 {
+                    println!(
+                        "retention: deleted {} refused requests past the age",
+                        expired.rejections
+                    );
+                }
+            }
+            Ok(_) => {}
+            Err(err) => eprintln!(
+                "warning: {err}; tried again in {} minutes",
+                RETENTION_INTERVAL.as_secs() / 60
+            ),
+        })?;
+    }
+    let store = Arc::new(store);
     let mut receiver_config = ReceiverConfig::new(config.listen.clone(), endpoints.clone());
     receiver_config.max_body_bytes = config.limits.max_body_bytes;
     receiver_config.log_requests = !args.quiet;
@@ -133,6 +160,13 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
 
     println!("Assistant Logbook is receiving Watson Assistant log webhooks");
     println!("  store      PostgreSQL {} (team mode)", store.target());
+    if let Some(days) = args.keep_days {
+        println!(
+            "  retention  months whose every event is older than {days} days are dropped whole \
+             (checked now and every {} minutes)",
+            RETENTION_INTERVAL.as_secs() / 60
+        );
+    }
     print_endpoints(&local, &endpoints);
     warn(&endpoints, addr);
     if !args.no_ui {

@@ -74,8 +74,13 @@ impl Cluster {
 
     /// The URL of database `name`, over the cluster's Unix socket.
     pub fn url(&self, name: &str) -> String {
+        self.url_as("postgres", name)
+    }
+
+    /// The URL of database `name` as `user`, over the cluster's Unix socket (trusted: no password).
+    pub fn url_as(&self, user: &str, name: &str) -> String {
         format!(
-            "postgres://postgres@/{name}?host={}&port={}",
+            "postgres://{user}@/{name}?host={}&port={}",
             self.socket_dir.display(),
             self.port
         )

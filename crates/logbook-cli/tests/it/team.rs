@@ -532,7 +532,7 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
             &mut client,
             "SELECT max(version)::bigint FROM logbook_schema"
         ),
-        2
+        3
     );
 
     let now = chrono::Utc::now().timestamp_millis();
@@ -913,4 +913,433 @@ fn another_instance_takes_over_projection_when_the_projecting_one_is_killed() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("holds no Logbook store"), "{err}");
+}
+
+fn at(time: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(time)
+        .unwrap()
+        .timestamp_millis()
+}
+
+fn tables(db: &mut postgres::Client, pattern: &str) -> Vec<String> {
+    db.query(
+        "SELECT tablename::text FROM pg_tables WHERE tablename LIKE $1 ORDER BY 1",
+        &[&pattern],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// Retention on PostgreSQL drops whole months: a month whose every event is older than the age goes,
+/// with the dedup keys of its events (a later delivery of one is stored again), a month only partly
+/// past the age is kept whole, one receiver's pass runs at a time, and `serve --keep-days` runs it.
+#[test]
+fn retention_drops_whole_months_past_the_age_with_their_dedup_keys() {
+    let db = cluster().database("retention");
+    let mut client = db.client();
+    let store = PgStore::open(&db.url, &StoreOptions::default()).unwrap();
+    let deliveries = [
+        ("jan-a", "2025-01-05T10:00:00Z"),
+        ("jan-b", "2025-01-31T23:59:59.999Z"),
+        ("feb-a", "2025-02-01T00:00:00Z"),
+        ("feb-b", "2025-02-20T08:00:00Z"),
+        ("mar-a", "2025-03-10T12:00:00Z"),
+    ];
+    let mut ids = HashMap::new();
+    for (key, time) in deliveries {
+        let Ok(Outcome::Stored(id)) = store.submit_event(event(key, at(time))) else {
+            panic!("{key} stored")
+        };
+        ids.insert(key, id);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let Ok(Outcome::Stored(recent)) = store.submit_event(event("recent", now)) else {
+        panic!("stored")
+    };
+    // The last millisecond of January is January's; each month's partition and the next exist.
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events_2025_01"), 2);
+    assert_eq!(
+        tables(&mut client, "events_2025_%"),
+        [
+            "events_2025_01",
+            "events_2025_02",
+            "events_2025_03",
+            "events_2025_04"
+        ]
+    );
+    // Refused requests, one old, one recent.
+    for received_at in [at("2025-01-10T00:00:00Z"), now] {
+        client
+            .execute(
+                "INSERT INTO rejections (received_at, path, method, status, reason, headers, body, class)
+                 VALUES ($1, '/', 'POST', 401, 'bad token', '[]', '', 'other')",
+                &[&received_at],
+            )
+            .unwrap();
+    }
+
+    // Keep 30 days on 2025-03-20: the cut-off, 2025-02-18, is inside February. January ended
+    // before it and goes whole; February is kept whole, its first event (older than the cut-off)
+    // with it, until all of February is past the age.
+    let expired = store
+        .expire_before(at("2025-02-18T00:00:00Z"))
+        .unwrap()
+        .expect("no other pass running");
+    assert_eq!(expired.months, [("events_2025_01".to_owned(), 2)]);
+    assert_eq!(expired.rejections, 1);
+    assert_eq!(
+        tables(&mut client, "events_2025_%"),
+        ["events_2025_02", "events_2025_03", "events_2025_04"]
+    );
+    let keys: Vec<String> = client
+        .query("SELECT dedup_key FROM event_keys ORDER BY dedup_key", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(keys, ["feb-a", "feb-b", "mar-a", "recent"]);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 4);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM rejections"), 1);
+    let logged = client
+        .query_one(
+            "SELECT partition, events, first_id, last_id FROM retention_log",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(logged.get::<_, String>(0), "events_2025_01");
+    assert_eq!(logged.get::<_, i64>(1), 2);
+    assert_eq!(
+        (logged.get::<_, i64>(2), logged.get::<_, i64>(3)),
+        (ids["jan-a"], ids["jan-b"])
+    );
+
+    // A dropped event delivered again is stored anew (its key went with it); a kept one is a
+    // duplicate still.
+    match store.submit_event(event("jan-a", now)).unwrap() {
+        Outcome::Stored(id) => assert_ne!(id, ids["jan-a"]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        store
+            .submit_event(event("feb-a", at("2025-02-01T00:00:00Z")))
+            .unwrap(),
+        Outcome::Duplicate(ids["feb-a"])
+    );
+
+    // Nothing more to drop at the same cut-off; a cut-off at February's very end drops it.
+    let again = store
+        .expire_before(at("2025-02-18T00:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert!(again.months.is_empty(), "{again:?}");
+    let expired = store
+        .expire_before(at("2025-03-01T00:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(expired.months, [("events_2025_02".to_owned(), 2)]);
+
+    // Only one pass at a time: while another session holds the lock, a pass does nothing.
+    client
+        .execute(
+            "SELECT pg_advisory_lock($1)",
+            &[&logbook_core::store::postgres::RETENTION_LOCK],
+        )
+        .unwrap();
+    assert_eq!(
+        store.expire_before(at("2025-04-01T00:00:00Z")).unwrap(),
+        None
+    );
+    assert_eq!(
+        tables(&mut client, "events_2025_%"),
+        ["events_2025_03", "events_2025_04"]
+    );
+    client
+        .execute(
+            "SELECT pg_advisory_unlock($1)",
+            &[&logbook_core::store::postgres::RETENTION_LOCK],
+        )
+        .unwrap();
+
+    // A cut-off in the future is refused by the database itself, whoever asks.
+    let err = store
+        .expire_before(now + 86_400_000)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must be in the past"), "{err}");
+    store.close().unwrap();
+
+    // `serve --keep-days` runs a pass at start-up: March and April 2025 are long past 30 days;
+    // this month (and the next, made ahead) stay, with the recent event.
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let (mut server, _) = serve_team(&db.url, &secret, &["--keep-days", "30"]);
+    let waited = std::time::Instant::now();
+    while !tables(&mut client, "events_2025_%").is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "serve --keep-days dropped nothing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let this_month = chrono::Utc::now().format("events_%Y_%m").to_string();
+    assert!(tables(&mut client, "events_%").contains(&this_month));
+    let kept: Vec<i64> = client
+        .query("SELECT id FROM events ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept[0], recent);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM retention_log"), 4);
+    assert!(terminate(&mut server).success());
+}
+
+/// `logbook team roles` with `args`: (success, stdout, stderr).
+fn team_roles(args: &[&str]) -> (bool, String, String) {
+    let out = logbook()
+        .args(["team", "roles"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The SQLSTATE `sql` fails with, run by `db`; panics when it succeeds.
+fn refused_sql(db: &mut postgres::Client, sql: &str) -> String {
+    match db.batch_execute(sql) {
+        Ok(()) => panic!("allowed: {sql}"),
+        Err(err) => err.code().map(|c| c.code().to_owned()).unwrap_or_default(),
+    }
+}
+
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+const READ_ONLY_TRANSACTION: &str = "25006";
+
+/// Least-privilege roles: `logbook team roles` prints the GRANTs, `--apply` runs them; a receiver
+/// connected with the receiver's role stores, deduplicates and keeps refused requests, yet cannot
+/// read a body; the reader's role reads everything, also partitions made after the grant, and can
+/// change nothing.
+#[test]
+fn a_receiver_role_stores_without_reading_and_a_reader_role_only_reads() {
+    let db = cluster().database("roles");
+    let receiver = format!("{}_receiver", db.name);
+    let reader = format!("{}_reader", db.name);
+    let mut admin = db.client();
+
+    // The roles must exist first: the command says how to make them.
+    let (ok, _, err) = team_roles(&["--store", &db.url, "--receiver", &receiver]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("there is no role \"{receiver}\"")) && err.contains("CREATE ROLE"),
+        "{err}"
+    );
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{receiver}\" LOGIN; CREATE ROLE \"{reader}\" LOGIN;"
+        ))
+        .unwrap();
+
+    // Printed only: nothing changes, and the receiver's role cannot make the tables itself.
+    let (ok, printed, _) = team_roles(&[
+        "--store",
+        &db.url,
+        "--receiver",
+        &receiver,
+        "--reader",
+        &reader,
+    ]);
+    assert!(ok);
+    assert!(
+        printed.contains(&format!(
+            "GRANT INSERT ON \"public\".events TO \"{receiver}\";"
+        )),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA \"public\" TO \"{reader}\";"
+        )),
+        "{printed}"
+    );
+    let err = refused(&cluster().url_as(&receiver, &db.name));
+    assert!(err.contains("permission denied"), "{err}");
+    assert!(err.contains("logbook team roles --apply"), "{err}");
+
+    let (ok, applied, err) = team_roles(&[
+        "--store",
+        &db.url,
+        "--receiver",
+        &receiver,
+        "--reader",
+        &reader,
+        "--apply",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(applied, printed, "what is applied is what was printed");
+    assert!(err.contains("granted at postgres@"), "{err}");
+
+    // A receiver with the receiver's role stores, answers duplicates, keeps refused requests.
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let receiver_url = cluster().url_as(&receiver, &db.name);
+    let (mut server, url) = serve_team(&receiver_url, &secret, &["--keep-days", "30"]);
+    let first = dir.path().join("first.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &first, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(acknowledged(&first).len(), 12);
+    let again = dir.path().join("again.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &again, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    let duplicates = acknowledged(&again);
+    assert_eq!(duplicates.len(), 12);
+    assert!(
+        duplicates
+            .iter()
+            .all(|(_, status, _)| status == "duplicate")
+    );
+    for n in 0..3 {
+        let (status, _) = post(&format!("{url}?n={n}"), Some("Bearer nope"), &sample("01"));
+        assert_eq!(status, 401);
+    }
+    assert!(terminate(&mut server).success());
+    assert_eq!(count(&mut admin, "SELECT count(*) FROM events"), 12);
+    assert_eq!(count(&mut admin, "SELECT count(*) FROM rejections"), 3);
+    // A month far ahead: its partition is made through the owner's function, after the grants.
+    let store = PgStore::open(&receiver_url, &StoreOptions::default()).unwrap();
+    assert!(matches!(
+        store.submit_event(event("later", at("2031-03-15T12:00:00Z"))),
+        Ok(Outcome::Stored(_))
+    ));
+    store.close().unwrap();
+
+    // What the receiver's role cannot do: read a body, or anything of an event but its dedup key
+    // and id, change or drop what is stored, make tables.
+    let mut rx = postgres::Client::connect(&receiver_url, postgres::NoTls).unwrap();
+    for sql in [
+        "SELECT body FROM events",
+        "SELECT count(*) FROM events",
+        "SELECT body FROM events_2031_03",
+        "SELECT received_at FROM event_keys",
+        "SELECT body FROM rejections",
+        "SELECT headers FROM rejections",
+        "UPDATE events SET kind = 'x'",
+        "DELETE FROM events",
+        "DELETE FROM event_keys",
+        "TRUNCATE events",
+        "DROP TABLE events_2031_03",
+        "CREATE TABLE copy_of_events (body bytea)",
+    ] {
+        assert_eq!(refused_sql(&mut rx, sql), INSUFFICIENT_PRIVILEGE, "{sql}");
+    }
+
+    // The reader's role reads all of it, the partitions made after the grant too.
+    let mut rd =
+        postgres::Client::connect(&cluster().url_as(&reader, &db.name), postgres::NoTls).unwrap();
+    assert_eq!(count(&mut rd, "SELECT count(*) FROM events"), 13);
+    assert_eq!(count(&mut rd, "SELECT count(*) FROM events_2031_03"), 1);
+    assert_eq!(
+        count(&mut rd, "SELECT sum(duplicates)::bigint FROM event_keys"),
+        12
+    );
+    assert_eq!(count(&mut rd, "SELECT count(body) FROM rejections"), 3);
+    // It changes nothing: its sessions are read-only, and when it asks to write anyway, it has no
+    // right to (the partition functions are not even callable by it).
+    let writes = [
+        "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body, dedup_key)
+         VALUES (0, 1, '*', '/', 'k', 'none', false, '[]', '', 'k')",
+        "DELETE FROM events",
+        "UPDATE event_keys SET duplicates = 0",
+        "DELETE FROM rejections",
+        "DROP TABLE events",
+        "DROP TABLE events_2031_03",
+        "SELECT logbook_month_partition(0)",
+        "SELECT logbook_drop_expired_month(0)",
+    ];
+    for sql in &writes[..6] {
+        assert_eq!(refused_sql(&mut rd, sql), READ_ONLY_TRANSACTION, "{sql}");
+    }
+    rd.batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+        .unwrap();
+    for sql in writes {
+        assert_eq!(refused_sql(&mut rd, sql), INSUFFICIENT_PRIVILEGE, "{sql}");
+    }
+    assert_eq!(count(&mut admin, "SELECT count(*) FROM events"), 13);
+}
+
+/// `logbook bench ingest --store` runs three receivers on the database and one on SQLite under the
+/// same load, prints each figure as `name: value`, stores every event it was answered for, and
+/// leaves nothing behind in the database. (What the figures are is the README's, not a test's.)
+#[test]
+fn bench_ingest_against_postgres_prints_every_figure_and_cleans_up() {
+    let db = cluster().database("bench");
+    let out = logbook()
+        .args(["bench", "ingest", "--store", &db.url])
+        .args(["--clients", "3", "--burst-seconds", "1"])
+        .args(["--rate", "30", "--rate-seconds", "1"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: HashMap<&str, &str> = stdout
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .collect();
+    let number = |name: &str| -> f64 {
+        figures
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} in:\n{stdout}"))
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is not a number:\n{stdout}"))
+    };
+    assert_eq!(figures["pg_receivers"], "3");
+    for phase in ["sqlite_burst", "pg_burst", "sqlite_paced", "pg_paced"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain((0..3).map(|i| format!("pg_burst_receiver_{i}")))
+        .chain((0..3).map(|i| format!("pg_paced_receiver_{i}")))
+    {
+        assert!(
+            number(&format!("{phase}_ack_events_per_s")) > 0.0,
+            "{phase}"
+        );
+        let (p50, p99) = (
+            number(&format!("{phase}_ack_p50_ms")),
+            number(&format!("{phase}_ack_p99_ms")),
+        );
+        assert!(0.0 < p50 && p50 <= p99, "{phase}: {p50} {p99}");
+    }
+    number("pg_burst_vs_sqlite");
+    // Every event answered 200 is stored: the paced phase's 30 and the burst's.
+    assert!(number("pg_events_acknowledged") > 30.0);
+    assert_eq!(number("pg_events_stored"), number("pg_events_acknowledged"));
+    let mut client = db.client();
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'logbook_bench_%'"
+        ),
+        0,
+        "the scratch schema is dropped"
+    );
 }

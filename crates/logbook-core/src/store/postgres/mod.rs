@@ -11,11 +11,16 @@
 //!
 //! Each process also runs a projector thread (`projection`): one process at a time derives the
 //! stored bodies into the derived tables (`schema_2.sql`), by the position (transaction id, event
-//! id) that stays right when ids commit out of order. The reading commands and the UI still read
-//! SQLite only. Events are partitioned by month of arrival (`schema_1.sql`).
+//! id) that stays right when ids commit out of order. Events are partitioned by month of arrival;
+//! the partitions are made and dropped by functions that run with the schema owner's rights
+//! (`schema_3.sql`), so receivers can run under a role that may only insert ([`roles`]), and
+//! retention drops whole months ([`retention`]). The reading commands other than `stats` and the UI
+//! still read SQLite only.
 
 mod group_commit;
 mod projection;
+mod retention;
+pub mod roles;
 
 pub use projection::PROJECTOR_LOCK;
 
@@ -24,14 +29,21 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use postgres::config::Host;
-use postgres::{Client, Config, GenericClient};
+use postgres::{Client, Config};
 
+pub use self::retention::{
+    Expired, LOCK_TIMEOUT_MS, RETENTION_INTERVAL, RETENTION_LOCK, Report as RetentionReport,
+};
 use super::{NewEvent, NewRejection, Outcome, StoreError, StoreOptions};
 
 /// Every schema version, in order. A shipped version is never edited; a change is a new file.
-const SCHEMA: &[&str] = &[include_str!("schema_1.sql"), include_str!("schema_2.sql")];
-/// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema
-/// or create partitions; any number of receivers may open the same database at once.
+const SCHEMA: &[&str] = &[
+    include_str!("schema_1.sql"),
+    include_str!("schema_2.sql"),
+    include_str!("schema_3.sql"),
+];
+/// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema;
+/// any number of receivers may open the same database at once.
 const SCHEMA_LOCK: i64 = 0x6c6f_6762_6f6f_6b01; // "logbook" 1
 /// How long connecting may take before the open fails (unless the URL says `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,9 +58,11 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 /// The open PostgreSQL event log: owns this process's writer thread.
 pub struct PgStore {
+    config: Config,
     target: String,
     writer: group_commit::Writer,
     projector: projection::Projector,
+    expirer: Option<retention::Expirer>,
 }
 
 impl PgStore {
@@ -69,8 +83,14 @@ impl PgStore {
                 SCHEMA.len()
             )),
             MigrateError::Db(err) => StoreError::Postgres(format!(
-                "cannot prepare the database at {target}: {}",
-                describe(&err)
+                "cannot prepare the database at {target}: {}{}",
+                describe(&err),
+                if err.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+                    "; this role may not create or upgrade Logbook's tables: run \
+                     `logbook team roles --apply` (or `logbook serve`) once as their owner"
+                } else {
+                    ""
+                }
             )),
         })?;
         let now = chrono::Utc::now().timestamp_millis();
@@ -83,16 +103,42 @@ impl PgStore {
         })?;
         let projector = projection::Projector::start(config.clone())?;
         let writer = group_commit::Writer::start(
-            config,
+            config.clone(),
             client,
             partitions,
             options.rejections_kept.min(i64::MAX as u64) as i64,
         )?;
         Ok(Self {
+            config,
             target,
             writer,
             projector,
+            expirer: None,
         })
+    }
+
+    /// Starts this receiver's retention ([`retention`]): a pass now, then one every
+    /// [`RETENTION_INTERVAL`], dropping the months wholly older than `max_age`; `report` is told
+    /// what each pass did or why it failed.
+    pub fn start_retention(
+        &mut self,
+        max_age: Duration,
+        report: impl Fn(RetentionReport) + Send + 'static,
+    ) -> Result<(), StoreError> {
+        self.expirer = Some(retention::Expirer::start(
+            self.config.clone(),
+            self.target.clone(),
+            max_age,
+            Box::new(report),
+        )?);
+        Ok(())
+    }
+
+    /// One retention pass now, on a connection of its own: drops every month partition whose whole
+    /// month ended at or before `cutoff_ms` (with its events' dedup keys), and refused requests
+    /// received before it. `None` when another receiver's pass is running.
+    pub fn expire_before(&self, cutoff_ms: i64) -> RetentionReport {
+        retention::pass(&self.config, &self.target, &mut None, cutoff_ms)
     }
 
     /// Where the store is, for display: hosts, port, database and user; never the password.
@@ -113,9 +159,10 @@ impl PgStore {
             .map(|_| ())
     }
 
-    /// Stops the projector after the batch in hand, commits every queued write and stops the
-    /// writer.
+    /// Stops retention and the projector (after the batch in hand), commits every queued write
+    /// and stops the writer.
     pub fn close(mut self) -> Result<(), StoreError> {
+        self.expirer.take();
         self.projector.stop();
         self.writer.stop()
     }
@@ -238,6 +285,19 @@ pub fn stats(url: &str) -> Result<PgStats, StoreError> {
     })
 }
 
+/// A plain connection to the database `url` names, made as the store makes its own (TLS as `sslmode`
+/// asks, certificates verified, synchronous commit): for tools beside the store, such as the
+/// benchmarks' scratch schema. Errors never show the password.
+pub fn client(url: &str) -> Result<Client, StoreError> {
+    let config = parse_url(url)?;
+    connect(&config).map_err(|why| {
+        StoreError::Postgres(format!(
+            "cannot connect to PostgreSQL at {}: {why}",
+            describe_target(&config)
+        ))
+    })
+}
+
 /// Parses a `postgres://` URL (or a `key=value` connection string) as libpq would.
 fn parse_url(url: &str) -> Result<Config, StoreError> {
     let mut config: Config = url.trim().parse().map_err(|err: postgres::Error| {
@@ -320,16 +380,23 @@ impl From<postgres::Error> for MigrateError {
     }
 }
 
-/// Applies the schema versions the database lacks, in one transaction, one process at a time.
+/// Applies the schema versions the database lacks, in one transaction, one process at a time. A
+/// database already at this version is only read: a role without the right to create tables (a
+/// receiver's, see `logbook team roles`) opens it.
 fn migrate(client: &mut Client) -> Result<(), MigrateError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS logbook_schema (
-             version     integer      PRIMARY KEY,
-             applied_at  timestamptz  NOT NULL DEFAULT now()
-         )",
-    )?;
+    let exists: bool = tx
+        .query_one("SELECT to_regclass('logbook_schema') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        tx.batch_execute(
+            "CREATE TABLE logbook_schema (
+                 version     integer      PRIMARY KEY,
+                 applied_at  timestamptz  NOT NULL DEFAULT now()
+             )",
+        )?;
+    }
     let current: i32 = tx
         .query_one("SELECT coalesce(max(version), 0) FROM logbook_schema", &[])?
         .get(0);
@@ -347,70 +414,39 @@ fn migrate(client: &mut Client) -> Result<(), MigrateError> {
     Ok(())
 }
 
-/// The month partitions of `events` this process knows exist (by their first millisecond).
+/// The month partitions of `events` this process knows exist, as their `[from, to)` bounds.
 #[derive(Debug, Default)]
 pub(super) struct Partitions {
-    known: std::collections::HashSet<i64>,
+    known: Vec<(i64, i64)>,
 }
 
 impl Partitions {
     /// Makes sure the partition of the month holding `received_at`, and the next month's, exist
-    /// (creating them, one process at a time, when missing). A no-op for months already seen.
+    /// (`logbook_month_partition` creates them when missing, with the owner's rights). A no-op for
+    /// months already seen. Retention drops only months wholly past its age, which no event received
+    /// now falls in, so a month dropped by another receiver is not asked for again.
     pub(super) fn ensure(
         &mut self,
         client: &mut Client,
         received_at: i64,
     ) -> Result<(), postgres::Error> {
-        let Some(this) = month_of(received_at) else {
-            // Out of the calendar's range: the insert fails with "no partition", as it should.
-            return Ok(());
-        };
-        if self.known.contains(&this.from) {
+        if self
+            .known
+            .iter()
+            .any(|&(from, to)| (from..to).contains(&received_at))
+        {
             return Ok(());
         }
-        let next = month_of(this.to).unwrap_or(this.clone());
-        let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-        for month in [&this, &next] {
-            create_partition(&mut tx, month)?;
+        let row = client.query_one(
+            "SELECT from_ms, to_ms FROM logbook_month_partition($1)",
+            &[&received_at],
+        )?;
+        // Null outside the calendar's range: the insert fails with "no partition", as it should.
+        if let (Some(from), Some(to)) = (row.get(0), row.get(1)) {
+            self.known.push((from, to));
         }
-        tx.commit()?;
-        self.known.insert(this.from);
         Ok(())
     }
-}
-
-/// One month of arrival times, `[from, to)` in Unix milliseconds, and its partition's name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Month {
-    name: String,
-    from: i64,
-    to: i64,
-}
-
-/// The calendar month (UTC) holding `ms`, or `None` outside chrono's range.
-fn month_of(ms: i64) -> Option<Month> {
-    use chrono::{Datelike, NaiveDate};
-    let day = chrono::DateTime::from_timestamp_millis(ms)?.date_naive();
-    let first = NaiveDate::from_ymd_opt(day.year(), day.month(), 1)?;
-    let following = first.checked_add_months(chrono::Months::new(1))?;
-    let start = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().timestamp_millis())
-    };
-    Some(Month {
-        name: format!("events_{:04}_{:02}", first.year(), first.month()),
-        from: start(first)?,
-        to: start(following)?,
-    })
-}
-
-fn create_partition(client: &mut impl GenericClient, month: &Month) -> Result<(), postgres::Error> {
-    // The name and bounds are made here from integers, never from input.
-    client.batch_execute(&format!(
-        "CREATE TABLE IF NOT EXISTS {} PARTITION OF events FOR VALUES FROM ({}) TO ({})",
-        month.name, month.from, month.to
-    ))
 }
 
 /// A text column's value: PostgreSQL's `text` cannot hold U+0000 (SQLite's can), which a hostile
@@ -455,20 +491,6 @@ fn describe(err: &postgres::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn months_are_utc_calendar_months() {
-        // 2026-11-30T23:59:59.999Z and the millisecond after.
-        let last = 1_796_083_199_999;
-        let november = month_of(last).unwrap();
-        assert_eq!(november.name, "events_2026_11");
-        assert_eq!(november.to, last + 1);
-        let december = month_of(last + 1).unwrap();
-        assert_eq!(december.name, "events_2026_12");
-        assert_eq!(december.from, november.to);
-        let january = month_of(december.to).unwrap();
-        assert_eq!(january.name, "events_2027_01");
-    }
 
     #[test]
     fn urls_are_told_apart_and_described_without_their_password() {
