@@ -980,6 +980,9 @@ fn retention_drops_whole_months_past_the_age_with_their_dedup_keys() {
             .unwrap();
     }
 
+    wait_projected(&mut client);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM messages"), 6);
+
     // Keep 30 days on 2025-03-20: the cut-off, 2025-02-18, is inside February. January ended
     // before it and goes whole; February is kept whole, its first event (older than the cut-off)
     // with it, until all of February is past the age.
@@ -1014,6 +1017,26 @@ fn retention_drops_whole_months_past_the_age_with_their_dedup_keys() {
         (logged.get::<_, i64>(2), logged.get::<_, i64>(3)),
         (ids["jan-a"], ids["jan-b"])
     );
+    // The projector takes the dropped events' derived rows out, and nothing else.
+    let waited = std::time::Instant::now();
+    while count(
+        &mut client,
+        "SELECT retention_through FROM projection_state",
+    ) < 1
+    {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "retention not applied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<String> = client
+        .query("SELECT log_id FROM messages ORDER BY log_id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(left, ["feb-a", "feb-b", "mar-a", "recent"]);
 
     // A dropped event delivered again is stored anew (its key went with it); a kept one is a
     // duplicate still.

@@ -45,6 +45,10 @@ const SCHEMA: &[&str] = &[
 /// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema;
 /// any number of receivers may open the same database at once.
 const SCHEMA_LOCK: i64 = 0x6c6f_6762_6f6f_6b01; // "logbook" 1
+/// The advisory lock `logbook_month_partition` takes to make partitions one caller at a time
+/// (`schema_3.sql` writes it as a number). Every advisory lock of the store has its own number:
+/// [`SCHEMA_LOCK`], [`PROJECTOR_LOCK`], [`RETENTION_LOCK`] and this (a test keeps them apart).
+const PARTITION_LOCK: i64 = 0x6c6f_6762_6f6f_6b04; // "logbook" 4
 /// How long connecting may take before the open fails (unless the URL says `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The connections' `application_name`, unless the URL gives one.
@@ -508,5 +512,18 @@ mod tests {
             .to_string();
         assert!(err.contains("sslmode"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    /// Two uses of one advisory lock number wait for each other: the projector holds its lock for
+    /// as long as it projects, and a partition made under the same number would wait forever.
+    #[test]
+    fn each_advisory_lock_has_its_own_number_and_the_schema_uses_it() {
+        let locks = [SCHEMA_LOCK, PROJECTOR_LOCK, RETENTION_LOCK, PARTITION_LOCK];
+        let distinct: std::collections::BTreeSet<i64> = locks.into_iter().collect();
+        assert_eq!(distinct.len(), locks.len());
+        assert!(
+            include_str!("schema_3.sql")
+                .contains(&format!("pg_advisory_xact_lock({PARTITION_LOCK})"))
+        );
     }
 }

@@ -45,6 +45,8 @@ pub const PROJECTOR_LOCK: i64 = 0x6c6f_6762_6f6f_6b02; // "logbook" 2
 /// How often an instance that does not project tries the lock (and how long it waits after a
 /// failure before trying again).
 const RETRY: Duration = Duration::from_secs(1);
+/// How often an instance whose role may not project looks again (its grants may change).
+const NOT_ALLOWED_RETRY: Duration = Duration::from_secs(60);
 /// After a batch smaller than [`PROJECT_BATCH`] (projection caught up), the wait before looking
 /// again: the lag it adds is at most this.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
@@ -54,10 +56,20 @@ const IDLE_WAIT: Duration = Duration::from_millis(100);
 const FTS_COLUMN_MAX_BYTES: usize = 128 * 1024;
 /// The connection's `application_name`, unless the store URL gives one.
 const APPLICATION_NAME: &str = "logbook projector";
-/// Every derived table, emptied together when the deriver changes.
-const DERIVED_TABLES: &str = "messages, conversations, message_intents, message_actions, \
-     message_entities, message_responses, calls, call_turns, call_warnings, call_custom_data, \
-     event_fts";
+/// The derived tables with rows by `event_id`. With `conversations`, every derived table: all are
+/// emptied together when the deriver changes, and these lose a dropped month's rows.
+const BY_EVENT: [&str; 10] = [
+    "messages",
+    "message_intents",
+    "message_actions",
+    "message_entities",
+    "message_responses",
+    "calls",
+    "call_turns",
+    "call_warnings",
+    "call_custom_data",
+    "event_fts",
+];
 
 /// The projector thread of one `serve` process.
 pub(crate) struct Projector {
@@ -114,6 +126,9 @@ enum Step {
     Standby,
     /// The stored projection is a newer deriver's.
     Newer(i64),
+    /// This connection's role may not read the events or write the derived tables (a receiver's
+    /// least-privilege role, `logbook team roles`): projection is left to an instance that may.
+    NotAllowed(String),
     /// Events projected by one transaction.
     Projected(usize),
 }
@@ -146,6 +161,7 @@ impl std::fmt::Display for Failure {
 fn run(config: &Config, stop: &AtomicBool) {
     let mut session: Option<Session> = None;
     let mut newer_told = false;
+    let mut not_allowed_told = false;
     while !stop.load(Ordering::Relaxed) {
         let wait = match step(config, &mut session) {
             Ok(Step::Projected(n)) if n == PROJECT_BATCH => Duration::ZERO,
@@ -163,6 +179,18 @@ fn run(config: &Config, stop: &AtomicBool) {
                 // The lock goes with the session, to a newer instance.
                 session = None;
                 RETRY
+            }
+            Ok(Step::NotAllowed(role)) => {
+                if !not_allowed_told {
+                    eprintln!(
+                        "logbook: projector: the role {role} may not read the events and write \
+                         the derived tables, so this instance receives only; run one `serve` \
+                         as a role that may (the store's owner) to project"
+                    );
+                    not_allowed_told = true;
+                }
+                session = None;
+                NOT_ALLOWED_RETRY
             }
             Err(err) => {
                 eprintln!("logbook: projector: {err}; trying again in a second");
@@ -199,6 +227,18 @@ fn step(config: &Config, session: &mut Option<Session>) -> Result<Step, String> 
     }
     let s = session.as_mut().expect("connected above");
     if s.statements.is_none() {
+        let allowed = s
+            .client
+            .query_one(
+                "SELECT current_user::text, has_table_privilege('events', 'SELECT')
+                     AND has_table_privilege('projection_state', 'UPDATE')
+                     AND has_table_privilege('messages', 'INSERT')",
+                &[],
+            )
+            .map_err(|err| describe(&err))?;
+        if !allowed.get::<_, bool>(1) {
+            return Ok(Step::NotAllowed(allowed.get(0)));
+        }
         let locked: bool = s
             .client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&PROJECTOR_LOCK])
@@ -244,7 +284,7 @@ fn prepare(client: &mut Client) -> Result<Prepared, postgres::Error> {
         Some(version) if version > DERIVER_VERSION => return Ok(Prepared::Newer(version)),
         Some(version) if version == DERIVER_VERSION => {}
         _ => {
-            tx.batch_execute(&format!("TRUNCATE {DERIVED_TABLES}"))?;
+            tx.batch_execute(&format!("TRUNCATE conversations, {}", BY_EVENT.join(", ")))?;
             tx.execute(
                 "INSERT INTO projection_state (deriver_version, tx, event_id, projected)
                  VALUES ($1, '0', 0, 0)
@@ -390,9 +430,12 @@ fn project_batch(client: &mut Client, st: &Statements) -> Result<usize, Failure>
     let mut tx = client.transaction()?;
     let position = tx.query_one(&st.position, &[])?;
     let (from_tx, from_id): (String, i64) = (position.get(0), position.get(1));
+    let retention = apply_retention(&mut tx, st)?;
     let rows = tx.query(&st.batch, &[&from_tx, &from_id, &(PROJECT_BATCH as i64)])?;
     let Some(last) = rows.last() else {
-        // Read-only: nothing to commit.
+        if retention {
+            tx.commit()?;
+        }
         return Ok(0);
     };
     let (through_id, through_tx): (i64, String) = (last.get(0), last.get(3));
@@ -430,6 +473,60 @@ fn project_batch(client: &mut Client, st: &Statements) -> Result<usize, Failure>
     }
     tx.commit()?;
     Ok(rows.len())
+}
+
+/// Takes out the derived rows of the events retention dropped (whole months, `retention_log`) since
+/// the last time, in the batch's transaction, with the position in the log that says so; the
+/// conversations they belonged to are folded again from the messages left, or go with their last.
+/// Returns whether there was anything to apply.
+fn apply_retention(tx: &mut Transaction<'_>, st: &Statements) -> Result<bool, postgres::Error> {
+    let row = tx.query_one(
+        "SELECT s.retention_through, (SELECT coalesce(max(seq), 0) FROM retention_log)
+         FROM projection_state s",
+        &[],
+    )?;
+    let (applied, logged): (i64, i64) = (row.get(0), row.get(1));
+    if logged <= applied {
+        return Ok(false);
+    }
+    let months = tx.query(
+        "SELECT first_id, last_id FROM retention_log
+         WHERE seq > $1 AND seq <= $2 AND first_id IS NOT NULL",
+        &[&applied, &logged],
+    )?;
+    for month in &months {
+        let (first, last): (i64, i64) = (month.get(0), month.get(1));
+        // The month's ids, less any event of another month numbered among them (ids are taken
+        // before commit, so a neighbouring month's event can fall inside the range).
+        let gone = "event_id BETWEEN $1 AND $2 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = event_id)";
+        let sessions: Vec<String> = tx
+            .query(
+                &format!(
+                    "SELECT DISTINCT session_id FROM messages WHERE session_id IS NOT NULL AND {gone}"
+                ),
+                &[&first, &last],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for table in BY_EVENT {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE {gone}"),
+                &[&first, &last],
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM conversations c WHERE c.session_id = ANY($1)
+             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id = c.session_id)",
+            &[&sessions],
+        )?;
+        tx.execute(&st.conversations, &[&sessions])?;
+    }
+    tx.execute(
+        "UPDATE projection_state SET retention_through = $1",
+        &[&logged],
+    )?;
+    Ok(true)
 }
 
 /// The derived rows of one event. Times used for ordering are never NULL: a payload without a

@@ -16,6 +16,10 @@ CREATE TABLE retention_log (
     dropped_at   timestamptz  NOT NULL DEFAULT now()
 );
 
+-- How far the projector has taken the derived rows of dropped months out: the last `retention_log.seq`
+-- applied, moved in the projector's transaction that deletes them (`postgres/projection.rs`).
+ALTER TABLE projection_state ADD COLUMN retention_through bigint NOT NULL DEFAULT 0;
+
 -- Makes sure the partition of the UTC month holding `at_ms` and the next month's exist (one caller at
 -- a time), and returns the first month's bounds, [from_ms, to_ms) in Unix milliseconds. Outside the
 -- years 1970 to 9999 it makes nothing and returns nulls: the insert then fails, "no partition".
@@ -29,7 +33,7 @@ BEGIN
         RETURN;
     END IF;
     -- Concurrent CREATE TABLE IF NOT EXISTS of one name can fail: one process at a time.
-    PERFORM pg_advisory_xact_lock(7813577550985128706); -- "logbook" 2
+    PERFORM pg_advisory_xact_lock(7813577550985128708); -- "logbook" 4: `PARTITION_LOCK`
     -- Whole seconds (month boundaries are whole seconds), in UTC.
     first_month := date_trunc('month', to_timestamp(at_ms / 1000) AT TIME ZONE 'UTC');
     FOR i IN 0..1 LOOP
