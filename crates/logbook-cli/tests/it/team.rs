@@ -18,7 +18,7 @@ use crate::harness_postgres::{Database, PASSWORD, cluster};
 
 /// `logbook serve --store URL` on a free port, without UI (plus `extra`); returns it and its webhook
 /// URL.
-fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Child, String) {
+fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Served, String) {
     let mut child = logbook()
         .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--no-ui"])
         .args(["--store", url])
@@ -30,7 +30,33 @@ fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Child, String) {
         .spawn()
         .unwrap();
     let endpoint = printed_endpoint(&mut child);
-    (child, endpoint)
+    (Served(child), endpoint)
+}
+
+/// A `serve` process of a test, killed if the test ends without stopping it (a failed assertion):
+/// otherwise it would outlive the test, and its cluster, trying to reconnect for ever.
+struct Served(Child);
+
+impl std::ops::Deref for Served {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Served {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// `logbook send` of every body in `bodies` (a file or a directory) to `url`, `concurrency` at a
@@ -304,7 +330,7 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
         if load.starts_with("r1") { n - 1 - i } else { i }
     };
 
-    let mut servers: Vec<(Child, String)> =
+    let mut servers: Vec<(Served, String)> =
         (0..3).map(|_| serve_team(&db.url, &secret, &[])).collect();
     let answers = |name: &str| dir.path().join(format!("{name}.ndjson"));
     let mut loads: Vec<Child> = servers
