@@ -48,6 +48,7 @@ const SCHEMA_LOCK: i64 = 0x6c6f_6762_6f6f_6b01; // "logbook" 1
 /// The advisory lock `logbook_month_partition` takes to make partitions one caller at a time
 /// (`schema_3.sql` writes it as a number). Every advisory lock of the store has its own number:
 /// [`SCHEMA_LOCK`], [`PROJECTOR_LOCK`], [`RETENTION_LOCK`] and this (a test keeps them apart).
+#[allow(dead_code)] // read by the SQL (as a number), and by the test that keeps the two the same
 const PARTITION_LOCK: i64 = 0x6c6f_6762_6f6f_6b04; // "logbook" 4
 /// How long connecting may take before the open fails (unless the URL says `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
