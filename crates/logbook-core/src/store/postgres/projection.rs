@@ -56,20 +56,15 @@ const IDLE_WAIT: Duration = Duration::from_millis(100);
 const FTS_COLUMN_MAX_BYTES: usize = 128 * 1024;
 /// The connection's `application_name`, unless the store URL gives one.
 const APPLICATION_NAME: &str = "logbook projector";
-/// The derived tables with rows by `event_id`. With `conversations`, every derived table: all are
-/// emptied together when the deriver changes, and these lose a dropped month's rows.
-const BY_EVENT: [&str; 10] = [
-    "messages",
-    "message_intents",
-    "message_actions",
-    "message_entities",
-    "message_responses",
-    "calls",
-    "call_turns",
-    "call_warnings",
-    "call_custom_data",
-    "event_fts",
-];
+/// The derived tables with rows by `event_id`: SQLite's list (the same tables, in PostgreSQL's
+/// dialect in `schema_2.sql`) and the full-text table, which SQLite keeps as an FTS5 index. With
+/// `conversations`, every derived table: all are emptied together when the deriver changes, and
+/// these lose a dropped month's rows.
+fn by_event() -> impl Iterator<Item = &'static str> {
+    super::super::retention::DERIVED_BY_EVENT
+        .into_iter()
+        .chain(["event_fts"])
+}
 
 /// The projector thread of one `serve` process.
 pub(crate) struct Projector {
@@ -284,7 +279,8 @@ fn prepare(client: &mut Client) -> Result<Prepared, postgres::Error> {
         Some(version) if version > DERIVER_VERSION => return Ok(Prepared::Newer(version)),
         Some(version) if version == DERIVER_VERSION => {}
         _ => {
-            tx.batch_execute(&format!("TRUNCATE conversations, {}", BY_EVENT.join(", ")))?;
+            let tables: Vec<&str> = by_event().collect();
+            tx.batch_execute(&format!("TRUNCATE conversations, {}", tables.join(", ")))?;
             tx.execute(
                 "INSERT INTO projection_state (deriver_version, tx, event_id, projected)
                  VALUES ($1, '0', 0, 0)
@@ -509,7 +505,7 @@ fn apply_retention(tx: &mut Transaction<'_>, st: &Statements) -> Result<bool, po
             .iter()
             .map(|r| r.get(0))
             .collect();
-        for table in BY_EVENT {
+        for table in by_event() {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE {gone}"),
                 &[&first, &last],
