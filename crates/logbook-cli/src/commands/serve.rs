@@ -171,8 +171,8 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     warn(&endpoints, addr);
     if !args.no_ui {
         println!(
-            "  ui         none: the UI and the reading commands do not read PostgreSQL yet (team mode \
-             receives and projects only, for now)"
+            "  ui         none: the UI and the reading commands other than `logbook stats --store` \
+             do not read PostgreSQL yet (team mode receives and projects, for now)"
         );
     }
     print_tunnel(&local, addr);
