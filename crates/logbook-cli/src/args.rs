@@ -579,7 +579,8 @@ pub enum BenchCommand {
 #[derive(Subcommand)]
 pub enum TeamCommand {
     /// Print (or with --apply, run) the GRANTs of least-privilege roles: a receiver's role that
-    /// stores events without reading them back, a reader's role that can only read. The roles must
+    /// stores events without reading them back, a projector's role that derives them, a reader's
+    /// role that can only read. The roles must
     /// exist (CREATE ROLE … LOGIN PASSWORD …, yours to run: no password passes through Logbook).
     Roles(RolesArgs),
 }
@@ -596,11 +597,15 @@ pub struct RolesArgs {
     )]
     pub store: String,
     /// The role the receivers (`logbook serve --store`) connect as.
-    #[arg(long, value_name = "ROLE", required_unless_present = "reader")]
+    #[arg(long, value_name = "ROLE", required_unless_present_any = ["reader", "projector"])]
     pub receiver: Option<String>,
     /// The role people and the reading commands connect as.
     #[arg(long, value_name = "ROLE")]
     pub reader: Option<String>,
+    /// The role of a `serve` that projects (reads the events, writes the derived tables); grant
+    /// it the receiver's rights as well, since every `serve` also receives.
+    #[arg(long, value_name = "ROLE")]
+    pub projector: Option<String>,
     /// Run the GRANTs (creating or upgrading Logbook's tables first) instead of only printing them.
     #[arg(long)]
     pub apply: bool,

@@ -20,6 +20,7 @@ fn grant(args: RolesArgs) -> Result<()> {
         &Roles {
             receiver: args.receiver,
             reader: args.reader,
+            projector: args.projector,
         },
         args.apply,
     )?;

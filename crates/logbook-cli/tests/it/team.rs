@@ -1392,3 +1392,63 @@ fn bench_ingest_against_postgres_prints_every_figure_and_cleans_up() {
         "the scratch schema is dropped"
     );
 }
+
+/// Projection under least privilege: a receiver's role only receives (its projector says it may
+/// not, and leaves it), and a `serve` under a role given the projector's rights (and the
+/// receiver's) projects what the other stored.
+#[test]
+fn a_projector_role_projects_what_a_receiver_role_stored() {
+    let db = cluster().database("projector_role");
+    let receiver = format!("{}_receiver", db.name);
+    let projector = format!("{}_projector", db.name);
+    let mut admin = db.client();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{receiver}\" LOGIN; CREATE ROLE \"{projector}\" LOGIN;"
+        ))
+        .unwrap();
+    for args in [
+        ["--receiver", receiver.as_str()],
+        ["--receiver", projector.as_str()],
+        ["--projector", projector.as_str()],
+    ] {
+        let (ok, _, err) = team_roles(&["--store", &db.url, args[0], args[1], "--apply"]);
+        assert!(ok, "{err}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let (mut server, url) = serve_team(&cluster().url_as(&receiver, &db.name), &secret, &[]);
+    let answers = dir.path().join("answers.ndjson");
+    assert!(
+        send(&url, &secret, &samples_dir(), &answers, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(acknowledged(&answers).len(), 12);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        count(&mut admin, "SELECT count(*) FROM messages"),
+        0,
+        "the receiver's role does not project"
+    );
+
+    let (mut projecting, _) = serve_team(&cluster().url_as(&projector, &db.name), &secret, &[]);
+    wait_projected(&mut admin);
+    assert_projected_exactly_once(&mut admin);
+    assert_eq!(count(&mut admin, "SELECT count(*) FROM messages"), 9);
+    // What it was given is for projecting: it cannot change the events.
+    let mut px =
+        postgres::Client::connect(&cluster().url_as(&projector, &db.name), postgres::NoTls)
+            .unwrap();
+    for sql in [
+        "DELETE FROM events",
+        "UPDATE events SET kind = 'x'",
+        "TRUNCATE events",
+    ] {
+        assert_eq!(refused_sql(&mut px, sql), INSUFFICIENT_PRIVILEGE, "{sql}");
+    }
+    assert!(terminate(&mut projecting).success());
+    assert!(terminate(&mut server).success());
+}

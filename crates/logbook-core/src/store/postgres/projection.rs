@@ -60,7 +60,7 @@ const APPLICATION_NAME: &str = "logbook projector";
 /// dialect in `schema_2.sql`) and the full-text table, which SQLite keeps as an FTS5 index. With
 /// `conversations`, every derived table: all are emptied together when the deriver changes, and
 /// these lose a dropped month's rows.
-fn by_event() -> impl Iterator<Item = &'static str> {
+pub(super) fn by_event() -> impl Iterator<Item = &'static str> {
     super::super::retention::DERIVED_BY_EVENT
         .into_iter()
         .chain(["event_fts"])
@@ -180,7 +180,7 @@ fn run(config: &Config, stop: &AtomicBool) {
                     eprintln!(
                         "logbook: projector: the role {role} may not read the events and write \
                          the derived tables, so this instance receives only; run one `serve` \
-                         as a role that may (the store's owner) to project"
+                         as a role that may (`logbook team roles --projector ROLE`) to project"
                     );
                     not_allowed_told = true;
                 }

@@ -32,6 +32,9 @@ use crate::store::StoreError;
 pub struct Roles {
     pub receiver: Option<String>,
     pub reader: Option<String>,
+    /// The role a projecting `serve` connects as: it reads the events and writes the derived
+    /// tables (give it the receiver's rights too: a `serve` also receives).
+    pub projector: Option<String>,
 }
 
 /// Where the grants apply: the schema holding Logbook's tables, the role that owns them (and so
@@ -79,6 +82,24 @@ GRANT EXECUTE ON FUNCTION {schema}.logbook_month_partition(bigint), {schema}.log
 "
         );
     }
+    if let Some(projector) = &roles.projector {
+        let r = ident(projector);
+        let derived: Vec<String> = ["projection_state", "conversations"]
+            .into_iter()
+            .chain(super::projection::by_event())
+            .map(|table| format!("{schema}.{table}"))
+            .collect();
+        let _ = write!(
+            sql,
+            "-- The projector's role {r}: reads the events, writes the derived tables.
+GRANT CONNECT ON DATABASE {database} TO {r};
+GRANT USAGE ON SCHEMA {schema} TO {r};
+GRANT SELECT ON {schema}.logbook_schema, {schema}.events, {schema}.retention_log TO {r};
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON {} TO {r};
+",
+            derived.join(", ")
+        );
+    }
     if let Some(reader) = &roles.reader {
         let r = ident(reader);
         let _ = write!(
@@ -110,9 +131,9 @@ fn read_only_default(place: &Place, reader: &str) -> String {
 /// SQL that grants `roles` their rights there, or with `apply` first brings the schema to this
 /// version, then runs that SQL in one transaction. Each role must exist already.
 pub fn grant(url: &str, roles: &Roles, apply: bool) -> Result<Granted, StoreError> {
-    if roles.receiver.is_none() && roles.reader.is_none() {
+    if roles.receiver.is_none() && roles.reader.is_none() && roles.projector.is_none() {
         return Err(StoreError::Postgres(
-            "name a role to grant to: a receiver's, a reader's, or both".into(),
+            "name a role to grant to: a receiver's, a reader's, a projector's, or several".into(),
         ));
     }
     let config = parse_url(url)?;
@@ -123,7 +144,10 @@ pub fn grant(url: &str, roles: &Roles, apply: bool) -> Result<Granted, StoreErro
     let mut client = connect(&config).map_err(|why| {
         StoreError::Postgres(format!("cannot connect to PostgreSQL at {target}: {why}"))
     })?;
-    for role in [&roles.receiver, &roles.reader].into_iter().flatten() {
+    for role in [&roles.receiver, &roles.reader, &roles.projector]
+        .into_iter()
+        .flatten()
+    {
         if role.contains('\0') || role.is_empty() {
             return Err(StoreError::Postgres(format!("{role:?} is not a role name")));
         }
@@ -237,6 +261,7 @@ mod tests {
             &Roles {
                 receiver: Some("rx\"; DROP TABLE events; --".into()),
                 reader: None,
+                projector: None,
             },
         );
         assert!(
