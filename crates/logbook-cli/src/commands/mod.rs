@@ -39,6 +39,24 @@ pub fn reader(db: &DbArg) -> Result<rusqlite::Connection> {
     Ok(store::open_reader(&path)?)
 }
 
+/// Checks a command's `--store` (or `LOGBOOK_STORE`): a PostgreSQL URL, and not given beside
+/// `--db`.
+pub fn team_store(url: &str, db: &DbArg) -> Result<()> {
+    if !store::is_postgres_url(url) {
+        bail!(
+            "--store (or LOGBOOK_STORE) takes a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE; \
+             a SQLite file is given with --db"
+        );
+    }
+    if let Some(db) = db.given() {
+        bail!(
+            "--db {} and --store name two stores: give one",
+            db.display()
+        );
+    }
+    Ok(())
+}
+
 /// A parse error shows the query with a caret under the bad part.
 pub fn query_error(err: impl Into<anyhow::Error>, query: &str) -> anyhow::Error {
     let err = err.into();

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use logbook_core::auth::Secret;
 use logbook_core::config::{Config, Endpoint, Forward};
 use logbook_core::store::postgres::RETENTION_INTERVAL;
-use logbook_core::store::{PgStore, Store, is_postgres_url};
+use logbook_core::store::{PgStore, Store};
 use logbook_http::api::{UiConfig, UiServer};
 use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Receiver, ReceiverConfig};
@@ -100,18 +100,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
 /// `store::postgres`) and retention by month (`--keep-days`). What else reads the store (the UI,
 /// forwarding) is not built for PostgreSQL yet, and is refused rather than silently left out.
 fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
-    if !is_postgres_url(url) {
-        bail!(
-            "--store (or LOGBOOK_STORE) takes a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE; \
-             a SQLite file is given with --db"
-        );
-    }
-    if let Some(db) = args.db.given() {
-        bail!(
-            "--db {} and --store name two stores: give one",
-            db.display()
-        );
-    }
+    super::team_store(url, &args.db)?;
     if !args.forwards.is_empty() {
         bail!(
             "--forward is not available with a PostgreSQL store yet (team mode receives and projects only, for now)"

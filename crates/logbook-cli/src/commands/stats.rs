@@ -1,9 +1,9 @@
 //! `logbook stats`: counts of what the store holds, and each forwarding downstream's outbox.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use logbook_core::query::event;
-use logbook_core::store::{is_postgres_url, postgres};
+use logbook_core::store::postgres;
 
 use super::reader;
 use crate::args::{OutputFormat, StatsArgs};
@@ -28,18 +28,7 @@ pub fn run(args: StatsArgs) -> Result<()> {
 
 /// `stats --store postgres://…`: the team store's counts and its projection lag.
 fn team(args: &StatsArgs, url: &str) -> Result<()> {
-    if !is_postgres_url(url) {
-        bail!(
-            "--store (or LOGBOOK_STORE) takes a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE; \
-             a SQLite file is given with --db"
-        );
-    }
-    if let Some(db) = args.db.given() {
-        bail!(
-            "--db {} and --store name two stores: give one",
-            db.display()
-        );
-    }
+    super::team_store(url, &args.db)?;
     let s = postgres::stats(url)?;
     if args.format == OutputFormat::Table {
         Ok(detail::team_stats(&mut std::io::stdout().lock(), &s)?)
