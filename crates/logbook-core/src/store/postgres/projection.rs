@@ -214,16 +214,9 @@ fn sleep_unless_stopped(wait: Duration, stop: &AtomicBool) {
 /// Connects if need be, takes the lock if free, and projects one batch when it holds it.
 fn step(config: &Config, session: &mut Option<Session>) -> Result<Step, String> {
     if session.is_none() {
-        let client = connect(config).map_err(|err| format!("cannot connect: {err}"))?;
-        *session = Some(Session {
-            client,
-            statements: None,
-        });
-    }
-    let s = session.as_mut().expect("connected above");
-    if s.statements.is_none() {
-        let allowed = s
-            .client
+        let mut client = connect(config).map_err(|err| format!("cannot connect: {err}"))?;
+        // Once per connection: a role's rights are looked at again only after a reconnection.
+        let allowed = client
             .query_one(
                 "SELECT current_user::text, has_table_privilege('events', 'SELECT')
                      AND has_table_privilege('projection_state', 'UPDATE')
@@ -234,6 +227,13 @@ fn step(config: &Config, session: &mut Option<Session>) -> Result<Step, String> 
         if !allowed.get::<_, bool>(1) {
             return Ok(Step::NotAllowed(allowed.get(0)));
         }
+        *session = Some(Session {
+            client,
+            statements: None,
+        });
+    }
+    let s = session.as_mut().expect("connected above");
+    if s.statements.is_none() {
         let locked: bool = s
             .client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&PROJECTOR_LOCK])
@@ -511,12 +511,14 @@ fn apply_retention(tx: &mut Transaction<'_>, st: &Statements) -> Result<bool, po
                 &[&first, &last],
             )?;
         }
-        tx.execute(
-            "DELETE FROM conversations c WHERE c.session_id = ANY($1)
-             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id = c.session_id)",
-            &[&sessions],
-        )?;
-        tx.execute(&st.conversations, &[&sessions])?;
+        if !sessions.is_empty() {
+            tx.execute(
+                "DELETE FROM conversations c WHERE c.session_id = ANY($1)
+                 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id = c.session_id)",
+                &[&sessions],
+            )?;
+            tx.execute(&st.conversations, &[&sessions])?;
+        }
     }
     tx.execute(
         "UPDATE projection_state SET retention_through = $1",
