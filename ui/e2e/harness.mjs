@@ -41,6 +41,22 @@ export function generate(db, events, seed = 7) {
   });
 }
 
+/**
+ * Waits until the form control at `selector` holds `expected` (React renders after the URL changes),
+ * and fails with what it held instead when it does not within `timeout` ms.
+ */
+export async function valueBecomes(page, selector, expected, message, timeout = 5_000) {
+  try {
+    await page.waitForFunction(
+      ([sel, want]) => document.querySelector(sel)?.value === want,
+      [selector, expected],
+      { timeout },
+    );
+  } catch {
+    assert.equal(await page.locator(selector).inputValue(), expected, message);
+  }
+}
+
 export function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",

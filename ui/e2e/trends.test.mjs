@@ -174,10 +174,11 @@ test("the distributions open their lists: an input kind, a top action, a confide
   };
   const landsOn = async (view, term) => {
     await page.waitForURL((u) => u.hash.startsWith(`#/${view}?`));
+    // The list's rows show that the view the URL names has rendered, search box included.
+    await page.locator('[data-testid="row"]').first().waitFor();
     const q = (await page.locator('[data-testid="search"]').inputValue()).trim();
     assert.match(q, term);
     assert.ok(decodeURIComponent(new URL(page.url()).hash).includes("range=7d"));
-    await page.locator('[data-testid="row"]').first().waitFor();
     return q;
   };
 

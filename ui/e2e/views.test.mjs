@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launchBrowser, logbook, samples, startServe } from "./harness.mjs";
+import { launchBrowser, logbook, samples, startServe, valueBecomes } from "./harness.mjs";
 
 let dir, db, secret, serve, browser, context, page;
 
@@ -39,14 +39,14 @@ test("each list keeps its own search and range; Custom data is not moved by them
   await page.locator("[data-testid='tab-conversations']").click();
   await page.waitForURL((u) => u.hash.startsWith("#/conversations"));
   await page.locator("[data-testid='row']").first().waitFor();
-  assert.equal(await page.locator("[data-testid='search']").inputValue(), "", "Conversations has its own (empty) search");
+  await valueBecomes(page, "[data-testid='search']", "", "Conversations has its own (empty) search");
   await page.locator("[data-testid='time-range']").selectOption("7d");
   await page.waitForURL((u) => u.hash.startsWith("#/conversations") && u.hash.includes("range=7d"));
 
   await page.locator("[data-testid='tab-calls']").click();
   await page.waitForURL((u) => u.hash.startsWith("#/calls"));
-  assert.equal(await page.locator("[data-testid='search']").inputValue(), "failed:true");
-  assert.equal(await page.locator("[data-testid='time-range']").inputValue(), "", "the range chosen on Conversations stays there");
+  await valueBecomes(page, "[data-testid='search']", "failed:true", "Calls keeps its own search");
+  await valueBecomes(page, "[data-testid='time-range']", "", "the range chosen on Conversations stays there");
 
   await page.locator("[data-testid='tab-custom']").click();
   await page.waitForURL((u) => u.hash.startsWith("#/custom"));
