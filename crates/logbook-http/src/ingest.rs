@@ -8,9 +8,7 @@
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -32,7 +30,9 @@ pub const SOCKET_TIMEOUT_MS: u64 = 10_000;
 pub const BODY_DEADLINE_MS: u64 = 30_000;
 /// Seconds a client is asked to wait after a 503.
 pub const RETRY_AFTER_SECS: u32 = 5;
-/// Request-handling threads. Each waits on its group commit, so more threads make bigger groups.
+/// Requests handled at once, each on its connection's thread; a request beyond them waits its turn.
+/// Each may hold a body up to the limit, so this bounds the memory bodies take. Each waits on its
+/// group commit, so more of them make bigger groups.
 pub const DEFAULT_WORKERS: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +55,7 @@ pub struct ReceiverConfig {
     pub listen: String,
     pub endpoints: Vec<Endpoint>,
     pub max_body_bytes: usize,
+    /// Requests handled at once ([`DEFAULT_WORKERS`]).
     pub workers: usize,
     pub socket_timeout: Duration,
     pub body_deadline: Duration,
@@ -79,9 +80,89 @@ impl ReceiverConfig {
 /// A running receiver. [`Receiver::shutdown`] finishes the requests in flight.
 pub struct Receiver {
     addr: SocketAddr,
-    server: Arc<Server>,
-    stopping: Arc<AtomicBool>,
-    workers: Vec<JoinHandle<()>>,
+    server: Server,
+    gate: Arc<Gate<Shared>>,
+}
+
+/// Bounds the requests handled at once, and lets shutdown wait for those in flight. Requests are
+/// answered on their connection's thread (no hand-off to a worker and back: those thread switches
+/// were the largest cost of an acknowledgement), so the bound that worker threads gave is kept here.
+/// It also holds what requests are handled with (`T`: the store and the endpoints), lent to each
+/// request while it is handled and let go of by [`Gate::stop`]: a kept-alive connection's thread
+/// outlives the receiver, and must not keep the store open.
+struct Gate<T> {
+    state: Mutex<GateState<T>>,
+    changed: Condvar,
+    limit: usize,
+}
+
+struct GateState<T> {
+    in_flight: usize,
+    /// `None` once stopping.
+    shared: Option<Arc<T>>,
+}
+
+/// A request being handled: its place in the gate and what it is handled with, both given back on
+/// drop.
+struct Pass<'a, T> {
+    gate: &'a Gate<T>,
+    shared: Option<Arc<T>>,
+}
+
+impl<T> Gate<T> {
+    fn new(limit: usize, shared: T) -> Self {
+        Self {
+            state: Mutex::new(GateState {
+                in_flight: 0,
+                shared: Some(Arc::new(shared)),
+            }),
+            changed: Condvar::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// Waits for a place; none once the receiver is stopping.
+    fn enter(&self) -> Option<Pass<'_, T>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.in_flight >= self.limit && state.shared.is_some() {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        let shared = state.shared.clone()?;
+        state.in_flight += 1;
+        Some(Pass {
+            gate: self,
+            shared: Some(shared),
+        })
+    }
+
+    /// Lets no new request in, waits for those in flight to be answered, and lets go of what they
+    /// were handled with.
+    fn stop(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let shared = state.shared.take();
+        self.changed.notify_all();
+        while state.in_flight > 0 {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(state);
+        drop(shared);
+    }
+}
+
+impl<T> Pass<'_, T> {
+    fn shared(&self) -> &T {
+        self.shared.as_ref().expect("held until dropped")
+    }
+}
+
+impl<T> Drop for Pass<'_, T> {
+    fn drop(&mut self) {
+        // Let go of it before the place: once `stop` sees no request in flight, nothing else holds it.
+        self.shared.take();
+        let mut state = self.gate.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.in_flight -= 1;
+        self.gate.changed.notify_all();
+    }
 }
 
 struct Shared {
@@ -119,46 +200,49 @@ impl Receiver {
                 addr: config.listen.clone(),
                 source,
             })?;
-        let server = Arc::new(
-            Server::from_listener(listener, None)
-                .map_err(|e| IngestError::Server(e.to_string()))?,
-        );
-        let shared = Arc::new(Shared {
+        let shared = Shared {
             store,
             endpoints: config.endpoints,
             max_body_bytes: config.max_body_bytes,
             body_deadline: config.body_deadline,
             log_requests: config.log_requests,
-        });
-        let stopping = Arc::new(AtomicBool::new(false));
-        let workers = plumbing::spawn_workers(
-            &server,
-            config.workers,
-            "logbook-ingest",
-            &stopping,
-            || (),
-            move |_, request| handle(&shared, request),
-        );
-        Ok(Self {
-            addr,
-            server,
-            stopping,
-            workers,
-        })
+        };
+        let gate = Arc::new(Gate::new(config.workers, shared));
+        let admit = gate.clone();
+        let server = Server::from_listener_inline(
+            listener,
+            Arc::new(move |request| match admit.enter() {
+                Some(pass) => handle(pass.shared(), request),
+                None => {
+                    let _ = request.respond(stopping_response());
+                }
+            }),
+        )
+        .map_err(|e| IngestError::Server(e.to_string()))?;
+        Ok(Self { addr, server, gate })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// Stops taking requests, waits for those being handled to be answered, then closes the port.
+    /// Stops taking requests (a request arriving now is answered 503), waits for those being
+    /// handled to be answered, then closes the port.
     pub fn shutdown(self) {
-        self.stopping.store(true, Ordering::Relaxed);
-        for worker in self.workers {
-            let _ = worker.join();
-        }
-        self.server.unblock();
+        self.gate.stop();
+        drop(self.server);
     }
+}
+
+/// The answer to a request that arrives while the receiver stops: send it again shortly (to this
+/// receiver once restarted, or another).
+fn stopping_response() -> Response<std::io::Cursor<Vec<u8>>> {
+    json_response(
+        503,
+        &json!({"error": "the receiver is stopping; send the event again"}),
+    )
+    .with_header(header("Retry-After", &RETRY_AFTER_SECS.to_string()))
+    .with_header(header("Connection", "close"))
 }
 
 /// Why a request was refused, and the one place its HTTP status is decided.
@@ -544,4 +628,79 @@ fn request_capacity(limit: usize) -> usize {
 /// A JSON answer of the receiver.
 fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
     plumbing::json_response(status, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// Whether `rx` gets a message within `ms`.
+    fn within(rx: &mpsc::Receiver<()>, ms: u64) -> bool {
+        rx.recv_timeout(Duration::from_millis(ms)).is_ok()
+    }
+
+    #[test]
+    fn the_gate_lets_in_its_limit_and_the_next_when_one_leaves() {
+        let gate = Arc::new(Gate::new(2, ()));
+        let first = gate.enter().expect("a place");
+        let _second = gate.enter().expect("a place");
+        let (entered, rx) = mpsc::channel();
+        let waiting = {
+            let gate = gate.clone();
+            std::thread::spawn(move || {
+                let pass = gate.enter();
+                entered.send(()).unwrap();
+                pass.is_some()
+            })
+        };
+        assert!(
+            !within(&rx, 200),
+            "a third request waits while two are handled"
+        );
+        drop(first);
+        assert!(within(&rx, 2_000), "it goes in once one is answered");
+        assert!(waiting.join().unwrap());
+    }
+
+    #[test]
+    fn stopping_waits_for_requests_in_flight_and_lets_none_in() {
+        let gate = Arc::new(Gate::new(4, ()));
+        let in_flight = gate.enter().expect("a place");
+        let (stopped, rx) = mpsc::channel();
+        let stopping = {
+            let gate = gate.clone();
+            std::thread::spawn(move || {
+                gate.stop();
+                stopped.send(()).unwrap();
+            })
+        };
+        assert!(
+            !within(&rx, 200),
+            "stop waits for the request being handled"
+        );
+        assert!(gate.enter().is_none(), "a request arriving now is refused");
+        drop(in_flight);
+        assert!(within(&rx, 2_000), "stop returns once it is answered");
+        stopping.join().unwrap();
+        assert!(gate.enter().is_none());
+    }
+
+    #[test]
+    fn once_stopped_the_gate_holds_nothing_of_what_requests_were_handled_with() {
+        let shared = Arc::new(());
+        let gate = Gate {
+            state: Mutex::new(GateState {
+                in_flight: 0,
+                shared: Some(shared.clone()),
+            }),
+            changed: Condvar::new(),
+            limit: 2,
+        };
+        let pass = gate.enter().expect("a place");
+        assert_eq!(Arc::strong_count(&shared), 3);
+        drop(pass);
+        gate.stop();
+        assert_eq!(Arc::strong_count(&shared), 1, "the store can be closed");
+    }
 }

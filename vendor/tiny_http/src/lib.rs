@@ -149,6 +149,10 @@ pub struct Server {
     accept_thread: Option<thread::JoinHandle<()>>,
 }
 
+/// Patched for Assistant Logbook: what answers a request on its connection's own thread
+/// ([`Server::from_listener_inline`]).
+pub type InlineHandler = Arc<dyn Fn(Request) + Send + Sync + 'static>;
+
 enum Message {
     Error(IoError),
     NewRequest(Request),
@@ -250,7 +254,25 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        let listener = listener.into();
+        Self::start(listener.into(), ssl_config, None)
+    }
+
+    /// Patched for Assistant Logbook: a server whose connection threads answer their requests
+    /// themselves, each calling `handler` and reading the connection's next request once it
+    /// returns. No request goes through the queue (`recv` never returns one), so an answer costs no
+    /// hand-off to a worker thread and back. The handler bounds its own concurrency.
+    pub fn from_listener_inline<L: Into<Listener>>(
+        listener: L,
+        handler: InlineHandler,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::start(listener.into(), None, Some(handler))
+    }
+
+    fn start(
+        listener: Listener,
+        ssl_config: Option<SslConfig>,
+        inline: Option<InlineHandler>,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
 
@@ -334,6 +356,7 @@ impl Server {
                     Ok(client) => {
                         let messages = inside_messages.clone();
                         let closed = inside_close_trigger.clone();
+                        let inline = inline.clone();
                         let mut client = Some(client);
                         tasks_pool.spawn(Box::new(move || {
                             if let Some(client) = client.take() {
@@ -368,6 +391,10 @@ impl Server {
                                             );
                                             let _ = writer.flush();
                                             break;
+                                        }
+                                        if let Some(handler) = &inline {
+                                            handler(rq);
+                                            continue;
                                         }
                                         messages.push(rq.with_notify_sender(sender.clone()).into());
                                         // Patched for Assistant Logbook: wait for the answer; a
