@@ -3,8 +3,9 @@
 //! Contract: an event is answered 200 only after the transaction that stores it has committed. The
 //! port accepts webhook `POST`s and `GET /healthz`, nothing else, and never returns stored data. Bad
 //! requests are answered with their reason and kept in the bounded rejections table; the receiver
-//! keeps serving after every one of them. A slow client cannot hold a worker for longer than the body
-//! deadline.
+//! keeps serving after every one of them. Each request is answered on its connection's thread, at
+//! most [`DEFAULT_WORKERS`] at once; a slow client cannot hold one of those places for longer than
+//! the body deadline.
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
@@ -377,7 +378,7 @@ fn handle(shared: &Shared, mut request: Request) {
     };
 
     // Credentials first: a client without them is never asked for its body (nor sent `100
-    // Continue`), so it cannot make a worker buffer anything. The body is left unread and the
+    // Continue`), so it cannot make the receiver buffer anything. The body is left unread and the
     // connection closed after the answer.
     let verified = match verify::check(&endpoint.auth, authorization.as_deref()) {
         Ok(verified) => verified,
