@@ -307,7 +307,8 @@ fn run_of(
     }
 }
 
-/// A tiny_http server with the receiver's worker count that reads each body and answers 200.
+/// A stock tiny_http server (requests queued to worker threads, as many as the receiver handles at
+/// once) that reads each body and answers 200.
 fn http_limit(args: &IngestBench, bodies: &[Vec<u8>]) -> Result<f64> {
     let server =
         Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?);

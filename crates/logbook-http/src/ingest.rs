@@ -162,7 +162,11 @@ impl<T> Drop for Pass<'_, T> {
         self.shared.take();
         let mut state = self.gate.state.lock().unwrap_or_else(|e| e.into_inner());
         state.in_flight -= 1;
-        self.gate.changed.notify_all();
+        // Someone waits only for a full gate to free a place, or in `stop`: a wake-up (a system
+        // call) on every request would cost the hot path for nobody.
+        if state.in_flight + 1 == self.gate.limit || state.shared.is_none() {
+            self.gate.changed.notify_all();
+        }
     }
 }
 
