@@ -76,6 +76,18 @@ fn send(url: &str, secret: &Path, bodies: &Path, answers: &Path, concurrency: us
         .unwrap()
 }
 
+/// Sends the twelve samples (4 at a time), logging the answers to `answers`; `send` must succeed.
+/// The answers that were 200s, as [`acknowledged`] reads them.
+fn send_samples(url: &str, secret: &Path, answers: &Path) -> Vec<(String, String, i64)> {
+    assert!(
+        send(url, secret, &samples_dir(), answers, 4)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    acknowledged(answers)
+}
+
 /// The answers of a `--log-answers` file that were 200: (body file name, status word, event id).
 fn acknowledged(answers: &Path) -> Vec<(String, String, i64)> {
     std::fs::read_to_string(answers)
@@ -191,13 +203,7 @@ fn serve_into_postgres_stores_the_samples_exactly_and_counts_duplicates() {
     let (mut server, url) = serve_team(&db.url, &secret, &["--keep-rejections", "3"]);
 
     let first = dir.path().join("first.ndjson");
-    assert!(
-        send(&url, &secret, &samples_dir(), &first, 4)
-            .wait()
-            .unwrap()
-            .success()
-    );
-    let stored = acknowledged(&first);
+    let stored = send_samples(&url, &secret, &first);
     assert_eq!(stored.len(), 12, "{stored:?}");
     assert!(stored.iter().all(|(_, status, _)| status == "stored"));
 
@@ -228,13 +234,7 @@ fn serve_into_postgres_stores_the_samples_exactly_and_counts_duplicates() {
 
     // Watson delivers again: each is answered with the first delivery's id, counted, not stored.
     let again = dir.path().join("again.ndjson");
-    assert!(
-        send(&url, &secret, &samples_dir(), &again, 4)
-            .wait()
-            .unwrap()
-            .success()
-    );
-    let duplicates = acknowledged(&again);
+    let duplicates = send_samples(&url, &secret, &again);
     assert_eq!(duplicates.len(), 12);
     for (name, status, id) in &duplicates {
         assert_eq!(status, "duplicate", "{name}");
@@ -1241,21 +1241,9 @@ fn a_receiver_role_stores_without_reading_and_a_reader_role_only_reads() {
     let receiver_url = cluster().url_as(&receiver, &db.name);
     let (mut server, url) = serve_team(&receiver_url, &secret, &["--keep-days", "30"]);
     let first = dir.path().join("first.ndjson");
-    assert!(
-        send(&url, &secret, &samples_dir(), &first, 4)
-            .wait()
-            .unwrap()
-            .success()
-    );
-    assert_eq!(acknowledged(&first).len(), 12);
+    assert_eq!(send_samples(&url, &secret, &first).len(), 12);
     let again = dir.path().join("again.ndjson");
-    assert!(
-        send(&url, &secret, &samples_dir(), &again, 4)
-            .wait()
-            .unwrap()
-            .success()
-    );
-    let duplicates = acknowledged(&again);
+    let duplicates = send_samples(&url, &secret, &again);
     assert_eq!(duplicates.len(), 12);
     assert!(
         duplicates
@@ -1420,13 +1408,7 @@ fn a_projector_role_projects_what_a_receiver_role_stored() {
     let secret = secret_file(dir.path());
     let (mut server, url) = serve_team(&cluster().url_as(&receiver, &db.name), &secret, &[]);
     let answers = dir.path().join("answers.ndjson");
-    assert!(
-        send(&url, &secret, &samples_dir(), &answers, 4)
-            .wait()
-            .unwrap()
-            .success()
-    );
-    assert_eq!(acknowledged(&answers).len(), 12);
+    assert_eq!(send_samples(&url, &secret, &answers).len(), 12);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         count(&mut admin, "SELECT count(*) FROM messages"),
