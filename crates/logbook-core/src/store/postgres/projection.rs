@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use postgres::{Client, Config, Statement, Transaction};
 
 use super::super::StoreError;
-use super::super::projection::{PROJECT_BATCH, derive_body};
+use super::super::projection::{PROJECT_BATCH, PROJECT_BATCH_BYTES, derive_body};
 use super::{connect, describe, text};
 use crate::watson::derive::{CallRow, DERIVER_VERSION, Derived, MessageRow};
 
@@ -124,8 +124,8 @@ enum Step {
     /// This connection's role may not read the events or write the derived tables (a receiver's
     /// least-privilege role, `logbook team roles`): projection is left to an instance that may.
     NotAllowed(String),
-    /// Events projected by one transaction.
-    Projected(usize),
+    /// One transaction projected a batch; `true` when it was full (more may be waiting).
+    Projected(bool),
 }
 
 #[derive(Debug)]
@@ -159,7 +159,7 @@ fn run(config: &Config, stop: &AtomicBool) {
     let mut not_allowed_told = false;
     while !stop.load(Ordering::Relaxed) {
         let wait = match step(config, &mut session) {
-            Ok(Step::Projected(n)) if n == PROJECT_BATCH => Duration::ZERO,
+            Ok(Step::Projected(true)) => Duration::ZERO,
             Ok(Step::Projected(_)) => IDLE_WAIT,
             Ok(Step::Standby) => RETRY,
             Ok(Step::Newer(version)) => {
@@ -421,18 +421,19 @@ impl Statements {
 }
 
 /// One transaction: the next events after the position whose transactions have ended, their
-/// derived rows, and the position after them. Returns how many events it projected.
-fn project_batch(client: &mut Client, st: &Statements) -> Result<usize, Failure> {
+/// derived rows, and the position after them: at most [`PROJECT_BATCH`] events and
+/// [`PROJECT_BATCH_BYTES`] of bodies. Returns whether the batch was full (more may be waiting).
+fn project_batch(client: &mut Client, st: &Statements) -> Result<bool, Failure> {
     let mut tx = client.transaction()?;
     let position = tx.query_one(&st.position, &[])?;
     let (from_tx, from_id): (String, i64) = (position.get(0), position.get(1));
     let retention = apply_retention(&mut tx, st)?;
-    let rows = tx.query(&st.batch, &[&from_tx, &from_id, &(PROJECT_BATCH as i64)])?;
+    let (rows, full) = read_batch(&mut tx, st, &from_tx, from_id)?;
     let Some(last) = rows.last() else {
         if retention {
             tx.commit()?;
         }
-        return Ok(0);
+        return Ok(false);
     };
     let (through_id, through_tx): (i64, String) = (last.get(0), last.get(3));
     let mut sessions = BTreeSet::new();
@@ -468,7 +469,33 @@ fn project_batch(client: &mut Client, st: &Statements) -> Result<usize, Failure>
         return Err(Failure::Moved);
     }
     tx.commit()?;
-    Ok(rows.len())
+    Ok(full)
+}
+
+/// The rows of the next batch after the position (id, arrival time, body, transaction), up to
+/// [`PROJECT_BATCH`] rows and the body that passes [`PROJECT_BATCH_BYTES`]; and whether there were
+/// as many as that.
+fn read_batch(
+    tx: &mut Transaction<'_>,
+    st: &Statements,
+    from_tx: &str,
+    from_id: i64,
+) -> Result<(Vec<postgres::Row>, bool), Failure> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let limit = PROJECT_BATCH as i64;
+    let params: [&(dyn postgres::types::ToSql + Sync); 3] = [&from_tx, &from_id, &limit];
+    let mut stream = tx.query_raw(&st.batch, params)?;
+    let mut rows = Vec::new();
+    let mut bytes = 0;
+    while let Some(row) = stream.next()? {
+        bytes += row.get::<_, &[u8]>(2).len();
+        rows.push(row);
+        if bytes >= PROJECT_BATCH_BYTES {
+            return Ok((rows, true));
+        }
+    }
+    let full = rows.len() == PROJECT_BATCH;
+    Ok((rows, full))
 }
 
 /// Takes out the derived rows of the events retention dropped (whole months, `retention_log`) since
