@@ -624,10 +624,13 @@ fn landed(
     }
 }
 
-/// The next events after `after`, in id order: (id, arrival time, body), at most
+/// A stored event as the deriver reads it: (id, arrival time, body).
+type StoredEvent = (i64, i64, Vec<u8>);
+
+/// The next events after `after`, in id order, at most
 /// [`PROJECT_BATCH`] of them and [`PROJECT_BATCH_BYTES`] of bodies; and whether there were as many
 /// as that (more may be waiting).
-fn read_batch(conn: &Connection, after: i64) -> rusqlite::Result<(Vec<(i64, i64, Vec<u8>)>, bool)> {
+fn read_batch(conn: &Connection, after: i64) -> rusqlite::Result<(Vec<StoredEvent>, bool)> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, received_at, body FROM main.events WHERE id > ?1 ORDER BY id LIMIT ?2",
     )?;
