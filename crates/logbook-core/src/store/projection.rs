@@ -48,13 +48,6 @@ const IDLE_WAIT_MS: u64 = 100;
 const RETRY_MS: u64 = 500;
 /// The projector's page cache, KiB: a batch touches many index pages of the derived tables.
 const PROJECTOR_CACHE_KIB: i64 = 32 * 1024;
-/// WAL pages of the derived file before the projector checkpoints (4 KiB pages: 64 MiB). The index
-/// pages a batch touches (the upper levels of two dozen indexes, the full-text segments, the rollup
-/// rows) are rewritten by nearly every batch: checkpointing seldom copies each into the file once
-/// per 64 MiB of log instead of once per SQLite's default 4 MiB. `logbook bench reindex` of 300,000
-/// generated events: 4,373 → 5,636 events/s. (A checkpointer thread beside it, as the event log
-/// has, copied the hot pages again every few hundred milliseconds, and was slower.)
-const DERIVED_WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 /// Free pages of the derived file handed back to the file system after retention.
 const VACUUM_PAGES: i64 = 2_000;
 
@@ -180,8 +173,6 @@ pub(super) fn open_derived(path: &Path, rebuild: bool) -> Result<Connection, Sto
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(open_error)?;
     conn.pragma_update(None, "cache_size", -PROJECTOR_CACHE_KIB)
-        .map_err(open_error)?;
-    conn.pragma_update(None, "wal_autocheckpoint", DERIVED_WAL_AUTOCHECKPOINT_PAGES)
         .map_err(open_error)?;
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(open_error)?;
