@@ -44,7 +44,7 @@ pub(super) fn resume(
             .filter(|n| *n >= 0)
             .ok_or_else(|| bad(what, text))
     };
-    let newest = live::newest(conn)?;
+    let newest = live::newest(conn.into())?;
     let cursor = match header_value(request, "Last-Event-ID").filter(|v| !v.trim().is_empty()) {
         Some(text) => {
             let (e, r) = text
@@ -156,7 +156,7 @@ pub(super) fn stream(shared: &Shared, request: Request, cursor: LiveCursor) {
     live::follow(
         cursor,
         Some(commits),
-        &mut |cursor| live::rows_since(&conn, cursor),
+        &mut |cursor| live::rows_since((&conn).into(), cursor),
         &|| shared.stopping(),
         &mut sse,
     );

@@ -67,7 +67,7 @@ fn route(
         database: shared.store.path(),
         receiver: &shared.receiver,
     };
-    if let Some(answer) = commands::run_by_path(conn, &ctx, path, params.pairs()) {
+    if let Some(answer) = commands::run_by_path(conn.into(), &ctx, path, params.pairs()) {
         return answer.map(Answer::Json);
     }
     match path {
