@@ -35,7 +35,7 @@ pub(crate) fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Served, S
 
 /// A `serve` process of a test, killed if the test ends without stopping it (a failed assertion):
 /// otherwise it would outlive the test, and its cluster, trying to reconnect for ever.
-pub(crate) struct Served(Child);
+pub(crate) struct Served(pub(crate) Child);
 
 impl std::ops::Deref for Served {
     type Target = Child;

@@ -640,3 +640,158 @@ fn the_reader_role_runs_every_reading_command() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("name two stores"));
 }
+
+/// GET `path` of the UI at `base` with the launch's token; the status and the answer's text.
+fn ui_get(base: &str, token: &str, path: &str) -> (u16, String) {
+    let response = match agent()
+        .get(&format!("{base}{path}"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+    {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{path}: {e}"),
+    };
+    (response.status(), response.into_string().unwrap())
+}
+
+/// `serve --store` serves the UI from the PostgreSQL store: the API answers what the core reads
+/// there, its live stream carries what arrives, exports download, and replays (kept with a SQLite
+/// store only) are refused with a reason.
+#[test]
+fn serve_with_a_postgres_store_serves_the_ui_from_it() {
+    use std::io::{BufRead, BufReader};
+    let db = cluster().database("ui");
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let child = logbook()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ui-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--store", &db.url, "--secret-file"])
+        .arg(&secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = crate::team::Served(child);
+    let (mut endpoint, mut open) = (None, None);
+    for line in BufReader::new(server.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("endpoint   POST ") {
+            endpoint = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("open       ") {
+            open = Some(rest.to_owned());
+        }
+        if line.starts_with("Ctrl-C stops") {
+            break;
+        }
+    }
+    let (endpoint, open) = (
+        endpoint.unwrap(),
+        open.expect("serve printed the UI's address"),
+    );
+    let (base, token) = open.split_once("/?token=").unwrap();
+
+    // The live stream, open before anything arrives (its first batch, empty, says so), carries
+    // what arrives (by polling).
+    let (opened, is_open) = std::sync::mpsc::channel();
+    let live = {
+        let (base, token) = (base.to_owned(), token.to_owned());
+        std::thread::spawn(move || {
+            let response = ureq::AgentBuilder::new()
+                .timeout_read(Duration::from_secs(20))
+                .build()
+                .get(&format!("{base}/api/live"))
+                .set("Authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap();
+            let mut ids = Vec::new();
+            for line in BufReader::new(response.into_reader()).lines() {
+                let Some(data) = line.unwrap().strip_prefix("data: ").map(str::to_owned) else {
+                    continue;
+                };
+                let batch: Value = serde_json::from_str(&data).unwrap();
+                let _ = opened.send(());
+                ids.extend(
+                    batch["rows"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r["id"].as_i64().unwrap()),
+                );
+                if ids.len() >= 12 {
+                    return ids;
+                }
+            }
+            ids
+        })
+    };
+    is_open.recv_timeout(Duration::from_secs(30)).unwrap();
+    let log = dir.path().join("answers.ndjson");
+    assert!(
+        send(&endpoint, &secret, &samples_dir(), &log, 1)
+            .wait()
+            .unwrap()
+            .success()
+    );
+    wait_projected(&mut db.client());
+    assert_eq!(live.join().unwrap(), (1..=12).collect::<Vec<i64>>());
+
+    let reader = PgReader::connect(&db.url).unwrap();
+    let (status, messages) = ui_get(base, token, "/api/messages?q=bill&facets=true");
+    assert_eq!(status, 200, "{messages}");
+    let expected = search::messages(
+        &reader,
+        &Search {
+            facets: true,
+            ..Search::new("bill")
+        },
+        false,
+    )
+    .unwrap();
+    let mut answered: Value = serde_json::from_str(&messages).unwrap();
+    assert!(!expected.items.is_empty());
+    // (Facets are counted under a time budget: only their values are compared.)
+    answered["facets"] = comparable(&expected.facets);
+    assert_eq!(answered, comparable(&expected));
+    for path in [
+        "/api/status",
+        "/api/events?q=kind:call",
+        "/api/conversations?q=",
+        "/api/calls/b231ef28-c861-4f33-8a17-384d95d6ddb5",
+        "/api/conversations/c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05",
+        "/api/events/1",
+        "/api/count?q=bill&subject=messages",
+        "/api/custom-data/keys",
+        "/api/trends?q=",
+        "/api/qualifier-values?key=intent&prefix=",
+        "/api/export?kind=calls&format=csv",
+    ] {
+        let (status, body) = ui_get(base, token, path);
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let (_, status) = ui_get(base, token, "/api/status");
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["stats"]["events"], 12);
+    assert_eq!(status["stats"]["last_event_id"], 12);
+
+    let refused = agent()
+        .post(&format!("{base}/api/replay"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/json")
+        .send_string(r#"{"event": 1, "to": "http://127.0.0.1:9/", "signing": "none"}"#);
+    match refused {
+        Err(ureq::Error::Status(400, r)) => {
+            assert!(r.into_string().unwrap().contains("SQLite store only"))
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(server);
+}
