@@ -42,6 +42,19 @@ const QUERIES: &[&str] = &[
     "-\"pay my bill\"",
     "order status",
     "caf\u{e9}",
+    "CAFE",
+    "cr\u{e8}me -caf\u{e9}",
+    "\"s'il vous\"",
+    "18885550146",
+    "+18885550146",
+    "338",
+    "$338.80",
+    "example.com",
+    "com",
+    "pay_bill",
+    "\u{1f44b}",
+    "-\u{1f44b}",
+    "bill \u{1f44b}",
     "kind:message",
     "kind:call",
     "-kind:call",
@@ -152,6 +165,13 @@ fn received_twice() -> Stores {
             ids.extend(acknowledged(&log));
         }
         answers.push(ids);
+        // Words with accents (what the index folds), in a turn of its own.
+        let mut accented: Value = serde_json::from_slice(&sample("02")).unwrap();
+        accented["payload"]["log_id"] = "accented-turn".into();
+        accented["payload"]["request"]["input"]["text"] = "Un café crème, s'il vous plaît".into();
+        let body = serde_json::to_vec(&accented).unwrap();
+        let (status, _) = post(url, Some(&format!("Bearer {}", jwt())), &body);
+        assert_eq!(status, 200);
         // Two refused requests, kept by both.
         for n in 0..2 {
             let (status, _) = post(&format!("{url}?n={n}"), Some("Bearer nope"), &sample("01"));
@@ -198,14 +218,26 @@ fn all_pages<T: Serialize>(
     let mut pages = Vec::new();
     let mut cursor = None;
     loop {
-        let page = list(&Search {
-            query: query.to_owned(),
-            cursor: cursor.clone(),
-            limit,
-            facets: pages.is_empty(),
-            hits: true,
-        })
-        .unwrap_or_else(|e| panic!("{query}: {e}"));
+        let ask = || {
+            list(&Search {
+                query: query.to_owned(),
+                cursor: cursor.clone(),
+                limit,
+                facets: pages.is_empty(),
+                hits: true,
+            })
+            .unwrap_or_else(|e| panic!("{query}: {e}"))
+        };
+        // Facets share a budget of 150 ms: on a machine busy with other work, a page is asked
+        // again (a few times at most) until none ran out of time, so that both stores' counts
+        // are compared.
+        let mut page = ask();
+        for _ in 0..5 {
+            if !page.facets.iter().any(|f| f.timed_out) {
+                break;
+            }
+            page = ask();
+        }
         cursor = page.next_cursor.clone();
         pages.push(comparable(&page));
         if cursor.is_none() {
@@ -220,7 +252,7 @@ fn answers(db: Db<'_>, now: chrono::DateTime<chrono::Utc>) -> Vec<(String, Value
     let mut out = Vec::new();
     let mut add = |name: String, v: Value| out.push((name, v));
     for q in QUERIES {
-        // Facets come with every first page; their `sampled`/timing is the same at this size.
+        // Facets come with every first page.
         add(
             format!("events {q}"),
             all_pages(|s| search::events(db, s), q, 40),
@@ -402,6 +434,9 @@ fn the_same_queries_give_the_same_rows_in_the_same_order_on_sqlite_and_postgres(
     }
     // The table asks questions with answers: most lists find rows.
     assert!(empty < QUERIES.len(), "{empty} empty lists");
+    // Words are folded alike: the accented turn is found without its accents on PostgreSQL too.
+    let folded = search::messages(&pg, &Search::new("CAFE creme"), false).unwrap();
+    assert_eq!(folded.items.len(), 1, "{folded:?}");
 
     // Every reading command takes `--store` (and LOGBOOK_STORE), and prints what `--db` prints.
     let db = stores.sqlite.to_str().unwrap();

@@ -21,6 +21,7 @@ pub mod parse;
 pub mod search;
 pub mod trends;
 pub mod values;
+pub mod words;
 
 use std::time::Duration;
 
