@@ -130,7 +130,7 @@ fn forward(
     live::follow(
         since,
         commits,
-        &mut |cursor| readers.with(|conn| live::rows_since(conn, cursor)),
+        &mut |cursor| readers.with(|conn| live::rows_since(conn.into(), cursor)),
         &|| stop.load(Ordering::Relaxed),
         &mut ChannelSink(send),
     );

@@ -287,7 +287,7 @@ impl Shell {
             database: &self.0.db_path,
             receiver: &receiver,
         };
-        self.read(|conn| C::run(conn, &ctx, request))
+        self.read(|conn| C::run(conn.into(), &ctx, request))
     }
 
     /// Sends a replay from the event view (signed with the secret of the endpoint the event

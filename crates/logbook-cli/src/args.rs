@@ -94,6 +94,21 @@ impl DbArg {
     }
 }
 
+/// Where a reading command reads: the SQLite file of `--db`, or a team's PostgreSQL store.
+#[derive(Args)]
+pub struct StoreArg {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// A team's PostgreSQL store instead of a SQLite file: postgres://USER:PASSWORD@HOST:PORT/DATABASE
+    #[arg(
+        long = "store",
+        env = "LOGBOOK_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+}
+
 /// `--auth`: the core's [`AuthMode`], by its name, each offered with its help line.
 fn auth_mode() -> impl TypedValueParser<Value = AuthMode> {
     PossibleValuesParser::new(
@@ -388,7 +403,7 @@ pub struct PullArgs {
 #[derive(Args)]
 pub struct ExportArgs {
     #[command(flatten)]
-    pub db: DbArg,
+    pub store: StoreArg,
     /// The query whose rows to export (the query language of `search`); empty exports everything.
     #[arg(default_value = "")]
     pub query: String,
@@ -438,7 +453,7 @@ pub enum ListKind {
 #[derive(Args)]
 pub struct SearchArgs {
     #[command(flatten)]
-    pub db: DbArg,
+    pub store: StoreArg,
     /// e.g. `refund intent:pay_bill after:7d`, `end_reason:failed duration>60s`, `custom.account_verified:true`
     #[arg(default_value = "")]
     pub query: String,
@@ -461,7 +476,7 @@ pub struct SearchArgs {
 #[derive(Args)]
 pub struct ShowArgs {
     #[command(flatten)]
-    pub db: DbArg,
+    pub store: StoreArg,
     #[arg(value_enum)]
     pub what: ShowKind,
     /// A conversation's session_id, a call's global_session_id, an event's number (r<number> for a
@@ -513,7 +528,7 @@ pub struct ReplayArgs {
 #[derive(Args)]
 pub struct DiffArgs {
     #[command(flatten)]
-    pub db: DbArg,
+    pub store: StoreArg,
     /// The left event (number, log_id or global_session_id).
     pub left: String,
     /// The right event.
@@ -533,7 +548,7 @@ pub enum ShowKind {
 #[derive(Args)]
 pub struct CustomDataArgs {
     #[command(flatten)]
-    pub db: DbArg,
+    pub store: StoreArg,
     /// A key: show its values (or, with VALUE, the calls carrying KEY=VALUE).
     pub key: Option<String>,
     pub value: Option<String>,
@@ -626,7 +641,7 @@ pub struct ReindexArgs {
 #[derive(Args)]
 pub struct ReportArgs {
     #[command(flatten)]
-    pub db: DbArg,
+    pub store: StoreArg,
     /// The query language of `search`; its `after:` / `before:` make the range, e.g.
     /// `after:7d`, `after:2026-03-01 before:2026-03-08 end_reason:failed` [default range: from the
     /// first matching row until now]
@@ -666,17 +681,9 @@ pub enum ReportFormat {
 
 #[derive(Args)]
 pub struct StatsArgs {
+    /// With `--store`, the team store's counts and how far its projector has got.
     #[command(flatten)]
-    pub db: DbArg,
-    /// A team's PostgreSQL store instead of a SQLite file: postgres://USER:PASSWORD@HOST:PORT/DATABASE
-    /// (its counts, and how far its projector has got).
-    #[arg(
-        long,
-        env = "LOGBOOK_STORE",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub store: Option<String>,
+    pub store: StoreArg,
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
 }

@@ -1013,16 +1013,21 @@ fn run_queries(conn: &rusqlite::Connection, inputs: &QueryInputs, samples: usize
         query: "after:30d".into(),
         ..Default::default()
     };
+    type Compute = fn(
+        &rusqlite::Connection,
+        &trends::TrendsRequest,
+        chrono::DateTime<chrono::Utc>,
+    ) -> Result<trends::Trends, logbook_core::query::QueryError>;
     for (name, runs, compute) in [
         (
             "trends_30d",
             TRENDS_SAMPLES,
-            trends::trends as fn(&_, &_, _) -> _,
+            (|conn, request, now| trends::trends(conn, request, now)) as Compute,
         ),
         (
             "trends_30d_without_rollups",
             TRENDS_SAMPLES / 4,
-            trends::trends_without_rollups,
+            |conn, request, now| trends::trends_without_rollups(conn, request, now),
         ),
     ] {
         let mut latencies = Vec::new();

@@ -12,7 +12,6 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -29,7 +28,7 @@ use logbook_core::query::search::{
     self, CallRow, ConversationRow, EventRow, MessageRow, Page, Search,
 };
 use logbook_core::query::values::ValueHint;
-use logbook_core::query::{QueryError, parse, trends};
+use logbook_core::query::{Db, QueryError, parse, trends};
 use logbook_core::store::pulls::PullRow;
 use logbook_core::store::replays::{ReplayView, Signing};
 
@@ -66,11 +65,8 @@ pub trait Command {
     const HTTP: &'static str;
     type Request: DeserializeOwned + TS + Send + 'static;
     type Answer: Serialize + TS + Send + 'static;
-    fn run(
-        conn: &Connection,
-        ctx: &Context<'_>,
-        request: Self::Request,
-    ) -> Result<Self::Answer, ApiError>;
+    fn run(db: Db<'_>, ctx: &Context<'_>, request: Self::Request)
+    -> Result<Self::Answer, ApiError>;
 }
 
 /// Calls `$callback! { name => Type, … }` with every read command: the one list both transports
@@ -162,7 +158,8 @@ pub struct EventForwarding {
 }
 
 impl ForwardingRequest {
-    fn run(self, conn: &Connection) -> Result<Vec<EventForwarding>, ApiError> {
+    /// Only the SQLite store forwards: on PostgreSQL no event has a forwarding state.
+    fn run(self, db: Db<'_>) -> Result<Vec<EventForwarding>, ApiError> {
         let ids = self
             .ids
             .split(',')
@@ -179,6 +176,9 @@ impl ForwardingRequest {
                 format!("at most {FORWARDING_IDS} ids at once"),
             ));
         }
+        let Some(conn) = db.sqlite() else {
+            return Ok(Vec::new());
+        };
         let states = logbook_core::store::outbox::states(conn, &ids)
             .map_err(|e| ApiError::new(ApiErrorKind::Internal, e.to_string()))?;
         Ok(states
@@ -277,7 +277,7 @@ pub struct TrendsRequest {
 }
 
 impl TrendsRequest {
-    pub fn run(self, conn: &Connection) -> Result<trends::Trends, ApiError> {
+    pub fn run(self, db: Db<'_>) -> Result<trends::Trends, ApiError> {
         let compare = self
             .compare
             .as_deref()
@@ -290,7 +290,7 @@ impl TrendsRequest {
             compare,
             custom_key: self.custom.filter(|k| !k.is_empty()),
         };
-        Ok(trends::trends(conn, &request, chrono::Utc::now())?)
+        Ok(trends::trends(db, &request, chrono::Utc::now())?)
     }
 }
 
@@ -425,11 +425,7 @@ pub mod read {
                 type Request = $req;
                 type Answer = $answer;
                 #[allow(unused_variables)]
-                fn run(
-                    $conn: &Connection,
-                    $ctx: &Context<'_>,
-                    $r: $req,
-                ) -> Result<$answer, ApiError> {
+                fn run($conn: Db<'_>, $ctx: &Context<'_>, $r: $req) -> Result<$answer, ApiError> {
                     $body
                 }
             }
@@ -462,8 +458,12 @@ pub mod read {
     command!(Call, "call", "/api/calls/{id}", IdRequest => super::Call,
         |conn, ctx, r| Ok(logbook_core::query::call::call(conn, &r.id)?));
     command!(Pulls, "pulls", "/api/pulls", NoRequest => Vec<PullRow>,
-        |conn, ctx, _| logbook_core::store::pulls::recent(conn, logbook_core::store::pulls::RECENT_PULLS)
-            .map_err(|e| ApiError::new(ApiErrorKind::Internal, e.to_string())));
+    // Only the SQLite store pulls from Watson's API.
+    |conn, ctx, _| match conn.sqlite() {
+        Some(conn) => logbook_core::store::pulls::recent(conn, logbook_core::store::pulls::RECENT_PULLS)
+            .map_err(|e| ApiError::new(ApiErrorKind::Internal, e.to_string())),
+        None => Ok(Vec::new()),
+    });
     command!(CustomKeys, "custom_keys", "/api/custom-data/keys", NoRequest => Vec<KeyCount>,
         |conn, ctx, _| Ok(custom::keys(conn)?));
     command!(CustomValues, "custom_values", "/api/custom-data/values", CustomValuesRequest => Vec<ValueCount>,
@@ -678,13 +678,13 @@ pub fn specs() -> Vec<CommandSpec> {
 /// built from the path's `{field}` segment and the query parameters; its answer as JSON. `None`
 /// when no read command has this path.
 pub fn run_by_path(
-    conn: &Connection,
+    conn: Db<'_>,
     ctx: &Context<'_>,
     path: &str,
     params: &[(String, String)],
 ) -> Option<Result<Vec<u8>, ApiError>> {
     fn attempt<C: Command>(
-        conn: &Connection,
+        conn: Db<'_>,
         ctx: &Context<'_>,
         path: &str,
         params: &[(String, String)],

@@ -16,11 +16,9 @@ pub mod types;
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension};
-
 use logbook_core::config::Endpoint;
 use logbook_core::export::ExportError;
-use logbook_core::query::QueryError;
+use logbook_core::query::{Db, QueryError};
 use logbook_core::store::StoreError;
 use types::{ApiError, ApiErrorKind, EndpointInfo, Qualifier, Status};
 
@@ -91,7 +89,9 @@ impl From<QueryError> for ApiError {
             QueryError::BadCursor | QueryError::BadRequest(_) => {
                 Self::new(ApiErrorKind::BadRequest, err.to_string())
             }
-            QueryError::Sqlite(_) => Self::new(ApiErrorKind::Internal, err.to_string()),
+            QueryError::Sqlite(_) | QueryError::Postgres(_) => {
+                Self::new(ApiErrorKind::Internal, err.to_string())
+            }
         }
     }
 }
@@ -160,17 +160,10 @@ impl ReceiverInfo {
 }
 
 /// Everything the Status view shows: the store's totals and where and how webhooks are received.
-pub fn status(
-    conn: &Connection,
-    database: &Path,
-    receiver: &ReceiverInfo,
-) -> Result<Status, ApiError> {
-    let stats = logbook_core::query::event::stats(conn)?;
-    let last_rejection_id: Option<i64> = conn
-        .query_row("SELECT max(id) FROM rejections", [], |r| r.get(0))
-        .optional()
-        .map_err(QueryError::from)?
-        .flatten();
+pub fn status(db: Db<'_>, database: &Path, receiver: &ReceiverInfo) -> Result<Status, ApiError> {
+    let stats = logbook_core::query::event::stats(db)?;
+    let last_rejection_id: Option<i64> =
+        db.row("SELECT max(id) FROM rejections", &[], |r| r.get(0))?;
     Ok(Status {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         database: database.display().to_string(),

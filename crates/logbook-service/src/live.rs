@@ -14,9 +14,7 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
-
-use logbook_core::query::QueryError;
+use logbook_core::query::Db;
 use logbook_core::query::live::since;
 use logbook_core::query::search::EventRow;
 use logbook_core::store::Committed;
@@ -57,10 +55,7 @@ pub trait LiveSink {
 }
 
 /// The rows after `cursor`, oldest first, at most [`BATCH_ROWS`], and whether more are waiting.
-pub fn rows_since(
-    conn: &Connection,
-    cursor: LiveCursor,
-) -> Result<(Vec<EventRow>, bool), ApiError> {
+pub fn rows_since(conn: Db<'_>, cursor: LiveCursor) -> Result<(Vec<EventRow>, bool), ApiError> {
     Ok(since(
         conn,
         cursor.last_event_id,
@@ -70,18 +65,17 @@ pub fn rows_since(
 }
 
 /// The newest stored ids (0 when there are none): "from now on".
-pub fn newest(conn: &Connection) -> Result<LiveCursor, ApiError> {
-    conn.query_row(
+pub fn newest(db: Db<'_>) -> Result<LiveCursor, ApiError> {
+    Ok(db.row(
         "SELECT (SELECT coalesce(max(id), 0) FROM events), (SELECT coalesce(max(id), 0) FROM rejections)",
-        [],
+        &[],
         |r| {
             Ok(LiveCursor {
                 last_event_id: r.get(0)?,
                 last_rejection_id: r.get(1)?,
             })
         },
-    )
-    .map_err(|e| QueryError::from(e).into())
+    )?)
 }
 
 impl LiveCursor {

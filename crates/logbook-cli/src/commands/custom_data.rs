@@ -10,15 +10,16 @@ use crate::args::CustomDataArgs;
 use crate::render::lists;
 
 pub fn run(args: CustomDataArgs) -> Result<()> {
-    let conn = reader(&args.db)?;
+    let reader = reader(&args.store)?;
+    let conn = reader.db();
     match (&args.key, &args.value) {
-        (None, _) => lists::custom_keys(args.format, &custom::keys(&conn)?),
+        (None, _) => lists::custom_keys(args.format, &custom::keys(conn)?),
         (Some(key), None) => {
-            lists::custom_values(args.format, &custom::values(&conn, key, args.limit)?)
+            lists::custom_values(args.format, &custom::values(conn, key, args.limit)?)
         }
         (Some(key), Some(value)) => lists::custom_calls(
             args.format,
-            &custom::calls_with(&conn, key, Some(value), args.limit, None)?,
+            &custom::calls_with(conn, key, Some(value), args.limit, None)?,
         ),
     }
 }

@@ -10,8 +10,9 @@ use crate::args::{DiffArgs, OutputFormat};
 use crate::render::{detail, rows::print_json};
 
 pub fn run(args: DiffArgs) -> Result<()> {
-    let conn = reader(&args.db)?;
-    let comparison = compare(&conn, &args.left, &args.right)?;
+    let reader = reader(&args.store)?;
+    let conn = reader.db();
+    let comparison = compare(conn, &args.left, &args.right)?;
     if args.format == OutputFormat::Table {
         detail::comparison(&mut std::io::stdout().lock(), &comparison)?;
         Ok(())

@@ -11,7 +11,8 @@ use crate::args::ExportArgs;
 use crate::render;
 
 pub fn run(args: ExportArgs) -> Result<()> {
-    let conn = reader(&args.db)?;
+    let reader = reader(&args.store)?;
+    let conn = reader.db();
     let format = args.format.unwrap_or(match args.kind {
         export::Kind::Raw => export::Format::Ndjson,
         _ => export::Format::Csv,
@@ -24,7 +25,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let rows = export::export(&conn, args.kind, &args.query, format, &mut out, &|n| {
+    let rows = export::export(conn, args.kind, &args.query, format, &mut out, &|n| {
         bar.set_position(n)
     })
     .map_err(|e| query_error(e, &args.query))?;

@@ -21,14 +21,27 @@ pub mod url;
 use anyhow::{Result, bail};
 
 use logbook_core::export::ExportError;
-use logbook_core::query::QueryError;
 use logbook_core::query::parse::ParseError;
+use logbook_core::query::{PgReader, QueryError, Reader};
 use logbook_core::store;
 
-use crate::args::DbArg;
+use crate::args::{DbArg, StoreArg};
 
 /// A read-only connection to an existing database.
-pub fn reader(db: &DbArg) -> Result<rusqlite::Connection> {
+/// Opens the store a reading command reads: the PostgreSQL store of `--store` (or
+/// `LOGBOOK_STORE`), else the SQLite file of `--db`.
+pub fn reader(store: &StoreArg) -> Result<Reader> {
+    match &store.url {
+        Some(url) => {
+            team_store(url, &store.db)?;
+            Ok(Reader::Postgres(PgReader::connect(url)?))
+        }
+        None => Ok(Reader::Sqlite(sqlite_reader(&store.db)?)),
+    }
+}
+
+/// A read-only connection to the SQLite file of `--db`, which must exist.
+pub fn sqlite_reader(db: &DbArg) -> Result<rusqlite::Connection> {
     let path = db.path();
     if !path.exists() {
         bail!(

@@ -14,7 +14,7 @@ use logbook_core::store::replays::{self, ReplayView};
 use logbook_core::store::{Store, StoreOptions};
 use logbook_http::replay::{self, Signer};
 
-use super::{query_error, reader};
+use super::{query_error, sqlite_reader};
 use crate::args::{OutputFormat, ReplayArgs};
 use crate::render::{detail, rows::print_json};
 
@@ -43,7 +43,7 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         );
     }
 
-    let conn = reader(&args.db)?;
+    let conn = sqlite_reader(&args.db)?;
     let events = chosen(&conn, &args)?;
     if args.edit && events.len() != 1 {
         bail!(

@@ -9,7 +9,8 @@ use crate::args::{ReportArgs, ReportBucket, ReportFormat};
 use crate::render::{report, rows::print_json};
 
 pub fn run(args: ReportArgs) -> Result<()> {
-    let conn = reader(&args.db)?;
+    let reader = reader(&args.store)?;
+    let conn = reader.db();
     let request = TrendsRequest {
         query: args.query.clone(),
         bucket: args.by.map(|b| match b {
@@ -20,7 +21,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
         compare: args.compare.as_deref().map(Compare::parse).transpose()?,
         custom_key: args.custom.clone(),
     };
-    let figures = trends::trends(&conn, &request, chrono::Utc::now())
+    let figures = trends::trends(conn, &request, chrono::Utc::now())
         .map_err(|e| query_error(e, &args.query))?;
     match args.format {
         ReportFormat::Table => Ok(report::table(&mut std::io::stdout().lock(), &figures)?),

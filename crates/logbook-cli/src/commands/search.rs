@@ -11,7 +11,8 @@ use crate::args::{ListKind, OutputFormat, SearchArgs};
 use crate::render::lists;
 
 pub fn run(args: SearchArgs) -> Result<()> {
-    let conn = reader(&args.db)?;
+    let reader = reader(&args.store)?;
+    let conn = reader.db();
     let request = Search {
         query: args.query.clone(),
         cursor: args.cursor.clone(),
@@ -22,22 +23,22 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let fail = |e: QueryError| query_error(e, &args.query);
     let (next, facets) = match args.list {
         ListKind::Events => {
-            let page = search::events(&conn, &request).map_err(fail)?;
+            let page = search::events(conn, &request).map_err(fail)?;
             lists::events(args.format, &page.items)?;
             (page.next_cursor, page.facets)
         }
         ListKind::Messages => {
-            let page = search::messages(&conn, &request, false).map_err(fail)?;
+            let page = search::messages(conn, &request, false).map_err(fail)?;
             lists::messages(args.format, &page.items)?;
             (page.next_cursor, page.facets)
         }
         ListKind::Calls => {
-            let page = search::calls(&conn, &request, false).map_err(fail)?;
+            let page = search::calls(conn, &request, false).map_err(fail)?;
             lists::calls(args.format, &page.items)?;
             (page.next_cursor, page.facets)
         }
         ListKind::Conversations => {
-            let page = search::conversations(&conn, &request).map_err(fail)?;
+            let page = search::conversations(conn, &request).map_err(fail)?;
             lists::conversations(args.format, &page.items)?;
             (page.next_cursor, page.facets)
         }

@@ -1,5 +1,5 @@
 //! `logbook serve`: the webhook receiver (and the browser UI) until Ctrl-C or SIGTERM; with
-//! `--store postgres://…`, the receiver alone, into a PostgreSQL database other receivers may share.
+//! `--store postgres://…`, into a PostgreSQL database other receivers may share, the UI reading it.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use logbook_core::auth::Secret;
 use logbook_core::config::{Config, Endpoint, Forward};
 use logbook_core::store::postgres::RETENTION_INTERVAL;
 use logbook_core::store::{PgStore, Store};
-use logbook_http::api::{UiConfig, UiServer};
+use logbook_http::api::{UiConfig, UiServer, UiStore};
 use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Receiver, ReceiverConfig};
 
@@ -97,8 +97,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
 
 /// `serve --store postgres://…`: the receiver, into a shared PostgreSQL database that other
 /// `serve` processes may be writing too, its projector (one process's at a time, see
-/// `store::postgres`) and retention by month (`--keep-days`). What else reads the store (the UI,
-/// forwarding) is not built for PostgreSQL yet, and is refused rather than silently left out.
+/// `store::postgres`) and retention by month (`--keep-days`), and the UI, reading the database
+/// with connections of its own (its live view polls). Forwarding is not built for PostgreSQL yet,
+/// and is refused rather than silently left out.
 fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     super::team_store(url, &args.db)?;
     if !args.forwards.is_empty() {
@@ -145,6 +146,28 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     let receiver = Receiver::start(receiver_config, store.clone())?;
     let addr = receiver.local_addr();
     let local = format!("http://{addr}");
+    let ui = if args.no_ui {
+        None
+    } else {
+        let info =
+            logbook_service::ReceiverInfo::new(&local, &endpoints, config.limits.max_body_bytes);
+        let mut ui_config = UiConfig::new(args.ui_listen.clone());
+        ui_config.endpoints = endpoints.clone();
+        let read = UiStore::Postgres {
+            url: url.to_owned(),
+            target: store.target().to_owned(),
+        };
+        match UiServer::start(ui_config, read, info) {
+            Ok(ui) => Some(ui),
+            Err(err) => {
+                receiver.shutdown();
+                if let Ok(store) = Arc::try_unwrap(store) {
+                    let _ = store.close();
+                }
+                return Err(err).context("cannot start the UI (--no-ui receives without it)");
+            }
+        }
+    };
     let stop_rx = stop_signal()?;
 
     println!("Assistant Logbook is receiving Watson Assistant log webhooks");
@@ -158,15 +181,15 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     }
     print_endpoints(&local, &endpoints);
     warn(&endpoints, addr);
-    if !args.no_ui {
-        println!(
-            "  ui         none: the UI and the reading commands other than `logbook stats --store` \
-             do not read PostgreSQL yet (team mode receives and projects, for now)"
-        );
+    if let Some(ui) = &ui {
+        println!("  open       {}", ui.url_with_token());
     }
     print_tunnel(&local, addr);
     let _ = stop_rx.recv();
     eprintln!("stopping: finishing requests in flight…");
+    if let Some(ui) = ui {
+        ui.shutdown();
+    }
     receiver.shutdown();
     let store = Arc::try_unwrap(store).map_err(|_| anyhow::anyhow!("the store is still in use"))?;
     store.close().context("closing the store")?;

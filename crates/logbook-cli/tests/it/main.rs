@@ -21,3 +21,4 @@ mod report;
 mod retention;
 mod rollup;
 mod team;
+mod team_reading;

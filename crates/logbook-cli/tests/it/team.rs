@@ -18,7 +18,7 @@ use crate::harness_postgres::{Database, PASSWORD, cluster};
 
 /// `logbook serve --store URL` on a free port, without UI (plus `extra`); returns it and its webhook
 /// URL.
-fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Served, String) {
+pub(crate) fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Served, String) {
     let mut child = logbook()
         .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--no-ui"])
         .args(["--store", url])
@@ -35,7 +35,7 @@ fn serve_team(url: &str, secret: &Path, extra: &[&str]) -> (Served, String) {
 
 /// A `serve` process of a test, killed if the test ends without stopping it (a failed assertion):
 /// otherwise it would outlive the test, and its cluster, trying to reconnect for ever.
-struct Served(Child);
+pub(crate) struct Served(pub(crate) Child);
 
 impl std::ops::Deref for Served {
     type Target = Child;
@@ -61,7 +61,13 @@ impl Drop for Served {
 
 /// `logbook send` of every body in `bodies` (a file or a directory) to `url`, `concurrency` at a
 /// time, answers logged to `answers`.
-fn send(url: &str, secret: &Path, bodies: &Path, answers: &Path, concurrency: usize) -> Child {
+pub(crate) fn send(
+    url: &str,
+    secret: &Path,
+    bodies: &Path,
+    answers: &Path,
+    concurrency: usize,
+) -> Child {
     logbook()
         .args(["send", "--url", url, "--concurrency"])
         .arg(concurrency.to_string())
@@ -89,7 +95,7 @@ fn send_samples(url: &str, secret: &Path, answers: &Path) -> Vec<(String, String
 }
 
 /// The answers of a `--log-answers` file that were 200: (body file name, status word, event id).
-fn acknowledged(answers: &Path) -> Vec<(String, String, i64)> {
+pub(crate) fn acknowledged(answers: &Path) -> Vec<(String, String, i64)> {
     std::fs::read_to_string(answers)
         .unwrap_or_default()
         .lines()
@@ -107,7 +113,7 @@ fn acknowledged(answers: &Path) -> Vec<(String, String, i64)> {
         .collect()
 }
 
-fn count(db: &mut postgres::Client, sql: &str) -> i64 {
+pub(crate) fn count(db: &mut postgres::Client, sql: &str) -> i64 {
     db.query_one(sql, &[]).unwrap().get(0)
 }
 
@@ -124,7 +130,7 @@ fn caught_up(db: &mut postgres::Client) -> bool {
 }
 
 /// Waits (a minute at most) for the projector to project every stored event.
-fn wait_projected(db: &mut postgres::Client) {
+pub(crate) fn wait_projected(db: &mut postgres::Client) {
     let waited = std::time::Instant::now();
     while !caught_up(db) {
         assert!(
@@ -189,7 +195,7 @@ fn projector_holder(db: &mut postgres::Client) -> Option<i32> {
     .map(|row| row.get(0))
 }
 
-fn secret_file(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn secret_file(dir: &Path) -> std::path::PathBuf {
     let secret = dir.join("secret");
     std::fs::write(&secret, SECRET).unwrap();
     secret
@@ -790,7 +796,7 @@ fn an_event_committed_after_a_higher_id_was_projected_is_projected_once() {
 }
 
 /// `logbook generate` traffic: `n` events, one file per body in a new directory `name`.
-fn generated(dir: &Path, name: &str, n: usize, seed: u64) -> std::path::PathBuf {
+pub(crate) fn generated(dir: &Path, name: &str, n: usize, seed: u64) -> std::path::PathBuf {
     let file = dir.join(format!("{name}.ndjson"));
     let status = logbook()
         .args([
@@ -1147,7 +1153,7 @@ fn retention_drops_whole_months_past_the_age_with_their_dedup_keys() {
 }
 
 /// `logbook team roles` with `args`: (success, stdout, stderr).
-fn team_roles(args: &[&str]) -> (bool, String, String) {
+pub(crate) fn team_roles(args: &[&str]) -> (bool, String, String) {
     let out = logbook()
         .args(["team", "roles"])
         .args(args)

@@ -1,16 +1,17 @@
-//! Exports. Every export streams rows from a read-only connection and never holds the whole result.
+//! Exports. Every export streams rows from a store's reader ([`Db`]) page by page and never holds the
+//! whole result.
 //!
 //! `raw` is the round-trip format of `logbook import`: every accepted body (rejected requests are
 //! not events), one compact JSON per line, in arrival order.
 
 use std::io::Write;
 
-use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::query::QueryError;
 use crate::query::search::{self, CallRow, EventRow, MessageRow, Search};
+use crate::query::{Db, QueryError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -30,23 +31,36 @@ pub enum ExportError {
 
 /// Writes every stored body as one line of compact JSON; `progress` is told each row written.
 /// Returns the number of rows.
-pub fn raw(
-    conn: &Connection,
+pub fn raw<'a>(
+    db: impl Into<Db<'a>>,
     out: &mut dyn Write,
     progress: &dyn Fn(u64),
 ) -> Result<u64, ExportError> {
-    let mut stmt = conn.prepare("SELECT body FROM events ORDER BY id")?;
-    let mut rows = stmt.query([])?;
+    let db = db.into();
     let mut n = 0u64;
     let mut line = Vec::new();
-    while let Some(row) = rows.next()? {
-        let body = row.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?;
-        line.clear();
-        compact_json(body, &mut line);
-        line.push(b'\n');
-        out.write_all(&line)?;
-        n += 1;
-        progress(n);
+    let mut after = i64::MIN;
+    loop {
+        let page = db.rows(
+            &format!("SELECT id, body FROM events WHERE id > ? ORDER BY id LIMIT {EXPORT_PAGE}"),
+            &[after.into()],
+            |r| {
+                let body = r.get_ref(1)?.as_bytes().map_err(rusqlite::Error::from)?;
+                Ok((r.get::<_, i64>(0)?, body.to_vec()))
+            },
+        )?;
+        for (id, body) in &page {
+            line.clear();
+            compact_json(body, &mut line);
+            line.push(b'\n');
+            out.write_all(&line)?;
+            n += 1;
+            progress(n);
+            after = *id;
+        }
+        if page.len() < EXPORT_PAGE {
+            break;
+        }
     }
     out.flush()?;
     Ok(n)
@@ -241,21 +255,22 @@ const EXPORT_PAGE: usize = 1_000;
 
 /// Streams the rows of `kind` matching `query` to `out` in `format`, oldest first, page by page;
 /// `progress` is told the rows written so far. Returns the row count.
-pub fn export(
-    conn: &Connection,
+pub fn export<'a>(
+    db: impl Into<Db<'a>>,
     kind: Kind,
     query: &str,
     format: Format,
     out: &mut dyn Write,
     progress: &dyn Fn(u64),
 ) -> Result<u64, ExportError> {
+    let db = db.into();
     if kind == Kind::Raw {
         if !query.trim().is_empty() || format != Format::Ndjson {
             return Err(ExportError::RawIsWhole);
         }
-        return raw(conn, out, progress);
+        return raw(db, out, progress);
     }
-    let columns = columns(conn, kind, query)?;
+    let columns = columns(db, kind, query)?;
     let mut sink = Sink::new(format, out, columns)?;
     let mut search = Search {
         query: query.to_owned(),
@@ -268,24 +283,24 @@ pub fn export(
         let next = match kind {
             Kind::Raw => unreachable!("handled above"),
             Kind::Events => {
-                let page = search::events(conn, &search)?;
+                let page = search::events(db, &search)?;
                 page.items.iter().try_for_each(|r| sink.write(r))?;
                 page.next_cursor
             }
             Kind::Messages => {
-                let page = search::messages(conn, &search, true)?;
+                let page = search::messages(db, &search, true)?;
                 page.items.iter().try_for_each(|r| sink.write(r))?;
                 page.next_cursor
             }
             Kind::Calls | Kind::CallTurns | Kind::CustomData => {
-                let page = search::calls(conn, &search, true)?;
+                let page = search::calls(db, &search, true)?;
                 match kind {
                     Kind::Calls => page
                         .items
                         .iter()
                         .try_for_each(|r| sink.write(&CallExport::from(r)))?,
                     Kind::CallTurns => {
-                        for turn in call_turns(conn, &page.items)? {
+                        for turn in call_turns(db, &page.items)? {
                             sink.write(&turn)?;
                         }
                     }
@@ -404,22 +419,23 @@ pub struct CallTurnExport {
     pub user_text: Option<String>,
 }
 
-fn call_turns(conn: &Connection, calls: &[CallRow]) -> Result<Vec<CallTurnExport>, ExportError> {
+fn call_turns(db: Db<'_>, calls: &[CallRow]) -> Result<Vec<CallTurnExport>, ExportError> {
     if calls.is_empty() {
         return Ok(Vec::new());
     }
     let ids =
         serde_json::to_string(&calls.iter().map(|c| c.event_id).collect::<Vec<_>>()).expect("ids");
-    let mut stmt = conn.prepare_cached(
+    let sql = format!(
         "SELECT t.event_id, c.global_session_id, t.seq, t.summary_index, t.log_id, t.request_type,
                 t.response_types, t.start_ts, t.assistant_ms, t.stt_ms, t.stt_confidence, t.tts_ms, t.barge_in,
                 m.event_id, m.session_id, m.user_text
          FROM call_turns t JOIN calls c ON c.event_id = t.event_id
          LEFT JOIN messages m ON m.event_id = (SELECT max(event_id) FROM messages WHERE log_id = t.log_id)
-         WHERE t.event_id IN (SELECT value FROM json_each(?))
+         WHERE t.event_id IN ({})
          ORDER BY t.event_id, t.seq",
-    )?;
-    let rows = stmt.query_map([ids], |r| {
+        db.dialect().integers()
+    );
+    Ok(db.rows(&sql, &[SqlValue::Text(ids)], |r| {
         Ok(CallTurnExport {
             call_event_id: r.get(0)?,
             global_session_id: r.get(1)?,
@@ -438,13 +454,12 @@ fn call_turns(conn: &Connection, calls: &[CallRow]) -> Result<Vec<CallTurnExport
             session_id: r.get(14)?,
             user_text: r.get(15)?,
         })
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })?)
 }
 
 /// CSV columns: the row type's fields, flattened to dotted names; for calls, one `custom.KEY` column
 /// per custom-data key among the exported calls, sorted.
-fn columns(conn: &Connection, kind: Kind, query: &str) -> Result<Vec<String>, ExportError> {
+fn columns(db: Db<'_>, kind: Kind, query: &str) -> Result<Vec<String>, ExportError> {
     let template = match kind {
         Kind::Raw => return Ok(Vec::new()),
         Kind::Events => serde_json::to_value(EventRow::default()),
@@ -457,18 +472,18 @@ fn columns(conn: &Connection, kind: Kind, query: &str) -> Result<Vec<String>, Ex
     let mut columns: Vec<String> = flatten(&template).into_iter().map(|(k, _)| k).collect();
     if kind == Kind::Calls {
         let parsed = crate::query::parse::parse(query, chrono::Utc::now())?;
-        let cond = crate::query::filter::compile(&parsed, crate::query::filter::Subject::Calls);
+        let cond = crate::query::filter::compile(
+            &parsed,
+            crate::query::filter::Subject::Calls,
+            db.dialect(),
+        );
         let sql = format!(
             "SELECT DISTINCT d.key FROM call_custom_data d WHERE d.event_id IN
                (SELECT c.event_id FROM calls c JOIN events e ON e.id = c.event_id WHERE {}) ORDER BY 1",
             cond.text
         );
-        let mut stmt = conn.prepare(&sql)?;
-        let keys = stmt.query_map(rusqlite::params_from_iter(cond.params), |r| {
-            r.get::<_, String>(0)
-        })?;
-        for key in keys {
-            columns.push(format!("custom.{}", key?));
+        for key in db.rows(&sql, &cond.params, |r| r.get::<_, String>(0))? {
+            columns.push(format!("custom.{key}"));
         }
     }
     Ok(columns)

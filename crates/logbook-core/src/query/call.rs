@@ -9,10 +9,11 @@
 
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::db::Db;
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 use crate::watson::cdr::rtp;
 pub use crate::watson::cdr::{
@@ -294,13 +295,14 @@ const TURNS_SQL: &str = "SELECT t.seq, t.summary_index, t.log_id, t.request_type
 
 /// A call by its `global_session_id` (the newest by start time if several), or by event id when
 /// `id` is all digits and no call has that `global_session_id`.
-pub fn call(conn: &Connection, id: &str) -> Result<Call, QueryError> {
-    with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
+pub fn call<'a>(db: impl Into<Db<'a>>, id: &str) -> Result<Call, QueryError> {
+    let db = db.into();
+    with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
         let not_found = || QueryError::NotFound(format!("call {id}"));
-        let by_session: Option<i64> = conn
-            .prepare_cached(CALL_BY_SESSION_SQL)?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
+        let by_session: Option<i64> =
+            db.optional(CALL_BY_SESSION_SQL, &[SqlValue::Text(id.to_owned())], |r| {
+                r.get(0)
+            })?;
         let event_id = match by_session {
             Some(event_id) => event_id,
             None if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
@@ -308,65 +310,62 @@ pub fn call(conn: &Connection, id: &str) -> Result<Call, QueryError> {
             }
             None => return Err(not_found()),
         };
-        load(conn, event_id)?.ok_or_else(not_found)
+        load(db, event_id)?.ok_or_else(not_found)
     })
 }
 
-fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
-    let mut stmt = conn.prepare_cached(CALL_SQL)?;
-    let Some((mut call, body)) = stmt
-        .query_row([event_id], |r| {
-            let call = Call {
-                event_id: r.get(0)?,
-                received_at: r.get(1)?,
-                global_session_id: r.get(3)?,
-                primary_phone_number: r.get(4)?,
-                caller: r.get(5)?,
-                callee: r.get(6)?,
+fn load(db: Db<'_>, event_id: i64) -> Result<Option<Call>, QueryError> {
+    let Some((mut call, body)) = db.optional(CALL_SQL, &[event_id.into()], |r| {
+        let call = Call {
+            event_id: r.get(0)?,
+            received_at: r.get(1)?,
+            global_session_id: r.get(3)?,
+            primary_phone_number: r.get(4)?,
+            caller: r.get(5)?,
+            callee: r.get(6)?,
+            from_uri: r.get(7)?,
+            to_uri: r.get(8)?,
+            start_ts: r.get(9)?,
+            start_at: r.get(10)?,
+            stop_ts: r.get(11)?,
+            duration_ms: r.get(12)?,
+            outbound: r.get(13)?,
+            end_reason: r.get(14)?,
+            end_reason_raw: r.get(15)?,
+            failure_occurred: r.get(16)?,
+            failure_details: r.get(17)?,
+            transfer_occurred: r.get(18)?,
+            active_calls: r.get(19)?,
+            trunk_call_id: r.get(20)?,
+            sip: Sip {
+                call_id: r.get(21)?,
+                invite_arrival_ts: r.get(22)?,
+                setup_ms: r.get(23)?,
                 from_uri: r.get(7)?,
                 to_uri: r.get(8)?,
-                start_ts: r.get(9)?,
-                start_at: r.get(10)?,
-                stop_ts: r.get(11)?,
-                duration_ms: r.get(12)?,
-                outbound: r.get(13)?,
-                end_reason: r.get(14)?,
-                end_reason_raw: r.get(15)?,
-                failure_occurred: r.get(16)?,
-                failure_details: r.get(17)?,
-                transfer_occurred: r.get(18)?,
-                active_calls: r.get(19)?,
-                trunk_call_id: r.get(20)?,
-                sip: Sip {
-                    call_id: r.get(21)?,
-                    invite_arrival_ts: r.get(22)?,
-                    setup_ms: r.get(23)?,
-                    from_uri: r.get(7)?,
-                    to_uri: r.get(8)?,
-                },
-                security: Security {
-                    media_encrypted: r.get(24)?,
-                    signaling_encrypted: r.get(25)?,
-                    sip_authenticated: r.get(26)?,
-                },
-                max_latency: Latencies {
-                    assistant_ms: r.get(27)?,
-                    tts_ms: r.get(28)?,
-                    stt_ms: r.get(29)?,
-                },
-                rtp: None,
-                warnings: Vec::new(),
-                summaries: Vec::new(),
-                turns: Vec::new(),
-                custom_data: Vec::new(),
-                custom_data_merge: Vec::new(),
-                custom_data_matches: None,
-                sessions: Vec::new(),
-            };
-            let body: Vec<u8> = r.get(2)?;
-            Ok((call, body))
-        })
-        .optional()?
+            },
+            security: Security {
+                media_encrypted: r.get(24)?,
+                signaling_encrypted: r.get(25)?,
+                sip_authenticated: r.get(26)?,
+            },
+            max_latency: Latencies {
+                assistant_ms: r.get(27)?,
+                tts_ms: r.get(28)?,
+                stt_ms: r.get(29)?,
+            },
+            rtp: None,
+            warnings: Vec::new(),
+            summaries: Vec::new(),
+            turns: Vec::new(),
+            custom_data: Vec::new(),
+            custom_data_merge: Vec::new(),
+            custom_data_matches: None,
+            sessions: Vec::new(),
+        };
+        let body: Vec<u8> = r.get(2)?;
+        Ok((call, body))
+    })?
     else {
         return Ok(None);
     };
@@ -399,30 +398,25 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
         body_turns.extend(array_at(summary, &["turns"]));
     }
 
-    call.warnings = conn
-        .prepare_cached(WARNINGS_SQL)?
-        .query_map([event_id], |r| {
-            let code: Option<String> = r.get(0)?;
-            let info = code.as_deref().map(explain_warning);
-            Ok(Warning {
-                message: r.get(1)?,
-                component: info.and_then(|i| i.component).map(str::to_owned),
-                severity: info.and_then(|i| i.severity).map(str::to_owned),
-                explanation: info.and_then(|i| i.explanation).map(str::to_owned),
-                code,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    call.warnings = db.rows(WARNINGS_SQL, &[event_id.into()], |r| {
+        let code: Option<String> = r.get(0)?;
+        let info = code.as_deref().map(explain_warning);
+        Ok(Warning {
+            message: r.get(1)?,
+            component: info.and_then(|i| i.component).map(str::to_owned),
+            severity: info.and_then(|i| i.severity).map(str::to_owned),
+            explanation: info.and_then(|i| i.explanation).map(str::to_owned),
+            code,
+        })
+    })?;
 
     // Not `start_at`, which falls back to the arrival time.
     let call_start = call.start_ts.as_deref().and_then(timestamp_ms);
     let mut merge_input = Vec::new();
-    let mut stmt = conn.prepare_cached(TURNS_SQL)?;
-    let mut rows = stmt.query(params![event_id])?;
-    while let Some(r) = rows.next()? {
+    db.rows(TURNS_SQL, &[event_id.into()], |r| {
         let seq: i64 = r.get(0)?;
         if call.turns.last().is_some_and(|t| t.seq == seq) {
-            continue; // a second message with the same log_id
+            return Ok(()); // a second message with the same log_id
         }
         let log_id: Option<String> = r.get(2)?;
         let request_type: Option<String> = r.get(3)?;
@@ -515,7 +509,8 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
             barge_in: r.get(6)?,
             message,
         });
-    }
+        Ok(())
+    })?;
 
     call.custom_data_merge = merge_steps(&merge_input);
     call.custom_data_matches = call
@@ -529,6 +524,7 @@ fn load(conn: &Connection, event_id: i64) -> Result<Option<Call>, QueryError> {
 pub(crate) mod tests {
     use std::path::{Path, PathBuf};
 
+    use rusqlite::Connection;
     use serde_json::json;
 
     use super::*;

@@ -1,11 +1,11 @@
 //! Two stored bodies compared: the structural diff of [`crate::body::diff`] between two events (two
 //! turns, two calls, an original and its replay), for `logbook diff` and the UI's Compare view alike.
 
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::QueryError;
+use super::db::Db;
 use super::event::{EventDetail, event};
 use crate::body::{Change, diff};
 
@@ -32,8 +32,13 @@ pub struct Comparison {
 
 /// Compares two events' bodies, each named as `logbook show event` takes it (a number, a log_id,
 /// a global_session_id). A body that is not JSON (or a rejected request) cannot be compared.
-pub fn compare(conn: &Connection, left: &str, right: &str) -> Result<Comparison, QueryError> {
-    let (l, r) = (event(conn, left)?, event(conn, right)?);
+pub fn compare<'a>(
+    db: impl Into<Db<'a>>,
+    left: &str,
+    right: &str,
+) -> Result<Comparison, QueryError> {
+    let db = db.into();
+    let (l, r) = (event(db, left)?, event(db, right)?);
     let (lb, rb) = (json_body(&l)?, json_body(&r)?);
     Ok(Comparison {
         changes: diff(lb, rb),

@@ -9,11 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
-use rusqlite::Connection;
-use rusqlite::types::ValueRef;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::db::{Db, Dialect};
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 use crate::watson::json::{array, at, boolean, number, object, object_at, string, timestamp_ms};
 pub use crate::watson::response::{
@@ -154,21 +154,31 @@ const TURNS_SQL: &str = "SELECT m.event_id, m.log_id, m.turn_count, m.request_ts
      WHERE m.session_id = ?1 \
      ORDER BY m.request_at, m.turn_count, m.event_id";
 
-/// Calls by log_id (with the call turn) and by SIP Call-ID (without); `?1` and `?2` are JSON arrays.
-const CALLS_SQL: &str = "SELECT c.event_id, c.global_session_id, c.start_ts, c.start_at, \
+/// Calls by log_id (with the call turn) and by SIP Call-ID (without); the two parameters are JSON
+/// arrays.
+fn calls_sql(dialect: Dialect) -> String {
+    let strings = dialect.strings();
+    format!(
+        "SELECT c.event_id, c.global_session_id, c.start_ts, c.start_at, \
             c.duration_ms, c.end_reason, t.log_id, t.seq, t.request_type, t.assistant_ms \
      FROM call_turns t JOIN calls c ON c.event_id = t.event_id \
-     WHERE t.log_id IN (SELECT value FROM json_each(?1)) \
+     WHERE t.log_id IN ({strings}) \
      UNION ALL \
      SELECT c.event_id, c.global_session_id, c.start_ts, c.start_at, \
             c.duration_ms, c.end_reason, NULL, NULL, NULL, NULL \
      FROM calls c \
-     WHERE c.sip_call_id IN (SELECT value FROM json_each(?2))";
+     WHERE c.sip_call_id IN ({strings})"
+    )
+}
 
 /// Opens the conversation `session_id`; [`QueryError::NotFound`] when no message has it.
-pub fn conversation(conn: &Connection, session_id: &str) -> Result<Conversation, QueryError> {
-    with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
-        load(conn, session_id)
+pub fn conversation<'a>(
+    db: impl Into<Db<'a>>,
+    session_id: &str,
+) -> Result<Conversation, QueryError> {
+    let db = db.into();
+    with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
+        load(db, session_id)
     })
 }
 
@@ -196,47 +206,44 @@ struct Row {
     body: Value,
 }
 
-fn load(conn: &Connection, session_id: &str) -> Result<Conversation, QueryError> {
-    let mut stmt = conn.prepare_cached(TURNS_SQL)?;
-    let rows = stmt
-        .query_map([session_id], |r| {
-            let body = match r.get_ref(16)? {
-                ValueRef::Blob(b) | ValueRef::Text(b) => {
-                    serde_json::from_slice(b).unwrap_or(Value::Null)
-                }
-                _ => Value::Null,
-            };
-            // The payload's own times (the `request_at` column falls back to the arrival time).
-            let request_ts: Option<String> = r.get(3)?;
-            let response_ts: Option<String> = r.get(4)?;
-            Ok(Row {
-                event_id: r.get(0)?,
-                log_id: r.get(1)?,
-                turn_count: r.get(2)?,
-                request_at: request_ts.as_deref().and_then(timestamp_ms),
-                request_ts,
-                response_at: response_ts.as_deref().and_then(timestamp_ms),
-                response_ts,
-                context_session_id: r.get(5)?,
-                user_id: r.get(6)?,
-                assistant_id: r.get(7)?,
-                skill_id: r.get(8)?,
-                channel: r.get(9)?,
-                customer_id: r.get(10)?,
-                input_kind: r.get(11)?,
-                user_text: r.get(12)?,
-                stt_confidence: r.get(13)?,
-                sip_call_id: r.get(14)?,
-                received_at: r.get(15)?,
-                body,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+fn load(db: Db<'_>, session_id: &str) -> Result<Conversation, QueryError> {
+    let rows = db.rows(TURNS_SQL, &[SqlValue::Text(session_id.to_owned())], |r| {
+        let body = match r.get_ref(16)? {
+            ValueRef::Blob(b) | ValueRef::Text(b) => {
+                serde_json::from_slice(b).unwrap_or(Value::Null)
+            }
+            _ => Value::Null,
+        };
+        // The payload's own times (the `request_at` column falls back to the arrival time).
+        let request_ts: Option<String> = r.get(3)?;
+        let response_ts: Option<String> = r.get(4)?;
+        Ok(Row {
+            event_id: r.get(0)?,
+            log_id: r.get(1)?,
+            turn_count: r.get(2)?,
+            request_at: request_ts.as_deref().and_then(timestamp_ms),
+            request_ts,
+            response_at: response_ts.as_deref().and_then(timestamp_ms),
+            response_ts,
+            context_session_id: r.get(5)?,
+            user_id: r.get(6)?,
+            assistant_id: r.get(7)?,
+            skill_id: r.get(8)?,
+            channel: r.get(9)?,
+            customer_id: r.get(10)?,
+            input_kind: r.get(11)?,
+            user_text: r.get(12)?,
+            stt_confidence: r.get(13)?,
+            sip_call_id: r.get(14)?,
+            received_at: r.get(15)?,
+            body,
+        })
+    })?;
     if rows.is_empty() {
         return Err(QueryError::NotFound(format!("conversation {session_id}")));
     }
 
-    let (calls, by_log_id) = call_links(conn, &rows)?;
+    let (calls, by_log_id) = call_links(db, &rows)?;
     let contexts = context_changes(&rows);
     let first = |f: fn(&Row) -> &Option<String>| rows.iter().find_map(|r| f(r).clone());
     let timed = rows
@@ -279,7 +286,7 @@ fn load(conn: &Connection, session_id: &str) -> Result<Conversation, QueryError>
 
 /// The calls linked to any of the turns, and the call turn of each linked log_id.
 fn call_links(
-    conn: &Connection,
+    db: Db<'_>,
     rows: &[Row],
 ) -> Result<(Vec<CallLink>, HashMap<String, CallTurnLink>), QueryError> {
     let log_ids = rows
@@ -296,36 +303,39 @@ fn call_links(
     let log_json = serde_json::to_string(&log_ids).unwrap_or_else(|_| "[]".to_owned());
     let sip_json = serde_json::to_string(&sip_ids).unwrap_or_else(|_| "[]".to_owned());
 
-    let mut stmt = conn.prepare_cached(CALLS_SQL)?;
-    let mut rows = stmt.query([log_json, sip_json])?;
+    let found = db.rows(
+        &calls_sql(db.dialect()),
+        &[SqlValue::Text(log_json), SqlValue::Text(sip_json)],
+        |r| {
+            let link = CallLink {
+                event_id: r.get(0)?,
+                global_session_id: r.get(1)?,
+                start_ts: r.get(2)?,
+                duration_ms: r.get(4)?,
+                end_reason: r.get(5)?,
+            };
+            let turn = match (r.get::<_, Option<String>>(6)?, r.get::<_, Option<i64>>(7)?) {
+                (Some(log_id), Some(seq)) => Some((log_id, seq, r.get(8)?, r.get(9)?)),
+                _ => None,
+            };
+            Ok((link, r.get::<_, Option<i64>>(3)?, turn))
+        },
+    )?;
     let mut calls: BTreeMap<i64, (Option<i64>, CallLink)> = BTreeMap::new();
     let mut by_log_id: HashMap<String, CallTurnLink> = HashMap::new();
-    while let Some(r) = rows.next()? {
-        let event_id: i64 = r.get(0)?;
-        let global_session_id: Option<String> = r.get(1)?;
-        let start_ts: Option<String> = r.get(2)?;
-        let start_at: Option<i64> = r.get(3)?;
-        let duration_ms: Option<i64> = r.get(4)?;
-        let end_reason: Option<String> = r.get(5)?;
-        calls.entry(event_id).or_insert_with(|| {
-            let link = CallLink {
-                event_id,
-                global_session_id: global_session_id.clone(),
-                start_ts,
-                duration_ms,
-                end_reason,
-            };
-            (start_at, link)
-        });
-        let (Some(log_id), Some(seq)) = (r.get::<_, Option<String>>(6)?, r.get(7)?) else {
+    for (link, start_at, turn) in found {
+        let event_id = link.event_id;
+        let global_session_id = link.global_session_id.clone();
+        calls.entry(event_id).or_insert((start_at, link));
+        let Some((log_id, seq, request_type, assistant_ms)) = turn else {
             continue;
         };
         let link = CallTurnLink {
             call_event_id: event_id,
             global_session_id,
             seq,
-            request_type: r.get(8)?,
-            assistant_ms: r.get(9)?,
+            request_type,
+            assistant_ms,
         };
         // Should two records carry the same log_id (a call delivered twice with different keys),
         // the earlier record and its first such turn win, whatever order SQLite returned them in.
@@ -524,6 +534,8 @@ pub(crate) mod tests {
     use std::path::PathBuf;
 
     use serde_json::json;
+
+    use rusqlite::Connection;
 
     use super::*;
     use crate::store::Store;
@@ -1365,7 +1377,7 @@ pub(crate) mod tests {
     #[test]
     fn both_statements_use_indexes() {
         let (_dir, _store, conn) = samples();
-        for (sql, params) in [(TURNS_SQL, 1), (CALLS_SQL, 2)] {
+        for (sql, params) in [(TURNS_SQL.to_owned(), 1), (calls_sql(Dialect::Sqlite), 2)] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let args = ["[]"; 2];
             let plan = stmt

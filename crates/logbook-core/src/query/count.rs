@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use rusqlite::{Connection, params_from_iter};
 use serde::Serialize;
 
+use super::db::{Db, Dialect};
 use super::filter::{self, Sql, Subject};
 use super::parse::{self, Query};
 use super::search::{EVENT_FROM, driven};
@@ -66,67 +66,78 @@ const EVENTS: Side = Side {
 };
 
 /// The rows the list of `subject` holds for `query_text`.
-pub fn total(
-    conn: &Connection,
+pub fn total<'a>(
+    db: impl Into<Db<'a>>,
     query_text: &str,
     subject: Subject,
     exact: bool,
 ) -> Result<Total, QueryError> {
+    let db = db.into();
     let query = parse::parse(query_text, chrono::Utc::now())?;
     let limit = Duration::from_millis(if exact {
         EXACT_COUNT_DEADLINE_MS
     } else {
         COUNT_BUDGET_MS
     });
-    let counted = with_deadline(conn, limit, || count_all(conn, &query, subject));
+    let counted = with_deadline(db, limit, || count_all(db, &query, subject));
     match counted {
         Ok(count) => Ok(Total { count, exact: true }),
-        Err(QueryError::Timeout(_)) if !exact => estimate(conn, &query, subject),
+        Err(QueryError::Timeout(_)) if !exact => estimate(db, &query, subject),
         Err(err) => Err(err),
     }
 }
 
-fn count(conn: &Connection, from: &str, cond: Sql) -> Result<i64, QueryError> {
+fn count(db: Db<'_>, from: &str, cond: Sql) -> Result<i64, QueryError> {
     let sql = format!("SELECT count(*) FROM {from} WHERE {}", cond.text);
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row(params_from_iter(cond.params), |r| r.get(0))?)
+    db.row(&sql, &cond.params, |r| r.get(0))
 }
 
-fn count_all(conn: &Connection, query: &Query, subject: Subject) -> Result<i64, QueryError> {
+fn count_all(db: Db<'_>, query: &Query, subject: Subject) -> Result<i64, QueryError> {
     match subject {
-        Subject::Messages => count_side(conn, query, &MESSAGES),
-        Subject::Calls => count_side(conn, query, &CALLS),
-        Subject::Conversations => count(conn, "conversations v", conversations_cond(query)),
+        Subject::Messages => count_side(db, query, &MESSAGES),
+        Subject::Calls => count_side(db, query, &CALLS),
+        Subject::Conversations => count(
+            db,
+            "conversations v",
+            conversations_cond(query, db.dialect()),
+        ),
         Subject::Events => {
             let events = if filter::wants_events(query) {
-                count_side(conn, query, &EVENTS)?
+                count_side(db, query, &EVENTS)?
             } else {
                 0
             };
-            Ok(events + count_rejections(conn, query)?)
+            Ok(events + count_rejections(db, query)?)
         }
     }
 }
 
-fn count_side(conn: &Connection, query: &Query, side: &Side) -> Result<i64, QueryError> {
-    let list = driven(query, side.subject, side.base, side.key, i64::MAX, false);
-    count(conn, &list.from, list.cond)
+fn count_side(db: Db<'_>, query: &Query, side: &Side) -> Result<i64, QueryError> {
+    let list = driven(
+        query,
+        side.subject,
+        side.base,
+        side.key,
+        i64::MAX,
+        false,
+        db.dialect(),
+    );
+    count(db, &list.from, list.cond)
 }
 
-fn count_rejections(conn: &Connection, query: &Query) -> Result<i64, QueryError> {
+fn count_rejections(db: Db<'_>, query: &Query) -> Result<i64, QueryError> {
     match filter::rejection_filter(query) {
-        Some(cond) => count(conn, "rejections r", cond),
+        Some(cond) => count(db, "rejections r", cond),
         None => Ok(0),
     }
 }
 
 /// The conversations list's condition (a conversation matches when any of its turns does).
-pub(crate) fn conversations_cond(query: &Query) -> Sql {
+pub(crate) fn conversations_cond(query: &Query, dialect: Dialect) -> Sql {
     if query.is_empty() {
         return filter::and_all(Vec::new());
     }
-    let inner = filter::compile(query, Subject::Conversations);
+    let inner = filter::compile(query, Subject::Conversations, dialect);
     Sql {
         text: format!(
             "EXISTS (SELECT 1 FROM messages m JOIN events e ON e.id = m.event_id
@@ -139,9 +150,14 @@ pub(crate) fn conversations_cond(query: &Query) -> Sql {
 
 /// The density of matches among the newest rows, times the rows of the table (what [`total`] says
 /// when counting takes too long; public so that its accuracy can be tested).
-pub fn estimate(conn: &Connection, query: &Query, subject: Subject) -> Result<Total, QueryError> {
+pub fn estimate<'a>(
+    db: impl Into<Db<'a>>,
+    query: &Query,
+    subject: Subject,
+) -> Result<Total, QueryError> {
+    let db = db.into();
     let limit = Duration::from_millis(COUNT_BUDGET_MS);
-    with_deadline(conn, limit, || {
+    with_deadline(db, limit, || {
         let side = match subject {
             Subject::Messages => &MESSAGES,
             Subject::Calls => &CALLS,
@@ -149,16 +165,21 @@ pub fn estimate(conn: &Connection, query: &Query, subject: Subject) -> Result<To
             Subject::Conversations => &MESSAGES,
             Subject::Events => &EVENTS,
         };
-        let list = driven(query, side.subject, side.base, side.key, i64::MAX, false);
+        let list = driven(
+            query,
+            side.subject,
+            side.base,
+            side.key,
+            i64::MAX,
+            false,
+            db.dialect(),
+        );
         let sql = format!(
-            "SELECT count(*), min(k) FROM (SELECT {} AS k FROM {} WHERE {} ORDER BY {} LIMIT {ESTIMATE_SAMPLE})",
+            "SELECT count(*), min(k) FROM (SELECT {} AS k FROM {} WHERE {} ORDER BY {} LIMIT {ESTIMATE_SAMPLE}) AS newest",
             side.key, list.from, list.cond.text, list.order
         );
-        let (n, oldest): (i64, Option<i64>) = conn
-            .prepare_cached(&sql)?
-            .query_row(params_from_iter(list.cond.params), |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let (n, oldest): (i64, Option<i64>) =
+            db.row(&sql, &list.cond.params, |r| Ok((r.get(0)?, r.get(1)?)))?;
         let Some(oldest) = oldest else {
             return Ok(Total {
                 count: 0,
@@ -169,7 +190,7 @@ pub fn estimate(conn: &Connection, query: &Query, subject: Subject) -> Result<To
             // Every match was read: this is the count (rejections are counted apart).
             if subject == Subject::Events {
                 return Ok(Total {
-                    count: n + count_rejections(conn, query)?,
+                    count: n + count_rejections(db, query)?,
                     exact: true,
                 });
             }
@@ -182,18 +203,20 @@ pub fn estimate(conn: &Connection, query: &Query, subject: Subject) -> Result<To
             n
         } else {
             let (table, key) = (side.table, side.table_key);
-            let (all, newer): (i64, i64) = conn
-                .prepare_cached(&format!(
-                    "SELECT count(*), count(*) FILTER (WHERE {key} >= ?1) FROM {table}"
-                ))?
-                .query_row([oldest], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let (all, newer): (i64, i64) = db.row(
+                &format!("SELECT count(*), count(*) FILTER (WHERE {key} >= ?1) FROM {table}"),
+                &[oldest.into()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             (n as f64 / newer.max(1) as f64 * all as f64).round() as i64
         };
         if subject == Subject::Conversations {
             // Matching turns per conversation, as the store's conversations have turns.
-            let (conversations, turns): (i64, i64) = conn
-                .prepare_cached("SELECT count(*), coalesce(sum(turns), 0) FROM conversations")?
-                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let (conversations, turns): (i64, i64) = db.row(
+                "SELECT count(*), coalesce(sum(turns), 0) FROM conversations",
+                &[],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             count = (count as f64 * conversations as f64 / turns.max(1) as f64).round() as i64;
         }
         Ok(Total {

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
+use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::db::Db;
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 
 /// One custom-data key and how often it occurs.
@@ -52,50 +53,59 @@ impl CallMatch {
 }
 
 /// Every key of `injected_custom_data` across calls, most common first, then by key.
-pub fn keys(conn: &Connection) -> Result<Vec<KeyCount>, QueryError> {
-    with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
-        let mut stmt = conn.prepare_cached(KEYS_SQL)?;
-        let rows = stmt.query_map([], |r| {
+pub fn keys<'a>(db: impl Into<Db<'a>>) -> Result<Vec<KeyCount>, QueryError> {
+    let db = db.into();
+    with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
+        db.rows(KEYS_SQL, &[], |r| {
             Ok(KeyCount {
                 key: r.get(0)?,
                 calls: r.get(1)?,
                 distinct_values: r.get(2)?,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
     })
 }
 
 /// The values of one key with the number of calls carrying each, most common first, then by the
 /// value's JSON text; at most `limit`.
-pub fn values(conn: &Connection, key: &str, limit: usize) -> Result<Vec<ValueCount>, QueryError> {
-    with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
-        let mut stmt = conn.prepare_cached(VALUES_SQL)?;
-        let rows = stmt.query_map(params![key, sql_limit(limit)], |r| {
+pub fn values<'a>(
+    db: impl Into<Db<'a>>,
+    key: &str,
+    limit: usize,
+) -> Result<Vec<ValueCount>, QueryError> {
+    let db = db.into();
+    with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
+        let params = [SqlValue::Text(key.to_owned()), sql_limit(limit).into()];
+        db.rows(VALUES_SQL, &params, |r| {
             let text: String = r.get(0)?;
             Ok(ValueCount {
                 value: serde_json::from_str(&text).unwrap_or(Value::String(text)),
                 calls: r.get(1)?,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
     })
 }
 
 /// The calls carrying `key` (with any value when `value` is `None`, else with that value as the
 /// user typed it: see [`value_candidates`]), newest first by `(start_at, event_id)`; `before` is
 /// the [`CallMatch::cursor`] of the last row of the previous page.
-pub fn calls_with(
-    conn: &Connection,
+pub fn calls_with<'a>(
+    db: impl Into<Db<'a>>,
     key: &str,
     value: Option<&str>,
     limit: usize,
     before: Option<(i64, i64)>,
 ) -> Result<Vec<CallMatch>, QueryError> {
-    with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
+    let db = db.into();
+    with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
         let (before_at, before_id) = before.unzip();
-        let limit = sql_limit(limit);
-        let map = |r: &rusqlite::Row<'_>| {
+        let mut params = vec![
+            SqlValue::Text(key.to_owned()),
+            before_at.into(),
+            before_id.into(),
+            sql_limit(limit).into(),
+        ];
+        let map = |r: &super::db::Row<'_>| {
             Ok(CallMatch {
                 event_id: r.get(0)?,
                 global_session_id: r.get(1)?,
@@ -106,23 +116,16 @@ pub fn calls_with(
                 caller: r.get(6)?,
             })
         };
-        let rows = match value {
-            None => conn
-                .prepare_cached(CALLS_WITH_KEY_SQL)?
-                .query_map(params![key, before_at, before_id, limit], map)?
-                .collect::<Result<_, _>>()?,
+        match value {
+            None => db.rows(CALLS_WITH_KEY_SQL, &params, map),
             Some(value) => {
                 let candidates = value_candidates(value);
-                let second = candidates.get(1).unwrap_or(&candidates[0]);
-                conn.prepare_cached(CALLS_WITH_VALUE_SQL)?
-                    .query_map(
-                        params![key, before_at, before_id, limit, candidates[0], second],
-                        map,
-                    )?
-                    .collect::<Result<_, _>>()?
+                let second = candidates.get(1).unwrap_or(&candidates[0]).clone();
+                params.push(SqlValue::Text(candidates[0].clone()));
+                params.push(SqlValue::Text(second));
+                db.rows(CALLS_WITH_VALUE_SQL, &params, map)
             }
-        };
-        Ok(rows)
+        }
     })
 }
 

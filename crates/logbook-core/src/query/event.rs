@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::db::Db;
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -48,35 +49,34 @@ pub struct EventDetail {
 
 /// An event by its number in the store, `r<number>` for a rejected request, or by the ids a user sees
 /// in payloads: a message's `log_id` or a call's `global_session_id`.
-pub fn event(conn: &Connection, id: &str) -> Result<EventDetail, QueryError> {
+pub fn event<'a>(db: impl Into<Db<'a>>, id: &str) -> Result<EventDetail, QueryError> {
+    let db = db.into();
     let id = id.trim();
     with_deadline(
-        conn,
+        db,
         std::time::Duration::from_millis(QUERY_DEADLINE_MS),
         || {
             if let Some(n) = id.strip_prefix('r').and_then(|n| n.parse::<i64>().ok()) {
-                return rejection(conn, n);
+                return rejection(db, n);
             }
             let event_id: Option<i64> = match id.parse::<i64>() {
                 Ok(n) => Some(n),
-                Err(_) => conn
-                    .query_row(
-                        "SELECT event_id FROM messages WHERE log_id = ?1
+                Err(_) => db.optional(
+                    "SELECT event_id FROM messages WHERE log_id = ?1
                      UNION ALL SELECT event_id FROM calls WHERE global_session_id = ?1
                      ORDER BY 1 DESC LIMIT 1",
-                        [id],
-                        |r| r.get(0),
-                    )
-                    .optional()?,
+                    &[rusqlite::types::Value::Text(id.to_owned())],
+                    |r| r.get(0),
+                )?,
             };
             let not_found = || QueryError::NotFound(format!("event {id}"));
             let event_id = event_id.ok_or_else(not_found)?;
-            conn.query_row(
-            "SELECT e.id, e.received_at, e.kind, e.endpoint, e.path, e.remote_addr, e.auth, e.verified, e.headers,
-                    e.jwt_header, e.jwt_claims, e.body, e.duplicates, m.log_id, m.session_id, c.global_session_id
+            db.optional(
+            &format!("SELECT e.id, e.received_at, e.kind, e.endpoint, e.path, e.remote_addr, e.auth, e.verified, e.headers,
+                    e.jwt_header, e.jwt_claims, e.body, {}, m.log_id, m.session_id, c.global_session_id
              FROM events e LEFT JOIN messages m ON m.event_id = e.id LEFT JOIN calls c ON c.event_id = e.id
-             WHERE e.id = ?",
-            [event_id],
+             WHERE e.id = ?", db.dialect().duplicates()),
+            &[event_id.into()],
             |r| {
                 let body: Vec<u8> = r.get(11)?;
                 Ok(EventDetail {
@@ -108,25 +108,27 @@ pub fn event(conn: &Connection, id: &str) -> Result<EventDetail, QueryError> {
                     replay_of: None,
                 })
             },
-        )
-        .optional()?
+        )?
         .ok_or_else(not_found)
         .and_then(|mut detail| {
-            detail.deliveries = crate::store::outbox::deliveries(conn, detail.id)?;
-            detail.replays = crate::store::replays::replays(conn, detail.id)?;
-            detail.replay_of = crate::store::replays::replay_of(conn, detail.id)?;
+            // Only the SQLite store forwards and replays.
+            if let Some(conn) = db.sqlite() {
+                detail.deliveries = crate::store::outbox::deliveries(conn, detail.id)?;
+                detail.replays = crate::store::replays::replays(conn, detail.id)?;
+                detail.replay_of = crate::store::replays::replay_of(conn, detail.id)?;
+            }
             Ok(detail)
         })
         },
     )
 }
 
-fn rejection(conn: &Connection, id: i64) -> Result<EventDetail, QueryError> {
-    conn.query_row(
+fn rejection(db: Db<'_>, id: i64) -> Result<EventDetail, QueryError> {
+    db.optional(
         "SELECT id, received_at, status, reason, method, endpoint, path, remote_addr, headers, jwt_header,
                 jwt_claims, body, body_bytes
          FROM rejections WHERE id = ?",
-        [id],
+        &[id.into()],
         |r| {
             let body: Vec<u8> = r.get(11)?;
             let declared: Option<i64> = r.get(12)?;
@@ -159,8 +161,7 @@ fn rejection(conn: &Connection, id: i64) -> Result<EventDetail, QueryError> {
                 replay_of: None,
             })
         },
-    )
-    .optional()?
+    )?
     .ok_or_else(|| QueryError::NotFound(format!("rejected request r{id}")))
 }
 
@@ -217,7 +218,45 @@ pub struct ProjectionStats {
     pub deriver_version: i64,
 }
 
-pub fn stats(conn: &Connection) -> Result<Stats, QueryError> {
+pub fn stats<'a>(db: impl Into<Db<'a>>) -> Result<Stats, QueryError> {
+    match db.into() {
+        Db::Sqlite(conn) => sqlite_stats(conn),
+        Db::Postgres(reader) => {
+            let s = reader.stats()?;
+            let projected_through = match s.projection_lag {
+                0 => s.last_event_id.unwrap_or(0),
+                // Ids commit out of order: what is projected is not a prefix of ids.
+                _ => 0,
+            };
+            Ok(Stats {
+                events: s.events,
+                messages: s.messages,
+                conversations: s.conversations,
+                calls: s.calls,
+                rejections_kept: s.rejections_kept,
+                accepted_total: s.events + s.duplicates_total,
+                duplicates_total: s.duplicates_total,
+                // No running count of refusals is kept: those kept are the ones known.
+                rejected_total: s.rejections_kept,
+                first_received_at: s.first_received_at,
+                last_received_at: s.last_received_at,
+                last_event_id: s.last_event_id,
+                database_bytes: s.database_bytes,
+                projection: ProjectionStats {
+                    projected_through,
+                    pending: s.projection_lag,
+                    oldest_pending_at: None,
+                    rebuilding_through: None,
+                    deriver_version: s.deriver_version.unwrap_or(0),
+                },
+                forwarding: Vec::new(),
+                replays_sent: 0,
+            })
+        }
+    }
+}
+
+fn sqlite_stats(conn: &Connection) -> Result<Stats, QueryError> {
     with_deadline(
         conn,
         std::time::Duration::from_millis(QUERY_DEADLINE_MS),

@@ -9,6 +9,7 @@
 
 use rusqlite::types::Value;
 
+use super::db::Dialect;
 use super::parse::{CHANNEL_KEY_SQL, CmpOp, Field, Filter, NumField, Query};
 
 /// What a list is made of.
@@ -45,14 +46,14 @@ impl Sql {
     }
 
     fn negate(self) -> Self {
-        self.wrap("NOT coalesce((", "), 0)")
+        self.wrap("NOT coalesce((", "), false)")
     }
 }
 
-/// Conditions joined by AND; `1` when there are none.
+/// Conditions joined by AND; `true` when there are none.
 pub fn and_all(parts: Vec<Sql>) -> Sql {
     if parts.is_empty() {
-        return Sql::new("1", Vec::new());
+        return Sql::new("true", Vec::new());
     }
     let mut out = Sql::default();
     for (i, part) in parts.into_iter().enumerate() {
@@ -107,12 +108,15 @@ fn number(value: f64) -> Value {
     }
 }
 
-fn predicate(field: &Field) -> Pred {
+fn predicate(field: &Field, dialect: Dialect) -> Pred {
     let m = |t: &str, p: Vec<Value>| Some(Sql::new(t, p));
+    let like = dialect.like();
+    // Flags are compared with `true`/`false`, which SQLite reads as its 1 and 0.
+    let flag = |v: bool| if v { "true" } else { "false" };
     match field {
         Field::Kind(kind) => Pred { event: m("e.kind = ?", vec![text(kind)]), ..Pred::default() },
         Field::Endpoint(endpoint) => Pred { event: m("e.endpoint = ?", vec![text(endpoint)]), ..Pred::default() },
-        Field::Verified(v) => Pred { event: m("e.verified = ?", vec![Value::Integer(*v as i64)]), ..Pred::default() },
+        Field::Verified(v) => Pred { event: m(&format!("e.verified = {}", flag(*v)), vec![]), ..Pred::default() },
         Field::Session(s) => Pred {
             message: m("m.session_id = ?", vec![text(s)]),
             call: m("c.event_id IN (SELECT event_id FROM call_turns WHERE session_id = ?)", vec![text(s)]),
@@ -151,15 +155,15 @@ fn predicate(field: &Field) -> Pred {
         Field::ResponseType(t) => Pred {
             message: m("m.event_id IN (SELECT event_id FROM message_responses WHERE response_type = ?)", vec![text(t)]),
             call: m(
-                "c.event_id IN (SELECT event_id FROM call_turns WHERE ' ' || response_types || ' ' LIKE ? ESCAPE '\\')",
+                &format!("c.event_id IN (SELECT event_id FROM call_turns WHERE ' ' || response_types || ' ' {like} ? ESCAPE '\\')"),
                 vec![like_contains(&format!(" {t} "))],
             ),
             ..Pred::default()
         },
         Field::Phone(p) => Pred {
-            message: m("m.user_id LIKE ? ESCAPE '\\'", vec![like_contains(p)]),
+            message: m(&format!("m.user_id {like} ? ESCAPE '\\'"), vec![like_contains(p)]),
             call: m(
-                "c.caller LIKE ? ESCAPE '\\' OR c.callee LIKE ? ESCAPE '\\' OR c.primary_phone_number LIKE ? ESCAPE '\\'",
+                &format!("c.caller {like} ? ESCAPE '\\' OR c.callee {like} ? ESCAPE '\\' OR c.primary_phone_number {like} ? ESCAPE '\\'"),
                 vec![like_contains(p), like_contains(p), like_contains(p)],
             ),
             ..Pred::default()
@@ -170,7 +174,10 @@ fn predicate(field: &Field) -> Pred {
         },
         Field::Action(a) => Pred {
             message: m(
-                "m.event_id IN (SELECT event_id FROM message_actions WHERE title = ? COLLATE NOCASE OR action = ?)",
+                &format!(
+                    "m.event_id IN (SELECT event_id FROM message_actions WHERE {} OR action = ?)",
+                    dialect.equals_any_case("title")
+                ),
                 vec![text(a), text(a)],
             ),
             ..Pred::default()
@@ -185,50 +192,53 @@ fn predicate(field: &Field) -> Pred {
             ..Pred::default()
         },
         Field::EndReason(r) => Pred { call: m("c.end_reason = ?", vec![text(r)]), ..Pred::default() },
-        Field::Failed(v) => Pred { call: m("c.failure_occurred = ?", vec![Value::Integer(*v as i64)]), ..Pred::default() },
+        Field::Failed(v) => Pred { call: m(&format!("c.failure_occurred = {}", flag(*v)), vec![]), ..Pred::default() },
         Field::Failure(f) => Pred {
-            call: m("c.failure_details LIKE ? ESCAPE '\\'", vec![like_contains(f)]),
+            call: m(&format!("c.failure_details {like} ? ESCAPE '\\'"), vec![like_contains(f)]),
             ..Pred::default()
         },
         Field::Input(kind) => Pred { message: m("lower(m.input_kind) = ?", vec![text(kind)]), ..Pred::default() },
         Field::BargeIn(v) => Pred {
             call: m(
-                "c.event_id IN (SELECT event_id FROM call_turns WHERE barge_in = ?)",
-                vec![Value::Integer(*v as i64)],
+                &format!("c.event_id IN (SELECT event_id FROM call_turns WHERE barge_in = {})", flag(*v)),
+                vec![],
             ),
             message: m(
-                "m.log_id IN (SELECT log_id FROM call_turns WHERE barge_in = ?)",
-                vec![Value::Integer(*v as i64)],
+                &format!("m.log_id IN (SELECT log_id FROM call_turns WHERE barge_in = {})", flag(*v)),
+                vec![],
             ),
             ..Pred::default()
         },
         Field::Transferred(v) => {
-            Pred { call: m("c.transfer_occurred = ?", vec![Value::Integer(*v as i64)]), ..Pred::default() }
+            Pred { call: m(&format!("c.transfer_occurred = {}", flag(*v)), vec![]), ..Pred::default() }
         }
         Field::Warning(code) => Pred {
             call: m(
-                "c.event_id IN (SELECT event_id FROM call_warnings WHERE code LIKE ? ESCAPE '\\')",
+                &format!("c.event_id IN (SELECT event_id FROM call_warnings WHERE code {like} ? ESCAPE '\\')"),
                 vec![like_prefix(code)],
             ),
             ..Pred::default()
         },
         Field::Custom { key, value: None } => Pred {
             call: m("c.event_id IN (SELECT event_id FROM call_custom_data WHERE key = ?)", vec![text(key)]),
-            message: m(
-                "m.cdr_custom_data IS NOT NULL AND json_valid(m.cdr_custom_data) AND json_type(m.cdr_custom_data, '$.' || json_quote(?)) IS NOT NULL",
-                vec![text(key)],
-            ),
+            message: m(&dialect.json_has_key("m.cdr_custom_data"), vec![text(key)]),
             ..Pred::default()
         },
         Field::Custom { key, value: Some(value) } => Pred {
             // Values are stored as JSON text: `true` matches the literal, `pay_bill` the string.
             call: m(
-                "c.event_id IN (SELECT event_id FROM call_custom_data WHERE key = ? AND value IN (?, json_quote(?)))",
+                &format!(
+                    "c.event_id IN (SELECT event_id FROM call_custom_data WHERE key = ? AND value IN (?, {}))",
+                    dialect.json_quote()
+                ),
                 vec![text(key), text(value), text(value)],
             ),
             message: m(
-                "m.cdr_custom_data IS NOT NULL AND json_valid(m.cdr_custom_data)
-                 AND (m.cdr_custom_data -> ('$.' || json_quote(?))) IN (?, json_quote(?))",
+                &format!(
+                    "{} IN (?, {})",
+                    dialect.json_value_at("m.cdr_custom_data"),
+                    dialect.json_quote()
+                ),
                 vec![text(key), text(value), text(value)],
             ),
             ..Pred::default()
@@ -351,7 +361,7 @@ fn for_subject(pred: Pred, subject: Subject, broad: bool) -> Sql {
                 "m.log_id IN (SELECT t.log_id FROM call_turns t JOIN calls c ON c.event_id = t.event_id WHERE ",
                 ")",
             ),
-            (None, None) => Sql::new("0", Vec::new()),
+            (None, None) => Sql::new("false", Vec::new()),
         },
         Subject::Calls => match (pred.call, pred.message) {
             (Some(c), _) => c,
@@ -359,7 +369,7 @@ fn for_subject(pred: Pred, subject: Subject, broad: bool) -> Sql {
                 "c.event_id IN (SELECT t.event_id FROM call_turns t JOIN messages m ON m.log_id = t.log_id WHERE ",
                 ")",
             ),
-            (None, None) => Sql::new("0", Vec::new()),
+            (None, None) => Sql::new("false", Vec::new()),
         },
         // A range (times, durations) matches much of the store: checked row by row as the list is
         // read newest first. An equality (an intent, a session) matches little: its rows are looked
@@ -390,7 +400,7 @@ fn either(m: Option<Sql>, c: Option<Sql>) -> Sql {
             Sql::new(format!("{} OR {}", m.text, c.text), params)
         }
         (Some(one), None) | (None, Some(one)) => one,
-        (None, None) => Sql::new("0", Vec::new()),
+        (None, None) => Sql::new("false", Vec::new()),
     }
 }
 
@@ -403,16 +413,13 @@ fn id_column(subject: Subject) -> &'static str {
     }
 }
 
-/// The whole condition for `query` on `subject`.
-pub fn compile(query: &Query, subject: Subject) -> Sql {
-    let (fts, rest) = compile_driven(query, subject);
+/// The whole condition for `query` on `subject`, in `dialect`.
+pub fn compile(query: &Query, subject: Subject, dialect: Dialect) -> Sql {
+    let (fts, rest) = compile_driven(query, subject, dialect);
     match fts {
         Some(fts) => and_all(vec![
             Sql::new(
-                format!(
-                    "{} IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)",
-                    id_column(subject)
-                ),
+                format!("{} IN ({})", id_column(subject), dialect.fts_ids()),
                 vec![Value::Text(fts)],
             ),
             rest,
@@ -422,14 +429,15 @@ pub fn compile(query: &Query, subject: Subject) -> Sql {
 }
 
 /// The query split for a list that is driven by the full-text index when there is free text: the
-/// FTS5 MATCH expression (to put on `event_fts f`, joined on the row's event id and read in rowid
-/// order, so a common word costs a page, not every match), and the rest of the condition.
-pub fn compile_driven(query: &Query, subject: Subject) -> (Option<String>, Sql) {
+/// full-text match text ([`Dialect::fts_match`], to put on `event_fts f`, joined on the row's event
+/// id and read in id order, so a common word costs a page, not every match), and the rest of the
+/// condition.
+pub fn compile_driven(query: &Query, subject: Subject, dialect: Dialect) -> (Option<String>, Sql) {
     let mut parts = Vec::new();
     let id = id_column(subject);
-    if let Some(fts) = query.fts_exclude() {
+    if let Some(fts) = dialect.fts_exclude(query) {
         parts.push(Sql::new(
-            format!("{id} NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"),
+            format!("{id} NOT IN ({})", dialect.fts_ids()),
             vec![Value::Text(fts)],
         ));
     }
@@ -441,10 +449,10 @@ pub fn compile_driven(query: &Query, subject: Subject) -> (Option<String>, Sql) 
             field,
             Field::After(_) | Field::Before(_) | Field::Number { .. }
         );
-        let sql = for_subject(predicate(field), subject, broad);
+        let sql = for_subject(predicate(field, dialect), subject, broad);
         parts.push(if *negated { sql.negate() } else { sql });
     }
-    (query.fts_match(), and_all(parts))
+    (dialect.fts_match(query), and_all(parts))
 }
 
 /// `kind:` on a list of one kind is already answered by the list itself.
@@ -465,7 +473,7 @@ pub fn rejection_filter(query: &Query) -> Option<Sql> {
     for Filter { field, negated, .. } in &query.filters {
         let sql = match field {
             // `kind:rejected` and `-kind:message_logged` keep rejections; the opposites drop them.
-            Field::Kind(kind) if (kind == "rejected") != *negated => Sql::new("1", Vec::new()),
+            Field::Kind(kind) if (kind == "rejected") != *negated => Sql::new("true", Vec::new()),
             Field::Kind(_) => return None,
             Field::Endpoint(e) => Sql::new("r.endpoint = ?", vec![text(e)]),
             Field::After(t) => Sql::new(
@@ -498,7 +506,11 @@ mod tests {
     use crate::query::parse::parse;
 
     fn sql(q: &str, subject: Subject) -> Sql {
-        compile(&parse(q, chrono::Utc::now()).unwrap(), subject)
+        compile(
+            &parse(q, chrono::Utc::now()).unwrap(),
+            subject,
+            Dialect::Sqlite,
+        )
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! tokenizer ([`FTS_TOKENIZE`]), over the same text the projector indexed (derived again from the
 //! stored body), so what is marked is exactly what matched: case and diacritics folded as the search
 //! folds them. The index itself is contentless (it keeps no text), so the page's texts go through a
-//! temporary FTS5 table on the reading connection. Payload text can never forge a mark: the marker
-//! characters are escaped before FTS5 sees the text and unescaped after.
+//! temporary FTS5 table on the reading connection, or, when reading PostgreSQL, on a connection to
+//! a database in memory: the snippets of both stores are cut and marked by the same code. Payload
+//! text can never forge a mark: the marker characters are escaped before FTS5 sees the text and
+//! unescaped after.
 
 use std::collections::HashMap;
 
@@ -15,6 +17,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::QueryError;
+use super::db::Db;
 use super::filter::{self, Subject};
 use super::parse::Query;
 
@@ -56,36 +59,53 @@ const ELLIPSIS: &str = "…";
 
 /// The hits of events `ids` for `query`'s free text, by event id; empty when the query has none.
 pub(crate) fn hits(
-    conn: &Connection,
+    db: Db<'_>,
     query: &Query,
     ids: &[i64],
 ) -> Result<HashMap<i64, Hit>, QueryError> {
+    // FTS5's text, whichever store found the rows: the snippet is FTS5's.
     let Some(fts) = query.fts_match() else {
         return Ok(HashMap::new());
     };
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
+    let ids_json = serde_json::to_string(ids).expect("ids serialise");
+    let texts = db.rows(
+        &format!(
+            "SELECT e.id, e.body, m.turn_count FROM events e LEFT JOIN messages m ON m.event_id = e.id
+             WHERE e.id IN ({})",
+            db.dialect().integers()
+        ),
+        &[Value::Text(ids_json)],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+            ))
+        },
+    )?;
+    let memory;
+    let conn = match db.sqlite() {
+        Some(conn) => conn,
+        None => {
+            memory = Connection::open_in_memory()?;
+            &memory
+        }
+    };
     conn.execute_batch(&format!(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.hit_text USING fts5 (
              user_text, assistant_text, meta, tokenize = '{FTS_TOKENIZE}');
          DELETE FROM temp.hit_text;"
     ))?;
-    let ids_json = serde_json::to_string(ids).expect("ids serialise");
     let mut turns = HashMap::new();
     {
-        let mut read = conn.prepare_cached(
-            "SELECT e.id, e.body, m.turn_count FROM events e LEFT JOIN messages m ON m.event_id = e.id
-             WHERE e.id IN (SELECT value FROM json_each(?))",
-        )?;
         let mut insert = conn.prepare_cached(
             "INSERT INTO temp.hit_text (rowid, user_text, assistant_text, meta) VALUES (?, ?, ?, ?)",
         )?;
-        let mut rows = read.query([&ids_json])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let body: Vec<u8> = r.get(1)?;
-            turns.insert(id, r.get::<_, Option<i64>>(2)?);
+        for (id, body, turn) in texts {
+            turns.insert(id, turn);
             let text = crate::store::projection::derive_body(&body).fts;
             insert.execute(params![
                 id,
@@ -121,33 +141,30 @@ pub(crate) fn hits(
 /// For each conversation of `sessions`, its first turn (by request time) that matches `query`, and
 /// that turn's hit; empty when the query has no free text.
 pub(crate) fn conversation_hits(
-    conn: &Connection,
+    db: Db<'_>,
     query: &Query,
     sessions: &[&str],
 ) -> Result<HashMap<String, Hit>, QueryError> {
     if query.fts_match().is_none() || sessions.is_empty() {
         return Ok(HashMap::new());
     }
-    let cond = filter::compile(query, Subject::Conversations);
+    let cond = filter::compile(query, Subject::Conversations, db.dialect());
     let sql = format!(
         "SELECT m.event_id FROM messages m JOIN events e ON e.id = m.event_id
          WHERE m.session_id = ? AND ({}) ORDER BY m.request_at, m.event_id LIMIT 1",
         cond.text
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
     let mut first = Vec::new();
     for session in sessions {
-        let params = std::iter::once(Value::Text((*session).to_owned())).chain(cond.params.clone());
-        let id: Option<i64> = stmt
-            .query_map(rusqlite::params_from_iter(params), |r| r.get(0))?
-            .next()
-            .transpose()?;
-        if let Some(id) = id {
+        let params: Vec<Value> = std::iter::once(Value::Text((*session).to_owned()))
+            .chain(cond.params.clone())
+            .collect();
+        if let Some(id) = db.optional(&sql, &params, |r| r.get::<_, i64>(0))? {
             first.push(((*session).to_owned(), id));
         }
     }
     let ids: Vec<i64> = first.iter().map(|(_, id)| *id).collect();
-    let mut by_id = hits(conn, query, &ids)?;
+    let mut by_id = hits(db, query, &ids)?;
     Ok(first
         .into_iter()
         .filter_map(|(session, id)| by_id.remove(&id).map(|hit| (session, hit)))

@@ -7,10 +7,9 @@
 
 use std::time::Duration;
 
-use rusqlite::Connection;
-
+use super::db::Db;
 use super::search::{
-    EVENT_COLUMNS, EVENT_FROM, EventRow, REJECTION_COLUMNS, event_row, rejection_row,
+    EVENT_FROM, EventRow, REJECTION_COLUMNS, event_columns, event_row, rejection_row,
 };
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 
@@ -19,33 +18,36 @@ pub const MAX_BATCH: usize = 1_000;
 
 /// The requests stored after event `after_event_id` and rejection `after_rejection_id`, oldest
 /// first, at most `limit` (1 to [`MAX_BATCH`]); `true` when more are waiting.
-pub fn since(
-    conn: &Connection,
+pub fn since<'a>(
+    db: impl Into<Db<'a>>,
     after_event_id: i64,
     after_rejection_id: i64,
     limit: usize,
 ) -> Result<(Vec<EventRow>, bool), QueryError> {
+    let db = db.into();
     let n = limit.clamp(1, MAX_BATCH);
     // One row more than asked from each side tells whether more are waiting.
     let fetch = (n + 1) as i64;
-    let (events, rejections) =
-        with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM {EVENT_FROM} WHERE e.id > ? ORDER BY e.id LIMIT ?"
-            ))?;
-            let events = stmt
-                .query_map((after_event_id, fetch), event_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut stmt = conn.prepare_cached(&format!(
+    let (events, rejections) = with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
+        let events = db.rows(
+            &format!(
+                "SELECT {} FROM {EVENT_FROM} WHERE e.id > ? ORDER BY e.id LIMIT ?",
+                event_columns(db.dialect())
+            ),
+            &[after_event_id.into(), fetch.into()],
+            event_row,
+        )?;
+        let rejections = db.rows(
+            &format!(
                 "SELECT {REJECTION_COLUMNS} FROM rejections r WHERE r.id > ? ORDER BY r.id LIMIT ?"
-            ))?;
-            let rejections = stmt
-                .query_map((after_rejection_id, fetch), rejection_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((events, rejections))
-        })?;
+            ),
+            &[after_rejection_id.into(), fetch.into()],
+            rejection_row,
+        )?;
+        Ok((events, rejections))
+    })?;
     let (mut rows, more) = merge(events, rejections, n);
-    super::search::add_onward(conn, &mut rows)?;
+    super::search::add_onward(db, &mut rows)?;
     Ok((rows, more))
 }
 

@@ -1,8 +1,10 @@
 //! Questions asked of the store: search, conversations, calls, custom data and trends.
 //!
-//! Contract: every function takes a read-only connection and never writes; every SQL statement binds
-//! its parameters (column names come from allow-lists only); list queries page by keyset, never
-//! OFFSET; and everything runs under a deadline, after which SQLite is interrupted and the caller gets
+//! Contract: every function reads a store through the [`db::Db`] seam (a read-only SQLite connection
+//! or a PostgreSQL reader, the same SQL text for both) and never writes; the same query gives the
+//! same rows in the same order on both stores. Every SQL statement binds its parameters (column
+//! names come from allow-lists only); list queries page by keyset, never OFFSET; and everything runs
+//! under a deadline, after which the statement is stopped and the caller gets
 //! [`QueryError::Timeout`] (a facet that runs out of time is reported as such instead).
 
 pub mod call;
@@ -10,6 +12,7 @@ pub mod compare;
 pub mod conversation;
 pub mod count;
 pub mod custom;
+pub mod db;
 pub mod event;
 pub mod filter;
 pub mod hits;
@@ -18,10 +21,11 @@ pub mod parse;
 pub mod search;
 pub mod trends;
 pub mod values;
+pub mod words;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rusqlite::Connection;
+pub use db::{Db, Dialect, PgReader, Reader};
 
 /// How long one list or detail query may run.
 pub const QUERY_DEADLINE_MS: u64 = 2_000;
@@ -41,6 +45,8 @@ pub enum QueryError {
     BadRequest(String),
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(postgres::Error),
 }
 
 impl From<rusqlite::Error> for QueryError {
@@ -52,18 +58,11 @@ impl From<rusqlite::Error> for QueryError {
     }
 }
 
-/// Runs `f` with SQLite interrupted once `limit` has passed.
-pub fn with_deadline<T>(
-    conn: &Connection,
+/// Runs `f` with every statement on `db` stopped once `limit` has passed ([`Db::with_deadline`]).
+pub fn with_deadline<'a, T>(
+    db: impl Into<Db<'a>>,
     limit: Duration,
     f: impl FnOnce() -> Result<T, QueryError>,
 ) -> Result<T, QueryError> {
-    let started = Instant::now();
-    conn.progress_handler(1_000, Some(move || started.elapsed() > limit))?;
-    let result = f();
-    conn.progress_handler(0, None::<fn() -> bool>)?;
-    match result {
-        Err(QueryError::Timeout(_)) => Err(QueryError::Timeout(limit.as_millis() as u64)),
-        other => other,
-    }
+    db.into().with_deadline(limit, f)
 }

@@ -400,6 +400,33 @@ impl Query {
         (!parts.is_empty()).then(|| parts.join(" OR "))
     }
 
+    /// [`Query::fts_match`] as PostgreSQL's `to_tsquery` text: each word, and each phrase, is one
+    /// quoted operand (which `to_tsquery` splits into the index's words, a phrase of them when
+    /// there are several, as FTS5 splits a quoted string), all joined by `&`.
+    pub fn tsquery_match(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .text
+            .iter()
+            .filter(|t| !t.negated)
+            .map(|t| t.tsquery().0)
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" & "))
+    }
+
+    /// [`Query::fts_exclude`] as PostgreSQL's `to_tsquery` text: the negated terms joined by `|`.
+    pub fn tsquery_exclude(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .text
+            .iter()
+            .filter(|t| t.negated)
+            .map(|t| t.tsquery())
+            .filter(|(s, _)| !s.is_empty())
+            .map(|(s, n)| if n > 1 { format!("({s})") } else { s })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" | "))
+    }
+
     /// Whether the query constrains nothing.
     pub fn is_empty(&self) -> bool {
         self.text.is_empty() && self.filters.is_empty()
@@ -419,6 +446,38 @@ impl TextTerm {
         } else {
             let parts = fts_tokens(&self.text);
             (parts.join(" "), parts.len())
+        }
+    }
+}
+
+/// A `to_tsquery` operand without a word, which `to_tsquery` leaves out of the query, as FTS5 leaves
+/// out a quoted string without a word (`"👋"`); a query left with no word matches nothing, in both.
+const NO_WORD: &str = "'-'";
+
+impl TextTerm {
+    /// The `to_tsquery` form of this term and how many operands it has: each operand is the words
+    /// of a word or phrase as the index cuts them ([`super::words`]), quoted; several words make a
+    /// phrase (`<->`).
+    fn tsquery(&self) -> (String, usize) {
+        let quote = |s: &str| match super::words::words(s) {
+            w if w.is_empty() => NO_WORD.to_owned(),
+            w => format!("'{w}'"),
+        };
+        if self.phrase {
+            let text = self.text.replace('\0', " ");
+            if text.trim().is_empty() {
+                (String::new(), 0)
+            } else {
+                (quote(&text), 1)
+            }
+        } else {
+            let parts: Vec<String> = self
+                .text
+                .split(|c: char| c.is_whitespace() || c == '\0')
+                .filter(|t| !t.is_empty())
+                .map(quote)
+                .collect();
+            (parts.join(" & "), parts.len())
         }
     }
 }
@@ -453,7 +512,7 @@ pub fn channel_key(name: &str) -> String {
 
 /// [`channel_key`] in SQL, of the column `m.channel` (ASCII case folding, as SQLite's `lower`).
 pub const CHANNEL_KEY_SQL: &str =
-    "replace(replace(replace(replace(lower(m.channel), ' ', ''), '_', ''), '-', ''), char(9), '')";
+    "replace(replace(replace(replace(lower(m.channel), ' ', ''), '_', ''), '-', ''), '\t', '')";
 
 /// Parses a query. `now` anchors relative dates (`after:7d`).
 pub fn parse(input: &str, now: DateTime<Utc>) -> Result<Query, ParseError> {
@@ -1708,6 +1767,21 @@ mod tests {
             Some("(\"a\" \"b\") OR \"c\"")
         );
         assert_eq!(built.fts_match(), None);
+    }
+
+    #[test]
+    fn tsquery_match_and_exclude() {
+        let query =
+            q("refund \"pay \\\"my\\\" bill\" -spam -\"x y\" kind:cdr it's Caf\u{e9} \u{1f44b}");
+        // Words as the index cuts them, quoted (so no operator reaches `to_tsquery`); an operand
+        // without a word is left for `to_tsquery` to leave out, as FTS5 does.
+        assert_eq!(
+            query.tsquery_match().as_deref(),
+            Some("'refund' & 'pay my bill' & 'it s' & 'cafe' & '-'")
+        );
+        assert_eq!(query.tsquery_exclude().as_deref(), Some("'spam' | 'x y'"));
+        assert_eq!(q("-a").tsquery_match(), None);
+        assert_eq!(q("kind:cdr").tsquery_exclude(), None);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
 use serde::Serialize;
 
+use super::db::{Db, Dialect, Row};
 use super::filter::{self, Sql, Subject};
 use super::hits::{self, Hit};
 use super::parse::{self, Query};
@@ -120,7 +121,11 @@ pub struct EventRow {
 /// Fills in what became of the accepted events among `rows` after they arrived: how their
 /// forwarding stands, how many replays of them were sent, and the event each replays when it
 /// arrived as a replay.
-pub(crate) fn add_onward(conn: &Connection, rows: &mut [EventRow]) -> rusqlite::Result<()> {
+/// Only the SQLite store forwards and replays: on PostgreSQL there is nothing to add.
+pub(crate) fn add_onward(db: Db<'_>, rows: &mut [EventRow]) -> rusqlite::Result<()> {
+    let Some(conn) = db.sqlite() else {
+        return Ok(());
+    };
     let ids: Vec<i64> = rows
         .iter()
         .filter(|r| r.source == "accepted")
@@ -258,17 +263,6 @@ fn deadline() -> Duration {
     Duration::from_millis(QUERY_DEADLINE_MS)
 }
 
-fn collect<T>(
-    conn: &Connection,
-    sql: &str,
-    params: Vec<Value>,
-    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>, QueryError> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params_from_iter(params), map)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Events
 
@@ -276,14 +270,15 @@ fn collect<T>(
 ///
 /// The two sources page independently by id (arrival order); the cursor `E.R` holds the oldest event
 /// id and the oldest rejection id already shown.
-pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, QueryError> {
+pub fn events<'a>(db: impl Into<Db<'a>>, search: &Search) -> Result<Page<EventRow>, QueryError> {
+    let db = db.into();
     let query = parse_query(&search.query)?;
     let n = limit(search);
     let cursor = cursor_parts(search.cursor.as_deref(), 2)?
         .map(|p| Ok::<_, QueryError>((int(&p[0])?, int(&p[1])?)))
         .transpose()?;
     let (before_event, before_rejection) = cursor.unwrap_or((i64::MAX, i64::MAX));
-    let mut rows = with_deadline(conn, deadline(), || {
+    let mut rows = with_deadline(db, deadline(), || {
         let mut rows = Vec::new();
         if filter::wants_events(&query) {
             let list = driven(
@@ -293,12 +288,16 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
                 "e.id",
                 before_event,
                 false,
+                db.dialect(),
             );
             let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM {} WHERE {} ORDER BY {} LIMIT {n}",
-                list.from, list.cond.text, list.order
+                "SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {n}",
+                event_columns(db.dialect()),
+                list.from,
+                list.cond.text,
+                list.order
             );
-            rows.extend(collect(conn, &sql, list.cond.params, event_row)?);
+            rows.extend(db.rows(&sql, &list.cond.params, event_row)?);
         }
         if let Some(cond) = filter::rejection_filter(&query) {
             let cond = filter::and_all(vec![
@@ -312,7 +311,7 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
                 "SELECT {REJECTION_COLUMNS} FROM rejections r WHERE {} ORDER BY r.id DESC LIMIT {n}",
                 cond.text
             );
-            rows.extend(collect(conn, &sql, cond.params, rejection_row)?);
+            rows.extend(db.rows(&sql, &cond.params, rejection_row)?);
         }
         Ok(rows)
     })?;
@@ -324,14 +323,14 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
         .map(|r| r.id)
         .collect();
     let mut found = if search.hits {
-        with_deadline(conn, deadline(), || hits::hits(conn, &query, &accepted))?
+        with_deadline(db, deadline(), || hits::hits(db, &query, &accepted))?
     } else {
         Default::default()
     };
     for row in rows.iter_mut().filter(|r| r.source == "accepted") {
         row.hit = found.remove(&row.id);
     }
-    add_onward(conn, &mut rows)?;
+    add_onward(db, &mut rows)?;
     let next_cursor = (rows.len() == n).then(|| {
         let oldest = |source: &str, before: i64| {
             rows.iter()
@@ -347,7 +346,7 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
         )
     });
     let facets = if search.facets {
-        facets(conn, &query, Subject::Events)
+        facets(db, &query, Subject::Events)
     } else {
         Vec::new()
     };
@@ -358,7 +357,7 @@ pub fn events(conn: &Connection, search: &Search) -> Result<Page<EventRow>, Quer
     })
 }
 
-/// A list's FROM clause, condition and order: read through the full-text index in rowid order when
+/// A list's FROM clause, condition and order: read through the full-text index in id order when
 /// the query has free text (a common word then costs a page, not every match), else by the table's
 /// own id. `id` is the column holding the row's event id; rows come newest first unless `oldest_first`.
 pub(crate) struct ListSql {
@@ -374,8 +373,9 @@ pub(crate) fn driven(
     id: &str,
     before: i64,
     oldest_first: bool,
+    dialect: Dialect,
 ) -> ListSql {
-    let (fts, rest) = filter::compile_driven(query, subject);
+    let (fts, rest) = filter::compile_driven(query, subject, dialect);
     let (cmp, dir) = if oldest_first {
         (">", "ASC")
     } else {
@@ -385,12 +385,12 @@ pub(crate) fn driven(
     let (from, key) = match fts {
         Some(fts) => {
             parts.push(Sql {
-                text: "f.event_fts MATCH ?".into(),
+                text: dialect.fts_matches().into(),
                 params: vec![Value::Text(fts)],
             });
             (
-                format!("{base} JOIN event_fts f ON f.rowid = {id}"),
-                "f.rowid".to_owned(),
+                format!("{base} {}", dialect.fts_join(id)),
+                dialect.fts_key().to_owned(),
             )
         }
         None => (base.to_owned(), id.to_owned()),
@@ -429,17 +429,22 @@ fn id_cursor(search: &Search, oldest_first: bool) -> Result<i64, QueryError> {
 pub(crate) const EVENT_FROM: &str =
     "events e LEFT JOIN messages m ON m.event_id = e.id LEFT JOIN calls c ON c.event_id = e.id";
 /// The columns [`event_row`] reads, in its order, over [`EVENT_FROM`].
-pub(crate) const EVENT_COLUMNS: &str = "e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, length(e.body),
-    e.remote_addr, e.duplicates, m.user_text, m.assistant_text, c.caller, c.callee, c.duration_ms, c.end_reason,
+pub(crate) fn event_columns(dialect: Dialect) -> String {
+    format!(
+        "e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, length(e.body),
+    e.remote_addr, {}, m.user_text, m.assistant_text, c.caller, c.callee, c.duration_ms, c.end_reason,
     m.log_id, m.session_id, c.global_session_id,
     CASE WHEN m.event_id IS NULL AND c.event_id IS NULL AND e.kind IN ('message_logged', 'cdr_logged')
-         THEN e.body END";
+         THEN e.body END",
+        dialect.duplicates()
+    )
+}
 /// The columns [`rejection_row`] reads, in its order, over `rejections r`.
 pub(crate) const REJECTION_COLUMNS: &str =
     "r.id, r.received_at, r.status, r.reason, r.endpoint, r.path,
     coalesce(r.body_bytes, length(r.body)), r.remote_addr, r.method";
 
-/// An accepted event as a list row, from [`EVENT_COLUMNS`] (also the live stream's). An event not
+/// An accepted event as a list row, from [`event_columns`] (also the live stream's). An event not
 /// projected yet (it was acknowledged a moment ago) is summarised from its body: Live shows every
 /// request as soon as it is acknowledged, with what it says.
 pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -577,11 +582,12 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
 }
 
 /// Message turns, newest first (oldest first for exports), by arrival.
-pub fn messages(
-    conn: &Connection,
+pub fn messages<'a>(
+    db: impl Into<Db<'a>>,
     search: &Search,
     oldest_first: bool,
 ) -> Result<Page<MessageRow>, QueryError> {
+    let db = db.into();
     let query = parse_query(&search.query)?;
     let n = limit(search);
     let before = id_cursor(search, oldest_first)?;
@@ -592,19 +598,20 @@ pub fn messages(
         "m.event_id",
         before,
         oldest_first,
+        db.dialect(),
     );
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM {} WHERE {} ORDER BY {} LIMIT {n}",
         list.from, list.cond.text, list.order
     );
-    let items = with_deadline(conn, deadline(), || {
-        collect(conn, &sql, list.cond.params, message_row)
+    let items = with_deadline(db, deadline(), || {
+        db.rows(&sql, &list.cond.params, message_row)
     })?;
     let next_cursor = (items.len() == n)
         .then(|| items.last().map(|m| m.event_id.to_string()))
         .flatten();
     let facets = if search.facets {
-        facets(conn, &query, Subject::Messages)
+        facets(db, &query, Subject::Messages)
     } else {
         Vec::new()
     };
@@ -645,11 +652,12 @@ fn call_row(r: &Row<'_>) -> rusqlite::Result<CallRow> {
 }
 
 /// Call records, newest first (oldest first for exports), by arrival, each with its custom data.
-pub fn calls(
-    conn: &Connection,
+pub fn calls<'a>(
+    db: impl Into<Db<'a>>,
     search: &Search,
     oldest_first: bool,
 ) -> Result<Page<CallRow>, QueryError> {
+    let db = db.into();
     let query = parse_query(&search.query)?;
     let n = limit(search);
     let before = id_cursor(search, oldest_first)?;
@@ -660,6 +668,7 @@ pub fn calls(
         "c.event_id",
         before,
         oldest_first,
+        db.dialect(),
     );
     let sql = format!(
         "SELECT c.event_id, c.global_session_id, c.start_ts, c.start_at, c.caller, c.callee, c.primary_phone_number,
@@ -668,12 +677,12 @@ pub fn calls(
          FROM {} WHERE {} ORDER BY {} LIMIT {n}",
         list.from, list.cond.text, list.order
     );
-    let items = with_deadline(conn, deadline(), || {
-        let mut items = collect(conn, &sql, list.cond.params, call_row)?;
-        attach_custom_data(conn, &mut items)?;
+    let items = with_deadline(db, deadline(), || {
+        let mut items = db.rows(&sql, &list.cond.params, call_row)?;
+        attach_custom_data(db, &mut items)?;
         let ids: Vec<i64> = items.iter().map(|c| c.event_id).collect();
         let mut found = if search.hits {
-            hits::hits(conn, &query, &ids)?
+            hits::hits(db, &query, &ids)?
         } else {
             Default::default()
         };
@@ -686,7 +695,7 @@ pub fn calls(
         .then(|| items.last().map(|c| c.event_id.to_string()))
         .flatten();
     let facets = if search.facets {
-        facets(conn, &query, Subject::Calls)
+        facets(db, &query, Subject::Calls)
     } else {
         Vec::new()
     };
@@ -698,17 +707,19 @@ pub fn calls(
 }
 
 /// Fills each call's custom data with one query for the whole page.
-fn attach_custom_data(conn: &Connection, calls: &mut [CallRow]) -> Result<(), QueryError> {
+fn attach_custom_data(db: Db<'_>, calls: &mut [CallRow]) -> Result<(), QueryError> {
     if calls.is_empty() {
         return Ok(());
     }
     let ids = serde_json::to_string(&calls.iter().map(|c| c.event_id).collect::<Vec<_>>())
         .expect("ids serialise");
-    let rows = collect(
-        conn,
-        "SELECT event_id, key, value FROM call_custom_data
-         WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY event_id, key",
-        vec![Value::Text(ids)],
+    let rows = db.rows(
+        &format!(
+            "SELECT event_id, key, value FROM call_custom_data
+             WHERE event_id IN ({}) ORDER BY event_id, key",
+            db.dialect().integers()
+        ),
+        &[Value::Text(ids)],
         |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -735,13 +746,14 @@ fn attach_custom_data(conn: &Connection, calls: &mut [CallRow]) -> Result<(), Qu
 // Conversations
 
 /// Conversations with at least one turn matching the query, most recently active first.
-pub fn conversations(
-    conn: &Connection,
+pub fn conversations<'a>(
+    db: impl Into<Db<'a>>,
     search: &Search,
 ) -> Result<Page<ConversationRow>, QueryError> {
+    let db = db.into();
     let query = parse_query(&search.query)?;
     let n = limit(search);
-    let mut parts = vec![super::count::conversations_cond(&query)];
+    let mut parts = vec![super::count::conversations_cond(&query, db.dialect())];
     if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
         parts.push(Sql {
             text: "(v.last_at, v.session_id) < (?, ?)".into(),
@@ -755,8 +767,8 @@ pub fn conversations(
          FROM conversations v WHERE {} ORDER BY v.last_at DESC, v.session_id DESC LIMIT {n}",
         cond.text
     );
-    let items = with_deadline(conn, deadline(), || {
-        collect(conn, &sql, cond.params, |r| {
+    let items = with_deadline(db, deadline(), || {
+        db.rows(&sql, &cond.params, |r| {
             Ok(ConversationRow {
                 session_id: r.get(0)?,
                 user_id: r.get(1)?,
@@ -773,7 +785,7 @@ pub fn conversations(
         .and_then(|mut items: Vec<ConversationRow>| {
             let sessions: Vec<&str> = items.iter().map(|c| c.session_id.as_str()).collect();
             let mut found = if search.hits {
-                hits::conversation_hits(conn, &query, &sessions)?
+                hits::conversation_hits(db, &query, &sessions)?
             } else {
                 Default::default()
             };
@@ -791,7 +803,7 @@ pub fn conversations(
         })
         .flatten();
     let facets = if search.facets {
-        facets(conn, &query, Subject::Conversations)
+        facets(db, &query, Subject::Conversations)
     } else {
         Vec::new()
     };
@@ -805,7 +817,7 @@ pub fn conversations(
 // ---------------------------------------------------------------------------------------------
 // Facets
 
-/// Each facet: the qualifier it adds, and its count over the sampled ids.
+/// Each facet: the qualifier it adds, and its count over the sampled ids (`facet_ids`, a CTE).
 const EVENT_FACETS: &[(&str, &str)] = &[(
     "kind",
     "SELECT e.kind, count(*) FROM events e WHERE e.id IN (SELECT id FROM facet_ids) GROUP BY 1",
@@ -835,7 +847,7 @@ const CALL_FACETS: &[(&str, &str)] = &[
     ("end_reason", "SELECT c.end_reason, count(*) FROM calls c WHERE c.event_id IN (SELECT id FROM facet_ids) GROUP BY 1"),
     (
         "failed",
-        "SELECT CASE c.failure_occurred WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, count(*) FROM calls c
+        "SELECT CASE WHEN c.failure_occurred THEN 'true' ELSE 'false' END, count(*) FROM calls c
          WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.failure_occurred IS NOT NULL GROUP BY 1",
     ),
     (
@@ -845,7 +857,7 @@ const CALL_FACETS: &[(&str, &str)] = &[
     ),
     (
         "transferred",
-        "SELECT CASE c.transfer_occurred WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, count(*) FROM calls c
+        "SELECT CASE WHEN c.transfer_occurred THEN 'true' ELSE 'false' END, count(*) FROM calls c
          WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.transfer_occurred IS NOT NULL GROUP BY 1",
     ),
     (
@@ -859,7 +871,8 @@ const CALL_FACETS: &[(&str, &str)] = &[
 /// id order, through the full-text index when there is free text, so a broad filter costs the same
 /// as a narrow one). When there are more matches than that, each facet says so in `sampled`. Each
 /// facet runs under the page's shared facet budget and is reported as timed out past it.
-pub fn facets(conn: &Connection, query: &Query, subject: Subject) -> Vec<Facet> {
+pub fn facets<'a>(db: impl Into<Db<'a>>, query: &Query, subject: Subject) -> Vec<Facet> {
+    let db = db.into();
     let budget = Budget(Instant::now() + Duration::from_millis(FACET_BUDGET_MS));
     let mut out = Vec::new();
     let mut sides: Vec<FacetSide> = Vec::new();
@@ -897,8 +910,11 @@ pub fn facets(conn: &Connection, query: &Query, subject: Subject) -> Vec<Facet> 
         facets: list,
     } in sides
     {
-        let sampled = match sample_ids(conn, query, side, base, id, &budget) {
-            Ok(n) => (n >= FACET_SAMPLE).then_some(FACET_SAMPLE as i64),
+        let (ids, sampled) = match sample_ids(db, query, side, base, id, &budget) {
+            Ok(ids) => {
+                let sampled = (ids.len() >= FACET_SAMPLE).then_some(FACET_SAMPLE as i64);
+                (serde_json::to_string(&ids).expect("ids serialise"), sampled)
+            }
             Err(err) => {
                 let timed_out = matches!(err, QueryError::Timeout(_));
                 let error = (!timed_out).then(|| err.to_string());
@@ -916,29 +932,28 @@ pub fn facets(conn: &Connection, query: &Query, subject: Subject) -> Vec<Facet> 
             }
         };
         for (name, sql) in list.iter() {
-            out.push(facet(conn, name, sql, sampled, &budget));
+            out.push(facet(db, name, sql, &ids, sampled, &budget));
         }
     }
     out
 }
 
-/// Fills the connection's temporary `facet_ids` with the newest matching event ids; returns how many.
+/// The newest matching event ids, at most [`FACET_SAMPLE`].
 fn sample_ids(
-    conn: &Connection,
+    db: Db<'_>,
     query: &Query,
     side: Subject,
     base: &str,
     id: &str,
     budget: &Budget,
-) -> Result<usize, QueryError> {
-    conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS facet_ids (id INTEGER PRIMARY KEY); DELETE FROM facet_ids;")?;
-    let list = driven(query, side, base, id, i64::MAX, false);
+) -> Result<Vec<i64>, QueryError> {
+    let list = driven(query, side, base, id, i64::MAX, false, db.dialect());
     let sql = format!(
-        "INSERT INTO facet_ids (id) SELECT {id} FROM {} WHERE {} ORDER BY {} LIMIT {FACET_SAMPLE}",
+        "SELECT {id} FROM {} WHERE {} ORDER BY {} LIMIT {FACET_SAMPLE}",
         list.from, list.cond.text, list.order
     );
-    with_deadline(conn, budget.left(), || {
-        Ok(conn.execute(&sql, params_from_iter(list.cond.params))?)
+    with_deadline(db, budget.left(), || {
+        db.rows(&sql, &list.cond.params, |r| r.get(0))
     })
 }
 
@@ -959,14 +974,25 @@ impl Budget {
     }
 }
 
-fn facet(conn: &Connection, name: &str, sql: &str, sampled: Option<i64>, budget: &Budget) -> Facet {
+/// One facet's counts over the sampled `ids` (a JSON array).
+fn facet(
+    db: Db<'_>,
+    name: &str,
+    sql: &str,
+    ids: &str,
+    sampled: Option<i64>,
+    budget: &Budget,
+) -> Facet {
     let name = name.to_owned();
-    let sql = format!("{sql} ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}");
-    let result = with_deadline(conn, budget.left(), || {
-        collect(conn, &sql, Vec::new(), |r| {
+    let sql = format!(
+        "WITH facet_ids (id) AS ({}) {sql} ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}",
+        db.dialect().integers()
+    );
+    let result = with_deadline(db, budget.left(), || {
+        db.rows(&sql, &[Value::Text(ids.to_owned())], |r| {
             let value: Option<String> = r.get(0)?;
             // A facet's third column, when it has one, is the values' label.
-            let label = if r.as_ref().column_count() > 2 {
+            let label = if r.column_count() > 2 {
                 r.get(2)?
             } else {
                 None

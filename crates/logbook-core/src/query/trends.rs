@@ -17,12 +17,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params_from_iter};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::db::{Db, Dialect, Row};
 use super::filter::{self, Sql, Subject};
 use super::parse::{self, Field, Query};
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
@@ -360,109 +359,109 @@ pub struct TrendChange {
 }
 
 /// Computes the trends of `request` with "now" at `now`.
-pub fn trends(
-    conn: &Connection,
+/// The PostgreSQL store keeps no rollups: its figures are computed from the derived rows.
+pub fn trends<'a>(
+    db: impl Into<Db<'a>>,
     request: &TrendsRequest,
     now: DateTime<Utc>,
 ) -> Result<Trends, QueryError> {
-    compute(conn, request, now, true)
+    let db = db.into();
+    compute(db, request, now, db.dialect() == Dialect::Sqlite)
 }
 
 /// The same figures as [`trends`], computed from the derived rows alone, without the rollups:
 /// what the rollups are checked against, and what `logbook bench query` compares their speed with.
-pub fn trends_without_rollups(
-    conn: &Connection,
+pub fn trends_without_rollups<'a>(
+    db: impl Into<Db<'a>>,
     request: &TrendsRequest,
     now: DateTime<Utc>,
 ) -> Result<Trends, QueryError> {
-    compute(conn, request, now, false)
+    compute(db.into(), request, now, false)
 }
 
 fn compute(
-    conn: &Connection,
+    db: Db<'_>,
     request: &TrendsRequest,
     now: DateTime<Utc>,
     rollups: bool,
 ) -> Result<Trends, QueryError> {
     let query = parse::parse(&request.query, now)?;
     let (rest, after, before) = split_range(query);
-    let mut scope = Scope::new(&rest);
+    let mut scope = Scope::new(&rest, db.dialect());
     if !rollups {
         scope.rollup = None;
     }
-    with_deadline(conn, Duration::from_millis(QUERY_DEADLINE_MS), || {
-        // One snapshot for every figure (rollups and rows alike), while the projector writes.
-        let _snapshot = match conn.is_autocommit() {
-            true => Some(conn.unchecked_transaction()?),
-            false => None,
-        };
-        // Without `before:`, up to now, or past the latest row when a payload's clock is ahead:
-        // the range then holds what the lists show for the same query.
-        let end = match before {
-            Some(before) => before,
-            None => {
-                let latest = scope.extreme(conn, Extreme::Latest)?;
-                now.timestamp_millis()
-                    .max(latest.map_or(i64::MIN, |t| t + 1))
+    // One snapshot for every figure (rollups and rows alike), while the projector writes.
+    with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
+        db.snapshot(|| {
+            // Without `before:`, up to now, or past the latest row when a payload's clock is ahead:
+            // the range then holds what the lists show for the same query.
+            let end = match before {
+                Some(before) => before,
+                None => {
+                    let latest = scope.extreme(db, Extreme::Latest)?;
+                    now.timestamp_millis()
+                        .max(latest.map_or(i64::MIN, |t| t + 1))
+                }
+            };
+            let start = match after {
+                Some(after) => after,
+                None => scope
+                    .extreme(db, Extreme::EarliestBefore(end))?
+                    .unwrap_or(end - DAY_MS)
+                    .min(end),
+            };
+            if start >= end {
+                return Err(QueryError::BadRequest(
+                    "the range is empty: `after:` is not before `before:`".into(),
+                ));
             }
-        };
-        let start = match after {
-            Some(after) => after,
-            None => scope
-                .extreme(conn, Extreme::EarliestBefore(end))?
-                .unwrap_or(end - DAY_MS)
-                .min(end),
-        };
-        if start >= end {
-            return Err(QueryError::BadRequest(
-                "the range is empty: `after:` is not before `before:`".into(),
-            ));
-        }
-        let bucket = request.bucket.unwrap_or(Bucket::for_span(end - start));
-        let origin = start.div_euclid(bucket.ms()) * bucket.ms();
-        let count = (end - origin + bucket.ms() - 1) / bucket.ms();
-        if count > MAX_BUCKETS {
-            return Err(QueryError::BadRequest(format!(
-                "{count} buckets of a {} are too many to draw (at most {MAX_BUCKETS}); \
+            let bucket = request.bucket.unwrap_or(Bucket::for_span(end - start));
+            let origin = start.div_euclid(bucket.ms()) * bucket.ms();
+            let count = (end - origin + bucket.ms() - 1) / bucket.ms();
+            if count > MAX_BUCKETS {
+                return Err(QueryError::BadRequest(format!(
+                    "{count} buckets of a {} are too many to draw (at most {MAX_BUCKETS}); \
                  choose a larger bucket or a shorter range",
-                bucket.name()
-            )));
-        }
-        let frame = Frame {
-            start,
-            end,
-            origin,
-            bucket,
-            count: count as usize,
-        };
-        let custom_key = request.custom_key.as_deref().filter(|k| !k.is_empty());
-        let current = period(conn, &scope, &frame, custom_key)?;
-        let previous = match request.compare {
-            None => None,
-            Some(compare) => {
-                let shift = match compare {
-                    Compare::Previous => end - start,
-                    Compare::Shift(ms) => ms,
-                };
-                let earlier = Frame {
-                    start: start - shift,
-                    end: end - shift,
-                    origin: origin - shift,
-                    ..frame
-                };
-                Some(period(conn, &scope, &earlier, custom_key)?)
+                    bucket.name()
+                )));
             }
-        };
-        let changes = previous
-            .as_ref()
-            .map(|p| changes(&current, p))
-            .unwrap_or_default();
-        Ok(Trends {
-            method: METHOD.to_owned(),
-            low_confidence: LOW_CONFIDENCE,
-            current,
-            previous,
-            changes,
+            let frame = Frame {
+                start,
+                end,
+                origin,
+                bucket,
+                count: count as usize,
+            };
+            let custom_key = request.custom_key.as_deref().filter(|k| !k.is_empty());
+            let current = period(db, &scope, &frame, custom_key)?;
+            let previous = match request.compare {
+                None => None,
+                Some(compare) => {
+                    let shift = match compare {
+                        Compare::Previous => end - start,
+                        Compare::Shift(ms) => ms,
+                    };
+                    let earlier = Frame {
+                        start: start - shift,
+                        end: end - shift,
+                        origin: origin - shift,
+                        ..frame
+                    };
+                    Some(period(db, &scope, &earlier, custom_key)?)
+                }
+            };
+            let changes = previous
+                .as_ref()
+                .map(|p| changes(&current, p))
+                .unwrap_or_default();
+            Ok(Trends {
+                method: METHOD.to_owned(),
+                low_confidence: LOW_CONFIDENCE,
+                current,
+                previous,
+                changes,
+            })
         })
     })
 }
@@ -504,10 +503,10 @@ struct Scope {
 }
 
 impl Scope {
-    fn new(query: &Query) -> Self {
+    fn new(query: &Query, dialect: Dialect) -> Self {
         Self {
-            calls: filter::compile(query, Subject::Calls),
-            messages: filter::compile(query, Subject::Messages),
+            calls: filter::compile(query, Subject::Calls, dialect),
+            messages: filter::compile(query, Subject::Messages, dialect),
             rejections: filter::rejection_filter(query),
             wants_events: filter::wants_events(query),
             rollup: Self::rollup_endpoint(query),
@@ -532,7 +531,7 @@ impl Scope {
     }
 
     /// The earliest time of a matching row before `end` (`Earliest`), or the latest of all (`Latest`).
-    fn extreme(&self, conn: &Connection, which: Extreme) -> Result<Option<i64>, QueryError> {
+    fn extreme(&self, db: Db<'_>, which: Extreme) -> Result<Option<i64>, QueryError> {
         let (agg, bound, value) = match which {
             Extreme::EarliestBefore(end) => ("min", "<", end),
             Extreme::Latest => ("max", ">", i64::MIN),
@@ -541,9 +540,7 @@ impl Scope {
         let mut one = |sql: String, cond: &Sql| -> Result<(), QueryError> {
             let mut params = cond.params.clone();
             params.push(Value::Integer(value));
-            let v: Option<i64> = conn
-                .prepare_cached(&sql)?
-                .query_row(params_from_iter(params), |r| r.get(0))?;
+            let v: Option<i64> = db.row(&sql, &params, |r| r.get(0))?;
             found.extend(v);
             Ok(())
         };
@@ -607,7 +604,7 @@ impl Frame {
 
 /// Runs `sql` (whose condition is `cond`, followed by the range's two bounds and `extra`).
 fn rows<T>(
-    conn: &Connection,
+    db: Db<'_>,
     sql: &str,
     cond: &Sql,
     frame: &Frame,
@@ -618,13 +615,11 @@ fn rows<T>(
     params.push(Value::Integer(frame.start));
     params.push(Value::Integer(frame.end));
     params.extend_from_slice(extra);
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params_from_iter(params), map)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    db.rows(sql, &params, map)
 }
 
 fn period(
-    conn: &Connection,
+    db: Db<'_>,
     scope: &Scope,
     frame: &Frame,
     custom_key: Option<&str>,
@@ -657,7 +652,7 @@ fn period(
                 false => rollup::EventRows::Read,
             };
             let facts = rollup::facts(
-                conn,
+                db,
                 &within(&scope.calls, "c.start_at"),
                 &within(&scope.messages, "m.request_at"),
                 events,
@@ -681,6 +676,8 @@ fn period(
         match hours {
             Some((from, to, endpoint)) => {
                 // The edges' sessions by the numbers the rollups count them by.
+                // (Only SQLite keeps rollups: `Scope::rollup` is `None` on PostgreSQL.)
+                let conn = db.sqlite().expect("rollups are read from SQLite only");
                 let mut sessions = rollup::SessionNumbers::stored(conn);
                 raw(&mut sums, &mut sessions, frame.start, from)?;
                 rollup::load(conn, from, to, endpoint, &mut sums, |hour| {
@@ -715,7 +712,7 @@ fn period(
     }
     let rejections = match &scope.rejections {
         Some(cond) => rows(
-            conn,
+            db,
             &format!(
                 "SELECT r.received_at FROM rejections r
                  WHERE ({}) AND r.received_at >= ? AND r.received_at < ?",
@@ -812,7 +809,7 @@ fn period(
     ];
 
     let slowest_turns = slowest_turns(
-        conn,
+        db,
         scope,
         frame,
         total.histogram(Measure::AssistantTurn, ""),
@@ -823,7 +820,7 @@ fn period(
     let mut warning_codes = Vec::new();
     for (code, calls) in by_value(&total, RollupCount::WarningCalls) {
         let new = match &code {
-            Some(code) => !rollup::warning_seen_before(conn, code, frame.start)?,
+            Some(code) => !warning_seen_before(db, code, frame.start)?,
             None => false,
         };
         warning_codes.push(WarningCount {
@@ -859,7 +856,7 @@ fn period(
             .unwrap_or_default();
         if let Some((from, to, endpoint)) = rolled_up {
             rollup::load_histogram(
-                conn,
+                db.sqlite().expect("rollups are read from SQLite only"),
                 (from, to),
                 endpoint,
                 (Measure::IntentConfidence, &i.intent),
@@ -868,12 +865,11 @@ fn period(
         }
         i.median_confidence =
             histogram_rank(&sorted_histogram(&confidences), 50).map(rollup::f64_from_key);
-        i.title = conn
-            .prepare_cached(
-                "SELECT title FROM message_intents WHERE intent = ?1 AND title IS NOT NULL LIMIT 1",
-            )?
-            .query_row([&i.intent], |r| r.get(0))
-            .optional()?;
+        i.title = db.optional(
+            "SELECT title FROM message_intents WHERE intent = ?1 AND title IS NOT NULL LIMIT 1",
+            &[Value::Text(i.intent.clone())],
+            |r| r.get(0),
+        )?;
     }
 
     // Actions, by title: the messages that ran each.
@@ -884,13 +880,13 @@ fn period(
         None => None,
         Some(key) => {
             let values = rows(
-                conn,
+                db,
                 &format!(
-                    "SELECT c.start_at, CASE WHEN json_valid(k.value) AND json_type(k.value) = 'text'
-                                              THEN k.value ->> '$' ELSE k.value END
+                    "SELECT c.start_at, {}
                      FROM call_custom_data k JOIN calls c ON c.event_id = k.event_id
                      JOIN events e ON e.id = c.event_id
                      WHERE ({}) AND c.start_at >= ? AND c.start_at < ? AND k.key = ?",
+                    db.dialect().json_unquoted("k.value"),
                     scope.calls.text
                 ),
                 &scope.calls,
@@ -981,7 +977,7 @@ fn period(
 /// The slowest call turns of the range, slowest first: those at or above the range's
 /// [`SLOWEST_TURNS`]-th slowest response (known from its histogram), read from the top down.
 fn slowest_turns(
-    conn: &Connection,
+    db: Db<'_>,
     scope: &Scope,
     frame: &Frame,
     assistant: Option<&rollup::Histogram>,
@@ -1005,13 +1001,13 @@ fn slowest_turns(
     // Over many turns, read down the index of response times from the top (it stops after about
     // SLOWEST_TURNS rows of the range); over a few, read the range's turns.
     let measured: i64 = assistant.map_or(0, |h| h.values().sum());
-    let by_time = if measured > SLOWEST_BY_INDEX_FROM {
+    let by_time = if measured > SLOWEST_BY_INDEX_FROM && db.dialect() == Dialect::Sqlite {
         "INDEXED BY call_turns_assistant"
     } else {
         ""
     };
     rows(
-        conn,
+        db,
         &format!(
             "SELECT ct.event_id, c.start_at, c.global_session_id, ct.seq, ct.request_type,
                     ct.start_ts, ct.assistant_ms, ct.tts_ms, ct.stt_ms, ct.log_id
@@ -1040,6 +1036,22 @@ fn slowest_turns(
             })
         },
     )
+}
+
+/// Whether a call that started before `before` had warning `code`: from the rollups and the hour
+/// `before` falls in on SQLite, from the calls on PostgreSQL (which keeps no rollups).
+fn warning_seen_before(db: Db<'_>, code: &str, before: i64) -> Result<bool, QueryError> {
+    match db {
+        Db::Sqlite(conn) => Ok(rollup::warning_seen_before(conn, code, before)?),
+        Db::Postgres(_) => Ok(db
+            .optional(
+                "SELECT 1 FROM calls c JOIN call_warnings w ON w.event_id = c.event_id
+                 WHERE c.start_at < ?1 AND w.code = ?2 LIMIT 1",
+                &[before.into(), Value::Text(code.to_owned())],
+                |_| Ok(()),
+            )?
+            .is_some()),
+    }
 }
 
 /// Conversation lengths: (at least this many messages, label).

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use rusqlite::Connection;
 use rusqlite::types::Value;
 use serde::Serialize;
 
+use super::db::{Db, Dialect};
 use super::{QueryError, with_deadline};
 
 /// How long one completion may count.
@@ -27,7 +27,8 @@ pub struct ValueHint {
 }
 
 /// For each qualifier: the statement listing its values. `?1` is the typed start (`LIKE` pattern),
-/// `?2` the same anywhere in a label; each row is (value, label, count).
+/// `?2` the same anywhere in a label; each row is (value, label, count). `LIKE` and `NOCASE` are
+/// replaced by the dialect's ([`Dialect::like`], [`Dialect::any_case`]).
 const SOURCES: &[(&str, &str)] = &[
     (
         "intent",
@@ -36,8 +37,8 @@ const SOURCES: &[(&str, &str)] = &[
     ),
     (
         "action",
-        "SELECT title, NULL, count(DISTINCT event_id) FROM message_actions
-         WHERE title LIKE ?1 ESCAPE '\\' OR title LIKE ?2 ESCAPE '\\' GROUP BY title COLLATE NOCASE",
+        "SELECT min(title), NULL, count(DISTINCT event_id) FROM message_actions
+         WHERE title LIKE ?1 ESCAPE '\\' OR title LIKE ?2 ESCAPE '\\' GROUP BY NOCASE(title)",
     ),
     (
         "channel",
@@ -73,17 +74,24 @@ const SOURCES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A statement of [`SOURCES`] in `dialect`.
+fn in_dialect(sql: &str, dialect: Dialect) -> String {
+    sql.replace(" LIKE ", &format!(" {} ", dialect.like()))
+        .replace("NOCASE(title)", &dialect.any_case("title"))
+}
+
 /// The qualifiers that take one of two words.
 const BOOLEANS: &[&str] = &["failed", "transferred", "verified", "barge_in"];
 
 /// The values of qualifier `key` (without its `:`) starting with `prefix`, most frequent first. An
 /// unknown key, or one whose values are not a list (dates, ids), has none.
-pub fn values(
-    conn: &Connection,
+pub fn values<'a>(
+    db: impl Into<Db<'a>>,
     key: &str,
     prefix: &str,
     limit: usize,
 ) -> Result<Vec<ValueHint>, QueryError> {
+    let db = db.into();
     let key = key.to_ascii_lowercase();
     if BOOLEANS.contains(&key.as_str()) {
         return Ok(["true", "false"]
@@ -103,22 +111,25 @@ pub fn values(
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    let sql = format!("{sql} ORDER BY 3 DESC, 1 LIMIT {}", limit.clamp(1, 100));
-    let result = with_deadline(conn, Duration::from_millis(VALUES_DEADLINE_MS), || {
-        let mut stmt = conn.prepare_cached(&sql)?;
+    let sql = format!(
+        "{} ORDER BY 3 DESC, 1 LIMIT {}",
+        in_dialect(sql, db.dialect()),
+        limit.clamp(1, 100)
+    );
+    let result = with_deadline(db, Duration::from_millis(VALUES_DEADLINE_MS), || {
         let patterns = [
             Value::Text(format!("{escaped}%")),
             Value::Text(format!("%{escaped}%")),
         ];
-        let used = stmt.parameter_count();
-        let rows = stmt.query_map(rusqlite::params_from_iter(&patterns[..used]), |r| {
+        // Only the patterns the statement uses are bound.
+        let used = if sql.contains("?2") { 2 } else { 1 };
+        db.rows(&sql, &patterns[..used], |r| {
             Ok(ValueHint {
                 value: r.get(0)?,
                 label: r.get(1)?,
                 count: r.get(2)?,
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
     });
     match result {
         Err(QueryError::Timeout(_)) => Ok(Vec::new()),

@@ -15,8 +15,10 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
+use crate::query::QueryError;
+use crate::query::db::{Db, Row};
 use crate::query::filter::Sql;
 
 pub const HOUR_MS: i64 = 3_600_000;
@@ -102,20 +104,18 @@ pub enum EventRows {
 /// The facts of the calls matching `calls` (a condition on `c`, the call, and, with
 /// [`EventRows::Read`], `e`, its event) and of the messages matching `messages` (on `m`, and `e`).
 pub fn facts(
-    conn: &Connection,
+    db: Db<'_>,
     calls: &Sql,
     messages: &Sql,
     events: EventRows,
-) -> rusqlite::Result<Facts> {
+) -> Result<Facts, QueryError> {
     fn rows<T>(
-        conn: &Connection,
+        db: Db<'_>,
         sql: &str,
         cond: &Sql,
         map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<Vec<T>> {
-        let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(params_from_iter(cond.params.iter()), map)?;
-        rows.collect()
+    ) -> Result<Vec<T>, QueryError> {
+        db.rows(sql, &cond.params, map)
     }
     let (from_calls, from_messages, endpoint): (String, String, &str) = match events {
         EventRows::Read => (
@@ -132,7 +132,7 @@ pub fn facts(
     };
     Ok(Facts {
         calls: rows(
-            conn,
+            db,
             &format!(
                 "SELECT c.event_id, {endpoint}, c.start_at, c.end_reason, c.failure_occurred,
                         c.transfer_occurred, c.warning_count, c.setup_ms, c.failure_details
@@ -155,7 +155,7 @@ pub fn facts(
             },
         )?,
         turns: rows(
-            conn,
+            db,
             &format!(
                 "SELECT {endpoint}, c.start_at, ct.assistant_ms, ct.tts_ms, ct.stt_ms,
                         ct.stt_confidence, ct.barge_in
@@ -176,7 +176,7 @@ pub fn facts(
             },
         )?,
         warnings: rows(
-            conn,
+            db,
             &format!(
                 "SELECT c.event_id, {endpoint}, c.start_at, w.code
                  FROM {from_calls} JOIN call_warnings w ON w.event_id = c.event_id WHERE {}
@@ -194,7 +194,7 @@ pub fn facts(
             },
         )?,
         messages: rows(
-            conn,
+            db,
             &format!(
                 "SELECT {endpoint}, m.request_at, m.session_id, m.response_ms, m.input_kind,
                         m.top_intent, m.top_confidence
@@ -215,7 +215,7 @@ pub fn facts(
             },
         )?,
         actions: rows(
-            conn,
+            db,
             &format!(
                 "SELECT DISTINCT m.event_id, {endpoint}, m.request_at, a.title
                  FROM {from_messages} JOIN message_actions a ON a.event_id = m.event_id
@@ -656,11 +656,12 @@ pub fn add_events(conn: &Connection, first: i64, last: i64) -> rusqlite::Result<
         params: vec![Value::Integer(first), Value::Integer(last)],
     };
     let facts = facts(
-        conn,
+        conn.into(),
         &range("c.event_id"),
         &range("m.event_id"),
         EventRows::Read,
-    )?;
+    )
+    .map_err(as_sqlite)?;
     write(conn, &facts, 1)
 }
 
@@ -673,11 +674,12 @@ pub fn subtract_events(conn: &Connection, doomed: &'static str) -> rusqlite::Res
         params: Vec::new(),
     };
     let facts = facts(
-        conn,
+        conn.into(),
         &within("c.event_id"),
         &within("m.event_id"),
         EventRows::Deleted(doomed),
-    )?;
+    )
+    .map_err(as_sqlite)?;
     write(conn, &facts, -1)?;
     // No rollup counts a message of these any more: their numbers are free.
     conn.execute(
@@ -692,6 +694,14 @@ pub fn subtract_events(conn: &Connection, doomed: &'static str) -> rusqlite::Res
         [],
     )?;
     Ok(())
+}
+
+/// An error of [`facts`] read from SQLite (where, without a deadline, every error is SQLite's).
+fn as_sqlite(err: QueryError) -> rusqlite::Error {
+    match err {
+        QueryError::Sqlite(err) => err,
+        other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
+    }
 }
 
 /// Adds (`sign` 1) or subtracts (-1) the summaries of `facts`, one statement per hour, endpoint

@@ -5,13 +5,14 @@
 //! reconnecting, else `since` and `since_rejection`; neither means "from now"), then carries what
 //! the service's loop sends, one `batch` message each. Every message's `id:` is
 //! `last_event_id.last_rejection_id`, so a reload or a dropped connection resumes exactly. A `: ping`
-//! comment every [`PING_MS`] finds dead connections. Each stream has its own thread and read-only
-//! connection, and ends when the client goes, the store stops or the server stops.
+//! comment every [`PING_MS`] finds dead connections. Each stream has its own thread and reader, and
+//! ends when the client goes, the store stops or the server stops. A PostgreSQL store announces no
+//! commits: its stream polls.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
+use logbook_core::query::Db;
 use tiny_http::Request;
 
 use super::server::{Params, Shared, error_response, security_headers};
@@ -27,7 +28,7 @@ pub const PING_MS: u64 = 15_000;
 /// parameters, else the newest ids now. Ids past the newest (a client of an older database) are
 /// lowered to it.
 pub(super) fn resume(
-    conn: &Connection,
+    conn: Db<'_>,
     request: &Request,
     params: &Params,
 ) -> Result<LiveCursor, ApiError> {
@@ -143,10 +144,10 @@ impl LiveSink for Sse {
 pub(super) fn stream(shared: &Shared, request: Request, cursor: LiveCursor) {
     // Subscribe before the first read: a commit between the two is then announced, not lost.
     let commits = shared.store.subscribe();
-    let conn = match shared.store.reader() {
-        Ok(conn) => conn,
+    let reader = match shared.store.reader() {
+        Ok(reader) => reader,
         Err(err) => {
-            let _ = request.respond(error_response(&err.into()));
+            let _ = request.respond(error_response(&err));
             return;
         }
     };
@@ -155,8 +156,8 @@ pub(super) fn stream(shared: &Shared, request: Request, cursor: LiveCursor) {
     };
     live::follow(
         cursor,
-        Some(commits),
-        &mut |cursor| live::rows_since(&conn, cursor),
+        commits,
+        &mut |cursor| live::rows_since(reader.db(), cursor),
         &|| shared.stopping(),
         &mut sse,
     );

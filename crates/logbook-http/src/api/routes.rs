@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use rusqlite::Connection;
+use logbook_core::query::{Db, Reader};
 use tiny_http::{Request, Response, StatusCode};
 
-use super::server::{Params, Shared, error_response, json_body_response, secure};
+use super::server::{Params, Shared, UiStore, error_response, json_body_response, secure};
 use super::{live, pipe};
 use crate::plumbing::header;
 use logbook_core::export::{self, Format};
@@ -25,14 +25,14 @@ enum Answer {
 
 pub(super) fn handle(
     shared: &Arc<Shared>,
-    reader: &mut Option<Connection>,
+    reader: &mut Option<Reader>,
     request: Request,
     path: &str,
     params: &Params,
 ) {
     let result = shared
         .reader(reader)
-        .and_then(|conn| route(shared, conn, &request, path, params));
+        .and_then(|reader| route(shared, reader.db(), &request, path, params));
     if let Err(err) = &result
         && err.kind == ApiErrorKind::Internal
     {
@@ -58,13 +58,13 @@ pub(super) fn handle(
 
 fn route(
     shared: &Shared,
-    conn: &Connection,
+    conn: Db<'_>,
     request: &Request,
     path: &str,
     params: &Params,
 ) -> Result<Answer, ApiError> {
     let ctx = Context {
-        database: shared.store.path(),
+        database: shared.store.database(),
         receiver: &shared.receiver,
     };
     if let Some(answer) = commands::run_by_path(conn, &ctx, path, params.pairs()) {
@@ -89,7 +89,7 @@ fn route(
 const MAX_REPLAY_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
 
 /// `POST /api/replay`: sends the replay the request describes and answers with what is kept.
-pub(super) fn replay(shared: &Arc<Shared>, reader: &mut Option<Connection>, mut request: Request) {
+pub(super) fn replay(shared: &Arc<Shared>, reader: &mut Option<Reader>, mut request: Request) {
     let json = crate::plumbing::header_value(&request, "Content-Type").is_some_and(|v| {
         v.trim()
             .to_ascii_lowercase()
@@ -117,8 +117,17 @@ pub(super) fn replay(shared: &Arc<Shared>, reader: &mut Option<Connection>, mut 
                     ApiError::new(ApiErrorKind::BadRequest, format!("bad replay request: {e}"))
                 })
                 .and_then(|r| {
-                    let conn = shared.reader(reader)?;
-                    crate::replay::from_ui(&shared.store, conn, &shared.endpoints, r)
+                    // Replays are kept beside the events of the SQLite store this process writes.
+                    let UiStore::Sqlite(store) = &shared.store else {
+                        return Err(ApiError::new(
+                            ApiErrorKind::BadRequest,
+                            "replays are sent from a SQLite store only, not from a team's PostgreSQL store",
+                        ));
+                    };
+                    let Reader::Sqlite(conn) = shared.reader(reader)? else {
+                        unreachable!("a SQLite store's reader is SQLite's")
+                    };
+                    crate::replay::from_ui(store, conn, &shared.endpoints, r)
                 }),
         }
     };
@@ -147,10 +156,20 @@ fn start_export(shared: &Arc<Shared>, request: Request, export: ExportRequest) {
         let (body, mut writer) = pipe::pipe(stopping);
         std::thread::scope(|scope| {
             scope.spawn(move || {
-                let result = store.reader().map_err(|e| e.to_string()).and_then(|conn| {
-                    export::export(&conn, export.kind, &export.q, format, &mut writer, &|_| {})
+                let result = store
+                    .reader()
+                    .map_err(|e| e.to_string())
+                    .and_then(|reader| {
+                        export::export(
+                            reader.db(),
+                            export.kind,
+                            &export.q,
+                            format,
+                            &mut writer,
+                            &|_| {},
+                        )
                         .map_err(|e| e.to_string())
-                });
+                    });
                 writer.finish(result.map(|_| ()));
             });
             let response = secure(Response::new(

@@ -16,13 +16,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use base64::Engine as _;
-use rusqlite::Connection;
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use super::{assets, routes};
 use crate::plumbing::{self, header, header_value};
 use logbook_core::config::Endpoint;
-use logbook_core::store::Store;
+use logbook_core::query::{PgReader, Reader};
+use logbook_core::store::{Committed, Store};
 use logbook_service::ReceiverInfo;
 use logbook_service::commands::REPLAY_HTTP;
 use logbook_service::types::{ApiError, ApiErrorKind};
@@ -103,9 +103,55 @@ pub struct UiServer {
     workers: Vec<JoinHandle<()>>,
 }
 
+/// The store the UI reads: the SQLite store this process writes (whose writer announces each
+/// commit), or a team's PostgreSQL store, read with a connection of the UI's own per worker and
+/// stream (the live view polls it).
+#[derive(Clone)]
+pub enum UiStore {
+    Sqlite(Arc<Store>),
+    Postgres {
+        /// The store's URL, which readers connect with.
+        url: String,
+        /// What the Status view calls it (without the password).
+        target: String,
+    },
+}
+
+impl From<Arc<Store>> for UiStore {
+    fn from(store: Arc<Store>) -> Self {
+        UiStore::Sqlite(store)
+    }
+}
+
+impl UiStore {
+    /// A new reader of this store.
+    pub fn reader(&self) -> Result<Reader, ApiError> {
+        Ok(match self {
+            UiStore::Sqlite(store) => Reader::Sqlite(store.reader()?),
+            UiStore::Postgres { url, .. } => Reader::Postgres(PgReader::connect(url)?),
+        })
+    }
+
+    /// The writer's announcements of what it committed; `None` for PostgreSQL (polled).
+    pub fn subscribe(&self) -> Option<std::sync::mpsc::Receiver<Committed>> {
+        match self {
+            UiStore::Sqlite(store) => Some(store.subscribe()),
+            UiStore::Postgres { .. } => None,
+        }
+    }
+
+    /// The database file, or the PostgreSQL store's target, for the Status view.
+    pub fn database(&self) -> &std::path::Path {
+        match self {
+            UiStore::Sqlite(store) => store.path(),
+            UiStore::Postgres { target, .. } => std::path::Path::new(target),
+        }
+    }
+}
+
 /// What every request thread shares.
 pub(super) struct Shared {
-    pub store: Arc<Store>,
+    pub store: UiStore,
     pub receiver: ReceiverInfo,
     pub endpoints: Vec<Endpoint>,
     token: String,
@@ -119,9 +165,10 @@ impl UiServer {
     /// Binds `config.listen` (loopback only) and starts the workers, with a fresh random token.
     pub fn start(
         config: UiConfig,
-        store: Arc<Store>,
+        store: impl Into<UiStore>,
         receiver: ReceiverInfo,
     ) -> Result<Self, UiServerError> {
+        let store = store.into();
         let listener = listen(&config.listen, config.socket_timeout)?;
         let addr = listener
             .local_addr()
@@ -145,7 +192,7 @@ impl UiServer {
             streams: Mutex::new(Vec::new()),
         });
         let handler = shared.clone();
-        // One read-only connection per worker, opened on first use.
+        // One reader per worker, opened on first use.
         let workers = plumbing::spawn_workers(
             &server,
             config.workers,
@@ -211,8 +258,8 @@ impl Shared {
         self.stopping.load(Ordering::Relaxed)
     }
 
-    /// A read-only connection for this worker, opened on first use and reopened after a failure.
-    pub fn reader<'a>(&self, slot: &'a mut Option<Connection>) -> Result<&'a Connection, ApiError> {
+    /// A reader for this worker, opened on first use and reopened after a failure.
+    pub fn reader<'a>(&self, slot: &'a mut Option<Reader>) -> Result<&'a Reader, ApiError> {
         if slot.is_none() {
             *slot = Some(self.store.reader()?);
         }
@@ -345,7 +392,7 @@ impl Params {
     }
 }
 
-fn handle(shared: &Arc<Shared>, reader: &mut Option<Connection>, request: Request) {
+fn handle(shared: &Arc<Shared>, reader: &mut Option<Reader>, request: Request) {
     let url = request.url().to_owned();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let path = path.split('#').next().unwrap_or_default();

@@ -14,8 +14,8 @@
 //! id) that stays right when ids commit out of order. Events are partitioned by month of arrival;
 //! the partitions are made and dropped by functions that run with the schema owner's rights
 //! (`schema_3.sql`), so receivers can run under a role that may only insert ([`roles`]), and
-//! retention drops whole months ([`retention`]). The reading commands other than `stats` and the UI
-//! still read SQLite only.
+//! retention drops whole months ([`retention`]). The reading commands and the UI read it through
+//! `query::db` ([`reader`]).
 
 mod group_commit;
 mod projection;
@@ -195,14 +195,96 @@ pub struct PgStats {
     pub projected_at: Option<i64>,
     /// Whether a `serve` process's projector holds the lock now.
     pub projecting: bool,
+    /// The highest event number stored.
+    pub last_event_id: Option<i64>,
+    /// The database's size on disk (`pg_database_size`).
+    pub database_bytes: i64,
 }
 
 /// Reads the counts of the store at `url` (read-only: nothing is migrated or created). A database
 /// without Logbook's tables, or with older ones, is an error that says so.
 pub fn stats(url: &str) -> Result<PgStats, StoreError> {
+    let (mut client, target) = open_for_reading(url, "logbook stats")?;
+    read_stats(&mut client, target.clone()).map_err(|err| {
+        StoreError::Postgres(format!(
+            "cannot read the store at {target}: {}",
+            describe(&err)
+        ))
+    })
+}
+
+/// The counts of the store `client` is connected to (at `target`), in one snapshot.
+pub(crate) fn read_stats(client: &mut Client, target: String) -> Result<PgStats, postgres::Error> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let row = tx
+        .query_one(
+            "SELECT (SELECT count(*) FROM events),
+                    (SELECT count(*) FROM messages),
+                    (SELECT count(*) FROM conversations),
+                    (SELECT count(*) FROM calls),
+                    (SELECT count(*) FROM rejections),
+                    (SELECT coalesce(sum(duplicates), 0)::bigint FROM event_keys),
+                    (SELECT min(received_at) FROM events),
+                    (SELECT max(received_at) FROM events),
+                    (SELECT deriver_version FROM projection_state),
+                    (SELECT count(*) FROM events e WHERE NOT EXISTS (
+                         SELECT 1 FROM projection_state s WHERE (e.tx, e.id) <= (s.tx, s.event_id))),
+                    (SELECT projected_at FROM projection_state),
+                    EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                         AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1
+                         AND database = (SELECT oid FROM pg_database
+                                         WHERE datname = current_database())),
+                    (SELECT max(id) FROM events),
+                    pg_database_size(current_database())",
+            &[&PROJECTOR_LOCK],
+        )?;
+    tx.commit()?;
+    Ok(PgStats {
+        target,
+        events: row.get(0),
+        messages: row.get(1),
+        conversations: row.get(2),
+        calls: row.get(3),
+        rejections_kept: row.get(4),
+        duplicates_total: row.get(5),
+        first_received_at: row.get(6),
+        last_received_at: row.get(7),
+        deriver_version: row.get(8),
+        projection_lag: row.get(9),
+        projected_at: row.get(10),
+        projecting: row.get(11),
+        last_event_id: row.get(12),
+        database_bytes: row.get(13),
+    })
+}
+
+/// A connection for the reading commands and the UI (`query::db`): the store at `url` must exist
+/// with this Logbook's schema (nothing is migrated or created), and every transaction of the
+/// connection is read-only, whatever its role may do.
+pub fn reader(url: &str) -> Result<Client, StoreError> {
+    let (mut client, target) = open_for_reading(url, "logbook reader")?;
+    client
+        .batch_execute("SET default_transaction_read_only = on")
+        .map_err(|err| {
+            StoreError::Postgres(format!(
+                "cannot read the store at {target}: {}",
+                describe(&err)
+            ))
+        })?;
+    Ok(client)
+}
+
+/// Connects to the store at `url` as `application_name` (unless the URL names one) and checks that
+/// it holds Logbook's schema at this version; returns the connection and its target, described
+/// without the password.
+fn open_for_reading(url: &str, application_name: &str) -> Result<(Client, String), StoreError> {
     let mut config = parse_url(url)?;
     if config.get_application_name() == Some(APPLICATION_NAME) {
-        config.application_name("logbook stats");
+        config.application_name(application_name);
     }
     let target = describe_target(&config);
     let mut client = connect(&config).map_err(|err| {
@@ -230,64 +312,16 @@ pub fn stats(url: &str) -> Result<PgStats, StoreError> {
         None
     };
     match version {
-        None => {
-            return Err(StoreError::Postgres(format!(
-                "the database at {target} holds no Logbook store (`logbook serve --store` makes one)"
-            )));
-        }
-        Some(v) if (v as usize) < SCHEMA.len() => {
-            return Err(StoreError::Postgres(format!(
-                "the database at {target} has Logbook schema version {v}, older than this \
-                 Logbook's ({}): `logbook serve --store` of this version brings it up to date",
-                SCHEMA.len()
-            )));
-        }
-        Some(_) => {}
+        None => Err(StoreError::Postgres(format!(
+            "the database at {target} holds no Logbook store (`logbook serve --store` makes one)"
+        ))),
+        Some(v) if (v as usize) < SCHEMA.len() => Err(StoreError::Postgres(format!(
+            "the database at {target} has Logbook schema version {v}, older than this \
+             Logbook's ({}): `logbook serve --store` of this version brings it up to date",
+            SCHEMA.len()
+        ))),
+        Some(_) => Ok((client, target)),
     }
-    // One snapshot for every figure.
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(failed)?;
-    let row = tx
-        .query_one(
-            "SELECT (SELECT count(*) FROM events),
-                    (SELECT count(*) FROM messages),
-                    (SELECT count(*) FROM conversations),
-                    (SELECT count(*) FROM calls),
-                    (SELECT count(*) FROM rejections),
-                    (SELECT coalesce(sum(duplicates), 0)::bigint FROM event_keys),
-                    (SELECT min(received_at) FROM events),
-                    (SELECT max(received_at) FROM events),
-                    (SELECT deriver_version FROM projection_state),
-                    (SELECT count(*) FROM events e WHERE NOT EXISTS (
-                         SELECT 1 FROM projection_state s WHERE (e.tx, e.id) <= (s.tx, s.event_id))),
-                    (SELECT projected_at FROM projection_state),
-                    EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-                         AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1
-                         AND database = (SELECT oid FROM pg_database
-                                         WHERE datname = current_database()))",
-            &[&PROJECTOR_LOCK],
-        )
-        .map_err(failed)?;
-    tx.commit().map_err(failed)?;
-    Ok(PgStats {
-        target: target.clone(),
-        events: row.get(0),
-        messages: row.get(1),
-        conversations: row.get(2),
-        calls: row.get(3),
-        rejections_kept: row.get(4),
-        duplicates_total: row.get(5),
-        first_received_at: row.get(6),
-        last_received_at: row.get(7),
-        deriver_version: row.get(8),
-        projection_lag: row.get(9),
-        projected_at: row.get(10),
-        projecting: row.get(11),
-    })
 }
 
 /// A plain connection to the database `url` names, made as the store makes its own (TLS as `sslmode`

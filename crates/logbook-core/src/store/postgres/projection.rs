@@ -38,6 +38,7 @@ use postgres::{Client, Config, Statement, Transaction};
 use super::super::StoreError;
 use super::super::projection::{PROJECT_BATCH, PROJECT_BATCH_BYTES, derive_body};
 use super::{connect, describe, text};
+use crate::query::words::words;
 use crate::watson::derive::{CallRow, DERIVER_VERSION, Derived, MessageRow};
 
 /// The session-level advisory lock the projecting instance holds.
@@ -575,9 +576,9 @@ fn apply_one(
             &st.fts,
             &[
                 &id,
-                &indexed(&fts.user_text),
-                &indexed(&fts.assistant_text),
-                &indexed(&fts.meta),
+                &words(&indexed(&fts.user_text)),
+                &words(&indexed(&fts.assistant_text)),
+                &words(&indexed(&fts.meta)),
             ],
         )?;
     }
@@ -590,7 +591,7 @@ fn opt(value: &Option<String>) -> Option<Cow<'_, str>> {
 }
 
 /// What of a full-text column is indexed: its first [`FTS_COLUMN_MAX_BYTES`], on a character
-/// boundary.
+/// boundary (then cut into words as SQLite's index cuts them, `query::words`).
 fn indexed(value: &str) -> Cow<'_, str> {
     let mut end = value.len().min(FTS_COLUMN_MAX_BYTES);
     while !value.is_char_boundary(end) {
