@@ -87,7 +87,9 @@ impl LiveCursor {
         }
     }
 
-    /// Moves past `rows`; the batch that carries them.
+    /// Moves past `rows`: to the last event and the last rejection they hold, in the order they
+    /// came (on PostgreSQL the highest event id need not be the last: `since`); the batch that
+    /// carries them.
     fn advance(&mut self, rows: Vec<EventRow>, more: bool) -> LiveBatch {
         for row in &rows {
             let last = if row.source == "rejected" {
@@ -95,7 +97,7 @@ impl LiveCursor {
             } else {
                 &mut self.last_event_id
             };
-            *last = (*last).max(row.id);
+            *last = row.id;
         }
         LiveBatch {
             rows,

@@ -27,7 +27,6 @@ use logbook_core::store;
 
 use crate::args::{DbArg, StoreArg};
 
-/// A read-only connection to an existing database.
 /// Opens the store a reading command reads: the PostgreSQL store of `--store` (or
 /// `LOGBOOK_STORE`), else the SQLite file of `--db`.
 pub fn reader(store: &StoreArg) -> Result<Reader> {

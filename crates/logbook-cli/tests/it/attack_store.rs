@@ -31,15 +31,6 @@ fn jwt_endpoint(path: Option<&str>) -> Vec<Endpoint> {
     }]
 }
 
-/// Waits (polling, with a deadline) until `done` holds.
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Runs `n` requests over `threads` client threads (concurrent requests share group commits);
 /// `request(i)` makes the i-th and returns its status.
 fn flood(n: usize, threads: usize, request: impl Fn(usize) -> u16 + Sync) -> Vec<u16> {

@@ -2,7 +2,7 @@
 //! its size bound while events keep arriving, and gives the space back.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use logbook_core::store::{Retention, Store, StoreOptions, retention};
 
@@ -23,15 +23,6 @@ fn counts(store: &Store) -> Vec<i64> {
     .iter()
     .map(|sql| conn.query_row(sql, [], |r| r.get(0)).unwrap())
     .collect()
-}
-
-/// Waits (polling, with a deadline) until `done` holds.
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -795,6 +795,62 @@ fn an_event_committed_after_a_higher_id_was_projected_is_projected_once() {
     store.close().unwrap();
 }
 
+/// The live stream on PostgreSQL, where ids commit out of order: an event whose id is lower than
+/// one a client was already sent commits late. It is sent, once, and the event committed while it
+/// was open waits for it, rather than moving the client past it for good.
+#[test]
+fn the_live_stream_sends_an_event_that_committed_after_a_higher_id() {
+    let db = cluster().database("live_late");
+    let store = PgStore::open(&db.url, &StoreOptions::default()).unwrap();
+    let reader = logbook_core::query::PgReader::connect(&db.url).unwrap();
+    let ids_after = |event_id: i64| -> Vec<i64> {
+        let (rows, more) = logbook_core::query::live::since(&reader, event_id, 0, 100).unwrap();
+        assert!(!more);
+        rows.iter().map(|row| row.id).collect()
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+
+    let late_id: i64 = db
+        .client()
+        .query_one("SELECT nextval('events_id_seq')", &[])
+        .unwrap()
+        .get(0);
+    let Ok(Outcome::Stored(earlier_id)) = store.submit_event(message("earlier", now)) else {
+        panic!("stored")
+    };
+    // Sent once every transaction begun before its own has ended (the projector's are short).
+    eventually("the first event", || ids_after(0) == [earlier_id]);
+
+    let mut late = db.client();
+    let mut open = late.transaction().unwrap();
+    open.execute(
+        "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers, body,
+             dedup_key)
+         VALUES ($1, $2, '*', '/', 'message_logged', 'none', false, '[]', $3, 'message:late')",
+        &[&late_id, &now, &message("late", now).body],
+    )
+    .unwrap();
+    let Ok(Outcome::Stored(after_id)) = store.submit_event(message("after", now)) else {
+        panic!("stored")
+    };
+    assert!(late_id < earlier_id && earlier_id < after_id);
+    assert_eq!(
+        ids_after(earlier_id),
+        [0i64; 0],
+        "an event committed while an older transaction is open waits for it"
+    );
+
+    open.commit().unwrap();
+    eventually("the late event", || {
+        ids_after(earlier_id) == [late_id, after_id]
+    });
+    assert_eq!(ids_after(late_id), [after_id]);
+    assert_eq!(ids_after(after_id), [0i64; 0], "nothing is sent twice");
+    assert_eq!(ids_after(0), [earlier_id, late_id, after_id]);
+    drop(reader);
+    store.close().unwrap();
+}
+
 /// `logbook generate` traffic: `n` events, one file per body in a new directory `name`.
 pub(crate) fn generated(dir: &Path, name: &str, n: usize, seed: u64) -> std::path::PathBuf {
     let file = dir.join(format!("{name}.ndjson"));

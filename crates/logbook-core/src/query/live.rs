@@ -2,8 +2,10 @@
 //! Server-Sent Events, the desktop app's channel).
 //!
 //! Contract: rows come oldest first, accepted events and rejected requests merged by arrival time;
-//! each source is read by id, and a batch always holds a prefix of each source, so asking again
-//! after the highest ids of a batch neither skips nor repeats a row, however bursts were coalesced.
+//! each source is read in its order (rejections by id; events by id on SQLite, in the order their
+//! transactions settled on PostgreSQL, where ids commit out of order: [`super::db::Dialect::live_events`]), and a
+//! batch always holds a prefix of each source, so asking again after the last event and the last
+//! rejection of a batch neither skips nor repeats a row, however bursts were coalesced.
 
 use std::time::Duration;
 
@@ -29,11 +31,9 @@ pub fn since<'a>(
     // One row more than asked from each side tells whether more are waiting.
     let fetch = (n + 1) as i64;
     let (events, rejections) = with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
+        let dialect = db.dialect();
         let events = db.rows(
-            &format!(
-                "SELECT {} FROM {EVENT_FROM} WHERE e.id > ? ORDER BY e.id LIMIT ?",
-                event_columns(db.dialect())
-            ),
+            &dialect.live_events(&event_columns(dialect), EVENT_FROM),
             &[after_event_id.into(), fetch.into()],
             event_row,
         )?;
