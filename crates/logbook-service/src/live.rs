@@ -7,8 +7,9 @@
 //! however fast commits come. Each batch holds at most [`BATCH_ROWS`] rows, with `more: true` when
 //! the next one is sent straight after, and moves the cursor past exactly the rows it carries, so
 //! nothing is sent twice. The caller subscribes to the writer before calling, so nothing committed
-//! in between is missed. When another process writes the database there are no announcements, and
-//! the loop polls every [`POLL_MS`] instead. It ends when `stop` says so, when the sink is gone, or
+//! in between is missed. When other processes write the store (PostgreSQL) there are no
+//! announcements: the loop polls every [`POLL_MS`], and looks at once when the store's notifications
+//! wake it ([`Wake::Poll`]). It ends when `stop` says so, when the sink is gone, or
 //! when the store stops.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -118,16 +119,35 @@ impl LiveCursor {
     }
 }
 
+/// What tells a live loop to look for new rows.
+pub enum Wake {
+    /// The store's writer is in this process and announces each commit (SQLite).
+    Commits(Receiver<Committed>),
+    /// Other processes write: look every [`POLL_MS`], and at once on each wake-up when there are
+    /// any (a PostgreSQL store's `NOTIFY`, `store::postgres::notify`).
+    Poll(Option<Receiver<()>>),
+}
+
+impl From<Option<Receiver<Committed>>> for Wake {
+    /// The writer's announcements, or polling without them.
+    fn from(commits: Option<Receiver<Committed>>) -> Self {
+        match commits {
+            Some(commits) => Wake::Commits(commits),
+            None => Wake::Poll(None),
+        }
+    }
+}
+
 /// Runs one subscription from `cursor` (see the module's contract). `read` gives the rows after a
-/// cursor (usually [`rows_since`] on a read-only connection); `commits` is the writer's
-/// announcements, or `None` to poll.
+/// cursor (usually [`rows_since`] on a read-only connection); `wake` says when to look.
 pub fn follow(
     mut cursor: LiveCursor,
-    commits: Option<Receiver<Committed>>,
+    wake: impl Into<Wake>,
     read: &mut dyn FnMut(LiveCursor) -> Result<(Vec<EventRow>, bool), ApiError>,
     stop: &dyn Fn() -> bool,
     sink: &mut dyn LiveSink,
 ) {
+    let mut wake = wake.into();
     let coalesce = Duration::from_millis(COALESCE_MS);
     let poll = Duration::from_millis(POLL_MS);
     let stop_check = Duration::from_millis(STOP_CHECK_MS);
@@ -169,8 +189,8 @@ pub fn follow(
             stop_check
         }
         .min(stop_check);
-        match &commits {
-            Some(commits) => match commits.recv_timeout(wait) {
+        match &mut wake {
+            Wake::Commits(commits) => match commits.recv_timeout(wait) {
                 Ok(commit) => {
                     pending |= cursor.behind(commit);
                     while let Ok(commit) = commits.try_recv() {
@@ -181,8 +201,14 @@ pub fn follow(
                 // The store has stopped: nothing more will come.
                 Err(RecvTimeoutError::Disconnected) => return,
             },
-            None => {
-                std::thread::sleep(wait);
+            Wake::Poll(woken) => {
+                match woken.as_ref().map(|w| w.recv_timeout(wait)) {
+                    Some(Ok(())) => pending = true,
+                    Some(Err(RecvTimeoutError::Timeout)) => {}
+                    // The listener has stopped: polling goes on alone.
+                    Some(Err(RecvTimeoutError::Disconnected)) => *woken = None,
+                    None => std::thread::sleep(wait),
+                }
                 if last_poll.elapsed() >= poll {
                     last_poll = Instant::now();
                     pending = true;

@@ -153,11 +153,11 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
             logbook_service::ReceiverInfo::new(&local, &endpoints, config.limits.max_body_bytes);
         let mut ui_config = UiConfig::new(args.ui_listen.clone());
         ui_config.endpoints = endpoints.clone();
-        let read = UiStore::Postgres {
-            url: url.to_owned(),
-            target: store.target().to_owned(),
-        };
-        match UiServer::start(ui_config, read, info) {
+        let read = UiStore::postgres(url, store.target());
+        match read
+            .map_err(anyhow::Error::from)
+            .and_then(|read| UiServer::start(ui_config, read, info).map_err(anyhow::Error::from))
+        {
             Ok(ui) => Some(ui),
             Err(err) => {
                 receiver.shutdown();

@@ -851,6 +851,37 @@ fn the_live_stream_sends_an_event_that_committed_after_a_higher_id() {
     store.close().unwrap();
 }
 
+/// A reading process is woken when any receiver stores something (`NOTIFY` at commit, a
+/// `LISTEN`ing thread): a live view then shows another instance's events at once, not at its next
+/// poll.
+#[test]
+fn a_listener_is_woken_by_another_receivers_commit() {
+    use logbook_core::store::postgres::notify::Listener;
+    use std::sync::mpsc::RecvTimeoutError;
+
+    let db = cluster().database("listen");
+    let store = PgStore::open(&db.url, &StoreOptions::default()).unwrap();
+    let listener = Listener::start(&db.url).unwrap();
+    let woken = listener.subscribe();
+    // Connecting wakes it once (what was sent before it listened is lost), then it is quiet.
+    woken.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        woken.recv_timeout(Duration::from_millis(300)),
+        Err(RecvTimeoutError::Timeout),
+        "nothing was stored"
+    );
+    let Ok(Outcome::Stored(_)) =
+        store.submit_event(message("woken", chrono::Utc::now().timestamp_millis()))
+    else {
+        panic!("stored")
+    };
+    woken
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the commit wakes the listener");
+    drop(listener);
+    store.close().unwrap();
+}
+
 /// `logbook generate` traffic: `n` events, one file per body in a new directory `name`.
 pub(crate) fn generated(dir: &Path, name: &str, n: usize, seed: u64) -> std::path::PathBuf {
     let file = dir.join(format!("{name}.ndjson"));

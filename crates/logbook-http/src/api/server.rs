@@ -22,9 +22,11 @@ use super::{assets, routes};
 use crate::plumbing::{self, header, header_value};
 use logbook_core::config::Endpoint;
 use logbook_core::query::{PgReader, Reader};
-use logbook_core::store::{Committed, Store};
+use logbook_core::store::postgres::notify::Listener;
+use logbook_core::store::{Store, StoreError};
 use logbook_service::ReceiverInfo;
 use logbook_service::commands::REPLAY_HTTP;
+use logbook_service::live::Wake;
 use logbook_service::types::{ApiError, ApiErrorKind};
 
 /// Where the UI listens unless told otherwise: loopback, next to the receiver's 7420.
@@ -105,7 +107,7 @@ pub struct UiServer {
 
 /// The store the UI reads: the SQLite store this process writes (whose writer announces each
 /// commit), or a team's PostgreSQL store, read with a connection of the UI's own per worker and
-/// stream (the live view polls it).
+/// stream (the live view polls it, and wakes at once on each receiver's `NOTIFY`).
 #[derive(Clone)]
 pub enum UiStore {
     Sqlite(Arc<Store>),
@@ -114,6 +116,8 @@ pub enum UiStore {
         url: String,
         /// What the Status view calls it (without the password).
         target: String,
+        /// Wakes the live views when any receiver stores something.
+        listener: Arc<Listener>,
     },
 }
 
@@ -132,11 +136,21 @@ impl UiStore {
         })
     }
 
-    /// The writer's announcements of what it committed; `None` for PostgreSQL (polled).
-    pub fn subscribe(&self) -> Option<std::sync::mpsc::Receiver<Committed>> {
+    /// A PostgreSQL store for the UI, with its listener started.
+    pub fn postgres(url: &str, target: &str) -> Result<Self, StoreError> {
+        Ok(UiStore::Postgres {
+            url: url.to_owned(),
+            target: target.to_owned(),
+            listener: Arc::new(Listener::start(url)?),
+        })
+    }
+
+    /// What tells a live view to look: the writer's announcements of what it committed (SQLite),
+    /// or polling with the store's notifications (PostgreSQL).
+    pub fn subscribe(&self) -> Wake {
         match self {
-            UiStore::Sqlite(store) => Some(store.subscribe()),
-            UiStore::Postgres { .. } => None,
+            UiStore::Sqlite(store) => Wake::Commits(store.subscribe()),
+            UiStore::Postgres { listener, .. } => Wake::Poll(Some(listener.subscribe())),
         }
     }
 

@@ -260,6 +260,8 @@ impl State {
                     &[&class.name(), &self.rejections_kept],
                 )?;
             }
+            // Live views of every process wake when this commits (`notify`).
+            tx.batch_execute(&format!("NOTIFY {}", super::notify::CHANNEL))?;
             tx.commit()
         })();
         match result {

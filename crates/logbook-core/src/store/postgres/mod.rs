@@ -18,6 +18,7 @@
 //! `query::db` ([`reader`]).
 
 mod group_commit;
+pub mod notify;
 mod projection;
 mod retention;
 pub mod roles;
