@@ -83,6 +83,8 @@ const QUERIES: &[&str] = &[
     "custom.call_reason:pay_bill",
     "custom.account_verified:true",
     "custom.ivr_menu:*",
+    "custom.Zone:*",
+    "call:mixed-case-call",
     "-custom.ivr_menu:*",
     "duration>60s",
     "duration<=30s",
@@ -134,8 +136,8 @@ fn comparable(value: impl Serialize) -> Value {
     v
 }
 
-/// The same bodies received, in the same order, by `serve --db` and by `serve --store`; both
-/// projected.
+/// The same bodies received, in the same order, by `serve --db` and by `serve --store` (into a
+/// database whose collation is not SQLite's order of bytes); both projected.
 struct Stores {
     dir: tempfile::TempDir,
     sqlite: PathBuf,
@@ -147,7 +149,7 @@ fn received_twice() -> Stores {
     let secret = secret_file(dir.path());
     let generated = generated(dir.path(), "generated", GENERATED, 15);
     let sqlite = dir.path().join("logbook.db");
-    let pg = cluster().database("reading");
+    let pg = icu_database("reading");
     let (mut sqlite_server, sqlite_url) = serve_cli(&sqlite, &secret, &["--quiet", "--no-ui"]);
     let (pg_server, pg_url) = serve_team(&pg.url, &secret, &[]);
     let mut answers = Vec::new();
@@ -172,6 +174,16 @@ fn received_twice() -> Stores {
         let body = serde_json::to_vec(&accented).unwrap();
         let (status, _) = post(url, Some(&format!("Bearer {}", jwt())), &body);
         assert_eq!(status, 200);
+        // A call whose custom data ties in every count, keys and values in mixed case: listed in
+        // the same order on both stores whatever the database's collation.
+        let mut mixed: Value = serde_json::from_slice(&sample("12")).unwrap();
+        mixed["payload"]["global_session_id"] = "mixed-case-call".into();
+        mixed["payload"]["injected_custom_data"] = serde_json::json!({
+            "Zone": "Beta", "apple": "alpha", "_first": "Alpha", "Apple": "beta", "zone": "_x"
+        });
+        let body = serde_json::to_vec(&mixed).unwrap();
+        let (status, _) = post(url, Some(&format!("Bearer {}", jwt())), &body);
+        assert_eq!(status, 200);
         // Two refused requests, kept by both.
         for n in 0..2 {
             let (status, _) = post(&format!("{url}?n={n}"), Some("Bearer nope"), &sample("01"));
@@ -188,6 +200,22 @@ fn received_twice() -> Stores {
     drop(pg_server);
     assert!(terminate(&mut sqlite_server).success());
     Stores { dir, sqlite, pg }
+}
+
+/// A new database sorting text by ICU's English collation (`a` < `B`), where SQLite compares bytes
+/// (`B` < `a`): what is listed in the same order on both is so whatever the database's collation.
+fn icu_database(label: &str) -> Database {
+    let name = format!("{label}_icu");
+    postgres::Client::connect(&cluster().url("postgres"), postgres::NoTls)
+        .unwrap()
+        .batch_execute(&format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+        ))
+        .unwrap();
+    Database {
+        url: cluster().url(&name),
+        name,
+    }
 }
 
 /// Waits (a minute at most) until `logbook stats` says nothing waits to be projected.
@@ -340,7 +368,13 @@ fn answers(db: Db<'_>, now: chrono::DateTime<chrono::Utc>) -> Vec<(String, Value
     );
     // Custom data and completion.
     add("custom keys".into(), comparable(custom::keys(db).unwrap()));
-    for key in ["call_reason", "ivr_menu", "account_verified"] {
+    for key in [
+        "call_reason",
+        "ivr_menu",
+        "account_verified",
+        "Zone",
+        "apple",
+    ] {
         add(
             format!("custom values {key}"),
             comparable(custom::values(db, key, 10).unwrap()),
@@ -358,6 +392,9 @@ fn answers(db: Db<'_>, now: chrono::DateTime<chrono::Utc>) -> Vec<(String, Value
         ("intent", "action_2"),
         ("action", "CHECK"),
         ("channel", "w"),
+        ("channel", ""),
+        ("intent", ""),
+        ("type", ""),
         ("end_reason", ""),
         ("failure", "sip"),
         ("warning", "CW"),

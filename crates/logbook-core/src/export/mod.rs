@@ -478,8 +478,9 @@ fn columns(db: Db<'_>, kind: Kind, query: &str) -> Result<Vec<String>, ExportErr
             db.dialect(),
         );
         let sql = format!(
-            "SELECT DISTINCT d.key FROM call_custom_data d WHERE d.event_id IN
+            "SELECT DISTINCT {} FROM call_custom_data d WHERE d.event_id IN
                (SELECT c.event_id FROM calls c JOIN events e ON e.id = c.event_id WHERE {}) ORDER BY 1",
+            db.dialect().text_key("d.key"),
             cond.text
         );
         for key in db.rows(&sql, &cond.params, |r| r.get::<_, String>(0))? {

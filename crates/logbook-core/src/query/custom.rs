@@ -7,7 +7,7 @@ use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::db::Db;
+use super::db::{Db, Dialect};
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
 
 /// One custom-data key and how often it occurs.
@@ -56,7 +56,7 @@ impl CallMatch {
 pub fn keys<'a>(db: impl Into<Db<'a>>) -> Result<Vec<KeyCount>, QueryError> {
     let db = db.into();
     with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
-        db.rows(KEYS_SQL, &[], |r| {
+        db.rows(&keys_sql(db.dialect()), &[], |r| {
             Ok(KeyCount {
                 key: r.get(0)?,
                 calls: r.get(1)?,
@@ -76,7 +76,7 @@ pub fn values<'a>(
     let db = db.into();
     with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
         let params = [SqlValue::Text(key.to_owned()), sql_limit(limit).into()];
-        db.rows(VALUES_SQL, &params, |r| {
+        db.rows(&values_sql(db.dialect()), &params, |r| {
             let text: String = r.get(0)?;
             Ok(ValueCount {
                 value: serde_json::from_str(&text).unwrap_or(Value::String(text)),
@@ -147,11 +147,23 @@ fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-const KEYS_SQL: &str = "SELECT key, count(*) AS calls, count(DISTINCT value)
-     FROM call_custom_data GROUP BY key ORDER BY calls DESC, key";
+/// Keys that tie are sorted by their bytes ([`Dialect::text_key`]).
+fn keys_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT key, count(*) AS calls, count(DISTINCT value)
+         FROM call_custom_data GROUP BY key ORDER BY calls DESC, {}",
+        dialect.text_key("key")
+    )
+}
 
-const VALUES_SQL: &str = "SELECT value, count(*) AS calls FROM call_custom_data WHERE key = ?1
-     GROUP BY value ORDER BY calls DESC, value LIMIT ?2";
+/// `?1` the key, `?2` the limit; values that tie are sorted by their bytes.
+fn values_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT value, count(*) AS calls FROM call_custom_data WHERE key = ?1
+         GROUP BY value ORDER BY calls DESC, {} LIMIT ?2",
+        dialect.text_key("value")
+    )
+}
 
 /// `?2, ?3`: the cursor, both NULL on the first page.
 const CALLS_WITH_KEY_SQL: &str = "SELECT c.event_id, c.global_session_id, c.start_ts, c.start_at,
@@ -356,7 +368,11 @@ mod tests {
     #[test]
     fn value_lookups_use_the_index() {
         let (_dir, _store, conn) = sample_store();
-        for sql in [VALUES_SQL, CALLS_WITH_KEY_SQL, CALLS_WITH_VALUE_SQL] {
+        for sql in [
+            &values_sql(Dialect::Sqlite),
+            CALLS_WITH_KEY_SQL,
+            CALLS_WITH_VALUE_SQL,
+        ] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let n = stmt.parameter_count();
             let args: Vec<rusqlite::types::Value> =

@@ -590,6 +590,15 @@ impl Dialect {
         }
     }
 
+    /// `expr` compared and sorted by its bytes, as SQLite compares text, whatever the PostgreSQL
+    /// database's collation (text that ties in a list's order comes in the same order on both).
+    pub fn text_key(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => expr.to_owned(),
+            Dialect::Postgres => format!("{expr} COLLATE \"C\""),
+        }
+    }
+
     /// `LIKE` without regard to ASCII case (SQLite's `LIKE` is).
     pub fn like(self) -> &'static str {
         match self {

@@ -716,8 +716,9 @@ fn attach_custom_data(db: Db<'_>, calls: &mut [CallRow]) -> Result<(), QueryErro
     let rows = db.rows(
         &format!(
             "SELECT event_id, key, value FROM call_custom_data
-             WHERE event_id IN ({}) ORDER BY event_id, key",
-            db.dialect().integers()
+             WHERE event_id IN ({}) ORDER BY event_id, {}",
+            db.dialect().integers(),
+            db.dialect().text_key("key")
         ),
         &[Value::Text(ids)],
         |r| {
@@ -756,7 +757,10 @@ pub fn conversations<'a>(
     let mut parts = vec![super::count::conversations_cond(&query, db.dialect())];
     if let Some(p) = cursor_parts(search.cursor.as_deref(), 2)? {
         parts.push(Sql {
-            text: "(v.last_at, v.session_id) < (?, ?)".into(),
+            text: format!(
+                "(v.last_at, {}) < (?, ?)",
+                db.dialect().text_key("v.session_id")
+            ),
             params: vec![int(&p[0])?.into(), Value::Text(p[1].clone())],
         });
     }
@@ -764,8 +768,9 @@ pub fn conversations<'a>(
     let sql = format!(
         "SELECT v.session_id, v.user_id, v.assistant_id, v.channel, v.customer_id, v.turns, v.first_at, v.last_at,
                 v.first_text
-         FROM conversations v WHERE {} ORDER BY v.last_at DESC, v.session_id DESC LIMIT {n}",
-        cond.text
+         FROM conversations v WHERE {} ORDER BY v.last_at DESC, {} DESC LIMIT {n}",
+        cond.text,
+        db.dialect().text_key("v.session_id")
     );
     let items = with_deadline(db, deadline(), || {
         db.rows(&sql, &cond.params, |r| {
@@ -817,54 +822,72 @@ pub fn conversations<'a>(
 // ---------------------------------------------------------------------------------------------
 // Facets
 
-/// Each facet: the qualifier it adds, and its count over the sampled ids (`facet_ids`, a CTE).
-const EVENT_FACETS: &[(&str, &str)] = &[(
+/// Each facet: the qualifier it adds, the value it counts, and the rest of its statement (the count,
+/// and a label when it has one) over the sampled ids (`facet_ids`, a CTE).
+const EVENT_FACETS: &[(&str, &str, &str)] = &[(
     "kind",
-    "SELECT e.kind, count(*) FROM events e WHERE e.id IN (SELECT id FROM facet_ids) GROUP BY 1",
+    "e.kind",
+    "count(*) FROM events e WHERE e.id IN (SELECT id FROM facet_ids) GROUP BY 1",
 )];
 
-const MESSAGE_FACETS: &[(&str, &str)] = &[
+const MESSAGE_FACETS: &[(&str, &str, &str)] = &[
     (
         "intent",
-        "SELECT i.intent, count(*), max(i.title) FROM message_intents i WHERE i.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+        "i.intent",
+        "count(*), max(i.title) FROM message_intents i WHERE i.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
     ),
     (
         "action",
-        "SELECT a.title, count(DISTINCT a.event_id) FROM message_actions a
+        "a.title",
+        "count(DISTINCT a.event_id) FROM message_actions a
          WHERE a.event_id IN (SELECT id FROM facet_ids) AND a.title IS NOT NULL GROUP BY 1",
     ),
     (
         "type",
-        "SELECT r.response_type, count(DISTINCT r.event_id) FROM message_responses r WHERE r.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+        "r.response_type",
+        "count(DISTINCT r.event_id) FROM message_responses r WHERE r.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
     ),
     (
         "channel",
-        "SELECT m.channel, count(*) FROM messages m WHERE m.event_id IN (SELECT id FROM facet_ids) AND m.channel IS NOT NULL GROUP BY 1",
+        "m.channel",
+        "count(*) FROM messages m WHERE m.event_id IN (SELECT id FROM facet_ids) AND m.channel IS NOT NULL GROUP BY 1",
     ),
 ];
 
-const CALL_FACETS: &[(&str, &str)] = &[
-    ("end_reason", "SELECT c.end_reason, count(*) FROM calls c WHERE c.event_id IN (SELECT id FROM facet_ids) GROUP BY 1"),
+const CALL_FACETS: &[(&str, &str, &str)] = &[
+    (
+        "end_reason",
+        "c.end_reason",
+        "count(*) FROM calls c WHERE c.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+    ),
     (
         "failed",
-        "SELECT CASE WHEN c.failure_occurred THEN 'true' ELSE 'false' END, count(*) FROM calls c
+        "CASE WHEN c.failure_occurred THEN 'true' ELSE 'false' END",
+        "count(*) FROM calls c
          WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.failure_occurred IS NOT NULL GROUP BY 1",
     ),
     (
         "failure",
-        "SELECT c.failure_details, count(*) FROM calls c
+        "c.failure_details",
+        "count(*) FROM calls c
          WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.failure_details IS NOT NULL GROUP BY 1",
     ),
     (
         "transferred",
-        "SELECT CASE WHEN c.transfer_occurred THEN 'true' ELSE 'false' END, count(*) FROM calls c
+        "CASE WHEN c.transfer_occurred THEN 'true' ELSE 'false' END",
+        "count(*) FROM calls c
          WHERE c.event_id IN (SELECT id FROM facet_ids) AND c.transfer_occurred IS NOT NULL GROUP BY 1",
     ),
     (
         "warning",
-        "SELECT w.code, count(DISTINCT w.event_id) FROM call_warnings w WHERE w.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+        "w.code",
+        "count(DISTINCT w.event_id) FROM call_warnings w WHERE w.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
     ),
-    ("custom", "SELECT d.key, count(*) FROM call_custom_data d WHERE d.event_id IN (SELECT id FROM facet_ids) GROUP BY 1"),
+    (
+        "custom",
+        "d.key",
+        "count(*) FROM call_custom_data d WHERE d.event_id IN (SELECT id FROM facet_ids) GROUP BY 1",
+    ),
 ];
 
 /// Facet counts for the rows matching `query`, over its newest [`FACET_SAMPLE`] matches (read in
@@ -918,7 +941,7 @@ pub fn facets<'a>(db: impl Into<Db<'a>>, query: &Query, subject: Subject) -> Vec
             Err(err) => {
                 let timed_out = matches!(err, QueryError::Timeout(_));
                 let error = (!timed_out).then(|| err.to_string());
-                for (name, _) in list.iter() {
+                for (name, _, _) in list.iter() {
                     let (name, error) = (name.to_string(), error.clone());
                     out.push(Facet {
                         name,
@@ -931,8 +954,8 @@ pub fn facets<'a>(db: impl Into<Db<'a>>, query: &Query, subject: Subject) -> Vec
                 continue;
             }
         };
-        for (name, sql) in list.iter() {
-            out.push(facet(db, name, sql, &ids, sampled, &budget));
+        for (name, value, rest) in list.iter() {
+            out.push(facet(db, name, (value, rest), &ids, sampled, &budget));
         }
     }
     out
@@ -962,7 +985,7 @@ struct FacetSide {
     subject: Subject,
     base: &'static str,
     id: &'static str,
-    facets: &'static [(&'static str, &'static str)],
+    facets: &'static [(&'static str, &'static str, &'static str)],
 }
 
 /// The facets' shared deadline.
@@ -974,19 +997,26 @@ impl Budget {
     }
 }
 
-/// One facet's counts over the sampled `ids` (a JSON array).
+/// One facet's counts over the sampled `ids` (a JSON array), values that tie in order of their bytes
+/// (as SQLite compares them, whatever PostgreSQL's collation).
 fn facet(
     db: Db<'_>,
     name: &str,
-    sql: &str,
+    (value, rest): (&str, &str),
     ids: &str,
     sampled: Option<i64>,
     budget: &Budget,
 ) -> Facet {
     let name = name.to_owned();
     let sql = format!(
-        "WITH facet_ids (id) AS ({}) {sql} ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}",
-        db.dialect().integers()
+        "WITH facet_ids (id) AS ({}) SELECT {}, {rest} ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}",
+        db.dialect().integers(),
+        db.dialect().text_key(value)
+    )
+    // (An intent's label is the greatest of its titles, in bytes.)
+    .replace(
+        "max(i.title)",
+        &format!("max({})", db.dialect().text_key("i.title")),
     );
     let result = with_deadline(db, budget.left(), || {
         db.rows(&sql, &[Value::Text(ids.to_owned())], |r| {

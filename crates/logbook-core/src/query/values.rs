@@ -74,10 +74,18 @@ const SOURCES: &[(&str, &str)] = &[
     ),
 ];
 
-/// A statement of [`SOURCES`] in `dialect`.
+/// A statement of [`SOURCES`] in `dialect`, its value (the first column) sorted and chosen by its
+/// bytes ([`Dialect::text_key`]).
 fn in_dialect(sql: &str, dialect: Dialect) -> String {
-    sql.replace(" LIKE ", &format!(" {} ", dialect.like()))
+    let (value, rest) = sql
+        .strip_prefix("SELECT ")
+        .and_then(|s| s.split_once(", "))
+        .expect("a source selects its value first");
+    format!("SELECT {}, {rest}", dialect.text_key(value))
+        .replace(" LIKE ", &format!(" {} ", dialect.like()))
         .replace("NOCASE(title)", &dialect.any_case("title"))
+        // (Titles grouped without regard to case are shown by their least, in bytes.)
+        .replace("min(title)", &format!("min({})", dialect.text_key("title")))
 }
 
 /// The qualifiers that take one of two words.
