@@ -98,8 +98,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
 /// `serve --store postgres://…`: the receiver, into a shared PostgreSQL database that other
 /// `serve` processes may be writing too, its projector (one process's at a time, see
 /// `store::postgres`) and retention by month (`--keep-days`), and the UI, reading the database
-/// with connections of its own (its live view polls). Forwarding is not built for PostgreSQL yet,
-/// and is refused rather than silently left out.
+/// with connections of its own (its live view wakes on the store's notifications, and polls).
+/// Forwarding is not built for PostgreSQL yet, and is refused rather than silently left out.
 fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     super::team_store(url, &args.db)?;
     if !args.forwards.is_empty() {
