@@ -10,7 +10,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use logbook_core::store::postgres::PROJECTOR_LOCK;
-use logbook_core::store::{NewEvent, Outcome, PgStore, StoreOptions};
+use logbook_core::store::{NewEvent, NewRejection, Outcome, PgStore, StoreOptions};
 use serde_json::Value;
 
 use crate::common::*;
@@ -564,7 +564,7 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
             &mut client,
             "SELECT max(version)::bigint FROM logbook_schema"
         ),
-        3
+        4
     );
 
     let now = chrono::Utc::now().timestamp_millis();
@@ -847,6 +847,75 @@ fn the_live_stream_sends_an_event_that_committed_after_a_higher_id() {
     assert_eq!(ids_after(late_id), [after_id]);
     assert_eq!(ids_after(after_id), [0i64; 0], "nothing is sent twice");
     assert_eq!(ids_after(0), [earlier_id, late_id, after_id]);
+    drop(reader);
+    store.close().unwrap();
+}
+
+/// The same for refused requests: one whose id is lower than one a client was already sent, but
+/// committed late, is sent, once.
+#[test]
+fn the_live_stream_sends_a_refused_request_that_committed_after_a_higher_id() {
+    let db = cluster().database("live_late_refused");
+    let store = PgStore::open(&db.url, &StoreOptions::default()).unwrap();
+    let reader = logbook_core::query::PgReader::connect(&db.url).unwrap();
+    let refused_after = |rejection_id: i64| -> Vec<i64> {
+        let (rows, _) = logbook_core::query::live::since(&reader, 0, rejection_id, 100).unwrap();
+        assert!(rows.iter().all(|row| row.source == "rejected"));
+        rows.iter().map(|row| row.id).collect()
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let refusal = |reason: &str| NewRejection {
+        received_at: now,
+        endpoint: None,
+        path: "/".into(),
+        method: "POST".into(),
+        remote_addr: None,
+        status: 401,
+        reason: reason.into(),
+        headers: "[]".into(),
+        jwt_header: None,
+        jwt_claims: None,
+        body: Vec::new(),
+        body_bytes: None,
+    };
+    let mut client = db.client();
+    let id_of = |client: &mut postgres::Client, reason: &str| -> i64 {
+        client
+            .query_one("SELECT id FROM rejections WHERE reason = $1", &[&reason])
+            .unwrap()
+            .get(0)
+    };
+
+    let late_id: i64 = client
+        .query_one("SELECT nextval('rejections_id_seq')", &[])
+        .unwrap()
+        .get(0);
+    store.submit_rejection(refusal("earlier")).unwrap();
+    let earlier_id = id_of(&mut client, "earlier");
+    eventually("the first refusal", || refused_after(0) == [earlier_id]);
+
+    let mut late = db.client();
+    let mut open = late.transaction().unwrap();
+    open.execute(
+        "INSERT INTO rejections (id, received_at, path, method, status, reason, headers, body, class)
+         VALUES ($1, $2, '/', 'POST', 401, 'late', '[]', ''::bytea, 'other')",
+        &[&late_id, &now],
+    )
+    .unwrap();
+    store.submit_rejection(refusal("after")).unwrap();
+    let after_id = id_of(&mut client, "after");
+    assert!(late_id < earlier_id && earlier_id < after_id);
+    assert_eq!(
+        refused_after(earlier_id),
+        [0i64; 0],
+        "a refusal committed while an older transaction is open waits for it"
+    );
+
+    open.commit().unwrap();
+    eventually("the late refusal", || {
+        refused_after(earlier_id) == [late_id, after_id]
+    });
+    assert_eq!(refused_after(after_id), [0i64; 0], "nothing is sent twice");
     drop(reader);
     store.close().unwrap();
 }

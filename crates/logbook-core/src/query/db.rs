@@ -669,30 +669,31 @@ impl Dialect {
         }
     }
 
-    /// The live stream's events after the one whose id is `?1` (0: from the first), at most `?2`,
-    /// in the order a client is sent them: `SELECT {columns} FROM {from}` (events `e`) with the
-    /// condition and the order this dialect needs.
+    /// The live stream's rows of `table` (as `alias`) after the one whose id is `?1` (0: from the
+    /// first), at most `?2`, in the order a client is sent them: `SELECT {columns} FROM {from}`
+    /// with the condition and the order this dialect needs.
     ///
     /// SQLite has one writer, so ids commit in order: after the id, by id. On PostgreSQL ids are
     /// taken before commit, so id 7 can become visible after id 8, and a stream past 8 would never
-    /// send 7. There, events come in the order their transactions settled (`tx`, then id), each
-    /// once every transaction begun before its own has ended (`tx` below the snapshot's xmin), as
-    /// the projector reads them (`store::postgres`); the client's id stands for that event's place
-    /// in the order, and an id no longer stored (retention dropped it) resumes after it by id.
-    pub fn live_events(self, columns: &str, from: &str) -> String {
+    /// send 7. There, rows come in the order their transactions settled (`tx`, then id), each once
+    /// every transaction begun before its own has ended (`tx` below the snapshot's xmin), as the
+    /// projector reads events (`store::postgres`); the client's id stands for that row's place in
+    /// the order, and an id no longer stored (retention or the rejections' cap took it) resumes
+    /// after it by id.
+    pub fn live_rows(self, columns: &str, from: &str, table: &str, alias: &str) -> String {
         match self {
-            Dialect::Sqlite => {
-                format!("SELECT {columns} FROM {from} WHERE e.id > ?1 ORDER BY e.id LIMIT ?2")
-            }
+            Dialect::Sqlite => format!(
+                "SELECT {columns} FROM {from} WHERE {alias}.id > ?1 ORDER BY {alias}.id LIMIT ?2"
+            ),
             Dialect::Postgres => format!(
                 "WITH after AS (
-                     SELECT k.tx, k.id FROM events k WHERE k.id = ?1
+                     SELECT k.tx, k.id FROM {table} k WHERE k.id = ?1
                      UNION ALL
-                     SELECT '0'::xid8, 0 WHERE NOT EXISTS (SELECT 1 FROM events k WHERE k.id = ?1))
+                     SELECT '0'::xid8, 0 WHERE NOT EXISTS (SELECT 1 FROM {table} k WHERE k.id = ?1))
                  SELECT {columns} FROM {from} CROSS JOIN after a
-                 WHERE e.tx < pg_snapshot_xmin(pg_current_snapshot())
-                   AND (e.tx, e.id) > (a.tx, a.id) AND (a.id <> 0 OR e.id > ?1)
-                 ORDER BY e.tx, e.id LIMIT ?2"
+                 WHERE {alias}.tx < pg_snapshot_xmin(pg_current_snapshot())
+                   AND ({alias}.tx, {alias}.id) > (a.tx, a.id) AND (a.id <> 0 OR {alias}.id > ?1)
+                 ORDER BY {alias}.tx, {alias}.id LIMIT ?2"
             ),
         }
     }

@@ -2,9 +2,9 @@
 //! Server-Sent Events, the desktop app's channel).
 //!
 //! Contract: rows come oldest first, accepted events and rejected requests merged by arrival time;
-//! each source is read in its order (rejections by id; events by id on SQLite, in the order their
-//! transactions settled on PostgreSQL, where ids commit out of order: [`super::db::Dialect::live_events`]), and a
-//! batch always holds a prefix of each source, so asking again after the last event and the last
+//! each source is read in its own order (by id on SQLite; on PostgreSQL, where ids commit out of
+//! order, in the order their transactions settled: [`super::db::Dialect::live_rows`]), and a batch
+//! always holds a prefix of each source, so asking again after the last event and the last
 //! rejection of a batch neither skips nor repeats a row, however bursts were coalesced.
 
 use std::time::Duration;
@@ -33,14 +33,12 @@ pub fn since<'a>(
     let (events, rejections) = with_deadline(db, Duration::from_millis(QUERY_DEADLINE_MS), || {
         let dialect = db.dialect();
         let events = db.rows(
-            &dialect.live_events(&event_columns(dialect), EVENT_FROM),
+            &dialect.live_rows(&event_columns(dialect), EVENT_FROM, "events", "e"),
             &[after_event_id.into(), fetch.into()],
             event_row,
         )?;
         let rejections = db.rows(
-            &format!(
-                "SELECT {REJECTION_COLUMNS} FROM rejections r WHERE r.id > ? ORDER BY r.id LIMIT ?"
-            ),
+            &dialect.live_rows(REJECTION_COLUMNS, "rejections r", "rejections", "r"),
             &[after_rejection_id.into(), fetch.into()],
             rejection_row,
         )?;

@@ -42,6 +42,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_1.sql"),
     include_str!("schema_2.sql"),
     include_str!("schema_3.sql"),
+    include_str!("schema_4.sql"),
 ];
 /// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema;
 /// any number of receivers may open the same database at once.
