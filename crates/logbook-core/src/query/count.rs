@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::db::{Db, Dialect};
 use super::filter::{self, Sql, Subject};
 use super::parse::{self, Query};
-use super::search::{EVENT_FROM, driven};
+use super::search::{EVENT_FROM, ListSql, driven};
 use super::{QueryError, with_deadline};
 
 /// How long a list's count may take before it is estimated instead.
@@ -41,6 +41,21 @@ struct Side {
     /// The table the rows are a subset of, and its key (for the estimate).
     table: &'static str,
     table_key: &'static str,
+}
+
+impl Side {
+    /// Every row of this side that `query` matches, newest first (as the list reads them).
+    fn list(&self, query: &Query, dialect: Dialect) -> ListSql {
+        driven(
+            query,
+            self.subject,
+            self.base,
+            self.key,
+            i64::MAX,
+            false,
+            dialect,
+        )
+    }
 }
 
 const MESSAGES: Side = Side {
@@ -113,15 +128,7 @@ fn count_all(db: Db<'_>, query: &Query, subject: Subject) -> Result<i64, QueryEr
 }
 
 fn count_side(db: Db<'_>, query: &Query, side: &Side) -> Result<i64, QueryError> {
-    let list = driven(
-        query,
-        side.subject,
-        side.base,
-        side.key,
-        i64::MAX,
-        false,
-        db.dialect(),
-    );
+    let list = side.list(query, db.dialect());
     count(db, &list.from, list.cond)
 }
 
@@ -165,15 +172,7 @@ pub fn estimate<'a>(
             Subject::Conversations => &MESSAGES,
             Subject::Events => &EVENTS,
         };
-        let list = driven(
-            query,
-            side.subject,
-            side.base,
-            side.key,
-            i64::MAX,
-            false,
-            db.dialect(),
-        );
+        let list = side.list(query, db.dialect());
         let sql = format!(
             "SELECT count(*), min(k) FROM (SELECT {} AS k FROM {} WHERE {} ORDER BY {} LIMIT {ESTIMATE_SAMPLE}) AS newest",
             side.key, list.from, list.cond.text, list.order
