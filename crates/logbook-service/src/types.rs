@@ -11,8 +11,11 @@ use logbook_core::query::search::EventRow;
 #[ts(export)]
 pub struct Status {
     pub version: String,
-    /// The database file.
+    /// The database file (for a team's store, its address without the password).
     pub database: String,
+    /// The store is a team's PostgreSQL database (`serve --store`): what only a SQLite store
+    /// keeps (pulls, replays, forwarding) is not offered.
+    pub team: bool,
     /// The webhook receiver's local URL, e.g. `http://127.0.0.1:7420`; `None` when not receiving.
     pub receiver_url: Option<String>,
     pub endpoints: Vec<EndpointInfo>,

@@ -21,10 +21,11 @@ vi.mock("../api", () => mocked);
 const { Forwarding, Projection, StatusView } = await import("./StatusView");
 const { LiveFeed } = await import("../liveFeed");
 
-function status(receiverUrl: string | null): Status {
+function status(receiverUrl: string | null, team = false): Status {
   return {
     version: "0.1.0",
-    database: "/data/logbook.db",
+    database: team ? "logbook@db.example.com:5432/logbook" : "/data/logbook.db",
+    team,
     receiver_url: receiverUrl,
     endpoints: [{ path: null, mode: "jwt" }],
     max_body_bytes: 10485760,
@@ -78,6 +79,23 @@ describe("StatusView", () => {
     expect(screen.getByTestId("not-receiving").textContent).toContain("logbook serve");
     expect(screen.queryByTestId("tunnel-panel")).toBeNull();
     expect(screen.queryByTestId("receiver-problem")).toBeNull();
+  });
+
+  it("names a team's PostgreSQL store, and offers no pulls, which only a SQLite store keeps", async () => {
+    mocked.api.desktop = undefined;
+    mocked.api.status.mockResolvedValue(status("http://127.0.0.1:7420", true));
+    await open();
+    expect(screen.getByTestId("status-database").textContent).toBe("PostgreSQL logbook@db.example.com:5432/logbook");
+    expect(screen.queryByText("Pull history")).toBeNull();
+    expect(mocked.api.pulls).not.toHaveBeenCalled();
+  });
+
+  it("on this computer's database, offers the pulls", async () => {
+    mocked.api.desktop = undefined;
+    mocked.api.status.mockResolvedValue(status("http://127.0.0.1:7420"));
+    await open();
+    expect(screen.getByTestId("status-database").textContent).toBe("/data/logbook.db");
+    expect(screen.getByText("Pull history")).toBeTruthy();
   });
 
   it("in the app, says another logbook serve receives into the database", async () => {

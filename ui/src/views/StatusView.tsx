@@ -165,7 +165,8 @@ function StatusBody({ status }: { status: Status }) {
         <CopyLine text={sendSamplesCommand(receiver)} testId="copy-send" />
       </section>
 
-      <PullPanel />
+      {/* Pulls are kept with a SQLite store's events: a team's store has none to offer. */}
+      {status.team ? null : <PullPanel />}
 
       <section className="panel">
         <h2>Received</h2>
@@ -200,9 +201,12 @@ function StatusBody({ status }: { status: Status }) {
         <dl className="kv">
           <dt>version</dt>
           <dd>{status.version}</dd>
-          <dt>database</dt>
+          <dt>{status.team ? "team store" : "database"}</dt>
           <dd>
-            <span className="mono">{status.database}</span> <CopyButton text={status.database} />
+            <span className="mono" data-testid="status-database">
+              {status.team ? `PostgreSQL ${status.database}` : status.database}
+            </span>{" "}
+            <CopyButton text={status.database} />
           </dd>
           <dt>size</dt>
           <dd>{formatBytes(s.database_bytes)}</dd>

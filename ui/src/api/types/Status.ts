@@ -7,9 +7,14 @@ import type { Stats } from "./Stats";
  */
 export type Status = { version: string, 
 /**
- * The database file.
+ * The database file (for a team's store, its address without the password).
  */
 database: string, 
+/**
+ * The store is a team's PostgreSQL database (`serve --store`): what only a SQLite store
+ * keeps (pulls, replays, forwarding) is not offered.
+ */
+team: boolean, 
 /**
  * The webhook receiver's local URL, e.g. `http://127.0.0.1:7420`; `None` when not receiving.
  */
