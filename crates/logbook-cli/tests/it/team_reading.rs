@@ -109,13 +109,14 @@ const QUERIES: &[&str] = &[
 
 /// What differs between two receptions of the same bodies, taken out before comparing: when each
 /// arrived, from which port (and the JWT signed for each delivery, the Host header naming each
-/// receiver's port).
+/// receiver's port); and what only one store offers (a SQLite store replays, a team's does not).
 const PER_DELIVERY: &[&str] = &[
     "received_at",
     "remote_addr",
     "headers",
     "jwt_header",
     "jwt_claims",
+    "replayable",
 ];
 
 fn comparable(value: impl Serialize) -> Value {

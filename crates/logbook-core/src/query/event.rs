@@ -45,6 +45,9 @@ pub struct EventDetail {
     /// The event this one replays, when it arrived with a replay mark (`X-Logbook-Replay-Of`, the
     /// sender's event number).
     pub replay_of: Option<i64>,
+    /// Whether it can be replayed from here: an accepted event of a SQLite store (a team's
+    /// PostgreSQL store keeps no replays, and a refused request is not an event).
+    pub replayable: bool,
 }
 
 /// An event by its number in the store, `r<number>` for a rejected request, or by the ids a user sees
@@ -106,6 +109,7 @@ pub fn event<'a>(db: impl Into<Db<'a>>, id: &str) -> Result<EventDetail, QueryEr
                     deliveries: Vec::new(),
                     replays: Vec::new(),
                     replay_of: None,
+                    replayable: false,
                 })
             },
         )?
@@ -116,6 +120,7 @@ pub fn event<'a>(db: impl Into<Db<'a>>, id: &str) -> Result<EventDetail, QueryEr
                 detail.deliveries = crate::store::outbox::deliveries(conn, detail.id)?;
                 detail.replays = crate::store::replays::replays(conn, detail.id)?;
                 detail.replay_of = crate::store::replays::replay_of(conn, detail.id)?;
+                detail.replayable = true;
             }
             Ok(detail)
         })
@@ -159,6 +164,7 @@ fn rejection(db: Db<'_>, id: i64) -> Result<EventDetail, QueryError> {
                 deliveries: Vec::new(),
                 replays: Vec::new(),
                 replay_of: None,
+                replayable: false,
             })
         },
     )?

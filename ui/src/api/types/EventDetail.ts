@@ -32,4 +32,9 @@ replays: Array<ReplayView>,
  * The event this one replays, when it arrived with a replay mark (`X-Logbook-Replay-Of`, the
  * sender's event number).
  */
-replay_of: number | null, };
+replay_of: number | null, 
+/**
+ * Whether it can be replayed from here: an accepted event of a SQLite store (a team's
+ * PostgreSQL store keeps no replays, and a refused request is not an event).
+ */
+replayable: boolean, };

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { api, ClientError } from "../../api";
 import type { EventDetail } from "../../api/types/EventDetail";
@@ -137,6 +137,16 @@ describe("EventDetailView", () => {
   it("has no forwarding panel for an event that was not forwarded", async () => {
     const { container } = await renderEvent(eventAccepted);
     expect(container.querySelector(".deliveries")).toBeNull();
+  });
+
+  it("offers a replay of an accepted event, but not on a team's store, which keeps none", async () => {
+    const here = await renderEvent(eventAccepted);
+    expect(here.container.querySelector("section.replay")).not.toBeNull();
+    expect(screen.queryByTestId("no-replay")).toBeNull();
+    cleanup();
+    const team = await renderEvent({ ...eventAccepted, replayable: false });
+    expect(team.container.querySelector("section.replay")).toBeNull();
+    expect(screen.getByTestId("no-replay").textContent).toContain("team store");
   });
 
   it("toggles the body between a tree and the raw text", async () => {

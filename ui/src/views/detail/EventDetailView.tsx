@@ -145,7 +145,14 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
 
       {e.deliveries.length > 0 && <Deliveries deliveries={e.deliveries} />}
 
-      {!rejected && <ReplayPanel event={e} navigate={navigate} />}
+      {!rejected &&
+        (e.replayable ? (
+          <ReplayPanel event={e} navigate={navigate} />
+        ) : (
+          <p className="muted" data-testid="no-replay">
+            Replays are sent from a SQLite store, which keeps them with its events: this team store has none.
+          </p>
+        ))}
 
       <Body event={e} viaHttp={viaHttp} />
     </div>
