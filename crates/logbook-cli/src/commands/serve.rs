@@ -36,23 +36,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let forwarder = Forwarder::start(store.clone(), forwards.clone(), config.outbox);
     let addr = receiver.local_addr();
     let local = format!("http://{addr}");
-    let ui = if args.no_ui {
-        None
-    } else {
-        let info =
-            logbook_service::ReceiverInfo::new(&local, &endpoints, config.limits.max_body_bytes);
-        let mut ui_config = UiConfig::new(args.ui_listen.clone());
-        ui_config.endpoints = endpoints.clone();
-        match UiServer::start(ui_config, store.clone(), info) {
-            Ok(ui) => Some(ui),
-            Err(err) => {
-                receiver.shutdown();
-                forwarder.shutdown();
-                if let Ok(store) = Arc::try_unwrap(store) {
-                    let _ = store.close();
-                }
-                return Err(err).context("cannot start the UI (--no-ui receives without it)");
+    let ui = match start_ui(&args, &config, &endpoints, &local, || {
+        Ok(store.clone().into())
+    }) {
+        Ok(ui) => ui,
+        Err(err) => {
+            receiver.shutdown();
+            forwarder.shutdown();
+            if let Ok(store) = Arc::try_unwrap(store) {
+                let _ = store.close();
             }
+            return Err(err);
         }
     };
     // `logbook url` prints the address again while this runs; the file goes when `serve` stops.
@@ -146,26 +140,16 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     let receiver = Receiver::start(receiver_config, store.clone())?;
     let addr = receiver.local_addr();
     let local = format!("http://{addr}");
-    let ui = if args.no_ui {
-        None
-    } else {
-        let info =
-            logbook_service::ReceiverInfo::new(&local, &endpoints, config.limits.max_body_bytes);
-        let mut ui_config = UiConfig::new(args.ui_listen.clone());
-        ui_config.endpoints = endpoints.clone();
-        let read = UiStore::postgres(url, store.target());
-        match read
-            .map_err(anyhow::Error::from)
-            .and_then(|read| UiServer::start(ui_config, read, info).map_err(anyhow::Error::from))
-        {
-            Ok(ui) => Some(ui),
-            Err(err) => {
-                receiver.shutdown();
-                if let Ok(store) = Arc::try_unwrap(store) {
-                    let _ = store.close();
-                }
-                return Err(err).context("cannot start the UI (--no-ui receives without it)");
+    let ui = match start_ui(args, config, &endpoints, &local, || {
+        Ok(UiStore::postgres(url, store.target())?)
+    }) {
+        Ok(ui) => ui,
+        Err(err) => {
+            receiver.shutdown();
+            if let Ok(store) = Arc::try_unwrap(store) {
+                let _ = store.close();
             }
+            return Err(err);
         }
     };
     let stop_rx = stop_signal()?;
@@ -198,6 +182,27 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
 }
 
 /// Ctrl-C or SIGTERM, as a channel to wait on.
+/// The UI beside the receiver at `local`, reading `store` (made only when there is a UI), or
+/// `None` with `--no-ui`. On an error the caller stops what it started.
+fn start_ui(
+    args: &ServeArgs,
+    config: &Config,
+    endpoints: &[Endpoint],
+    local: &str,
+    store: impl FnOnce() -> Result<UiStore>,
+) -> Result<Option<UiServer>> {
+    if args.no_ui {
+        return Ok(None);
+    }
+    let info = logbook_service::ReceiverInfo::new(local, endpoints, config.limits.max_body_bytes);
+    let mut ui_config = UiConfig::new(args.ui_listen.clone());
+    ui_config.endpoints = endpoints.to_vec();
+    let ui = store()
+        .and_then(|store| Ok(UiServer::start(ui_config, store, info)?))
+        .context("cannot start the UI (--no-ui receives without it)")?;
+    Ok(Some(ui))
+}
+
 fn stop_signal() -> Result<std::sync::mpsc::Receiver<()>> {
     let (stop_tx, stop_rx) = std::sync::mpsc::channel();
     ctrlc::set_handler(move || {
