@@ -619,26 +619,41 @@ fn landed(
 /// A stored event as the deriver reads it: (id, arrival time, body).
 type StoredEvent = (i64, i64, Vec<u8>);
 
-/// The next events after `after`, in id order, at most
-/// [`PROJECT_BATCH`] of them and [`PROJECT_BATCH_BYTES`] of bodies; and whether there were as many
-/// as that (more may be waiting).
+/// The next events after `after`, in id order, as [`BatchBound`] bounds a batch; and whether it
+/// was full (more may be waiting).
 fn read_batch(conn: &Connection, after: i64) -> rusqlite::Result<(Vec<StoredEvent>, bool)> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, received_at, body FROM main.events WHERE id > ?1 ORDER BY id LIMIT ?2",
     )?;
     let mut rows = stmt.query(params![after, PROJECT_BATCH as i64])?;
-    let mut events = Vec::new();
-    let mut bytes = 0;
+    let (mut events, mut bound) = (Vec::new(), BatchBound::default());
     while let Some(r) = rows.next()? {
         let body: Vec<u8> = r.get(2)?;
-        bytes += body.len();
+        let full = bound.full_with(body.len());
         events.push((r.get(0)?, r.get(1)?, body));
-        if bytes >= PROJECT_BATCH_BYTES {
+        if full {
             return Ok((events, true));
         }
     }
-    let full = events.len() == PROJECT_BATCH;
-    Ok((events, full))
+    Ok((events, false))
+}
+
+/// Where a batch ends, on either store: at [`PROJECT_BATCH`] events, or with the body that passes
+/// [`PROJECT_BATCH_BYTES`].
+#[derive(Default)]
+pub(super) struct BatchBound {
+    events: usize,
+    bytes: usize,
+}
+
+impl BatchBound {
+    /// Counts one more event, whose body is `len` bytes: `true` when the batch ends with it (more
+    /// may be waiting).
+    pub(super) fn full_with(&mut self, len: usize) -> bool {
+        self.events += 1;
+        self.bytes += len;
+        self.events >= PROJECT_BATCH || self.bytes >= PROJECT_BATCH_BYTES
+    }
 }
 
 /// What a stored body derives to. Every stored body was a JSON object with `event.name` when it was

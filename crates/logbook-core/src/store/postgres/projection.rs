@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use postgres::{Client, Config, Statement, Transaction};
 
 use super::super::StoreError;
-use super::super::projection::{PROJECT_BATCH, PROJECT_BATCH_BYTES, derive_body};
+use super::super::projection::{BatchBound, PROJECT_BATCH, derive_body};
 use super::{connect, describe, text};
 use crate::query::words::words;
 use crate::watson::derive::{CallRow, DERIVER_VERSION, Derived, MessageRow};
@@ -422,8 +422,8 @@ impl Statements {
 }
 
 /// One transaction: the next events after the position whose transactions have ended, their
-/// derived rows, and the position after them: at most [`PROJECT_BATCH`] events and
-/// [`PROJECT_BATCH_BYTES`] of bodies. Returns whether the batch was full (more may be waiting).
+/// derived rows, and the position after them: a batch as [`BatchBound`] bounds it. Returns
+/// whether the batch was full (more may be waiting).
 fn project_batch(client: &mut Client, st: &Statements) -> Result<bool, Failure> {
     let mut tx = client.transaction()?;
     let position = tx.query_one(&st.position, &[])?;
@@ -473,9 +473,8 @@ fn project_batch(client: &mut Client, st: &Statements) -> Result<bool, Failure> 
     Ok(full)
 }
 
-/// The rows of the next batch after the position (id, arrival time, body, transaction), up to
-/// [`PROJECT_BATCH`] rows and the body that passes [`PROJECT_BATCH_BYTES`]; and whether there were
-/// as many as that.
+/// The rows of the next batch after the position (id, arrival time, body, transaction), as
+/// [`BatchBound`] bounds it; and whether it was full (more may be waiting).
 fn read_batch(
     tx: &mut Transaction<'_>,
     st: &Statements,
@@ -486,17 +485,15 @@ fn read_batch(
     let limit = PROJECT_BATCH as i64;
     let params: [&(dyn postgres::types::ToSql + Sync); 3] = [&from_tx, &from_id, &limit];
     let mut stream = tx.query_raw(&st.batch, params)?;
-    let mut rows = Vec::new();
-    let mut bytes = 0;
+    let (mut rows, mut bound) = (Vec::new(), BatchBound::default());
     while let Some(row) = stream.next()? {
-        bytes += row.get::<_, &[u8]>(2).len();
+        let full = bound.full_with(row.get::<_, &[u8]>(2).len());
         rows.push(row);
-        if bytes >= PROJECT_BATCH_BYTES {
+        if full {
             return Ok((rows, true));
         }
     }
-    let full = rows.len() == PROJECT_BATCH;
-    Ok((rows, full))
+    Ok((rows, false))
 }
 
 /// Takes out the derived rows of the events retention dropped (whole months, `retention_log`) since
