@@ -37,7 +37,8 @@ impl Ui {
             }],
             DEFAULT_MAX_BODY_BYTES,
         );
-        let server = UiServer::start(UiConfig::new("127.0.0.1:0"), h.store.clone(), info).unwrap();
+        let server =
+            UiServer::start(UiConfig::new("127.0.0.1:0"), h.store().clone(), info).unwrap();
         let addr = server.local_addr();
         let token = server.token().to_owned();
         assert_eq!(
@@ -766,7 +767,7 @@ fn a_long_catch_up_comes_in_batches_of_500() {
     let ui = Ui::start();
     let bodies: Vec<Vec<u8>> = (0..620).map(|_| fresh_copy_of_01().1).collect();
     let report =
-        logbook_core::import::import_bodies(&ui.h.store, "test", bodies.into_iter(), &|_| {})
+        logbook_core::import::import_bodies(ui.h.store(), "test", bodies.into_iter(), &|_| {})
             .unwrap();
     assert_eq!(report.stored, 620);
     let mut live = ui.live("?since=100&since_rejection=0", None);
@@ -824,7 +825,7 @@ fn the_ui_listener_must_be_on_loopback() {
     for listen in ["0.0.0.0:0", "[::]:0"] {
         match UiServer::start(
             UiConfig::new(listen),
-            h.store.clone(),
+            h.store().clone(),
             ReceiverInfo::default(),
         ) {
             Err(err @ UiServerError::NotLoopback(_)) => {
@@ -896,7 +897,7 @@ fn a_replay_is_the_one_post_guarded_like_every_read() {
     );
     let mut config = UiConfig::new("127.0.0.1:0");
     config.endpoints = vec![endpoint];
-    let server = UiServer::start(config, h.store.clone(), info).unwrap();
+    let server = UiServer::start(config, h.store().clone(), info).unwrap();
     let addr = server.local_addr();
     let bearer = format!("Bearer {}", server.token());
     let (status, stored) = h.post_signed(&sample("10"));

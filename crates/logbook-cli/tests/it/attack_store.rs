@@ -119,7 +119,7 @@ fn bodies(n: usize, seed: u64) -> Vec<Vec<u8>> {
 
 /// Per class: (rows, sum of stored_bytes, largest path, largest headers, largest body).
 fn class_stats(h: &Harness, class: &str) -> (i64, i64, i64, i64, i64) {
-    h.store
+    h.store()
         .reader()
         .unwrap()
         .query_row(

@@ -1,4 +1,6 @@
-//! The harness: a real receiver on 127.0.0.1:0 over a real SQLite file in a temporary directory.
+//! The harness: a real receiver on 127.0.0.1:0 over a real store: a SQLite file in a temporary
+//! directory, or a fresh database of the test PostgreSQL cluster ([`Backend`]). A test written with
+//! [`on_both_stores!`] runs once on each, as `module::test::sqlite` and `module::test::postgres`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -7,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use logbook_core::auth::sign;
-use logbook_core::store::{Store, StoreOptions};
+use logbook_core::store::{EventLog, PgStore, Store, StoreOptions};
 use logbook_http::ingest::{Auth, Endpoint, Receiver, ReceiverConfig, Secret};
 use serde_json::Value;
 
@@ -58,27 +60,76 @@ pub fn jwt() -> String {
     )
 }
 
+/// The store a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Writes a test once and runs it on both stores: `fn name(backend: Backend) { … }` becomes the
+/// tests `name::sqlite` and `name::postgres`, each calling the body with its [`Backend`].
+macro_rules! on_both_stores {
+    ($(#[$meta:meta])* fn $name:ident($backend:ident: Backend) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn run($backend: $crate::common::Backend) $body
+
+            #[test]
+            fn sqlite() {
+                run($crate::common::Backend::Sqlite)
+            }
+
+            #[test]
+            fn postgres() {
+                run($crate::common::Backend::Postgres)
+            }
+        }
+    };
+}
+pub(crate) use on_both_stores;
+
+/// The store under a [`Harness`]'s receiver.
+pub enum Stored {
+    Sqlite(Arc<Store>),
+    Postgres {
+        store: Arc<PgStore>,
+        database: crate::harness_postgres::Database,
+    },
+}
+
 pub struct Harness {
     pub _dir: tempfile::TempDir,
+    /// The SQLite file (SQLite only: a PostgreSQL harness has none).
     pub db: PathBuf,
-    pub store: Arc<Store>,
+    pub stored: Stored,
     pub receiver: Option<Receiver>,
     pub base: String,
 }
 
 impl Harness {
     pub fn start() -> Self {
-        Self::with(
-            |_| {},
-            vec![Endpoint {
-                path: None,
-                auth: Auth::Jwt(Secret::new(SECRET).unwrap()),
-            }],
-        )
+        Self::start_on(Backend::Sqlite)
+    }
+
+    /// A receiver with the one default endpoint (JWT, [`SECRET`]) on `backend`.
+    pub fn start_on(backend: Backend) -> Self {
+        Self::with_on(backend, |_| {}, default_endpoints())
     }
 
     pub fn with(tweak: impl FnOnce(&mut ReceiverConfig), endpoints: Vec<Endpoint>) -> Self {
-        Self::with_options(tweak, endpoints, StoreOptions::default())
+        Self::with_on(Backend::Sqlite, tweak, endpoints)
+    }
+
+    pub fn with_on(
+        backend: Backend,
+        tweak: impl FnOnce(&mut ReceiverConfig),
+        endpoints: Vec<Endpoint>,
+    ) -> Self {
+        Self::with_options_on(backend, tweak, endpoints, StoreOptions::default())
     }
 
     pub fn with_options(
@@ -86,19 +137,43 @@ impl Harness {
         endpoints: Vec<Endpoint>,
         options: StoreOptions,
     ) -> Self {
+        Self::with_options_on(Backend::Sqlite, tweak, endpoints, options)
+    }
+
+    pub fn with_options_on(
+        backend: Backend,
+        tweak: impl FnOnce(&mut ReceiverConfig),
+        endpoints: Vec<Endpoint>,
+        options: StoreOptions,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("logbook.db");
-        let store = Arc::new(Store::open(&db, options).unwrap());
+        let stored = match backend {
+            Backend::Sqlite => Stored::Sqlite(Arc::new(Store::open(&db, options).unwrap())),
+            Backend::Postgres => {
+                let database = crate::harness_postgres::cluster().database("harness");
+                let store = Arc::new(PgStore::open(&database.url, &options).unwrap());
+                Stored::Postgres { store, database }
+            }
+        };
         let mut config = ReceiverConfig::new("127.0.0.1:0", endpoints);
         tweak(&mut config);
-        let receiver = Receiver::start(config, store.clone()).unwrap();
+        let receiver = Receiver::start(config, stored.event_log()).unwrap();
         let base = format!("http://{}", receiver.local_addr());
         Self {
             _dir: dir,
             db,
-            store,
+            stored,
             receiver: Some(receiver),
             base,
+        }
+    }
+
+    /// The SQLite store, for a test of what only SQLite has.
+    pub fn store(&self) -> &Arc<Store> {
+        match &self.stored {
+            Stored::Sqlite(store) => store,
+            Stored::Postgres { .. } => panic!("a SQLite-only step in a test run on PostgreSQL"),
         }
     }
 
@@ -117,51 +192,104 @@ impl Harness {
 
     /// Waits until everything stored so far is projected: derived rows come after the 200.
     pub fn projected(&self) {
-        assert!(
-            self.store.wait_projected(Duration::from_secs(10)).unwrap(),
-            "projection stalled"
-        );
+        match &self.stored {
+            Stored::Sqlite(store) => assert!(
+                store.wait_projected(Duration::from_secs(10)).unwrap(),
+                "projection stalled"
+            ),
+            Stored::Postgres { database, .. } => {
+                crate::team::wait_projected(&mut database.client())
+            }
+        }
     }
 
-    /// A read-only connection, once everything stored so far is projected.
+    /// A read-only connection, once everything stored so far is projected (SQLite only).
     pub fn reader(&self) -> rusqlite::Connection {
         self.projected();
-        self.store.reader().unwrap()
+        self.store().reader().unwrap()
     }
 
-    /// The one number `sql` reads, once everything stored is projected.
+    /// The one number `sql` reads, once everything stored is projected. The same SQL text runs on
+    /// both stores (PostgreSQL reads it as a `bigint`).
     pub fn count(&self, sql: &str) -> i64 {
         self.projected();
-        self.store
-            .reader()
-            .unwrap()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap()
+        match &self.stored {
+            Stored::Sqlite(store) => store
+                .reader()
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+            Stored::Postgres { database, .. } => database
+                .client()
+                .query_one(&format!("SELECT ({sql})::bigint"), &[])
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get(0),
+        }
     }
 
     /// The strings `sql` reads, once everything stored is projected.
     pub fn strings(&self, sql: &str) -> Vec<String> {
         self.projected();
-        let conn = self.store.reader().unwrap();
-        let mut stmt = conn.prepare(sql).unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        match &self.stored {
+            Stored::Sqlite(store) => {
+                let conn = store.reader().unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                stmt.query_map([], |r| r.get::<_, String>(0))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            }
+            Stored::Postgres { database, .. } => database
+                .client()
+                .query(sql, &[])
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .iter()
+                .map(|row| row.get::<_, String>(0))
+                .collect(),
+        }
     }
 
     /// The newest rejection: (status, reason, headers JSON, jwt_claims).
     pub fn last_rejection(&self) -> (i64, String, String, Option<String>) {
-        self.store
-            .reader()
-            .unwrap()
-            .query_row(
-                "SELECT status, reason, headers, jwt_claims FROM rejections ORDER BY id DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .unwrap()
+        const SQL: &str = "SELECT status, reason, CAST(headers AS TEXT), CAST(jwt_claims AS TEXT) \
+                           FROM rejections ORDER BY id DESC LIMIT 1";
+        match &self.stored {
+            Stored::Sqlite(store) => store
+                .reader()
+                .unwrap()
+                .query_row(SQL, [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .unwrap(),
+            Stored::Postgres { database, .. } => {
+                let row = database.client().query_one(SQL, &[]).unwrap();
+                (
+                    i64::from(row.get::<_, i32>(0)),
+                    row.get(1),
+                    row.get(2),
+                    row.get(3),
+                )
+            }
+        }
     }
+}
+
+impl Stored {
+    /// The store as the receiver sees it.
+    pub fn event_log(&self) -> Arc<dyn EventLog> {
+        match self {
+            Stored::Sqlite(store) => store.clone(),
+            Stored::Postgres { store, .. } => store.clone(),
+        }
+    }
+}
+
+/// The one endpoint of [`Harness::start`]: any path, a JWT signed with [`SECRET`].
+pub fn default_endpoints() -> Vec<Endpoint> {
+    vec![Endpoint {
+        path: None,
+        auth: Auth::Jwt(Secret::new(SECRET).unwrap()),
+    }]
 }
 
 pub fn agent() -> ureq::Agent {

@@ -650,7 +650,7 @@ fn pulled_and_delivered_logs_are_stored_once_either_way_and_a_later_call_links_t
         filter: None,
         restart: false,
     };
-    let report = pull::pull(&h.store, &options, &mut |_| {}).unwrap();
+    let report = pull::pull(h.store(), &options, &mut |_| {}).unwrap();
     assert_eq!(
         (
             report.progress.logs,
