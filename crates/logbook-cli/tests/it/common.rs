@@ -203,6 +203,19 @@ impl Harness {
         }
     }
 
+    /// A reader of either store for `logbook_core::query` and `export`, once everything stored so
+    /// far is projected.
+    pub fn query_reader(&self) -> logbook_core::query::db::Reader {
+        use logbook_core::query::db::{PgReader, Reader};
+        self.projected();
+        match &self.stored {
+            Stored::Sqlite(store) => Reader::Sqlite(store.reader().unwrap()),
+            Stored::Postgres { database, .. } => {
+                Reader::Postgres(PgReader::connect(&database.url).unwrap())
+            }
+        }
+    }
+
     /// A read-only connection, once everything stored so far is projected (SQLite only).
     pub fn reader(&self) -> rusqlite::Connection {
         self.projected();

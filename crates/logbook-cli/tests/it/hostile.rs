@@ -144,9 +144,9 @@ fn the_webhook_port_answers_no_read_route() {
     }
 }
 
-#[test]
-fn the_secret_and_authorization_values_are_stored_and_exported_nowhere() {
-    let h = Harness::start();
+on_both_stores! {
+fn the_secret_and_authorization_values_are_stored_and_exported_nowhere(backend: Backend) {
+    let h = Harness::start_on(backend);
     let token = jwt();
     let wrong = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
@@ -175,21 +175,10 @@ fn the_secret_and_authorization_values_are_stored_and_exported_nowhere() {
         "dXNlcjpwYXNzd29yZA".to_owned(),
     ];
 
-    // The database file, byte for byte (after a checkpoint, so the WAL is in it).
-    let conn = rusqlite::Connection::open(&h.db).unwrap();
-    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
-        .unwrap();
-    drop(conn);
-    let mut everything = std::fs::read(&h.db).unwrap();
-    // And the derived file beside it.
-    let derived = logbook_core::store::projection::derived_path(&h.db);
-    let conn = rusqlite::Connection::open(&derived).unwrap();
-    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
-        .unwrap();
-    drop(conn);
-    everything.extend(std::fs::read(&derived).unwrap());
+    let mut everything = everything_stored(&h);
     // Every export of every kind.
-    let reader = h.reader();
+    let reader = h.query_reader();
+    let reader = reader.db();
     for kind in [
         logbook_core::export::Kind::Events,
         logbook_core::export::Kind::Messages,
@@ -199,12 +188,12 @@ fn the_secret_and_authorization_values_are_stored_and_exported_nowhere() {
             logbook_core::export::Format::Csv,
             logbook_core::export::Format::Json,
         ] {
-            logbook_core::export::export(&reader, kind, "", format, &mut everything, &|_| {})
+            logbook_core::export::export(reader, kind, "", format, &mut everything, &|_| {})
                 .unwrap();
         }
     }
     logbook_core::export::export(
-        &reader,
+        reader,
         logbook_core::export::Kind::Raw,
         "",
         logbook_core::export::Format::Ndjson,
@@ -214,7 +203,7 @@ fn the_secret_and_authorization_values_are_stored_and_exported_nowhere() {
     .unwrap();
     // Every event and rejection as the API and `show event` present them.
     for id in ["1", "12", "r1", "r2"] {
-        let detail = logbook_core::query::event::event(&reader, id).unwrap();
+        let detail = logbook_core::query::event::event(reader, id).unwrap();
         everything.extend(serde_json::to_vec(&detail).unwrap());
     }
     let text = String::from_utf8_lossy(&everything);
@@ -229,4 +218,54 @@ fn the_secret_and_authorization_values_are_stored_and_exported_nowhere() {
         text.contains("[redacted"),
         "the redaction is what is stored"
     );
+}
+}
+
+/// Every byte the store holds: the SQLite files (after a checkpoint, so the WAL is in them), or
+/// every cell of every table of the PostgreSQL database (its bytes, or its text).
+fn everything_stored(h: &Harness) -> Vec<u8> {
+    let mut everything = Vec::new();
+    match &h.stored {
+        Stored::Sqlite(_) => {
+            let derived = logbook_core::store::projection::derived_path(&h.db);
+            for file in [h.db.clone(), derived] {
+                let conn = rusqlite::Connection::open(&file).unwrap();
+                conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                    .unwrap();
+                drop(conn);
+                everything.extend(std::fs::read(&file).unwrap());
+            }
+        }
+        Stored::Postgres { database, .. } => {
+            let mut client = database.client();
+            let columns = client
+                .query(
+                    "SELECT table_name::text, column_name::text, data_type::text
+                     FROM information_schema.columns WHERE table_schema = current_schema()",
+                    &[],
+                )
+                .unwrap();
+            assert!(
+                columns.len() > 50,
+                "the store's tables: {} columns",
+                columns.len()
+            );
+            for column in columns {
+                let (table, name, kind): (String, String, String) =
+                    (column.get(0), column.get(1), column.get(2));
+                let cell = if kind == "bytea" {
+                    format!("\"{name}\"")
+                } else {
+                    format!("convert_to(\"{name}\"::text, 'UTF8')")
+                };
+                for row in client
+                    .query(&format!("SELECT {cell} FROM \"{table}\""), &[])
+                    .unwrap()
+                {
+                    everything.extend(row.get::<_, Option<Vec<u8>>>(0).unwrap_or_default());
+                }
+            }
+        }
+    }
+    everything
 }
