@@ -288,6 +288,24 @@ impl Harness {
 }
 
 impl Stored {
+    /// The store as `serve`'s UI reads it (with its listener, on PostgreSQL).
+    pub fn ui_store(&self) -> logbook_http::api::UiStore {
+        match self {
+            Stored::Sqlite(store) => store.clone().into(),
+            Stored::Postgres { store, database } => {
+                logbook_http::api::UiStore::postgres(&database.url, store.target()).unwrap()
+            }
+        }
+    }
+
+    /// What the Status view calls the store: the SQLite file, or the PostgreSQL store's target.
+    pub fn database(&self, db: &Path) -> String {
+        match self {
+            Stored::Sqlite(_) => db.display().to_string(),
+            Stored::Postgres { store, .. } => store.target().to_owned(),
+        }
+    }
+
     /// The store as the receiver sees it.
     pub fn event_log(&self) -> Arc<dyn EventLog> {
         match self {
