@@ -1,8 +1,9 @@
-//! The query language over the twelve samples: every qualifier, on every list, with exact answers.
+//! The query language over the twelve samples: every qualifier, on every list, with exact answers,
+//! on both stores.
 
 use logbook_core::query::QueryError;
+use logbook_core::query::db::Db;
 use logbook_core::query::search::{self, Search};
-use rusqlite::Connection;
 
 use crate::common::*;
 
@@ -27,8 +28,8 @@ const WEB: &str = "c3e1a7d4-5b28-4f90-8e6a-1d9b2c7f3a05";
 const PHONE: &str = "4b7e9d21-c0a3-4e85-96f2-3d1a8c5b0e79";
 const PHONE2: &str = "f0c2a8e6-7b41-4d93-a5e7-2b9d6c4f1a38";
 
-fn loaded() -> Harness {
-    let h = Harness::start();
+fn loaded(backend: Backend) -> Harness {
+    let h = Harness::start_on(backend);
     for (name, body) in all_samples() {
         assert_eq!(h.post_signed(&body).0, 200, "{name}");
     }
@@ -54,7 +55,7 @@ fn all(q: &str) -> Search {
     }
 }
 
-fn messages(conn: &Connection, q: &str) -> Vec<String> {
+fn messages(conn: Db<'_>, q: &str) -> Vec<String> {
     let page = search::messages(conn, &all(q), true).unwrap_or_else(|e| panic!("{q}: {e}"));
     page.items
         .iter()
@@ -62,7 +63,7 @@ fn messages(conn: &Connection, q: &str) -> Vec<String> {
         .collect()
 }
 
-fn calls(conn: &Connection, q: &str) -> Vec<String> {
+fn calls(conn: Db<'_>, q: &str) -> Vec<String> {
     let page = search::calls(conn, &all(q), true).unwrap_or_else(|e| panic!("{q}: {e}"));
     let mut names: Vec<String> = page
         .items
@@ -73,7 +74,7 @@ fn calls(conn: &Connection, q: &str) -> Vec<String> {
     names
 }
 
-fn conversations(conn: &Connection, q: &str) -> Vec<String> {
+fn conversations(conn: Db<'_>, q: &str) -> Vec<String> {
     let page = search::conversations(conn, &all(q)).unwrap_or_else(|e| panic!("{q}: {e}"));
     let mut ids: Vec<String> = page.items.iter().map(|c| c.session_id.clone()).collect();
     ids.sort();
@@ -84,10 +85,11 @@ fn list(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
 
-#[test]
-fn every_qualifier_on_messages() {
-    let h = loaded();
-    let conn = h.reader();
+on_both_stores! {
+fn every_qualifier_on_messages(backend: Backend) {
+    let h = loaded(backend);
+    let reader = h.query_reader();
+    let conn = reader.db();
     let cases = [
         ("", "01 02 03 04 05 06 07 08 09"),
         ("refund", "01 03"),
@@ -144,14 +146,16 @@ fn every_qualifier_on_messages() {
         ("call:b231ef28-c861-4f33-8a17-384d95d6ddb5", "06 07 08"),
     ];
     for (q, want) in cases {
-        assert_eq!(messages(&conn, q), list(want), "query {q:?}");
+        assert_eq!(messages(conn, q), list(want), "query {q:?}");
     }
 }
+}
 
-#[test]
-fn every_qualifier_on_calls() {
-    let h = loaded();
-    let conn = h.reader();
+on_both_stores! {
+fn every_qualifier_on_calls(backend: Backend) {
+    let h = loaded(backend);
+    let reader = h.query_reader();
+    let conn = reader.db();
     let cases = [
         ("", "10 11 12"),
         ("end_reason:failed", "11"),
@@ -196,26 +200,28 @@ fn every_qualifier_on_calls() {
         ("verified:true end_reason:failed", "11"),
     ];
     for (q, want) in cases {
-        assert_eq!(calls(&conn, q), list(want), "query {q:?}");
+        assert_eq!(calls(conn, q), list(want), "query {q:?}");
     }
 }
+}
 
-#[test]
-fn conversations_match_when_any_turn_does() {
-    let h = loaded();
-    let conn = h.reader();
-    assert_eq!(conversations(&conn, ""), {
+on_both_stores! {
+fn conversations_match_when_any_turn_does(backend: Backend) {
+    let h = loaded(backend);
+    let reader = h.query_reader();
+    let conn = reader.db();
+    assert_eq!(conversations(conn, ""), {
         let mut v = vec![WEB.to_owned(), PHONE.to_owned(), PHONE2.to_owned()];
         v.sort();
         v
     });
-    assert_eq!(conversations(&conn, "intent:pay_bill"), vec![PHONE]);
-    assert_eq!(conversations(&conn, "end_reason:failed"), vec![PHONE2]);
+    assert_eq!(conversations(conn, "intent:pay_bill"), vec![PHONE]);
+    assert_eq!(conversations(conn, "end_reason:failed"), vec![PHONE2]);
     assert_eq!(
-        conversations(&conn, "channel:\"web chat\" refund"),
+        conversations(conn, "channel:\"web chat\" refund"),
         vec![WEB]
     );
-    let page = search::conversations(&conn, &all(&format!("session:{WEB}"))).unwrap();
+    let page = search::conversations(conn, &all(&format!("session:{WEB}"))).unwrap();
     let web = &page.items[0];
     assert_eq!((web.turns, web.channel.as_deref()), (5, Some("Web chat")));
     assert_eq!(
@@ -223,13 +229,15 @@ fn conversations_match_when_any_turn_does() {
         Some("Where is my order 58213? I bought it online")
     );
 }
+}
 
-#[test]
-fn events_interleave_accepted_and_rejected_and_page_by_keyset() {
-    let h = loaded();
+on_both_stores! {
+fn events_interleave_accepted_and_rejected_and_page_by_keyset(backend: Backend) {
+    let h = loaded(backend);
     assert_eq!(h.post("/", None, b"{}").0, 401);
-    let conn = h.reader();
-    let all_rows = search::events(&conn, &all("")).unwrap().items;
+    let reader = h.query_reader();
+    let conn = reader.db();
+    let all_rows = search::events(conn, &all("")).unwrap().items;
     assert_eq!(all_rows.len(), 13);
     assert_eq!(all_rows[0].source, "rejected", "newest first");
     assert_eq!(all_rows[0].status, 401);
@@ -244,7 +252,7 @@ fn events_interleave_accepted_and_rejected_and_page_by_keyset() {
         hits: false,
     };
     loop {
-        let page = search::events(&conn, &request).unwrap();
+        let page = search::events(conn, &request).unwrap();
         paged.extend(page.items.iter().map(|r| (r.source.clone(), r.id)));
         match page.next_cursor {
             Some(c) => request.cursor = Some(c),
@@ -255,7 +263,7 @@ fn events_interleave_accepted_and_rejected_and_page_by_keyset() {
     assert_eq!(paged, expected);
 
     let kinds = |q: &str| -> Vec<String> {
-        search::events(&conn, &all(q))
+        search::events(conn, &all(q))
             .unwrap()
             .items
             .iter()
@@ -272,19 +280,21 @@ fn events_interleave_accepted_and_rejected_and_page_by_keyset() {
         2,
         "the message saying it and the call carrying it"
     );
-    let summary = &search::events(&conn, &all("end_reason:failed"))
+    let summary = &search::events(conn, &all("end_reason:failed"))
         .unwrap()
         .items[0]
         .summary;
     assert_eq!(summary, "+18885550173 → +18005550123, 20.5 s, failed");
 }
+}
 
-#[test]
-fn facets_count_the_whole_filter() {
-    let h = loaded();
-    let conn = h.reader();
+on_both_stores! {
+fn facets_count_the_whole_filter(backend: Backend) {
+    let h = loaded(backend);
+    let reader = h.query_reader();
+    let conn = reader.db();
     let page = search::calls(
-        &conn,
+        conn,
         &Search {
             facets: true,
             hits: false,
@@ -313,7 +323,7 @@ fn facets_count_the_whole_filter() {
     let failure = "Transfer to sip:+18005550199@sbc.example.com failed: SIP REFER rejected with 503 Service Unavailable";
     assert_eq!(facet("failure"), pairs(&[(failure, 1)]));
     // Its value searched back as the UI writes it (quoted) finds that call.
-    assert_eq!(calls(&conn, &format!("failure:\"{failure}\"")), list("11"));
+    assert_eq!(calls(conn, &format!("failure:\"{failure}\"")), list("11"));
     assert_eq!(
         facet("warning"),
         pairs(&[("CWSMR0031W", 2), ("CWSMR0033W", 1)])
@@ -328,7 +338,7 @@ fn facets_count_the_whole_filter() {
         ])
     );
     let page = search::messages(
-        &conn,
+        conn,
         &Search {
             facets: true,
             hits: false,
@@ -341,7 +351,7 @@ fn facets_count_the_whole_filter() {
     assert_eq!(intents.values.len(), 2);
     // An actions skill's intent is shown with its action's title; a dialog skill's has none.
     let page = search::messages(
-        &conn,
+        conn,
         &Search {
             facets: true,
             hits: false,
@@ -376,7 +386,7 @@ fn facets_count_the_whole_filter() {
         ]
     );
     let page = search::messages(
-        &conn,
+        conn,
         &Search {
             facets: true,
             hits: false,
@@ -395,11 +405,13 @@ fn facets_count_the_whole_filter() {
         }]
     );
 }
+}
 
-#[test]
-fn malformed_queries_point_at_the_bad_part() {
-    let h = loaded();
-    let conn = h.reader();
+on_both_stores! {
+fn malformed_queries_point_at_the_bad_part(backend: Backend) {
+    let h = loaded(backend);
+    let reader = h.query_reader();
+    let conn = reader.db();
     for (q, message, span) in [
         ("refund foo:bar", "unknown qualifier", 7..10),
         ("duration>abc", "duration", 9..12),
@@ -408,7 +420,7 @@ fn malformed_queries_point_at_the_bad_part() {
         ("failed:maybe", "boolean", 7..12),
         ("after:yesterdayish", "date", 6..18),
     ] {
-        match search::messages(&conn, &all(q), false) {
+        match search::messages(conn, &all(q), false) {
             Err(QueryError::Parse(e)) => {
                 assert!(e.message.contains(message), "{q}: {}", e.message);
                 assert_eq!(e.span, span, "{q}");
@@ -426,31 +438,34 @@ fn malformed_queries_point_at_the_bad_part() {
         "(((",
         "NOT AND OR",
     ] {
-        let _ = search::messages(&conn, &all(q), false);
+        let _ = search::messages(conn, &all(q), false);
     }
     assert_eq!(
-        messages(&conn, "\"58213?\""),
+        messages(conn, "\"58213?\""),
         vec!["02", "05"],
         "the user asked, the agent was told"
     );
 }
+}
 
-#[test]
-fn a_bad_cursor_is_refused() {
-    let h = loaded();
-    let conn = h.reader();
+on_both_stores! {
+fn a_bad_cursor_is_refused(backend: Backend) {
+    let h = loaded(backend);
+    let reader = h.query_reader();
+    let conn = reader.db();
     let bad = Search {
         cursor: Some("x.y".into()),
         ..all("")
     };
     assert!(matches!(
-        search::calls(&conn, &bad, false),
+        search::calls(conn, &bad, false),
         Err(QueryError::BadCursor)
     ));
     assert!(matches!(
-        search::events(&conn, &bad),
+        search::events(conn, &bad),
         Err(QueryError::BadCursor)
     ));
+}
 }
 
 /// Raw `call.end_reason` values as Watson may send them (the CDR reference's table, its 2021
@@ -491,9 +506,9 @@ const END_REASONS: &[(&str, &[&str])] = &[
     ("SIP404Error", &["SIP404Error", "sip404_error"]),
 ];
 
-#[test]
-fn end_reason_finds_a_call_whatever_spelling_watson_sent_or_the_user_typed() {
-    let h = Harness::start();
+on_both_stores! {
+fn end_reason_finds_a_call_whatever_spelling_watson_sent_or_the_user_typed(backend: Backend) {
+    let h = Harness::start_on(backend);
     let template: serde_json::Value = serde_json::from_slice(&sample("12")).unwrap();
     for (i, (raw, _)) in END_REASONS.iter().enumerate() {
         let mut body = template.clone();
@@ -503,7 +518,8 @@ fn end_reason_finds_a_call_whatever_spelling_watson_sent_or_the_user_typed() {
         assert_eq!(h.post_signed(&body).0, 200, "{raw}");
     }
     h.projected();
-    let conn = h.reader();
+    let reader = h.query_reader();
+    let conn = reader.db();
     // Two calls carry caller_hangup (one spelled callerHangup): both are found by either spelling.
     let same_name = |a: &str, b: &str| {
         logbook_core::watson::names::normalise_name(a)
@@ -519,8 +535,8 @@ fn end_reason_finds_a_call_whatever_spelling_watson_sent_or_the_user_typed() {
         expected.sort();
         for spelling in *spellings {
             let q = format!("end_reason:{spelling}");
-            assert_eq!(calls(&conn, &q), expected, "{q} (raw {raw})");
-            let events = search::events(&conn, &all(&q)).unwrap().items;
+            assert_eq!(calls(conn, &q), expected, "{q} (raw {raw})");
+            let events = search::events(conn, &all(&q)).unwrap().items;
             let mut found: Vec<String> = events
                 .iter()
                 .map(|e| e.global_session_id.clone().unwrap())
@@ -535,13 +551,15 @@ fn end_reason_finds_a_call_whatever_spelling_watson_sent_or_the_user_typed() {
         vec!["SIPTimeout sip_timeout"]
     );
 }
+}
 
-#[test]
-fn event_rows_carry_the_ids_show_opens() {
-    let h = loaded();
+on_both_stores! {
+fn event_rows_carry_the_ids_show_opens(backend: Backend) {
+    let h = loaded(backend);
     assert_eq!(h.post("/", None, b"{}").0, 401);
-    let conn = h.reader();
-    let rows = search::events(&conn, &all("")).unwrap().items;
+    let reader = h.query_reader();
+    let conn = reader.db();
+    let rows = search::events(conn, &all("")).unwrap().items;
     assert_eq!(rows.len(), 13);
     for row in &rows {
         match row.kind.as_str() {
@@ -551,10 +569,10 @@ fn event_rows_carry_the_ids_show_opens() {
                 let session = row.session_id.as_deref().expect("and its session_id");
                 assert!([WEB, PHONE, PHONE2].contains(&session), "{session}");
                 assert_eq!(row.global_session_id, None);
-                let shown = logbook_core::query::event::event(&conn, log_id).unwrap();
+                let shown = logbook_core::query::event::event(conn, log_id).unwrap();
                 assert_eq!(shown.id, row.id);
                 let conversation =
-                    logbook_core::query::conversation::conversation(&conn, session).unwrap();
+                    logbook_core::query::conversation::conversation(conn, session).unwrap();
                 assert!(conversation.turns.iter().any(|t| t.event_id == row.id));
             }
             "cdr_logged" => {
@@ -562,7 +580,7 @@ fn event_rows_carry_the_ids_show_opens() {
                 assert!(CALLS.iter().any(|(_, c)| *c == id), "{id}");
                 assert_eq!((&row.log_id, &row.session_id), (&None, &None));
                 assert_eq!(
-                    logbook_core::query::call::call(&conn, id).unwrap().event_id,
+                    logbook_core::query::call::call(conn, id).unwrap().event_id,
                     row.id
                 );
             }
@@ -602,14 +620,16 @@ fn event_rows_carry_the_ids_show_opens() {
         }
     }
 }
+}
 
-#[test]
-fn qualifier_values_complete_what_was_typed() {
+on_both_stores! {
+fn qualifier_values_complete_what_was_typed(backend: Backend) {
     use logbook_core::query::values::values;
-    let h = loaded();
-    let conn = h.reader();
+    let h = loaded(backend);
+    let reader = h.query_reader();
+    let conn = reader.db();
     let got = |key: &str, prefix: &str| -> Vec<(String, Option<String>, i64)> {
-        values(&conn, key, prefix, 8)
+        values(conn, key, prefix, 8)
             .unwrap()
             .into_iter()
             .map(|v| (v.value, v.label, v.count))
@@ -649,16 +669,18 @@ fn qualifier_values_complete_what_was_typed() {
     assert!(got("end_reason", "caller%").is_empty());
     assert!(got("after", "2").is_empty(), "dates are not a list");
 }
+}
 
-#[test]
-fn totals_are_exact_where_counting_is_cheap() {
+on_both_stores! {
+fn totals_are_exact_where_counting_is_cheap(backend: Backend) {
     use logbook_core::query::count::total;
     use logbook_core::query::filter::Subject;
-    let h = loaded();
+    let h = loaded(backend);
     assert_eq!(h.post("/", None, b"{}").0, 401);
-    let conn = h.reader();
+    let reader = h.query_reader();
+    let conn = reader.db();
     let count = |subject: Subject, q: &str| {
-        let t = total(&conn, q, subject, false).unwrap();
+        let t = total(conn, q, subject, false).unwrap();
         assert!(t.exact, "{subject:?} {q}");
         t.count
     };
@@ -672,12 +694,13 @@ fn totals_are_exact_where_counting_is_cheap() {
     assert_eq!(count(Subject::Events, ""), 13);
     assert_eq!(count(Subject::Events, "kind:rejected"), 1);
     assert_eq!(count(Subject::Events, "kind:cdr"), 3);
-    let exact = total(&conn, "kind:cdr", Subject::Events, true).unwrap();
+    let exact = total(conn, "kind:cdr", Subject::Events, true).unwrap();
     assert_eq!((exact.count, exact.exact), (3, true));
     assert!(matches!(
-        total(&conn, "durashun>5", Subject::Calls, false),
+        total(conn, "durashun>5", Subject::Calls, false),
         Err(QueryError::Parse(_))
     ));
+}
 }
 
 #[test]
