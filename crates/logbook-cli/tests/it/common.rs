@@ -203,6 +203,36 @@ impl Harness {
         }
     }
 
+    /// The options that point a reading command at this store: `--db FILE` or `--store URL`.
+    pub fn store_args(&self) -> Vec<String> {
+        match &self.stored {
+            Stored::Sqlite(_) => vec!["--db".into(), self.db.display().to_string()],
+            Stored::Postgres { database, .. } => vec!["--store".into(), database.url.clone()],
+        }
+    }
+
+    /// Every stored event's kind and exact body, in id order.
+    pub fn kinds_and_bodies(&self) -> Vec<(String, Vec<u8>)> {
+        const SQL: &str = "SELECT kind, body FROM events ORDER BY id";
+        match &self.stored {
+            Stored::Sqlite(store) => {
+                let conn = store.reader().unwrap();
+                let mut stmt = conn.prepare(SQL).unwrap();
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            }
+            Stored::Postgres { database, .. } => database
+                .client()
+                .query(SQL, &[])
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect(),
+        }
+    }
+
     /// A reader of either store for `logbook_core::query` and `export`, once everything stored so
     /// far is projected.
     pub fn query_reader(&self) -> logbook_core::query::db::Reader {

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Harness, all_samples, logbook};
+use crate::common::{Backend, Harness, all_samples, logbook, on_both_stores};
 
 /// A call record's fields that matter here.
 struct Cdr<'a> {
@@ -112,8 +112,8 @@ fn message(
 
 /// The samples (all on 2026-03-10) and the bodies of this test: on 2026-03-12, and four whose
 /// times are missing or the 1970 placeholder (filed at their arrival, now).
-fn loaded() -> Harness {
-    let h = Harness::start();
+fn loaded(backend: Backend) -> Harness {
+    let h = Harness::start_on(backend);
     for (name, body) in all_samples() {
         assert_eq!(h.post_signed(&body).0, 200, "{name}");
     }
@@ -220,8 +220,8 @@ fn loaded() -> Harness {
 
 fn report(h: &Harness, args: &[&str]) -> Value {
     let out = logbook()
-        .args(["report", "--db"])
-        .arg(&h.db)
+        .arg("report")
+        .args(h.store_args())
         .args(args)
         .args(["--format", "json"])
         .output()
@@ -247,9 +247,9 @@ fn pct(n: i64, p50: Option<i64>, p95: Option<i64>, p99: Option<i64>) -> Value {
     json!({ "n": n, "p50": p50, "p95": p95, "p99": p99 })
 }
 
-#[test]
-fn a_day_by_hour_matches_the_figures_worked_out_by_hand() {
-    let h = loaded();
+on_both_stores! {
+fn a_day_by_hour_matches_the_figures_worked_out_by_hand(backend: Backend) {
+    let h = loaded(backend);
     let t = report(
         &h,
         &[
@@ -385,10 +385,11 @@ fn a_day_by_hour_matches_the_figures_worked_out_by_hand() {
         2
     );
 }
+}
 
-#[test]
-fn missing_and_placeholder_times_are_filed_at_arrival_never_in_1970() {
-    let h = loaded();
+on_both_stores! {
+fn missing_and_placeholder_times_are_filed_at_arrival_never_in_1970(backend: Backend) {
+    let h = loaded(backend);
     let t = report(&h, &["after:1h"]);
     let c = &t["current"];
     // c4 (1970) and c5 (no time); m5 (1970 request) and m6 (no times).
@@ -404,6 +405,7 @@ fn missing_and_placeholder_times_are_filed_at_arrival_never_in_1970() {
     assert_eq!(t["current"]["totals"]["calls"], 0);
     assert_eq!(t["current"]["totals"]["messages"], 0);
 }
+}
 
 /// The nearest-rank percentile, written again here: the value at rank ceil(p × n / 100).
 fn nearest(sorted: &[i64], p: usize) -> Option<i64> {
@@ -414,9 +416,9 @@ fn nearest(sorted: &[i64], p: usize) -> Option<i64> {
     Some(sorted[rank.max(1) - 1])
 }
 
-#[test]
-fn the_compared_period_agrees_with_the_stored_bodies() {
-    let h = loaded();
+on_both_stores! {
+fn the_compared_period_agrees_with_the_stored_bodies(backend: Backend) {
+    let h = loaded(backend);
     // The samples' day, two days before the test's day.
     let t = report(
         &h,
@@ -426,19 +428,10 @@ fn the_compared_period_agrees_with_the_stored_bodies() {
     assert_eq!(p["start_ms"], 1_773_100_800_000i64); // 2026-03-10T00:00:00Z
 
     // From the stored bodies, read here with serde_json: the calls and messages of 2026-03-10.
-    let conn = h.reader();
-    let mut stmt = conn
-        .prepare("SELECT kind, body FROM events ORDER BY id")
-        .unwrap();
-    let bodies: Vec<(String, Value)> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                serde_json::from_slice(&r.get::<_, Vec<u8>>(1)?).unwrap(),
-            ))
-        })
-        .unwrap()
-        .map(Result::unwrap)
+    let bodies: Vec<(String, Value)> = h
+        .kinds_and_bodies()
+        .into_iter()
+        .map(|(kind, body)| (kind, serde_json::from_slice(&body).unwrap()))
         .collect();
     let on_the_10th = |t: &Value| t.as_str().is_some_and(|t| t.starts_with("2026-03-10"));
     let calls: Vec<&Value> = bodies
@@ -540,13 +533,14 @@ fn the_compared_period_agrees_with_the_stored_bodies() {
         assert_eq!(row["title"], title.as_str(), "{intent}");
     }
 }
+}
 
-#[test]
-fn csv_has_one_row_per_figure_and_bad_options_are_refused() {
-    let h = loaded();
+on_both_stores! {
+fn csv_has_one_row_per_figure_and_bad_options_are_refused(backend: Backend) {
+    let h = loaded(backend);
     let out = logbook()
-        .args(["report", "--db"])
-        .arg(&h.db)
+        .arg("report")
+        .args(h.store_args())
         .args([
             "after:2026-03-12 before:2026-03-13",
             "--by",
@@ -576,8 +570,8 @@ fn csv_has_one_row_per_figure_and_bad_options_are_refused() {
         (vec!["intent:"], "bad query"),
     ] {
         let out = logbook()
-            .args(["report", "--db"])
-            .arg(&h.db)
+            .arg("report")
+            .args(h.store_args())
             .args(&args)
             .output()
             .unwrap();
@@ -585,4 +579,5 @@ fn csv_has_one_row_per_figure_and_bad_options_are_refused() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{args:?}: {err}");
     }
+}
 }
