@@ -629,7 +629,7 @@ pub struct RolesArgs {
 #[derive(Args)]
 pub struct UrlArgs {
     #[command(flatten)]
-    pub db: DbArg,
+    pub store: StoreArg,
 }
 
 #[derive(Args)]

@@ -51,7 +51,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     };
     // `logbook url` prints the address again while this runs; the file goes when `serve` stops.
     let published = ui.as_ref().and_then(|ui| {
-        url::PublishedUrl::write(&db, &ui.url_with_token())
+        url::PublishedUrl::write(&url::Served::Db(db.clone()), &ui.url_with_token())
             .inspect_err(|err| {
                 eprintln!("warning: {err:#}; `logbook url` will not find this launch's address")
             })
@@ -152,6 +152,16 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
             return Err(err);
         }
     };
+    let published = ui.as_ref().and_then(|ui| {
+        url::PublishedUrl::write(
+            &url::Served::Store(store.target().to_owned()),
+            &ui.url_with_token(),
+        )
+        .inspect_err(|err| {
+            eprintln!("warning: {err:#}; `logbook url` will not find this launch's address")
+        })
+        .ok()
+    });
     let stop_rx = stop_signal()?;
 
     println!("Assistant Logbook is receiving Watson Assistant log webhooks");
@@ -167,6 +177,7 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     warn(&endpoints, addr);
     if let Some(ui) = &ui {
         println!("  open       {}", ui.url_with_token());
+        println!("             (lost it? `logbook url --store …` prints it again while this runs)");
     }
     print_tunnel(&local, addr);
     let _ = stop_rx.recv();
@@ -174,6 +185,7 @@ fn run_team(args: &ServeArgs, config: &Config, url: &str) -> Result<()> {
     if let Some(ui) = ui {
         ui.shutdown();
     }
+    drop(published);
     receiver.shutdown();
     let store = Arc::try_unwrap(store).map_err(|_| anyhow::anyhow!("the store is still in use"))?;
     store.close().context("closing the store")?;

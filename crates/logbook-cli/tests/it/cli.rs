@@ -423,16 +423,29 @@ fn a_closed_pipe_is_not_an_error() {
     }
 }
 
+on_both_stores! {
 /// The printed `?token=` address, once lost, is printed again by `logbook url` while `serve` runs;
 /// once `serve` stops, `logbook url` says so instead of printing an address that no longer opens.
-#[test]
-fn a_lost_ui_address_is_printed_again_by_logbook_url() {
+/// On a team's store, `logbook url --store URL` finds it.
+fn a_lost_ui_address_is_printed_again_by_logbook_url(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("secret");
     std::fs::write(&secret, SECRET).unwrap();
-    let db = dir.path().join("a.db");
-    let url_of = |db: &Path| {
-        let out = logbook().args(["url", "--db"]).arg(db).output().unwrap();
+    // The data directory, where a team store's address is kept: this test's own.
+    let data = dir.path().join("data");
+    let database = (backend == Backend::Postgres)
+        .then(|| crate::harness_postgres::cluster().database("url"));
+    let store_args: Vec<String> = match &database {
+        None => vec!["--db".into(), dir.path().join("a.db").display().to_string()],
+        Some(database) => vec!["--store".into(), database.url.clone()],
+    };
+    let url_of = || {
+        let out = logbook()
+            .arg("url")
+            .args(&store_args)
+            .env("XDG_DATA_HOME", &data)
+            .output()
+            .unwrap();
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).trim().to_owned(),
@@ -440,7 +453,7 @@ fn a_lost_ui_address_is_printed_again_by_logbook_url() {
         )
     };
 
-    let (ok, _, err) = url_of(&db);
+    let (ok, _, err) = url_of();
     assert!(!ok);
     assert!(
         err.starts_with("error: no `logbook serve` with the browser UI is running on"),
@@ -455,10 +468,10 @@ fn a_lost_ui_address_is_printed_again_by_logbook_url() {
             "--ui-listen",
             "127.0.0.1:0",
         ])
-        .arg("--db")
-        .arg(&db)
+        .args(&store_args)
         .arg("--secret-file")
         .arg(&secret)
+        .env("XDG_DATA_HOME", &data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -476,7 +489,7 @@ fn a_lost_ui_address_is_printed_again_by_logbook_url() {
     let printed = printed.expect("serve printed the UI's address");
     assert!(printed.contains("/?token="), "{printed}");
 
-    let (ok, again, err) = url_of(&db);
+    let (ok, again, err) = url_of();
     assert!(ok, "{err}");
     assert_eq!(again, printed);
     // The address opens the UI: its status answers with the token it carries.
@@ -487,8 +500,18 @@ fn a_lost_ui_address_is_printed_again_by_logbook_url() {
         .call()
         .unwrap();
     assert_eq!(status.status(), 200);
-    // The file that holds it is the user's only.
-    let file = dir.path().canonicalize().unwrap().join("a.db.ui-url");
+    // The file that holds it is the user's only: beside the database, or in the data directory
+    // (named without the store's password).
+    let file = match backend {
+        Backend::Sqlite => dir.path().canonicalize().unwrap().join("a.db.ui-url"),
+        Backend::Postgres => {
+            let found = files_under(&data);
+            assert_eq!(found.len(), 1, "{found:?}");
+            let name = found[0].file_name().unwrap().to_string_lossy().into_owned();
+            assert!(name.starts_with("team-") && name.ends_with(".ui-url"), "{name}");
+            found[0].clone()
+        }
+    };
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
@@ -497,7 +520,7 @@ fn a_lost_ui_address_is_printed_again_by_logbook_url() {
 
     assert!(terminate(&mut child).success());
     assert!(!file.exists(), "serve removes the address when it stops");
-    let (ok, _, err) = url_of(&db);
+    let (ok, _, err) = url_of();
     assert!(!ok);
     assert!(
         err.contains("no `logbook serve` with the browser UI"),
@@ -506,11 +529,26 @@ fn a_lost_ui_address_is_printed_again_by_logbook_url() {
 
     // A file left behind by a killed `serve` is reported, not printed as if it worked.
     std::fs::write(&file, format!("{printed}\n")).unwrap();
-    let (ok, out, err) = url_of(&db);
+    let (ok, out, err) = url_of();
     assert!(!ok);
     assert_eq!(out, "");
     assert!(err.contains("does not answer"), "{err}");
     assert!(err.contains("start `logbook serve` again"), "{err}");
+}
+}
+
+/// Every file under `dir`, however deep.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// `send --repeat N` stores N copies of every body, even when the files themselves were sent
