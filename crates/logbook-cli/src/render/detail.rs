@@ -564,7 +564,14 @@ pub fn team_stats(out: &mut dyn Write, s: &PgStats) -> io::Result<()> {
     let derived = match s.deriver_version {
         None => "nothing yet: no `logbook serve --store` has projected".to_owned(),
         Some(version) if s.projection_lag == 0 => format!("every event (deriver v{version})"),
-        Some(_) => format!("{} events still to derive", s.projection_lag),
+        Some(_) => match s.oldest_pending_at {
+            Some(at) => format!(
+                "{} events still to derive (the oldest received {})",
+                s.projection_lag,
+                time_ms(at)
+            ),
+            None => format!("{} events still to derive", s.projection_lag),
+        },
     };
     let rows = [
         ("store", format!("PostgreSQL {}", s.target)),

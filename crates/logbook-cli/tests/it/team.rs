@@ -1578,10 +1578,56 @@ fn a_projector_role_projects_what_a_receiver_role_stored() {
         "the receiver's role does not project"
     );
 
+    // Status says how far projection has come: nothing yet, the oldest waiting since the first.
+    let status = |admin: &mut postgres::Client| {
+        let reader = logbook_core::query::db::PgReader::connect(&db.url).unwrap();
+        let p = logbook_core::query::event::stats(&reader)
+            .unwrap()
+            .projection;
+        let first_pending: Option<i64> = admin
+            .query_one(
+                "SELECT min(received_at) FROM events e WHERE NOT EXISTS (SELECT 1 FROM messages m
+                 WHERE m.event_id = e.id UNION ALL SELECT 1 FROM calls c WHERE c.event_id = e.id)",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        (
+            p.projected_through,
+            p.pending,
+            p.oldest_pending_at,
+            first_pending,
+        )
+    };
+    let (through, pending, oldest, first) = status(&mut admin);
+    assert_eq!((through, pending), (0, 12));
+    assert_eq!(oldest, first);
+    assert!(oldest.is_some());
+
     let (mut projecting, _) = serve_team(&cluster().url_as(&projector, &db.name), &secret, &[]);
     wait_projected(&mut admin);
     assert_projected_exactly_once(&mut admin);
     assert_eq!(count(&mut admin, "SELECT count(*) FROM messages"), 9);
+    let last = count(&mut admin, "SELECT max(id) FROM events");
+    assert_eq!(status(&mut admin), (last, 0, None, None));
+    // With the projector stopped, what arrives waits: everything below it is still projected.
+    assert!(terminate(&mut projecting).success());
+    let body = |n: usize| {
+        serde_json::json!({"event": {"name": "message_logged"}, "payload": {"log_id": format!("late-{n}")}})
+            .to_string()
+    };
+    for n in 0..3 {
+        assert_eq!(post(&url, Some(&jwt()), body(n).as_bytes()).0, 200);
+    }
+    let (through, pending, oldest, first) = status(&mut admin);
+    assert_eq!(
+        (through, pending),
+        (last, 3),
+        "projected through the last projected id"
+    );
+    assert_eq!(oldest, first);
+    let (mut projecting, _) = serve_team(&cluster().url_as(&projector, &db.name), &secret, &[]);
+    wait_projected(&mut admin);
     // What it was given is for projecting: it cannot change the events.
     let mut px =
         postgres::Client::connect(&cluster().url_as(&projector, &db.name), postgres::NoTls)

@@ -229,10 +229,11 @@ pub fn stats<'a>(db: impl Into<Db<'a>>) -> Result<Stats, QueryError> {
         Db::Sqlite(conn) => sqlite_stats(conn),
         Db::Postgres(reader) => {
             let s = reader.stats()?;
-            let projected_through = match s.projection_lag {
-                0 => s.last_event_id.unwrap_or(0),
-                // Ids commit out of order: what is projected is not a prefix of ids.
-                _ => 0,
+            // Ids commit out of order, so what is projected is not always a prefix of ids: every
+            // event below the lowest one still pending is.
+            let projected_through = match s.first_pending_id {
+                Some(pending) => pending - 1,
+                None => s.last_event_id.unwrap_or(0),
             };
             Ok(Stats {
                 events: s.events,
@@ -251,7 +252,7 @@ pub fn stats<'a>(db: impl Into<Db<'a>>) -> Result<Stats, QueryError> {
                 projection: ProjectionStats {
                     projected_through,
                     pending: s.projection_lag,
-                    oldest_pending_at: None,
+                    oldest_pending_at: s.oldest_pending_at,
                     rebuilding_through: None,
                     deriver_version: s.deriver_version.unwrap_or(0),
                 },

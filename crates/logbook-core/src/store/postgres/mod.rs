@@ -193,6 +193,10 @@ pub struct PgStats {
     pub deriver_version: Option<i64>,
     /// Events stored and not projected yet.
     pub projection_lag: i64,
+    /// The lowest id of an event not projected yet: every event below it is projected.
+    pub first_pending_id: Option<i64>,
+    /// The arrival time (ms) of the oldest event not projected yet.
+    pub oldest_pending_at: Option<i64>,
     /// When the projector last committed a batch (ms).
     pub projected_at: Option<i64>,
     /// Whether a `serve` process's projector holds the lock now.
@@ -222,9 +226,11 @@ pub(crate) fn read_stats(client: &mut Client, target: String) -> Result<PgStats,
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()?;
-    let row = tx
-        .query_one(
-            "SELECT (SELECT count(*) FROM events),
+    let row = tx.query_one(
+        "WITH pending AS (
+                 SELECT e.id, e.received_at FROM events e WHERE NOT EXISTS (
+                     SELECT 1 FROM projection_state s WHERE (e.tx, e.id) <= (s.tx, s.event_id)))
+             SELECT (SELECT count(*) FROM events),
                     (SELECT count(*) FROM messages),
                     (SELECT count(*) FROM conversations),
                     (SELECT count(*) FROM calls),
@@ -233,17 +239,18 @@ pub(crate) fn read_stats(client: &mut Client, target: String) -> Result<PgStats,
                     (SELECT min(received_at) FROM events),
                     (SELECT max(received_at) FROM events),
                     (SELECT deriver_version FROM projection_state),
-                    (SELECT count(*) FROM events e WHERE NOT EXISTS (
-                         SELECT 1 FROM projection_state s WHERE (e.tx, e.id) <= (s.tx, s.event_id))),
+                    (SELECT count(*) FROM pending),
                     (SELECT projected_at FROM projection_state),
                     EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
                          AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1
                          AND database = (SELECT oid FROM pg_database
                                          WHERE datname = current_database())),
                     (SELECT max(id) FROM events),
-                    pg_database_size(current_database())",
-            &[&PROJECTOR_LOCK],
-        )?;
+                    pg_database_size(current_database()),
+                    (SELECT min(id) FROM pending),
+                    (SELECT min(received_at) FROM pending)",
+        &[&PROJECTOR_LOCK],
+    )?;
     tx.commit()?;
     Ok(PgStats {
         target,
@@ -261,6 +268,8 @@ pub(crate) fn read_stats(client: &mut Client, target: String) -> Result<PgStats,
         projecting: row.get(11),
         last_event_id: row.get(12),
         database_bytes: row.get(13),
+        first_pending_id: row.get(14),
+        oldest_pending_at: row.get(15),
     })
 }
 
