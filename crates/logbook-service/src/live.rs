@@ -65,7 +65,28 @@ pub fn rows_since(conn: Db<'_>, cursor: LiveCursor) -> Result<(Vec<EventRow>, bo
     )?)
 }
 
-/// The newest stored ids (0 when there are none): "from now on".
+/// Where a live view that starts "from now on" stands: past every row stored so far, in the order
+/// the view sends them (`Dialect::live_now`).
+pub fn now(db: Db<'_>) -> Result<LiveCursor, ApiError> {
+    let dialect = db.dialect();
+    Ok(db.row(
+        &format!(
+            "SELECT ({}), ({})",
+            dialect.live_now("events"),
+            dialect.live_now("rejections")
+        ),
+        &[],
+        |r| {
+            Ok(LiveCursor {
+                last_event_id: r.get(0)?,
+                last_rejection_id: r.get(1)?,
+            })
+        },
+    )?)
+}
+
+/// The highest stored ids (0 when there are none): a client's ids past them are from another
+/// database ([`LiveCursor::at_most`]).
 pub fn newest(db: Db<'_>) -> Result<LiveCursor, ApiError> {
     Ok(db.row(
         "SELECT (SELECT coalesce(max(id), 0) FROM events), (SELECT coalesce(max(id), 0) FROM rejections)",

@@ -839,6 +839,10 @@ fn the_live_stream_sends_an_event_that_committed_after_a_higher_id() {
         [0i64; 0],
         "an event committed while an older transaction is open waits for it"
     );
+    // A view opened now, "from now on", starts after the last event of that order, not after the
+    // highest id: the late event is sent to it too.
+    let now = logbook_service::live::now((&reader).into()).unwrap();
+    assert_eq!(now.last_event_id, earlier_id);
 
     open.commit().unwrap();
     eventually("the late event", || {

@@ -698,6 +698,24 @@ impl Dialect {
         }
     }
 
+    /// The id a live view that starts "from now on" is past in `table`: on SQLite the highest; on
+    /// PostgreSQL the last row of the order [`Dialect::live_rows`] sends, so that a row whose
+    /// older transaction is still open is sent once it commits (the highest id may come after it
+    /// in that order). With no such row yet (a transaction open since before every row), the
+    /// highest id. 0 for an empty table.
+    pub fn live_now(self, table: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("SELECT coalesce(max(id), 0) FROM {table}"),
+            Dialect::Postgres => format!(
+                "SELECT coalesce(
+                     (SELECT k.id FROM {table} k
+                      WHERE k.tx < pg_snapshot_xmin(pg_current_snapshot())
+                      ORDER BY k.tx DESC, k.id DESC LIMIT 1),
+                     (SELECT max(id) FROM {table}), 0)"
+            ),
+        }
+    }
+
     /// How many later deliveries of the event `e` were answered with its id (SQLite keeps the
     /// count on the event, PostgreSQL on its dedup key).
     pub fn duplicates(self) -> &'static str {

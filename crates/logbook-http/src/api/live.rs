@@ -46,6 +46,7 @@ pub(super) fn resume(
             .ok_or_else(|| bad(what, text))
     };
     let newest = live::newest(conn)?;
+    let now = || live::now(conn);
     let cursor = match header_value(request, "Last-Event-ID").filter(|v| !v.trim().is_empty()) {
         Some(text) => {
             let (e, r) = text
@@ -60,11 +61,11 @@ pub(super) fn resume(
         None => LiveCursor {
             last_event_id: match params.get("since").filter(|v| !v.is_empty()) {
                 Some(text) => id("since", text)?,
-                None => newest.last_event_id,
+                None => now()?.last_event_id,
             },
             last_rejection_id: match params.get("since_rejection").filter(|v| !v.is_empty()) {
                 Some(text) => id("since_rejection", text)?,
-                None => newest.last_rejection_id,
+                None => now()?.last_rejection_id,
             },
         },
     };
