@@ -23,11 +23,16 @@ fn acknowledged_events_survive_sigkill_under_load() {
     std::fs::write(&secret, SECRET).unwrap();
     let db = dir.path().join("crash.db");
     let mut acknowledged: Vec<i64> = Vec::new();
-    // Kill moments, in milliseconds after the load starts: early, mid-stream, later.
+    // Kill moments, in milliseconds after the load's first answer: early, mid-stream, later.
     for (round, kill_after_ms) in [150u64, 400, 900].into_iter().enumerate() {
         let (mut server, url) = serve(&db, &secret);
         let answers = dir.path().join(format!("answers-{round}.ndjson"));
         let mut load = load(&url, &secret, &answers);
+        // The moment counts from the first answer: on a loaded machine the sender may take longer
+        // than the moment to start.
+        eventually("the first answer to the load", || {
+            std::fs::metadata(&answers).is_ok_and(|m| m.len() > 0)
+        });
         std::thread::sleep(Duration::from_millis(kill_after_ms));
         server.kill().unwrap(); // SIGKILL: no clean shutdown, no checkpoint
         server.wait().unwrap();
