@@ -582,6 +582,10 @@ pub fn team_stats(out: &mut dyn Write, s: &PgStats) -> io::Result<()> {
         ("rejected requests kept", s.rejections_kept.to_string()),
         ("duplicates (all time)", s.duplicates_total.to_string()),
         (
+            "rejected (all time)",
+            s.rejections_numbered.max(s.rejections_kept).to_string(),
+        ),
+        (
             "first received",
             s.first_received_at.map(time_ms).unwrap_or_default(),
         ),

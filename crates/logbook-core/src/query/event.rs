@@ -243,8 +243,7 @@ pub fn stats<'a>(db: impl Into<Db<'a>>) -> Result<Stats, QueryError> {
                 rejections_kept: s.rejections_kept,
                 accepted_total: s.events + s.duplicates_total,
                 duplicates_total: s.duplicates_total,
-                // No running count of refusals is kept: those kept are the ones known.
-                rejected_total: s.rejections_kept,
+                rejected_total: s.rejections_numbered.max(s.rejections_kept),
                 first_received_at: s.first_received_at,
                 last_received_at: s.last_received_at,
                 last_event_id: s.last_event_id,

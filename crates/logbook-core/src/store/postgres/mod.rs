@@ -185,6 +185,10 @@ pub struct PgStats {
     pub conversations: i64,
     pub calls: i64,
     pub rejections_kept: i64,
+    /// The highest number a refused request was given: every refusal takes the next number of
+    /// `rejections_id_seq`, so this counts them all (those the cap or the age took since
+    /// included), unless none is kept at all.
+    pub rejections_numbered: i64,
     /// Deliveries answered with an earlier delivery's id (all time).
     pub duplicates_total: i64,
     pub first_received_at: Option<i64>,
@@ -248,7 +252,8 @@ pub(crate) fn read_stats(client: &mut Client, target: String) -> Result<PgStats,
                     (SELECT max(id) FROM events),
                     pg_database_size(current_database()),
                     (SELECT min(id) FROM pending),
-                    (SELECT min(received_at) FROM pending)",
+                    (SELECT min(received_at) FROM pending),
+                    (SELECT coalesce(max(id), 0) FROM rejections)",
         &[&PROJECTOR_LOCK],
     )?;
     tx.commit()?;
@@ -270,6 +275,7 @@ pub(crate) fn read_stats(client: &mut Client, target: String) -> Result<PgStats,
         database_bytes: row.get(13),
         first_pending_id: row.get(14),
         oldest_pending_at: row.get(15),
+        rejections_numbered: row.get(16),
     })
 }
 
