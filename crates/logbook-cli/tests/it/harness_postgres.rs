@@ -27,6 +27,27 @@ pub struct Cluster {
     socket_dir: PathBuf,
     /// The TCP port on 127.0.0.1; it also names the socket file in `socket_dir`.
     port: u16,
+    /// Where the server's programs are, and who runs them (for [`Cluster::replica`]).
+    bin: PathBuf,
+    owner: Option<&'static str>,
+    replica: OnceLock<Result<Replica, String>>,
+}
+
+/// A hot standby of the test cluster, streaming its changes (started by the first test that asks).
+pub struct Replica {
+    port: u16,
+    socket_dir: PathBuf,
+}
+
+impl Replica {
+    /// The URL of database `name` on the standby, over its Unix socket.
+    pub fn url(&self, name: &str) -> String {
+        format!(
+            "postgres://postgres@/{name}?host={}&port={}",
+            self.socket_dir.display(),
+            self.port
+        )
+    }
 }
 
 /// A fresh, empty database in the test cluster.
@@ -70,6 +91,73 @@ impl Cluster {
             url: self.url(&name),
             name,
         }
+    }
+
+    /// A read-only hot standby of this cluster (`pg_basebackup -R`, streaming replication over
+    /// the socket), stopped and removed with the cluster.
+    pub fn replica(&self) -> &Replica {
+        match self.replica.get_or_init(|| self.start_replica()) {
+            Ok(replica) => replica,
+            Err(why) => panic!("cannot start a standby of the test cluster: {why}"),
+        }
+    }
+
+    fn start_replica(&self) -> Result<Replica, String> {
+        let data = self.socket_dir.join("standby");
+        let path = |p: &Path| p.to_str().expect("a UTF-8 temporary path").to_owned();
+        run_as(
+            self.owner,
+            &self.bin.join("pg_basebackup"),
+            &[
+                "-h",
+                &path(&self.socket_dir),
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-D",
+                &path(&data),
+                "-R",
+                "-X",
+                "stream",
+                // At once, rather than after a spread checkpoint (minutes).
+                "--checkpoint=fast",
+                "--no-sync",
+            ],
+        )?;
+        let pg_ctl = self.bin.join("pg_ctl");
+        // Stopped by a watcher of its own when this test binary exits (the cluster's removes the
+        // directory).
+        watch(&pg_ctl, &data, &data, self.owner)?;
+        let port = free_port()?;
+        let log = self.socket_dir.join("standby.log");
+        let options = format!(
+            "-c listen_addresses='' -k {} -p {port} -c fsync=off -c max_connections=200 -c ssl=off",
+            path(&self.socket_dir)
+        );
+        if let Err(why) = run_as(
+            self.owner,
+            &pg_ctl,
+            &[
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                &path(&data),
+                "-l",
+                &path(&log),
+                "-o",
+                &options,
+            ],
+        ) {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!("{why}\nstandby log:\n{log}"));
+        }
+        Ok(Replica {
+            port,
+            socket_dir: self.socket_dir.clone(),
+        })
     }
 
     /// The URL of database `name`, over the cluster's Unix socket.
@@ -251,7 +339,13 @@ fn start() -> Result<Cluster, String> {
         let log = std::fs::read_to_string(&log).unwrap_or_default();
         return Err(format!("{why}\nserver log:\n{log}"));
     }
-    Ok(Cluster { socket_dir, port })
+    Ok(Cluster {
+        socket_dir,
+        port,
+        bin,
+        owner,
+        replica: OnceLock::new(),
+    })
 }
 
 /// A port of 127.0.0.1 free a moment ago.

@@ -1646,3 +1646,87 @@ fn a_projector_role_projects_what_a_receiver_role_stored() {
     assert!(terminate(&mut projecting).success());
     assert!(terminate(&mut server).success());
 }
+
+/// Readers may point at a replica: on a hot standby of the store (streaming replication, read-only
+/// by nature), the reading commands give what they give on the primary.
+#[test]
+fn the_reading_commands_read_a_replica_as_they_read_the_primary() {
+    let db = cluster().database("replica");
+    let replica = cluster().replica().url(&db.name);
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let (mut server, url) = serve_team(&db.url, &secret, &[]);
+    let answers = dir.path().join("answers.ndjson");
+    assert_eq!(send_samples(&url, &secret, &answers).len(), 12);
+    let mut primary = db.client();
+    wait_projected(&mut primary);
+    assert!(terminate(&mut server).success());
+    // The standby has replayed it all once its projection position is the primary's.
+    let position = |client: &mut postgres::Client| -> (i64, i64) {
+        let row = client
+            .query_one(
+                "SELECT (SELECT count(*) FROM events), (SELECT projected FROM projection_state)",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    let expected = position(&mut primary);
+    let mut standby = postgres::Client::connect(&replica, postgres::NoTls).unwrap();
+    eventually("the standby to replay the primary", || {
+        standby
+            .query_opt("SELECT 1 FROM projection_state", &[])
+            .is_ok_and(|row| row.is_some())
+            && position(&mut standby) == expected
+    });
+    let read = |store: &str, args: &[&str]| {
+        let out = logbook()
+            .args(args)
+            .args(["--store", store])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} on {store}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for args in [
+        &["search", "--in", "conversations", "--format", "json", "pay"][..],
+        &["search", "--in", "calls", "--format", "json", "failed:true"],
+        &["export", "--kind", "calls", "--format", "csv"],
+        &["export", "--kind", "messages", "--format", "ndjson"],
+        &["custom-data", "--format", "json"],
+        &["show", "call", "b231ef28-c861-4f33-8a17-384d95d6ddb5"],
+        &[
+            "report",
+            "--format",
+            "json",
+            "after:2026-03-01 before:2026-04-01",
+        ],
+    ] {
+        let on_primary = read(&db.url, args);
+        assert!(on_primary.len() > 20, "{args:?}: {on_primary}");
+        assert_eq!(read(&replica, args), on_primary, "{args:?}");
+    }
+    // The store's counts too (its target is the replica's).
+    let stats: Value =
+        serde_json::from_str(&read(&replica, &["stats", "--format", "json"])).unwrap();
+    assert_eq!(
+        (stats["events"].as_i64(), stats["projection_lag"].as_i64()),
+        (Some(12), Some(0))
+    );
+    // A live view on the replica ("from now on") sees what is received after it opened.
+    let reader = logbook_core::query::PgReader::connect(&replica).unwrap();
+    let cursor = logbook_service::live::now((&reader).into()).unwrap();
+    let (mut server, url) = serve_team(&db.url, &secret, &[]);
+    let body =
+        serde_json::json!({"event": {"name": "message_logged"}, "payload": {"log_id": "late"}});
+    assert_eq!(post(&url, Some(&jwt()), body.to_string().as_bytes()).0, 200);
+    eventually("the new event on the replica's live view", || {
+        logbook_service::live::rows_since((&reader).into(), cursor)
+            .is_ok_and(|(rows, _)| rows.len() == 1)
+    });
+    assert!(terminate(&mut server).success());
+}

@@ -8,7 +8,8 @@
 //! what is new itself (`query::live::since`), so wake-ups can be merged, and one that finds nothing
 //! costs a read. A subscriber is woken whenever the listener (re)connects, since notifications sent
 //! while it was away are lost. While the listener cannot connect, no wake-ups come: subscribers keep
-//! polling as well, so they are late then, never stuck.
+//! polling as well, so they are late then, never stuck. A hot standby cannot `LISTEN` (and gets no
+//! notifications): on one, the views poll, and the listener tries again every minute.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -27,6 +28,8 @@ pub const CHANNEL: &str = "logbook_stored";
 const STOP_CHECK: Duration = Duration::from_millis(200);
 /// How long the listener waits before connecting again after a failure.
 const RETRY: Duration = Duration::from_secs(1);
+/// How long the listener waits before trying a hot standby again (it cannot `LISTEN`).
+const STANDBY_RETRY: Duration = Duration::from_secs(60);
 /// The listening connection's `application_name`, unless the store URL gives one.
 const APPLICATION_NAME: &str = "logbook live";
 
@@ -98,8 +101,16 @@ fn listen(config: &postgres::Config, subscribers: &Mutex<Vec<SyncSender<()>>>, s
                 continue;
             }
         };
-        if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_err() {
-            std::thread::sleep(RETRY);
+        if let Err(err) = client.batch_execute(&format!("LISTEN {CHANNEL}")) {
+            // A hot standby (a replica the readers point at) cannot LISTEN, and no notification
+            // reaches it: the views poll; look again now and then, in case it is promoted.
+            let standby = err.code() == Some(&postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION);
+            let pause = if standby { STANDBY_RETRY } else { RETRY };
+            drop(client);
+            let until = std::time::Instant::now() + pause;
+            while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < until {
+                std::thread::sleep(STOP_CHECK);
+            }
             continue;
         }
         // What was sent while no one listened is lost: look now.
