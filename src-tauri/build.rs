@@ -35,6 +35,8 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "save_settings",
     "reveal_secret",
+    "open_team_store",
+    "close_team_store",
     "pull_settings",
     "start_pull",
     "start_tunnel",

@@ -74,6 +74,11 @@ class App:
         found = self.all(css)
         return found[0] if found else None
 
+    def text_of(self, css):
+        """The text of the first element `css` finds, or "" while there is none."""
+        found = self.one(css)
+        return found.text if found is not None else ""
+
     def text(self):
         try:
             return self.d.find_element(By.TAG_NAME, "body").text
@@ -161,7 +166,7 @@ def quit_app():
 def run(app):
     # The first launch opens on the Status view: the URL to paste into Watson, the tunnel command.
     app.wait("the Status view", lambda: app.one("[data-testid=status-view]"))
-    app.wait("the receiver URL", lambda: RECEIVER in (app.one("[data-testid=receiver-url]") or app).text)
+    app.wait("the receiver URL", lambda: RECEIVER in app.text_of("[data-testid=receiver-url]"))
     assert f"cloudflared tunnel --url {RECEIVER}" in app.text(), app.text()
     assert app.d.execute_script("return window.location.hash") == "#/status"
     # The app's own panels: the tunnel helper (with a button, or how to install a tool), no problem.
@@ -277,7 +282,7 @@ def settings(app):
     app.wait("the restart note", lambda: app.one("[data-testid=restart-needed]"))
     # Saved on the same port: the receiver is back there, not "taken by another program".
     assert app.one("[data-testid=receiver-problem]") is None, app.text()
-    app.wait("the receiver URL", lambda: (app.one("[data-testid=settings-receiver-url]") or app).text == RECEIVER)
+    app.wait("the receiver URL", lambda: app.text_of("[data-testid=settings-receiver-url]") == RECEIVER)
     saved = (Path(os.environ["XDG_CONFIG_HOME"]) / "dev.assistant-logbook.desktop/settings.json").read_text()
     assert '"keep_days": 30' in saved, saved
     assert secret not in saved, "the secret is in the settings file"

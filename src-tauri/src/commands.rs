@@ -25,8 +25,7 @@ use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeBody, InvokeError, Java
 use tauri::{AppHandle, Runtime, State, Webview};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::settings::PullSettings;
-use crate::settings::Settings;
+use crate::settings::{OpenTeamStore, PullSettings, Settings};
 use crate::shell::{SettingsView, Shell, StartPull, TunnelStatus};
 use crate::tunnel::TunnelTool;
 
@@ -111,6 +110,8 @@ macro_rules! handler {
             $crate::commands::get_settings,
             $crate::commands::save_settings,
             $crate::commands::reveal_secret,
+            $crate::commands::open_team_store,
+            $crate::commands::close_team_store,
             $crate::commands::pull_settings,
             $crate::commands::start_pull,
             $crate::commands::start_tunnel,
@@ -185,7 +186,7 @@ pub async fn export_rows<R: Runtime>(
 /// Streams the export into `<path>.partial` and renames it to `path` once whole, so a failed
 /// export never leaves a truncated file under the chosen name.
 pub fn write_export(
-    conn: &rusqlite::Connection,
+    conn: logbook_core::query::Db<'_>,
     kind: Kind,
     format: Format,
     q: &str,
@@ -234,13 +235,9 @@ pub fn live<R: Runtime>(
     since: LiveCursor,
     channel: Channel<LiveBatch>,
 ) -> u32 {
-    shell.live().start(
-        webview.label(),
-        shell.readers().clone(),
-        shell.subscribe(),
-        since,
-        move |batch| channel.send(batch).is_ok(),
-    )
+    shell.start_live(webview.label(), since, move |batch| {
+        channel.send(batch).is_ok()
+    })
 }
 
 /// `false` when no such subscription was running.
@@ -258,9 +255,10 @@ pub async fn replay_event(
     blocking(&shell, move |s| s.replay(request)).await
 }
 
+/// The Settings view (it reads the saved team store: on a blocking thread).
 #[tauri::command]
-pub fn get_settings(shell: State<'_, Shell>) -> SettingsView {
-    shell.settings_view()
+pub async fn get_settings(shell: State<'_, Shell>) -> Answer<SettingsView> {
+    blocking(&shell, |s| Ok(s.settings_view())).await
 }
 
 /// Saves the settings and restarts the receiver with them; the answer says whether it runs.
@@ -273,6 +271,22 @@ pub async fn save_settings(shell: State<'_, Shell>, settings: Settings) -> Answe
 #[tauri::command]
 pub async fn reveal_secret(shell: State<'_, Shell>, endpoint_id: String) -> Answer<String> {
     blocking(&shell, move |s| s.reveal_secret(&endpoint_id)).await
+}
+
+/// "Open team store": the views read the team's PostgreSQL store (checked first; an error leaves
+/// the store shown as it was) from now on and after a restart.
+#[tauri::command]
+pub async fn open_team_store(
+    shell: State<'_, Shell>,
+    request: OpenTeamStore,
+) -> Answer<SettingsView> {
+    blocking(&shell, move |s| s.open_team_store(request)).await
+}
+
+/// "Back to this computer's store"; `forget` also removes the saved URL and password.
+#[tauri::command]
+pub async fn close_team_store(shell: State<'_, Shell>, forget: bool) -> Answer<SettingsView> {
+    blocking(&shell, move |s| s.close_team_store(forget)).await
 }
 
 /// The "Pull history" panel's saved settings, the API key masked.

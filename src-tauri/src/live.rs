@@ -2,20 +2,19 @@
 //! (`logbook_service::live::follow`), which decides what is sent and when.
 //!
 //! Contract: a subscription runs the service's loop on a thread of its own, on the app's pooled
-//! read-only connections, from the client's cursor; it follows the writer's announcements
-//! (`Store::subscribe`), or polls when another process writes the database. A failed read is logged
-//! and tried again. A subscription ends on `stop_live`, when its page reloads or closes, when the
-//! channel fails, or when the app quits.
+//! readers of the store the views read, from the client's cursor; it follows the writer's
+//! announcements (`Store::subscribe`), polls when another process writes the database, and on a
+//! team's PostgreSQL store polls and wakes at once on its notifications (`UiStore::subscribe`). A
+//! failed read is logged and tried again. A subscription ends on `stop_live`, when its page reloads
+//! or closes, when the channel fails, when the views move to another store, or when the app quits.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use logbook_core::store::Committed;
 pub use logbook_service::commands::LiveCursor;
-use logbook_service::live::{self, LiveSink};
+use logbook_service::live::{self, LiveSink, Wake};
 use logbook_service::types::{ApiError, LiveBatch};
 
 use crate::shell::{Readers, lock};
@@ -36,12 +35,14 @@ pub struct Subscriptions {
 
 impl Subscriptions {
     /// Starts forwarding rows after `since` to `send` (which answers `false` once the receiving
-    /// side is gone); `commits` is the writer's announcements, or `None` to poll. Returns the id.
+    /// side is gone), read from `readers` while they read `generation`'s store; `wake` says when to
+    /// look. Returns the id.
     pub fn start(
         &self,
         webview: &str,
         readers: Arc<Readers>,
-        commits: Option<Receiver<Committed>>,
+        generation: u64,
+        wake: Wake,
         since: LiveCursor,
         send: impl Fn(LiveBatch) -> bool + Send + 'static,
     ) -> u32 {
@@ -50,7 +51,7 @@ impl Subscriptions {
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("logbook-live-{id}"))
-            .spawn(move || forward(&readers, commits, since, send, &flag))
+            .spawn(move || forward(&readers, generation, wake, since, send, &flag))
             .expect("spawn live thread");
         let mut running = lock(&self.running);
         running.retain(|_, s| !s.thread.is_finished());
@@ -119,19 +120,21 @@ impl<F: Fn(LiveBatch) -> bool> LiveSink for ChannelSink<F> {
     }
 }
 
-/// The body of a subscription's thread.
+/// The body of a subscription's thread: it ends when the views move to another store, whose ids
+/// its cursor does not belong to.
 fn forward(
     readers: &Readers,
-    commits: Option<Receiver<Committed>>,
+    generation: u64,
+    wake: Wake,
     since: LiveCursor,
     send: impl Fn(LiveBatch) -> bool,
     stop: &AtomicBool,
 ) {
     live::follow(
         since,
-        commits,
-        &mut |cursor| readers.with(|conn| live::rows_since(conn.into(), cursor)),
-        &|| stop.load(Ordering::Relaxed),
+        wake,
+        &mut |cursor| readers.with_source(Some(generation), |db, _| live::rows_since(db, cursor)),
+        &|| stop.load(Ordering::Relaxed) || readers.generation() != generation,
         &mut ChannelSink(send),
     );
 }

@@ -8,6 +8,10 @@
 //! reveal it. Files are replaced atomically (write a temporary file, then rename). On the first
 //! launch the default endpoint takes the secret `make run` made for `logbook serve`, if there is one,
 //! so the app and the command line agree with what was pasted into Watson; otherwise a random one.
+//!
+//! The team store (Settings › Team store: a PostgreSQL store the views read instead of this
+//! computer's file) is kept the same way: its URL without the password in `team-store.json`, the
+//! password in `team-store-password` (0600), shown masked and never sent back.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,6 +39,10 @@ pub const PULL_SETTINGS_FILE: &str = "pull.json";
 /// The IBM Cloud API key of the pull, 0600, in the config directory (not in `secrets/`, whose files
 /// are the endpoints').
 pub const PULL_API_KEY_FILE: &str = "pull-apikey";
+/// The team store the views read (its URL without the password, and whether it is open).
+pub const TEAM_STORE_FILE: &str = "team-store.json";
+/// The team store's password, 0600, in the config directory.
+pub const TEAM_STORE_PASSWORD_FILE: &str = "team-store-password";
 /// The port `logbook serve` uses by default, so a tunnel set up for one works for the other.
 pub const DEFAULT_PORT: u16 = 7420;
 /// Characters in a generated secret (Watson allows 1 to 1,024).
@@ -547,6 +555,151 @@ impl ConfigDir {
     }
 }
 
+/// The team store of Settings › Team store: a team's PostgreSQL store the views read instead of
+/// this computer's SQLite file. Saved as `team-store.json` without the password, which is kept apart
+/// in a 0600 file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct TeamStoreSettings {
+    /// `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…]`, without the password.
+    pub url: String,
+    /// Whether the views read it (now, and from the next launch on).
+    pub open: bool,
+    /// The stored password, masked; absent when none is stored. Never saved in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub password_masked: Option<String>,
+}
+
+/// What "Open team store" sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct OpenTeamStore {
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]`.
+    pub url: String,
+    /// The password, when it is not in the URL. Empty or absent: the one in the URL, else the
+    /// stored one if the URL is the one saved, else none (a server that trusts the user or its
+    /// socket asks for none).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub password: Option<String>,
+}
+
+impl ConfigDir {
+    /// The saved team store, its password masked; `None` when none was ever opened (or it was
+    /// forgotten).
+    pub fn team_store(&self) -> Result<Option<TeamStoreSettings>, SettingsError> {
+        let path = self.dir.join(TEAM_STORE_FILE);
+        let mut saved: TeamStoreSettings = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|source| SettingsError::Parse { path, source })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(SettingsError::Read { path, source }),
+        };
+        saved.password_masked = self
+            .team_store_password()?
+            .map(|p| "•".repeat(p.chars().count().min(MASK_MAX_CHARS)));
+        Ok(Some(saved))
+    }
+
+    /// The URL to connect to the saved team store with: its password put back in.
+    pub fn team_store_url(&self) -> Result<Option<String>, SettingsError> {
+        let Some(saved) = self.team_store()? else {
+            return Ok(None);
+        };
+        let password = self.team_store_password()?;
+        Ok(Some(logbook_core::store::postgres::with_password(
+            &saved.url,
+            password.as_deref(),
+        )))
+    }
+
+    /// The URL (without its password) and the password "Open team store" means (see
+    /// [`OpenTeamStore::password`]). A URL that is not a PostgreSQL URL is refused; the message
+    /// never shows the password.
+    pub fn team_store_request(
+        &self,
+        request: &OpenTeamStore,
+    ) -> Result<(String, Option<String>), SettingsError> {
+        let (url, in_url) = logbook_core::store::postgres::split_password(&request.url)
+            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        let typed = request.password.clone().filter(|p| !p.is_empty());
+        let password = match (typed, in_url) {
+            (Some(typed), _) => Some(typed),
+            (None, Some(in_url)) => Some(in_url),
+            (None, None) => match self.team_store()? {
+                Some(saved) if saved.url == url => self.team_store_password()?,
+                _ => None,
+            },
+        };
+        Ok((url, password))
+    }
+
+    /// Saves the team store: `url` without its password in `team-store.json`, `password` in its
+    /// 0600 file (none: the file is removed).
+    pub fn save_team_store(
+        &self,
+        url: &str,
+        password: Option<&str>,
+        open: bool,
+    ) -> Result<TeamStoreSettings, SettingsError> {
+        let path = self.dir.join(TEAM_STORE_PASSWORD_FILE);
+        match password {
+            Some(password) => write_atomically(&path, password.as_bytes(), true)?,
+            None => remove_if_there(&path)?,
+        }
+        self.write_team_store(&TeamStoreSettings {
+            url: url.to_owned(),
+            open,
+            password_masked: None,
+        })?;
+        Ok(self.team_store()?.expect("just saved"))
+    }
+
+    /// Marks the saved team store open or not (its URL and password are kept for next time).
+    pub fn set_team_store_open(&self, open: bool) -> Result<(), SettingsError> {
+        match self.team_store()? {
+            Some(saved) if saved.open != open => self.write_team_store(&TeamStoreSettings {
+                open,
+                password_masked: None,
+                ..saved
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes the saved team store and its password.
+    pub fn forget_team_store(&self) -> Result<(), SettingsError> {
+        remove_if_there(&self.dir.join(TEAM_STORE_PASSWORD_FILE))?;
+        remove_if_there(&self.dir.join(TEAM_STORE_FILE))
+    }
+
+    fn write_team_store(&self, saved: &TeamStoreSettings) -> Result<(), SettingsError> {
+        let json = serde_json::to_vec_pretty(saved).expect("team store settings serialise");
+        write_atomically(&self.dir.join(TEAM_STORE_FILE), &json, false)
+    }
+
+    fn team_store_password(&self) -> Result<Option<String>, SettingsError> {
+        let path = self.dir.join(TEAM_STORE_PASSWORD_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text).filter(|p| !p.is_empty())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SettingsError::Read { path, source }),
+        }
+    }
+}
+
+/// Removes `path`; one that is not there is fine.
+fn remove_if_there(path: &Path) -> Result<(), SettingsError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SettingsError::Write {
+            path: path.to_owned(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The secret as Watson's Secret field shows it: one bullet per character, at most 16.
 pub fn mask(secret: &Secret) -> String {
     "•".repeat(secret.expose().chars().count().min(MASK_MAX_CHARS))
@@ -767,6 +920,144 @@ mod tests {
             mask(&Secret::new("x".repeat(40)).unwrap()).chars().count(),
             16
         );
+    }
+
+    /// Every file of the config directory with its text.
+    fn files(dir: &Path) -> Vec<(PathBuf, String)> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(files(&path));
+            } else {
+                out.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_team_store_password_is_kept_apart_masked_and_only_for_its_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ConfigDir::new(dir.path());
+        config.load_or_init().unwrap();
+        let password = "pä:ss@w/rd&1";
+        let request = OpenTeamStore {
+            url: "postgres://alice:p%C3%A4%3Ass%40w%2Frd%261@db.example.com/team?sslmode=require"
+                .into(),
+            password: None,
+        };
+        let (url, given) = config.team_store_request(&request).unwrap();
+        assert_eq!(url, "postgres://alice@db.example.com/team?sslmode=require");
+        assert_eq!(given.as_deref(), Some(password));
+        let saved = config
+            .save_team_store(&url, given.as_deref(), true)
+            .unwrap();
+        assert_eq!(
+            saved,
+            TeamStoreSettings {
+                url: url.clone(),
+                open: true,
+                password_masked: Some("•".repeat(12)),
+            }
+        );
+        // The password is in its own 0600 file, and in no other file of the directory.
+        let secret = dir.path().join(TEAM_STORE_PASSWORD_FILE);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        for (path, text) in files(dir.path()) {
+            let encoded = "p%C3%A4%3Ass";
+            if path == secret {
+                assert_eq!(text, password);
+            } else {
+                assert!(
+                    !text.contains("ss@w") && !text.contains(encoded),
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+        assert!(
+            std::fs::read_to_string(dir.path().join(SETTINGS_FILE))
+                .unwrap()
+                .contains("port")
+        );
+        assert_eq!(
+            config.team_store_url().unwrap().unwrap(),
+            logbook_core::store::postgres::with_password(&url, Some(password))
+        );
+
+        // The same URL without a password keeps the stored one; a typed one replaces it; another
+        // URL is not given a password meant for the first.
+        let same = OpenTeamStore {
+            url: url.clone(),
+            password: Some(String::new()),
+        };
+        assert_eq!(
+            config.team_store_request(&same).unwrap().1.as_deref(),
+            Some(password)
+        );
+        let typed = OpenTeamStore {
+            url: url.clone(),
+            password: Some("typed".into()),
+        };
+        assert_eq!(
+            config.team_store_request(&typed).unwrap().1.as_deref(),
+            Some("typed")
+        );
+        let other = OpenTeamStore {
+            url: "postgres://alice@elsewhere.example.com/team".into(),
+            password: None,
+        };
+        assert_eq!(config.team_store_request(&other).unwrap().1, None);
+
+        // Closed: kept for next time. Saved without a password: the file goes. Forgotten: all gone.
+        config.set_team_store_open(false).unwrap();
+        let closed = config.team_store().unwrap().unwrap();
+        assert!(!closed.open);
+        assert!(closed.password_masked.is_some());
+        config.save_team_store(&url, None, true).unwrap();
+        assert!(!secret.exists());
+        assert_eq!(config.team_store().unwrap().unwrap().password_masked, None);
+        config.forget_team_store().unwrap();
+        assert_eq!(config.team_store().unwrap(), None);
+        assert!(!dir.path().join(TEAM_STORE_FILE).exists());
+    }
+
+    #[test]
+    fn a_team_store_url_that_is_not_one_is_refused_without_its_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ConfigDir::new(dir.path());
+        for (url, expected) in [
+            (
+                "host=db user=alice password=s3cret",
+                "postgres://USER@HOST/DATABASE",
+            ),
+            (
+                "postgres://alice:s3cret@db/team?sslmode=sometimes",
+                "sslmode",
+            ),
+            (
+                "mysql://alice:s3cret@db/team",
+                "postgres://USER@HOST/DATABASE",
+            ),
+            ("", "postgres://USER@HOST/DATABASE"),
+        ] {
+            let request = OpenTeamStore {
+                url: url.into(),
+                password: None,
+            };
+            let err = config.team_store_request(&request).unwrap_err();
+            assert!(matches!(err, SettingsError::Invalid(_)), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains(expected), "{text:?} lacks {expected:?}");
+            assert!(!text.contains("s3cret"), "{text:?}");
+        }
+        assert_eq!(config.team_store().unwrap(), None);
     }
 
     #[test]

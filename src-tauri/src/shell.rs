@@ -2,6 +2,15 @@
 //! background with the saved settings, the read-only connections the commands query through, the
 //! live subscriptions and the tunnel.
 //!
+//! What the views read is this computer's SQLite file, or a team's PostgreSQL store opened in
+//! Settings › Team store ([`Shell::open_team_store`]; the choice is saved and opened again at the
+//! next launch). A team store is read as `logbook serve --store`'s UI reads it, through the
+//! service's [`UiStore`] (a connection per reader, live views woken by the store's `NOTIFY`). The
+//! receiver is not moved by that choice: it keeps storing into this computer's file, which the
+//! Status view then names, and what only that file keeps (replays, pulls) is not offered on a
+//! team's store. A team store that cannot be opened, at launch or when asked, leaves the current
+//! one shown and says why, naming where it tried, never the password.
+//!
 //! Contract: only the store's writer writes. When another process (`logbook serve`, another copy of
 //! the app) already writes the database, `Store::open` refuses with `Locked` and the app opens it
 //! read-only instead: everything can be looked at, nothing is received, and the reason is shown. A
@@ -15,18 +24,22 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use logbook_core::config::OutboxLimits;
+use logbook_core::query::{Db, Reader};
 use logbook_core::store::{self, Store, StoreError};
 use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Endpoint, IngestError, Receiver, ReceiverConfig};
 use logbook_pull as pull;
 use logbook_service::ReceiverInfo;
-use logbook_service::commands::{Command, Context, NoRequest};
-use logbook_service::types::{ApiError, ApiErrorKind, EndpointInfo, Status};
-use rusqlite::Connection;
+use logbook_service::commands::{Command, Context, LiveCursor, NoRequest};
+use logbook_service::live::Wake;
+use logbook_service::store::{NOT_ON_A_TEAM_STORE, UiStore};
+use logbook_service::types::{ApiError, ApiErrorKind, EndpointInfo, LiveBatch, Status};
 use serde::Serialize;
 
 use crate::live::Subscriptions;
-use crate::settings::{ConfigDir, PullSettings, Retention, Settings, SettingsError};
+use crate::settings::{
+    ConfigDir, OpenTeamStore, PullSettings, Retention, Settings, SettingsError, TeamStoreSettings,
+};
 use crate::tunnel::{self, Tunnel, TunnelError, TunnelTool};
 
 /// Idle read-only connections kept for the next command.
@@ -72,6 +85,22 @@ pub struct SettingsView {
     pub config_dir: String,
     /// Saved settings that take effect only at the next launch (the retention).
     pub restart_needed: bool,
+    /// Settings › Team store: which store the views read.
+    pub team_store: TeamStoreView,
+}
+
+/// Settings › Team store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct TeamStoreView {
+    /// The team store saved (URL without the password, the password masked), open or not.
+    pub saved: Option<TeamStoreSettings>,
+    /// The team store the views read now (`user@host:port/database`, never the password); `None`:
+    /// they read this computer's store.
+    pub showing: Option<String>,
+    /// Why the saved team store is not shown though it was chosen (it could not be opened when the
+    /// app started).
+    pub problem: Option<String>,
 }
 
 /// The tunnel helper's state.
@@ -97,41 +126,111 @@ pub struct RunningTunnel {
     pub local_url: String,
 }
 
-/// Read-only connections, reused between commands.
+/// What the views read.
+#[derive(Clone)]
+pub enum Source {
+    /// This computer's SQLite file, the one the receiver writes.
+    Local(PathBuf),
+    /// A team's PostgreSQL store (Settings › Team store), read as `logbook serve --store`'s UI
+    /// reads it.
+    Team(UiStore),
+}
+
+impl Source {
+    fn reader(&self) -> Result<Reader, ApiError> {
+        match self {
+            Source::Local(path) => Ok(Reader::Sqlite(store::open_reader(path)?)),
+            Source::Team(store) => store.reader(),
+        }
+    }
+}
+
+/// Readers of the store the views read, reused between commands. Changing what is read
+/// ([`Readers::switch`]) moves to a new generation: readers of the old one are not reused, and a
+/// live subscription of the old one ends.
 pub struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    state: Mutex<ReadState>,
+}
+
+struct ReadState {
+    source: Source,
+    generation: u64,
+    idle: Vec<Reader>,
 }
 
 impl Readers {
     fn new(path: PathBuf) -> Self {
         Self {
-            path,
-            idle: Mutex::new(Vec::new()),
+            state: Mutex::new(ReadState {
+                source: Source::Local(path),
+                generation: 0,
+                idle: Vec::new(),
+            }),
         }
     }
 
-    /// Runs `f` on an idle read-only connection, or a new one.
-    pub fn with<T>(
+    /// Runs `f` on an idle reader, or a new one.
+    pub fn with<T>(&self, f: impl FnOnce(Db<'_>) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        self.with_source(None, |db, _| f(db))
+    }
+
+    /// Runs `f` on an idle reader of what the views read, or a new one, with what that is. With
+    /// `generation`, refuses when what is read has changed since (a live subscription of the old
+    /// store must not read the new one from its cursor). A reader whose question failed inside the
+    /// store (its connection may be broken) is not kept.
+    pub fn with_source<T>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, ApiError>,
+        generation: Option<u64>,
+        f: impl FnOnce(Db<'_>, &Source) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let idle = lock(&self.idle).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => store::open_reader(&self.path)?,
+        let (source, current, idle) = {
+            let mut state = lock(&self.state);
+            if generation.is_some_and(|g| g != state.generation) {
+                return Err(ApiError::new(
+                    ApiErrorKind::Unavailable,
+                    "the store the views read has changed",
+                ));
+            }
+            (state.source.clone(), state.generation, state.idle.pop())
         };
-        let result = f(&conn);
-        let mut idle = lock(&self.idle);
-        if idle.len() < IDLE_READERS {
-            idle.push(conn);
+        let reader = match idle {
+            Some(reader) => reader,
+            None => source.reader()?,
+        };
+        let result = f(reader.db(), &source);
+        let broken = matches!(&result, Err(e) if e.kind == ApiErrorKind::Internal);
+        let mut state = lock(&self.state);
+        if !broken && state.generation == current && state.idle.len() < IDLE_READERS {
+            state.idle.push(reader);
         }
         result
     }
 
+    /// What the views read now, and its generation.
+    pub fn source(&self) -> (Source, u64) {
+        let state = lock(&self.state);
+        (state.source.clone(), state.generation)
+    }
+
+    pub fn generation(&self) -> u64 {
+        lock(&self.state).generation
+    }
+
+    /// Reads `source` from now on (`first`: a reader of it already open). Returns what was read
+    /// before and its idle readers, for the caller to drop outside the lock (a team store's
+    /// listener takes a moment to stop).
+    fn switch(&self, source: Source, first: Option<Reader>) -> (Source, Vec<Reader>) {
+        let mut state = lock(&self.state);
+        state.generation += 1;
+        let old = std::mem::replace(&mut state.source, source);
+        let idle = std::mem::replace(&mut state.idle, first.into_iter().collect());
+        (old, idle)
+    }
+
     /// Closes the idle connections (before the store closes, so it can remove its WAL).
     fn close(&self) {
-        lock(&self.idle).clear();
+        let idle = std::mem::take(&mut lock(&self.state).idle);
+        drop(idle);
     }
 }
 
@@ -184,6 +283,10 @@ struct Inner {
     first_launch: bool,
     /// Whether a pull from Watson's logs API runs (one at a time).
     pulling: std::sync::atomic::AtomicBool,
+    /// Why the saved team store is not shown (it could not be opened at launch).
+    team_problem: Mutex<Option<String>>,
+    /// One change of the store shown at a time.
+    switching: Mutex<()>,
 }
 
 /// How to open the shell.
@@ -226,6 +329,8 @@ impl Shell {
         };
         let shell = Self(Arc::new(Inner {
             readers: Arc::new(Readers::new(options.db_path.clone())),
+            team_problem: Mutex::new(None),
+            switching: Mutex::new(()),
             db_path: options.db_path,
             config,
             running: Mutex::new(Running {
@@ -244,7 +349,32 @@ impl Shell {
             pulling: Default::default(),
         }));
         shell.restart_receiver();
+        shell.reopen_team_store();
         Ok(shell)
+    }
+
+    /// Opens the team store saved as open (the choice of the last session), or says why not and
+    /// shows this computer's store.
+    fn reopen_team_store(&self) {
+        let url = match self.0.config.team_store() {
+            Ok(Some(saved)) if saved.open => self.0.config.team_store_url(),
+            Ok(_) => return,
+            Err(err) => Err(err),
+        };
+        let opened = url.map_err(|e| e.to_string()).and_then(|url| {
+            UiStore::connect(&url.expect("a saved team store")).map_err(|e| e.to_string())
+        });
+        match opened {
+            Ok((store, reader)) => {
+                self.0.readers.switch(Source::Team(store), Some(reader));
+            }
+            Err(why) => {
+                *lock(&self.0.team_problem) = Some(format!(
+                    "The team store could not be opened when the app started: {why}. The views \
+                     show this computer's store; open the team store again when it can be reached."
+                ));
+            }
+        }
     }
 
     pub fn first_launch(&self) -> bool {
@@ -267,27 +397,62 @@ impl Shell {
         self.0.export_path.as_deref()
     }
 
-    /// A new announcement of the writer's commits, or `None` when another process writes.
-    pub fn subscribe(&self) -> Option<std::sync::mpsc::Receiver<store::Committed>> {
-        lock(&self.0.running).store.as_ref().map(|s| s.subscribe())
+    /// What wakes a live view of `source`: the writer's announcements (this computer's store, when
+    /// the app writes it), the team store's notifications, or polling alone.
+    fn wake(&self, source: &Source) -> Wake {
+        match source {
+            Source::Team(store) => store.subscribe(),
+            Source::Local(_) => lock(&self.0.running)
+                .store
+                .as_ref()
+                .map(|s| s.subscribe())
+                .into(),
+        }
     }
 
-    /// Runs `f` on a read-only connection.
-    pub fn read<T>(
+    /// Starts sending the rows after `since` to `send` (see [`Subscriptions::start`]), from the
+    /// store the views read now; it ends when they read another.
+    pub fn start_live(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
+        webview: &str,
+        since: LiveCursor,
+        send: impl Fn(LiveBatch) -> bool + Send + 'static,
+    ) -> u32 {
+        let (source, generation) = self.0.readers.source();
+        let wake = self.wake(&source);
+        self.0.live.start(
+            webview,
+            self.0.readers.clone(),
+            generation,
+            wake,
+            since,
+            send,
+        )
+    }
+
+    /// Runs `f` on a reader of the store the views read.
+    pub fn read<T>(&self, f: impl FnOnce(Db<'_>) -> Result<T, ApiError>) -> Result<T, ApiError> {
         self.0.readers.with(f)
     }
 
-    /// Runs one of the service's read commands on a read-only connection.
+    /// Runs one of the service's read commands on a reader of the store the views read.
     pub fn run<C: Command>(&self, request: C::Request) -> Result<C::Answer, ApiError> {
-        let receiver = self.receiver_info();
-        let ctx = Context {
-            database: &self.0.db_path,
-            receiver: &receiver,
-        };
-        self.read(|conn| C::run(conn.into(), &ctx, request))
+        let mut receiver = self.receiver_info();
+        self.0.readers.with_source(None, |db, source| {
+            let database = match source {
+                Source::Local(path) => path.as_path(),
+                Source::Team(store) => {
+                    // The receiver goes on storing into this computer's file: the Status view says so.
+                    receiver.database = Some(self.0.db_path.display().to_string());
+                    store.database()
+                }
+            };
+            let ctx = Context {
+                database,
+                receiver: &receiver,
+            };
+            C::run(db, &ctx, request)
+        })
     }
 
     /// Sends a replay from the event view (signed with the secret of the endpoint the event
@@ -296,6 +461,9 @@ impl Shell {
         &self,
         request: logbook_service::commands::ReplayRequest,
     ) -> Result<logbook_core::store::replays::ReplayView, ApiError> {
+        if matches!(self.0.readers.source().0, Source::Team(_)) {
+            return Err(ApiError::new(ApiErrorKind::BadRequest, NOT_ON_A_TEAM_STORE));
+        }
         let (store, endpoints) = {
             let running = lock(&self.0.running);
             (running.store.clone(), running.endpoints.clone())
@@ -306,7 +474,14 @@ impl Shell {
                 "another Logbook writes the database: replay there, or quit it and restart the app",
             )
         })?;
-        self.read(|conn| logbook_http::replay::from_ui(&store, conn, &endpoints, request))
+        self.0
+            .readers
+            .with_source(None, |db, source| match (source, db.sqlite()) {
+                (Source::Local(_), Some(conn)) => {
+                    logbook_http::replay::from_ui(&store, conn, &endpoints, request)
+                }
+                _ => Err(ApiError::new(ApiErrorKind::BadRequest, NOT_ON_A_TEAM_STORE)),
+            })
     }
 
     /// The Status view.
@@ -337,6 +512,7 @@ impl Shell {
                         })
                         .collect(),
                     max_body_bytes: i64::try_from(running.settings.max_body_bytes).ok(),
+                    database: None,
                 },
             }
         }
@@ -344,8 +520,10 @@ impl Shell {
 
     /// The Settings view.
     pub fn settings_view(&self) -> SettingsView {
+        let team_store = self.team_store_view();
         let running = lock(&self.0.running);
         SettingsView {
+            team_store,
             settings: running.settings.clone(),
             receiver: ReceiverState {
                 url: running
@@ -359,6 +537,72 @@ impl Shell {
             config_dir: self.0.config.path().display().to_string(),
             restart_needed: running.settings.retention != running.opened_retention,
         }
+    }
+
+    /// Settings › Team store: what is saved and what the views read.
+    pub fn team_store_view(&self) -> TeamStoreView {
+        let (source, _) = self.0.readers.source();
+        let showing = match &source {
+            Source::Team(store) => Some(store.database().display().to_string()),
+            Source::Local(_) => None,
+        };
+        let (saved, problem) = match self.0.config.team_store() {
+            Ok(saved) => (saved, lock(&self.0.team_problem).clone()),
+            Err(err) => (None, Some(err.to_string())),
+        };
+        TeamStoreView {
+            saved,
+            showing,
+            problem,
+        }
+    }
+
+    /// "Open team store": connects to the PostgreSQL store `request` names (its password in the
+    /// URL, typed apart, or the one stored for that URL), checks that it holds a Logbook store of
+    /// this version, then shows it in every view and saves the choice (the URL without its
+    /// password; the password in its 0600 file). When it cannot be opened, the error names where
+    /// it tried (never the password) and the store shown stays as it was.
+    pub fn open_team_store(&self, request: OpenTeamStore) -> Result<SettingsView, ApiError> {
+        let _one_at_a_time = lock(&self.0.switching);
+        let (url, password) = self.0.config.team_store_request(&request)?;
+        let full = logbook_core::store::postgres::with_password(&url, password.as_deref());
+        let (store, reader) = UiStore::connect(&full).map_err(|err| {
+            ApiError::new(
+                ApiErrorKind::BadRequest,
+                format!("The team store was not opened: {err}. The views still show the store they showed."),
+            )
+        })?;
+        self.0
+            .config
+            .save_team_store(&url, password.as_deref(), true)?;
+        *lock(&self.0.team_problem) = None;
+        self.show(Source::Team(store), Some(reader));
+        Ok(self.settings_view())
+    }
+
+    /// "Back to this computer's store": the views read this computer's SQLite file again. The team
+    /// store stays saved (closed) for next time, unless `forget` removes it and its password.
+    pub fn close_team_store(&self, forget: bool) -> Result<SettingsView, ApiError> {
+        let _one_at_a_time = lock(&self.0.switching);
+        if forget {
+            self.0.config.forget_team_store()?;
+        } else {
+            self.0.config.set_team_store_open(false)?;
+        }
+        *lock(&self.0.team_problem) = None;
+        if matches!(self.0.readers.source().0, Source::Team(_)) {
+            self.show(Source::Local(self.0.db_path.clone()), None);
+        }
+        Ok(self.settings_view())
+    }
+
+    /// Makes every view read `source`: the live subscriptions of the old store end (the page
+    /// reloads and starts its own), and the old store's readers and listener are closed here,
+    /// outside every lock.
+    fn show(&self, source: Source, first: Option<Reader>) {
+        let old = self.0.readers.switch(source, first);
+        self.0.live.stop_all();
+        drop(old);
     }
 
     /// Saves `settings` (refusing invalid ones with `bad_request`) and restarts the receiver with them.
@@ -389,6 +633,12 @@ impl Shell {
     /// (the `pulls` command), page by page.
     pub fn start_pull(&self, request: StartPull) -> Result<PullSettings, ApiError> {
         use std::sync::atomic::Ordering::SeqCst;
+        if matches!(self.0.readers.source().0, Source::Team(_)) {
+            return Err(ApiError::new(
+                ApiErrorKind::BadRequest,
+                "pulls are kept with this computer's SQLite store, not with a team's store: go back to this computer's store (Settings › Team store) to pull",
+            ));
+        }
         let store = lock(&self.0.running).store.clone().ok_or_else(|| {
             ApiError::new(
                 ApiErrorKind::Unavailable,
@@ -683,6 +933,10 @@ impl Shell {
             forwarder.shutdown();
         }
         self.0.readers.close();
+        // A team store's listener stops with the last reference to it.
+        self.0
+            .readers
+            .switch(Source::Local(self.0.db_path.clone()), None);
         if let Some(store) = store {
             match Arc::try_unwrap(store) {
                 Ok(store) => {

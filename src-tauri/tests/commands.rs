@@ -1,7 +1,13 @@
 //! The desktop app's commands through Tauri's IPC, on the mock runtime with the app's real
 //! configuration and capability (so the permissions are checked as in the app), over a temporary
 //! database holding the twelve samples and a temporary config directory. The receiver is real: it
-//! listens on a free loopback port and is posted to with signed requests.
+//! listens on a free loopback port and is posted to with signed requests. The team store tests
+//! read a PostgreSQL store on the throwaway cluster of the integration tests' harness, filled by a
+//! receiver of its own (as another instance of the team would).
+
+#[path = "../../crates/logbook-cli/tests/it/harness_postgres.rs"]
+#[allow(dead_code)] // the parts these tests do not use
+mod harness_postgres;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -391,7 +397,7 @@ fn export_reports_progress_and_removes_a_failed_file() {
     let path = f.dir.path().join("exports/turns.ndjson");
     let reports = Mutex::new(Vec::new());
     let rows = logbook_desktop::commands::write_export(
-        &conn,
+        (&conn).into(),
         Kind::CallTurns,
         Format::Ndjson,
         "",
@@ -404,7 +410,7 @@ fn export_reports_progress_and_removes_a_failed_file() {
     // Raw takes no query: the error comes back and no file (partial or not) is left.
     let bad = f.dir.path().join("exports/raw.ndjson");
     let err = logbook_desktop::commands::write_export(
-        &conn,
+        (&conn).into(),
         Kind::Raw,
         Format::Ndjson,
         "kind:cdr",
@@ -455,10 +461,8 @@ fn live_updates_catch_up_then_follow_the_writers_commits() {
 
     // The forwarding itself, from event 10: a catch-up batch, then each new request.
     let (batches, sink) = collector();
-    let sub = f.shell.live().start(
+    let sub = f.shell.start_live(
         "main",
-        f.shell.readers().clone(),
-        f.shell.subscribe(),
         LiveCursor {
             last_event_id: 10,
             last_rejection_id: 0,
@@ -519,21 +523,9 @@ fn live_updates_end_when_the_page_reloads_or_the_app_quits() {
     let f = Fixture::new();
     let (_, sink) = collector();
     let live = f.shell.live();
-    live.start(
-        "main",
-        f.shell.readers().clone(),
-        f.shell.subscribe(),
-        LiveCursor::default(),
-        sink,
-    );
+    f.shell.start_live("main", LiveCursor::default(), sink);
     let (_, sink) = collector();
-    live.start(
-        "other",
-        f.shell.readers().clone(),
-        f.shell.subscribe(),
-        LiveCursor::default(),
-        sink,
-    );
+    f.shell.start_live("other", LiveCursor::default(), sink);
     assert_eq!(live.count(), 2);
     live.stop_webview("main");
     wait_for("the main window's subscription to end", || {
@@ -1024,10 +1016,8 @@ fn a_database_written_by_another_process_opens_read_only() {
 
     // Live updates poll, and see what the other writer commits.
     let (batches, sink) = collector();
-    f.shell.live().start(
+    f.shell.start_live(
         "main",
-        f.shell.readers().clone(),
-        f.shell.subscribe(),
         LiveCursor {
             last_event_id: 12,
             last_rejection_id: 0,
@@ -1374,4 +1364,303 @@ fn the_pull_panel_keeps_its_key_in_a_private_file_and_pulls_into_the_app_s_store
         (Some(1), Some(0), Some(1))
     );
     assert_eq!(f.ok("pull_settings", json!({}))["apiKeyMasked"], "•••••••");
+}
+
+/// A team's store on the test cluster, receiving through a receiver of its own (another instance
+/// of the team, as far as the app can tell): the twelve samples and one event only it has.
+struct TeamStore {
+    /// The URL the app is given: over TCP, with the password in it.
+    url: String,
+    /// Where the URL says it is, as messages name it (no password).
+    target: String,
+    receiver: Option<logbook_http::ingest::Receiver>,
+    store: Option<Arc<logbook_core::store::PgStore>>,
+}
+
+/// The event only the team store has.
+const TEAM_ONLY: &str = "team-only-1";
+
+impl TeamStore {
+    fn new() -> Self {
+        use logbook_http::ingest::{Auth, Endpoint, Receiver, ReceiverConfig};
+        let cluster = harness_postgres::cluster();
+        let db = cluster.database("desktop_team");
+        let store = Arc::new(
+            logbook_core::store::PgStore::open(&db.url, &StoreOptions::default()).unwrap(),
+        );
+        let config = ReceiverConfig::new(
+            "127.0.0.1:0",
+            vec![Endpoint {
+                path: None,
+                auth: Auth::Jwt(Secret::new(SECRET).unwrap()),
+            }],
+        );
+        let receiver = Receiver::start(config, store.clone()).unwrap();
+        let url = cluster.tcp_url(&db.name, harness_postgres::PASSWORD, "disable");
+        let target = logbook_core::store::postgres::target(&url).unwrap();
+        let team = Self {
+            url,
+            target,
+            receiver: Some(receiver),
+            store: Some(store),
+        };
+        for file in sample_files() {
+            team.post(&std::fs::read(file).unwrap());
+        }
+        team.post_message(TEAM_ONLY, "hello from the team");
+        team
+    }
+
+    fn post(&self, body: &[u8]) {
+        let url = format!("http://{}/", self.receiver.as_ref().unwrap().local_addr());
+        let (status, answer) = send::post(
+            &send::agent(),
+            &url,
+            &Signing::Jwt(Secret::new(SECRET).unwrap()),
+            body,
+        );
+        assert_eq!(status, Some(200), "{answer}");
+    }
+
+    fn post_message(&self, log_id: &str, text: &str) {
+        let body = json!({"event": {"name": "message_logged"}, "payload": {"log_id": log_id,
+            "request": {"input": {"text": text}}, "response": {"output": {"generic": []}}}});
+        self.post(body.to_string().as_bytes());
+    }
+}
+
+impl Drop for TeamStore {
+    fn drop(&mut self) {
+        if let Some(receiver) = self.receiver.take() {
+            receiver.shutdown();
+        }
+        if let Some(store) = self.store.take().and_then(|s| Arc::try_unwrap(s).ok()) {
+            let _ = store.close();
+        }
+    }
+}
+
+/// The shell is restarted on the same database and config directory, as after quitting the app.
+fn restart(mut f: Fixture) -> Fixture {
+    let dir = std::mem::replace(&mut f.dir, tempfile::tempdir().unwrap());
+    drop(f);
+    Fixture::open(dir)
+}
+
+#[test]
+fn a_team_store_opened_in_settings_is_what_every_view_reads_and_stays_open_after_a_restart() {
+    let team = TeamStore::new();
+    let f = Fixture::new();
+    let local_db = f.dir.path().join("logbook.db").display().to_string();
+    let view = f.ok("get_settings", json!({}));
+    assert_eq!(
+        view["team_store"],
+        json!({"saved": null, "showing": null, "problem": null})
+    );
+
+    let view = f.ok(
+        "open_team_store",
+        json!({"request": {"url": team.url, "password": null}}),
+    );
+    let bare = team
+        .url
+        .replace(&format!(":{}@", harness_postgres::PASSWORD), "@");
+    assert_eq!(
+        view["team_store"],
+        json!({
+            "saved": {"url": bare, "open": true,
+                      "password_masked": "•".repeat(harness_postgres::PASSWORD.len().min(16))},
+            "showing": team.target,
+            "problem": null,
+        })
+    );
+    // The password is in its 0600 file only: not in the settings, not in what the UI is sent.
+    assert!(!view.to_string().contains(harness_postgres::PASSWORD));
+    let password_file = f.config().join("team-store-password");
+    assert_eq!(mode(&password_file), 0o600);
+    for name in ["settings.json", "team-store.json"] {
+        let text = std::fs::read_to_string(f.config().join(name)).unwrap();
+        assert!(!text.contains(harness_postgres::PASSWORD), "{name}: {text}");
+    }
+
+    // Every view reads the team store, through the commands the UI calls.
+    wait_for("the team store's projection", || {
+        f.ok("conversations", list(json!({"q": ""})))["items"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 3
+    });
+    let status = f.ok("status", json!({}));
+    assert_eq!(status["team"], true);
+    assert_eq!(status["database"], team.target.as_str());
+    assert_eq!(status["stats"]["events"], 13);
+    // The app's receiver goes on, into this computer's file, and the Status view says which.
+    assert!(status["receiver_url"].is_string());
+    assert_eq!(status["receiver_database"], local_db.as_str());
+    let found = f.ok("events", list(json!({"q": "hello team"})));
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let event = f.ok("event", json!({"id": TEAM_ONLY}));
+    assert_eq!(event["replayable"], false);
+    let call = f.ok("call", json!({"id": CALL}));
+    assert_eq!(call["turns"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        f.ok("conversation", json!({"sessionId": WEB_SESSION}))["session_id"],
+        WEB_SESSION
+    );
+    assert_eq!(f.ok("custom_keys", json!({})).as_array().unwrap().len(), 4);
+    let trends = f.ok("trends", json!({"q": ""}));
+    assert!(trends.is_object(), "{trends}");
+    assert_eq!(
+        f.ok(
+            "export_rows",
+            json!({"kind": "events", "format": "ndjson", "q": ""})
+        )["rows"],
+        13
+    );
+    assert_eq!(f.ok("pulls", json!({})), json!([]));
+    // What only this computer's store keeps is not offered, and says why.
+    let replay = f.err(
+        "replay_event",
+        json!({"request": {"event": 13, "to": "http://127.0.0.1:9/", "signing": "none"}}),
+    );
+    assert!(
+        replay["message"]
+            .as_str()
+            .unwrap()
+            .contains("SQLite store only"),
+        "{replay}"
+    );
+
+    // Live: what another instance receives reaches the page, woken by the store's NOTIFY.
+    let (batches, sink) = collector();
+    f.shell.start_live(
+        "main",
+        LiveCursor {
+            last_event_id: 13,
+            last_rejection_id: 0,
+        },
+        sink,
+    );
+    wait_for("the catch-up", || !batches.lock().unwrap().is_empty());
+    team.post_message("team-live-1", "seen live");
+    wait_for("the live row", || {
+        batches
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|b| b.rows.iter().any(|r| r.id == 14))
+    });
+
+    // A URL that cannot be opened is refused, saying what was tried and never the password; the
+    // team store stays open.
+    let wrong = team
+        .url
+        .replace(harness_postgres::PASSWORD, "not-the-password-42");
+    let err = f.err("open_team_store", json!({"request": {"url": wrong}}));
+    assert_eq!(err["kind"], "bad_request");
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains(&team.target), "{message}");
+    assert!(
+        message.contains("password authentication failed"),
+        "{message}"
+    );
+    assert!(!message.contains("not-the-password-42"), "{message}");
+    let empty = harness_postgres::cluster().database("desktop_empty");
+    let not_a_store =
+        harness_postgres::cluster().tcp_url(&empty.name, harness_postgres::PASSWORD, "disable");
+    let err = f.err(
+        "open_team_store",
+        json!({"request": {"url": not_a_store, "password": ""}}),
+    );
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("holds no Logbook store"), "{message}");
+    assert!(!message.contains(harness_postgres::PASSWORD), "{message}");
+    let status = f.ok("status", json!({}));
+    assert_eq!(
+        (status["team"].as_bool(), status["database"].as_str()),
+        (Some(true), Some(team.target.as_str()))
+    );
+    let saved = &f.ok("get_settings", json!({}))["team_store"]["saved"];
+    assert_eq!(saved["url"], bare.as_str());
+
+    // The choice survives a restart.
+    let f = restart(f);
+    let status = f.ok("status", json!({}));
+    assert_eq!(status["team"], true);
+    assert_eq!(status["stats"]["events"], 14);
+    assert_eq!(
+        f.ok("event", json!({"id": "team-live-1"}))["replayable"],
+        false
+    );
+
+    // Back to this computer's store: its twelve events; the team store kept, closed, for next time.
+    let (_, sink) = collector();
+    f.shell.start_live("main", LiveCursor::default(), sink);
+    assert_eq!(f.shell.live().count(), 1);
+    let view = f.ok("close_team_store", json!({"forget": false}));
+    assert_eq!(view["team_store"]["showing"], Value::Null);
+    assert_eq!(view["team_store"]["saved"]["open"], false);
+    assert_eq!(
+        f.shell.live().count(),
+        0,
+        "the team store's live view ended"
+    );
+    let status = f.ok("status", json!({}));
+    assert_eq!(
+        (status["team"].as_bool(), status["stats"]["events"].as_i64()),
+        (Some(false), Some(12))
+    );
+    assert_eq!(status["receiver_database"], Value::Null);
+    assert_eq!(
+        f.err("event", json!({"id": TEAM_ONLY}))["kind"],
+        "not_found"
+    );
+    let f = restart(f);
+    assert_eq!(f.ok("status", json!({}))["team"], false);
+
+    // Opened again with the URL as saved: the stored password is used. Then forgotten.
+    let view = f.ok(
+        "open_team_store",
+        json!({"request": {"url": bare, "password": ""}}),
+    );
+    assert_eq!(view["team_store"]["showing"], team.target.as_str());
+    let view = f.ok("close_team_store", json!({"forget": true}));
+    assert_eq!(view["team_store"]["saved"], Value::Null);
+    assert!(!password_file.exists());
+    assert!(!f.config().join("team-store.json").exists());
+}
+
+#[test]
+fn a_team_store_that_cannot_be_reached_at_launch_leaves_this_computer_s_store_shown() {
+    let f = Fixture::new();
+    // Saved open last time; the server is gone now.
+    let port = free_port();
+    logbook_desktop::settings::ConfigDir::new(f.config())
+        .save_team_store(
+            &format!("postgres://alice@127.0.0.1:{port}/team?connect_timeout=5"),
+            Some("s3cret-pw"),
+            true,
+        )
+        .unwrap();
+    let f = restart(f);
+    let view = f.ok("get_settings", json!({}));
+    let team = &view["team_store"];
+    assert_eq!(team["showing"], Value::Null);
+    assert_eq!(
+        team["saved"]["open"], true,
+        "the choice is kept for next time"
+    );
+    let problem = team["problem"].as_str().unwrap();
+    assert!(
+        problem.contains(&format!("alice@127.0.0.1:{port}/team")),
+        "{problem}"
+    );
+    assert!(problem.contains("this computer's store"), "{problem}");
+    assert!(!problem.contains("s3cret-pw"), "{problem}");
+    let status = f.ok("status", json!({}));
+    assert_eq!(
+        (status["team"].as_bool(), status["stats"]["events"].as_i64()),
+        (Some(false), Some(12))
+    );
 }

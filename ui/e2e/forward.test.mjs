@@ -128,6 +128,7 @@ test("the desktop app's Settings edit an endpoint's downstreams, secrets masked"
       database: "/home/me/.local/share/assistant-logbook/logbook.db",
       config_dir: "/home/me/.config/dev.assistant-logbook.desktop",
       restart_needed: false,
+      team_store: { saved: null, showing: null, problem: null },
     };
     window.__saved = [];
     window.__TAURI_INTERNALS__ = {

@@ -616,7 +616,7 @@ pub fn specs() -> Vec<CommandSpec> {
     ]);
     // (name, request, answer, the generated types they name)
     let no_request = ts_name::<NoRequest>();
-    let desktop_only: [(&'static str, &str, &str, &[&str]); 8] = [
+    let desktop_only: [(&'static str, &str, &str, &[&str]); 10] = [
         (
             "get_settings",
             &no_request,
@@ -630,6 +630,18 @@ pub fn specs() -> Vec<CommandSpec> {
             &["Settings", "SettingsView"],
         ),
         ("reveal_secret", "{ endpointId: string }", "string", &[]),
+        (
+            "open_team_store",
+            "{ request: OpenTeamStore }",
+            "SettingsView",
+            &["OpenTeamStore", "SettingsView"],
+        ),
+        (
+            "close_team_store",
+            "{ forget: boolean }",
+            "SettingsView",
+            &["SettingsView"],
+        ),
         (
             "pull_settings",
             &no_request,

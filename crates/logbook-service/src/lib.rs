@@ -7,11 +7,13 @@
 //! connection plus a [`commands::Context`]; the writer is never touched. Every error is an
 //! [`ApiError`], whose [`ApiErrorKind`] decides its HTTP status here only.
 //! [`live`] is the one live-update loop, which the SSE stream and the Tauri channel adapt;
-//! [`params`] turns a query string into a request.
+//! [`params`] turns a query string into a request; [`store`] is the store the UI reads (SQLite, or a
+//! team's PostgreSQL store).
 
 pub mod commands;
 pub mod live;
 pub mod params;
+pub mod store;
 pub mod types;
 
 use std::path::Path;
@@ -125,6 +127,9 @@ pub struct ReceiverInfo {
     pub url: Option<String>,
     pub endpoints: Vec<EndpointInfo>,
     pub max_body_bytes: Option<i64>,
+    /// Where the receiver stores what it receives, when that is not the store the views read: the
+    /// desktop app showing a team's store goes on receiving into this computer's SQLite file.
+    pub database: Option<String>,
 }
 
 impl ReceiverInfo {
@@ -140,6 +145,7 @@ impl ReceiverInfo {
                 })
                 .collect(),
             max_body_bytes: Some(i64::try_from(max_body_bytes).unwrap_or(i64::MAX)),
+            database: None,
         }
     }
 
@@ -169,6 +175,7 @@ pub fn status(db: Db<'_>, database: &Path, receiver: &ReceiverInfo) -> Result<St
         database: database.display().to_string(),
         team: matches!(db, Db::Postgres(_)),
         receiver_url: receiver.url.clone(),
+        receiver_database: receiver.database.clone(),
         endpoints: receiver.endpoints.clone(),
         max_body_bytes: receiver.max_body_bytes,
         tunnel_commands: receiver.tunnel_commands(),

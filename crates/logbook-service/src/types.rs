@@ -18,6 +18,10 @@ pub struct Status {
     pub team: bool,
     /// The webhook receiver's local URL, e.g. `http://127.0.0.1:7420`; `None` when not receiving.
     pub receiver_url: Option<String>,
+    /// Where the receiver stores what it receives when that is not the store shown here: the
+    /// desktop app showing a team's store receives into this computer's SQLite file (this path),
+    /// whose events the views show again once it goes back to it. `None`: the store shown.
+    pub receiver_database: Option<String>,
     pub endpoints: Vec<EndpointInfo>,
     pub max_body_bytes: Option<i64>,
     /// Commands that expose the receiver through a tunnel (Watson only calls https URLs).

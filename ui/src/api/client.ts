@@ -22,6 +22,7 @@ import type { ListRequest } from "./types/ListRequest";
 import type { LiveBatch } from "./types/LiveBatch";
 import type { LiveCursor } from "./types/LiveCursor";
 import type { MessageRow } from "./types/MessageRow";
+import type { OpenTeamStore } from "./types/OpenTeamStore";
 import type { Page } from "./types/Page";
 import type { PullRow } from "./types/PullRow";
 import type { PullSettings } from "./types/PullSettings";
@@ -114,6 +115,14 @@ export interface DesktopApi {
   saveSettings(settings: Settings): Promise<SettingsView>;
   /** The text of an endpoint's stored secret, to paste into Watson. */
   revealSecret(endpointId: string): Promise<string>;
+  /**
+   * Every view reads the team's PostgreSQL store from now on (and after a restart), once it is
+   * checked; refused with `bad_request` naming what was tried (never the password), the store shown
+   * staying as it was.
+   */
+  openTeamStore(request: OpenTeamStore): Promise<SettingsView>;
+  /** Back to this computer's store; `forget` also removes the saved URL and password. */
+  closeTeamStore(forget: boolean): Promise<SettingsView>;
   tunnelStatus(): Promise<TunnelStatus>;
   /** Starts `tool` (or the first installed) and waits for its public URL: takes seconds. */
   startTunnel(tool?: TunnelTool): Promise<TunnelStatus>;
@@ -154,6 +163,8 @@ export const METHODS = {
   get_settings: "desktop.settings",
   save_settings: "desktop.saveSettings",
   reveal_secret: "desktop.revealSecret",
+  open_team_store: "desktop.openTeamStore",
+  close_team_store: "desktop.closeTeamStore",
   pull_settings: "desktop.pullSettings",
   start_pull: "desktop.startPull",
   tunnel_status: "desktop.tunnelStatus",

@@ -24,6 +24,7 @@ import type { LiveBatch } from "./types/LiveBatch";
 import type { LiveCursor } from "./types/LiveCursor";
 import type { MessageRow } from "./types/MessageRow";
 import type { NoRequest } from "./types/NoRequest";
+import type { OpenTeamStore } from "./types/OpenTeamStore";
 import type { Page } from "./types/Page";
 import type { PullRow } from "./types/PullRow";
 import type { PullSettings } from "./types/PullSettings";
@@ -80,6 +81,10 @@ export interface Commands {
   /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
   reveal_secret: { request: { endpointId: string }; answer: string };
   /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
+  open_team_store: { request: { request: OpenTeamStore }; answer: SettingsView };
+  /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
+  close_team_store: { request: { forget: boolean }; answer: SettingsView };
+  /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
   pull_settings: { request: NoRequest; answer: PullSettings };
   /** desktop only: `logbook serve` takes its settings on the command line and has no tunnel helper */
   start_pull: { request: { request: StartPull }; answer: PullSettings };
@@ -131,6 +136,8 @@ export const COMMANDS: { readonly [K in CommandName]: CommandInfo } = {
   get_settings: { http: null, desktop: true, read: false },
   save_settings: { http: null, desktop: true, read: false },
   reveal_secret: { http: null, desktop: true, read: false },
+  open_team_store: { http: null, desktop: true, read: false },
+  close_team_store: { http: null, desktop: true, read: false },
   pull_settings: { http: null, desktop: true, read: false },
   start_pull: { http: null, desktop: true, read: false },
   tunnel_status: { http: null, desktop: true, read: false },

@@ -9,6 +9,7 @@ import type { ExportProgress } from "./types/ExportProgress";
 import type { Format } from "./types/Format";
 import type { Kind } from "./types/Kind";
 import type { LiveBatch } from "./types/LiveBatch";
+import type { OpenTeamStore } from "./types/OpenTeamStore";
 import type { PullSettings } from "./types/PullSettings";
 import type { ReplayRequest } from "./types/ReplayRequest";
 import type { ReplayView } from "./types/ReplayView";
@@ -59,6 +60,8 @@ export class TauriTransport extends ReadClient implements Transport {
     settings: () => call<SettingsView>("get_settings"),
     saveSettings: (settings: Settings) => call<SettingsView>("save_settings", { settings }),
     revealSecret: (endpointId: string) => call<string>("reveal_secret", { endpointId }),
+    openTeamStore: (request: OpenTeamStore) => call<SettingsView>("open_team_store", { request }),
+    closeTeamStore: (forget: boolean) => call<SettingsView>("close_team_store", { forget }),
     pullSettings: () => call<PullSettings>("pull_settings"),
     startPull: (request: StartPull) => call<PullSettings>("start_pull", { request }),
     tunnelStatus: () => call<TunnelStatus>("tunnel_status"),

@@ -39,6 +39,7 @@ function view(change: Partial<SettingsViewData> = {}): SettingsViewData {
     database: "/home/me/.local/share/assistant-logbook/logbook.db",
     config_dir: "/home/me/.config/dev.assistant-logbook.desktop",
     restart_needed: false,
+    team_store: { saved: null, showing: null, problem: null },
     ...change,
   };
 }
@@ -47,6 +48,8 @@ const desktop = vi.hoisted(() => ({
   settings: vi.fn(),
   saveSettings: vi.fn(),
   revealSecret: vi.fn(),
+  openTeamStore: vi.fn(),
+  closeTeamStore: vi.fn(),
   tunnelStatus: vi.fn(),
   startTunnel: vi.fn(),
   stopTunnel: vi.fn(),
@@ -59,12 +62,15 @@ const { SettingsView, fromDraft, toDraft } = await import("./SettingsView");
 beforeEach(() => {
   mocked.api.desktop = desktop;
   for (const f of Object.values(desktop)) f.mockReset();
+  switched.mockReset();
 });
 afterEach(cleanup);
 
+const switched = vi.fn();
+
 async function open(v: SettingsViewData = view()) {
   desktop.settings.mockResolvedValue(v);
-  render(<SettingsView />);
+  render(<SettingsView onStoreSwitched={switched} />);
   await act(async () => {});
 }
 
@@ -236,6 +242,110 @@ describe("SettingsView", () => {
     await act(async () => {});
     expect(screen.getByTestId("settings-view").textContent).toContain("logbook serve --help");
     expect(screen.queryByRole("button")).toBeNull();
+  });
+});
+
+const TEAM_URL = "postgres://alice@db.example.com:5432/logbook?sslmode=require";
+const TEAM_PASSWORD = "team pässword <b>";
+
+/** The settings view with the team store saved, and shown or not. */
+function teamView(showing: boolean, problem: string | null = null): SettingsViewData {
+  return view({
+    team_store: {
+      saved: { url: TEAM_URL, open: showing || problem !== null, password_masked: "••••••••••••" },
+      showing: showing ? "alice@db.example.com:5432/logbook" : null,
+      problem,
+    },
+  });
+}
+
+describe("Settings › Team store", () => {
+  it("opens a team store with a URL and a password, then reloads the views on it", async () => {
+    await open();
+    const section = screen.getByTestId("team-store");
+    expect(within(section).getByTestId("team-store-local").textContent).toContain("this computer's store");
+    expect(within(section).queryByTestId("team-store-close")).toBeNull();
+    expect((within(section).getByTestId("team-store-open") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(within(section).getByTestId("team-store-url"), { target: { value: ` ${TEAM_URL} ` } });
+    const password = within(section).getByTestId("team-store-password") as HTMLInputElement;
+    expect(password.type).toBe("password");
+    fireEvent.change(password, { target: { value: TEAM_PASSWORD } });
+    desktop.openTeamStore.mockResolvedValue(teamView(true));
+    fireEvent.click(within(section).getByTestId("team-store-open"));
+    await act(async () => {});
+    expect(desktop.openTeamStore).toHaveBeenCalledWith({ url: TEAM_URL, password: TEAM_PASSWORD });
+    expect(switched).toHaveBeenCalledTimes(1);
+    // Shown as the app answers: the store named without its password, the password masked.
+    expect(screen.getByTestId("team-store-showing").textContent).toContain(
+      "Every view shows the team store PostgreSQL alice@db.example.com:5432/logbook",
+    );
+    expect(screen.getByTestId("team-store-showing").textContent).toContain(
+      "/home/me/.local/share/assistant-logbook/logbook.db",
+    );
+    expect(screen.getByTestId("team-store-password-masked").textContent).toBe("••••••••••••");
+    expect((screen.getByTestId("team-store-password") as HTMLInputElement).value).toBe("");
+    expect(document.body.textContent).not.toContain(TEAM_PASSWORD);
+    expect(document.querySelector("b")).toBeNull();
+  });
+
+  it("keeps the store shown and the form as typed when the app refuses the URL", async () => {
+    await open(teamView(true));
+    const section = screen.getByTestId("team-store");
+    const other = "postgres://bob@elsewhere.example.com/logbook";
+    fireEvent.change(within(section).getByTestId("team-store-url"), { target: { value: other } });
+    // Another URL: the stored password is not offered for it.
+    expect(within(section).queryByTestId("team-store-password-masked")).toBeNull();
+    desktop.openTeamStore.mockRejectedValue({
+      kind: "bad_request",
+      message:
+        "The team store was not opened: cannot connect to PostgreSQL at bob@elsewhere.example.com:5432/logbook: error connecting to server. The views still show the store they showed.",
+      span: null,
+    });
+    fireEvent.click(within(section).getByTestId("team-store-open"));
+    await act(async () => {});
+    expect(desktop.openTeamStore).toHaveBeenCalledWith({ url: other, password: null });
+    expect(screen.getByTestId("team-store-error").textContent).toContain(
+      "cannot connect to PostgreSQL at bob@elsewhere.example.com:5432/logbook",
+    );
+    expect(switched).not.toHaveBeenCalled();
+    expect(screen.getByTestId("team-store-showing").textContent).toContain("alice@db.example.com");
+    expect((screen.getByTestId("team-store-url") as HTMLInputElement).value).toBe(other);
+  });
+
+  it("goes back to this computer's store, keeping the team store for next time", async () => {
+    await open(teamView(true));
+    // The saved URL, with its stored password masked: Open again needs no typing.
+    expect((screen.getByTestId("team-store-url") as HTMLInputElement).value).toBe(TEAM_URL);
+    expect(screen.getByTestId("team-store-password-masked").textContent).toBe("••••••••••••");
+    desktop.closeTeamStore.mockResolvedValue(teamView(false));
+    fireEvent.click(screen.getByTestId("team-store-close"));
+    await act(async () => {});
+    expect(desktop.closeTeamStore).toHaveBeenCalledWith(false);
+    expect(switched).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId("team-store-local")).toBeTruthy();
+    expect(screen.queryByTestId("team-store-close")).toBeNull();
+    // Forgetting a store not shown changes no view: nothing to reload.
+    desktop.closeTeamStore.mockResolvedValue(view());
+    fireEvent.click(screen.getByTestId("team-store-forget"));
+    await act(async () => {});
+    expect(desktop.closeTeamStore).toHaveBeenLastCalledWith(true);
+    expect(switched).toHaveBeenCalledTimes(1);
+    expect(screen.queryByTestId("team-store-forget")).toBeNull();
+    expect((screen.getByTestId("team-store-url") as HTMLInputElement).value).toBe("");
+  });
+
+  it("says why the team store chosen last time is not shown", async () => {
+    const why =
+      "The team store could not be opened when the app started: cannot connect to PostgreSQL at alice@db.example.com:5432/logbook: timed out. The views show this computer's store; open the team store again when it can be reached.";
+    await open(teamView(false, why));
+    expect(screen.getByTestId("team-store-problem").textContent).toBe(why);
+    expect(screen.getByTestId("team-store-local")).toBeTruthy();
+    desktop.openTeamStore.mockResolvedValue(teamView(true));
+    fireEvent.click(screen.getByTestId("team-store-open"));
+    await act(async () => {});
+    expect(desktop.openTeamStore).toHaveBeenCalledWith({ url: TEAM_URL, password: null });
+    expect(switched).toHaveBeenCalledTimes(1);
+    expect(screen.queryByTestId("team-store-problem")).toBeNull();
   });
 });
 

@@ -4,6 +4,11 @@
 // own Secret field shows them; "Show" asks the app for one, and a field beside it replaces it. The
 // app validates and saves, then restarts the receiver; its refusals are shown as it words them. In a
 // browser there is nothing to set here: `logbook serve` takes these as command-line options.
+//
+// Above them, the Team store: a team's PostgreSQL store that every view reads instead of this
+// computer's file (its URL, and its password kept like the secrets: masked, never sent back). The
+// app checks it before switching, so a refusal leaves the store shown as it was; after a switch the
+// page loads again, so that every view and the live feed start on the new store.
 import { useEffect, useState } from "react";
 import { api } from "../api";
 import { ClientError } from "../api/client";
@@ -12,6 +17,7 @@ import type { ForwardMode } from "../api/types/ForwardMode";
 import type { ForwardSettings } from "../api/types/ForwardSettings";
 import type { Settings } from "../api/types/Settings";
 import type { SettingsView as SettingsViewData } from "../api/types/SettingsView";
+import type { TeamStoreView } from "../api/types/TeamStoreView";
 import { CopyButton } from "../components/CopyButton";
 import { ErrorBanner } from "../components/ErrorBanner";
 import { ReceiverProblemBanner } from "../components/ReceiverProblem";
@@ -577,7 +583,154 @@ function SettingsForm(props: { view: SettingsViewData; onSaved: (view: SettingsV
   );
 }
 
-export function SettingsView() {
+/** Settings › Team store. `onSwitched` runs once the store shown has changed (the page reloads). */
+export function TeamStoreSection(props: {
+  team: TeamStoreView;
+  database: string;
+  onSaved: (view: SettingsViewData) => void;
+  onSwitched: () => void;
+}) {
+  const { team } = props;
+  const saved = team.saved;
+  const [url, setUrl] = useState(saved?.url ?? "");
+  const [password, setPassword] = useState("");
+  const [busy, setBusy] = useState<"open" | "close" | "forget" | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => setUrl(saved?.url ?? ""), [saved?.url]);
+  // A stored password is used again only for the URL it was stored with.
+  const storedApplies = saved !== null && saved.password_masked !== undefined && url.trim() === saved.url;
+
+  const act = async (what: "open" | "close" | "forget") => {
+    const desktop = api.desktop;
+    if (!desktop) return;
+    setBusy(what);
+    setError(null);
+    try {
+      const view =
+        what === "open"
+          ? await desktop.openTeamStore({ url: url.trim(), password: password === "" ? null : password })
+          : await desktop.closeTeamStore(what === "forget");
+      setPassword("");
+      props.onSaved(view);
+      const wasShowing = team.showing;
+      if (view.team_store.showing !== wasShowing || what === "open") props.onSwitched();
+    } catch (e) {
+      setError(ClientError.from(e).message);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <section className="panel team-store" data-testid="team-store">
+      <h2>Team store</h2>
+      {team.showing ? (
+        <p className="team-store-showing" role="status" data-testid="team-store-showing">
+          Every view shows the team store <code>PostgreSQL {team.showing}</code>. This app's receiver goes on storing
+          what it receives into this computer's store (<code>{props.database}</code>), shown again when you go back to it.
+        </p>
+      ) : (
+        <p className="muted" style={{ marginTop: 0 }} data-testid="team-store-local">
+          Every view shows this computer's store. To see what the team's Logbooks received, open the PostgreSQL store
+          they share (the one <code>logbook serve --store</code> receives into): the lists, Live, Trends, exports and
+          Status read it instead; this app's receiver keeps storing into this computer's store.
+        </p>
+      )}
+      {team.problem ? (
+        <p className="error-text" role="alert" data-testid="team-store-problem">
+          {team.problem}
+        </p>
+      ) : null}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act("open");
+        }}
+      >
+        <div className="form-grid">
+          <label htmlFor="team-store-url">PostgreSQL URL</label>
+          <div>
+            <input
+              id="team-store-url"
+              className="input mono"
+              data-testid="team-store-url"
+              value={url}
+              placeholder="postgres://user@host/logbook?sslmode=require"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => setUrl(e.target.value)}
+            />
+            <span className="muted hint"> a password in the URL is taken out and kept apart, like the secrets</span>
+          </div>
+          <label htmlFor="team-store-password">Password</label>
+          <div>
+            {storedApplies ? (
+              <code className="secret" data-testid="team-store-password-masked" data-masked="true">
+                {saved?.password_masked}
+              </code>
+            ) : null}
+            <input
+              id="team-store-password"
+              className="input mono"
+              data-testid="team-store-password"
+              type="password"
+              value={password}
+              placeholder={storedApplies ? "Leave empty to keep the stored password" : "If the server asks for one"}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          </div>
+        </div>
+        <div className="settings-actions" style={{ marginTop: 12 }}>
+          <button
+            type="submit"
+            className="btn btn-primary"
+            data-testid="team-store-open"
+            disabled={busy !== null || url.trim() === ""}
+          >
+            {busy === "open" ? "Opening…" : "Open team store"}
+          </button>
+          {team.showing ? (
+            <button
+              type="button"
+              className="btn"
+              data-testid="team-store-close"
+              disabled={busy !== null}
+              onClick={() => void act("close")}
+            >
+              {busy === "close" ? "Switching…" : "Back to this computer's store"}
+            </button>
+          ) : null}
+          {saved ? (
+            <button
+              type="button"
+              className="btn"
+              data-testid="team-store-forget"
+              disabled={busy !== null}
+              title="Removes the saved URL and password"
+              onClick={() => void act("forget")}
+            >
+              Forget
+            </button>
+          ) : null}
+          {error ? (
+            <span role="alert" className="error-text" data-testid="team-store-error">
+              {error}
+            </span>
+          ) : null}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** Loads the app again, on the store now shown: every view and the live feed start over. */
+function reloadApp() {
+  window.location.reload();
+}
+
+export function SettingsView(props: { onStoreSwitched?: () => void } = {}) {
   const desktop = api.desktop;
   const loaded = useAsync(() => (desktop ? desktop.settings() : Promise.resolve(null)), []);
   const [latest, setLatest] = useState<SettingsViewData | null>(null);
@@ -600,9 +753,15 @@ export function SettingsView() {
       {view ? (
         <div className="settings-page">
           <ReceiverProblemBanner view={view} onSaved={setLatest} inSettings />
+          <TeamStoreSection
+            team={view.team_store}
+            database={view.database}
+            onSaved={setLatest}
+            onSwitched={props.onStoreSwitched ?? reloadApp}
+          />
           <SettingsForm view={view} onSaved={setLatest} />
           <dl className="kv settings-paths">
-            <dt>database</dt>
+            <dt>this computer's database</dt>
             <dd className="mono">{view.database}</dd>
             <dt>settings and secrets</dt>
             <dd className="mono">{view.config_dir}</dd>

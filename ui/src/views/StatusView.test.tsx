@@ -21,12 +21,13 @@ vi.mock("../api", () => mocked);
 const { Forwarding, Projection, StatusView } = await import("./StatusView");
 const { LiveFeed } = await import("../liveFeed");
 
-function status(receiverUrl: string | null, team = false): Status {
+function status(receiverUrl: string | null, team = false, receiverDatabase: string | null = null): Status {
   return {
     version: "0.1.0",
     database: team ? "logbook@db.example.com:5432/logbook" : "/data/logbook.db",
     team,
     receiver_url: receiverUrl,
+    receiver_database: receiverDatabase,
     endpoints: [{ path: null, mode: "jwt" }],
     max_body_bytes: 10485760,
     tunnel_commands: receiverUrl ? [`cloudflared tunnel --url ${receiverUrl}`] : [],
@@ -53,6 +54,7 @@ function settingsView(problem: SettingsView["receiver"]["problem"]): SettingsVie
     database: "/data/logbook.db",
     config_dir: "/config",
     restart_needed: false,
+    team_store: { saved: null, showing: null, problem: null },
   };
 }
 
@@ -88,6 +90,29 @@ describe("StatusView", () => {
     expect(screen.getByTestId("status-database").textContent).toBe("PostgreSQL logbook@db.example.com:5432/logbook");
     expect(screen.queryByText("Pull history")).toBeNull();
     expect(mocked.api.pulls).not.toHaveBeenCalled();
+  });
+
+  it("in the app showing a team store, says the receiver stores into this computer's database", async () => {
+    mocked.api.desktop = desktop;
+    mocked.api.status.mockResolvedValue(status("http://127.0.0.1:7420", true, "/home/me/logbook.db"));
+    desktop.settings.mockResolvedValue(settingsView(null));
+    await open();
+    expect(screen.getByTestId("status-database").textContent).toBe("PostgreSQL logbook@db.example.com:5432/logbook");
+    const note = screen.getByTestId("receiver-database").textContent ?? "";
+    expect(note).toContain("This page shows the team store PostgreSQL logbook@db.example.com:5432/logbook");
+    expect(note).toContain("into this computer's store, /home/me/logbook.db");
+    expect(screen.getByTestId("receiver-url").textContent).toBe("http://127.0.0.1:7420");
+    expect(screen.getByText("Received by the team store")).toBeTruthy();
+    expect(screen.queryByText("Pull history")).toBeNull();
+  });
+
+  it("names no other database when the receiver stores into the one shown", async () => {
+    mocked.api.desktop = desktop;
+    mocked.api.status.mockResolvedValue(status("http://127.0.0.1:7420"));
+    desktop.settings.mockResolvedValue(settingsView(null));
+    await open();
+    expect(screen.queryByTestId("receiver-database")).toBeNull();
+    expect(screen.getByText("Received")).toBeTruthy();
   });
 
   it("on this computer's database, offers the pulls", async () => {

@@ -93,6 +93,19 @@ function NotReceiving() {
   );
 }
 
+/** Where the receiver stores, when not into the store this page shows (the desktop app showing a
+ *  team store goes on receiving into this computer's file). */
+function ReceiverDatabase({ status }: { status: Status }) {
+  if (!status.receiver_database) return null;
+  return (
+    <p className="team-store-showing" data-testid="receiver-database">
+      This page shows the team store <code>PostgreSQL {status.database}</code>. This app's receiver stores what it
+      receives into this computer's store, <code>{status.receiver_database}</code>, which the views show again when you
+      go back to it (<a href="#/settings">Settings</a> › Team store).
+    </p>
+  );
+}
+
 /** How far the derived rows (lists, conversations, calls, search) have come: every request is on
  *  Live as soon as it is acknowledged; the rest follows as its body is derived. */
 export function Projection({ projection }: { projection: ProjectionStats }) {
@@ -130,12 +143,16 @@ function StatusBody({ status }: { status: Status }) {
               Receiving webhooks at <code data-testid="receiver-url">{receiver}</code>
               {status.max_body_bytes ? <span className="muted"> · bodies up to {formatBytes(status.max_body_bytes)}</span> : null}
             </p>
+            <ReceiverDatabase status={status} />
             {endpoints.map((e) => (
               <Endpoint key={e.path ?? "*"} receiverUrl={receiver} endpoint={e} />
             ))}
           </>
         ) : (
-          <NotReceiving />
+          <>
+            <NotReceiving />
+            <ReceiverDatabase status={status} />
+          </>
         )}
       </section>
 
@@ -169,7 +186,7 @@ function StatusBody({ status }: { status: Status }) {
       {status.team ? null : <PullPanel />}
 
       <section className="panel">
-        <h2>Received</h2>
+        <h2>{status.team ? "Received by the team store" : "Received"}</h2>
         <div className="counts">
           <Count n={s.accepted_total} label="accepted (200)" testId="count-accepted" />
           <Count n={s.rejected_total} label="rejected" testId="count-rejected" />
@@ -210,6 +227,14 @@ function StatusBody({ status }: { status: Status }) {
           </dd>
           <dt>size</dt>
           <dd>{formatBytes(s.database_bytes)}</dd>
+          {status.receiver_database ? (
+            <>
+              <dt>this computer's database</dt>
+              <dd>
+                <span className="mono">{status.receiver_database}</span> (where this app's receiver stores)
+              </dd>
+            </>
+          ) : null}
         </dl>
       </section>
     </div>

@@ -10,9 +10,10 @@ use logbook_core::auth::Secret;
 use logbook_core::config::{Config, Endpoint, Forward};
 use logbook_core::store::postgres::RETENTION_INTERVAL;
 use logbook_core::store::{PgStore, Store};
-use logbook_http::api::{UiConfig, UiServer, UiStore};
+use logbook_http::api::{UiConfig, UiServer};
 use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Receiver, ReceiverConfig};
+use logbook_service::store::UiStore;
 
 use super::url;
 use crate::args::ServeArgs;

@@ -14,4 +14,4 @@ mod pipe;
 mod routes;
 pub mod server;
 
-pub use server::{DEFAULT_UI_LISTEN, UiConfig, UiServer, UiServerError, UiStore};
+pub use server::{DEFAULT_UI_LISTEN, UiConfig, UiServer, UiServerError};

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use logbook_core::query::{Db, Reader};
 use tiny_http::{Request, Response, StatusCode};
 
-use super::server::{Params, Shared, UiStore, error_response, json_body_response, secure};
+use super::server::{Params, Shared, error_response, json_body_response, secure};
 use super::{live, pipe};
 use crate::plumbing::header;
 use logbook_core::export::{self, Format};
 use logbook_service::commands::{self, Context, EXPORT_HTTP, ExportRequest, LIVE_HTTP, LiveCursor};
 use logbook_service::params::from_pairs;
+use logbook_service::store::UiStore;
 use logbook_service::types::{ApiError, ApiErrorKind};
 
 /// What an endpoint answers.
@@ -121,7 +122,7 @@ pub(super) fn replay(shared: &Arc<Shared>, reader: &mut Option<Reader>, mut requ
                     let UiStore::Sqlite(store) = &shared.store else {
                         return Err(ApiError::new(
                             ApiErrorKind::BadRequest,
-                            "replays are sent from a SQLite store only, not from a team's PostgreSQL store",
+                            logbook_service::store::NOT_ON_A_TEAM_STORE,
                         ));
                     };
                     let Reader::Sqlite(conn) = shared.reader(reader)? else {

@@ -21,12 +21,10 @@ use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 use super::{assets, routes};
 use crate::plumbing::{self, header, header_value};
 use logbook_core::config::Endpoint;
-use logbook_core::query::{PgReader, Reader};
-use logbook_core::store::postgres::notify::Listener;
-use logbook_core::store::{Store, StoreError};
+use logbook_core::query::Reader;
 use logbook_service::ReceiverInfo;
 use logbook_service::commands::REPLAY_HTTP;
-use logbook_service::live::Wake;
+use logbook_service::store::UiStore;
 use logbook_service::types::{ApiError, ApiErrorKind};
 
 /// Where the UI listens unless told otherwise: loopback, next to the receiver's 7420.
@@ -103,64 +101,6 @@ pub struct UiServer {
     server: Arc<Server>,
     shared: Arc<Shared>,
     workers: Vec<JoinHandle<()>>,
-}
-
-/// The store the UI reads: the SQLite store this process writes (whose writer announces each
-/// commit), or a team's PostgreSQL store, read with a connection of the UI's own per worker and
-/// stream (the live view polls it, and wakes at once on each receiver's `NOTIFY`).
-#[derive(Clone)]
-pub enum UiStore {
-    Sqlite(Arc<Store>),
-    Postgres {
-        /// The store's URL, which readers connect with.
-        url: String,
-        /// What the Status view calls it (without the password).
-        target: String,
-        /// Wakes the live views when any receiver stores something.
-        listener: Arc<Listener>,
-    },
-}
-
-impl From<Arc<Store>> for UiStore {
-    fn from(store: Arc<Store>) -> Self {
-        UiStore::Sqlite(store)
-    }
-}
-
-impl UiStore {
-    /// A new reader of this store.
-    pub fn reader(&self) -> Result<Reader, ApiError> {
-        Ok(match self {
-            UiStore::Sqlite(store) => Reader::Sqlite(store.reader()?),
-            UiStore::Postgres { url, .. } => Reader::Postgres(PgReader::connect(url)?),
-        })
-    }
-
-    /// A PostgreSQL store for the UI, with its listener started.
-    pub fn postgres(url: &str, target: &str) -> Result<Self, StoreError> {
-        Ok(UiStore::Postgres {
-            url: url.to_owned(),
-            target: target.to_owned(),
-            listener: Arc::new(Listener::start(url)?),
-        })
-    }
-
-    /// What tells a live view to look: the writer's announcements of what it committed (SQLite),
-    /// or polling with the store's notifications (PostgreSQL).
-    pub fn subscribe(&self) -> Wake {
-        match self {
-            UiStore::Sqlite(store) => Wake::Commits(store.subscribe()),
-            UiStore::Postgres { listener, .. } => Wake::Poll(Some(listener.subscribe())),
-        }
-    }
-
-    /// The database file, or the PostgreSQL store's target, for the Status view.
-    pub fn database(&self) -> &std::path::Path {
-        match self {
-            UiStore::Sqlite(store) => store.path(),
-            UiStore::Postgres { target, .. } => std::path::Path::new(target),
-        }
-    }
 }
 
 /// What every request thread shares.

@@ -18,7 +18,13 @@ team: boolean,
 /**
  * The webhook receiver's local URL, e.g. `http://127.0.0.1:7420`; `None` when not receiving.
  */
-receiver_url: string | null, endpoints: Array<EndpointInfo>, max_body_bytes: number | null, 
+receiver_url: string | null, 
+/**
+ * Where the receiver stores what it receives when that is not the store shown here: the
+ * desktop app showing a team's store receives into this computer's SQLite file (this path),
+ * whose events the views show again once it goes back to it. `None`: the store shown.
+ */
+receiver_database: string | null, endpoints: Array<EndpointInfo>, max_body_bytes: number | null, 
 /**
  * Commands that expose the receiver through a tunnel (Watson only calls https URLs).
  */

@@ -381,6 +381,124 @@ fn parse_url(url: &str) -> Result<Config, StoreError> {
     Ok(config)
 }
 
+/// Where the store at `url` is, for display (`user@host:port/database`), never with the password.
+pub fn target(url: &str) -> Result<String, StoreError> {
+    Ok(describe_target(&parse_url(url)?))
+}
+
+/// A `postgres://` URL taken apart for keeping: the URL without its password (to show and to save
+/// where passwords do not go) and the password, from the user part (`user:PASSWORD@host`) or the
+/// `password=` parameter, percent-decoded. [`with_password`] puts it back. Errors never show the URL.
+pub fn split_password(url: &str) -> Result<(String, Option<String>), StoreError> {
+    let url = url.trim();
+    if !is_postgres_url(url) {
+        return Err(StoreError::StoreUrl(
+            "enter a URL of the form postgres://USER@HOST/DATABASE (a key=value connection string \
+             is not taken here)"
+                .into(),
+        ));
+    }
+    parse_url(url)?;
+    let start = url.find("://").expect("a postgres:// URL") + 3;
+    let (scheme, rest) = url.split_at(start);
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let mut password = None;
+    let authority = match authority.rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = authority.split_at(at);
+            match userinfo.split_once(':') {
+                Some((user, secret)) => {
+                    password = Some(percent_decode(secret));
+                    format!("{user}{host}")
+                }
+                None => authority.to_owned(),
+            }
+        }
+        None => authority.to_owned(),
+    };
+    let (path, query) = match tail.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (tail, None),
+    };
+    let mut kept = Vec::new();
+    for pair in query.into_iter().flat_map(|q| q.split('&')) {
+        match pair.split_once('=') {
+            Some((key, value)) if percent_decode(key) == "password" => {
+                password = Some(percent_decode(value));
+            }
+            _ if pair.is_empty() => {}
+            _ => kept.push(pair),
+        }
+    }
+    let mut bare = format!("{scheme}{authority}{path}");
+    if !kept.is_empty() {
+        bare.push('?');
+        bare.push_str(&kept.join("&"));
+    }
+    // What the driver reads must agree: no password left in the URL, the same one put back.
+    let stripped = parse_url(&bare)?;
+    let rebuilt = parse_url(&with_password(&bare, password.as_deref()))?;
+    if stripped.get_password().is_some()
+        || rebuilt.get_password() != password.as_deref().map(str::as_bytes)
+    {
+        return Err(StoreError::StoreUrl(
+            "cannot take the password out of this URL: give the URL without it, and the password \
+             apart"
+                .into(),
+        ));
+    }
+    Ok((bare, password.filter(|p| !p.is_empty())))
+}
+
+/// `url` (without a password) with `password` given as its `password=` parameter, percent-encoded.
+pub fn with_password(url: &str, password: Option<&str>) -> String {
+    let url = url.trim();
+    match password {
+        None => url.to_owned(),
+        Some(password) => {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{separator}password={}", percent_encode(password))
+        }
+    }
+}
+
+/// Every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`) as `%XX`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// `%XX` sequences as their bytes (others kept as they are), read as UTF-8.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `user@host:port/database` (hosts and ports as given), without the password.
 fn describe_target(config: &Config) -> String {
     let mut out = String::new();
@@ -570,6 +688,49 @@ mod tests {
             .to_string();
         assert!(err.contains("sslmode"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn a_password_is_taken_out_of_a_url_and_put_back() {
+        let cases = [
+            (
+                "postgres://alice:s3cr%40t@db.example.com:6543/team?sslmode=require",
+                "postgres://alice@db.example.com:6543/team?sslmode=require",
+                Some("s3cr@t"),
+            ),
+            (
+                "postgresql://alice@db/team?password=a%26b&sslmode=prefer",
+                "postgresql://alice@db/team?sslmode=prefer",
+                Some("a&b"),
+            ),
+            (
+                "postgres://postgres@/logbook?host=/run/pg&port=5433",
+                "postgres://postgres@/logbook?host=/run/pg&port=5433",
+                None,
+            ),
+            ("postgres://bob:@h/db", "postgres://bob@h/db", None),
+        ];
+        for (url, bare, password) in cases {
+            let (got, secret) = split_password(url).unwrap();
+            assert_eq!((got.as_str(), secret.as_deref()), (bare, password), "{url}");
+            let back = parse_url(&with_password(&got, secret.as_deref())).unwrap();
+            assert_eq!(back.get_password(), password.map(str::as_bytes), "{url}");
+            assert_eq!(target(&got).unwrap(), target(url).unwrap());
+        }
+        let odd = "p \u{e9}&=?/@:%";
+        let url = with_password("postgres://u@h/db", Some(odd));
+        assert_eq!(
+            parse_url(&url).unwrap().get_password(),
+            Some(odd.as_bytes())
+        );
+        assert_eq!(split_password(&url).unwrap().1.as_deref(), Some(odd));
+        for bad in [
+            "host=db user=alice password=s3cret",
+            "postgres://alice:s3cret@h/db?sslmode=x",
+        ] {
+            let err = split_password(bad).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{err}");
+        }
     }
 
     /// Two uses of one advisory lock number wait for each other: the projector holds its lock for
