@@ -33,7 +33,7 @@ impl Served {
         Ok(match &args.url {
             Some(url) => {
                 super::team_store(url, &args.db)?;
-                Served::Store(logbook_core::store::postgres::target_of(url)?)
+                Served::Store(logbook_core::store::postgres::target(url)?)
             }
             None => Served::Db(args.db.path()),
         })

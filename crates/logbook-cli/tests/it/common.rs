@@ -319,11 +319,11 @@ impl Harness {
 
 impl Stored {
     /// The store as `serve`'s UI reads it (with its listener, on PostgreSQL).
-    pub fn ui_store(&self) -> logbook_http::api::UiStore {
+    pub fn ui_store(&self) -> logbook_service::store::UiStore {
         match self {
             Stored::Sqlite(store) => store.clone().into(),
             Stored::Postgres { store, database } => {
-                logbook_http::api::UiStore::postgres(&database.url, store.target()).unwrap()
+                logbook_service::store::UiStore::postgres(&database.url, store.target()).unwrap()
             }
         }
     }

@@ -355,12 +355,6 @@ pub fn client(url: &str) -> Result<Client, StoreError> {
 }
 
 /// Parses a `postgres://` URL (or a `key=value` connection string) as libpq would.
-/// What a store's URL names, as messages and the Status view say it (`user@host:port/database`),
-/// never its password; an error for a URL that is not a PostgreSQL one.
-pub fn target_of(url: &str) -> Result<String, StoreError> {
-    Ok(describe_target(&parse_url(url)?))
-}
-
 fn parse_url(url: &str) -> Result<Config, StoreError> {
     let mut config: Config = url.trim().parse().map_err(|err: postgres::Error| {
         // The parser's message names the bad part, never echoes the URL (which may hold a password).
