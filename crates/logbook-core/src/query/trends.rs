@@ -358,15 +358,14 @@ pub struct TrendChange {
     pub notable: bool,
 }
 
-/// Computes the trends of `request` with "now" at `now`.
-/// The PostgreSQL store keeps no rollups: its figures are computed from the derived rows.
+/// Computes the trends of `request` with "now" at `now` (whole hours from the rollups where they
+/// hold what the request asks, on either store).
 pub fn trends<'a>(
     db: impl Into<Db<'a>>,
     request: &TrendsRequest,
     now: DateTime<Utc>,
 ) -> Result<Trends, QueryError> {
-    let db = db.into();
-    compute(db, request, now, db.dialect() == Dialect::Sqlite)
+    compute(db.into(), request, now, true)
 }
 
 /// The same figures as [`trends`], computed from the derived rows alone, without the rollups:
