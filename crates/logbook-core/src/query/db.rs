@@ -1,17 +1,20 @@
 //! The reading seam: every question of [`crate::query`] is asked of a [`Db`], a read-only SQLite
-//! connection or a PostgreSQL reader (team mode), in one SQL text.
+//! connection or a PostgreSQL reader (team mode), in one SQL text. The Trends rollups
+//! (`store::rollup`) are kept through it too, by each store's projector: SQLite's on its
+//! connection, PostgreSQL's in its transaction ([`PgWriter`]).
 //!
 //! Contract: the query modules write their SQL once, with `?`/`?N` placeholders and values bound as
 //! [`Value`]s, and read rows through [`Row::get`] with rusqlite's `FromSql` on both stores. Whatever
 //! the two SQL dialects spell differently is said in [`Dialect`], and nowhere else: full-text
-//! search, JSON, case-insensitive comparison and the tables only one store has. On PostgreSQL,
+//! search, JSON, case-insensitive comparison, SQLite's index hints and the tables only one store
+//! has. On PostgreSQL,
 //! placeholders become `$N` with the cast their bound value calls for (`$1::int8`, a `NULL` value
 //! becomes the literal), and each cell is read back as the SQLite value it mirrors (`bigint` and
 //! `boolean` as integers, `double precision` and `numeric` as reals or integers, `text`, `bytea`).
 //! Every statement runs under the deadline of [`Db::with_deadline`]: SQLite is interrupted by its
 //! progress handler, PostgreSQL by `statement_timeout` set to the time left; both give
 //! [`QueryError::Timeout`]. Outside a deadline, a PostgreSQL statement may run
-//! [`UNBOUNDED_STATEMENT_MS`].
+//! [`UNBOUNDED_STATEMENT_MS`]; the projector's (through a [`PgWriter`]) run as long as they need.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
