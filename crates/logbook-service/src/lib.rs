@@ -173,7 +173,7 @@ pub fn status(db: Db<'_>, database: &Path, receiver: &ReceiverInfo) -> Result<St
     Ok(Status {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         database: database.display().to_string(),
-        team: matches!(db, Db::Postgres(_)),
+        team: db.dialect() == logbook_core::query::Dialect::Postgres,
         receiver_url: receiver.url.clone(),
         receiver_database: receiver.database.clone(),
         endpoints: receiver.endpoints.clone(),

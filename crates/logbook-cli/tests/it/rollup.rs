@@ -1,14 +1,23 @@
 //! Trends' rollups: the figures summed from the hourly rollups (with the derived rows for the partial
 //! hours at the edges) are the figures computed from the derived rows alone, measure by measure, on
 //! generated traffic over random ranges (on and off hour boundaries, with one event, with none), per
-//! endpoint, after a reindex, after retention deleted events and after new events arrived.
+//! endpoint, after a reindex, after retention deleted events and after new events arrived; on
+//! SQLite and on a team's PostgreSQL store (the same checks, given either store), where the
+//! projector is also interrupted mid-batch, everything is derived again, and retention drops a
+//! month.
 
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use logbook_core::query::trends::{self, Bucket, Compare, Trends, TrendsRequest};
+use logbook_core::query::{Db, PgReader};
 use logbook_core::store::projection::derived_path;
-use logbook_core::store::{Retention, Store, StoreOptions, retention, rollup};
+use logbook_core::store::{
+    NewEvent, Outcome, PgStore, Retention, Store, StoreOptions, retention, rollup,
+};
+
+use crate::harness_postgres::cluster;
+use crate::team::wait_projected;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -49,9 +58,9 @@ fn ms(at: i64) -> String {
 }
 
 /// Both ways, compared measure by measure (so that a difference names its measure).
-fn same(conn: &rusqlite::Connection, request: &TrendsRequest) -> Trends {
-    let fast = trends::trends(conn, request, now()).unwrap();
-    let rows = trends::trends_without_rollups(conn, request, now()).unwrap();
+fn same(db: Db<'_>, request: &TrendsRequest) -> Trends {
+    let fast = trends::trends(db, request, now()).unwrap();
+    let rows = trends::trends_without_rollups(db, request, now()).unwrap();
     for (f, r) in std::iter::once((&fast.current, &rows.current))
         .chain(fast.previous.iter().zip(rows.previous.iter()))
     {
@@ -100,6 +109,11 @@ fn request(query: String) -> TrendsRequest {
 /// compared with the period before. Returns how many events the ranges held, summed.
 fn check_ranges(db: &std::path::Path, seed: u64) -> i64 {
     let conn = logbook_core::store::open_reader(db).unwrap();
+    check_ranges_of((&conn).into(), seed)
+}
+
+/// [`check_ranges`] on either store.
+fn check_ranges_of(db: Db<'_>, seed: u64) -> i64 {
     // xorshift: the same ranges on every run.
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut random_range = |range: std::ops::Range<i64>| {
@@ -119,11 +133,11 @@ fn check_ranges(db: &std::path::Path, seed: u64) -> i64 {
             _ => (from / HOUR_MS * HOUR_MS + 1000, to / HOUR_MS * HOUR_MS),
         };
         let range = format!("after:{} before:{}", ms(from), ms(to));
-        let t = same(&conn, &request(range.clone()));
+        let t = same(db, &request(range.clone()));
         seen += t.current.totals.messages + t.current.totals.calls;
-        same(&conn, &request(format!("{range} endpoint:/b")));
+        same(db, &request(format!("{range} endpoint:/b")));
         same(
-            &conn,
+            db,
             &TrendsRequest {
                 query: range.clone(),
                 bucket: Some(Bucket::Hour),
@@ -166,13 +180,13 @@ fn rollups_give_the_figures_of_the_rows() {
         "after:2026-03-20T07:12:13Z before:2026-03-20T19:40:01Z",
         "after:2026-03-20T08:00:00Z before:2026-03-21T08:00:00Z",
     ] {
-        let t = same(&conn, &request(range.into()));
+        let t = same((&conn).into(), &request(range.into()));
         let expected = i64::from(range.contains("03-20"));
         assert_eq!(t.current.totals.calls, expected, "{range}");
         assert_eq!(t.current.latency[0].overall.n, expected, "{range}");
     }
     let t = same(
-        &conn,
+        (&conn).into(),
         &request("after:2026-03-20T00:00:00Z before:2026-03-22T00:00:00Z".into()),
     );
     let lone_code = t
@@ -277,4 +291,280 @@ fn rollups_give_the_figures_of_the_rows() {
         .current;
     assert_ne!(fast.totals.conversations, rows.totals.conversations);
     assert_ne!(fast.actions, rows.actions);
+}
+
+/// Submits `events` generated events (three days from `start()`, by `seed`) to a PostgreSQL store,
+/// the i-th received at `arrival(i)`, every third to the endpoint `/b` (the others to `/a`).
+fn submit_generated(store: &PgStore, events: u64, seed: u64, arrival: impl Fn(usize) -> i64) {
+    let options = logbook_devtools::generate::GenerateOptions {
+        seed,
+        start: start(),
+        span: chrono::Duration::days(3),
+    };
+    let bodies = logbook_devtools::generate::Generator::with_event_count(options, events)
+        .take(events as usize);
+    for (i, body) in bodies.enumerate() {
+        let envelope = logbook_core::watson::read_envelope(&body).unwrap();
+        let outcome = store
+            .submit_event(NewEvent {
+                received_at: arrival(i),
+                endpoint: if i % 3 == 0 { "/b" } else { "/a" }.into(),
+                path: "/".into(),
+                remote_addr: None,
+                kind: envelope.kind,
+                auth: "none".into(),
+                verified: false,
+                jwt_header: None,
+                jwt_claims: None,
+                headers: "[]".into(),
+                authorization: None,
+                body,
+                dedup_key: envelope.dedup_key,
+                replay_of: None,
+            })
+            .unwrap();
+        assert!(
+            matches!(outcome, Outcome::Stored(_) | Outcome::Duplicate(_)),
+            "{outcome:?}"
+        );
+    }
+}
+
+fn one(client: &mut postgres::Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).unwrap().get(0)
+}
+
+/// A PostgreSQL store's rollups count every call and message projected, once, and number each
+/// session with a message (and no other).
+pub(crate) fn assert_rollups_hold_every_row(client: &mut postgres::Client) {
+    let counted = |count: rollup::Count| {
+        format!(
+            "SELECT coalesce(sum(n), 0)::bigint FROM rollup_counts WHERE count = {}",
+            count as i64
+        )
+    };
+    let calls = one(client, "SELECT count(*) FROM calls");
+    assert_eq!(
+        one(client, &counted(rollup::Count::Calls)),
+        calls,
+        "calls in the rollups"
+    );
+    let messages = one(client, "SELECT count(*) FROM messages");
+    assert_eq!(
+        one(client, &counted(rollup::Count::Messages)),
+        messages,
+        "messages in the rollups"
+    );
+    assert_eq!(
+        one(client, "SELECT count(*) FROM rollup_session_ids"),
+        one(client, "SELECT count(DISTINCT session_id) FROM messages"),
+        "numbered sessions"
+    );
+    assert_eq!(
+        one(
+            client,
+            "SELECT count(*) FROM messages m WHERE m.session_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM rollup_session_ids s WHERE s.session_id = m.session_id)"
+        ),
+        0,
+        "sessions without a number"
+    );
+}
+
+/// Trends on a store (read through its rollups) are those of its derived rows alone, for ranges of
+/// days up to `now` in hour and day buckets, off and on hours, per endpoint, compared with the
+/// period before: what the team tests check after their receivers and a killed projector.
+pub(crate) fn assert_trends_exact(db: Db<'_>, now: DateTime<Utc>) {
+    let on_hour = now.timestamp_millis() / HOUR_MS * HOUR_MS;
+    for (query, bucket, compare) in [
+        ("after:8d".to_owned(), None, None),
+        ("after:8d endpoint:*".to_owned(), Some(Bucket::Hour), None),
+        (
+            "after:3d".to_owned(),
+            Some(Bucket::Hour),
+            Some(Compare::Previous),
+        ),
+        (
+            format!(
+                "after:{} before:{}",
+                ms(on_hour - 72 * HOUR_MS),
+                ms(on_hour)
+            ),
+            Some(Bucket::Day),
+            Some(Compare::Previous),
+        ),
+    ] {
+        let request = TrendsRequest {
+            query,
+            bucket,
+            compare,
+            custom_key: Some("call_reason".into()),
+        };
+        let fast = trends::trends(db, &request, now).unwrap();
+        let rows = trends::trends_without_rollups(db, &request, now).unwrap();
+        assert_eq!(fast, rows, "{}", request.query);
+    }
+}
+
+/// The projector's connection, once it is in a transaction projecting events (some are still to
+/// project): its backend's pid.
+fn projector_in_a_batch(client: &mut postgres::Client) -> i32 {
+    let waited = std::time::Instant::now();
+    loop {
+        let busy = client
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity
+                 WHERE application_name = 'logbook projector' AND datname = current_database()
+                   AND state IN ('active', 'idle in transaction')
+                   AND EXISTS (SELECT 1 FROM events e, projection_state s
+                               WHERE (e.tx, e.id) > (s.tx, s.event_id))",
+                &[],
+            )
+            .unwrap();
+        if let Some(row) = busy {
+            return row.get(0);
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the projector never projected"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Ends the projector's session (as when its process is killed or loses the server): its
+/// transaction is rolled back, and it connects again.
+fn terminate(client: &mut postgres::Client, pid: i32) {
+    let ended: bool = client
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap()
+        .get(0);
+    assert!(ended);
+}
+
+/// The same checks on a team's PostgreSQL store, whose projector keeps the rollups in each batch's
+/// transaction: after events arrive, after its session ends mid-batch, after a deriver change
+/// empties and rebuilds them, and after retention drops a month of arrivals (half of every hour's
+/// events).
+#[test]
+fn rollups_on_postgres_give_the_figures_of_the_rows() {
+    let db = cluster().database("rollups");
+    let mut client = db.client();
+    let store = PgStore::open(&db.url, &StoreOptions::default()).unwrap();
+    let at = |y, m, d| {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .unwrap()
+            .timestamp_millis()
+    };
+    let (february, march) = (at(2026, 2, 10), at(2026, 3, 10));
+    submit_generated(&store, 2_000, 11, |i| match i % 2 {
+        0 => february + i as i64,
+        _ => march + i as i64,
+    });
+    wait_projected(&mut client);
+    assert_rollups_hold_every_row(&mut client);
+    let reader = PgReader::connect(&db.url).unwrap();
+    assert!(
+        check_ranges_of((&reader).into(), 1) > 1_000,
+        "the ranges hold the traffic"
+    );
+
+    // The projector's session ends in the middle of a batch (an open transaction holds the new
+    // events back until they are all stored, so that they make one batch): it is rolled back,
+    // rollups with the rows, and projected again once.
+    let mut hold = db.client();
+    hold.batch_execute("BEGIN; SELECT pg_current_xact_id();")
+        .unwrap();
+    submit_generated(&store, 1_000, 12, |i| march + 10_000 + i as i64);
+    hold.batch_execute("COMMIT").unwrap();
+    let pid = projector_in_a_batch(&mut client);
+    terminate(&mut client, pid);
+    wait_projected(&mut client);
+    assert_eq!(
+        one(&mut client, "SELECT projected FROM projection_state"),
+        one(&mut client, "SELECT count(*) FROM events"),
+        "each event projected once"
+    );
+    assert_rollups_hold_every_row(&mut client);
+    check_ranges_of((&reader).into(), 2);
+
+    // A deriver change empties the rollups with the derived tables and derives them again: a
+    // figure made wrong before is right after.
+    client
+        .batch_execute(
+            "UPDATE rollup_counts SET n = n + 1000 WHERE count = 0;
+             UPDATE projection_state SET deriver_version = deriver_version - 1;",
+        )
+        .unwrap();
+    let pid = one(
+        &mut client,
+        "SELECT pid::bigint FROM pg_stat_activity
+         WHERE application_name = 'logbook projector' AND datname = current_database()",
+    );
+    terminate(&mut client, pid as i32);
+    let waited = std::time::Instant::now();
+    while one(&mut client, "SELECT deriver_version FROM projection_state")
+        != logbook_core::watson::derive::DERIVER_VERSION
+    {
+        assert!(waited.elapsed() < Duration::from_secs(30), "no rebuild");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    wait_projected(&mut client);
+    assert_rollups_hold_every_row(&mut client);
+    check_ranges_of((&reader).into(), 3);
+
+    // Retention drops February's arrivals: half the events of every hour, whose rows (and
+    // endpoints) go with the month. The projector counts those hours again from what is left.
+    let expired = store
+        .expire_before(at(2026, 3, 1))
+        .unwrap()
+        .expect("no other pass running");
+    assert_eq!(expired.months, [("events_2026_02".to_owned(), 1_000)]);
+    let waited = std::time::Instant::now();
+    while one(
+        &mut client,
+        "SELECT retention_through FROM projection_state",
+    ) < 1
+    {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "retention not applied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        one(
+            &mut client,
+            "SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = m.event_id)"
+        ),
+        0,
+        "no derived row outlives its event"
+    );
+    assert_rollups_hold_every_row(&mut client);
+    assert!(check_ranges_of((&reader).into(), 4) > 500);
+
+    // New events arrive, over the same days.
+    submit_generated(&store, 500, 13, |i| march + 20_000 + i as i64);
+    wait_projected(&mut client);
+    assert_rollups_hold_every_row(&mut client);
+    check_ranges_of((&reader).into(), 5);
+    store.close().unwrap();
+
+    // The check can fail: the rollups are what Trends reads on PostgreSQL, and one count off
+    // is seen.
+    let changed = client
+        .execute(
+            "UPDATE rollup_counts SET n = n + 1
+             WHERE (hour, endpoint, count, given, value) IN
+                 (SELECT hour, endpoint, count, given, value FROM rollup_counts
+                  WHERE hour = $1 AND count = 0 LIMIT 1)",
+            &[&(start().timestamp_millis() + 30 * HOUR_MS)],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let range = request("after:2026-03-02T12:00:00Z before:2026-03-04T12:00:00Z".into());
+    assert_ne!(
+        trends::trends(&reader, &range, now()).unwrap(),
+        trends::trends_without_rollups(&reader, &range, now()).unwrap()
+    );
 }

@@ -147,8 +147,8 @@ pub(crate) fn wait_projected(db: &mut postgres::Client) {
 }
 
 /// Every stored event is projected, once: a message row for each message event (under its log
-/// id), a call row for each call event (under its session id), nothing for any other event, and
-/// the projector counted each event once.
+/// id), a call row for each call event (under its session id), nothing for any other event, the
+/// projector counted each event once, and the Trends rollups count each call and message once.
 fn assert_projected_exactly_once(db: &mut postgres::Client) {
     let events = count(db, "SELECT count(*) FROM events");
     let messages = count(
@@ -181,6 +181,7 @@ fn assert_projected_exactly_once(db: &mut postgres::Client) {
                  WHERE e.kind IS DISTINCT FROM 'cdr_logged')",
     );
     assert_eq!(stray, 0, "derived rows of no such event");
+    crate::rollup::assert_rollups_hold_every_row(db);
 }
 
 /// The backend pid of the session holding the projector's lock in this database, if any.
@@ -564,7 +565,7 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
             &mut client,
             "SELECT max(version)::bigint FROM logbook_schema"
         ),
-        4
+        5
     );
 
     let now = chrono::Utc::now().timestamp_millis();
@@ -1056,6 +1057,9 @@ fn another_instance_takes_over_projection_when_the_projecting_one_is_killed() {
     wait_projected(&mut client);
     assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 120);
     assert_projected_exactly_once(&mut client);
+    // Trends read through the rollups kept across the kill give the figures of the rows.
+    let reader = logbook_core::query::PgReader::connect(&db.url).unwrap();
+    crate::rollup::assert_trends_exact((&reader).into(), chrono::Utc::now());
 
     // `stats --store` reads the same figures, and the projector that is running.
     let out = logbook()

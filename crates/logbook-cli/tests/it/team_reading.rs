@@ -409,22 +409,29 @@ fn answers(db: Db<'_>, now: chrono::DateTime<chrono::Utc>) -> Vec<(String, Value
             comparable(values::values(db, key, prefix, 8).unwrap()),
         );
     }
-    // Trends from the derived rows (PostgreSQL keeps no rollups), with a custom key and a
-    // compared period.
-    for (query, compare) in [
-        ("", None),
-        ("after:7d", Some("previous")),
-        ("kind:call after:3d", None),
+    // Trends, with a custom key and a compared period: through the rollups on both stores where
+    // the search is a range (and an endpoint) in hour or day buckets, over long ranges too, and
+    // from the derived rows for any other search.
+    for (query, bucket, compare) in [
+        ("", None, None),
+        ("after:7d", None, Some("previous")),
+        (
+            "after:7d endpoint:*",
+            Some(trends::Bucket::Hour),
+            Some("24h"),
+        ),
+        ("after:30d", Some(trends::Bucket::Day), Some("previous")),
+        ("kind:call after:3d", None, None),
     ] {
         let request = TrendsRequest {
             query: query.into(),
-            bucket: None,
+            bucket,
             compare: compare.map(|c| trends::Compare::parse(c).unwrap()),
             custom_key: Some("call_reason".into()),
         };
         add(
             format!("trends {query}"),
-            comparable(trends::trends_without_rollups(db, &request, now).unwrap()),
+            comparable(trends::trends(db, &request, now).unwrap()),
         );
     }
     // Exports, whole.

@@ -1,17 +1,20 @@
 //! The reading seam: every question of [`crate::query`] is asked of a [`Db`], a read-only SQLite
-//! connection or a PostgreSQL reader (team mode), in one SQL text.
+//! connection or a PostgreSQL reader (team mode), in one SQL text. The Trends rollups
+//! (`store::rollup`) are kept through it too, by each store's projector: SQLite's on its
+//! connection, PostgreSQL's in its transaction ([`PgWriter`]).
 //!
 //! Contract: the query modules write their SQL once, with `?`/`?N` placeholders and values bound as
 //! [`Value`]s, and read rows through [`Row::get`] with rusqlite's `FromSql` on both stores. Whatever
 //! the two SQL dialects spell differently is said in [`Dialect`], and nowhere else: full-text
-//! search, JSON, case-insensitive comparison and the tables only one store has. On PostgreSQL,
+//! search, JSON, case-insensitive comparison, SQLite's index hints and the tables only one store
+//! has. On PostgreSQL,
 //! placeholders become `$N` with the cast their bound value calls for (`$1::int8`, a `NULL` value
 //! becomes the literal), and each cell is read back as the SQLite value it mirrors (`bigint` and
 //! `boolean` as integers, `double precision` and `numeric` as reals or integers, `text`, `bytea`).
 //! Every statement runs under the deadline of [`Db::with_deadline`]: SQLite is interrupted by its
 //! progress handler, PostgreSQL by `statement_timeout` set to the time left; both give
 //! [`QueryError::Timeout`]. Outside a deadline, a PostgreSQL statement may run
-//! [`UNBOUNDED_STATEMENT_MS`].
+//! [`UNBOUNDED_STATEMENT_MS`]; the projector's (through a [`PgWriter`]) run as long as they need.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -35,6 +38,9 @@ pub const UNBOUNDED_STATEMENT_MS: u64 = super::count::EXACT_COUNT_DEADLINE_MS;
 pub enum Db<'a> {
     Sqlite(&'a Connection),
     Postgres(&'a PgReader),
+    /// The PostgreSQL projector's transaction, which reads the rows it has written (the rollups'
+    /// facts) and writes the rollups.
+    PostgresTx(&'a PgWriter<'a>),
 }
 
 impl<'a> From<&'a Connection> for Db<'a> {
@@ -46,6 +52,12 @@ impl<'a> From<&'a Connection> for Db<'a> {
 impl<'a> From<&'a PgReader> for Db<'a> {
     fn from(reader: &'a PgReader) -> Self {
         Db::Postgres(reader)
+    }
+}
+
+impl<'a> From<&'a PgWriter<'a>> for Db<'a> {
+    fn from(writer: &'a PgWriter<'a>) -> Self {
+        Db::PostgresTx(writer)
     }
 }
 
@@ -99,10 +111,9 @@ impl PgReader {
         &self,
         sql: &str,
         params: &[Value],
-        mut each: impl FnMut(&Row<'_>) -> Result<(), QueryError>,
+        each: impl FnMut(&Row<'_>) -> Result<(), QueryError>,
         first_only: bool,
     ) -> Result<(), QueryError> {
-        let (text, bound) = to_postgres(sql, params);
         let timeout_ms = match self.deadline.get() {
             Some(deadline) => {
                 let left = deadline
@@ -119,34 +130,100 @@ impl PgReader {
         client
             .batch_execute(&format!("SET statement_timeout = {timeout_ms}"))
             .map_err(pg_error)?;
-        let statement = {
-            let mut statements = self.statements.borrow_mut();
-            match statements.get(&text) {
-                Some(statement) => statement.clone(),
-                None => {
-                    let statement = client.prepare(&text).map_err(pg_error)?;
-                    statements.insert(text, statement.clone());
-                    statement
-                }
-            }
-        };
-        let refs: Vec<&(dyn PgToSql + Sync)> = bound.iter().map(|b| b.as_sql()).collect();
-        let mut rows = client
-            .query_raw(&statement, refs.iter().copied())
-            .map_err(pg_error)?;
-        let mut cells = Vec::new();
-        while let Some(row) = fallible_next(&mut rows)? {
-            cells.clear();
-            for i in 0..row.len() {
-                cells.push(row.try_get::<_, PgCell>(i).map_err(pg_error)?.0);
-            }
-            each(&Row::Values(&cells))?;
-            if first_only {
-                break;
+        pg_rows(
+            &mut *client,
+            &self.statements,
+            sql,
+            params,
+            each,
+            first_only,
+        )
+    }
+}
+
+/// What [`pg_rows`] asks of a PostgreSQL connection or transaction (`postgres::GenericClient`,
+/// whose generic methods cannot be called through a `dyn`).
+pub trait PgSession {
+    fn prepare_statement(&mut self, sql: &str) -> Result<postgres::Statement, postgres::Error>;
+    fn query_statement<'s>(
+        &'s mut self,
+        statement: &postgres::Statement,
+        params: &[&(dyn PgToSql + Sync)],
+    ) -> Result<postgres::RowIter<'s>, postgres::Error>;
+}
+
+impl<C: postgres::GenericClient> PgSession for C {
+    fn prepare_statement(&mut self, sql: &str) -> Result<postgres::Statement, postgres::Error> {
+        self.prepare(sql)
+    }
+
+    fn query_statement<'s>(
+        &'s mut self,
+        statement: &postgres::Statement,
+        params: &[&(dyn PgToSql + Sync)],
+    ) -> Result<postgres::RowIter<'s>, postgres::Error> {
+        self.query_raw(statement, params.iter().copied())
+    }
+}
+
+/// A transaction of the PostgreSQL projector, asked questions through [`Db::PostgresTx`] (no
+/// deadline: the projector's statements run as long as they need), with the statements it has
+/// prepared on its connection (kept by the caller, across transactions).
+pub struct PgWriter<'t> {
+    session: RefCell<&'t mut (dyn PgSession + 't)>,
+    statements: &'t RefCell<HashMap<String, postgres::Statement>>,
+}
+
+impl<'t> PgWriter<'t> {
+    pub fn new(
+        session: &'t mut (dyn PgSession + 't),
+        statements: &'t RefCell<HashMap<String, postgres::Statement>>,
+    ) -> Self {
+        Self {
+            session: RefCell::new(session),
+            statements,
+        }
+    }
+}
+
+/// Runs `sql` (SQLite's text, see [`to_postgres`]) on a PostgreSQL session, each row as SQLite's
+/// values; the statement prepared once per connection.
+fn pg_rows(
+    session: &mut dyn PgSession,
+    statements: &RefCell<HashMap<String, postgres::Statement>>,
+    sql: &str,
+    params: &[Value],
+    mut each: impl FnMut(&Row<'_>) -> Result<(), QueryError>,
+    first_only: bool,
+) -> Result<(), QueryError> {
+    let (text, bound) = to_postgres(sql, params);
+    let statement = {
+        let mut statements = statements.borrow_mut();
+        match statements.get(&text) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = session.prepare_statement(&text).map_err(pg_error)?;
+                statements.insert(text, statement.clone());
+                statement
             }
         }
-        Ok(())
+    };
+    let refs: Vec<&(dyn PgToSql + Sync)> = bound.iter().map(|b| b.as_sql()).collect();
+    let mut rows = session
+        .query_statement(&statement, &refs)
+        .map_err(pg_error)?;
+    let mut cells = Vec::new();
+    while let Some(row) = fallible_next(&mut rows)? {
+        cells.clear();
+        for i in 0..row.len() {
+            cells.push(row.try_get::<_, PgCell>(i).map_err(pg_error)?.0);
+        }
+        each(&Row::Values(&cells))?;
+        if first_only {
+            break;
+        }
     }
+    Ok(())
 }
 
 fn fallible_next(rows: &mut postgres::RowIter<'_>) -> Result<Option<postgres::Row>, QueryError> {
@@ -166,7 +243,7 @@ impl<'a> Db<'a> {
     pub fn dialect(self) -> Dialect {
         match self {
             Db::Sqlite(_) => Dialect::Sqlite,
-            Db::Postgres(_) => Dialect::Postgres,
+            Db::Postgres(_) | Db::PostgresTx(_) => Dialect::Postgres,
         }
     }
 
@@ -174,7 +251,7 @@ impl<'a> Db<'a> {
     pub fn sqlite(self) -> Option<&'a Connection> {
         match self {
             Db::Sqlite(conn) => Some(conn),
-            Db::Postgres(_) => None,
+            Db::Postgres(_) | Db::PostgresTx(_) => None,
         }
     }
 
@@ -242,7 +319,30 @@ impl<'a> Db<'a> {
                 Ok(())
             }
             Db::Postgres(reader) => reader.rows(sql, params, each, first_only),
+            Db::PostgresTx(writer) => pg_rows(
+                &mut **writer.session.borrow_mut(),
+                writer.statements,
+                sql,
+                params,
+                each,
+                first_only,
+            ),
         }
+    }
+
+    /// Calls `each` with every row of `sql`, as it is read.
+    pub fn for_each(
+        self,
+        sql: &str,
+        params: &[Value],
+        mut each: impl FnMut(&Row<'_>) -> rusqlite::Result<()>,
+    ) -> Result<(), QueryError> {
+        self.each(sql, params, false, |r| Ok(each(r)?))
+    }
+
+    /// Runs `sql`, a statement that writes (the projector's rollups), ignoring any rows it returns.
+    pub fn execute(self, sql: &str, params: &[Value]) -> Result<(), QueryError> {
+        self.each(sql, params, false, |_| Ok(()))
     }
 
     /// Runs `f` with every statement reading one snapshot of the store (while the projector writes),
@@ -273,6 +373,8 @@ impl<'a> Db<'a> {
                     .map_err(pg_error)?;
                 result
             }
+            // One transaction already.
+            Db::PostgresTx(_) => f(),
         }
     }
 
@@ -297,6 +399,8 @@ impl<'a> Db<'a> {
                 reader.deadline.set(outer);
                 result
             }
+            // The projector's statements have no deadline.
+            Db::PostgresTx(_) => f(),
         };
         match result {
             Err(QueryError::Timeout(_)) => Err(QueryError::Timeout(limit.as_millis() as u64)),
@@ -596,6 +700,23 @@ impl Dialect {
         match self {
             Dialect::Sqlite => expr.to_owned(),
             Dialect::Postgres => format!("{expr} COLLATE \"C\""),
+        }
+    }
+
+    /// After a table's name: the index SQLite is to read it by (PostgreSQL's planner is not told).
+    pub fn indexed_by(self, index: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("INDEXED BY {index}"),
+            Dialect::Postgres => String::new(),
+        }
+    }
+
+    /// `expr` in a condition that is not to pick the index SQLite reads (SQLite's unary `+`, which
+    /// PostgreSQL has no use for, nor for text).
+    pub fn unindexed(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("+{expr}"),
+            Dialect::Postgres => expr.to_owned(),
         }
     }
 

@@ -227,6 +227,11 @@ pub struct ProjectionStats {
 pub fn stats<'a>(db: impl Into<Db<'a>>) -> Result<Stats, QueryError> {
     match db.into() {
         Db::Sqlite(conn) => sqlite_stats(conn),
+        Db::PostgresTx(_) => Err(QueryError::BadRequest(
+            "a store's stats are read on a connection of their own, not in the projector's \
+             transaction"
+                .into(),
+        )),
         Db::Postgres(reader) => {
             let s = reader.stats()?;
             // Ids commit out of order, so what is projected is not always a prefix of ids: every

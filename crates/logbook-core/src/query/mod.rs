@@ -25,7 +25,7 @@ pub mod words;
 
 use std::time::Duration;
 
-pub use db::{Db, Dialect, PgReader, Reader};
+pub use db::{Db, Dialect, PgReader, PgWriter, Reader};
 
 /// How long one list or detail query may run.
 pub const QUERY_DEADLINE_MS: u64 = 2_000;

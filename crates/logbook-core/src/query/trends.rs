@@ -358,15 +358,14 @@ pub struct TrendChange {
     pub notable: bool,
 }
 
-/// Computes the trends of `request` with "now" at `now`.
-/// The PostgreSQL store keeps no rollups: its figures are computed from the derived rows.
+/// Computes the trends of `request` with "now" at `now` (whole hours from the rollups where they
+/// hold what the request asks, on either store).
 pub fn trends<'a>(
     db: impl Into<Db<'a>>,
     request: &TrendsRequest,
     now: DateTime<Utc>,
 ) -> Result<Trends, QueryError> {
-    let db = db.into();
-    compute(db, request, now, db.dialect() == Dialect::Sqlite)
+    compute(db.into(), request, now, true)
 }
 
 /// The same figures as [`trends`], computed from the derived rows alone, without the rollups:
@@ -676,13 +675,9 @@ fn period(
         match hours {
             Some((from, to, endpoint)) => {
                 // The edges' sessions by the numbers the rollups count them by.
-                // (Only SQLite keeps rollups: `Scope::rollup` is `None` on PostgreSQL.)
-                let conn = db.sqlite().expect("rollups are read from SQLite only");
-                let mut sessions = rollup::SessionNumbers::stored(conn);
+                let mut sessions = rollup::SessionNumbers::stored(db);
                 raw(&mut sums, &mut sessions, frame.start, from)?;
-                rollup::load(conn, from, to, endpoint, &mut sums, |hour| {
-                    frame.index(hour)
-                })?;
+                rollup::load(db, from, to, endpoint, &mut sums, |hour| frame.index(hour))?;
                 raw(&mut sums, &mut sessions, to, frame.end)?;
             }
             None => raw(
@@ -820,7 +815,7 @@ fn period(
     let mut warning_codes = Vec::new();
     for (code, calls) in by_value(&total, RollupCount::WarningCalls) {
         let new = match &code {
-            Some(code) => !warning_seen_before(db, code, frame.start)?,
+            Some(code) => !rollup::warning_seen_before(db, code, frame.start)?,
             None => false,
         };
         warning_codes.push(WarningCount {
@@ -856,7 +851,7 @@ fn period(
             .unwrap_or_default();
         if let Some((from, to, endpoint)) = rolled_up {
             rollup::load_histogram(
-                db.sqlite().expect("rollups are read from SQLite only"),
+                db,
                 (from, to),
                 endpoint,
                 (Measure::IntentConfidence, &i.intent),
@@ -1001,10 +996,9 @@ fn slowest_turns(
     // Over many turns, read down the index of response times from the top (it stops after about
     // SLOWEST_TURNS rows of the range); over a few, read the range's turns.
     let measured: i64 = assistant.map_or(0, |h| h.values().sum());
-    let by_time = if measured > SLOWEST_BY_INDEX_FROM && db.dialect() == Dialect::Sqlite {
-        "INDEXED BY call_turns_assistant"
-    } else {
-        ""
+    let by_time = match measured > SLOWEST_BY_INDEX_FROM {
+        true => db.dialect().indexed_by("call_turns_assistant"),
+        false => String::new(),
     };
     rows(
         db,
@@ -1036,22 +1030,6 @@ fn slowest_turns(
             })
         },
     )
-}
-
-/// Whether a call that started before `before` had warning `code`: from the rollups and the hour
-/// `before` falls in on SQLite, from the calls on PostgreSQL (which keeps no rollups).
-fn warning_seen_before(db: Db<'_>, code: &str, before: i64) -> Result<bool, QueryError> {
-    match db {
-        Db::Sqlite(conn) => Ok(rollup::warning_seen_before(conn, code, before)?),
-        Db::Postgres(_) => Ok(db
-            .optional(
-                "SELECT 1 FROM calls c JOIN call_warnings w ON w.event_id = c.event_id
-                 WHERE c.start_at < ?1 AND w.code = ?2 LIMIT 1",
-                &[before.into(), Value::Text(code.to_owned())],
-                |_| Ok(()),
-            )?
-            .is_some()),
-    }
 }
 
 /// Conversation lengths: (at least this many messages, label).

@@ -11,15 +11,29 @@
 //! the slice's transaction; retention subtracts that of the events it deletes, in its own; a
 //! rebuild starts from the empty tables of `derived.sql`. So the rollup of an hour is always the
 //! summary of the facts of its events.
+//!
+//! Both stores keep them, through the one reading seam ([`Db`], one SQL text): SQLite's projector
+//! and retention as above; PostgreSQL's projector (`postgres/projection.rs`) adds each batch in
+//! its transaction ([`add`]) and, where retention dropped a month of events (their rows, and so
+//! their endpoints, gone), counts the hours those events were counted in again from the derived
+//! rows left ([`recount`]); its tables are `postgres/schema_5.sql`.
 
 use rustc_hash::FxHashMap as HashMap;
 
+use rusqlite::Connection;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::query::QueryError;
 use crate::query::db::{Db, Row};
 use crate::query::filter::Sql;
+
+/// The rollup tables, emptied with the derived tables when everything is derived again.
+pub const TABLES: [&str; 4] = [
+    "rollup_sessions",
+    "rollup_session_ids",
+    "rollup_values",
+    "rollup_counts",
+];
 
 pub const HOUR_MS: i64 = 3_600_000;
 /// An intent whose confidence is below this is a low-confidence turn.
@@ -242,7 +256,8 @@ impl Facts {
         summaries: &mut Vec<Summary>,
         mut place: impl FnMut(i64, &str) -> usize,
         sessions: &mut SessionNumbers<'_>,
-    ) -> rusqlite::Result<()> {
+    ) -> Result<(), QueryError> {
+        sessions.learn(self.messages.iter().filter_map(|m| m.session_id.as_deref()))?;
         let mut at = |summaries: &mut Vec<Summary>, time: i64, endpoint: &str| {
             let i = place(time, endpoint);
             if i >= summaries.len() {
@@ -264,10 +279,7 @@ impl Facts {
         }
         for m in &self.messages {
             let i = at(summaries, m.request_at, &m.endpoint);
-            let session = match m.session_id.as_deref() {
-                Some(s) => Some(sessions.number(s)?),
-                None => None,
-            };
+            let session = m.session_id.as_deref().map(|s| sessions.number(s));
             summaries[i].add_message(m, session);
         }
         for a in &self.actions {
@@ -283,7 +295,7 @@ impl Facts {
 /// arrive, taken back when retention deletes a session's last message); a computation that does not
 /// read the rollups numbers the sessions it meets itself.
 pub struct SessionNumbers<'c> {
-    stored: Option<(&'c Connection, Assign)>,
+    stored: Option<(Db<'c>, Assign)>,
     known: HashMap<String, i64>,
 }
 
@@ -305,43 +317,76 @@ impl<'c> SessionNumbers<'c> {
     }
 
     /// The numbers the rollups count by (read, never given).
-    pub fn stored(conn: &'c Connection) -> Self {
+    pub fn stored(db: Db<'c>) -> Self {
         Self {
-            stored: Some((conn, Assign::No)),
+            stored: Some((db, Assign::No)),
             known: HashMap::default(),
         }
     }
 
-    fn assigning(conn: &'c Connection) -> Self {
+    fn assigning(db: Db<'c>) -> Self {
         Self {
-            stored: Some((conn, Assign::Yes)),
+            stored: Some((db, Assign::Yes)),
             known: HashMap::default(),
         }
     }
 
-    pub fn number(&mut self, session: &str) -> rusqlite::Result<i64> {
+    /// Looks up (and, assigning, gives) the stored numbers of `sessions` in two statements, however
+    /// many they are: [`SessionNumbers::number`] then asks nothing of the store.
+    fn learn<'s>(&mut self, sessions: impl Iterator<Item = &'s str>) -> Result<(), QueryError> {
+        let Some((db, assign)) = self.stored else {
+            return Ok(());
+        };
+        let mut new: Vec<&str> = sessions.filter(|s| !self.known.contains_key(*s)).collect();
+        new.sort_unstable();
+        new.dedup();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let list = Value::Text(serde_json::to_string(&new).expect("strings serialize"));
+        let strings = db.dialect().strings();
+        if assign == Assign::Yes {
+            db.execute(
+                &format!(
+                    "INSERT INTO rollup_session_ids (session_id) SELECT * FROM ({strings}) AS s
+                     WHERE true ON CONFLICT (session_id) DO NOTHING"
+                ),
+                std::slice::from_ref(&list),
+            )?;
+        }
+        db.for_each(
+            &format!(
+                "SELECT session_id, id FROM rollup_session_ids WHERE session_id IN ({strings})"
+            ),
+            &[list],
+            |r| {
+                self.known.insert(r.get(0)?, r.get(1)?);
+                Ok(())
+            },
+        )?;
+        for session in new {
+            if !self.known.contains_key(session) {
+                if assign == Assign::Yes {
+                    return Err(QueryError::BadRequest(format!(
+                        "the session {session:?} was given no number in rollup_session_ids"
+                    )));
+                }
+                self.number(session);
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of `session`: its stored one when [`SessionNumbers::learn`] found it, else
+    /// one of this computation alone.
+    pub fn number(&mut self, session: &str) -> i64 {
         if let Some(n) = self.known.get(session) {
-            return Ok(*n);
+            return *n;
         }
         // Numbers of this computation alone are below 0, apart from every stored one.
         let local = -(self.known.len() as i64) - 1;
-        let n = match self.stored {
-            None => local,
-            Some((conn, Assign::No)) => conn
-                .prepare_cached("SELECT id FROM rollup_session_ids WHERE session_id = ?1")?
-                .query_row([session], |r| r.get(0))
-                .optional()?
-                .unwrap_or(local),
-            Some((conn, Assign::Yes)) => conn
-                .prepare_cached(
-                    "INSERT INTO rollup_session_ids (session_id) VALUES (?1)
-                     ON CONFLICT (session_id) DO UPDATE SET session_id = excluded.session_id
-                     RETURNING id",
-                )?
-                .query_row([session], |r| r.get(0))?,
-        };
-        self.known.insert(session.to_owned(), n);
-        Ok(n)
+        self.known.insert(session.to_owned(), local);
+        local
     }
 }
 
@@ -648,21 +693,48 @@ impl Summary {
 /// The names of the confidence tenths, as counted.
 pub const TENTHS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
-/// After the projector wrote the derived rows of events `first..=last` (in the same transaction):
-/// adds them to the rollups.
-pub fn add_events(conn: &Connection, first: i64, last: i64) -> rusqlite::Result<()> {
-    let range = |column: &str| Sql {
-        text: format!("{column} BETWEEN ? AND ?"),
-        params: vec![Value::Integer(first), Value::Integer(last)],
-    };
+/// The events whose figures the projector adds, by id.
+#[derive(Debug, Clone, Copy)]
+pub enum Events<'a> {
+    /// `first..=last`, every one of them (SQLite projects in id order).
+    Range(i64, i64),
+    /// These (PostgreSQL projects in the order transactions settled, not by id).
+    Ids(&'a [i64]),
+}
+
+impl Events<'_> {
+    /// The condition on `column`, an event id.
+    fn on(self, db: Db<'_>, column: &str) -> Sql {
+        match self {
+            Events::Range(first, last) => Sql {
+                text: format!("{column} BETWEEN ? AND ?"),
+                params: vec![Value::Integer(first), Value::Integer(last)],
+            },
+            Events::Ids(ids) => Sql {
+                text: format!("{column} IN ({})", db.dialect().integers()),
+                params: vec![Value::Text(
+                    serde_json::to_string(ids).expect("integers serialize"),
+                )],
+            },
+        }
+    }
+}
+
+/// After the projector wrote the derived rows of `events` (in the same transaction): adds them to
+/// the rollups.
+pub fn add(db: Db<'_>, events: Events<'_>) -> Result<(), QueryError> {
     let facts = facts(
-        conn.into(),
-        &range("c.event_id"),
-        &range("m.event_id"),
+        db,
+        &events.on(db, "c.event_id"),
+        &events.on(db, "m.event_id"),
         EventRows::Read,
-    )
-    .map_err(as_sqlite)?;
-    write(conn, &facts, 1)
+    )?;
+    write(db, &facts, 1)
+}
+
+/// SQLite's projector's [`add`] of events `first..=last`.
+pub fn add_events(conn: &Connection, first: i64, last: i64) -> rusqlite::Result<()> {
+    add(conn.into(), Events::Range(first, last)).map_err(as_sqlite)
 }
 
 /// After retention deleted the events listed in the temporary table `doomed` (`id`, `endpoint`),
@@ -680,7 +752,7 @@ pub fn subtract_events(conn: &Connection, doomed: &'static str) -> rusqlite::Res
         EventRows::Deleted(doomed),
     )
     .map_err(as_sqlite)?;
-    write(conn, &facts, -1)?;
+    write(conn.into(), &facts, -1).map_err(as_sqlite)?;
     // No rollup counts a message of these any more: their numbers are free.
     conn.execute(
         &format!(
@@ -696,6 +768,92 @@ pub fn subtract_events(conn: &Connection, doomed: &'static str) -> rusqlite::Res
     Ok(())
 }
 
+/// The hours (their starts, ms) whose rollups count the calls matching `calls` (a condition on
+/// `c`) and the messages matching `messages` (on `m`), in order.
+pub fn hours(db: Db<'_>, calls: &Sql, messages: &Sql) -> Result<Vec<i64>, QueryError> {
+    // The start of the UTC hour of `t`, as [`hour_of`] (`%` keeps the sign of `t` on both stores).
+    let hour = |t: &str| format!("{t} - (({t} % {HOUR_MS}) + {HOUR_MS}) % {HOUR_MS}");
+    let mut hours = db.rows(
+        &format!(
+            "SELECT DISTINCT {} FROM calls c WHERE {}",
+            hour("c.start_at"),
+            calls.text
+        ),
+        &calls.params,
+        |r| r.get::<_, i64>(0),
+    )?;
+    hours.extend(db.rows(
+        &format!(
+            "SELECT DISTINCT {} FROM messages m WHERE {}",
+            hour("m.request_at"),
+            messages.text
+        ),
+        &messages.params,
+        |r| r.get::<_, i64>(0),
+    )?);
+    hours.sort_unstable();
+    hours.dedup();
+    Ok(hours)
+}
+
+/// Counts the rollups of `hours` (sorted) again from the derived rows of the events stored: what
+/// retention does where it cannot say what a deleted event counted (PostgreSQL drops a month's
+/// events whole, their endpoints with them). Each run of consecutive hours is read as one range.
+pub fn recount(db: Db<'_>, hours: &[i64]) -> Result<(), QueryError> {
+    if hours.is_empty() {
+        return Ok(());
+    }
+    let list = [Value::Text(
+        serde_json::to_string(hours).expect("integers serialize"),
+    )];
+    let integers = db.dialect().integers();
+    for table in ["rollup_counts", "rollup_values", "rollup_sessions"] {
+        db.execute(
+            &format!("DELETE FROM {table} WHERE hour IN ({integers})"),
+            &list,
+        )?;
+    }
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &hour in hours {
+        match runs.last_mut() {
+            Some((_, to)) if *to == hour => *to = hour + HOUR_MS,
+            _ => runs.push((hour, hour + HOUR_MS)),
+        }
+    }
+    for (from, to) in runs {
+        let within = |column: &str| Sql {
+            text: format!("{column} >= ? AND {column} < ?"),
+            params: vec![Value::Integer(from), Value::Integer(to)],
+        };
+        let facts = facts(
+            db,
+            &within("c.start_at"),
+            &within("m.request_at"),
+            EventRows::Read,
+        )?;
+        write(db, &facts, 1)?;
+    }
+    Ok(())
+}
+
+/// Takes back the numbers of those of `sessions` left without a message.
+pub fn forget_sessions(db: Db<'_>, sessions: &[String]) -> Result<(), QueryError> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    db.execute(
+        &format!(
+            "DELETE FROM rollup_session_ids WHERE session_id IN ({})
+               AND NOT EXISTS (SELECT 1 FROM messages m
+                               WHERE m.session_id = rollup_session_ids.session_id)",
+            db.dialect().strings()
+        ),
+        &[Value::Text(
+            serde_json::to_string(sessions).expect("strings serialize"),
+        )],
+    )
+}
+
 /// An error of [`facts`] read from SQLite (where, without a deadline, every error is SQLite's).
 fn as_sqlite(err: QueryError) -> rusqlite::Error {
     match err {
@@ -706,7 +864,7 @@ fn as_sqlite(err: QueryError) -> rusqlite::Error {
 
 /// Adds (`sign` 1) or subtracts (-1) the summaries of `facts`, one statement per hour, endpoint
 /// and measure (value).
-fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
+fn write(db: Db<'_>, facts: &Facts, sign: i64) -> Result<(), QueryError> {
     let mut keys: HashMap<(i64, String), usize> = HashMap::default();
     let mut summaries = Vec::new();
     facts.sum_into(
@@ -717,43 +875,33 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
                 .entry((hour_of(at), endpoint.to_owned()))
                 .or_insert(next)
         },
-        &mut SessionNumbers::assigning(conn),
+        &mut SessionNumbers::assigning(db),
     )?;
-    let mut count = conn.prepare_cached(
-        "INSERT INTO rollup_counts (hour, endpoint, count, given, value, n)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (hour, endpoint, count, given, value) DO UPDATE SET n = n + excluded.n
-         RETURNING n",
-    )?;
-    let mut drop_count = conn.prepare_cached(
-        "DELETE FROM rollup_counts
-         WHERE hour = ?1 AND endpoint = ?2 AND count = ?3 AND given = ?4 AND value = ?5",
-    )?;
+    // (`given` is a flag: 1 or 0 on SQLite, a boolean on PostgreSQL.)
+    let count = "INSERT INTO rollup_counts (hour, endpoint, count, given, value, n)
+         VALUES (?1, ?2, ?3, ?4 = 1, ?5, ?6)
+         ON CONFLICT (hour, endpoint, count, given, value)
+         DO UPDATE SET n = rollup_counts.n + excluded.n
+         RETURNING n";
+    let drop_count = "DELETE FROM rollup_counts
+         WHERE hour = ?1 AND endpoint = ?2 AND count = ?3 AND given = (?4 = 1) AND value = ?5";
     for ((hour, endpoint), i) in &keys {
         let summary = &summaries[*i];
         for (c, values) in &summary.counts {
             for (value, n) in values.iter() {
-                let key = params![
-                    hour,
-                    endpoint,
-                    c.code(),
-                    value.is_some(),
-                    value.unwrap_or("")
+                let mut key = vec![
+                    Value::Integer(*hour),
+                    Value::Text(endpoint.clone()),
+                    Value::Integer(c.code()),
+                    Value::Integer(value.is_some().into()),
+                    Value::Text(value.unwrap_or("").to_owned()),
                 ];
-                let left: i64 = count.query_row(
-                    params![
-                        hour,
-                        endpoint,
-                        c.code(),
-                        value.is_some(),
-                        value.unwrap_or(""),
-                        sign * n
-                    ],
-                    |r| r.get(0),
-                )?;
+                key.push(Value::Integer(sign * n));
+                let left: i64 = db.row(count, &key, |r| r.get(0))?;
                 // Nothing left of a value (retention took it all): no row, as if never counted.
                 if left == 0 {
-                    drop_count.execute(key)?;
+                    key.pop();
+                    db.execute(drop_count, &key)?;
                 }
             }
         }
@@ -766,7 +914,7 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
                 hour: *hour,
                 endpoint,
             };
-            merge_stored(conn, at, &sessions, sign)?;
+            merge_stored(db, at, &sessions, sign)?;
         }
         for ((measure, key), histogram) in &summary.values {
             let at = Stored::Values {
@@ -775,7 +923,7 @@ fn write(conn: &Connection, facts: &Facts, sign: i64) -> rusqlite::Result<()> {
                 hour: *hour,
                 endpoint,
             };
-            merge_stored(conn, at, histogram, sign)?;
+            merge_stored(db, at, histogram, sign)?;
         }
     }
     Ok(())
@@ -797,11 +945,11 @@ enum Stored<'a> {
 
 /// Adds `histogram` (`sign` 1) to the stored one, or subtracts it (-1); an emptied one is deleted.
 fn merge_stored(
-    conn: &Connection,
+    db: Db<'_>,
     at: Stored<'_>,
     histogram: &Histogram,
     sign: i64,
-) -> rusqlite::Result<()> {
+) -> Result<(), QueryError> {
     let (read, write, delete, keys) = match &at {
         Stored::Values {
             measure,
@@ -831,130 +979,168 @@ fn merge_stored(
             vec![Value::Integer(*hour), Value::Text((*endpoint).to_owned())],
         ),
     };
-    let stored: Option<Vec<u8>> = conn
-        .prepare_cached(read)?
-        .query_row(params_from_iter(&keys), |r| r.get(0))
-        .optional()?;
+    let stored: Option<Vec<u8>> = db.optional(read, &keys, |r| r.get(0))?;
     let mut merged = stored.map(|b| decode(&b)).unwrap_or_default();
     for (value, n) in histogram {
         *merged.entry(*value).or_default() += sign * n;
     }
     merged.retain(|_, n| *n != 0);
     if merged.is_empty() {
-        conn.prepare_cached(delete)?
-            .execute(params_from_iter(&keys))?;
+        db.execute(delete, &keys)
     } else {
         let mut with_blob = keys;
         with_blob.push(Value::Blob(encode(&merged)));
-        conn.prepare_cached(write)?
-            .execute(params_from_iter(&with_blob))?;
+        db.execute(write, &with_blob)
     }
-    Ok(())
 }
 
 /// Adds the rollups of the hours from `from` up to `to` (ms, on hours), of one endpoint or all,
 /// each to `summaries[place(hour)]`.
 pub fn load(
-    conn: &Connection,
+    db: Db<'_>,
     from: i64,
     to: i64,
     endpoint: Option<&str>,
     summaries: &mut [Summary],
     place: impl Fn(i64) -> usize,
-) -> rusqlite::Result<()> {
+) -> Result<(), QueryError> {
     let endpoint_cond = if endpoint.is_some() {
         "endpoint = ?3"
     } else {
         "?3 IS NULL"
     };
-    let p = params![from, to, endpoint];
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT hour, count, given, value, n FROM rollup_counts
-         WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
-    ))?;
-    let mut rows = stmt.query(p)?;
-    while let Some(r) = rows.next()? {
-        let Some(count) = Count::from_code(r.get(1)?) else {
-            continue;
-        };
-        let value = match r.get(2)? {
-            true => Some(r.get_ref(3)?.as_str()?),
-            false => None,
-        };
-        let n = r.get(4)?;
-        summaries[place(r.get(0)?)].bump(count, value, n);
-    }
+    let endpoint_value = || match endpoint {
+        Some(e) => Value::Text(e.to_owned()),
+        None => Value::Null,
+    };
+    let p = [Value::Integer(from), Value::Integer(to), endpoint_value()];
+    db.for_each(
+        &format!(
+            "SELECT hour, count, given, value, n FROM rollup_counts
+             WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
+        ),
+        &p,
+        |r| {
+            let Some(count) = Count::from_code(r.get(1)?) else {
+                return Ok(());
+            };
+            let value = match r.get(2)? {
+                true => Some(r.get_ref(3)?.as_str()?),
+                false => None,
+            };
+            let n = r.get(4)?;
+            summaries[place(r.get(0)?)].bump(count, value, n);
+            Ok(())
+        },
+    )?;
     // An intent's confidences are only asked for over the range, and for the top intents alone
     // ([`load_histogram`]).
-    let mut stmt = conn.prepare_cached(&format!(
+    let values = format!(
         "SELECT hour, histogram FROM rollup_values
          WHERE measure = ?4 AND key = '' AND hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
-    ))?;
+    );
     for measure in Measure::ALL {
         if measure == Measure::IntentConfidence {
             continue;
         }
-        let mut rows = stmt.query(params![from, to, endpoint, measure.code()])?;
-        while let Some(r) = rows.next()? {
+        let p = [
+            Value::Integer(from),
+            Value::Integer(to),
+            endpoint_value(),
+            Value::Integer(measure.code()),
+        ];
+        db.for_each(&values, &p, |r| {
             let summary = &mut summaries[place(r.get(0)?)];
             let histogram = summary.values.entry((measure, String::new())).or_default();
             decode_into(r.get_ref(1)?.as_blob()?, histogram);
-        }
+            Ok(())
+        })?;
     }
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT hour, sessions FROM rollup_sessions
-         WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
-    ))?;
-    let mut rows = stmt.query(p)?;
-    while let Some(r) = rows.next()? {
-        let summary = &mut summaries[place(r.get(0)?)];
-        let sessions = &mut summary.sessions;
-        decode_with(r.get_ref(1)?.as_blob()?, |session, n| {
-            sessions.push((session, n))
-        });
-    }
-    Ok(())
+    db.for_each(
+        &format!(
+            "SELECT hour, sessions FROM rollup_sessions
+             WHERE hour >= ?1 AND hour < ?2 AND {endpoint_cond}"
+        ),
+        &p,
+        |r| {
+            let summary = &mut summaries[place(r.get(0)?)];
+            let sessions = &mut summary.sessions;
+            decode_with(r.get_ref(1)?.as_blob()?, |session, n| {
+                sessions.push((session, n))
+            });
+            Ok(())
+        },
+    )
 }
 
 /// Adds the histograms of `measure` and `key` of the hours from `from` up to `to`, of one endpoint
 /// or all, to `into`.
 pub fn load_histogram(
-    conn: &Connection,
+    db: Db<'_>,
     (from, to): (i64, i64),
     endpoint: Option<&str>,
     (measure, key): (Measure, &str),
     into: &mut Histogram,
-) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
+) -> Result<(), QueryError> {
+    let endpoint = match endpoint {
+        Some(e) => Value::Text(e.to_owned()),
+        None => Value::Null,
+    };
+    db.for_each(
         "SELECT histogram FROM rollup_values
          WHERE measure = ?4 AND key = ?5 AND hour >= ?1 AND hour < ?2
                AND (endpoint = ?3 OR ?3 IS NULL)",
-    )?;
-    let mut rows = stmt.query(params![from, to, endpoint, measure.code(), key])?;
-    while let Some(r) = rows.next()? {
-        decode_into(r.get_ref(0)?.as_blob()?, into);
-    }
-    Ok(())
+        &[
+            Value::Integer(from),
+            Value::Integer(to),
+            endpoint,
+            Value::Integer(measure.code()),
+            Value::Text(key.to_owned()),
+        ],
+        |r| {
+            decode_into(r.get_ref(0)?.as_blob()?, into);
+            Ok(())
+        },
+    )
 }
 
 /// Whether a call that started before `before` carries the warning `code`.
-pub fn warning_seen_before(conn: &Connection, code: &str, before: i64) -> rusqlite::Result<bool> {
+pub fn warning_seen_before(db: Db<'_>, code: &str, before: i64) -> Result<bool, QueryError> {
     let hour = hour_of(before);
-    let in_rollups = conn
-        .prepare_cached(
-            "SELECT 1 FROM rollup_counts INDEXED BY rollup_counts_value
-             WHERE count = ?1 AND given = 1 AND value = ?2 AND hour < ?3 AND n > 0 LIMIT 1",
+    let dialect = db.dialect();
+    let in_rollups = db
+        .optional(
+            &format!(
+                "SELECT 1 FROM rollup_counts {}
+                 WHERE count = ?1 AND given = true AND value = ?2 AND hour < ?3 AND n > 0 LIMIT 1",
+                dialect.indexed_by("rollup_counts_value")
+            ),
+            &[
+                Value::Integer(Count::WarningCalls.code()),
+                Value::Text(code.to_owned()),
+                Value::Integer(hour),
+            ],
+            |_| Ok(()),
         )?
-        .exists(params![Count::WarningCalls.code(), code, hour])?;
+        .is_some();
     // The hour `before` falls in, up to it, from the calls themselves (`+` keeps SQLite on the
     // calls' time index).
     Ok(in_rollups
-        || conn
-            .prepare_cached(
-                "SELECT 1 FROM calls c JOIN call_warnings w ON w.event_id = c.event_id
-                 WHERE c.start_at >= ?1 AND c.start_at < ?2 AND +w.code = ?3 LIMIT 1",
+        || db
+            .optional(
+                &format!(
+                    "SELECT 1 FROM calls c JOIN call_warnings w ON w.event_id = c.event_id
+                     WHERE c.start_at >= ?1 AND c.start_at < ?2 AND {} = ?3 LIMIT 1",
+                    dialect.unindexed("w.code")
+                ),
+                &[
+                    Value::Integer(hour),
+                    Value::Integer(before),
+                    Value::Text(code.to_owned()),
+                ],
+                |_| Ok(()),
             )?
-            .exists(params![hour, before, code])?)
+            .is_some())
 }
 
 /// A histogram as bytes: (value, count) pairs by value, each value as the zigzag LEB128 varint of

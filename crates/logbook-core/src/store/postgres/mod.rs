@@ -10,7 +10,8 @@
 //! receiver, is counted and answered with the first delivery's id.
 //!
 //! Each process also runs a projector thread (`projection`): one process at a time derives the
-//! stored bodies into the derived tables (`schema_2.sql`), by the position (transaction id, event
+//! stored bodies into the derived tables (`schema_2.sql`) and the Trends rollups (`schema_5.sql`),
+//! by the position (transaction id, event
 //! id) that stays right when ids commit out of order. Events are partitioned by month of arrival;
 //! the partitions are made and dropped by functions that run with the schema owner's rights
 //! (`schema_3.sql`), so receivers can run under a role that may only insert ([`roles`]), and
@@ -43,6 +44,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_2.sql"),
     include_str!("schema_3.sql"),
     include_str!("schema_4.sql"),
+    include_str!("schema_5.sql"),
 ];
 /// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema;
 /// any number of receivers may open the same database at once.

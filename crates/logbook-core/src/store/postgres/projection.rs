@@ -13,7 +13,8 @@
 //! whose transaction (`events.tx`) ended before the batch's snapshot began
 //! (`tx < pg_snapshot_xmin(pg_current_snapshot())`: no row can still appear below that), in
 //! (tx, id) order after the position, and writes their derived rows and the new position in one
-//! transaction. The derived tables' primary keys refuse a second projection of an event, and the
+//! transaction, with the batch's figures in the Trends rollups (`store::rollup`, `schema_5.sql`).
+//! The derived tables' primary keys refuse a second projection of an event, and the
 //! position moves only from where this batch found it, so even two projectors at once (a lock
 //! lost unnoticed) could not project an event twice.
 //!
@@ -27,7 +28,8 @@
 //! every second; the receiver never waits for the projector.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -38,7 +40,11 @@ use postgres::{Client, Config, Statement, Transaction};
 use super::super::StoreError;
 use super::super::projection::{BatchBound, PROJECT_BATCH, derive_body};
 use super::{connect, describe, text};
+use crate::query::QueryError;
+use crate::query::db::{Db, PgWriter};
+use crate::query::filter::Sql;
 use crate::query::words::words;
+use crate::store::rollup;
 use crate::watson::derive::{CallRow, DERIVER_VERSION, Derived, MessageRow};
 
 /// The session-level advisory lock the projecting instance holds.
@@ -132,6 +138,8 @@ enum Step {
 #[derive(Debug)]
 enum Failure {
     Db(postgres::Error),
+    /// The rollups could not be kept (anything but the database's own error).
+    Rollup(QueryError),
     /// The position was not where the batch found it: another projector moved it.
     Moved,
 }
@@ -142,10 +150,20 @@ impl From<postgres::Error> for Failure {
     }
 }
 
+impl From<QueryError> for Failure {
+    fn from(err: QueryError) -> Self {
+        match err {
+            QueryError::Postgres(err) => Self::Db(err),
+            other => Self::Rollup(other),
+        }
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Db(err) => f.write_str(&describe(err)),
+            Self::Rollup(err) => write!(f, "cannot keep the Trends rollups: {err}"),
             Self::Moved => f.write_str(
                 "the projection position moved under this batch (another projector?); the batch \
                  was rolled back",
@@ -280,7 +298,7 @@ fn prepare(client: &mut Client) -> Result<Prepared, postgres::Error> {
         Some(version) if version > DERIVER_VERSION => return Ok(Prepared::Newer(version)),
         Some(version) if version == DERIVER_VERSION => {}
         _ => {
-            let tables: Vec<&str> = by_event().collect();
+            let tables: Vec<&str> = by_event().chain(rollup::TABLES).collect();
             tx.batch_execute(&format!("TRUNCATE conversations, {}", tables.join(", ")))?;
             tx.execute(
                 "INSERT INTO projection_state (deriver_version, tx, event_id, projected)
@@ -312,6 +330,8 @@ struct Statements {
     call_warning: Statement,
     call_custom_data: Statement,
     fts: Statement,
+    /// The statements the rollups' SQL (`store::rollup`, through `query::db`) prepared.
+    rollups: RefCell<HashMap<String, Statement>>,
 }
 
 impl Statements {
@@ -417,6 +437,7 @@ impl Statements {
                      || setweight(to_tsvector('simple'::regconfig, $3::text), 'B')
                      || setweight(to_tsvector('simple'::regconfig, $4::text), 'C'))",
             )?,
+            rollups: RefCell::new(HashMap::new()),
         })
     }
 }
@@ -454,6 +475,12 @@ fn project_batch(client: &mut Client, st: &Statements) -> Result<bool, Failure> 
         let sessions: Vec<String> = sessions.into_iter().collect();
         tx.execute(&st.conversations, &[&sessions])?;
     }
+    // The batch's figures into the rollups, read from the rows just written.
+    let ids: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+    rollup::add(
+        Db::PostgresTx(&PgWriter::new(&mut tx, &st.rollups)),
+        rollup::Events::Ids(&ids),
+    )?;
     let moved = tx.execute(
         &st.advance,
         &[
@@ -499,8 +526,10 @@ fn read_batch(
 /// Takes out the derived rows of the events retention dropped (whole months, `retention_log`) since
 /// the last time, in the batch's transaction, with the position in the log that says so; the
 /// conversations they belonged to are folded again from the messages left, or go with their last.
+/// The rollups of the hours those events were counted in are counted again from the rows left
+/// (a dropped event's endpoint went with it, so what it counted cannot be subtracted).
 /// Returns whether there was anything to apply.
-fn apply_retention(tx: &mut Transaction<'_>, st: &Statements) -> Result<bool, postgres::Error> {
+fn apply_retention(tx: &mut Transaction<'_>, st: &Statements) -> Result<bool, Failure> {
     let row = tx.query_one(
         "SELECT s.retention_through, (SELECT coalesce(max(seq), 0) FROM retention_log)
          FROM projection_state s",
@@ -515,11 +544,23 @@ fn apply_retention(tx: &mut Transaction<'_>, st: &Statements) -> Result<bool, po
          WHERE seq > $1 AND seq <= $2 AND first_id IS NOT NULL",
         &[&applied, &logged],
     )?;
+    let (mut hours, mut forgotten) = (Vec::new(), Vec::new());
     for month in &months {
         let (first, last): (i64, i64) = (month.get(0), month.get(1));
         // The month's ids, less any event of another month numbered among them (ids are taken
         // before commit, so a neighbouring month's event can fall inside the range).
         let gone = "event_id BETWEEN $1 AND $2 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = event_id)";
+        let gone_on = |column: &str| Sql {
+            text: format!(
+                "{column} BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = {column})"
+            ),
+            params: vec![first.into(), last.into()],
+        };
+        hours.extend(rollup::hours(
+            Db::PostgresTx(&PgWriter::new(tx, &st.rollups)),
+            &gone_on("c.event_id"),
+            &gone_on("m.event_id"),
+        )?);
         let sessions: Vec<String> = tx
             .query(
                 &format!(
@@ -543,7 +584,15 @@ fn apply_retention(tx: &mut Transaction<'_>, st: &Statements) -> Result<bool, po
                 &[&sessions],
             )?;
             tx.execute(&st.conversations, &[&sessions])?;
+            forgotten.extend(sessions);
         }
+    }
+    hours.sort_unstable();
+    hours.dedup();
+    {
+        let db = PgWriter::new(tx, &st.rollups);
+        rollup::recount(Db::PostgresTx(&db), &hours)?;
+        rollup::forget_sessions(Db::PostgresTx(&db), &forgotten)?;
     }
     tx.execute(
         "UPDATE projection_state SET retention_through = $1",

@@ -87,6 +87,7 @@ GRANT EXECUTE ON FUNCTION {schema}.logbook_month_partition(bigint), {schema}.log
         let derived: Vec<String> = ["projection_state", "conversations"]
             .into_iter()
             .chain(super::projection::by_event())
+            .chain(crate::store::rollup::TABLES)
             .map(|table| format!("{schema}.{table}"))
             .collect();
         let _ = write!(
