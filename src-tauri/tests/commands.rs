@@ -1350,8 +1350,11 @@ fn the_pull_panel_keeps_its_key_in_a_private_file_and_pulls_into_the_app_s_store
             .is_ok_and(|c| c["turns"].as_array().unwrap().len() == 2)
     });
 
-    // Pull again since the last pull, with the stored key: from the newest log stored.
-    f.ok("start_pull", request(None, true));
+    // Pull again since the last pull, with the stored key: from the newest log stored. (The pull's
+    // row says it finished a moment before its thread lets the next one start.)
+    wait_for("the next pull to start", || {
+        f.invoke("start_pull", request(None, true)).is_ok()
+    });
     wait_for("the second pull to finish", || finished(2));
     let pulls = f.ok("pulls", json!({}));
     assert_eq!(pulls[0]["after"], "2026-11-29T10:00:05.000Z");
