@@ -69,27 +69,21 @@ pub fn rows_since(conn: Db<'_>, cursor: LiveCursor) -> Result<(Vec<EventRow>, bo
 /// the view sends them (`Dialect::live_now`).
 pub fn now(db: Db<'_>) -> Result<LiveCursor, ApiError> {
     let dialect = db.dialect();
-    Ok(db.row(
-        &format!(
-            "SELECT ({}), ({})",
-            dialect.live_now("events"),
-            dialect.live_now("rejections")
-        ),
-        &[],
-        |r| {
-            Ok(LiveCursor {
-                last_event_id: r.get(0)?,
-                last_rejection_id: r.get(1)?,
-            })
-        },
-    )?)
+    cursor(db, |table| dialect.live_now(table))
 }
 
 /// The highest stored ids (0 when there are none): a client's ids past them are from another
 /// database ([`LiveCursor::at_most`]).
 pub fn newest(db: Db<'_>) -> Result<LiveCursor, ApiError> {
+    cursor(db, |table| {
+        format!("SELECT coalesce(max(id), 0) FROM {table}")
+    })
+}
+
+/// The cursor whose ids `id_in` reads from the events and the rejections.
+fn cursor(db: Db<'_>, id_in: impl Fn(&str) -> String) -> Result<LiveCursor, ApiError> {
     Ok(db.row(
-        "SELECT (SELECT coalesce(max(id), 0) FROM events), (SELECT coalesce(max(id), 0) FROM rejections)",
+        &format!("SELECT ({}), ({})", id_in("events"), id_in("rejections")),
         &[],
         |r| {
             Ok(LiveCursor {

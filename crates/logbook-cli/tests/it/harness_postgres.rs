@@ -135,25 +135,7 @@ impl Cluster {
             "-c listen_addresses='' -k {} -p {port} -c fsync=off -c max_connections=200 -c ssl=off",
             path(&self.socket_dir)
         );
-        if let Err(why) = run_as(
-            self.owner,
-            &pg_ctl,
-            &[
-                "start",
-                "-w",
-                "-t",
-                "60",
-                "-D",
-                &path(&data),
-                "-l",
-                &path(&log),
-                "-o",
-                &options,
-            ],
-        ) {
-            let log = std::fs::read_to_string(&log).unwrap_or_default();
-            return Err(format!("{why}\nstandby log:\n{log}"));
-        }
+        pg_ctl_start(self.owner, &pg_ctl, &data, &log, &options)?;
         Ok(Replica {
             port,
             socket_dir: self.socket_dir.clone(),
@@ -319,32 +301,45 @@ fn start() -> Result<Cluster, String> {
         "-c listen_addresses=127.0.0.1 -k {} -p {port} -c ssl=on -c fsync=off -c max_connections=200",
         path(&socket_dir)
     );
-    let started = run_as(
-        owner,
-        &pg_ctl,
-        &[
-            "start",
-            "-w",
-            "-t",
-            "60",
-            "-D",
-            &path(&data),
-            "-l",
-            &path(&log),
-            "-o",
-            &options,
-        ],
-    );
-    if let Err(why) = started {
-        let log = std::fs::read_to_string(&log).unwrap_or_default();
-        return Err(format!("{why}\nserver log:\n{log}"));
-    }
+    pg_ctl_start(owner, &pg_ctl, &data, &log, &options)?;
     Ok(Cluster {
         socket_dir,
         port,
         bin,
         owner,
         replica: OnceLock::new(),
+    })
+}
+
+/// Starts the server of `data` with `options`, waiting until it accepts connections; a failure
+/// comes with the server's log.
+fn pg_ctl_start(
+    owner: Option<&str>,
+    pg_ctl: &Path,
+    data: &Path,
+    log: &Path,
+    options: &str,
+) -> Result<(), String> {
+    let path = |p: &Path| p.to_str().expect("a UTF-8 temporary path").to_owned();
+    run_as(
+        owner,
+        pg_ctl,
+        &[
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            &path(data),
+            "-l",
+            &path(log),
+            "-o",
+            options,
+        ],
+    )
+    .map_err(|why| {
+        let log = std::fs::read_to_string(log).unwrap_or_default();
+        format!("{why}\nserver log:\n{log}")
     })
 }
 
