@@ -722,6 +722,8 @@ fn live_sends_what_was_missed_then_each_commit_and_resumes_from_the_last_id(back
     assert_eq!(id, "13.0");
     assert_eq!(sources(&batch), ["a13"]);
     assert_eq!(batch["rows"][0]["kind"], "message_logged");
+    // Its ids (log_id) are read from its derived rows, which come after the live row.
+    ui.h.projected();
     assert_eq!(ui.ok("/api/events/13", &[])["log_id"], log_id);
 
     // A refused request arrives too.
