@@ -70,6 +70,8 @@ pub struct PgStore {
     writer: group_commit::Writer,
     projector: projection::Projector,
     expirer: Option<retention::Expirer>,
+    /// The connection [`PgStore::projection_progress`] reads on, once it has been asked.
+    watcher: std::sync::Mutex<Option<Client>>,
 }
 
 impl PgStore {
@@ -121,6 +123,7 @@ impl PgStore {
             writer,
             projector,
             expirer: None,
+            watcher: std::sync::Mutex::new(None),
         })
     }
 
@@ -159,11 +162,72 @@ impl PgStore {
             .submit(group_commit::Write::Event(Box::new(event)))
     }
 
+    /// Stores many accepted events (an import, generated traffic): each as [`Self::submit_event`]
+    /// stores it, in the transactions of up to 512 writes the writer makes of them; returns after
+    /// the last commit, one outcome per event, in their order.
+    pub fn submit_events(&self, events: Vec<NewEvent>) -> Vec<Result<Outcome, StoreError>> {
+        self.writer.submit_many(
+            events
+                .into_iter()
+                .map(|e| group_commit::Write::Event(Box::new(e)))
+                .collect(),
+        )
+    }
+
     /// Stores a refused request (capped as SQLite caps it); returns after its commit.
     pub fn submit_rejection(&self, rejection: NewRejection) -> Result<(), StoreError> {
         self.writer
             .submit(group_commit::Write::Rejection(Box::new(rejection)))
             .map(|_| ())
+    }
+
+    /// Where projection of this store stands now, by whichever instance projects it (read on a
+    /// connection of its own, made at the first call).
+    pub fn projection_progress(&self) -> Result<ProjectionProgress, StoreError> {
+        let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
+        if watcher.as_ref().is_none_or(|c| c.is_closed()) {
+            *watcher = Some(connect(&self.config).map_err(|why| {
+                StoreError::Postgres(format!(
+                    "cannot connect to PostgreSQL at {}: {why}",
+                    self.target
+                ))
+            })?);
+        }
+        let client = watcher.as_mut().expect("connected above");
+        let row = client.query_one(PROJECTION_PROGRESS, &[]).map_err(|err| {
+            StoreError::Postgres(format!(
+                "cannot read the projection of {}: {}",
+                self.target,
+                describe(&err)
+            ))
+        })?;
+        Ok(ProjectionProgress {
+            projected: row.get(0),
+            caught_up: row.get(1),
+        })
+    }
+
+    /// Waits until every event stored so far is projected (by this process's projector or another
+    /// instance's); `progress` is told the events projected since the last rebuild, as it moves.
+    /// `false` when projection stalled: it did not move for `stall` (as [`stall`](super::stall)
+    /// judges it), a transaction left open on the server holding it back, say.
+    pub fn wait_projected(
+        &self,
+        stall: Duration,
+        progress: &dyn Fn(i64),
+    ) -> Result<bool, StoreError> {
+        let mut now = self.projection_progress()?;
+        let mut watch = super::stall::StallWatch::new(stall, now.projected);
+        while !now.caught_up {
+            progress(now.projected);
+            if watch.check(now.projected).is_some() {
+                return Ok(false);
+            }
+            std::thread::sleep(PROJECTION_POLL);
+            now = self.projection_progress()?;
+        }
+        progress(now.projected);
+        Ok(true)
     }
 
     /// Stops retention and the projector (after the batch in hand), commits every queued write
@@ -174,6 +238,26 @@ impl PgStore {
         self.writer.stop()
     }
 }
+
+/// Where a store's projection stands ([`PgStore::projection_progress`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectionProgress {
+    /// Events projected since the derived tables were last emptied (`projection_state.projected`).
+    pub projected: i64,
+    /// Whether every stored event is projected.
+    pub caught_up: bool,
+}
+
+/// [`ProjectionProgress`] in one statement. Cheap at any size: "caught up" looks for one event
+/// beyond the position through `events_tx_id` (the projector's own reading order), or, before any
+/// projector has run, for any event at all.
+const PROJECTION_PROGRESS: &str = "SELECT coalesce((SELECT projected FROM projection_state), 0),
+        CASE WHEN EXISTS (SELECT 1 FROM projection_state)
+             THEN NOT EXISTS (SELECT 1 FROM events e, projection_state s
+                              WHERE (e.tx, e.id) > (s.tx, s.event_id))
+             ELSE NOT EXISTS (SELECT 1 FROM events) END";
+/// How often [`PgStore::wait_projected`] looks.
+const PROJECTION_POLL: Duration = Duration::from_millis(200);
 
 /// What a PostgreSQL store holds, and where its projection stands (`logbook stats --store`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
