@@ -1596,3 +1596,90 @@ fn a_projector_role_projects_what_a_receiver_role_stored() {
     assert!(terminate(&mut projecting).success());
     assert!(terminate(&mut server).success());
 }
+
+/// `logbook generate --store` stores every generated event once, through the receivers' own write
+/// path, and returns only once the projector has derived each of them, once.
+#[test]
+fn generate_into_postgres_stores_and_projects_each_event_once() {
+    let db = cluster().database("generate");
+    let out = logbook()
+        .args([
+            "generate", "--events", "600", "--seed", "4", "--store", &db.url,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("stored 600 events into "), "{stdout}");
+    assert!(stdout.contains("projected them "), "{stdout}");
+    let mut client = db.client();
+    // Projected when the command returned: its own projector stopped with it.
+    assert!(
+        caught_up(&mut client),
+        "generate returned before projection"
+    );
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 600);
+    assert_eq!(
+        count(&mut client, "SELECT count(DISTINCT dedup_key) FROM events"),
+        600
+    );
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM event_keys k JOIN events e
+                 ON e.id = k.event_id AND e.dedup_key = k.dedup_key AND e.received_at = k.received_at"
+        ),
+        600,
+        "each event's dedup key names it"
+    );
+    assert_projected_exactly_once(&mut client);
+}
+
+/// Filling a store with generated traffic keeps every body's bytes, in many events a transaction,
+/// and stores each once: the same bodies again are all answered as duplicates, and counted.
+#[test]
+fn filling_postgres_keeps_each_body_exactly_and_stores_it_once() {
+    use logbook_devtools::generate::{GenerateOptions, Generator};
+    let db = cluster().database("fill");
+    let span = chrono::Duration::days(1);
+    let options = GenerateOptions {
+        seed: 9,
+        start: chrono::Utc::now() - span,
+        span,
+    };
+    let bodies: Vec<Vec<u8>> = Generator::with_event_count(options, 700)
+        .take(700)
+        .collect();
+    let fill = || {
+        logbook_devtools::fill::into_postgres(&db.url, bodies.clone().into_iter(), &|_| {}, &|_| {})
+            .unwrap()
+    };
+    let first = fill();
+    assert_eq!((first.stored, first.duplicates), (700, 0));
+    let again = fill();
+    assert_eq!((again.stored, again.duplicates), (0, 700));
+    let mut client = db.client();
+    let stored: HashSet<Vec<u8>> = client
+        .query("SELECT body FROM events", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(stored, bodies.iter().cloned().collect::<HashSet<_>>());
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 700);
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT sum(duplicates)::bigint FROM event_keys"
+        ),
+        700
+    );
+    // More than one event a transaction: 700 events in far fewer transactions.
+    assert!(count(&mut client, "SELECT count(DISTINCT tx) FROM events") < 100);
+    assert_projected_exactly_once(&mut client);
+}
