@@ -1683,3 +1683,77 @@ fn filling_postgres_keeps_each_body_exactly_and_stores_it_once() {
     assert!(count(&mut client, "SELECT count(DISTINCT tx) FROM events") < 100);
     assert_projected_exactly_once(&mut client);
 }
+
+/// `bench query --store` measures the same figures as on SQLite, on a scratch schema it drops;
+/// with `--schema`, on a store it keeps and measures again without filling it again.
+#[test]
+fn bench_query_against_postgres_prints_every_figure_and_cleans_up() {
+    let db = cluster().database("bench_query");
+    let bench = |extra: &[&str]| -> HashMap<String, String> {
+        let out = logbook()
+            .args(["bench", "query", "--store", &db.url])
+            .args(["--events", "400", "--samples", "3"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    let number = |figures: &HashMap<String, String>, name: &str| -> f64 {
+        figures
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} in {figures:?}"))
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is not a number: {figures:?}"))
+    };
+    let figures = bench(&[]);
+    assert_eq!(number(&figures, "events"), 400.0);
+    assert_eq!(number(&figures, "generated_events"), 400.0);
+    assert!(number(&figures, "store_events_per_s") > 0.0);
+    assert!(number(&figures, "database_to_raw_ratio") > 1.0);
+    for name in [
+        "search_free_text",
+        "search_qualifiers",
+        "search_combined_with_facets",
+        "open_conversation",
+        "open_call",
+        "trends_30d",
+        "trends_30d_without_rollups",
+    ] {
+        let (p50, p99) = (
+            number(&figures, &format!("{name}_p50_ms")),
+            number(&figures, &format!("{name}_p99_ms")),
+        );
+        assert!(0.0 < p50 && p50 <= p99, "{name}: {p50} {p99}");
+    }
+    assert_eq!(number(&figures, "export_raw_ndjson_rows"), 400.0);
+    assert!(number(&figures, "export_messages_ndjson_rows") > 0.0);
+    assert!(number(&figures, "export_calls_csv_rows") > 0.0);
+    let mut client = db.client();
+    let schemas = "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'logbook_bench_%'";
+    assert_eq!(
+        count(&mut client, schemas),
+        0,
+        "the scratch schema is dropped"
+    );
+
+    let kept = bench(&["--schema", "bench_kept"]);
+    assert_eq!(number(&kept, "generated_events"), 400.0);
+    assert_eq!(
+        count(&mut client, "SELECT count(*) FROM bench_kept.events"),
+        400
+    );
+    let again = bench(&["--schema", "bench_kept"]);
+    assert!(!again.contains_key("generated_events"), "{again:?}");
+    assert_eq!(number(&again, "events"), 400.0);
+}
