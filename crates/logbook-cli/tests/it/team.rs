@@ -564,7 +564,7 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
             &mut client,
             "SELECT max(version)::bigint FROM logbook_schema"
         ),
-        4
+        5
     );
 
     let now = chrono::Utc::now().timestamp_millis();

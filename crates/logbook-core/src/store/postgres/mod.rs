@@ -43,6 +43,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_2.sql"),
     include_str!("schema_3.sql"),
     include_str!("schema_4.sql"),
+    include_str!("schema_5.sql"),
 ];
 /// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema;
 /// any number of receivers may open the same database at once.
@@ -353,8 +354,17 @@ pub(crate) fn read_stats(client: &mut Client, target: String) -> Result<PgStats,
 /// connection is read-only, whatever its role may do.
 pub fn reader(url: &str) -> Result<Client, StoreError> {
     let (mut client, target) = open_for_reading(url, "logbook reader")?;
+    // Each statement is planned for its values: a reader's statements are prepared once and run
+    // with many, and after five runs PostgreSQL may keep one generic plan whatever the value. The
+    // query language asks for skewed values (an intent most turns have, or one none has), so the
+    // generic plan read every row of `message_intents` for an intent with no titled rows (16 ms
+    // at 200,000 events, growing with the store) where the value's own plan reads none, and could
+    // not use the statistics of `channel:` (`schema_5.sql`). The price is the planning: opening a
+    // conversation or a call took 1-2 ms more (`logbook bench query --store`, README).
     client
-        .batch_execute("SET default_transaction_read_only = on")
+        .batch_execute(
+            "SET default_transaction_read_only = on; SET plan_cache_mode = force_custom_plan",
+        )
         .map_err(|err| {
             StoreError::Postgres(format!(
                 "cannot read the store at {target}: {}",
@@ -633,6 +643,19 @@ mod tests {
             .to_string();
         assert!(err.contains("sslmode"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    /// The statistics of version 5 are of the very expression `channel:` compares (`m.` aside, the
+    /// tab spelled `E'\t'`): another expression would have none, and the planner would guess again.
+    #[test]
+    fn the_channel_statistics_are_of_the_expression_the_queries_compare() {
+        let expression = crate::query::parse::CHANNEL_KEY_SQL
+            .replace("m.channel", "channel")
+            .replace("'\t'", "E'\\t'");
+        assert!(
+            include_str!("schema_5.sql").contains(&expression),
+            "{expression}"
+        );
     }
 
     /// Two uses of one advisory lock number wait for each other: the projector holds its lock for
