@@ -1598,13 +1598,14 @@ fn a_projector_role_projects_what_a_receiver_role_stored() {
 }
 
 /// `logbook generate --store` stores every generated event once, through the receivers' own write
-/// path, and returns only once the projector has derived each of them, once.
+/// path, and returns only once the projector has derived each of them, once. (More events than
+/// three projection batches: a command that did not wait would leave some underived.)
 #[test]
 fn generate_into_postgres_stores_and_projects_each_event_once() {
     let db = cluster().database("generate");
     let out = logbook()
         .args([
-            "generate", "--events", "600", "--seed", "4", "--store", &db.url,
+            "generate", "--events", "6500", "--seed", "4", "--store", &db.url,
         ])
         .stdin(Stdio::null())
         .output()
@@ -1615,7 +1616,7 @@ fn generate_into_postgres_stores_and_projects_each_event_once() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("stored 600 events into "), "{stdout}");
+    assert!(stdout.contains("stored 6500 events into "), "{stdout}");
     assert!(stdout.contains("projected them "), "{stdout}");
     let mut client = db.client();
     // Projected when the command returned: its own projector stopped with it.
@@ -1623,10 +1624,10 @@ fn generate_into_postgres_stores_and_projects_each_event_once() {
         caught_up(&mut client),
         "generate returned before projection"
     );
-    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 600);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 6500);
     assert_eq!(
         count(&mut client, "SELECT count(DISTINCT dedup_key) FROM events"),
-        600
+        6500
     );
     assert_eq!(
         count(
@@ -1634,7 +1635,7 @@ fn generate_into_postgres_stores_and_projects_each_event_once() {
             "SELECT count(*) FROM event_keys k JOIN events e
                  ON e.id = k.event_id AND e.dedup_key = k.dedup_key AND e.received_at = k.received_at"
         ),
-        600,
+        6500,
         "each event's dedup key names it"
     );
     assert_projected_exactly_once(&mut client);
