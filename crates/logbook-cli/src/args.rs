@@ -560,8 +560,10 @@ pub struct CustomDataArgs {
 
 #[derive(Args)]
 pub struct GenerateArgs {
+    /// The SQLite file of `--db`, or a team's PostgreSQL store (`--store`), stored into through its
+    /// own writer and projected by its own projector.
     #[command(flatten)]
-    pub db: DbArg,
+    pub store: StoreArg,
     /// How many events (message turns and call records).
     #[arg(long, default_value_t = 10_000)]
     pub events: u64,
@@ -572,7 +574,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 7)]
     pub days: i64,
     /// Write NDJSON bodies here instead of filling the database.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long, short, value_name = "FILE", conflicts_with = "url")]
     pub output: Option<PathBuf>,
 }
 

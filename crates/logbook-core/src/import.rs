@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::value::RawValue;
 
-use crate::store::{NewEvent, Outcome, Store, StoreError};
+use crate::store::{EventLog, NewEvent, Outcome, Store, StoreError};
 use crate::watson::read_envelope;
 
 /// An import waits for its events to be projected, unless projection makes no progress this long.
@@ -51,7 +51,7 @@ pub fn import_files(
     for path in paths {
         let origin = path.display().to_string();
         let mut batch = Batch {
-            store,
+            log: store,
             origin: &origin,
             events: Vec::new(),
             report: &mut report,
@@ -67,17 +67,30 @@ pub fn import_files(
     Ok(report)
 }
 
-/// Imports bodies from any source (the generator, say); `origin` is recorded as their path and
-/// `progress` is told the count so far.
+/// Imports bodies from any source (the generator, say) into a SQLite store, and waits for their
+/// projection; `origin` is recorded as their path and `progress` is told the count so far.
 pub fn import_bodies(
     store: &Store,
     origin: &str,
     bodies: impl Iterator<Item = Vec<u8>>,
     progress: &dyn Fn(u64),
 ) -> Result<ImportReport, ImportError> {
+    let mut report = store_bodies(store, origin, bodies, progress)?;
+    report.projected = store.wait_projected(PROJECTION_STALL)?;
+    Ok(report)
+}
+
+/// Stores bodies from any source into either store, as [`import_bodies`] does, without waiting
+/// for their projection (`projected` is false): the caller waits as its store allows.
+pub fn store_bodies(
+    log: &dyn EventLog,
+    origin: &str,
+    bodies: impl Iterator<Item = Vec<u8>>,
+    progress: &dyn Fn(u64),
+) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
     let mut batch = Batch {
-        store,
+        log,
         origin,
         events: Vec::new(),
         report: &mut report,
@@ -89,12 +102,11 @@ pub fn import_bodies(
         }
     }
     batch.flush()?;
-    report.projected = store.wait_projected(PROJECTION_STALL)?;
     Ok(report)
 }
 
 struct Batch<'a> {
-    store: &'a Store,
+    log: &'a dyn EventLog,
     origin: &'a str,
     events: Vec<NewEvent>,
     report: &'a mut ImportReport,
@@ -130,7 +142,7 @@ impl Batch<'_> {
     }
 
     fn flush(&mut self) -> Result<(), ImportError> {
-        for result in self.store.submit_events(std::mem::take(&mut self.events)) {
+        for result in self.log.submit_events(std::mem::take(&mut self.events)) {
             match result? {
                 Outcome::Stored(_) => self.report.stored += 1,
                 Outcome::Duplicate(_) => self.report.duplicates += 1,

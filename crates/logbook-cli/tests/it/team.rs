@@ -565,7 +565,7 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
             &mut client,
             "SELECT max(version)::bigint FROM logbook_schema"
         ),
-        5
+        6
     );
 
     let now = chrono::Utc::now().timestamp_millis();
@@ -1733,4 +1733,166 @@ fn the_reading_commands_read_a_replica_as_they_read_the_primary() {
             .is_ok_and(|(rows, _)| rows.len() == 1)
     });
     assert!(terminate(&mut server).success());
+}
+
+/// `logbook generate --store` stores every generated event once, through the receivers' own write
+/// path, and returns only once the projector has derived each of them, once. (More events than
+/// three projection batches: a command that did not wait would leave some underived.)
+#[test]
+fn generate_into_postgres_stores_and_projects_each_event_once() {
+    let db = cluster().database("generate");
+    let out = logbook()
+        .args([
+            "generate", "--events", "6500", "--seed", "4", "--store", &db.url,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("stored 6500 events into "), "{stdout}");
+    assert!(stdout.contains("projected them "), "{stdout}");
+    let mut client = db.client();
+    // Projected when the command returned: its own projector stopped with it.
+    assert!(
+        caught_up(&mut client),
+        "generate returned before projection"
+    );
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 6500);
+    assert_eq!(
+        count(&mut client, "SELECT count(DISTINCT dedup_key) FROM events"),
+        6500
+    );
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT count(*) FROM event_keys k JOIN events e
+                 ON e.id = k.event_id AND e.dedup_key = k.dedup_key AND e.received_at = k.received_at"
+        ),
+        6500,
+        "each event's dedup key names it"
+    );
+    assert_projected_exactly_once(&mut client);
+}
+
+/// Filling a store with generated traffic keeps every body's bytes, in many events a transaction,
+/// and stores each once: the same bodies again are all answered as duplicates, and counted.
+#[test]
+fn filling_postgres_keeps_each_body_exactly_and_stores_it_once() {
+    use logbook_devtools::generate::{GenerateOptions, Generator};
+    let db = cluster().database("fill");
+    let span = chrono::Duration::days(1);
+    let options = GenerateOptions {
+        seed: 9,
+        start: chrono::Utc::now() - span,
+        span,
+    };
+    let bodies: Vec<Vec<u8>> = Generator::with_event_count(options, 700)
+        .take(700)
+        .collect();
+    let fill = || {
+        logbook_devtools::fill::into_postgres(&db.url, bodies.clone().into_iter(), &|_| {}, &|_| {})
+            .unwrap()
+    };
+    let first = fill();
+    assert_eq!((first.stored, first.duplicates), (700, 0));
+    let again = fill();
+    assert_eq!((again.stored, again.duplicates), (0, 700));
+    let mut client = db.client();
+    let stored: HashSet<Vec<u8>> = client
+        .query("SELECT body FROM events", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(stored, bodies.iter().cloned().collect::<HashSet<_>>());
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events"), 700);
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT sum(duplicates)::bigint FROM event_keys"
+        ),
+        700
+    );
+    // More than one event a transaction: 700 events in far fewer transactions.
+    assert!(count(&mut client, "SELECT count(DISTINCT tx) FROM events") < 100);
+    assert_projected_exactly_once(&mut client);
+}
+
+/// `bench query --store` measures the same figures as on SQLite, on a scratch schema it drops;
+/// with `--schema`, on a store it keeps and measures again without filling it again.
+#[test]
+fn bench_query_against_postgres_prints_every_figure_and_cleans_up() {
+    let db = cluster().database("bench_query");
+    let bench = |extra: &[&str]| -> HashMap<String, String> {
+        let out = logbook()
+            .args(["bench", "query", "--store", &db.url])
+            .args(["--events", "400", "--samples", "3"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    let number = |figures: &HashMap<String, String>, name: &str| -> f64 {
+        figures
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} in {figures:?}"))
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is not a number: {figures:?}"))
+    };
+    let figures = bench(&[]);
+    assert_eq!(number(&figures, "events"), 400.0);
+    assert_eq!(number(&figures, "generated_events"), 400.0);
+    assert!(number(&figures, "store_events_per_s") > 0.0);
+    assert!(number(&figures, "database_to_raw_ratio") > 1.0);
+    for name in [
+        "search_free_text",
+        "search_qualifiers",
+        "search_combined_with_facets",
+        "open_conversation",
+        "open_call",
+        "trends_30d",
+        "trends_30d_without_rollups",
+    ] {
+        let (p50, p99) = (
+            number(&figures, &format!("{name}_p50_ms")),
+            number(&figures, &format!("{name}_p99_ms")),
+        );
+        assert!(0.0 < p50 && p50 <= p99, "{name}: {p50} {p99}");
+    }
+    assert_eq!(number(&figures, "export_raw_ndjson_rows"), 400.0);
+    assert!(number(&figures, "export_messages_ndjson_rows") > 0.0);
+    assert!(number(&figures, "export_calls_csv_rows") > 0.0);
+    let mut client = db.client();
+    let schemas = "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'logbook_bench_%'";
+    assert_eq!(
+        count(&mut client, schemas),
+        0,
+        "the scratch schema is dropped"
+    );
+
+    let kept = bench(&["--schema", "bench_kept"]);
+    assert_eq!(number(&kept, "generated_events"), 400.0);
+    assert_eq!(
+        count(&mut client, "SELECT count(*) FROM bench_kept.events"),
+        400
+    );
+    let again = bench(&["--schema", "bench_kept"]);
+    assert!(!again.contains_key("generated_events"), "{again:?}");
+    assert_eq!(number(&again, "events"), 400.0);
 }

@@ -14,6 +14,9 @@ use super::{NewEvent, NewRejection, Outcome, Store, StoreError};
 pub trait EventLog: Send + Sync {
     /// Stores an accepted event; returns after its commit.
     fn submit_event(&self, event: NewEvent) -> Result<Outcome, StoreError>;
+    /// Stores many accepted events (an import), each as [`EventLog::submit_event`] would, committed
+    /// together as the writer groups them; returns after the last commit, one outcome per event.
+    fn submit_events(&self, events: Vec<NewEvent>) -> Vec<Result<Outcome, StoreError>>;
     /// Keeps a refused request (bounded); returns after its commit.
     fn submit_rejection(&self, rejection: NewRejection) -> Result<(), StoreError>;
 }
@@ -21,6 +24,10 @@ pub trait EventLog: Send + Sync {
 impl EventLog for Store {
     fn submit_event(&self, event: NewEvent) -> Result<Outcome, StoreError> {
         Store::submit_event(self, event)
+    }
+
+    fn submit_events(&self, events: Vec<NewEvent>) -> Vec<Result<Outcome, StoreError>> {
+        Store::submit_events(self, events)
     }
 
     fn submit_rejection(&self, rejection: NewRejection) -> Result<(), StoreError> {
@@ -31,6 +38,10 @@ impl EventLog for Store {
 impl EventLog for PgStore {
     fn submit_event(&self, event: NewEvent) -> Result<Outcome, StoreError> {
         PgStore::submit_event(self, event)
+    }
+
+    fn submit_events(&self, events: Vec<NewEvent>) -> Vec<Result<Outcome, StoreError>> {
+        PgStore::submit_events(self, events)
     }
 
     fn submit_rejection(&self, rejection: NewRejection) -> Result<(), StoreError> {

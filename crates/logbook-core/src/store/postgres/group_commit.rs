@@ -76,6 +76,31 @@ impl Writer {
         answer.recv().map_err(|_| StoreError::WriterStopped)?
     }
 
+    /// Submits every write at once and waits for each answer (in their order): the writer takes
+    /// them as they queue, up to [`MAX_BATCH`] a transaction, as it takes concurrent submissions.
+    pub(super) fn submit_many(&self, writes: Vec<Write>) -> Vec<Result<Outcome, StoreError>> {
+        let Some(queue) = self.queue.as_ref() else {
+            return writes
+                .iter()
+                .map(|_| Err(StoreError::WriterStopped))
+                .collect();
+        };
+        let answers: Vec<_> = writes
+            .into_iter()
+            .map(|write| {
+                let (reply, answer) = mpsc::sync_channel(1);
+                queue
+                    .send(Job { write, reply })
+                    .map(|()| answer)
+                    .map_err(|_| StoreError::WriterStopped)
+            })
+            .collect();
+        answers
+            .into_iter()
+            .map(|answer| answer?.recv().map_err(|_| StoreError::WriterStopped)?)
+            .collect()
+    }
+
     /// Commits what is queued, then ends the thread.
     pub(super) fn stop(mut self) -> Result<(), StoreError> {
         self.shut();
