@@ -574,7 +574,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 7)]
     pub days: i64,
     /// Write NDJSON bodies here instead of filling the database.
-    #[arg(long, short, value_name = "FILE", conflicts_with = "url")]
+    #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 

@@ -14,7 +14,8 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     let span = chrono::Duration::days(args.days.max(1));
     let options = GenerateOptions::ending_at(args.seed, span, args.events, chrono::Utc::now());
     let bodies = Generator::with_event_count(options, args.events).take(args.events as usize);
-    if let Some(url) = &args.store.url {
+    // A file instead of a store, whichever store LOGBOOK_STORE names.
+    if let (Some(url), None) = (&args.store.url, &args.output) {
         super::team_store(url, &args.store.db)?;
         return into_postgres(url, bodies, args.events);
     }
