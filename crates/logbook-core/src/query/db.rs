@@ -634,6 +634,19 @@ impl Dialect {
     }
 
     /// The event id of the full-text index joined as `f` (the key a list driven by it is read in).
+    /// The keyset bound of a list read in `key` order past a cursor (`key < ?` newest first, `>`
+    /// oldest first), over rows joined to `events e` on that key; the text and its number of `?`,
+    /// each bound to the cursor. PostgreSQL carries equalities across a join, not ranges: a merge
+    /// join with the month partitions of `events` walked them from the first event on every page
+    /// (an export of 1,000,000 messages: a second a page, 300,000 index entries read for 1,000
+    /// rows), so there the bound is said of `e.id` too.
+    pub fn keyset_bound(self, key: &str, cmp: &str) -> (String, usize) {
+        match self {
+            Dialect::Postgres if key != "e.id" => (format!("{key} {cmp} ? AND e.id {cmp} ?"), 2),
+            _ => (format!("{key} {cmp} ?"), 1),
+        }
+    }
+
     pub fn fts_key(self) -> &'static str {
         match self {
             Dialect::Sqlite => "f.rowid",

@@ -397,9 +397,10 @@ pub(crate) fn driven(
     };
     parts.push(rest);
     if before != if oldest_first { i64::MIN } else { i64::MAX } {
+        let (text, placeholders) = dialect.keyset_bound(&key, cmp);
         parts.push(Sql {
-            text: format!("{key} {cmp} ?"),
-            params: vec![before.into()],
+            text,
+            params: vec![before.into(); placeholders],
         });
     }
     ListSql {
