@@ -109,9 +109,54 @@ pub(super) enum Write {
     Pulled(Box<PulledPage>),
 }
 
-pub(super) struct Job {
-    write: Write,
-    reply: SyncSender<Result<Outcome, StoreError>>,
+/// A submission to a writer thread (this one's, or the PostgreSQL store's with its own `W`): the
+/// write, and where its answer goes once its transaction has committed.
+pub(super) struct Job<W = Write> {
+    pub(super) write: W,
+    pub(super) reply: SyncSender<Result<Outcome, StoreError>>,
+}
+
+/// Submits `write` to the writer thread of `queue` and waits for its answer (`WriterStopped` when
+/// the writer has stopped or goes before answering).
+pub(super) fn submit_one<W>(
+    queue: Option<&SyncSender<Job<W>>>,
+    write: W,
+) -> Result<Outcome, StoreError> {
+    let (reply, answer) = mpsc::sync_channel(1);
+    queue
+        .ok_or(StoreError::WriterStopped)?
+        .send(Job { write, reply })
+        .map_err(|_| StoreError::WriterStopped)?;
+    answer.recv().map_err(|_| StoreError::WriterStopped)?
+}
+
+/// Queues every write on the writer thread of `queue` before waiting for any answer, so they share
+/// commits; the answers in their order (`WriterStopped` for one the writer did not take or answer).
+pub(super) fn submit_many<W>(
+    queue: Option<&SyncSender<Job<W>>>,
+    writes: Vec<W>,
+) -> Vec<Result<Outcome, StoreError>> {
+    let Some(queue) = queue else {
+        return writes
+            .iter()
+            .map(|_| Err(StoreError::WriterStopped))
+            .collect();
+    };
+    let answers: Vec<_> = writes
+        .into_iter()
+        .map(|write| {
+            let (reply, answer) = mpsc::sync_channel(1);
+            queue.send(Job { write, reply }).ok().map(|()| answer)
+        })
+        .collect();
+    answers
+        .into_iter()
+        .map(|answer| {
+            answer
+                .and_then(|a| a.recv().ok())
+                .unwrap_or(Err(StoreError::WriterStopped))
+        })
+        .collect()
 }
 
 type Subscribers = Arc<Mutex<Vec<Sender<Committed>>>>;
@@ -222,37 +267,12 @@ impl Writer {
     }
 
     pub(super) fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        let queue = self.queue.as_ref().ok_or(StoreError::WriterStopped)?;
-        queue
-            .send(Job { write, reply })
-            .map_err(|_| StoreError::WriterStopped)?;
-        answer.recv().map_err(|_| StoreError::WriterStopped)?
+        submit_one(self.queue.as_ref(), write)
     }
 
     /// Queues every write before waiting for any answer, so they share commits.
     pub(super) fn submit_many(&self, writes: Vec<Write>) -> Vec<Result<Outcome, StoreError>> {
-        let Some(queue) = self.queue.as_ref() else {
-            return writes
-                .iter()
-                .map(|_| Err(StoreError::WriterStopped))
-                .collect();
-        };
-        let answers: Vec<_> = writes
-            .into_iter()
-            .map(|write| {
-                let (reply, answer) = mpsc::sync_channel(1);
-                queue.send(Job { write, reply }).ok().map(|()| answer)
-            })
-            .collect();
-        answers
-            .into_iter()
-            .map(|answer| {
-                answer
-                    .and_then(|a| a.recv().ok())
-                    .unwrap_or(Err(StoreError::WriterStopped))
-            })
-            .collect()
+        submit_many(self.queue.as_ref(), writes)
     }
 
     /// Events written from now on are queued for these downstreams.

@@ -29,10 +29,7 @@ pub(super) enum Write {
     Rejection(Box<NewRejection>),
 }
 
-struct Job {
-    write: Write,
-    reply: SyncSender<Result<Outcome, StoreError>>,
-}
+type Job = crate::store::writer::Job<Write>;
 
 pub(super) struct Writer {
     queue: Option<SyncSender<Job>>,
@@ -67,38 +64,13 @@ impl Writer {
     }
 
     pub(super) fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.queue
-            .as_ref()
-            .ok_or(StoreError::WriterStopped)?
-            .send(Job { write, reply })
-            .map_err(|_| StoreError::WriterStopped)?;
-        answer.recv().map_err(|_| StoreError::WriterStopped)?
+        crate::store::writer::submit_one(self.queue.as_ref(), write)
     }
 
     /// Submits every write at once and waits for each answer (in their order): the writer takes
     /// them as they queue, up to [`MAX_BATCH`] a transaction, as it takes concurrent submissions.
     pub(super) fn submit_many(&self, writes: Vec<Write>) -> Vec<Result<Outcome, StoreError>> {
-        let Some(queue) = self.queue.as_ref() else {
-            return writes
-                .iter()
-                .map(|_| Err(StoreError::WriterStopped))
-                .collect();
-        };
-        let answers: Vec<_> = writes
-            .into_iter()
-            .map(|write| {
-                let (reply, answer) = mpsc::sync_channel(1);
-                queue
-                    .send(Job { write, reply })
-                    .map(|()| answer)
-                    .map_err(|_| StoreError::WriterStopped)
-            })
-            .collect();
-        answers
-            .into_iter()
-            .map(|answer| answer?.recv().map_err(|_| StoreError::WriterStopped)?)
-            .collect()
+        crate::store::writer::submit_many(self.queue.as_ref(), writes)
     }
 
     /// Commits what is queued, then ends the thread.
