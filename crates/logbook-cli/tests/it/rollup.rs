@@ -16,6 +16,7 @@ use logbook_core::store::{
     NewEvent, Outcome, PgStore, Retention, Store, StoreOptions, retention, rollup,
 };
 
+use crate::common::eventually;
 use crate::harness_postgres::cluster;
 use crate::team::wait_projected;
 
@@ -29,6 +30,16 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap()
 }
 
+/// `events` generated bodies spread over three days from `start()`, by `seed`.
+fn generated(events: u64, seed: u64) -> impl Iterator<Item = Vec<u8>> {
+    let options = logbook_devtools::generate::GenerateOptions {
+        seed,
+        start: start(),
+        span: chrono::Duration::days(3),
+    };
+    logbook_devtools::generate::Generator::with_event_count(options, events).take(events as usize)
+}
+
 /// Imports `events` generated events spread over three days from `start()`.
 fn generate(db: &std::path::Path, events: u64, seed: u64, rebuild: bool) {
     let store = Store::open(
@@ -39,13 +50,7 @@ fn generate(db: &std::path::Path, events: u64, seed: u64, rebuild: bool) {
         },
     )
     .unwrap();
-    let options = logbook_devtools::generate::GenerateOptions {
-        seed,
-        start: start(),
-        span: chrono::Duration::days(3),
-    };
-    let bodies = logbook_devtools::generate::Generator::with_event_count(options, events)
-        .take(events as usize);
+    let bodies = generated(events, seed);
     logbook_core::import::import_bodies(&store, "generated", bodies, &|_| {}).unwrap();
     assert!(store.wait_projected(Duration::from_secs(60)).unwrap());
     store.close().unwrap();
@@ -296,13 +301,7 @@ fn rollups_give_the_figures_of_the_rows() {
 /// Submits `events` generated events (three days from `start()`, by `seed`) to a PostgreSQL store,
 /// the i-th received at `arrival(i)`, every third to the endpoint `/b` (the others to `/a`).
 fn submit_generated(store: &PgStore, events: u64, seed: u64, arrival: impl Fn(usize) -> i64) {
-    let options = logbook_devtools::generate::GenerateOptions {
-        seed,
-        start: start(),
-        span: chrono::Duration::days(3),
-    };
-    let bodies = logbook_devtools::generate::Generator::with_event_count(options, events)
-        .take(events as usize);
+    let bodies = generated(events, seed);
     for (i, body) in bodies.enumerate() {
         let envelope = logbook_core::watson::read_envelope(&body).unwrap();
         let outcome = store
@@ -502,13 +501,10 @@ fn rollups_on_postgres_give_the_figures_of_the_rows() {
          WHERE application_name = 'logbook projector' AND datname = current_database()",
     );
     terminate(&mut client, pid as i32);
-    let waited = std::time::Instant::now();
-    while one(&mut client, "SELECT deriver_version FROM projection_state")
-        != logbook_core::watson::derive::DERIVER_VERSION
-    {
-        assert!(waited.elapsed() < Duration::from_secs(30), "no rebuild");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually("the rebuild", || {
+        one(&mut client, "SELECT deriver_version FROM projection_state")
+            == logbook_core::watson::derive::DERIVER_VERSION
+    });
     wait_projected(&mut client);
     assert_rollups_hold_every_row(&mut client);
     check_ranges_of((&reader).into(), 3);
@@ -520,18 +516,12 @@ fn rollups_on_postgres_give_the_figures_of_the_rows() {
         .unwrap()
         .expect("no other pass running");
     assert_eq!(expired.months, [("events_2026_02".to_owned(), 1_000)]);
-    let waited = std::time::Instant::now();
-    while one(
-        &mut client,
-        "SELECT retention_through FROM projection_state",
-    ) < 1
-    {
-        assert!(
-            waited.elapsed() < Duration::from_secs(30),
-            "retention not applied"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually("retention applied by the projector", || {
+        one(
+            &mut client,
+            "SELECT retention_through FROM projection_state",
+        ) >= 1
+    });
     assert_eq!(
         one(
             &mut client,
