@@ -565,7 +565,7 @@ fn the_postgres_store_fails_a_bad_write_alone_and_reconnects() {
             &mut client,
             "SELECT max(version)::bigint FROM logbook_schema"
         ),
-        6
+        7
     );
 
     let now = chrono::Utc::now().timestamp_millis();

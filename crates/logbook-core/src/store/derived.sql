@@ -50,7 +50,6 @@ CREATE INDEX messages_log ON messages (log_id);
 CREATE INDEX messages_session ON messages (session_id, request_at, turn_count);
 CREATE INDEX messages_user ON messages (user_id, request_at);
 CREATE INDEX messages_request ON messages (request_at, event_id);
-CREATE INDEX messages_sip ON messages (sip_call_id) WHERE sip_call_id IS NOT NULL;
 
 -- One row per session_id, recomputed from its messages whenever one of them is projected or deleted.
 CREATE TABLE conversations (
@@ -68,7 +67,6 @@ CREATE TABLE conversations (
     last_event_id    INTEGER NOT NULL
 );
 CREATE INDEX conversations_last ON conversations (last_at, session_id);
-CREATE INDEX conversations_user ON conversations (user_id, last_at);
 
 CREATE TABLE message_intents (
     event_id    INTEGER NOT NULL,

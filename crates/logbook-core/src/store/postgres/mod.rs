@@ -46,6 +46,7 @@ const SCHEMA: &[&str] = &[
     include_str!("schema_4.sql"),
     include_str!("schema_5.sql"),
     include_str!("schema_6.sql"),
+    include_str!("schema_7.sql"),
 ];
 /// The advisory lock (`pg_advisory_xact_lock`) that makes one process at a time migrate the schema;
 /// any number of receivers may open the same database at once.
