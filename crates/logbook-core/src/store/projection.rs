@@ -244,9 +244,18 @@ fn prepare(conn: &mut Connection, rebuild: bool) -> rusqlite::Result<()> {
         if let Some(id) = log_id {
             set_state(&tx, STORE_ID, id)?;
         }
+    } else {
+        tx.execute_batch(RETIRED_INDEXES)?;
     }
     tx.commit()
 }
+
+/// Indexes `derived.sql` made once and no longer makes, dropped from a file derived before they
+/// went. The rows are the same, so this is no new deriver version and no rebuild. `messages_sip`
+/// and `conversations_user` went when the index review found that no query reads them (README,
+/// Benchmarks); the PostgreSQL store drops them in its schema version 7.
+const RETIRED_INDEXES: &str = "DROP INDEX IF EXISTS main.messages_sip;
+     DROP INDEX IF EXISTS main.conversations_user;";
 
 /// A value of `projection_state` (read once the table is made: see [`prepare`]).
 fn state(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
@@ -923,6 +932,35 @@ mod tests {
         assert_eq!((events.len(), full), (PROJECT_BATCH, true));
         let (events, full) = read_batch(&conn, events.last().unwrap().0).unwrap();
         assert_eq!((events.len(), full), (1, false));
+    }
+
+    /// A derived file made before an index was retired loses the index when it opens, and keeps
+    /// its rows and its place: no rebuild.
+    #[test]
+    fn a_retired_index_is_dropped_without_a_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logbook.db");
+        drop(super::super::Store::open(&path, super::super::StoreOptions::default()).unwrap());
+        let mut conn = open_derived(&path, false).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(
+            "CREATE INDEX messages_sip ON messages (sip_call_id) WHERE sip_call_id IS NOT NULL;
+             CREATE INDEX conversations_user ON conversations (user_id, last_at);",
+        )
+        .unwrap();
+        set_state(&tx, PROJECTED_THROUGH, 42).unwrap();
+        tx.commit().unwrap();
+        drop(conn);
+
+        let conn = open_derived(&path, false).unwrap();
+        let indexes = names(
+            &conn,
+            "SELECT name FROM main.sqlite_schema WHERE type = 'index'",
+        );
+        assert!(!indexes.contains("messages_sip"), "{indexes:?}");
+        assert!(!indexes.contains("conversations_user"), "{indexes:?}");
+        assert!(indexes.contains("messages_session"), "{indexes:?}");
+        assert_eq!(state(&conn, PROJECTED_THROUGH).unwrap(), Some(42));
     }
 
     /// The lists of derived tables in code name exactly what `derived.sql` makes, so that a
