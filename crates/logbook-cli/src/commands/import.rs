@@ -31,5 +31,10 @@ pub fn run(args: ImportArgs) -> Result<()> {
         report.skipped.len(),
         db.display()
     );
+    if !report.projected {
+        eprintln!(
+            "the imported events are stored; deriving them goes on the next time the store opens"
+        );
+    }
     Ok(())
 }

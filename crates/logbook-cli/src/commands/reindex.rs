@@ -32,14 +32,14 @@ pub fn run(args: ReindexArgs) -> Result<()> {
     .with_context(|| format!("cannot open the store at {}", db.display()))?;
     let target = store.projection().rebuild_through.unwrap_or(0);
     let bar = render::progress_bar(target.max(0) as u64, "events");
-    let mut watch = StallWatch::new(STALL, store.projection().projected_through);
+    let mut watch = StallWatch::new(STALL, store.projection().working_through);
     loop {
         let state = store.projection();
         bar.set_position(state.projected_through.max(0) as u64);
         if state.rebuild_through.is_none() {
             break;
         }
-        if let Some(stalled) = watch.check(state.projected_through) {
+        if let Some(stalled) = watch.check(state.working_through) {
             bar.abandon();
             bail!(
                 "reindexing stopped at event {} of {target}: {stalled}; it goes on where it stopped the next time the store opens",

@@ -165,6 +165,9 @@ pub struct ProjectionState {
     pub projected_through: i64,
     /// During a rebuild, the highest event id it must reach; `None` when no rebuild is under way.
     pub rebuild_through: Option<i64>,
+    /// Grows while projection works, inside a batch too (`projection::Progress::working_through`):
+    /// what a stall watch follows.
+    pub working_through: i64,
 }
 
 /// The open store: owns the writer thread, the deriver thread, and the lock that makes it the only
@@ -225,6 +228,10 @@ impl Store {
         ProjectionState {
             projected_through: through,
             rebuild_through: (target > through).then_some(target),
+            working_through: progress
+                .working_through
+                .load(Ordering::Relaxed)
+                .max(through),
         }
     }
 
@@ -245,11 +252,12 @@ impl Store {
                 progress.retention_through.load(Ordering::Relaxed),
             )
         };
+        // Both only grow, as the work inside a batch does: their sum moves whenever any does.
+        let moving = |(_, retention): (i64, i64)| self.projection().working_through + retention;
         let mut seen = now();
-        // Both only grow: their sum moves whenever either does.
-        let mut watch = stall::StallWatch::new(stall, seen.0 + seen.1);
+        let mut watch = stall::StallWatch::new(stall, moving(seen));
         while seen.0 < last || seen.1 < logged {
-            if watch.check(seen.0 + seen.1).is_some() {
+            if watch.check(moving(seen)).is_some() {
                 return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(2));

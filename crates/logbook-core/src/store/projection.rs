@@ -84,6 +84,12 @@ pub struct Progress {
     pub rebuild_through: AtomicI64,
     /// Retention's log is applied up to this `seq`: the writer may delete those entries.
     pub retention_through: AtomicI64,
+    /// The highest event id derived, or written into the transaction in hand, in this process:
+    /// committed or not. It moves inside a batch, which `projected_through` only passes at the
+    /// end (a batch of 8,192 events is seconds of work, and minutes in a debug build on a loaded
+    /// machine), so a stall watch follows it. A batch that fails and is derived and written again
+    /// (a full disk) does not move it: its ids are no higher than before.
+    pub working_through: AtomicI64,
 }
 
 /// One batch of derived events, ready for the projector.
@@ -284,6 +290,7 @@ fn progress_of(conn: &Connection) -> rusqlite::Result<Progress> {
         projected_through: get(PROJECTED_THROUGH)?,
         rebuild_through: get(REBUILD_THROUGH)?,
         retention_through: get(RETENTION_THROUGH)?,
+        working_through: get(PROJECTED_THROUGH)?,
     })
 }
 
@@ -484,7 +491,7 @@ fn project(
     use std::sync::atomic::Ordering::Relaxed;
     while let Ok((batch, reply)) = queue.recv() {
         let started = std::time::Instant::now();
-        let applied = apply(&mut conn, &batch);
+        let applied = apply(&mut conn, &batch, &progress.working_through);
         if let Ok((through, retention_through, freed)) = &applied {
             progress.projected_through.fetch_max(*through, Relaxed);
             progress
@@ -508,7 +515,11 @@ fn project(
 /// One transaction: retention's deletions since the last, then the batch's rows, rollups,
 /// watermark and full-text entries. Returns (projected through, retention through, whether
 /// retention deleted anything).
-fn apply(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<(i64, i64, bool)> {
+fn apply(
+    conn: &mut Connection,
+    batch: &Batch,
+    working: &AtomicI64,
+) -> rusqlite::Result<(i64, i64, bool)> {
     // Deferred: the projector is the derived file's only writer, and the event log (read-only
     // here) is only read, at one snapshot for the whole transaction.
     let tx = conn.transaction()?;
@@ -522,6 +533,7 @@ fn apply(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<(i64, i64, bo
         if apply_one(&tx, *id, *received_at, derived)? {
             applied.push((*id, derived));
         }
+        working.fetch_max(*id, Ordering::Relaxed);
     }
     // The batch's figures into the rollups: one upsert per hour and measure.
     if let (Some(first), Some(last)) = (batch.events.first(), batch.events.last()) {
@@ -580,7 +592,11 @@ fn run(
         let batch = Batch {
             events: events
                 .into_iter()
-                .map(|(id, received_at, body)| (id, received_at, derive_body(&body)))
+                .map(|(id, received_at, body)| {
+                    let derived = derive_body(&body);
+                    progress.working_through.fetch_max(id, Ordering::Relaxed);
+                    (id, received_at, derived)
+                })
                 .collect(),
             through,
         };
