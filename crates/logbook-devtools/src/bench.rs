@@ -1045,10 +1045,11 @@ struct QueryInputs {
 impl QueryInputs {
     /// The same SQL on both stores; rows in a stated order, so a run picks what the last one did.
     fn sample(db: Db<'_>) -> Result<Self> {
-        let texts: Vec<String> = collect_strings(
+        let texts = spread(
             db,
-            "SELECT user_text FROM messages WHERE user_text <> '' AND event_id % 97 = 0
-             ORDER BY event_id LIMIT 2000",
+            "SELECT user_text FROM messages WHERE user_text <> ''",
+            "event_id",
+            97,
         )?;
         let words: Vec<String> = texts
             .iter()
@@ -1060,15 +1061,17 @@ impl QueryInputs {
             })
             .filter(|w| w.len() >= 4)
             .collect();
-        let sessions = collect_strings(
+        let sessions = spread(
             db,
-            "SELECT session_id FROM conversations WHERE first_event_id % 53 = 0
-             ORDER BY first_event_id LIMIT 2000",
+            "SELECT session_id FROM conversations WHERE session_id IS NOT NULL",
+            "first_event_id",
+            53,
         )?;
-        let calls = collect_strings(
+        let calls = spread(
             db,
-            "SELECT global_session_id FROM calls WHERE event_id % 13 = 0
-             ORDER BY event_id LIMIT 2000",
+            "SELECT global_session_id FROM calls WHERE global_session_id IS NOT NULL",
+            "event_id",
+            13,
         )?;
         let intents = collect_strings(
             db,
@@ -1085,6 +1088,21 @@ impl QueryInputs {
             intents,
         })
     }
+}
+
+/// Up to 2,000 values of `select` (a query ending in a `WHERE` condition) spread over the store:
+/// those whose `column` (an event id) is a multiple of `every`, in its order. A small store may have
+/// no such row (and PostgreSQL's ids have gaps, so which ids exist differs from run to run): then
+/// the first ones, rather than nothing to query.
+fn spread(db: Db<'_>, select: &str, column: &str, every: u32) -> Result<Vec<String>> {
+    let spread = collect_strings(
+        db,
+        &format!("{select} AND {column} % {every} = 0 ORDER BY {column} LIMIT 2000"),
+    )?;
+    if !spread.is_empty() {
+        return Ok(spread);
+    }
+    collect_strings(db, &format!("{select} ORDER BY {column} LIMIT 2000"))
 }
 
 /// Times each kind of query `samples` times and prints its percentiles.

@@ -39,7 +39,8 @@ use crate::watson::derive::{self, CallRow, DERIVER_VERSION, Derived, MessageRow}
 /// and 4,060 events/s to 4,470 and 5,870; 2,048 → 8,192 took the 239,639 bodies of a sustained
 /// `bench ingest` run from 3,630–3,900 to 5,190–5,270 events/s (CPU time 60 → 48 s), and 60,000
 /// generated events from 7,480–7,560 to 8,750–8,920. The price is memory: a batch's bodies and rows,
-/// up to 155 MB at the peak rather than 92 MB (still the same at any size of store).
+/// 155–210 MB at the peak rather than 92–140 MB (bounded by the batch and the caches, not by the
+/// size of the store).
 pub const PROJECT_BATCH: usize = 8_192;
 /// The body bytes read into one batch, at most (the batch ends with the body that passes it): with
 /// [`PROJECT_BATCH`], what bounds the memory a batch takes, whatever the store holds. Watson's
