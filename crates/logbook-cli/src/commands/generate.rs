@@ -51,11 +51,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         db.display(),
         started.elapsed().as_secs_f64()
     );
-    if !report.projected {
-        eprintln!(
-            "the generated events are stored; deriving them goes on the next time the store opens"
-        );
-    }
+    super::say_if_not_derived(report.projected, "the generated events");
     Ok(())
 }
 

@@ -31,10 +31,6 @@ pub fn run(args: ImportArgs) -> Result<()> {
         report.skipped.len(),
         db.display()
     );
-    if !report.projected {
-        eprintln!(
-            "the imported events are stored; deriving them goes on the next time the store opens"
-        );
-    }
+    super::say_if_not_derived(report.projected, "the imported events");
     Ok(())
 }

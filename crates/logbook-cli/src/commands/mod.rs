@@ -69,6 +69,15 @@ pub fn team_store(url: &str, db: &DbArg) -> Result<()> {
     Ok(())
 }
 
+/// After storing into a SQLite store (`generate`, `import`, `pull`): when projection did not catch
+/// up before the command stopped waiting (`projected` false), says that `what` are stored and will
+/// be derived at the store's next open.
+pub fn say_if_not_derived(projected: bool, what: &str) {
+    if !projected {
+        eprintln!("{what} are stored; deriving them goes on the next time the store opens");
+    }
+}
+
 /// A parse error shows the query with a caret under the bad part.
 pub fn query_error(err: impl Into<anyhow::Error>, query: &str) -> anyhow::Error {
     let err = err.into();

@@ -120,11 +120,7 @@ pub fn run(args: PullArgs) -> Result<()> {
         p.pull_id,
         db.display()
     );
-    if !report.projected {
-        eprintln!(
-            "the pulled logs are stored; deriving them goes on the next time the store opens"
-        );
-    }
+    super::say_if_not_derived(report.projected, "the pulled logs");
     Ok(())
 }
 
