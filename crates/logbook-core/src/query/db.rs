@@ -633,7 +633,6 @@ impl Dialect {
         }
     }
 
-    /// The event id of the full-text index joined as `f` (the key a list driven by it is read in).
     /// The keyset bound of a list read in `key` order past a cursor (`key < ?` newest first, `>`
     /// oldest first), over rows joined to `events e` on that key; the text and its number of `?`,
     /// each bound to the cursor. PostgreSQL carries equalities across a join, not ranges: a merge
@@ -647,6 +646,7 @@ impl Dialect {
         }
     }
 
+    /// The event id of the full-text index joined as `f` (the key a list driven by it is read in).
     pub fn fts_key(self) -> &'static str {
         match self {
             Dialect::Sqlite => "f.rowid",

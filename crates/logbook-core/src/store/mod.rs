@@ -245,19 +245,21 @@ impl Store {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let progress = &self.projection.progress;
+        // (projected through, retention through, working through), each of which only grows.
         let now = || {
-            (
-                progress.projected_through.load(Ordering::Relaxed),
-                progress.retention_through.load(Ordering::Relaxed),
-            )
+            let state = self.projection();
+            let retention = self
+                .projection
+                .progress
+                .retention_through
+                .load(Ordering::Relaxed);
+            (state.projected_through, retention, state.working_through)
         };
-        // Both only grow, as the work inside a batch does: their sum moves whenever any does.
-        let moving = |(_, retention): (i64, i64)| self.projection().working_through + retention;
         let mut seen = now();
-        let mut watch = stall::StallWatch::new(stall, moving(seen));
+        // The work inside a batch and retention's place: their sum moves whenever either does.
+        let mut watch = stall::StallWatch::new(stall, seen.2 + seen.1);
         while seen.0 < last || seen.1 < logged {
-            if watch.check(moving(seen)).is_some() {
+            if watch.check(seen.2 + seen.1).is_some() {
                 return Ok(false);
             }
             std::thread::sleep(Duration::from_millis(2));

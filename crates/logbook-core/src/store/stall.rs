@@ -13,9 +13,8 @@
 use std::time::{Duration, Instant};
 
 /// CPU time this process may spend with the watermark unmoved before projection counts as stalled.
-/// Working, it moves after every batch of at most `projection::PROJECT_BATCH` events, a second or
-/// two of CPU on a slow machine; and a stall also needs the caller's window of wall time without a
-/// move, which a working projector never lets pass.
+/// Working, what the watch follows moves with every event derived or written
+/// (`projection::Progress::working_through`), inside a batch too: a small fraction of this.
 pub const STALL_CPU: Duration = Duration::from_secs(3);
 /// With no movement for this many windows, projection is stalled however little CPU it had.
 pub const STALL_WALL_FACTOR: u32 = 20;
