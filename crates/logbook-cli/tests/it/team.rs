@@ -340,19 +340,26 @@ fn three_receivers_store_each_acknowledged_event_once_through_a_sigkill() {
     let mut servers: Vec<(Served, String)> =
         (0..3).map(|_| serve_team(&db.url, &secret, &[])).collect();
     let answers = |name: &str| dir.path().join(format!("{name}.ndjson"));
-    let mut loads: Vec<Child> = servers
-        .iter()
-        .enumerate()
-        // Each receiver's load posts to a path of its own, which the events it stores record.
-        .map(|(i, (_, url))| {
-            let url = format!("{url}r{i}");
-            let dir = if i == 1 { &backwards } else { &bodies };
-            send(&url, &secret, dir, &answers(&format!("r{i}")), 6)
-        })
-        .collect();
+    // Each receiver's load posts to a path of its own, which the events it stores record.
+    let load = |i: usize| {
+        let url = format!("{}r{i}", servers[i].1);
+        let dir = if i == 1 { &backwards } else { &bodies };
+        send(&url, &secret, dir, &answers(&format!("r{i}")), 6)
+    };
+    // Receiver 1's load starts first and the others once it has stored its first event: started
+    // together on a loaded machine, the other two could store all 400 before receiver 1 stored
+    // any, and there would be nothing of its own to kill it in the middle of.
+    let mut client = db.client();
+    let first = load(1);
+    eventually("receiver 1's first event", || {
+        count(
+            &mut client,
+            "SELECT count(*) FROM events WHERE path = '/r1'",
+        ) > 0
+    });
+    let mut loads: Vec<Child> = vec![load(0), first, load(2)];
 
     // Kill receiver 1 mid-load, once it has stored some.
-    let mut client = db.client();
     let waited = std::time::Instant::now();
     while count(
         &mut client,
