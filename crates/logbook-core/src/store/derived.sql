@@ -3,7 +3,7 @@
 -- rebuilt from the bodies whenever the deriver's version changes. Never migrated: a change here
 -- bumps `DERIVER_VERSION`, which drops these tables and derives them again from the bodies. An `event_id` is an
 -- `events.id` of the event log; retention takes derived rows out with their events
--- (`retention::apply_log`), since a foreign key cannot reach into another file.
+-- (`retention::apply_doomed`), since a foreign key cannot reach into another file.
 
 -- Where projection stands: `projected_through`, `deriver_version`, `rebuild_through`,
 -- `retention_through` (the last `retention_log.seq` applied) and `store_id` (the event log this

@@ -9,14 +9,15 @@
 //! log's writer never waits for it: the two files have a write lock each, and the acknowledgement's
 //! sync covers the event log alone.
 //! Retention deletes events in the event log and lists them in `retention_log`; the projector takes
-//! their derived rows and rollup figures out ([`super::retention::apply_log`]) in the transaction
-//! that moves `retention_through` past them.
+//! their derived rows and rollup figures out ([`super::retention::apply_doomed`]) in the
+//! transaction that moves `retention_through` past them.
 //! Killed at any moment, projection resumes from the watermark, and the projection is always what
 //! deriving the stored bodies in id order gives (a conversation is folded from its turns in that
 //! order; retention recomputes what is left of one). A derived file made by another
 //! `DERIVER_VERSION`, or from another event log, is emptied at open (`derived.sql`) and derived
 //! again, in the background.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -295,27 +296,20 @@ fn progress_of(conn: &Connection) -> rusqlite::Result<Progress> {
     })
 }
 
-/// Writes the derived rows of one event, unless retention deleted it meanwhile (`false`). Its
-/// full-text entry is not among them: see [`insert_fts`].
+/// Writes the derived rows of one event. Its full-text entry is not among them: see [`insert_fts`].
 pub(super) fn apply_one(
     tx: &Transaction<'_>,
     id: i64,
     received_at: i64,
     derived: &Derived,
-) -> rusqlite::Result<bool> {
-    let exists = tx
-        .prepare_cached("SELECT 1 FROM log.events WHERE id = ?1")?
-        .exists([id])?;
-    if !exists {
-        return Ok(false);
-    }
+) -> rusqlite::Result<()> {
     if let Some(m) = &derived.message {
         insert_message(tx, id, received_at, m)?;
     }
     if let Some(c) = &derived.call {
         insert_call(tx, id, received_at, c)?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Writes the full-text entries of applied events: the last statements of a projection
@@ -521,24 +515,36 @@ fn apply(
     batch: &Batch,
     working: &AtomicI64,
 ) -> rusqlite::Result<(i64, i64, bool)> {
-    // Deferred: the projector is the derived file's only writer, and the event log (read-only
-    // here) is only read, at one snapshot for the whole transaction.
+    // What the transaction needs of the event log, read first at one snapshot, in a read
+    // transaction of its own: what retention deleted since the last, and which of the batch's
+    // events are still stored, with their endpoints (an event retention deleted after the deriver
+    // read it is skipped, and one it deletes after this snapshot is listed for the next
+    // transaction). A snapshot held
+    // for the whole transaction (seconds, under load) kept the checkpointer from copying the log
+    // past it, and the event log's writer then copied it inside its commits.
+    let read = conn.transaction()?;
+    let applied_before = state(&read, RETENTION_THROUGH)?.unwrap_or(0);
+    let retention_through = super::retention::list_doomed(&read, applied_before)?;
+    let stored = list_stored(&read, batch)?;
+    read.commit()?;
+
+    // Deferred: the projector is the derived file's only writer.
     let tx = conn.transaction()?;
-    let applied_before = state(&tx, RETENTION_THROUGH)?.unwrap_or(0);
-    let retention_through = super::retention::apply_log(&tx, applied_before)?;
     if retention_through > applied_before {
+        super::retention::apply_doomed(&tx)?;
         set_state(&tx, RETENTION_THROUGH, retention_through)?;
     }
     let mut applied = Vec::with_capacity(batch.events.len());
     for (id, received_at, derived) in &batch.events {
-        if apply_one(&tx, *id, *received_at, derived)? {
+        if stored.contains(id) {
+            apply_one(&tx, *id, *received_at, derived)?;
             applied.push((*id, derived));
         }
         working.fetch_max(*id, Ordering::Relaxed);
     }
     // The batch's figures into the rollups: one upsert per hour and measure.
     if let (Some(first), Some(last)) = (batch.events.first(), batch.events.last()) {
-        super::rollup::add_events(&tx, first.0, last.0)?;
+        super::rollup::add_events(&tx, first.0, last.0, BATCH_EVENTS)?;
     }
     tx.prepare_cached(
         "INSERT INTO main.projection_state (name, value) VALUES (?1, ?2)
@@ -552,6 +558,29 @@ fn apply(
         retention_through,
         retention_through > applied_before,
     ))
+}
+
+/// The temporary table where [`list_stored`] lists a batch's events.
+const BATCH_EVENTS: &str = "batch_events";
+
+/// Lists those of `batch`'s events the event log still holds, with their endpoints (for the
+/// rollups), in the temporary table [`BATCH_EVENTS`]; returns their ids.
+fn list_stored(conn: &Connection, batch: &Batch) -> rusqlite::Result<HashSet<i64>> {
+    conn.execute_batch(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {BATCH_EVENTS} (id INTEGER PRIMARY KEY, endpoint TEXT);
+         DELETE FROM temp.{BATCH_EVENTS};"
+    ))?;
+    let (Some(first), Some(last)) = (batch.events.first(), batch.events.last()) else {
+        return Ok(HashSet::new());
+    };
+    conn.prepare_cached(&format!(
+        "INSERT INTO temp.{BATCH_EVENTS} (id, endpoint)
+             SELECT id, endpoint FROM log.events WHERE id BETWEEN ?1 AND ?2"
+    ))?
+    .execute([first.0, last.0])?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT id FROM temp.{BATCH_EVENTS}"))?;
+    let ids = stmt.query_map([], |r| r.get(0))?;
+    ids.collect()
 }
 
 fn run(
@@ -978,6 +1007,75 @@ mod tests {
         assert!(!indexes.contains("conversations_user"), "{indexes:?}");
         assert!(indexes.contains("messages_session"), "{indexes:?}");
         assert_eq!(state(&conn, PROJECTED_THROUGH).unwrap(), Some(42));
+    }
+
+    /// An event retention deleted after the deriver read it (gone from the events table, listed
+    /// in the retention log, still in the batch) gets no derived rows and counts in no rollup: the
+    /// projection is the one the stored bodies give, though the projector reads what it needs of
+    /// the event log before its transaction rather than holding a snapshot of it throughout.
+    #[test]
+    fn an_event_deleted_after_it_was_read_is_not_projected() {
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/samples");
+        let bodies: Vec<Vec<u8>> = [
+            "01_webchat_welcome.json",
+            "02_webchat_order_status.json",
+            "03_webchat_disambiguation.json",
+        ]
+        .iter()
+        .map(|f| std::fs::read(samples.join(f)).unwrap())
+        .collect();
+        // Stores `stored` (indexes into `bodies`, each under id index + 1), derives them, deletes
+        // `deleted` as retention would, applies the batch; the messages, rollups and retention
+        // watermark that gives.
+        let project = |stored: &[usize], deleted: Option<i64>| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("logbook.db");
+            drop(super::super::Store::open(&path, super::super::StoreOptions::default()).unwrap());
+            let log = Connection::open(&path).unwrap();
+            for &i in stored {
+                log.execute(
+                    "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified,
+                                         headers, body)
+                     VALUES (?1, 0, 'shop', '/shop', 'message_logged', 'none', 0, '[]', ?2)",
+                    params![i as i64 + 1, bodies[i]],
+                )
+                .unwrap();
+            }
+            let reader = super::super::open_reader(&path).unwrap();
+            let (read, _) = read_batch(&reader, 0).unwrap();
+            if let Some(id) = deleted {
+                log.execute_batch(&format!(
+                    "DELETE FROM events WHERE id = {id};
+                     INSERT INTO retention_log (event_id, endpoint) VALUES ({id}, 'shop');"
+                ))
+                .unwrap();
+            }
+            let batch = Batch {
+                through: read.last().unwrap().0,
+                events: read
+                    .into_iter()
+                    .map(|(id, at, body)| (id, at, derive_body(&body)))
+                    .collect(),
+            };
+            let mut conn = open_derived(&path, false).unwrap();
+            apply(&mut conn, &batch, &AtomicI64::new(0)).unwrap();
+            (
+                names(&conn, "SELECT event_id || '' FROM messages"),
+                names(
+                    &conn,
+                    "SELECT concat_ws('|', hour, endpoint, count, given, value, n)
+                     FROM rollup_counts",
+                ),
+                state(&conn, RETENTION_THROUGH).unwrap(),
+            )
+        };
+        let (messages, rollups, retention) = project(&[0, 1, 2], Some(2));
+        let (only_stored, their_rollups, _) = project(&[0, 2], None);
+        assert_eq!(messages, only_stored);
+        assert_eq!(messages, BTreeSet::from(["1".into(), "3".into()]));
+        assert!(!rollups.is_empty());
+        assert_eq!(rollups, their_rollups);
+        assert_eq!(retention, Some(1), "the retention log entry is applied");
     }
 
     /// The lists of derived tables in code name exactly what `derived.sql` makes, so that a

@@ -103,7 +103,7 @@ pub fn step(
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // The oldest first, by age or, when over the size, regardless of age. Logged for the
-    // projector, which takes their derived rows out after them (`apply_log`).
+    // projector, which takes their derived rows out after them (`list_doomed`, `apply_doomed`).
     let chosen = if over_size {
         tx.execute(
             "INSERT INTO retention_log (event_id, endpoint)
@@ -160,28 +160,36 @@ pub fn step(
     Ok(done)
 }
 
-/// In the projector's transaction on the derived file (the event log attached as `log`): takes
-/// the derived rows and rollup figures of the events retention deleted after `applied_through`
-/// out, keeps the conversations table true, and returns the last `seq` applied.
-pub fn apply_log(tx: &Connection, applied_through: i64) -> rusqlite::Result<i64> {
-    tx.execute_batch(
+/// Before the projector's transaction on the derived file (the event log attached as `log`), in
+/// the read transaction that also looks up which of its batch's events are still stored: lists the
+/// events retention deleted after `applied_through` in the temporary table `retention_doomed`, for
+/// [`apply_doomed`], and returns the last `seq` listed (`applied_through` when there is none).
+pub fn list_doomed(conn: &Connection, applied_through: i64) -> rusqlite::Result<i64> {
+    conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS retention_doomed (id INTEGER PRIMARY KEY, endpoint TEXT);
-         CREATE TEMP TABLE IF NOT EXISTS retention_sessions (session_id TEXT PRIMARY KEY);
-         DELETE FROM retention_doomed; DELETE FROM retention_sessions;",
+         DELETE FROM retention_doomed;",
     )?;
-    let through: Option<i64> = tx
+    let through: Option<i64> = conn
         .prepare_cached("SELECT max(seq) FROM log.retention_log WHERE seq > ?1")?
         .query_row([applied_through], |r| r.get(0))?;
     let Some(through) = through else {
         return Ok(applied_through);
     };
-    tx.prepare_cached(
+    conn.prepare_cached(
         "INSERT OR IGNORE INTO retention_doomed (id, endpoint)
              SELECT event_id, endpoint FROM log.retention_log WHERE seq > ?1 AND seq <= ?2",
     )?
     .execute([applied_through, through])?;
+    Ok(through)
+}
+
+/// In the projector's transaction: takes the derived rows and rollup figures of the events
+/// [`list_doomed`] listed out, and keeps the conversations table true.
+pub fn apply_doomed(tx: &Connection) -> rusqlite::Result<()> {
     tx.execute_batch(
-        "INSERT OR IGNORE INTO retention_sessions (session_id)
+        "CREATE TEMP TABLE IF NOT EXISTS retention_sessions (session_id TEXT PRIMARY KEY);
+         DELETE FROM retention_sessions;
+         INSERT OR IGNORE INTO retention_sessions (session_id)
              SELECT session_id FROM messages
              WHERE event_id IN (SELECT id FROM retention_doomed) AND session_id IS NOT NULL;
          DELETE FROM event_fts WHERE rowid IN (SELECT id FROM retention_doomed);",
@@ -194,8 +202,7 @@ pub fn apply_log(tx: &Connection, applied_through: i64) -> rusqlite::Result<i64>
         ))?;
     }
     // What is left of each conversation, recomputed the one way projection does it.
-    super::projection::refresh_conversations(tx, "retention_sessions")?;
-    Ok(through)
+    super::projection::refresh_conversations(tx, "retention_sessions")
 }
 
 /// The derived tables with a row (or rows) per event, by `event_id`.

@@ -110,9 +110,10 @@ pub enum EventRows {
     Read,
     /// Every fact's endpoint is then given as empty.
     Skip,
-    /// The events are deleted: their endpoints are in this temporary table (`id`, `endpoint`),
-    /// where retention listed them (`retention::apply_log`).
-    Deleted(&'static str),
+    /// Their endpoints are in this temporary table (`id`, `endpoint`), read from the event log
+    /// before the transaction: the events retention deleted (`retention::list_doomed`), or the
+    /// SQLite projector's batch (`projection::list_stored`).
+    Listed(&'static str),
 }
 
 /// The facts of the calls matching `calls` (a condition on `c`, the call, and, with
@@ -138,7 +139,7 @@ pub fn facts(
             "e.endpoint",
         ),
         EventRows::Skip => ("calls c".into(), "messages m".into(), "''"),
-        EventRows::Deleted(table) => (
+        EventRows::Listed(table) => (
             format!("calls c JOIN temp.{table} e ON e.id = c.event_id"),
             format!("messages m JOIN temp.{table} e ON e.id = m.event_id"),
             "e.endpoint",
@@ -721,20 +722,31 @@ impl Events<'_> {
 }
 
 /// After the projector wrote the derived rows of `events` (in the same transaction): adds them to
-/// the rollups.
-pub fn add(db: Db<'_>, events: Events<'_>) -> Result<(), QueryError> {
+/// the rollups, with their endpoints as `rows` says.
+pub fn add(db: Db<'_>, events: Events<'_>, rows: EventRows) -> Result<(), QueryError> {
     let facts = facts(
         db,
         &events.on(db, "c.event_id"),
         &events.on(db, "m.event_id"),
-        EventRows::Read,
+        rows,
     )?;
     write(db, &facts, 1)
 }
 
-/// SQLite's projector's [`add`] of events `first..=last`.
-pub fn add_events(conn: &Connection, first: i64, last: i64) -> rusqlite::Result<()> {
-    add(conn.into(), Events::Range(first, last)).map_err(as_sqlite)
+/// SQLite's projector's [`add`] of events `first..=last`, whose endpoints it listed in the
+/// temporary table `batch` before its transaction.
+pub fn add_events(
+    conn: &Connection,
+    first: i64,
+    last: i64,
+    batch: &'static str,
+) -> rusqlite::Result<()> {
+    add(
+        conn.into(),
+        Events::Range(first, last),
+        EventRows::Listed(batch),
+    )
+    .map_err(as_sqlite)
 }
 
 /// After retention deleted the events listed in the temporary table `doomed` (`id`, `endpoint`),
@@ -749,7 +761,7 @@ pub fn subtract_events(conn: &Connection, doomed: &'static str) -> rusqlite::Res
         conn.into(),
         &within("c.event_id"),
         &within("m.event_id"),
-        EventRows::Deleted(doomed),
+        EventRows::Listed(doomed),
     )
     .map_err(as_sqlite)?;
     write(conn.into(), &facts, -1).map_err(as_sqlite)?;

@@ -484,6 +484,7 @@ fn project_batch(client: &mut Client, st: &Statements) -> Result<bool, Failure> 
     rollup::add(
         Db::PostgresTx(&PgWriter::new(&mut tx, &st.rollups)),
         rollup::Events::Ids(&ids),
+        rollup::EventRows::Read,
     )?;
     let moved = tx.execute(
         &st.advance,
