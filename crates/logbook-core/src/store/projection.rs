@@ -519,9 +519,9 @@ fn apply(
     // transaction of its own: what retention deleted since the last, and which of the batch's
     // events are still stored, with their endpoints (an event retention deleted after the deriver
     // read it is skipped, and one it deletes after this snapshot is listed for the next
-    // transaction). A snapshot held
-    // for the whole transaction (seconds, under load) kept the checkpointer from copying the log
-    // past it, and the event log's writer then copied it inside its commits.
+    // transaction). A snapshot held for the whole transaction (seconds, under load) kept the
+    // checkpointer from copying the log past it, and the event log's writer then copied it inside
+    // its commits.
     let read = conn.transaction()?;
     let applied_before = state(&read, RETENTION_THROUGH)?.unwrap_or(0);
     let retention_through = super::retention::list_doomed(&read, applied_before)?;
