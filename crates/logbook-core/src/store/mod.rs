@@ -391,6 +391,20 @@ fn migrations() -> Migrations<'static> {
     ])
 }
 
+/// Gives up to `pages` of the main database's free pages back to the file system (a database made
+/// with `auto_vacuum = INCREMENTAL`); returns how many it gave. `PRAGMA incremental_vacuum` gives
+/// one page per step of its statement (it answers a row for each), so it is stepped to its end:
+/// `execute_batch` steps a statement once, and gave back one page where it was asked for thousands.
+fn incremental_vacuum(conn: &Connection, pages: i64) -> rusqlite::Result<i64> {
+    let mut stmt = conn.prepare(&format!("PRAGMA incremental_vacuum({pages})"))?;
+    let mut rows = stmt.query([])?;
+    let mut given = 0;
+    while rows.next()?.is_some() {
+        given += 1;
+    }
+    Ok(given)
+}
+
 /// The pragmas every read-write connection gets, in one place.
 fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;

@@ -500,7 +500,7 @@ fn project(
                 .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
             if *freed {
                 // Space retention freed goes back to the file system, a little at a time.
-                let _ = conn.execute_batch(&format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"));
+                let _ = super::incremental_vacuum(&conn, VACUUM_PAGES);
             }
         }
         let _ = reply.send(applied.map(|_| ()).map_err(StoreError::from_write));
