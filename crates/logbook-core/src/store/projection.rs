@@ -573,13 +573,12 @@ fn list_stored(conn: &Connection, batch: &Batch) -> rusqlite::Result<HashSet<i64
     let (Some(first), Some(last)) = (batch.events.first(), batch.events.last()) else {
         return Ok(HashSet::new());
     };
-    conn.prepare_cached(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "INSERT INTO temp.{BATCH_EVENTS} (id, endpoint)
-             SELECT id, endpoint FROM log.events WHERE id BETWEEN ?1 AND ?2"
-    ))?
-    .execute([first.0, last.0])?;
-    let mut stmt = conn.prepare_cached(&format!("SELECT id FROM temp.{BATCH_EVENTS}"))?;
-    let ids = stmt.query_map([], |r| r.get(0))?;
+             SELECT id, endpoint FROM log.events WHERE id BETWEEN ?1 AND ?2
+         RETURNING id"
+    ))?;
+    let ids = stmt.query_map([first.0, last.0], |r| r.get(0))?;
     ids.collect()
 }
 
