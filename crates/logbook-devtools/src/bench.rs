@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::send::{self, Signing};
 use logbook_core::query::{Db, Reader};
-use logbook_core::store::{PgStore, Store, StoreOptions, Synchronous, is_postgres_url};
+use logbook_core::store::{PgStore, Store, StoreOptions, Synchronous, is_postgres_url, stall};
 use logbook_http::ingest::{Auth, Endpoint, Receiver, ReceiverConfig, Secret};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -98,6 +98,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("burst_writes_per_commit: {:.1}", burst.run.batch);
     println!("burst_max_commit_ms: {:.2}", burst.run.max_commit_ms);
     println!("burst_vs_http_ceiling: {:.2}", burst.run.rate / http);
+    print_cpu("burst", burst.cpu_under_load.as_ref(), burst.run.count);
     if args.peer {
         let peer_bodies = bodies(50_000_000, enough(args.burst_seconds));
         let peer = peer_burst(dir.path(), args, &peer_bodies)?;
@@ -134,6 +135,11 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!(
         "sustained_vs_http_ceiling: {:.2}",
         everything_projected / http
+    );
+    print_cpu(
+        "sustained",
+        sustained.cpu_until_projected.as_ref(),
+        sustained.run.count,
     );
 
     let paced_bodies = bodies(200_000_000, args.rate * args.rate_seconds as usize);
@@ -200,6 +206,8 @@ struct Run {
     max_commit_ms: f64,
     /// (event id, when its 200 came), for the projection lag.
     acks: Vec<(i64, Instant)>,
+    /// The CPU time the client threads took (`None` where it cannot be read).
+    client_cpu: Option<Duration>,
 }
 
 /// Posts `bodies` from `clients` threads, each once, paced as `pace` says.
@@ -219,6 +227,7 @@ fn drive_many(
     let signing = Signing::Jwt(Secret::new(SECRET)?);
     let next = AtomicUsize::new(0);
     let failures = AtomicUsize::new(0);
+    let client_cpu = CpuSum::default();
     let started = Instant::now();
     let (interval, until) = match pace {
         Pace::Rate(r) => (Some(Duration::from_secs_f64(1.0 / r as f64)), None),
@@ -230,9 +239,11 @@ fn drive_many(
         let handles: Vec<_> = (0..clients)
             .map(|client| {
                 let (next, failures, signing) = (&next, &failures, &signing);
+                let client_cpu = &client_cpu;
                 let target = client % urls.len();
                 let url = &urls[target];
                 scope.spawn(move || {
+                    let _cpu = client_cpu.of_this_thread();
                     let agent = send::agent();
                     let mut results = Vec::new();
                     loop {
@@ -281,7 +292,9 @@ fn drive_many(
             )
         })
         .collect();
-    Ok((run_of(results.into_iter(), elapsed), each))
+    let mut run = run_of(results.into_iter(), elapsed);
+    run.client_cpu = client_cpu.total();
+    Ok((run, each))
 }
 
 /// The figures of some answers of a run that took `elapsed`.
@@ -305,6 +318,7 @@ fn run_of(
         batch: 0.0,
         max_commit_ms: 0.0,
         acks,
+        client_cpu: None,
     }
 }
 
@@ -426,6 +440,9 @@ struct IngestRun {
     max_projection_ms: f64,
     /// For each acknowledged event, how long after its 200 it was projected.
     lags: Vec<Duration>,
+    /// Who spent the CPU while the load lasted, and until everything was projected.
+    cpu_under_load: Option<CpuSplit>,
+    cpu_until_projected: Option<CpuSplit>,
 }
 
 fn ingest_run(
@@ -453,8 +470,11 @@ fn ingest_run(
     let url = format!("http://{}/bench", receiver.local_addr());
     // The watermark as it moves: (when, projected through), sampled every millisecond.
     let sampling = std::sync::atomic::AtomicBool::new(true);
+    let sampler_cpu = CpuSum::default();
+    let cpu_before = CpuUse::now();
     let (run, samples) = std::thread::scope(|scope| {
         let sampler = scope.spawn(|| {
+            let _cpu = sampler_cpu.of_this_thread();
             let mut samples = Vec::new();
             let mut last = -1;
             while sampling.load(Ordering::Relaxed) {
@@ -473,11 +493,15 @@ fn ingest_run(
     });
     let mut run = run?;
     let load_ended = Instant::now();
+    let cpu_at_load_end = CpuUse::now();
     anyhow::ensure!(
         store.wait_projected(Duration::from_secs(60))?,
         "projection stalled"
     );
     let catch_up = load_ended.elapsed();
+    let bench_cpu = run.client_cpu.zip(sampler_cpu.total()).map(|(c, s)| c + s);
+    let cpu_under_load = CpuSplit::between(&cpu_before, &cpu_at_load_end, bench_cpu);
+    let cpu_until_projected = CpuSplit::between(&cpu_before, &CpuUse::now(), bench_cpu);
     let stats = store.writer_stats();
     let commits = stats.commits.load(Ordering::Relaxed).max(1);
     run.batch = stats.writes.load(Ordering::Relaxed) as f64 / commits as f64;
@@ -529,7 +553,132 @@ fn ingest_run(
         max_lag_events,
         max_projection_ms,
         lags,
+        cpu_under_load,
+        cpu_until_projected,
     })
+}
+
+/// CPU time added up over threads, each adding its own when it ends.
+#[derive(Default)]
+struct CpuSum {
+    nanos: std::sync::atomic::AtomicU64,
+    unreadable: std::sync::atomic::AtomicBool,
+}
+
+impl CpuSum {
+    /// Counts the calling thread's CPU time from now until the guard is dropped.
+    fn of_this_thread(&self) -> impl Drop + '_ {
+        struct Guard<'a>(&'a CpuSum, Option<Duration>);
+        impl Drop for Guard<'_> {
+            fn drop(&mut self) {
+                match self.1.zip(stall::thread_cpu()) {
+                    Some((from, to)) => {
+                        let spent = to.saturating_sub(from).as_nanos() as u64;
+                        self.0.nanos.fetch_add(spent, Ordering::Relaxed);
+                    }
+                    None => self.0.unreadable.store(true, Ordering::Relaxed),
+                }
+            }
+        }
+        Guard(self, stall::thread_cpu())
+    }
+
+    fn total(&self) -> Option<Duration> {
+        (!self.unreadable.load(Ordering::Relaxed))
+            .then(|| Duration::from_nanos(self.nanos.load(Ordering::Relaxed)))
+    }
+}
+
+/// This process's CPU time at one moment: in all, and by the store's threads, which live through a
+/// run (Linux: `/proc/self/task/*/schedstat`, by thread name).
+struct CpuUse {
+    process: Option<Duration>,
+    writer: Duration,
+    projection: Duration,
+    threads_read: bool,
+}
+
+impl CpuUse {
+    fn now() -> Self {
+        let (mut writer, mut projection, mut threads_read) =
+            (Duration::ZERO, Duration::ZERO, false);
+        if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+            for task in tasks.flatten() {
+                let path = task.path();
+                let (Ok(name), Ok(stat)) = (
+                    std::fs::read_to_string(path.join("comm")),
+                    std::fs::read_to_string(path.join("schedstat")),
+                ) else {
+                    continue;
+                };
+                let Some(Ok(nanos)) = stat.split_whitespace().next().map(str::parse::<u64>) else {
+                    continue;
+                };
+                threads_read = true;
+                // The names the store gives its threads (the kernel keeps 15 bytes of them).
+                let spent = Duration::from_nanos(nanos);
+                match name.trim_end() {
+                    "logbook-writer" | "logbook-checkpo" => writer += spent,
+                    "logbook-project" | "logbook-deriver" => projection += spent,
+                    _ => {}
+                }
+            }
+        }
+        Self {
+            process: stall::process_cpu(),
+            writer,
+            projection,
+            threads_read,
+        }
+    }
+}
+
+/// Who spent the CPU of one phase of a run.
+struct CpuSplit {
+    total: Duration,
+    /// The benchmark's own threads: its clients and its watermark sampler.
+    bench: Duration,
+    /// The event log's writer and checkpointer threads.
+    writer: Duration,
+    /// The deriver and projector threads.
+    projection: Duration,
+}
+
+impl CpuSplit {
+    /// From `from` to `to`, the benchmark's threads having taken `bench`.
+    fn between(from: &CpuUse, to: &CpuUse, bench: Option<Duration>) -> Option<Self> {
+        let total = to.process?.checked_sub(from.process?)?;
+        (from.threads_read && to.threads_read).then(|| Self {
+            total,
+            bench: bench.unwrap_or_default(),
+            writer: to.writer.saturating_sub(from.writer),
+            projection: to.projection.saturating_sub(from.projection),
+        })
+    }
+
+    /// What the receiver's own request handling took: the rest (its connection threads).
+    fn receiver(&self) -> Duration {
+        self.total
+            .saturating_sub(self.bench + self.writer + self.projection)
+    }
+}
+
+/// CPU time per event of a phase, in all and by who spent it: figures that compare across runs
+/// however busy the machine was, and that say what two cores can take (`2 s / total`).
+fn print_cpu(prefix: &str, split: Option<&CpuSplit>, events: usize) {
+    let Some(split) = split.filter(|_| events > 0) else {
+        return;
+    };
+    let per_event = |d: Duration| d.as_secs_f64() * 1e6 / events as f64;
+    println!("{prefix}_cpu_us_per_event: {:.0}", per_event(split.total));
+    for (name, spent) in [
+        ("bench_clients", split.bench),
+        ("receiver", split.receiver()),
+        ("writer", split.writer),
+        ("projection", split.projection),
+    ] {
+        println!("{prefix}_cpu_us_per_event_{name}: {:.0}", per_event(spent));
+    }
 }
 
 /// Receivers sharing the PostgreSQL store in `bench ingest --store`: as many `serve` processes

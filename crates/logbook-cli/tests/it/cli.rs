@@ -664,3 +664,62 @@ fn generated_traffic_ends_now_not_in_the_future() {
     let days = (latest - first) as f64 / (24 * hour) as f64;
     assert!((6.0..8.0).contains(&days), "{days} days of traffic");
 }
+
+/// `logbook bench ingest` says who spent the CPU of its burst and of its sustained run, per event:
+/// the benchmark's clients, the receiver, the event log's writer and the projection, adding up to
+/// the whole. The store's threads are told apart by their names, so a renamed thread would leave
+/// the writer's or the projection's share at zero and hand it to the receiver: this catches that.
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_ingest_splits_the_cpu_of_an_event_among_those_who_spent_it() {
+    let out = logbook()
+        .args(["bench", "ingest", "--clients", "4", "--burst-seconds", "1"])
+        .args([
+            "--sustained-seconds",
+            "1",
+            "--rate",
+            "50",
+            "--rate-seconds",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let number = |name: &str| -> f64 {
+        let value = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("no {name} in:\n{stdout}"));
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is not a number:\n{stdout}"))
+    };
+    for phase in ["burst", "sustained"] {
+        let total = number(&format!("{phase}_cpu_us_per_event"));
+        let parts: Vec<f64> = ["bench_clients", "receiver", "writer", "projection"]
+            .iter()
+            .map(|part| number(&format!("{phase}_cpu_us_per_event_{part}")))
+            .collect();
+        // Each figure is rounded to a microsecond on its own.
+        let sum: f64 = parts.iter().sum();
+        assert!(
+            (sum - total).abs() <= 3.0,
+            "{phase}: {parts:?} against {total}"
+        );
+        let [clients, receiver, writer, _] = parts[..] else {
+            unreachable!()
+        };
+        assert!(
+            clients > 0.0 && receiver > 0.0 && writer > 0.0,
+            "{phase}: {parts:?}"
+        );
+    }
+    // Everything was projected by the end of the sustained run, by the projection's threads.
+    assert!(number("sustained_cpu_us_per_event_projection") > 0.0);
+}

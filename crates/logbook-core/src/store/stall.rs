@@ -93,20 +93,37 @@ impl StallWatch {
     }
 }
 
-/// The CPU time this process has used, all threads together.
-fn process_cpu() -> Option<Duration> {
+/// The CPU time this process has used, all threads together (threads that ended included).
+pub fn process_cpu() -> Option<Duration> {
     #[cfg(unix)]
     {
-        let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-        Some(Duration::new(
-            u64::try_from(t.tv_sec).ok()?,
-            u32::try_from(t.tv_nsec).ok()?,
-        ))
+        cpu_clock(rustix::time::ClockId::ProcessCPUTime)
     }
     #[cfg(not(unix))]
     {
         None
     }
+}
+
+/// The CPU time the calling thread has used.
+pub fn thread_cpu() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        cpu_clock(rustix::time::ClockId::ThreadCPUTime)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+#[cfg(unix)]
+fn cpu_clock(clock: rustix::time::ClockId) -> Option<Duration> {
+    let t = rustix::time::clock_gettime(clock);
+    Some(Duration::new(
+        u64::try_from(t.tv_sec).ok()?,
+        u32::try_from(t.tv_nsec).ok()?,
+    ))
 }
 
 #[cfg(test)]
