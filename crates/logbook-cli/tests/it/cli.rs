@@ -672,34 +672,21 @@ fn generated_traffic_ends_now_not_in_the_future() {
 #[cfg(target_os = "linux")]
 #[test]
 fn bench_ingest_splits_the_cpu_of_an_event_among_those_who_spent_it() {
-    let out = logbook()
-        .args(["bench", "ingest", "--clients", "4", "--burst-seconds", "1"])
-        .args([
-            "--sustained-seconds",
-            "1",
-            "--rate",
-            "50",
-            "--rate-seconds",
-            "1",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let number = |name: &str| -> f64 {
-        let value = stdout
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{name}: ")))
-            .unwrap_or_else(|| panic!("no {name} in:\n{stdout}"));
-        value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} is not a number:\n{stdout}"))
-    };
+    let figures = bench(&[
+        "bench",
+        "ingest",
+        "--clients",
+        "4",
+        "--burst-seconds",
+        "1",
+        "--sustained-seconds",
+        "1",
+        "--rate",
+        "50",
+        "--rate-seconds",
+        "1",
+    ]);
+    let number = |name: &str| figures.number(name);
     for phase in ["burst", "sustained"] {
         let total = number(&format!("{phase}_cpu_us_per_event"));
         let parts: Vec<f64> = ["bench_clients", "receiver", "writer", "projection"]

@@ -382,6 +382,51 @@ pub fn logbook() -> Command {
     Command::new(env!("CARGO_BIN_EXE_logbook"))
 }
 
+/// What a `logbook bench …` run printed: its figures, one `name: value` line each.
+#[derive(Debug)]
+pub struct Figures {
+    printed: String,
+    values: std::collections::HashMap<String, String>,
+}
+
+/// Runs `logbook` with `args` (a benchmark), which must succeed, and reads the figures it printed.
+pub fn bench(args: &[&str]) -> Figures {
+    let out = logbook().args(args).stdin(Stdio::null()).output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values = printed
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+    Figures { printed, values }
+}
+
+impl Figures {
+    /// The figure `name` as printed; fails, showing the output, when there is none.
+    pub fn text(&self, name: &str) -> &str {
+        self.values
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} in:\n{}", self.printed))
+    }
+
+    /// Whether the run printed the figure `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// The figure `name`, a number.
+    pub fn number(&self, name: &str) -> f64 {
+        self.text(name)
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is not a number:\n{}", self.printed))
+    }
+}
+
 /// Starts `logbook serve` on a free port (plus `extra` arguments) and returns it with its webhook base
 /// URL, read from what it prints once it is listening.
 pub fn serve_cli(db: &Path, secret_file: &Path, extra: &[&str]) -> (Child, String) {

@@ -1502,31 +1502,22 @@ fn a_receiver_role_stores_without_reading_and_a_reader_role_only_reads() {
 #[test]
 fn bench_ingest_against_postgres_prints_every_figure_and_cleans_up() {
     let db = cluster().database("bench");
-    let out = logbook()
-        .args(["bench", "ingest", "--store", &db.url])
-        .args(["--clients", "3", "--burst-seconds", "1"])
-        .args(["--rate", "30", "--rate-seconds", "1"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let figures: HashMap<&str, &str> = stdout
-        .lines()
-        .filter_map(|line| line.split_once(": "))
-        .collect();
-    let number = |name: &str| -> f64 {
-        figures
-            .get(name)
-            .unwrap_or_else(|| panic!("no {name} in:\n{stdout}"))
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} is not a number:\n{stdout}"))
-    };
-    assert_eq!(figures["pg_receivers"], "3");
+    let figures = bench(&[
+        "bench",
+        "ingest",
+        "--store",
+        &db.url,
+        "--clients",
+        "3",
+        "--burst-seconds",
+        "1",
+        "--rate",
+        "30",
+        "--rate-seconds",
+        "1",
+    ]);
+    let number = |name: &str| figures.number(name);
+    assert_eq!(figures.text("pg_receivers"), "3");
     for phase in ["sqlite_burst", "pg_burst", "sqlite_paced", "pg_paced"]
         .into_iter()
         .map(str::to_owned)
@@ -1835,34 +1826,21 @@ fn filling_postgres_keeps_each_body_exactly_and_stores_it_once() {
 #[test]
 fn bench_query_against_postgres_prints_every_figure_and_cleans_up() {
     let db = cluster().database("bench_query");
-    let bench = |extra: &[&str]| -> HashMap<String, String> {
-        let out = logbook()
-            .args(["bench", "query", "--store", &db.url])
-            .args(["--events", "400", "--samples", "3"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-            .lines()
-            .filter_map(|line| line.split_once(": "))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
+    let bench_query = |extra: &[&str]| {
+        let args = [
+            "bench",
+            "query",
+            "--store",
+            &db.url,
+            "--events",
+            "400",
+            "--samples",
+            "3",
+        ];
+        bench(&[&args[..], extra].concat())
     };
-    let number = |figures: &HashMap<String, String>, name: &str| -> f64 {
-        figures
-            .get(name)
-            .unwrap_or_else(|| panic!("no {name} in {figures:?}"))
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} is not a number: {figures:?}"))
-    };
-    let figures = bench(&[]);
+    let number = |figures: &Figures, name: &str| figures.number(name);
+    let figures = bench_query(&[]);
     assert_eq!(number(&figures, "events"), 400.0);
     assert_eq!(number(&figures, "generated_events"), 400.0);
     assert!(number(&figures, "store_events_per_s") > 0.0);
@@ -1893,13 +1871,13 @@ fn bench_query_against_postgres_prints_every_figure_and_cleans_up() {
         "the scratch schema is dropped"
     );
 
-    let kept = bench(&["--schema", "bench_kept"]);
+    let kept = bench_query(&["--schema", "bench_kept"]);
     assert_eq!(number(&kept, "generated_events"), 400.0);
     assert_eq!(
         count(&mut client, "SELECT count(*) FROM bench_kept.events"),
         400
     );
-    let again = bench(&["--schema", "bench_kept"]);
-    assert!(!again.contains_key("generated_events"), "{again:?}");
+    let again = bench_query(&["--schema", "bench_kept"]);
+    assert!(!again.has("generated_events"), "{again:?}");
     assert_eq!(number(&again, "events"), 400.0);
 }
