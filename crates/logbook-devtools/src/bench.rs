@@ -13,7 +13,9 @@ use anyhow::{Context, Result};
 
 use crate::send::{self, Signing};
 use logbook_core::query::{Db, Reader};
-use logbook_core::store::{PgStore, Store, StoreOptions, Synchronous, is_postgres_url, stall};
+use logbook_core::store::{
+    PgStore, Store, StoreOptions, Synchronous, is_postgres_url, stall, threads,
+};
 use logbook_http::ingest::{Auth, Endpoint, Receiver, ReceiverConfig, Secret};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -615,12 +617,13 @@ impl CpuUse {
                     continue;
                 };
                 threads_read = true;
-                // The names the store gives its threads (the kernel keeps 15 bytes of them).
                 let spent = Duration::from_nanos(nanos);
-                match name.trim_end() {
-                    "logbook-writer" | "logbook-checkpo" => writer += spent,
-                    "logbook-project" | "logbook-deriver" => projection += spent,
-                    _ => {}
+                // The kernel keeps the first 15 bytes of a thread's name.
+                let is = |full: &str| name.trim_end() == &full[..full.len().min(15)];
+                if is(threads::WRITER) || is(threads::CHECKPOINT) {
+                    writer += spent;
+                } else if is(threads::PROJECTOR) || is(threads::DERIVER) {
+                    projection += spent;
                 }
             }
         }

@@ -667,8 +667,9 @@ fn generated_traffic_ends_now_not_in_the_future() {
 
 /// `logbook bench ingest` says who spent the CPU of its burst and of its sustained run, per event:
 /// the benchmark's clients, the receiver, the event log's writer and the projection, adding up to
-/// the whole. The store's threads are told apart by their names, so a renamed thread would leave
-/// the writer's or the projection's share at zero and hand it to the receiver: this catches that.
+/// the whole. The store's threads are told apart by their names (`store::threads`), so a thread
+/// the store started under another name would leave the writer's or the projection's share at zero
+/// and hand it to the receiver: this catches that.
 #[cfg(target_os = "linux")]
 #[test]
 fn bench_ingest_splits_the_cpu_of_an_event_among_those_who_spent_it() {

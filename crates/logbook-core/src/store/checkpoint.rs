@@ -35,7 +35,7 @@ impl Checkpointer {
         super::configure(&conn)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
-            .name("logbook-checkpoint".into())
+            .name(super::threads::CHECKPOINT.into())
             .spawn(move || {
                 let interval = Duration::from_millis(INTERVAL_MS);
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {

@@ -28,6 +28,15 @@ pub mod rollup;
 pub mod stall;
 mod writer;
 
+/// The names the SQLite store gives its threads, as the system shows them (`top -H`, a profiler,
+/// `bench ingest`'s split of the CPU; Linux keeps the first 15 bytes).
+pub mod threads {
+    pub const WRITER: &str = "logbook-writer";
+    pub const CHECKPOINT: &str = "logbook-checkpoint";
+    pub const PROJECTOR: &str = "logbook-projector";
+    pub const DERIVER: &str = "logbook-deriver";
+}
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

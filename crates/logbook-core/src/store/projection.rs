@@ -412,7 +412,7 @@ impl Projection {
         let projector = {
             let (progress, stats) = (progress.clone(), stats.clone());
             std::thread::Builder::new()
-                .name("logbook-projector".into())
+                .name(super::threads::PROJECTOR.into())
                 .spawn(move || {
                     background_priority();
                     project(conn, &queue, &progress, &stats)
@@ -425,7 +425,7 @@ impl Projection {
         let deriver = {
             let (log, progress, stopping) = (path.to_owned(), progress.clone(), stop.clone());
             std::thread::Builder::new()
-                .name("logbook-deriver".into())
+                .name(super::threads::DERIVER.into())
                 .spawn(move || {
                     background_priority();
                     run(&log, &jobs, &commits, &progress, &stopping)

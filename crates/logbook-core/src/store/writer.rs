@@ -246,7 +246,7 @@ impl Writer {
         let routes: Arc<Mutex<Option<Vec<super::ForwardRoute>>>> = Arc::default();
         let new_routes = routes.clone();
         let thread = std::thread::Builder::new()
-            .name("logbook-writer".into())
+            .name(super::threads::WRITER.into())
             .spawn(move || {
                 let context = Context {
                     routes: new_routes,
