@@ -208,8 +208,8 @@ struct Run {
     max_commit_ms: f64,
     /// (event id, when its 200 came), for the projection lag.
     acks: Vec<(i64, Instant)>,
-    /// The CPU time the client threads took (`None` where it cannot be read).
-    client_cpu: Option<Duration>,
+    /// The CPU time the client threads took (zero where it cannot be read).
+    client_cpu: Duration,
 }
 
 /// Posts `bodies` from `clients` threads, each once, paced as `pace` says.
@@ -320,7 +320,7 @@ fn run_of(
         batch: 0.0,
         max_commit_ms: 0.0,
         acks,
-        client_cpu: None,
+        client_cpu: Duration::ZERO,
     }
 }
 
@@ -501,7 +501,7 @@ fn ingest_run(
         "projection stalled"
     );
     let catch_up = load_ended.elapsed();
-    let bench_cpu = run.client_cpu.zip(sampler_cpu.total()).map(|(c, s)| c + s);
+    let bench_cpu = run.client_cpu + sampler_cpu.total();
     let cpu_under_load = CpuSplit::between(&cpu_before, &cpu_at_load_end, bench_cpu);
     let cpu_until_projected = CpuSplit::between(&cpu_before, &CpuUse::now(), bench_cpu);
     let stats = store.writer_stats();
@@ -560,11 +560,11 @@ fn ingest_run(
     })
 }
 
-/// CPU time added up over threads, each adding its own when it ends.
+/// CPU time added up over threads, each adding its own when it ends. Where a thread's CPU time
+/// cannot be read, neither can the process's, and [`CpuSplit::between`] gives no split.
 #[derive(Default)]
 struct CpuSum {
     nanos: std::sync::atomic::AtomicU64,
-    unreadable: std::sync::atomic::AtomicBool,
 }
 
 impl CpuSum {
@@ -573,21 +573,17 @@ impl CpuSum {
         struct Guard<'a>(&'a CpuSum, Option<Duration>);
         impl Drop for Guard<'_> {
             fn drop(&mut self) {
-                match self.1.zip(stall::thread_cpu()) {
-                    Some((from, to)) => {
-                        let spent = to.saturating_sub(from).as_nanos() as u64;
-                        self.0.nanos.fetch_add(spent, Ordering::Relaxed);
-                    }
-                    None => self.0.unreadable.store(true, Ordering::Relaxed),
+                if let Some((from, to)) = self.1.zip(stall::thread_cpu()) {
+                    let spent = to.saturating_sub(from).as_nanos() as u64;
+                    self.0.nanos.fetch_add(spent, Ordering::Relaxed);
                 }
             }
         }
         Guard(self, stall::thread_cpu())
     }
 
-    fn total(&self) -> Option<Duration> {
-        (!self.unreadable.load(Ordering::Relaxed))
-            .then(|| Duration::from_nanos(self.nanos.load(Ordering::Relaxed)))
+    fn total(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
 }
 
@@ -649,11 +645,11 @@ struct CpuSplit {
 
 impl CpuSplit {
     /// From `from` to `to`, the benchmark's threads having taken `bench`.
-    fn between(from: &CpuUse, to: &CpuUse, bench: Option<Duration>) -> Option<Self> {
+    fn between(from: &CpuUse, to: &CpuUse, bench: Duration) -> Option<Self> {
         let total = to.process?.checked_sub(from.process?)?;
         (from.threads_read && to.threads_read).then(|| Self {
             total,
-            bench: bench.unwrap_or_default(),
+            bench,
             writer: to.writer.saturating_sub(from.writer),
             projection: to.projection.saturating_sub(from.projection),
         })

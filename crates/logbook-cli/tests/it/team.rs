@@ -1839,12 +1839,11 @@ fn bench_query_against_postgres_prints_every_figure_and_cleans_up() {
         ];
         bench(&[&args[..], extra].concat())
     };
-    let number = |figures: &Figures, name: &str| figures.number(name);
     let figures = bench_query(&[]);
-    assert_eq!(number(&figures, "events"), 400.0);
-    assert_eq!(number(&figures, "generated_events"), 400.0);
-    assert!(number(&figures, "store_events_per_s") > 0.0);
-    assert!(number(&figures, "database_to_raw_ratio") > 1.0);
+    assert_eq!(figures.number("events"), 400.0);
+    assert_eq!(figures.number("generated_events"), 400.0);
+    assert!(figures.number("store_events_per_s") > 0.0);
+    assert!(figures.number("database_to_raw_ratio") > 1.0);
     for name in [
         "search_free_text",
         "search_qualifiers",
@@ -1855,14 +1854,14 @@ fn bench_query_against_postgres_prints_every_figure_and_cleans_up() {
         "trends_30d_without_rollups",
     ] {
         let (p50, p99) = (
-            number(&figures, &format!("{name}_p50_ms")),
-            number(&figures, &format!("{name}_p99_ms")),
+            figures.number(&format!("{name}_p50_ms")),
+            figures.number(&format!("{name}_p99_ms")),
         );
         assert!(0.0 < p50 && p50 <= p99, "{name}: {p50} {p99}");
     }
-    assert_eq!(number(&figures, "export_raw_ndjson_rows"), 400.0);
-    assert!(number(&figures, "export_messages_ndjson_rows") > 0.0);
-    assert!(number(&figures, "export_calls_csv_rows") > 0.0);
+    assert_eq!(figures.number("export_raw_ndjson_rows"), 400.0);
+    assert!(figures.number("export_messages_ndjson_rows") > 0.0);
+    assert!(figures.number("export_calls_csv_rows") > 0.0);
     let mut client = db.client();
     let schemas = "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'logbook_bench_%'";
     assert_eq!(
@@ -1872,12 +1871,12 @@ fn bench_query_against_postgres_prints_every_figure_and_cleans_up() {
     );
 
     let kept = bench_query(&["--schema", "bench_kept"]);
-    assert_eq!(number(&kept, "generated_events"), 400.0);
+    assert_eq!(kept.number("generated_events"), 400.0);
     assert_eq!(
         count(&mut client, "SELECT count(*) FROM bench_kept.events"),
         400
     );
     let again = bench_query(&["--schema", "bench_kept"]);
     assert!(!again.has("generated_events"), "{again:?}");
-    assert_eq!(number(&again, "events"), 400.0);
+    assert_eq!(again.number("events"), 400.0);
 }
