@@ -99,6 +99,8 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("burst_ack_p99_ms: {:.2}", burst.run.p99);
     println!("burst_writes_per_commit: {:.1}", burst.run.batch);
     println!("burst_max_commit_ms: {:.2}", burst.run.max_commit_ms);
+    println!("burst_writes_waiting: {:.1}", burst.run.writes_waiting);
+    println!("burst_projection_gave_way_ms: {}", burst.gave_way_ms);
     println!("burst_vs_http_ceiling: {:.2}", burst.run.rate / http);
     print_cpu("burst", burst.cpu_under_load.as_ref(), burst.run.count);
     if args.peer {
@@ -135,6 +137,14 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
         sustained.max_projection_ms
     );
     println!(
+        "sustained_projection_gave_way_ms: {}",
+        sustained.gave_way_ms
+    );
+    println!(
+        "sustained_projection_lag_max_ms: {:.0}",
+        send::percentile_ms(&mut sustained.lags.clone(), 100.0)
+    );
+    println!(
         "sustained_vs_http_ceiling: {:.2}",
         everything_projected / http
     );
@@ -156,6 +166,8 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("paced_ack_p50_ms: {:.2}", paced.run.p50);
     println!("paced_ack_p99_ms: {:.2}", paced.run.p99);
     println!("paced_ack_max_ms: {:.2}", paced.run.max);
+    println!("paced_writes_waiting: {:.1}", paced.run.writes_waiting);
+    println!("paced_projection_gave_way_ms: {}", paced.gave_way_ms);
     let mut lags = paced.lags;
     println!(
         "paced_projection_lag_p50_ms: {:.2}",
@@ -206,6 +218,8 @@ struct Run {
     /// Writes per commit, for the ingest runs.
     batch: f64,
     max_commit_ms: f64,
+    /// How many writes waited for their commit, on average over the run.
+    writes_waiting: f64,
     /// (event id, when its 200 came), for the projection lag.
     acks: Vec<(i64, Instant)>,
     /// The CPU time the client threads took (zero where it cannot be read).
@@ -319,6 +333,7 @@ fn run_of(
         max: send::percentile_ms(&mut latencies, 100.0),
         batch: 0.0,
         max_commit_ms: 0.0,
+        writes_waiting: 0.0,
         acks,
         client_cpu: Duration::ZERO,
     }
@@ -440,6 +455,8 @@ struct IngestRun {
     /// The most events acknowledged but not projected, sampled every millisecond.
     max_lag_events: i64,
     max_projection_ms: f64,
+    /// How long projection gave way to acknowledgements (waited while writes queued).
+    gave_way_ms: u64,
     /// For each acknowledged event, how long after its 200 it was projected.
     lags: Vec<Duration>,
     /// Who spent the CPU while the load lasted, and until everything was projected.
@@ -487,6 +504,9 @@ fn ingest_run(
                 }
                 std::thread::sleep(Duration::from_millis(1));
             }
+            // Where the watermark stood when the load ended: events acknowledged by then and not
+            // projected count in the lag even when the watermark never moved under the load.
+            samples.push((Instant::now(), store.projection().projected_through));
             samples
         });
         let run = drive(&url, args.clients, bodies, pace);
@@ -508,6 +528,9 @@ fn ingest_run(
     let commits = stats.commits.load(Ordering::Relaxed).max(1);
     run.batch = stats.writes.load(Ordering::Relaxed) as f64 / commits as f64;
     run.max_commit_ms = stats.max_commit_us.load(Ordering::Relaxed) as f64 / 1000.0;
+    run.writes_waiting =
+        stats.waited_us.load(Ordering::Relaxed) as f64 / run.elapsed.as_micros().max(1) as f64;
+    let gave_way_ms = store.projection_stats().gave_way_ms.load(Ordering::Relaxed);
     let max_projection_ms = store
         .projection_stats()
         .max_transaction_us
@@ -554,6 +577,7 @@ fn ingest_run(
         catch_up,
         max_lag_events,
         max_projection_ms,
+        gave_way_ms,
         lags,
         cpu_under_load,
         cpu_until_projected,

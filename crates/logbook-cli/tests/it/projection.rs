@@ -270,3 +270,70 @@ fn reindex_derives_every_body_again_and_stats_say_so() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no database at"));
 }
+
+/// A generated message body for `i`, as an accepted event.
+fn message_event(i: u64) -> logbook_core::store::NewEvent {
+    let body = logbook_devtools::generate::message_body(i, 1_024);
+    let envelope = logbook_core::watson::read_envelope(&body).unwrap();
+    logbook_core::store::NewEvent {
+        received_at: 1_700_000_000_000 + i as i64,
+        endpoint: "*".into(),
+        path: "/".into(),
+        remote_addr: None,
+        kind: envelope.kind,
+        auth: "none".into(),
+        verified: false,
+        jwt_header: None,
+        jwt_claims: None,
+        headers: "[]".into(),
+        authorization: None,
+        body,
+        dedup_key: envelope.dedup_key,
+        replay_of: None,
+    }
+}
+
+/// Acknowledgements first: one request at a time is projected as it comes; while requests queue
+/// for the writer (a burst from many connections at once), projection waits for them, and what
+/// they stored is projected once the burst is over.
+#[test]
+fn projection_gives_way_to_a_burst_and_catches_up_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("burst.db");
+    let store = Store::open(&db, StoreOptions::default()).unwrap();
+    let gave_way = || {
+        store
+            .projection_stats()
+            .gave_way_ms
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    // A trickle: one request at a time, never a queue.
+    for i in 0..300 {
+        store.submit_event(message_event(i)).unwrap();
+    }
+    assert!(store.wait_projected(Duration::from_secs(30)).unwrap());
+    assert_eq!(gave_way(), 0);
+    assert_eq!(store.projection().projected_through, 300);
+
+    // A burst: 16 connections, each sending as soon as the last was answered, for 1.5 s.
+    let started = std::time::Instant::now();
+    let sent = std::sync::atomic::AtomicU64::new(300);
+    std::thread::scope(|scope| {
+        for _ in 0..16 {
+            scope.spawn(|| {
+                while started.elapsed() < Duration::from_millis(1_500) {
+                    let i = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    store.submit_event(message_event(i)).unwrap();
+                }
+            });
+        }
+    });
+    let stored = sent.load(std::sync::atomic::Ordering::Relaxed) as i64;
+    assert!(gave_way() > 0, "projection did not wait for the burst");
+    assert!(store.wait_projected(Duration::from_secs(60)).unwrap());
+    let stats = logbook_core::query::event::stats(&store.reader().unwrap()).unwrap();
+    assert_eq!(stats.projection.projected_through, stored);
+    assert_eq!(stats.projection.pending, 0);
+    assert_eq!(stats.messages, stored);
+    store.close().unwrap();
+}

@@ -17,6 +17,7 @@
 
 mod checkpoint;
 mod event_log;
+mod give_way;
 pub mod outbox;
 pub mod postgres;
 pub mod projection;
@@ -218,8 +219,13 @@ impl Store {
         let (derived, progress) = projection::open(path, options.rebuild)?;
         let checkpointer = checkpoint::Checkpointer::start(path)?;
         let writer = writer::Writer::start(conn, options, state, progress.clone());
-        let projection =
-            projection::Projection::start(path, derived, progress, writer.subscribe())?;
+        let projection = projection::Projection::start(
+            path,
+            derived,
+            progress,
+            writer.subscribe(),
+            writer.stats.clone(),
+        )?;
         Ok(Self {
             path: path.to_owned(),
             projection,

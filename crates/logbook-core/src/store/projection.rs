@@ -23,12 +23,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::StoreError;
-use super::writer::Committed;
+use super::give_way::{self, GiveWay};
+use super::writer::{Committed, WriterStats};
 use crate::watson::derive::{self, CallRow, DERIVER_VERSION, Derived, MessageRow};
 
 /// Events read and derived together, and applied in one transaction, at most. Fewer, larger
@@ -384,6 +385,8 @@ pub struct ProjectionStats {
     pub projected: std::sync::atomic::AtomicU64,
     /// The longest projection transaction, microseconds.
     pub max_transaction_us: std::sync::atomic::AtomicU64,
+    /// Time the deriver gave way to acknowledgements (`give_way`), milliseconds.
+    pub gave_way_ms: std::sync::atomic::AtomicU64,
 }
 
 /// Opens (or makes) the derived file of the event log at `path` (see [`open_derived`]), and says
@@ -405,6 +408,7 @@ impl Projection {
         conn: Connection,
         progress: Arc<Progress>,
         commits: Receiver<Committed>,
+        writer: Arc<WriterStats>,
     ) -> Result<Self, StoreError> {
         let stats = Arc::new(ProjectionStats::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -424,11 +428,12 @@ impl Projection {
         };
         let deriver = {
             let (log, progress, stopping) = (path.to_owned(), progress.clone(), stop.clone());
+            let stats = stats.clone();
             std::thread::Builder::new()
                 .name(super::threads::DERIVER.into())
                 .spawn(move || {
                     background_priority();
-                    run(&log, &jobs, &commits, &progress, &stopping)
+                    run(&log, &jobs, &commits, &writer, &progress, &stats, &stopping)
                 })
                 .map_err(|source| StoreError::Io {
                     path: path.to_owned(),
@@ -586,9 +591,12 @@ fn run(
     path: &std::path::Path,
     projector: &SyncSender<Job>,
     commits: &Receiver<Committed>,
+    writer: &WriterStats,
     progress: &Progress,
+    stats: &ProjectionStats,
     stop: &AtomicBool,
 ) {
+    let writes_waited = || Duration::from_micros(writer.waited_us.load(Ordering::Relaxed));
     let Ok(conn) = super::open_reader(path) else {
         return;
     };
@@ -596,7 +604,14 @@ fn run(
     // Read up to here; applied up to `progress.projected_through`.
     let mut read_through = progress.projected_through.load(Ordering::Relaxed);
     let mut in_flight: Option<Receiver<Result<(), StoreError>>> = None;
+    let mut give_way = GiveWay::new(Instant::now(), writes_waited());
     while !stop.load(Ordering::Relaxed) {
+        if give_way.waits(Instant::now(), writes_waited()) {
+            std::thread::sleep(give_way::WINDOW);
+            let waited = give_way::WINDOW.as_millis() as u64;
+            stats.gave_way_ms.fetch_add(waited, Ordering::Relaxed);
+            continue;
+        }
         let ((events, full), retention_waits) = match read_batch(&conn, read_through)
             .and_then(|read| Ok((read, retention_waits(&conn, progress)?)))
         {
@@ -642,6 +657,7 @@ fn run(
         // A small batch means projection has caught up: let the next one gather a little, so a
         // steady stream is projected in a few larger transactions rather than one per event.
         if !full {
+            give_way.caught_up();
             std::thread::sleep(Duration::from_millis(GATHER_MS));
         }
     }

@@ -114,6 +114,8 @@ pub(super) enum Write {
 pub(super) struct Job<W = Write> {
     pub(super) write: W,
     pub(super) reply: SyncSender<Result<Outcome, StoreError>>,
+    /// When it was queued: how long writes wait is how busy the writer is.
+    pub(super) queued: Instant,
 }
 
 /// Submits `write` to the writer thread of `queue` and waits for its answer (`WriterStopped` when
@@ -125,7 +127,11 @@ pub(super) fn submit_one<W>(
     let (reply, answer) = mpsc::sync_channel(1);
     queue
         .ok_or(StoreError::WriterStopped)?
-        .send(Job { write, reply })
+        .send(Job {
+            write,
+            reply,
+            queued: Instant::now(),
+        })
         .map_err(|_| StoreError::WriterStopped)?;
     answer.recv().map_err(|_| StoreError::WriterStopped)?
 }
@@ -146,7 +152,14 @@ pub(super) fn submit_many<W>(
         .into_iter()
         .map(|write| {
             let (reply, answer) = mpsc::sync_channel(1);
-            queue.send(Job { write, reply }).ok().map(|()| answer)
+            queue
+                .send(Job {
+                    write,
+                    reply,
+                    queued: Instant::now(),
+                })
+                .ok()
+                .map(|()| answer)
         })
         .collect();
     answers
@@ -175,6 +188,10 @@ pub struct WriterStats {
     pub writes: std::sync::atomic::AtomicU64,
     /// The longest commit, microseconds.
     pub max_commit_us: std::sync::atomic::AtomicU64,
+    /// The time each write waited, from its queueing to its commit, summed, microseconds. Over a
+    /// stretch of wall time, its growth divided by the stretch is how many writes were waiting on
+    /// average (Little's law): what tells projection to give way (`give_way`).
+    pub waited_us: std::sync::atomic::AtomicU64,
     /// Events deleted by retention.
     pub retention_deleted: std::sync::atomic::AtomicU64,
 }
@@ -388,11 +405,19 @@ fn run(
         if let Some(routes) = routes.lock().expect("routes lock").take() {
             options.forwards = routes;
         }
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let committed = commit_batch(&mut conn, &batch, &options, &mut state);
+        let done = Instant::now();
         stats
             .max_commit_us
-            .fetch_max(started.elapsed().as_micros() as u64, Relaxed);
+            .fetch_max(done.duration_since(started).as_micros() as u64, Relaxed);
+        let waited: Duration = batch
+            .iter()
+            .map(|job| done.duration_since(job.queued))
+            .sum();
+        stats
+            .waited_us
+            .fetch_add(waited.as_micros() as u64, Relaxed);
         match committed {
             Ok(results) => {
                 stats.commits.fetch_add(1, Relaxed);

@@ -1,0 +1,153 @@
+//! Acknowledgements first: projection gives way while writes queue for the event log's writer.
+//!
+//! Contract: when on average at least [`QUEUED`] writes were waiting for their commit over each of
+//! the last [`STARTS_AFTER`] windows of [`WINDOW`] (a burst: more requests come than one commit at
+//! a time answers), the deriver waits instead of reading its next batch, so the receiver and the
+//! writer have the cores and the disk, until a window with fewer than half as many waiting; for at
+//! most [`MOST`] from its first wait since projection last caught up. (One window over is not
+//! enough: a slow sync of the disk queues a steady trickle for a moment.) A load that lasts
+//! longer is then projected beside the acknowledgements, as without the wait, until projection
+//! catches up and may wait again: the lag stays bounded. A steady trickle is projected at once.
+//!
+//! Why: the deriver and projector run at the lowest priority, yet projecting beside a burst cost
+//! it about a quarter of its rate (the caches and the disk they share with the writer, not only
+//! the CPU): see the README's Benchmarks.
+//!
+//! The measure: the writer sums the time each write waited, from its queueing to its commit. Over a
+//! stretch of wall time, that sum's growth divided by the stretch is how many writes were waiting on
+//! average (Little's law). Paced at 1,000 events/s it is about one; in a burst, one per client.
+
+use std::time::{Duration, Instant};
+
+/// Writes waiting on average, over a window, that make the deriver wait.
+pub const QUEUED: f64 = 4.0;
+/// How often the queue is measured, and how long the deriver waits between looks.
+pub const WINDOW: Duration = Duration::from_millis(100);
+/// Windows in a row with [`QUEUED`] writes waiting before the deriver waits.
+pub const STARTS_AFTER: u32 = 2;
+/// The longest projection waits, counted from its first wait since it last caught up: the most a
+/// burst adds to the projection lag.
+pub const MOST: Duration = Duration::from_secs(10);
+
+/// The deriver's judgement of whether to wait, from the writer's running sum of the time writes
+/// waited (`WriterStats::waited_us`).
+#[derive(Debug)]
+pub(super) struct GiveWay {
+    /// When the queue was last measured, and the writer's sum then.
+    measured: (Instant, Duration),
+    /// Windows in a row with [`QUEUED`] writes waiting.
+    over: u32,
+    queued: bool,
+    /// The first wait since projection last caught up.
+    since: Option<Instant>,
+}
+
+impl GiveWay {
+    pub(super) fn new(now: Instant, writes_waited: Duration) -> Self {
+        Self {
+            measured: (now, writes_waited),
+            over: 0,
+            queued: false,
+            since: None,
+        }
+    }
+
+    /// Whether the deriver should wait now, the writes committed so far having waited
+    /// `writes_waited` in all.
+    pub(super) fn waits(&mut self, now: Instant, writes_waited: Duration) -> bool {
+        let (then, waited_then) = self.measured;
+        let window = now.saturating_duration_since(then);
+        if window >= WINDOW {
+            let waiting =
+                writes_waited.saturating_sub(waited_then).as_secs_f64() / window.as_secs_f64();
+            self.over = if waiting >= QUEUED { self.over + 1 } else { 0 };
+            self.queued = if self.queued {
+                waiting >= QUEUED / 2.0
+            } else {
+                self.over >= STARTS_AFTER
+            };
+            self.measured = (now, writes_waited);
+        }
+        self.queued && now.saturating_duration_since(*self.since.get_or_insert(now)) < MOST
+    }
+
+    /// Projection has caught up: the next burst may make it wait [`MOST`] again.
+    pub(super) fn caught_up(&mut self) {
+        self.since = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One window on, with `waiting` writes waiting on average through it.
+    fn step(
+        give_way: &mut GiveWay,
+        now: &mut Instant,
+        waited: &mut Duration,
+        waiting: f64,
+    ) -> bool {
+        *now += WINDOW;
+        *waited += WINDOW.mul_f64(waiting);
+        give_way.waits(*now, *waited)
+    }
+
+    #[test]
+    fn a_queue_at_the_writer_is_given_way_to_for_at_most_the_bound() {
+        let (mut now, mut waited) = (Instant::now(), Duration::ZERO);
+        let mut give_way = GiveWay::new(now, waited);
+        let windows = (MOST.as_millis() / WINDOW.as_millis()) as usize;
+        let starts = STARTS_AFTER as usize - 1;
+        let waits: Vec<bool> = (0..starts + windows + 3)
+            .map(|_| step(&mut give_way, &mut now, &mut waited, 12.0))
+            .collect();
+        assert!(!waits[..starts].iter().any(|w| *w), "{waits:?}");
+        assert!(
+            waits[starts..starts + windows].iter().all(|w| *w),
+            "{waits:?}"
+        );
+        assert!(!waits[starts + windows..].iter().any(|w| *w), "{waits:?}");
+        // Still queued, not caught up: projection keeps going.
+        assert!(!step(&mut give_way, &mut now, &mut waited, 12.0));
+        // Caught up: the next burst is given way to again, at once as it is still on.
+        give_way.caught_up();
+        assert!(step(&mut give_way, &mut now, &mut waited, 12.0));
+    }
+
+    #[test]
+    fn a_trickle_is_not_waited_for_even_when_the_disk_stalls_it_for_a_moment() {
+        let (mut now, mut waited) = (Instant::now(), Duration::ZERO);
+        let mut give_way = GiveWay::new(now, waited);
+        for waiting in [0.0, 0.7, 1.5, 9.0, 1.0, 3.9, 1.3, 12.0, 0.5] {
+            assert!(
+                !step(&mut give_way, &mut now, &mut waited, waiting),
+                "{waiting}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_wait_lasts_while_the_queue_does() {
+        let (mut now, mut waited) = (Instant::now(), Duration::ZERO);
+        let mut give_way = GiveWay::new(now, waited);
+        let waits: Vec<bool> = [8.0, 8.0, 5.0, 2.5, 8.0, 1.5, 8.0]
+            .into_iter()
+            .map(|waiting| step(&mut give_way, &mut now, &mut waited, waiting))
+            .collect();
+        // Starts on the second window over; a dip to more than half goes on; below half ends it,
+        // and one window over does not start it again.
+        assert_eq!(waits, [false, true, true, true, true, false, false]);
+    }
+
+    #[test]
+    fn the_queue_is_measured_over_whole_windows() {
+        let now = Instant::now();
+        let mut give_way = GiveWay::new(now, Duration::ZERO);
+        assert!(!give_way.waits(now + WINDOW, WINDOW * 5));
+        // Half a window more with 8 waiting is not judged yet.
+        assert!(!give_way.waits(now + WINDOW * 3 / 2, WINDOW * 9));
+        // The second whole window: 5 waiting on average.
+        assert!(give_way.waits(now + WINDOW * 2, WINDOW * 10));
+    }
+}
