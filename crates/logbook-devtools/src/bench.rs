@@ -528,8 +528,8 @@ fn ingest_run(
     let commits = stats.commits.load(Ordering::Relaxed).max(1);
     run.batch = stats.writes.load(Ordering::Relaxed) as f64 / commits as f64;
     run.max_commit_ms = stats.max_commit_us.load(Ordering::Relaxed) as f64 / 1000.0;
-    run.writes_waiting =
-        stats.waited_us.load(Ordering::Relaxed) as f64 / run.elapsed.as_micros().max(1) as f64;
+    run.writes_waiting = stats.waiting.total(Instant::now()).as_secs_f64()
+        / run.elapsed.as_secs_f64().max(f64::EPSILON);
     let gave_way_ms = store.projection_stats().gave_way_ms.load(Ordering::Relaxed);
     let max_projection_ms = store
         .projection_stats()

@@ -13,9 +13,10 @@
 //! it about a quarter of its rate (the caches and the disk they share with the writer, not only
 //! the CPU): see the README's Benchmarks.
 //!
-//! The measure: the writer sums the time each write waited, from its queueing to its commit. Over a
-//! stretch of wall time, that sum's growth divided by the stretch is how many writes were waiting on
-//! average (Little's law). Paced at 1,000 events/s it is about one; in a burst, one per client.
+//! The measure: the time writes have waited, from their queueing to their commit, summed as it grows
+//! (`writer::Waiting`). Over a stretch of wall time, that sum's growth divided by the stretch is how
+//! many writes were waiting on average (Little's law). Paced at 1,000 events/s on the development
+//! machine it is under one; in a burst from 16 connections, about ten.
 
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,7 @@ pub const STARTS_AFTER: u32 = 2;
 pub const MOST: Duration = Duration::from_secs(10);
 
 /// The deriver's judgement of whether to wait, from the writer's running sum of the time writes
-/// waited (`WriterStats::waited_us`).
+/// waited (`writer::Waiting::total`).
 #[derive(Debug)]
 pub(super) struct GiveWay {
     /// When the queue was last measured, and the writer's sum then.

@@ -596,7 +596,7 @@ fn run(
     stats: &ProjectionStats,
     stop: &AtomicBool,
 ) {
-    let writes_waited = || Duration::from_micros(writer.waited_us.load(Ordering::Relaxed));
+    let writes_waited = || writer.waiting.total(Instant::now());
     let Ok(conn) = super::open_reader(path) else {
         return;
     };
@@ -627,7 +627,10 @@ fn run(
                 continue;
             }
             match commits.recv_timeout(idle) {
-                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                // One read covers every commit announced so far: the others are old news (many
+                // pile up while a long batch is applied, or while projection gives way).
+                Ok(_) => while commits.try_recv().is_ok() {},
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => std::thread::sleep(idle),
             }
             continue;

@@ -1,6 +1,7 @@
 //! The writer thread: takes writes from a bounded queue, commits whatever has queued up in one
 //! `BEGIN IMMEDIATE … COMMIT`, and only then answers each submitter and announces the new ids.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -122,15 +123,18 @@ pub(super) struct Job<W = Write> {
 /// the writer has stopped or goes before answering).
 pub(super) fn submit_one<W>(
     queue: Option<&SyncSender<Job<W>>>,
+    waiting: Option<&Waiting>,
     write: W,
 ) -> Result<Outcome, StoreError> {
     let (reply, answer) = mpsc::sync_channel(1);
+    let queued = Instant::now();
+    waiting.inspect(|w| w.queued(queued));
     queue
         .ok_or(StoreError::WriterStopped)?
         .send(Job {
             write,
             reply,
-            queued: Instant::now(),
+            queued,
         })
         .map_err(|_| StoreError::WriterStopped)?;
     answer.recv().map_err(|_| StoreError::WriterStopped)?
@@ -140,6 +144,7 @@ pub(super) fn submit_one<W>(
 /// commits; the answers in their order (`WriterStopped` for one the writer did not take or answer).
 pub(super) fn submit_many<W>(
     queue: Option<&SyncSender<Job<W>>>,
+    waiting: Option<&Waiting>,
     writes: Vec<W>,
 ) -> Vec<Result<Outcome, StoreError>> {
     let Some(queue) = queue else {
@@ -152,11 +157,13 @@ pub(super) fn submit_many<W>(
         .into_iter()
         .map(|write| {
             let (reply, answer) = mpsc::sync_channel(1);
+            let queued = Instant::now();
+            waiting.inspect(|w| w.queued(queued));
             queue
                 .send(Job {
                     write,
                     reply,
-                    queued: Instant::now(),
+                    queued,
                 })
                 .ok()
                 .map(|()| answer)
@@ -188,12 +195,71 @@ pub struct WriterStats {
     pub writes: std::sync::atomic::AtomicU64,
     /// The longest commit, microseconds.
     pub max_commit_us: std::sync::atomic::AtomicU64,
-    /// The time each write waited, from its queueing to its commit, summed, microseconds. Over a
-    /// stretch of wall time, its growth divided by the stretch is how many writes were waiting on
-    /// average (Little's law): what tells projection to give way (`give_way`).
-    pub waited_us: std::sync::atomic::AtomicU64,
+    /// How long writes have waited for their commits: what tells projection to give way.
+    pub waiting: Waiting,
     /// Events deleted by retention.
     pub retention_deleted: std::sync::atomic::AtomicU64,
+}
+
+/// The time writes have spent waiting for their commits, from queueing to answer, summed over
+/// every write, those still waiting included. Over a stretch of wall time, its growth divided by
+/// the stretch is how many writes were waiting on average (Little's law): what tells projection to
+/// give way (`give_way`). Counted as it grows, so a long commit (the disk stalled) counts while it
+/// lasts, not only when it ends.
+#[derive(Debug)]
+pub struct Waiting {
+    epoch: Instant,
+    /// Microseconds waited by writes already answered.
+    answered_us: std::sync::atomic::AtomicU64,
+    /// Writes queued and not answered yet, and the sum of their queueing times (microseconds
+    /// after `epoch`): their waits so far are `count × now − sum`.
+    count: std::sync::atomic::AtomicU64,
+    queued_sum_us: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Waiting {
+    fn default() -> Self {
+        Self {
+            epoch: Instant::now(),
+            answered_us: Default::default(),
+            count: Default::default(),
+            queued_sum_us: Default::default(),
+        }
+    }
+}
+
+impl Waiting {
+    fn micros(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_micros() as u64
+    }
+
+    fn queued(&self, at: Instant) {
+        self.count.fetch_add(1, Relaxed);
+        self.queued_sum_us.fetch_add(self.micros(at), Relaxed);
+    }
+
+    fn answered(&self, at: Instant, queued: impl Iterator<Item = Instant>) {
+        let (mut count, mut sum, mut waited) = (0, 0, 0);
+        for queued in queued {
+            count += 1;
+            sum += self.micros(queued);
+            waited += at.saturating_duration_since(queued).as_micros() as u64;
+        }
+        // The wait moves to the answered total before it leaves the pending sum: a reader in
+        // between counts it twice for a moment rather than not at all.
+        self.answered_us.fetch_add(waited, Relaxed);
+        self.queued_sum_us.fetch_sub(sum, Relaxed);
+        self.count.fetch_sub(count, Relaxed);
+    }
+
+    /// The waits of every write so far, until `now`.
+    pub fn total(&self, now: Instant) -> Duration {
+        let answered = self.answered_us.load(Relaxed);
+        let count = self.count.load(Relaxed);
+        let sum = self.queued_sum_us.load(Relaxed);
+        let pending = (count * self.micros(now)).saturating_sub(sum);
+        Duration::from_micros(answered + pending)
+    }
 }
 
 /// What the writer carries from one batch to the next.
@@ -284,12 +350,12 @@ impl Writer {
     }
 
     pub(super) fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
-        submit_one(self.queue.as_ref(), write)
+        submit_one(self.queue.as_ref(), Some(&self.stats.waiting), write)
     }
 
     /// Queues every write before waiting for any answer, so they share commits.
     pub(super) fn submit_many(&self, writes: Vec<Write>) -> Vec<Result<Outcome, StoreError>> {
-        submit_many(self.queue.as_ref(), writes)
+        submit_many(self.queue.as_ref(), Some(&self.stats.waiting), writes)
     }
 
     /// Events written from now on are queued for these downstreams.
@@ -338,7 +404,6 @@ fn run(
     mut state: State,
     context: &Context,
 ) -> Result<(), StoreError> {
-    use std::sync::atomic::Ordering::Relaxed;
     let Context {
         routes,
         subscribers,
@@ -411,13 +476,9 @@ fn run(
         stats
             .max_commit_us
             .fetch_max(done.duration_since(started).as_micros() as u64, Relaxed);
-        let waited: Duration = batch
-            .iter()
-            .map(|job| done.duration_since(job.queued))
-            .sum();
         stats
-            .waited_us
-            .fetch_add(waited.as_micros() as u64, Relaxed);
+            .waiting
+            .answered(done, batch.iter().map(|job| job.queued));
         match committed {
             Ok(results) => {
                 stats.commits.fetch_add(1, Relaxed);
@@ -668,4 +729,27 @@ fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Ou
         e.replay_of,
     ])?;
     Ok(Outcome::Stored(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_waiting_count_while_they_wait_and_once_answered() {
+        let waiting = Waiting::default();
+        let t0 = waiting.epoch + Duration::from_millis(5);
+        let ms = Duration::from_millis;
+        waiting.queued(t0);
+        waiting.queued(t0 + ms(10));
+        // Still waiting, both: 30 ms and 20 ms so far.
+        assert_eq!(waiting.total(t0 + ms(30)), ms(50));
+        // A long commit answers the first at 40 ms: its 40 ms are kept, the second goes on.
+        waiting.answered(t0 + ms(40), [t0].into_iter());
+        assert_eq!(waiting.total(t0 + ms(40)), ms(70));
+        assert_eq!(waiting.total(t0 + ms(100)), ms(130));
+        waiting.answered(t0 + ms(100), [t0 + ms(10)].into_iter());
+        // Nothing waits any more: the total stands still.
+        assert_eq!(waiting.total(t0 + ms(500)), ms(130));
+    }
 }

@@ -64,13 +64,13 @@ impl Writer {
     }
 
     pub(super) fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
-        crate::store::writer::submit_one(self.queue.as_ref(), write)
+        crate::store::writer::submit_one(self.queue.as_ref(), None, write)
     }
 
     /// Submits every write at once and waits for each answer (in their order): the writer takes
     /// them as they queue, up to [`MAX_BATCH`] a transaction, as it takes concurrent submissions.
     pub(super) fn submit_many(&self, writes: Vec<Write>) -> Vec<Result<Outcome, StoreError>> {
-        crate::store::writer::submit_many(self.queue.as_ref(), writes)
+        crate::store::writer::submit_many(self.queue.as_ref(), None, writes)
     }
 
     /// Commits what is queued, then ends the thread.
