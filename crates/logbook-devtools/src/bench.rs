@@ -642,7 +642,10 @@ impl CpuUse {
                 let is = |full: &str| name.trim_end() == &full[..full.len().min(15)];
                 if is(threads::WRITER) || is(threads::CHECKPOINT) {
                     writer += spent;
-                } else if is(threads::PROJECTOR) || is(threads::DERIVER) {
+                } else if is(threads::PROJECTOR)
+                    || is(threads::DERIVER)
+                    || is(threads::DERIVED_CHECKPOINT)
+                {
                     projection += spent;
                 }
             }

@@ -36,6 +36,8 @@ pub mod threads {
     pub const CHECKPOINT: &str = "logbook-checkpoint";
     pub const PROJECTOR: &str = "logbook-projector";
     pub const DERIVER: &str = "logbook-deriver";
+    /// The derived file's checkpointer (`checkpoint.rs`), part of the projection.
+    pub const DERIVED_CHECKPOINT: &str = "logbook-derived-checkpoint";
 }
 
 use std::fs::File;
@@ -217,7 +219,11 @@ impl Store {
         projection::drop_from_log(&conn)?;
         let state = writer::prepare(&mut conn, &options)?;
         let (derived, progress) = projection::open(path, options.rebuild)?;
-        let checkpointer = checkpoint::Checkpointer::start(path)?;
+        let checkpointer = checkpoint::Checkpointer::start(
+            path,
+            threads::CHECKPOINT,
+            checkpoint::When::Regularly,
+        )?;
         let writer = writer::Writer::start(conn, options, state, progress.clone());
         let projection = projection::Projection::start(
             path,
@@ -681,6 +687,68 @@ mod tests {
         assert!(
             !dir.path().join("c.db-wal").exists(),
             "the log is removed at close"
+        );
+    }
+
+    #[test]
+    /// After a full batch, the derived file's log is copied into the file by its own checkpointer
+    /// thread, beside the projector: the projector's own checkpoint (at 64 MiB of log) is only the
+    /// bound.
+    fn the_derived_files_checkpointer_copies_a_full_batchs_log_off_the_projectors_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let derived = projection::derived_path(&path);
+        let in_file = || std::fs::metadata(&derived).unwrap().len() as usize;
+        let before = in_file();
+        // 32 turns of 1 MiB of user text: one full batch (`projection::PROJECT_BATCH_BYTES`), and
+        // nothing after it whose own commit would copy the log.
+        let text = |i: usize| format!("turn {i} {}", "word ".repeat(1024 * 1024 / 5));
+        let turns = projection::PROJECT_BATCH_BYTES.div_ceil(text(0).len());
+        let events: Vec<NewEvent> = (0..turns)
+            .map(|i| {
+                let body = format!(
+                    r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"l{i}","request":{{"input":{{"text":"{}"}}}},"response":{{"context":{{"global":{{"session_id":"s{i}"}}}}}}}}}}"#,
+                    text(i)
+                );
+                NewEvent {
+                    received_at: i as i64,
+                    endpoint: "*".into(),
+                    path: "/".into(),
+                    remote_addr: None,
+                    kind: "message_logged".into(),
+                    auth: "none".into(),
+                    verified: false,
+                    jwt_header: None,
+                    jwt_claims: None,
+                    headers: "[]".into(),
+                    body: body.into_bytes(),
+                    dedup_key: format!("l{i}"),
+                    authorization: None,
+                    replay_of: None,
+                }
+            })
+            .collect();
+        let written = turns * text(0).len();
+        for outcome in store.submit_events(events) {
+            assert!(matches!(outcome, Ok(Outcome::Stored(_))), "{outcome:?}");
+        }
+        assert!(store.wait_projected(Duration::from_secs(30)).unwrap());
+        let started = Instant::now();
+        while in_file() < before + written && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            in_file() >= before + written,
+            "{} bytes in the derived file ({before} before), {written} of text derived",
+            in_file()
+        );
+        let mut wal = derived.into_os_string();
+        wal.push("-wal");
+        store.close().unwrap();
+        assert!(
+            !std::path::Path::new(&wal).exists(),
+            "the derived file's log is removed at close"
         );
     }
 
