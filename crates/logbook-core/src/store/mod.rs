@@ -640,6 +640,26 @@ mod tests {
         store.close().unwrap();
     }
 
+    /// An accepted message event with this body and dedup key, arrived at `i` ms.
+    fn message_event(i: i64, body: String, dedup_key: String) -> NewEvent {
+        NewEvent {
+            received_at: i,
+            endpoint: "*".into(),
+            path: "/".into(),
+            remote_addr: None,
+            kind: "message_logged".into(),
+            auth: "none".into(),
+            verified: false,
+            jwt_header: None,
+            jwt_claims: None,
+            headers: "[]".into(),
+            body: body.into_bytes(),
+            dedup_key,
+            authorization: None,
+            replay_of: None,
+        }
+    }
+
     #[test]
     /// The log is copied into the database file by the checkpointer thread, long before the writer's
     /// own checkpoint (at 32 MiB of log) would do it inside a commit.
@@ -648,25 +668,12 @@ mod tests {
         let path = dir.path().join("c.db");
         let store = Store::open(&path, StoreOptions::default()).unwrap();
         let events: Vec<NewEvent> = (0..40)
-            .map(|i| NewEvent {
-                received_at: i,
-                endpoint: "*".into(),
-                path: "/".into(),
-                remote_addr: None,
-                kind: "message_logged".into(),
-                auth: "none".into(),
-                verified: false,
-                jwt_header: None,
-                jwt_claims: None,
-                headers: "[]".into(),
-                body: format!(
+            .map(|i| {
+                let body = format!(
                     "{{\"event\":{{\"name\":\"message_logged\"}},\"n\":{i},\"pad\":\"{}\"}}",
                     "x".repeat(64 * 1024)
-                )
-                .into_bytes(),
-                dedup_key: format!("k{i}"),
-                authorization: None,
-                replay_of: None,
+                );
+                message_event(i, body, format!("k{i}"))
             })
             .collect();
         let written: usize = events.iter().map(|e| e.body.len()).sum();
@@ -711,22 +718,7 @@ mod tests {
                     r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"l{i}","request":{{"input":{{"text":"{}"}}}},"response":{{"context":{{"global":{{"session_id":"s{i}"}}}}}}}}}}"#,
                     text(i)
                 );
-                NewEvent {
-                    received_at: i as i64,
-                    endpoint: "*".into(),
-                    path: "/".into(),
-                    remote_addr: None,
-                    kind: "message_logged".into(),
-                    auth: "none".into(),
-                    verified: false,
-                    jwt_header: None,
-                    jwt_claims: None,
-                    headers: "[]".into(),
-                    body: body.into_bytes(),
-                    dedup_key: format!("l{i}"),
-                    authorization: None,
-                    replay_of: None,
-                }
+                message_event(i as i64, body, format!("l{i}"))
             })
             .collect();
         let written = turns * text(0).len();
