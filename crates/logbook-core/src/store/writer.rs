@@ -119,6 +119,26 @@ pub(super) struct Job<W = Write> {
     pub(super) queued: Instant,
 }
 
+/// Queues `write` on `queue`, counted in `waiting` (if given) as a write waiting from now on;
+/// where its answer will come, or `None` when the writer has stopped.
+fn queue_write<W>(
+    queue: &SyncSender<Job<W>>,
+    waiting: Option<&Waiting>,
+    write: W,
+) -> Option<Receiver<Result<Outcome, StoreError>>> {
+    let (reply, answer) = mpsc::sync_channel(1);
+    let queued = Instant::now();
+    waiting.inspect(|w| w.queued(queued));
+    queue
+        .send(Job {
+            write,
+            reply,
+            queued,
+        })
+        .ok()
+        .map(|()| answer)
+}
+
 /// Submits `write` to the writer thread of `queue` and waits for its answer (`WriterStopped` when
 /// the writer has stopped or goes before answering).
 pub(super) fn submit_one<W>(
@@ -126,17 +146,8 @@ pub(super) fn submit_one<W>(
     waiting: Option<&Waiting>,
     write: W,
 ) -> Result<Outcome, StoreError> {
-    let (reply, answer) = mpsc::sync_channel(1);
-    let queued = Instant::now();
-    waiting.inspect(|w| w.queued(queued));
-    queue
-        .ok_or(StoreError::WriterStopped)?
-        .send(Job {
-            write,
-            reply,
-            queued,
-        })
-        .map_err(|_| StoreError::WriterStopped)?;
+    let queue = queue.ok_or(StoreError::WriterStopped)?;
+    let answer = queue_write(queue, waiting, write).ok_or(StoreError::WriterStopped)?;
     answer.recv().map_err(|_| StoreError::WriterStopped)?
 }
 
@@ -155,19 +166,7 @@ pub(super) fn submit_many<W>(
     };
     let answers: Vec<_> = writes
         .into_iter()
-        .map(|write| {
-            let (reply, answer) = mpsc::sync_channel(1);
-            let queued = Instant::now();
-            waiting.inspect(|w| w.queued(queued));
-            queue
-                .send(Job {
-                    write,
-                    reply,
-                    queued,
-                })
-                .ok()
-                .map(|()| answer)
-        })
+        .map(|write| queue_write(queue, waiting, write))
         .collect();
     answers
         .into_iter()
