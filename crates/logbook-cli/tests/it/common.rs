@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use logbook_core::auth::sign;
-use logbook_core::store::{EventLog, PgStore, Store, StoreOptions};
+use logbook_core::store::{EventLog, NewEvent, PgStore, Store, StoreOptions};
 use logbook_http::ingest::{Auth, Endpoint, Receiver, ReceiverConfig, Secret};
 use serde_json::Value;
 
@@ -28,6 +28,28 @@ pub fn sample(prefix: &str) -> Vec<u8> {
         .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
         .unwrap_or_else(|| panic!("no sample {prefix}"));
     std::fs::read(path).unwrap()
+}
+
+/// `body` as the receiver accepts an unsigned request to `endpoint` at `received_at` (ms): its kind
+/// and dedup key read from its envelope, no headers, no token, for a test to hand to a store.
+pub fn accepted(body: Vec<u8>, received_at: i64, endpoint: &str) -> NewEvent {
+    let envelope = logbook_core::watson::read_envelope(&body).unwrap();
+    NewEvent {
+        received_at,
+        endpoint: endpoint.into(),
+        path: "/".into(),
+        remote_addr: None,
+        kind: envelope.kind,
+        auth: "none".into(),
+        verified: false,
+        jwt_header: None,
+        jwt_claims: None,
+        headers: "[]".into(),
+        authorization: None,
+        body,
+        dedup_key: envelope.dedup_key,
+        replay_of: None,
+    }
 }
 
 /// The sample files, in name order.
