@@ -700,7 +700,7 @@ mod tests {
     #[test]
     /// After a full batch, the derived file's log is copied into the file by its own checkpointer
     /// thread, beside the projector: the projector's own checkpoint (at 64 MiB of log) is only the
-    /// bound.
+    /// bound. The next commit cuts the log back, rather than keeping the batch's size until close.
     fn the_derived_files_checkpointer_copies_a_full_batchs_log_off_the_projectors_commits() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.db");
@@ -737,6 +737,27 @@ mod tests {
         );
         let mut wal = derived.into_os_string();
         wal.push("-wal");
+        let wal_bytes = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+        let grown = wal_bytes();
+        // Small events, one commit each, until one comes after the checkpointer copied the log.
+        let started = Instant::now();
+        for i in turns.. {
+            let body =
+                format!(r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"a{i}"}}}}"#);
+            let after = message_event(i as i64, body, format!("a{i}"));
+            assert!(matches!(store.submit_event(after), Ok(Outcome::Stored(_))));
+            assert!(store.wait_projected(Duration::from_secs(30)).unwrap());
+            if wal_bytes() < grown || started.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            grown > projection::DERIVED_WAL_KEPT_BYTES as u64
+                && wal_bytes() <= projection::DERIVED_WAL_KEPT_BYTES as u64,
+            "the derived log grew to {grown} bytes with the batch, and is {} bytes after the next commits",
+            wal_bytes()
+        );
         store.close().unwrap();
         assert!(
             !std::path::Path::new(&wal).exists(),

@@ -70,6 +70,12 @@ const PROJECTOR_CACHE_KIB: i64 = 32 * 1024;
 /// acknowledgements could bear (paced acknowledgement p99 4.0–5.0 ms without it, 6.1–6.9 ms with,
 /// `logbook bench ingest`).
 const DERIVED_WAL_AUTOCHECKPOINT_PAGES: (i64, i64) = (16_384, 1_000);
+/// The most log the derived file keeps on disk between commits, bytes (`journal_size_limit`):
+/// a full batch grows the log to 64–128 MiB, which SQLite would otherwise keep, reused, until the
+/// store closes; the projector's first commit after the log was copied cuts it back to this. The
+/// event log's writer has no such limit: its log stays under its 32 MiB bound, and cutting it would
+/// be one more system call in a commit an acknowledgement waits for.
+pub(super) const DERIVED_WAL_KEPT_BYTES: i64 = 16 * 1024 * 1024;
 /// Free pages of the derived file handed back to the file system after retention.
 const VACUUM_PAGES: i64 = 2_000;
 
@@ -205,6 +211,8 @@ pub(super) fn open_derived(path: &Path, rebuild: bool) -> Result<Connection, Sto
     conn.pragma_update(None, "cache_size", -PROJECTOR_CACHE_KIB)
         .map_err(open_error)?;
     conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(open_error)?;
+    conn.pragma_update(None, "journal_size_limit", DERIVED_WAL_KEPT_BYTES)
         .map_err(open_error)?;
     // Read-only: the projector never writes the event log, and never takes its lock.
     conn.execute("ATTACH DATABASE ?1 AS log", [read_only_uri(path)])
