@@ -64,6 +64,11 @@ const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// WAL pages before the writer checkpoints (4 KiB pages: 32 MiB): the bound on the log's size. The
 /// checkpointer thread (`checkpoint.rs`) copies the log long before, off the writer's commits.
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 8_192;
+/// The most log the event log keeps on disk between commits, bytes (`journal_size_limit`): its
+/// bound. A larger transaction (an import's, a pull's) grows the log past it; the first commit after
+/// the log was copied cuts it back, instead of keeping it that size until the store closes. That
+/// commit checks the log's size, which costs a system call; the other commits check nothing.
+const WAL_KEPT_BYTES: i64 = 32 * 1024 * 1024;
 /// The newest rejected requests kept of each class ([`rejection::Class`]), unless configured
 /// otherwise.
 pub const DEFAULT_REJECTIONS_KEPT: u64 = 1_000;
@@ -215,6 +220,7 @@ impl Store {
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoint less often, in bigger steps: index pages rewritten by many commits are copied once.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_KEPT_BYTES)?;
         migrations().to_latest(&mut conn)?;
         projection::drop_from_log(&conn)?;
         let state = writer::prepare(&mut conn, &options)?;
@@ -737,32 +743,67 @@ mod tests {
         );
         let mut wal = derived.into_os_string();
         wal.push("-wal");
-        let wal_bytes = || std::fs::metadata(&wal).map_or(0, |m| m.len());
-        let grown = wal_bytes();
-        // Small events, one commit each, until one comes after the checkpointer copied the log.
-        let started = Instant::now();
-        for i in turns.. {
-            let body =
-                format!(r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"a{i}"}}}}"#);
-            let after = message_event(i as i64, body, format!("a{i}"));
-            assert!(matches!(store.submit_event(after), Ok(Outcome::Stored(_))));
-            assert!(store.wait_projected(Duration::from_secs(30)).unwrap());
-            if wal_bytes() < grown || started.elapsed() > Duration::from_secs(10) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (grown, now) = cut_back(&store, std::path::Path::new(&wal), turns as i64);
         assert!(
             grown > projection::DERIVED_WAL_KEPT_BYTES as u64
-                && wal_bytes() <= projection::DERIVED_WAL_KEPT_BYTES as u64,
-            "the derived log grew to {grown} bytes with the batch, and is {} bytes after the next commits",
-            wal_bytes()
+                && now <= projection::DERIVED_WAL_KEPT_BYTES as u64,
+            "the derived log grew to {grown} bytes with the batch, and is {now} bytes after the next commits"
         );
         store.close().unwrap();
         assert!(
             !std::path::Path::new(&wal).exists(),
             "the derived file's log is removed at close"
         );
+    }
+
+    /// Stores small events, one commit each, each projected, until the log `wal` is smaller than
+    /// it was (a commit came after the checkpointer copied it), for at most 10 s; returns its size
+    /// before and after. `first`: the first event's number.
+    fn cut_back(store: &Store, wal: &std::path::Path, first: i64) -> (u64, u64) {
+        let wal_bytes = || std::fs::metadata(wal).map_or(0, |m| m.len());
+        let grown = wal_bytes();
+        let started = Instant::now();
+        for i in first.. {
+            let body =
+                format!(r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"a{i}"}}}}"#);
+            let small = message_event(i, body, format!("a{i}"));
+            assert!(matches!(store.submit_event(small), Ok(Outcome::Stored(_))));
+            assert!(store.wait_projected(Duration::from_secs(30)).unwrap());
+            if wal_bytes() < grown || started.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (grown, wal_bytes())
+    }
+
+    #[test]
+    /// An import's transaction larger than the event log's log bound grows the log; once the
+    /// checkpointer copied it, a following commit cuts it back to the bound.
+    fn the_event_logs_log_is_cut_back_to_its_bound_after_a_large_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let events = (0..48)
+            .map(|i| {
+                let body = format!(
+                    r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"l{i}","padding":"{}"}}}}"#,
+                    "x".repeat(1024 * 1024)
+                );
+                message_event(i, body, format!("l{i}"))
+            })
+            .collect();
+        for outcome in store.submit_events(events) {
+            assert!(matches!(outcome, Ok(Outcome::Stored(_))), "{outcome:?}");
+        }
+        let (grown, now) = cut_back(&store, std::path::Path::new(&wal), 48);
+        assert!(
+            grown > WAL_KEPT_BYTES as u64 && now <= WAL_KEPT_BYTES as u64,
+            "the log grew to {grown} bytes with the import, and is {now} bytes after the next commits"
+        );
+        store.close().unwrap();
     }
 
     #[test]
