@@ -195,7 +195,8 @@ pub struct Stats {
     pub first_received_at: Option<i64>,
     pub last_received_at: Option<i64>,
     pub last_event_id: Option<i64>,
-    /// Bytes of the event log and its derived file together.
+    /// Bytes on disk of the event log and its derived file together, their write-ahead logs
+    /// included.
     pub database_bytes: i64,
     /// How far the derived rows (lists, conversations, calls, search) have come.
     pub projection: ProjectionStats,
@@ -267,6 +268,22 @@ pub fn stats<'a>(db: impl Into<Db<'a>>) -> Result<Stats, QueryError> {
     }
 }
 
+/// The size of the write-ahead log of the database attached as `schema`: 0 when it has none (an
+/// in-memory database, a log removed at close).
+fn wal_bytes(conn: &Connection, schema: &str) -> rusqlite::Result<i64> {
+    let file: Option<String> = conn
+        .query_row(
+            "SELECT file FROM pragma_database_list WHERE name = ?1",
+            [schema],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(file
+        .filter(|f| !f.is_empty())
+        .and_then(|f| std::fs::metadata(format!("{f}-wal")).ok())
+        .map_or(0, |m| i64::try_from(m.len()).unwrap_or(i64::MAX)))
+}
+
 fn sqlite_stats(conn: &Connection) -> Result<Stats, QueryError> {
     with_deadline(
         conn,
@@ -322,13 +339,15 @@ fn sqlite_stats(conn: &Connection) -> Result<Stats, QueryError> {
                 first_received_at: first,
                 last_received_at: last,
                 last_event_id: last_id,
-                // The event log and its derived file (attached as `derived`).
+                // The event log and its derived file (attached as `derived`), and their logs: up
+                // to 32 and 16 MiB between commits, more while projection catches up.
                 database_bytes: count(
                     "SELECT (SELECT page_count * page_size
                                FROM pragma_page_count('main'), pragma_page_size('main'))
                           + (SELECT page_count * page_size
                                FROM pragma_page_count('derived'), pragma_page_size('derived'))",
-                )?,
+                )? + wal_bytes(conn, "main")?
+                    + wal_bytes(conn, "derived")?,
                 projection,
                 forwarding: crate::store::outbox::stats(conn)?,
                 replays_sent: crate::store::replays::sent(conn)?,
