@@ -438,18 +438,21 @@ impl Shell {
     /// Runs one of the service's read commands on a reader of the store the views read.
     pub fn run<C: Command>(&self, request: C::Request) -> Result<C::Answer, ApiError> {
         let mut receiver = self.receiver_info();
+        let giving_way = (lock(&self.0.running).store.as_ref())
+            .and_then(|store| store.projection_giving_way_since());
         self.0.readers.with_source(None, |db, source| {
-            let database = match source {
-                Source::Local(path) => path.as_path(),
+            let (database, giving_way_since) = match source {
+                Source::Local(path) => (path.as_path(), giving_way),
                 Source::Team(store) => {
                     // The receiver goes on storing into this computer's file: the Status view says so.
                     receiver.database = Some(self.0.db_path.display().to_string());
-                    store.database()
+                    (store.database(), None)
                 }
             };
             let ctx = Context {
                 database,
                 receiver: &receiver,
+                giving_way_since,
             };
             C::run(db, &ctx, request)
         })

@@ -54,6 +54,9 @@ pub struct Context<'a> {
     pub database: &'a Path,
     /// The webhook receiver, for the Status view.
     pub receiver: &'a ReceiverInfo,
+    /// While this process's projection gives way to a burst: since when (Unix ms), for the Status
+    /// view ([`logbook_core::store::Store::projection_giving_way_since`]).
+    pub giving_way_since: Option<i64>,
 }
 
 /// One read command: what the UI sends, what it gets back, and how it runs.
@@ -433,7 +436,7 @@ pub mod read {
     }
 
     command!(Status, "status", "/api/status", NoRequest => crate::types::Status,
-        |conn, ctx, _| crate::status(conn, ctx.database, ctx.receiver));
+        |conn, ctx, _| crate::status(conn, ctx));
     command!(Qualifiers, "qualifiers", "/api/qualifiers", NoRequest => Vec<Qualifier>,
         |conn, ctx, _| Ok(crate::qualifiers()));
     command!(QualifierValues, "qualifier_values", "/api/qualifier-values", QualifierValuesRequest => Vec<ValueHint>,

@@ -16,8 +16,6 @@ pub mod params;
 pub mod store;
 pub mod types;
 
-use std::path::Path;
-
 use logbook_core::config::Endpoint;
 use logbook_core::export::ExportError;
 use logbook_core::query::{Db, QueryError};
@@ -166,8 +164,10 @@ impl ReceiverInfo {
 }
 
 /// Everything the Status view shows: the store's totals and where and how webhooks are received.
-pub fn status(db: Db<'_>, database: &Path, receiver: &ReceiverInfo) -> Result<Status, ApiError> {
-    let stats = logbook_core::query::event::stats(db)?;
+pub fn status(db: Db<'_>, ctx: &commands::Context<'_>) -> Result<Status, ApiError> {
+    let (database, receiver) = (ctx.database, ctx.receiver);
+    let mut stats = logbook_core::query::event::stats(db)?;
+    stats.projection.giving_way_since = ctx.giving_way_since;
     let last_rejection_id: Option<i64> =
         db.row("SELECT max(id) FROM rejections", &[], |r| r.get(0))?;
     Ok(Status {

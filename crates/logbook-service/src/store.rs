@@ -68,6 +68,15 @@ impl UiStore {
         Ok((store, Reader::Postgres(reader)))
     }
 
+    /// While this process's projection gives way to a burst, since when (Unix ms). A team's
+    /// store is projected by whichever receiver holds its lock: `None`.
+    pub fn giving_way_since(&self) -> Option<i64> {
+        match self {
+            UiStore::Sqlite(store) => store.projection_giving_way_since(),
+            UiStore::Postgres { .. } => None,
+        }
+    }
+
     /// What tells a live view to look: the writer's announcements of what it committed (SQLite),
     /// or polling with the store's notifications (PostgreSQL).
     pub fn subscribe(&self) -> Wake {

@@ -34,7 +34,7 @@ function status(receiverUrl: string | null, team = false, receiverDatabase: stri
     stats: {
       events: 0, messages: 0, conversations: 0, calls: 0, rejections_kept: 0, accepted_total: 0, duplicates_total: 0,
       rejected_total: 0, first_received_at: null, last_received_at: null, last_event_id: null, database_bytes: 4096,
-      projection: { projected_through: 0, pending: 0, oldest_pending_at: null, rebuilding_through: null, deriver_version: 2 },
+      projection: { projected_through: 0, pending: 0, oldest_pending_at: null, rebuilding_through: null, deriver_version: 2, giving_way_since: null },
       forwarding: [],
       replays_sent: 0,
     },
@@ -160,7 +160,14 @@ describe("StatusView", () => {
 });
 
 describe("Projection", () => {
-  const base = { projected_through: 40, pending: 0, oldest_pending_at: null, rebuilding_through: null, deriver_version: 2 };
+  const base = {
+    projected_through: 40,
+    pending: 0,
+    oldest_pending_at: null,
+    rebuilding_through: null,
+    deriver_version: 2,
+    giving_way_since: null,
+  };
 
   it("says every event is derived, with the deriver's version", () => {
     render(<Projection projection={base} />);
@@ -170,6 +177,20 @@ describe("Projection", () => {
   it("says how many events are still to derive and how far behind", () => {
     render(<Projection projection={{ ...base, pending: 3, oldest_pending_at: Date.now() - 1500 }} />);
     expect(document.body.textContent).toMatch(/3 events still to derive · 1\.\d s behind/);
+  });
+
+  it("says when projection waits for a burst to be acknowledged, and only then", () => {
+    render(<Projection projection={{ ...base, pending: 5000, oldest_pending_at: Date.now() - 3400 }} />);
+    expect(screen.queryByTestId("giving-way")).toBeNull();
+    cleanup();
+    render(
+      <Projection
+        projection={{ ...base, pending: 5000, oldest_pending_at: Date.now() - 3400, giving_way_since: Date.now() - 2600 }}
+      />,
+    );
+    expect(document.body.textContent).toMatch(
+      /5,000 events still to derive · 3\.\d s behind · paused for 2\.\d s while a burst of requests is acknowledged/,
+    );
   });
 
   it("shows a rebuild's progress", () => {

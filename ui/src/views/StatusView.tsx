@@ -116,6 +116,7 @@ export function Projection({ projection }: { projection: ProjectionStats }) {
       <span>
         rebuilding from the stored bodies: {formatCount(done)} of {formatCount(target)} events ({share}%); lists fill in
         as it goes
+        <GivingWay since={projection.giving_way_since} />
       </span>
     );
   }
@@ -125,6 +126,19 @@ export function Projection({ projection }: { projection: ProjectionStats }) {
     <span>
       {formatCount(pending)} {pending === 1 ? "event" : "events"} still to derive
       {behind != null ? <span className="muted"> · {formatMs(behind)} behind</span> : null}
+      <GivingWay since={projection.giving_way_since} />
+    </span>
+  );
+}
+
+/** Projection waits while a burst of requests is acknowledged (acknowledgements come first), for
+ *  at most 10 s at a time, and catches up after. */
+function GivingWay({ since }: { since: number | null }) {
+  if (since == null) return null;
+  return (
+    <span className="muted" data-testid="giving-way">
+      {" "}
+      · paused for {formatMs(Math.max(0, Date.now() - since))} while a burst of requests is acknowledged
     </span>
   );
 }

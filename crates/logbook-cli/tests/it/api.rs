@@ -318,6 +318,9 @@ fn every_endpoint_answers_with_the_core_s_answers(backend: Backend) {
     );
     assert_eq!(status["stats"]["events"], 12);
     assert_eq!(status["stats"]["calls"], 3);
+    // Projection is not giving way to anything (the 12 were sent one at a time), and says so.
+    let projection = status["stats"]["projection"].as_object().unwrap();
+    assert_eq!(projection.get("giving_way_since"), Some(&json!(null)));
     assert_eq!(status["last_rejection_id"], Value::Null);
 
     let qualifiers = ui.ok("/api/qualifiers", &[]);

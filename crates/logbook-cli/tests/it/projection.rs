@@ -328,8 +328,11 @@ fn projection_gives_way_to_a_burst_and_catches_up_after_it() {
     // gives way. The deriver runs at the lowest priority, so on a busy machine (the test suites
     // run in parallel) it may look at the queue only now and then: the burst lasts until it has
     // looked twice, or a minute.
+    // Status says so while it waits: each sender looks once it sees projection gave way, while
+    // the others still send.
     let started = std::time::Instant::now();
     let sent = std::sync::atomic::AtomicU64::new(300);
+    let said_since = std::sync::atomic::AtomicI64::new(0);
     std::thread::scope(|scope| {
         for _ in 0..16 {
             scope.spawn(|| {
@@ -337,12 +340,22 @@ fn projection_gives_way_to_a_burst_and_catches_up_after_it() {
                     let i = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     store.submit_event(message_event(&bodies, i)).unwrap();
                 }
+                if let Some(since) = store.projection_giving_way_since() {
+                    said_since.store(since, std::sync::atomic::Ordering::Relaxed);
+                }
             });
         }
     });
     let stored = sent.load(std::sync::atomic::Ordering::Relaxed) as i64;
     assert!(gave_way() > 0, "projection did not wait for the burst");
+    let since = said_since.load(std::sync::atomic::Ordering::Relaxed);
+    let burst_began = chrono::Utc::now().timestamp_millis() - started.elapsed().as_millis() as i64;
+    assert!(
+        since >= burst_began - 1_000,
+        "no sender saw projection giving way since the burst began ({since}, {burst_began})"
+    );
     assert!(store.wait_projected(Duration::from_secs(60)).unwrap());
+    assert_eq!(store.projection_giving_way_since(), None);
     let stats = logbook_core::query::event::stats(&store.reader().unwrap()).unwrap();
     assert_eq!(stats.projection.projected_through, stored);
     assert_eq!(stats.projection.pending, 0);

@@ -223,6 +223,9 @@ pub struct ProjectionStats {
     pub rebuilding_through: Option<i64>,
     /// The deriver version the derived rows come from.
     pub deriver_version: i64,
+    /// While projection gives way to a burst of acknowledgements, since when (Unix ms). Only the
+    /// process that projects knows it (`serve`, the desktop app): `None` from the database alone.
+    pub giving_way_since: Option<i64>,
 }
 
 pub fn stats<'a>(db: impl Into<Db<'a>>) -> Result<Stats, QueryError> {
@@ -260,6 +263,7 @@ pub fn stats<'a>(db: impl Into<Db<'a>>) -> Result<Stats, QueryError> {
                     oldest_pending_at: s.oldest_pending_at,
                     rebuilding_through: None,
                     deriver_version: s.deriver_version.unwrap_or(0),
+                    giving_way_since: None,
                 },
                 forwarding: Vec::new(),
                 replays_sent: 0,
@@ -324,6 +328,7 @@ fn sqlite_stats(conn: &Connection) -> Result<Stats, QueryError> {
                 rebuilding_through: (rebuild_through > projected_through)
                     .then_some(rebuild_through),
                 deriver_version: projection("deriver_version")?,
+                giving_way_since: None,
             };
             let accepted = counter("accepted")?;
             let duplicates = counter("duplicates")?;

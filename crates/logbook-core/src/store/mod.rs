@@ -300,6 +300,16 @@ impl Store {
         &self.projection.stats
     }
 
+    /// While projection gives way to a burst of acknowledgements: since when (Unix ms).
+    pub fn projection_giving_way_since(&self) -> Option<i64> {
+        let since = self
+            .projection
+            .stats
+            .giving_way_since
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (since > 0).then_some(since)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

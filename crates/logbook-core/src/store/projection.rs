@@ -412,6 +412,8 @@ pub struct ProjectionStats {
     pub max_transaction_us: std::sync::atomic::AtomicU64,
     /// Time the deriver gave way to acknowledgements (`give_way`), milliseconds.
     pub gave_way_ms: std::sync::atomic::AtomicU64,
+    /// While the deriver gives way: when it began (Unix ms); 0 the rest of the time.
+    pub giving_way_since: AtomicI64,
 }
 
 /// Opens (or makes) the derived file of the event log at `path` (see [`open_derived`]), and says
@@ -657,11 +659,19 @@ fn run(
     let mut give_way = GiveWay::new(Instant::now(), writes_waited());
     while !stop.load(Ordering::Relaxed) {
         if give_way.waits(Instant::now(), writes_waited()) {
+            let now = chrono::Utc::now().timestamp_millis();
+            let _ = stats.giving_way_since.compare_exchange(
+                0,
+                now,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
             std::thread::sleep(give_way::WINDOW);
             let waited = give_way::WINDOW.as_millis() as u64;
             stats.gave_way_ms.fetch_add(waited, Ordering::Relaxed);
             continue;
         }
+        stats.giving_way_since.store(0, Ordering::Relaxed);
         let ((events, full), retention_waits) = match read_batch(&conn, read_through)
             .and_then(|read| Ok((read, retention_waits(&conn, progress)?)))
         {

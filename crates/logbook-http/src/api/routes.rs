@@ -67,6 +67,7 @@ fn route(
     let ctx = Context {
         database: shared.store.database(),
         receiver: &shared.receiver,
+        giving_way_since: shared.store.giving_way_since(),
     };
     if let Some(answer) = commands::run_by_path(conn, &ctx, path, params.pairs()) {
         return answer.map(Answer::Json);

@@ -26,4 +26,9 @@ rebuilding_through: number | null,
 /**
  * The deriver version the derived rows come from.
  */
-deriver_version: number, };
+deriver_version: number, 
+/**
+ * While projection gives way to a burst of acknowledgements, since when (Unix ms). Only the
+ * process that projects knows it (`serve`, the desktop app): `None` from the database alone.
+ */
+giving_way_since: number | null, };

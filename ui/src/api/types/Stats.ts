@@ -11,7 +11,8 @@ export type Stats = { events: number, messages: number, conversations: number, c
  */
 accepted_total: number, duplicates_total: number, rejected_total: number, first_received_at: number | null, last_received_at: number | null, last_event_id: number | null, 
 /**
- * Bytes of the event log and its derived file together.
+ * Bytes on disk of the event log and its derived file together, their write-ahead logs
+ * included.
  */
 database_bytes: number, 
 /**
