@@ -11,11 +11,6 @@ use clap::Parser;
 
 use args::{Cli, Command};
 
-/// mimalloc instead of the system allocator: the receiver's threads and the projector build and
-/// free many small values per event (README, "Dependencies, and why").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
