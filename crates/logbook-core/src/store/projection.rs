@@ -72,9 +72,8 @@ const PROJECTOR_CACHE_KIB: i64 = 32 * 1024;
 const DERIVED_WAL_AUTOCHECKPOINT_PAGES: (i64, i64) = (16_384, 1_000);
 /// The most log the derived file keeps on disk between commits, bytes (`journal_size_limit`):
 /// a full batch grows the log to 64–128 MiB, which SQLite would otherwise keep, reused, until the
-/// store closes; the projector's first commit after the log was copied cuts it back to this. The
-/// event log's writer has no such limit: its log stays under its 32 MiB bound, and cutting it would
-/// be one more system call in a commit an acknowledgement waits for.
+/// store closes; the projector's first commit after the log was copied cuts it back to this (the
+/// event log's, `WAL_KEPT_BYTES`, to its own bound).
 pub(super) const DERIVED_WAL_KEPT_BYTES: i64 = 16 * 1024 * 1024;
 /// Free pages of the derived file handed back to the file system after retention.
 const VACUUM_PAGES: i64 = 2_000;
