@@ -120,7 +120,8 @@ pub(super) struct Job<W = Write> {
 }
 
 /// Queues `write` on `queue`, counted in `waiting` (if given) as a write waiting from now on;
-/// where its answer will come, or `None` when the writer has stopped.
+/// where its answer will come, or `None` when the writer has stopped (and the write no longer
+/// counts as waiting: no one will answer it).
 fn queue_write<W>(
     queue: &SyncSender<Job<W>>,
     waiting: Option<&Waiting>,
@@ -129,14 +130,18 @@ fn queue_write<W>(
     let (reply, answer) = mpsc::sync_channel(1);
     let queued = Instant::now();
     waiting.inspect(|w| w.queued(queued));
-    queue
-        .send(Job {
-            write,
-            reply,
-            queued,
-        })
-        .ok()
-        .map(|()| answer)
+    let job = Job {
+        write,
+        reply,
+        queued,
+    };
+    match queue.send(job) {
+        Ok(()) => Some(answer),
+        Err(_) => {
+            waiting.inspect(|w| w.answered(Instant::now(), std::iter::once(queued)));
+            None
+        }
+    }
 }
 
 /// Submits `write` to the writer thread of `queue` and waits for its answer (`WriterStopped` when
@@ -750,5 +755,18 @@ mod tests {
         waiting.answered(t0 + ms(100), [t0 + ms(10)].into_iter());
         // Nothing waits any more: the total stands still.
         assert_eq!(waiting.total(t0 + ms(500)), ms(130));
+    }
+
+    #[test]
+    fn a_write_a_stopped_writer_never_took_stops_counting_as_waiting() {
+        let waiting = Waiting::default();
+        let (queue, taken) = mpsc::sync_channel::<Job<()>>(1);
+        drop(taken);
+        assert!(queue_write(&queue, Some(&waiting), ()).is_none());
+        let now = Instant::now();
+        assert_eq!(
+            waiting.total(now),
+            waiting.total(now + Duration::from_secs(1))
+        );
     }
 }
