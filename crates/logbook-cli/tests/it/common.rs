@@ -34,12 +34,30 @@ pub fn sample(prefix: &str) -> Vec<u8> {
 /// and dedup key read from its envelope, no headers, no token, for a test to hand to a store.
 pub fn accepted(body: Vec<u8>, received_at: i64, endpoint: &str) -> NewEvent {
     let envelope = logbook_core::watson::read_envelope(&body).unwrap();
+    unsigned(
+        body,
+        envelope.kind,
+        envelope.dedup_key,
+        received_at,
+        endpoint,
+    )
+}
+
+/// An unsigned request to `endpoint` at `received_at` (ms), with the kind and dedup key given
+/// rather than read from `body` (which may be one no envelope reader accepts), no headers, no token.
+pub fn unsigned(
+    body: Vec<u8>,
+    kind: String,
+    dedup_key: String,
+    received_at: i64,
+    endpoint: &str,
+) -> NewEvent {
     NewEvent {
         received_at,
         endpoint: endpoint.into(),
         path: "/".into(),
         remote_addr: None,
-        kind: envelope.kind,
+        kind,
         auth: "none".into(),
         verified: false,
         jwt_header: None,
@@ -47,7 +65,7 @@ pub fn accepted(body: Vec<u8>, received_at: i64, endpoint: &str) -> NewEvent {
         headers: "[]".into(),
         authorization: None,
         body,
-        dedup_key: envelope.dedup_key,
+        dedup_key,
         replay_of: None,
     }
 }

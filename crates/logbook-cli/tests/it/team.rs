@@ -523,23 +523,14 @@ fn a_store_that_cannot_be_used_is_a_clear_error_at_startup() {
 }
 
 fn event(key: &str, received_at: i64) -> NewEvent {
-    NewEvent {
+    let body = format!(r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"{key}"}}}}"#);
+    unsigned(
+        body.into_bytes(),
+        "message_logged".into(),
+        key.into(),
         received_at,
-        endpoint: "*".into(),
-        path: "/".into(),
-        remote_addr: None,
-        kind: "message_logged".into(),
-        auth: "none".into(),
-        verified: false,
-        jwt_header: None,
-        jwt_claims: None,
-        headers: "[]".into(),
-        authorization: None,
-        body: format!(r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"{key}"}}}}"#)
-            .into_bytes(),
-        dedup_key: key.into(),
-        replay_of: None,
-    }
+        "*",
+    )
 }
 
 /// The store itself: opened by several processes' worth of stores at once on an empty database; a
