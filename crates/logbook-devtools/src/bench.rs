@@ -1194,7 +1194,10 @@ fn fill_database(db: &Path, events: u64) -> Result<()> {
 /// Events, and the bytes they take raw and in the database (`db_bytes`).
 fn print_database_size(db: Db<'_>, db_bytes: u64) -> Result<()> {
     let (events, raw_bytes): (i64, i64) = db.row(
-        "SELECT count(*), coalesce(sum(length(body)), 0) FROM events",
+        &format!(
+            "SELECT count(*), coalesce(sum({}), 0) FROM events e",
+            db.dialect().body_bytes("e")
+        ),
         &[],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;

@@ -257,11 +257,18 @@ impl Harness {
         match &self.stored {
             Stored::Sqlite(store) => {
                 let conn = store.reader().unwrap();
-                let mut stmt = conn.prepare(SQL).unwrap();
-                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .unwrap()
-                    .map(Result::unwrap)
-                    .collect()
+                let mut stmt = conn
+                    .prepare("SELECT kind, body, body_zstd FROM events ORDER BY id")
+                    .unwrap();
+                stmt.query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        logbook_core::store::stored_body::unpack(r.get_ref(1)?, r.get(2)?, 1)?,
+                    ))
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
             }
             Stored::Postgres { database, .. } => database
                 .client()
@@ -603,4 +610,19 @@ pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `n` letters that zstd cannot shrink below three quarters (64 letters, evenly spread; `seed`
+/// picks the sequence): bulk that takes its size in the event log, which keeps bodies compressed.
+pub fn incompressible(n: usize, seed: u64) -> String {
+    const LETTERS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            LETTERS[(state >> 58) as usize] as char
+        })
+        .collect()
 }

@@ -41,8 +41,9 @@ fn mount_small(dir: &Path) -> Option<Mount> {
 fn message(i: usize) -> Vec<u8> {
     let mut body: serde_json::Value = serde_json::from_slice(&sample("02")).unwrap();
     body["payload"]["log_id"] = format!("disk-full-{i}").into();
-    // Some bulk, as real bodies have.
-    body["payload"]["response"]["output"]["generic"][0]["text"] = "x".repeat(20_000).into();
+    // Some bulk, as real bodies have, that the event log's compression cannot take away.
+    body["payload"]["response"]["output"]["generic"][0]["text"] =
+        incompressible(20_000, i as u64).into();
     serde_json::to_vec(&body).unwrap()
 }
 

@@ -127,9 +127,11 @@ fn every_acknowledged_event_reaches_a_downstream_that_was_down_then_slow_across_
     assert_eq!(r.unverified, 0, "deliveries that did not verify");
     for id in &acknowledged {
         let stored: Vec<u8> = store
-            .query_row("SELECT body FROM events WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "SELECT body, body_zstd FROM events WHERE id = ?1",
+                [id],
+                |row| logbook_core::store::stored_body::unpack(row.get_ref(0)?, row.get(1)?, 0),
+            )
             .unwrap();
         for body in &r.bodies[id] {
             assert_eq!(

@@ -604,7 +604,9 @@ fn stored_bodies_are_byte_exact(backend: Backend) {
         Stored::Sqlite(store) => store
             .reader()
             .unwrap()
-            .query_row("SELECT body FROM events", [], |r| r.get(0))
+            .query_row("SELECT body, body_zstd FROM events", [], |r| {
+                logbook_core::store::stored_body::unpack(r.get_ref(0)?, r.get(1)?, 0)
+            })
             .unwrap(),
         Stored::Postgres { database, .. } => database
             .client()

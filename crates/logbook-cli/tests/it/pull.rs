@@ -519,11 +519,12 @@ fn pulled_logs_are_stored_byte_exact_and_read_as_webhook_deliveries() {
     // Each record is kept byte for byte, inside a webhook-shaped body, marked as pulled.
     let conn = logbook_core::store::open_reader(&s.db).unwrap();
     let mut stmt = conn
-        .prepare("SELECT body, endpoint, auth, kind, path FROM events ORDER BY id")
+        .prepare("SELECT body, endpoint, auth, kind, path, body_zstd FROM events ORDER BY id")
         .unwrap();
     let rows: Vec<(Vec<u8>, String, String, String, String)> = stmt
         .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            let body = logbook_core::store::stored_body::unpack(r.get_ref(0)?, r.get(5)?, 0)?;
+            Ok((body, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .unwrap()
         .map(Result::unwrap)

@@ -42,11 +42,14 @@ pub fn raw<'a>(
     let mut after = i64::MIN;
     loop {
         let page = db.rows(
-            &format!("SELECT id, body FROM events WHERE id > ? ORDER BY id LIMIT {EXPORT_PAGE}"),
+            &format!(
+                "SELECT id, {} FROM events e WHERE id > ? ORDER BY id LIMIT {EXPORT_PAGE}",
+                db.dialect().body("e")
+            ),
             &[after.into()],
             |r| {
-                let body = r.get_ref(1)?.as_bytes().map_err(rusqlite::Error::from)?;
-                Ok((r.get::<_, i64>(0)?, body.to_vec()))
+                let body = crate::store::stored_body::unpack(r.get_ref(1)?, r.get(2)?, 1)?;
+                Ok((r.get::<_, i64>(0)?, body))
             },
         )?;
         for (id, body) in &page {

@@ -13,8 +13,9 @@ use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::db::Db;
+use super::db::{Db, Dialect};
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+use crate::store::stored_body::unpack;
 use crate::watson::cdr::rtp;
 pub use crate::watson::cdr::{
     Rtp, RtpStream, WarningInfo, explain_warning, request_meaning, wa_response_type,
@@ -271,14 +272,19 @@ fn custom_data_equal(state: &[CustomValue], recorded: &[CustomValue]) -> bool {
 const CALL_BY_SESSION_SQL: &str = "SELECT event_id FROM calls WHERE global_session_id = ?1
      ORDER BY start_at DESC, event_id DESC LIMIT 1";
 
-const CALL_SQL: &str = "SELECT c.event_id, e.received_at, e.body, c.global_session_id,
-        c.primary_phone_number, c.caller, c.callee, c.from_uri, c.to_uri, c.start_ts, c.start_at,
-        c.stop_ts, c.duration_ms, c.outbound, c.end_reason, c.end_reason_raw, c.failure_occurred,
-        c.failure_details, c.transfer_occurred, c.active_calls, c.trunk_call_id, c.sip_call_id,
-        c.invite_arrival_ts, c.setup_ms, c.media_encrypted, c.signaling_encrypted,
-        c.sip_authenticated, c.max_assistant_ms, c.max_tts_ms, c.max_stt_ms
-     FROM calls c JOIN events e ON e.id = c.event_id
-     WHERE c.event_id = ?1";
+fn call_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT c.event_id, e.received_at, {}, c.global_session_id,
+            c.primary_phone_number, c.caller, c.callee, c.from_uri, c.to_uri, c.start_ts, c.start_at,
+            c.stop_ts, c.duration_ms, c.outbound, c.end_reason, c.end_reason_raw, c.failure_occurred,
+            c.failure_details, c.transfer_occurred, c.active_calls, c.trunk_call_id, c.sip_call_id,
+            c.invite_arrival_ts, c.setup_ms, c.media_encrypted, c.signaling_encrypted,
+            c.sip_authenticated, c.max_assistant_ms, c.max_tts_ms, c.max_stt_ms
+         FROM calls c JOIN events e ON e.id = c.event_id
+         WHERE c.event_id = ?1",
+        dialect.body("e")
+    )
+}
 
 const WARNINGS_SQL: &str =
     "SELECT code, message FROM call_warnings WHERE event_id = ?1 ORDER BY seq";
@@ -315,44 +321,44 @@ pub fn call<'a>(db: impl Into<Db<'a>>, id: &str) -> Result<Call, QueryError> {
 }
 
 fn load(db: Db<'_>, event_id: i64) -> Result<Option<Call>, QueryError> {
-    let Some((mut call, body)) = db.optional(CALL_SQL, &[event_id.into()], |r| {
+    let Some((mut call, body)) = db.optional(&call_sql(db.dialect()), &[event_id.into()], |r| {
         let call = Call {
             event_id: r.get(0)?,
             received_at: r.get(1)?,
-            global_session_id: r.get(3)?,
-            primary_phone_number: r.get(4)?,
-            caller: r.get(5)?,
-            callee: r.get(6)?,
-            from_uri: r.get(7)?,
-            to_uri: r.get(8)?,
-            start_ts: r.get(9)?,
-            start_at: r.get(10)?,
-            stop_ts: r.get(11)?,
-            duration_ms: r.get(12)?,
-            outbound: r.get(13)?,
-            end_reason: r.get(14)?,
-            end_reason_raw: r.get(15)?,
-            failure_occurred: r.get(16)?,
-            failure_details: r.get(17)?,
-            transfer_occurred: r.get(18)?,
-            active_calls: r.get(19)?,
-            trunk_call_id: r.get(20)?,
+            global_session_id: r.get(4)?,
+            primary_phone_number: r.get(5)?,
+            caller: r.get(6)?,
+            callee: r.get(7)?,
+            from_uri: r.get(8)?,
+            to_uri: r.get(9)?,
+            start_ts: r.get(10)?,
+            start_at: r.get(11)?,
+            stop_ts: r.get(12)?,
+            duration_ms: r.get(13)?,
+            outbound: r.get(14)?,
+            end_reason: r.get(15)?,
+            end_reason_raw: r.get(16)?,
+            failure_occurred: r.get(17)?,
+            failure_details: r.get(18)?,
+            transfer_occurred: r.get(19)?,
+            active_calls: r.get(20)?,
+            trunk_call_id: r.get(21)?,
             sip: Sip {
-                call_id: r.get(21)?,
-                invite_arrival_ts: r.get(22)?,
-                setup_ms: r.get(23)?,
-                from_uri: r.get(7)?,
-                to_uri: r.get(8)?,
+                call_id: r.get(22)?,
+                invite_arrival_ts: r.get(23)?,
+                setup_ms: r.get(24)?,
+                from_uri: r.get(8)?,
+                to_uri: r.get(9)?,
             },
             security: Security {
-                media_encrypted: r.get(24)?,
-                signaling_encrypted: r.get(25)?,
-                sip_authenticated: r.get(26)?,
+                media_encrypted: r.get(25)?,
+                signaling_encrypted: r.get(26)?,
+                sip_authenticated: r.get(27)?,
             },
             max_latency: Latencies {
-                assistant_ms: r.get(27)?,
-                tts_ms: r.get(28)?,
-                stt_ms: r.get(29)?,
+                assistant_ms: r.get(28)?,
+                tts_ms: r.get(29)?,
+                stt_ms: r.get(30)?,
             },
             rtp: None,
             warnings: Vec::new(),
@@ -363,7 +369,7 @@ fn load(db: Db<'_>, event_id: i64) -> Result<Option<Call>, QueryError> {
             custom_data_matches: None,
             sessions: Vec::new(),
         };
-        let body: Vec<u8> = r.get(2)?;
+        let body = unpack(r.get_ref(2)?, r.get(3)?, 2)?;
         Ok((call, body))
     })?
     else {
@@ -1003,7 +1009,12 @@ pub(crate) mod tests {
     #[test]
     fn the_queries_use_indexes() {
         let (_dir, _store, conn) = sample_store();
-        for sql in [CALL_BY_SESSION_SQL, CALL_SQL, WARNINGS_SQL, TURNS_SQL] {
+        for sql in [
+            CALL_BY_SESSION_SQL,
+            &call_sql(Dialect::Sqlite),
+            WARNINGS_SQL,
+            TURNS_SQL,
+        ] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let plan: Vec<String> = stmt
                 .query_map(["x"], |r| r.get(3))

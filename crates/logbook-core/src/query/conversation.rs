@@ -9,12 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::db::{Db, Dialect};
 use super::{QUERY_DEADLINE_MS, QueryError, with_deadline};
+use crate::store::stored_body::unpack;
 use crate::watson::json::{array, at, boolean, number, object, object_at, string, timestamp_ms};
 pub use crate::watson::response::{
     Choice, Citation, EntityHit, LogMessage, OutputItem, Scored, SearchHit, Visit,
@@ -146,13 +147,18 @@ pub struct CallTurnLink {
     pub assistant_ms: Option<i64>,
 }
 
-const TURNS_SQL: &str = "SELECT m.event_id, m.log_id, m.turn_count, m.request_ts, \
+fn turns_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT m.event_id, m.log_id, m.turn_count, m.request_ts, \
             m.response_ts, m.context_session_id, m.user_id, m.assistant_id, \
             m.skill_id, m.channel, m.customer_id, m.input_kind, m.user_text, m.stt_confidence, \
-            m.sip_call_id, e.received_at, e.body \
+            m.sip_call_id, e.received_at, {} \
      FROM messages m JOIN events e ON e.id = m.event_id \
      WHERE m.session_id = ?1 \
-     ORDER BY m.request_at, m.turn_count, m.event_id";
+     ORDER BY m.request_at, m.turn_count, m.event_id",
+        dialect.body("e")
+    )
+}
 
 /// Calls by log_id (with the call turn) and by SIP Call-ID (without); the two parameters are JSON
 /// arrays.
@@ -207,13 +213,10 @@ struct Row {
 }
 
 fn load(db: Db<'_>, session_id: &str) -> Result<Conversation, QueryError> {
-    let rows = db.rows(TURNS_SQL, &[SqlValue::Text(session_id.to_owned())], |r| {
-        let body = match r.get_ref(16)? {
-            ValueRef::Blob(b) | ValueRef::Text(b) => {
-                serde_json::from_slice(b).unwrap_or(Value::Null)
-            }
-            _ => Value::Null,
-        };
+    let sql = turns_sql(db.dialect());
+    let rows = db.rows(&sql, &[SqlValue::Text(session_id.to_owned())], |r| {
+        let body = unpack(r.get_ref(16)?, r.get(17)?, 16)?;
+        let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
         // The payload's own times (the `request_at` column falls back to the arrival time).
         let request_ts: Option<String> = r.get(3)?;
         let response_ts: Option<String> = r.get(4)?;
@@ -1350,7 +1353,7 @@ pub(crate) mod tests {
         let rw = Connection::open(dir.path().join("t.db")).unwrap();
         crate::store::projection::attach(&rw, &dir.path().join("t.db")).unwrap();
         rw.execute(
-            "UPDATE events SET body = x'7b6e6f7420' WHERE id = \
+            "UPDATE events SET body = x'7b6e6f7420', body_zstd = NULL WHERE id = \
              (SELECT event_id FROM messages WHERE log_id = 'b89de7ab-6a6e-4ef2-92de-b0f3fe190d89')",
             [],
         )
@@ -1377,7 +1380,10 @@ pub(crate) mod tests {
     #[test]
     fn both_statements_use_indexes() {
         let (_dir, _store, conn) = samples();
-        for (sql, params) in [(TURNS_SQL.to_owned(), 1), (calls_sql(Dialect::Sqlite), 2)] {
+        for (sql, params) in [
+            (turns_sql(Dialect::Sqlite), 1),
+            (calls_sql(Dialect::Sqlite), 2),
+        ] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let args = ["[]"; 2];
             let plan = stmt

@@ -691,6 +691,28 @@ impl Dialect {
         }
     }
 
+    /// An event's body as two columns, of `events` named `table`: what [`crate::store::stored_body::unpack`]
+    /// reads the exact bytes from (SQLite keeps them compressed; PostgreSQL as they came).
+    pub fn body(self, table: &str) -> String {
+        format!("{table}.body, {}", self.body_zstd(table))
+    }
+
+    /// The second of [`Dialect::body`]'s columns: the body's length when it is kept compressed.
+    pub fn body_zstd(self, table: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{table}.body_zstd"),
+            Dialect::Postgres => "NULL::bigint".to_owned(),
+        }
+    }
+
+    /// The length of an event's body as received, of `events` named `table`.
+    pub fn body_bytes(self, table: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("coalesce({table}.body_zstd, length({table}.body))"),
+            Dialect::Postgres => format!("length({table}.body)"),
+        }
+    }
+
     /// The integers of a JSON array (one parameter, its text), as a subquery's rows.
     pub fn integers(self) -> &'static str {
         match self {

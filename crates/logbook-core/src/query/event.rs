@@ -76,12 +76,12 @@ pub fn event<'a>(db: impl Into<Db<'a>>, id: &str) -> Result<EventDetail, QueryEr
             let event_id = event_id.ok_or_else(not_found)?;
             db.optional(
             &format!("SELECT e.id, e.received_at, e.kind, e.endpoint, e.path, e.remote_addr, e.auth, e.verified, e.headers,
-                    e.jwt_header, e.jwt_claims, e.body, {}, m.log_id, m.session_id, c.global_session_id
+                    e.jwt_header, e.jwt_claims, {}, m.log_id, m.session_id, c.global_session_id, {}
              FROM events e LEFT JOIN messages m ON m.event_id = e.id LEFT JOIN calls c ON c.event_id = e.id
-             WHERE e.id = ?", db.dialect().duplicates()),
+             WHERE e.id = ?", db.dialect().duplicates(), db.dialect().body("e")),
             &[event_id.into()],
             |r| {
-                let body: Vec<u8> = r.get(11)?;
+                let body = crate::store::stored_body::unpack(r.get_ref(15)?, r.get(16)?, 15)?;
                 Ok(EventDetail {
                     id: r.get(0)?,
                     source: "accepted".into(),
@@ -102,10 +102,10 @@ pub fn event<'a>(db: impl Into<Db<'a>>, id: &str) -> Result<EventDetail, QueryEr
                     body: serde_json::from_slice(&body).ok(),
                     body_text: String::from_utf8_lossy(&body).into_owned(),
                     body_truncated: false,
-                    duplicates: r.get(12)?,
-                    log_id: r.get(13)?,
-                    session_id: r.get(14)?,
-                    global_session_id: r.get(15)?,
+                    duplicates: r.get(11)?,
+                    log_id: r.get(12)?,
+                    session_id: r.get(13)?,
+                    global_session_id: r.get(14)?,
                     deliveries: Vec::new(),
                     replays: Vec::new(),
                     replay_of: None,

@@ -73,16 +73,17 @@ pub(crate) fn hits(
     let ids_json = serde_json::to_string(ids).expect("ids serialise");
     let texts = db.rows(
         &format!(
-            "SELECT e.id, e.body, m.turn_count FROM events e LEFT JOIN messages m ON m.event_id = e.id
+            "SELECT e.id, m.turn_count, {} FROM events e LEFT JOIN messages m ON m.event_id = e.id
              WHERE e.id IN ({})",
+            db.dialect().body("e"),
             db.dialect().integers()
         ),
         &[Value::Text(ids_json)],
         |r| {
             Ok((
                 r.get::<_, i64>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Option<i64>>(2)?,
+                crate::store::stored_body::unpack(r.get_ref(2)?, r.get(3)?, 2)?,
+                r.get::<_, Option<i64>>(1)?,
             ))
         },
     )?;

@@ -432,12 +432,14 @@ pub(crate) const EVENT_FROM: &str =
 /// The columns [`event_row`] reads, in its order, over [`EVENT_FROM`].
 pub(crate) fn event_columns(dialect: Dialect) -> String {
     format!(
-        "e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, length(e.body),
+        "e.id, e.received_at, e.kind, e.endpoint, e.path, e.auth, e.verified, {},
     e.remote_addr, {}, m.user_text, m.assistant_text, c.caller, c.callee, c.duration_ms, c.end_reason,
     m.log_id, m.session_id, c.global_session_id,
     CASE WHEN m.event_id IS NULL AND c.event_id IS NULL AND e.kind IN ('message_logged', 'cdr_logged')
-         THEN e.body END",
-        dialect.duplicates()
+         THEN e.body END, {}",
+        dialect.body_bytes("e"),
+        dialect.duplicates(),
+        dialect.body_zstd("e")
     )
 }
 /// The columns [`rejection_row`] reads, in its order, over `rejections r`.
@@ -459,7 +461,8 @@ pub(crate) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let mut log_id: Option<String> = r.get(16)?;
     let mut session_id: Option<String> = r.get(17)?;
     let mut global_session_id: Option<String> = r.get(18)?;
-    if let Some(body) = r.get::<_, Option<Vec<u8>>>(19)? {
+    if let Some(body) = crate::store::stored_body::unpack_nullable(r.get_ref(19)?, r.get(20)?, 19)?
+    {
         let derived = crate::store::projection::derive_body(&body);
         if let Some(m) = derived.message {
             (user_text, session_id, log_id) = (m.user_text, m.session_id, m.log_id);

@@ -27,6 +27,7 @@ pub mod replays;
 pub mod retention;
 pub mod rollup;
 pub mod stall;
+pub mod stored_body;
 mod writer;
 
 /// The names the SQLite store gives its threads, as the system shows them (`top -H`, a profiler,
@@ -316,7 +317,10 @@ impl Store {
 
     /// Stores an accepted event; returns after its commit.
     pub fn submit_event(&self, event: NewEvent) -> Result<Outcome, StoreError> {
-        self.writer.submit(writer::Write::Event(Box::new(event)))
+        self.writer
+            .submit(writer::Write::Event(Box::new(writer::ReadyEvent::of(
+                event,
+            ))))
     }
 
     /// Stores many events, committed together where they fit in one group; one result per event.
@@ -324,7 +328,7 @@ impl Store {
         self.writer.submit_many(
             events
                 .into_iter()
-                .map(|e| writer::Write::Event(Box::new(e)))
+                .map(|e| writer::Write::Event(Box::new(writer::ReadyEvent::of(e))))
                 .collect(),
         )
     }
@@ -356,7 +360,10 @@ impl Store {
     /// Stores a page pulled from Watson's logs API and its pull's progress in one transaction;
     /// returns after its commit.
     pub fn submit_pulled_page(&self, page: PulledPage) -> Result<PulledOutcome, StoreError> {
-        match self.writer.submit(writer::Write::Pulled(Box::new(page)))? {
+        match self
+            .writer
+            .submit(writer::Write::Pulled(Box::new(writer::ReadyPage::of(page))))?
+        {
             Outcome::Pulled(outcome) => Ok(outcome),
             other => unreachable!("a pulled page is answered as one: {other:?}"),
         }
@@ -416,16 +423,20 @@ pub fn default_db_path() -> PathBuf {
 }
 
 /// Every migration, in order. A shipped migration is never edited; a change is a new one.
+/// The event log's migrations, in order. Shipped ones are never edited: a change is a new one.
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema_2_rejection_budgets.sql"),
+    include_str!("schema_3_pulls.sql"),
+    include_str!("schema_4_outbox.sql"),
+    include_str!("schema_5_outbox_authorization.sql"),
+    include_str!("schema_6_replays.sql"),
+    include_str!("schema_7_derived_file.sql"),
+    include_str!("schema_8_body_zstd.sql"),
+];
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(include_str!("schema.sql")),
-        M::up(include_str!("schema_2_rejection_budgets.sql")),
-        M::up(include_str!("schema_3_pulls.sql")),
-        M::up(include_str!("schema_4_outbox.sql")),
-        M::up(include_str!("schema_5_outbox_authorization.sql")),
-        M::up(include_str!("schema_6_replays.sql")),
-        M::up(include_str!("schema_7_derived_file.sql")),
-    ])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
 /// Gives up to `pages` of the main database's free pages back to the file system (a database made
@@ -504,7 +515,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         let mut conn = Connection::open(&path).unwrap();
-        Migrations::new(vec![M::up(include_str!("schema.sql"))])
+        Migrations::new(vec![M::up(MIGRATIONS[0])])
             .to_latest(&mut conn)
             .unwrap();
         conn.execute(
@@ -656,6 +667,22 @@ mod tests {
         store.close().unwrap();
     }
 
+    /// `n` characters that zstd cannot shrink below three quarters (64 letters, evenly spread): a
+    /// body that takes its size in the event log, which keeps bodies compressed.
+    fn incompressible(n: usize) -> String {
+        const LETTERS: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                LETTERS[(state >> 58) as usize] as char
+            })
+            .collect()
+    }
+
     /// An accepted message event with this body and dedup key, arrived at `i` ms.
     fn message_event(i: i64, body: String, dedup_key: String) -> NewEvent {
         NewEvent {
@@ -676,6 +703,100 @@ mod tests {
         }
     }
 
+    /// Bodies stored from now on are kept compressed, those stored before as they came; every
+    /// reader gives back the exact bytes received, and the size received.
+    #[test]
+    fn bodies_are_kept_compressed_and_read_back_exactly_beside_older_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("z.db");
+        let sample = |name: &str, log_id: &str| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/samples")
+                .join(name);
+            let body = std::fs::read_to_string(path).unwrap();
+            let replaced = body.replace("dcbee131-bbab-4370-b87b-9be7005f92d3", log_id);
+            assert_ne!(replaced, body, "the sample's log id is replaced");
+            replaced.into_bytes()
+        };
+        // A database of the last schema before compression, with one event stored as it came.
+        let old = sample("03_webchat_disambiguation.json", "old");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(MIGRATIONS[..7].iter().map(|sql| M::up(sql)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO events (id, received_at, endpoint, path, kind, auth, verified, headers,
+                                 body, dedup_key)
+             VALUES (1, 1, '*', '/', 'message_logged', 'jwt', 1, '[]', ?1, 'message:old')",
+            [&old],
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        let new = sample("03_webchat_disambiguation.json", "new");
+        let event = message_event(
+            2,
+            String::from_utf8(new.clone()).unwrap(),
+            "message:new".into(),
+        );
+        assert_eq!(store.submit_event(event).unwrap(), Outcome::Stored(2));
+        assert!(store.wait_projected(Duration::from_secs(10)).unwrap());
+
+        let reader = store.reader().unwrap();
+        let kept = |id: i64| -> (i64, Option<i64>) {
+            reader
+                .query_row(
+                    "SELECT length(body), body_zstd FROM events WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap()
+        };
+        assert_eq!(
+            kept(1),
+            (old.len() as i64, None),
+            "an older row is left as it was"
+        );
+        let (stored, zstd_of) = kept(2);
+        assert_eq!(zstd_of, Some(new.len() as i64));
+        assert!(
+            stored * 2 < new.len() as i64,
+            "{stored} bytes kept of {}",
+            new.len()
+        );
+
+        for (id, body) in [(1, &old), (2, &new)] {
+            assert_eq!(
+                replays::stored_body(&reader, id).unwrap().as_ref(),
+                Some(body)
+            );
+            let detail = crate::query::event::event(&reader, &id.to_string()).unwrap();
+            assert_eq!(detail.body_text.as_bytes(), body.as_slice());
+            assert_eq!(detail.body_bytes, body.len() as i64);
+        }
+        let listed = crate::query::search::events(&reader, &crate::query::search::Search::new(""))
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|row| (row.id, row.bytes))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            listed,
+            [(2, new.len() as i64), (1, old.len() as i64)],
+            "the sizes received"
+        );
+        let messages: i64 = reader
+            .query_row("SELECT count(*) FROM derived.messages", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(messages, 2, "both bodies are derived");
+        let mut exported = Vec::new();
+        crate::export::raw(&reader, &mut exported, &|_| {}).unwrap();
+        assert_eq!(exported.iter().filter(|b| **b == b'\n').count(), 2);
+        drop(reader);
+        store.close().unwrap();
+    }
+
     #[test]
     /// The log is copied into the database file by the checkpointer thread, long before the writer's
     /// own checkpoint (at 32 MiB of log) would do it inside a commit.
@@ -687,15 +808,19 @@ mod tests {
             .map(|i| {
                 let body = format!(
                     "{{\"event\":{{\"name\":\"message_logged\"}},\"n\":{i},\"pad\":\"{}\"}}",
-                    "x".repeat(64 * 1024)
+                    incompressible(64 * 1024)
                 );
                 message_event(i, body, format!("k{i}"))
             })
             .collect();
-        let written: usize = events.iter().map(|e| e.body.len()).sum();
         for outcome in store.submit_events(events) {
             assert!(matches!(outcome, Ok(Outcome::Stored(_))), "{outcome:?}");
         }
+        let written: i64 = open_reader(&path)
+            .unwrap()
+            .query_row("SELECT sum(length(body)) FROM events", [], |r| r.get(0))
+            .unwrap();
+        let written = written as usize;
         let started = Instant::now();
         let in_file = || std::fs::metadata(&path).unwrap().len() as usize;
         while in_file() < written && started.elapsed() < Duration::from_secs(10) {
@@ -800,7 +925,7 @@ mod tests {
             .map(|i| {
                 let body = format!(
                     r#"{{"event":{{"name":"message_logged"}},"payload":{{"log_id":"l{i}","padding":"{}"}}}}"#,
-                    "x".repeat(1024 * 1024)
+                    incompressible(1024 * 1024)
                 );
                 message_event(i, body, format!("l{i}"))
             })

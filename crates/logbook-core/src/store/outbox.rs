@@ -66,7 +66,7 @@ fn pending_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pending> {
         attempts: r.get(2)?,
         created_at: r.get(3)?,
         next_at: r.get(4)?,
-        body: r.get(5)?,
+        body: super::stored_body::unpack(r.get_ref(5)?, r.get(7)?, 5)?,
         authorization: r.get(6)?,
     })
 }
@@ -74,7 +74,8 @@ fn pending_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pending> {
 /// The head of `target`'s queue: in order, this one goes before any other.
 pub fn next_pending(conn: &Connection, target: &str) -> rusqlite::Result<Option<Pending>> {
     conn.prepare_cached(
-        "SELECT o.id, o.event_id, o.attempts, o.created_at, o.next_at, e.body, o.authorization
+        "SELECT o.id, o.event_id, o.attempts, o.created_at, o.next_at, e.body, o.authorization,
+                e.body_zstd
          FROM outbox o JOIN events e ON e.id = o.event_id
          WHERE o.target = ?1 AND o.state = 'pending' ORDER BY o.id LIMIT 1",
     )?
@@ -91,7 +92,8 @@ pub fn due_pending(
     limit: usize,
 ) -> rusqlite::Result<Vec<Pending>> {
     conn.prepare_cached(
-        "SELECT o.id, o.event_id, o.attempts, o.created_at, o.next_at, e.body, o.authorization
+        "SELECT o.id, o.event_id, o.attempts, o.created_at, o.next_at, e.body, o.authorization,
+                e.body_zstd
          FROM outbox o JOIN events e ON e.id = o.event_id
          WHERE o.target = ?1 AND o.state = 'pending' AND o.next_at <= ?2 ORDER BY o.id LIMIT ?3",
     )?

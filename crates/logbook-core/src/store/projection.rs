@@ -761,12 +761,12 @@ type StoredEvent = (i64, i64, Vec<u8>);
 /// was full (more may be waiting).
 fn read_batch(conn: &Connection, after: i64) -> rusqlite::Result<(Vec<StoredEvent>, bool)> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, received_at, body FROM main.events WHERE id > ?1 ORDER BY id LIMIT ?2",
+        "SELECT id, received_at, body, body_zstd FROM main.events WHERE id > ?1 ORDER BY id LIMIT ?2",
     )?;
     let mut rows = stmt.query(params![after, PROJECT_BATCH as i64])?;
     let (mut events, mut bound) = (Vec::new(), BatchBound::new(PROJECT_BATCH));
     while let Some(r) = rows.next()? {
-        let body: Vec<u8> = r.get(2)?;
+        let body = super::stored_body::unpack(r.get_ref(2)?, r.get(3)?, 2)?;
         let full = bound.full_with(body.len());
         events.push((r.get(0)?, r.get(1)?, body));
         if full {
@@ -1029,8 +1029,10 @@ mod tests {
     #[test]
     fn a_batch_is_bounded_by_events_and_by_body_bytes() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE events (id INTEGER PRIMARY KEY, received_at, body BLOB)")
-            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, received_at, body BLOB, body_zstd)",
+        )
+        .unwrap();
         let large = (PROJECT_BATCH_BYTES / 3 + 1) as i64;
         for _ in 0..4 {
             conn.execute(

@@ -235,8 +235,10 @@ pub fn replay_of(conn: &Connection, event_id: i64) -> rusqlite::Result<Option<i6
 /// A stored event's exact body (what a replay sends unless edited).
 pub fn stored_body(conn: &Connection, event_id: i64) -> rusqlite::Result<Option<Vec<u8>>> {
     use rusqlite::OptionalExtension;
-    conn.prepare_cached("SELECT body FROM events WHERE id = ?1")?
-        .query_row([event_id], |r| r.get(0))
+    conn.prepare_cached("SELECT body, body_zstd FROM events WHERE id = ?1")?
+        .query_row([event_id], |r| {
+            super::stored_body::unpack(r.get_ref(0)?, r.get(1)?, 0)
+        })
         .optional()
 }
 

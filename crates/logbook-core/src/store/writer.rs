@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::projection::Progress;
 use super::pulls::{self, PullRow};
+use super::stored_body::{self, Packed};
 use super::{StoreError, StoreOptions};
 use super::{rejection, retention};
 
@@ -103,11 +104,41 @@ pub struct PulledPage {
 }
 
 pub(super) enum Write {
-    Event(Box<NewEvent>),
+    Event(Box<ReadyEvent>),
     Rejection(Box<NewRejection>),
     Outbox(Box<super::outbox::OutboxWrite>),
     Replay(Box<super::replays::NewReplay>),
-    Pulled(Box<PulledPage>),
+    Pulled(Box<ReadyPage>),
+}
+
+/// An event ready for the writer: its body packed as the event log keeps it
+/// ([`super::stored_body`]), by the thread that submits it rather than by the writer.
+pub(super) struct ReadyEvent {
+    /// The event, its `body` taken out into `body`.
+    event: NewEvent,
+    body: Packed,
+}
+
+impl ReadyEvent {
+    pub(super) fn of(mut event: NewEvent) -> Self {
+        let body = stored_body::pack(std::mem::take(&mut event.body));
+        Self { event, body }
+    }
+}
+
+/// A [`PulledPage`] whose events are ready for the writer.
+pub(super) struct ReadyPage {
+    events: Vec<ReadyEvent>,
+    pull: PullRow,
+}
+
+impl ReadyPage {
+    pub(super) fn of(page: PulledPage) -> Self {
+        Self {
+            events: page.events.into_iter().map(ReadyEvent::of).collect(),
+            pull: page.pull,
+        }
+    }
 }
 
 /// A submission to a writer thread (this one's, or the PostgreSQL store's with its own `W`): the
@@ -556,8 +587,9 @@ fn write_one(
     state: &mut State,
 ) -> rusqlite::Result<Outcome> {
     match write {
-        Write::Event(event) => {
-            let outcome = insert_event(conn, event, state.last_event_id + 1)?;
+        Write::Event(ready) => {
+            let outcome = insert_event(conn, ready, state.last_event_id + 1)?;
+            let event = &ready.event;
             if let Outcome::Stored(id) = outcome {
                 state.last_event_id = id;
                 if !options.forwards.is_empty() {
@@ -700,7 +732,8 @@ fn save_last_ids(tx: &Transaction<'_>, state: &State) -> rusqlite::Result<()> {
 
 /// Stores `e` under `id` (the next id: one more than any ever given), unless it is a duplicate.
 /// Only the event row: everything derived from it is the projector's (`projection.rs`).
-fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Outcome> {
+fn insert_event(conn: &Connection, ready: &ReadyEvent, id: i64) -> rusqlite::Result<Outcome> {
+    let e = &ready.event;
     let existing = conn
         .prepare_cached(
             "UPDATE events SET duplicates = duplicates + 1 WHERE dedup_key = ?1 RETURNING id",
@@ -713,8 +746,8 @@ fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Ou
     }
     conn.prepare_cached(
         "INSERT INTO events (id, received_at, endpoint, path, remote_addr, kind, auth, verified,
-                             jwt_header, jwt_claims, headers, body, dedup_key, replay_of)
-         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14)",
+                             jwt_header, jwt_claims, headers, body, dedup_key, replay_of, body_zstd)
+         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15)",
     )?
     .execute(params![
         e.received_at,
@@ -727,10 +760,11 @@ fn insert_event(conn: &Connection, e: &NewEvent, id: i64) -> rusqlite::Result<Ou
         e.jwt_header,
         e.jwt_claims,
         e.headers,
-        e.body,
+        ready.body.bytes,
         e.dedup_key,
         id,
         e.replay_of,
+        ready.body.zstd_of,
     ])?;
     Ok(Outcome::Stored(id))
 }
