@@ -69,8 +69,22 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("clients: {}", args.clients);
     println!("body_bytes: {avg}");
 
-    let http = http_limit(args, &ceiling_bodies)?;
+    let (http, http_cpu) = http_limit(args, &ceiling_bodies)?;
     println!("http_ceiling_events_per_s: {http:.0}");
+    // What the bare exchange costs (clients and server, on this machine's cores), beside what each
+    // aim leaves for everything Logbook does: `cores / (aim × ceiling)`.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("cpu_cores: {cores}");
+    if let Some((total, clients)) = http_cpu {
+        println!("http_ceiling_cpu_us_per_event: {total:.0}");
+        println!("http_ceiling_cpu_us_per_event_bench_clients: {clients:.0}");
+    }
+    for (name, aim) in [("half", 0.5), ("0_35", 0.35)] {
+        println!(
+            "cpu_us_per_event_available_at_{name}_the_ceiling: {:.0}",
+            cores as f64 * 1e6 / (aim * http)
+        );
+    }
     let sqlite = sqlite_limit(&dir.path().join("raw.db"), args.clients, &ceiling_bodies)?;
     println!("sqlite_limit_events_per_s: {sqlite:.0}");
     // Every acknowledgement waits for at least one sync of the log (synchronous=FULL), and a group
@@ -340,8 +354,9 @@ fn run_of(
 }
 
 /// A stock tiny_http server (requests queued to worker threads, as many as the receiver handles at
-/// once) that reads each body and answers 200.
-fn http_limit(args: &IngestBench, bodies: &[Vec<u8>]) -> Result<f64> {
+/// once) that reads each body and answers 200: its rate, and the CPU time per request in all and
+/// of the clients (microseconds; where the process's CPU time can be read).
+fn http_limit(args: &IngestBench, bodies: &[Vec<u8>]) -> Result<(f64, Option<(f64, f64)>)> {
     let server =
         Arc::new(tiny_http::Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?);
     let addr = server.server_addr().to_ip().context("ip address")?;
@@ -358,19 +373,28 @@ fn http_limit(args: &IngestBench, bodies: &[Vec<u8>]) -> Result<f64> {
             })
         })
         .collect();
+    let cpu_before = stall::process_cpu();
     let run = drive(
         &format!("http://{addr}/"),
         args.clients,
         bodies,
         Pace::For(Duration::MAX),
     )?;
+    let cpu = stall::process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before))
+        .filter(|_| run.count > 0)
+        .map(|total| {
+            let per_event = |d: Duration| d.as_secs_f64() * 1e6 / run.count as f64;
+            (per_event(total), per_event(run.client_cpu))
+        });
     for _ in &workers {
         server.unblock();
     }
     for worker in workers {
         let _ = worker.join();
     }
-    Ok(run.rate)
+    Ok((run.rate, cpu))
 }
 
 /// The burst against the Python peer (`peer/receiver.py`), started on a free port with a database in
