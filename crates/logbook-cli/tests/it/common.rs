@@ -612,17 +612,13 @@ pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// `n` letters that zstd cannot shrink below three quarters (64 letters, evenly spread; `seed`
-/// picks the sequence): bulk that takes its size in the event log, which keeps bodies compressed.
-pub fn incompressible(n: usize, seed: u64) -> String {
-    const LETTERS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            LETTERS[(state >> 58) as usize] as char
-        })
-        .collect()
+/// `n` letters of random bytes in base64, which zstd cannot shrink below three quarters: bulk that
+/// takes its size in the event log, which keeps bodies compressed.
+pub fn incompressible(n: usize) -> String {
+    use base64::Engine;
+    let mut bytes = vec![0u8; n / 4 * 3 + 3];
+    rand::fill(&mut bytes[..]);
+    let mut text = base64::engine::general_purpose::STANDARD.encode(bytes);
+    text.truncate(n);
+    text
 }

@@ -42,8 +42,7 @@ fn message(i: usize) -> Vec<u8> {
     let mut body: serde_json::Value = serde_json::from_slice(&sample("02")).unwrap();
     body["payload"]["log_id"] = format!("disk-full-{i}").into();
     // Some bulk, as real bodies have, that the event log's compression cannot take away.
-    body["payload"]["response"]["output"]["generic"][0]["text"] =
-        incompressible(20_000, i as u64).into();
+    body["payload"]["response"]["output"]["generic"][0]["text"] = incompressible(20_000).into();
     serde_json::to_vec(&body).unwrap()
 }
 

@@ -2,11 +2,11 @@
 //! `events.body_zstd`; as it came otherwise (and in every row written before, where `body_zstd` is
 //! NULL). Reading gives back the exact bytes received either way.
 //!
-//! Why: a webhook body is JSON that compresses about three to one, and a 2 KB row fills a 4 KiB
-//! page alone. Compressed, several fit in a page, so each group commit writes fewer pages (the
-//! writer's CPU per event: 53 µs → 40 µs in `bench ingest`'s burst) and the file is smaller. The
-//! compressing is done on the thread that submits the event, beside the other requests, never by
-//! the writer.
+//! Why: a webhook body is JSON that compresses two and a half to three and a half times, and a 2 KB
+//! row fills a 4 KiB page alone. Compressed, several fit in a page, so each group commit writes
+//! fewer pages (the writer's CPU per event: 53 µs → 40 µs in `bench ingest`'s burst) and the file
+//! is smaller. The compressing is done on the thread that submits the event, beside the other
+//! requests, never by the writer.
 //!
 //! Every reader of `events.body` selects [`crate::query::Dialect::body`] and passes both columns to
 //! [`unpack`]; sizes are [`crate::query::Dialect::body_bytes`]. A team's PostgreSQL store keeps
@@ -24,7 +24,7 @@ const LEVEL: i32 = 1;
 const MAX_BODY_BYTES: i64 = 1_000_000_000;
 
 /// A body as the event log keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Packed {
     /// `events.body`.
     pub(crate) bytes: Vec<u8>,
