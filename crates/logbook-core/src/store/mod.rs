@@ -90,6 +90,14 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "database {path} was written by a newer Assistant Logbook (its schema is version {found}; this one knows up to {known}): open it with that version or a later one"
+    )]
+    Newer {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     /// The write could not be made now (disk full, I/O error, lock held too long); trying again later
@@ -222,6 +230,16 @@ impl Store {
         // Checkpoint less often, in bigger steps: index pages rewritten by many commits are copied once.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         conn.pragma_update(None, "journal_size_limit", WAL_KEPT_BYTES)?;
+        // A newer version's rows may mean what this one cannot read (its bodies, say): refused.
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if found > known {
+            return Err(StoreError::Newer {
+                path: path.to_owned(),
+                found,
+                known,
+            });
+        }
         migrations().to_latest(&mut conn)?;
         projection::drop_from_log(&conn)?;
         let state = writer::prepare(&mut conn, &options)?;
@@ -423,7 +441,6 @@ pub fn default_db_path() -> PathBuf {
 }
 
 /// Every migration, in order. A shipped migration is never edited; a change is a new one.
-/// The event log's migrations, in order. Shipped ones are never edited: a change is a new one.
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("schema_2_rejection_budgets.sql"),
@@ -506,6 +523,37 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
+    }
+
+    /// A database a later version migrated further is refused with what to do, and left as it was.
+    #[test]
+    fn a_database_from_a_newer_version_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.db");
+        Store::open(&path, StoreOptions::default())
+            .unwrap()
+            .close()
+            .unwrap();
+        let newer = MIGRATIONS.len() as i64 + 1;
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", newer)
+            .unwrap();
+        let err = Store::open(&path, StoreOptions::default()).err().unwrap();
+        assert!(
+            matches!(err, StoreError::Newer { found, known, .. } if found == newer && known == newer - 1),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("written by a newer Assistant Logbook"),
+            "{err}"
+        );
+        let version: i64 = Connection::open(&path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, newer);
     }
 
     /// A database made before rejections were bounded: its rows are classed, capped and measured at
