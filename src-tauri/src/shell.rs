@@ -437,9 +437,7 @@ impl Shell {
 
     /// Runs one of the service's read commands on a reader of the store the views read.
     pub fn run<C: Command>(&self, request: C::Request) -> Result<C::Answer, ApiError> {
-        let mut receiver = self.receiver_info();
-        let giving_way = (lock(&self.0.running).store.as_ref())
-            .and_then(|store| store.projection_giving_way_since());
+        let (mut receiver, giving_way) = self.receiver_and_giving_way();
         self.0.readers.with_source(None, |db, source| {
             let (database, giving_way_since) = match source {
                 Source::Local(path) => (path.as_path(), giving_way),
@@ -492,33 +490,35 @@ impl Shell {
         self.run::<logbook_service::commands::read::Status>(NoRequest {})
     }
 
-    /// What the Status view says about the receiver: where it listens, or, when it does not run,
-    /// the endpoints it would serve.
-    fn receiver_info(&self) -> ReceiverInfo {
-        {
-            let running = lock(&self.0.running);
-            match &running.receiver {
-                Some(receiver) => ReceiverInfo::new(
-                    format!("http://{}", receiver.local_addr()),
-                    &running.endpoints,
-                    running.settings.max_body_bytes as usize,
-                ),
-                None => ReceiverInfo {
-                    url: None,
-                    endpoints: running
-                        .settings
-                        .endpoints
-                        .iter()
-                        .map(|e| EndpointInfo {
-                            path: e.path.clone(),
-                            mode: e.mode.as_str().to_owned(),
-                        })
-                        .collect(),
-                    max_body_bytes: i64::try_from(running.settings.max_body_bytes).ok(),
-                    database: None,
-                },
-            }
-        }
+    /// What the read commands' context says of what runs, under one lock: the receiver (where it
+    /// listens, or, when it does not run, the endpoints it would serve), and since when projection
+    /// has waited for a burst (the local store's; `None` while it does not wait).
+    fn receiver_and_giving_way(&self) -> (ReceiverInfo, Option<i64>) {
+        let running = lock(&self.0.running);
+        let giving_way =
+            (running.store.as_ref()).and_then(|store| store.projection_giving_way_since());
+        let receiver = match &running.receiver {
+            Some(receiver) => ReceiverInfo::new(
+                format!("http://{}", receiver.local_addr()),
+                &running.endpoints,
+                running.settings.max_body_bytes as usize,
+            ),
+            None => ReceiverInfo {
+                url: None,
+                endpoints: running
+                    .settings
+                    .endpoints
+                    .iter()
+                    .map(|e| EndpointInfo {
+                        path: e.path.clone(),
+                        mode: e.mode.as_str().to_owned(),
+                    })
+                    .collect(),
+                max_body_bytes: i64::try_from(running.settings.max_body_bytes).ok(),
+                database: None,
+            },
+        };
+        (receiver, giving_way)
     }
 
     /// The Settings view.
