@@ -78,9 +78,7 @@ fn raw_status(addr: SocketAddr, bytes: &[u8]) -> u16 {
 /// The bytes of the database file once its WAL is checkpointed into it, and of the WAL before that
 /// (SQLite checkpoints it at 32 MiB and reuses it; it does not grow with the flood).
 fn disk_bytes(db: &Path) -> (u64, u64) {
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal = std::fs::metadata(wal).map_or(0, |m| m.len());
+    let wal = std::fs::metadata(logbook_core::store::wal_path(db)).map_or(0, |m| m.len());
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")

@@ -54,7 +54,7 @@ fn serve_send_stop_export_import_round_trip() {
     let status = terminate(&mut child);
     assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
     assert!(
-        !dir.path().join("a.db-wal").exists(),
+        !logbook_core::store::wal_path(&dir.path().join("a.db")).exists(),
         "no WAL left to replay"
     );
 

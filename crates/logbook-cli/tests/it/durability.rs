@@ -94,7 +94,7 @@ fn sigterm_under_load_finishes_what_it_acknowledged_and_leaves_no_wal() {
     let exit = terminate(&mut server);
     let _ = load.wait();
     assert!(exit.success(), "serve stops cleanly on SIGTERM: {exit}");
-    let wal = db.with_extension("db-wal");
+    let wal = logbook_core::store::wal_path(&db);
     assert!(
         !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
         "a WAL was left to replay"

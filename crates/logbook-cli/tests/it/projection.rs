@@ -210,11 +210,7 @@ fn a_store_from_another_deriver_rebuilds_in_the_background_and_says_so() {
     // The size shown counts both files, the event log and what is derived from it, and their
     // write-ahead logs (the rebuild's commits wrote the derived file's).
     let file_bytes = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len() as i64);
-    let wal = |p: &std::path::Path| {
-        let mut wal = p.as_os_str().to_owned();
-        wal.push("-wal");
-        file_bytes(std::path::Path::new(&wal))
-    };
+    let wal = |p: &std::path::Path| file_bytes(&logbook_core::store::wal_path(p));
     let derived = logbook_core::store::projection::derived_path(&db);
     let on_disk = [
         file_bytes(&db),

@@ -284,7 +284,7 @@ fn wal_bytes(conn: &Connection, schema: &str) -> rusqlite::Result<i64> {
         .optional()?;
     Ok(file
         .filter(|f| !f.is_empty())
-        .and_then(|f| std::fs::metadata(format!("{f}-wal")).ok())
+        .and_then(|f| std::fs::metadata(crate::store::wal_path(std::path::Path::new(&f))).ok())
         .map_or(0, |m| i64::try_from(m.len()).unwrap_or(i64::MAX)))
 }
 

@@ -433,6 +433,13 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// The write-ahead log SQLite keeps beside the database file at `db` while it is open (`<db>-wal`).
+pub fn wal_path(db: &Path) -> PathBuf {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
 /// The default database: `<platform data dir>/logbook.db`, shared by `logbook serve` and the app.
 pub fn default_db_path() -> PathBuf {
     directories::ProjectDirs::from("dev", "assistant-logbook", "Assistant Logbook")
@@ -880,10 +887,7 @@ mod tests {
             in_file()
         );
         store.close().unwrap();
-        assert!(
-            !dir.path().join("c.db-wal").exists(),
-            "the log is removed at close"
-        );
+        assert!(!wal_path(&path).exists(), "the log is removed at close");
     }
 
     #[test]
@@ -924,19 +928,15 @@ mod tests {
             "{} bytes in the derived file ({before} before), {written} of text derived",
             in_file()
         );
-        let mut wal = derived.into_os_string();
-        wal.push("-wal");
-        let (grown, now) = cut_back(&store, std::path::Path::new(&wal), turns as i64);
+        let wal = wal_path(&derived);
+        let (grown, now) = cut_back(&store, &wal, turns as i64);
         assert!(
             grown > projection::DERIVED_WAL_KEPT_BYTES as u64
                 && now <= projection::DERIVED_WAL_KEPT_BYTES as u64,
             "the derived log grew to {grown} bytes with the batch, and is {now} bytes after the next commits"
         );
         store.close().unwrap();
-        assert!(
-            !std::path::Path::new(&wal).exists(),
-            "the derived file's log is removed at close"
-        );
+        assert!(!wal.exists(), "the derived file's log is removed at close");
     }
 
     /// Stores small events, one commit each, each projected, until the log `wal` is smaller than
@@ -967,8 +967,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
         let store = Store::open(&path, StoreOptions::default()).unwrap();
-        let mut wal = path.clone().into_os_string();
-        wal.push("-wal");
+        let wal = wal_path(&path);
         let events = (0..48)
             .map(|i| {
                 let body = format!(
@@ -981,7 +980,7 @@ mod tests {
         for outcome in store.submit_events(events) {
             assert!(matches!(outcome, Ok(Outcome::Stored(_))), "{outcome:?}");
         }
-        let (grown, now) = cut_back(&store, std::path::Path::new(&wal), 48);
+        let (grown, now) = cut_back(&store, &wal, 48);
         assert!(
             grown > WAL_KEPT_BYTES as u64 && now <= WAL_KEPT_BYTES as u64,
             "the log grew to {grown} bytes with the import, and is {now} bytes after the next commits"
