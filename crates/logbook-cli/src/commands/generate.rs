@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use logbook_core::store::{Store, StoreOptions};
+use logbook_core::store::StoreOptions;
 
 use crate::args::GenerateArgs;
 use crate::render;
@@ -38,8 +38,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         return Ok(());
     }
     let db = args.store.db.path();
-    let store = Store::open(&db, StoreOptions::default())
-        .with_context(|| format!("cannot open the store at {}", db.display()))?;
+    let store = super::open_store(&db, StoreOptions::default())?;
     let started = std::time::Instant::now();
     let report =
         logbook_core::import::import_bodies(&store, "generated", bodies, &|n| bar.set_position(n))?;

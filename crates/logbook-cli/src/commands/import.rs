@@ -1,16 +1,15 @@
 //! `logbook import`: webhook bodies from files, without HTTP.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use logbook_core::store::{Store, StoreOptions};
+use logbook_core::store::StoreOptions;
 
 use crate::args::ImportArgs;
 use crate::render;
 
 pub fn run(args: ImportArgs) -> Result<()> {
     let db = args.db.path();
-    let store = Store::open(&db, StoreOptions::default())
-        .with_context(|| format!("cannot open the store at {}", db.display()))?;
+    let store = super::open_store(&db, StoreOptions::default())?;
     let total: u64 = args
         .files
         .iter()

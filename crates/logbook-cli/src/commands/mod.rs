@@ -18,6 +18,8 @@ pub mod stats;
 pub mod team;
 pub mod url;
 
+use std::path::Path;
+
 use anyhow::{Result, bail};
 
 use logbook_core::export::ExportError;
@@ -26,6 +28,20 @@ use logbook_core::query::{PgReader, QueryError, Reader};
 use logbook_core::store;
 
 use crate::args::{DbArg, StoreArg};
+
+/// Opens the SQLite store at `db` to write it. An error that does not name the file itself (a
+/// failed migration, say) is told with the file's path.
+pub fn open_store(db: &Path, options: store::StoreOptions) -> Result<store::Store> {
+    store::Store::open(db, options).map_err(|err| match err {
+        store::StoreError::Open { .. }
+        | store::StoreError::Locked(_)
+        | store::StoreError::Io { .. }
+        | store::StoreError::Newer { .. } => anyhow::Error::new(err),
+        other => {
+            anyhow::Error::new(other).context(format!("cannot open the store at {}", db.display()))
+        }
+    })
+}
 
 /// Opens the store a reading command reads: the PostgreSQL store of `--store` (or
 /// `LOGBOOK_STORE`), else the SQLite file of `--db`.

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 
 use logbook_core::query::parse::parse_when;
-use logbook_core::store::{Store, StoreOptions};
+use logbook_core::store::StoreOptions;
 use logbook_pull::{self as pull, Credentials, PullOptions, PullProgress, Range};
 
 use crate::args::PullArgs;
@@ -55,8 +55,7 @@ pub fn run(args: PullArgs) -> Result<()> {
         restart: args.restart,
     };
     let db = args.db.path();
-    let store = Store::open(&db, StoreOptions::default())
-        .with_context(|| format!("cannot open the store at {}", db.display()))?;
+    let store = super::open_store(&db, StoreOptions::default())?;
     let spinner =
         indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     spinner.set_style(

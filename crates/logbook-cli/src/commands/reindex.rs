@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
+use logbook_core::store::StoreOptions;
 use logbook_core::store::stall::StallWatch;
-use logbook_core::store::{Store, StoreOptions};
 
 use crate::args::ReindexArgs;
 use crate::render;
@@ -22,14 +22,13 @@ pub fn run(args: ReindexArgs) -> Result<()> {
         bail!("no database at {}", db.display());
     }
     let started = Instant::now();
-    let store = Store::open(
+    let store = super::open_store(
         &db,
         StoreOptions {
             rebuild: true,
             ..StoreOptions::default()
         },
-    )
-    .with_context(|| format!("cannot open the store at {}", db.display()))?;
+    )?;
     let target = store.projection().rebuild_through.unwrap_or(0);
     let bar = render::progress_bar(target.max(0) as u64, "events");
     let mut watch = StallWatch::new(STALL, store.projection().working_through);

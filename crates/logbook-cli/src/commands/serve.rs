@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 
 use logbook_core::auth::Secret;
 use logbook_core::config::{Config, Endpoint, Forward};
+use logbook_core::store::PgStore;
 use logbook_core::store::postgres::RETENTION_INTERVAL;
-use logbook_core::store::{PgStore, Store};
 use logbook_http::api::{UiConfig, UiServer};
 use logbook_http::forward::Forwarder;
 use logbook_http::ingest::{Receiver, ReceiverConfig};
@@ -25,10 +25,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     }
     let endpoints = config.endpoints()?;
     let db = args.db.path();
-    let store = Arc::new(
-        Store::open(&db, config.store_options())
-            .with_context(|| format!("cannot open the store at {}", db.display()))?,
-    );
+    let store = Arc::new(super::open_store(&db, config.store_options())?);
     let mut receiver_config = ReceiverConfig::new(config.listen.clone(), endpoints.clone());
     receiver_config.max_body_bytes = config.limits.max_body_bytes;
     receiver_config.log_requests = !args.quiet;

@@ -193,6 +193,56 @@ fn a_second_serve_on_the_same_database_is_refused_clearly() {
     assert!(terminate(&mut first).success());
 }
 
+/// A database a newer Logbook migrated further: every command that writes refuses it with what to
+/// do, naming the file once, and leaves it as it was.
+#[test]
+fn a_database_from_a_newer_logbook_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("newer.db");
+    let made = logbook()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(samples_dir().join("01_webchat_welcome.json"))
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let version = |set: Option<i64>| {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        if let Some(v) = set {
+            conn.pragma_update(None, "user_version", v).unwrap();
+        }
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let newer = version(None) + 1;
+    version(Some(newer));
+    for args in [vec!["import", "--db"], vec!["reindex", "--db"]] {
+        let mut command = logbook();
+        command.args(&args).arg(&db);
+        if args[0] == "import" {
+            command.arg(samples_dir().join("02_webchat_order_status.json"));
+        }
+        let out = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("was written by a newer Assistant Logbook")
+                && stderr.contains(&format!("its schema is version {newer}")),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            stderr.matches(db.to_str().unwrap()).count(),
+            1,
+            "{args:?} names the file once: {stderr}"
+        );
+    }
+    assert_eq!(version(None), newer, "the file is left as it was");
+}
+
 #[test]
 fn the_secret_and_tokens_never_appear_in_logs_or_error_messages() {
     let dir = tempfile::tempdir().unwrap();
