@@ -32,13 +32,11 @@ use crate::args::{DbArg, StoreArg};
 /// Opens the SQLite store at `db` to write it. An error that does not name the file itself (a
 /// failed migration, say) is told with the file's path.
 pub fn open_store(db: &Path, options: store::StoreOptions) -> Result<store::Store> {
-    store::Store::open(db, options).map_err(|err| match err {
-        store::StoreError::Open { .. }
-        | store::StoreError::Locked(_)
-        | store::StoreError::Io { .. }
-        | store::StoreError::Newer { .. } => anyhow::Error::new(err),
-        other => {
-            anyhow::Error::new(other).context(format!("cannot open the store at {}", db.display()))
+    store::Store::open(db, options).map_err(|err| {
+        if err.names_file() {
+            anyhow::Error::new(err)
+        } else {
+            anyhow::Error::new(err).context(format!("cannot open the store at {}", db.display()))
         }
     })
 }

@@ -119,6 +119,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the message names the file it is about (so a caller need not add the path again).
+    pub fn names_file(&self) -> bool {
+        matches!(
+            self,
+            Self::Open { .. } | Self::Locked(_) | Self::Io { .. } | Self::Newer { .. }
+        )
+    }
+
     /// Whether the failure is about the store's state rather than the event: answer 503, not 500.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_) | Self::WriterStopped)
