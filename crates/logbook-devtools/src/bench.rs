@@ -159,7 +159,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
         send::percentile_ms(&mut sustained.lags.clone(), 100.0)
     );
     println!(
-        "sustained_vs_http_ceiling: {:.2}",
+        "sustained_flat_out_vs_http_ceiling: {:.2}",
         everything_projected / http
     );
     print_cpu(
@@ -167,6 +167,38 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
         sustained.cpu_until_projected.as_ref(),
         sustained.run.count,
     );
+    let bounded = bounded_sustained(dir.path(), args, everything_projected, sustained.run.rate)?;
+    println!("sustained_bounded_probes: {}", bounded.probes.join(" "));
+    match &bounded.kept {
+        Some((rate, run)) => {
+            println!("sustained_bounded_events_per_s: {:.0}", run.run.rate);
+            println!("sustained_bounded_paced_at_events_per_s: {rate}");
+            println!("sustained_bounded_ack_p99_ms: {:.2}", run.run.p99);
+            println!(
+                "sustained_bounded_projection_lag_p99_ms: {:.2}",
+                send::percentile_ms(&mut run.lags.clone(), 99.0)
+            );
+            println!(
+                "sustained_bounded_projection_lag_max_ms: {:.2}",
+                send::percentile_ms(&mut run.lags.clone(), 100.0)
+            );
+            println!(
+                "sustained_bounded_catch_up_after_load_ms: {:.0}",
+                run.catch_up.as_secs_f64() * 1000.0
+            );
+            println!(
+                "sustained_bounded_projection_gave_way_ms: {}",
+                run.gave_way_ms
+            );
+            println!("sustained_vs_http_ceiling: {:.2}", run.run.rate / http);
+            print_cpu(
+                "sustained_bounded",
+                run.cpu_until_projected.as_ref(),
+                run.run.count,
+            );
+        }
+        None => println!("sustained_vs_http_ceiling: 0.00"),
+    }
 
     let paced_bodies = bodies(200_000_000, args.rate * args.rate_seconds as usize);
     let paced = ingest_run(
@@ -486,6 +518,93 @@ struct IngestRun {
     /// Who spent the CPU while the load lasted, and until everything was projected.
     cpu_under_load: Option<CpuSplit>,
     cpu_until_projected: Option<CpuSplit>,
+}
+
+/// How far behind projection may end a paced run and still have kept up: the lag stayed bounded.
+const BOUNDED_CATCH_UP: Duration = Duration::from_secs(1);
+/// A paced run keeps up when its clients reach at least this share of the rate asked.
+const BOUNDED_RATE_SHARE: f64 = 0.98;
+/// Probes of the search for the highest rate kept up with, before the rate found is run for the
+/// whole sustained phase.
+const BOUNDED_PROBES: usize = 4;
+/// Rates tried below the one found when the whole phase does not keep up with it, each 10 % lower.
+const BOUNDED_RETRIES: usize = 3;
+
+/// The sustained rate as the aim states it: the highest paced rate at which, for the whole
+/// sustained phase, every event is acknowledged at that rate and projection keeps up with them (it
+/// ends the phase at most [`BOUNDED_CATCH_UP`] behind). Found by bisection in short probes between
+/// a quarter of the flat-out run's projected rate and its acknowledged rate (the most the receiver
+/// answered with projection beside it), then run for the whole phase, and 10 % lower while that does
+/// not keep up. The probes, as `rate:kept`/`rate:behind`, say how it was found.
+struct Bounded {
+    probes: Vec<String>,
+    /// The rate asked and the run that kept up with it for the whole phase; none when no rate did.
+    kept: Option<(usize, IngestRun)>,
+}
+
+fn bounded_sustained(
+    dir: &Path,
+    args: &IngestBench,
+    projected: f64,
+    acknowledged: f64,
+) -> Result<Bounded> {
+    // Longer than projection gives way for, at full length.
+    let probe_seconds = (args.sustained_seconds / 3).clamp(2, 20);
+    let mut serial = 0u64;
+    let mut try_rate = |rate: usize, seconds: u64| -> Result<(bool, IngestRun)> {
+        serial += 1;
+        // Bodies numbered apart from every other phase's, and from each other run's.
+        let from = 400_000_000 + serial * 10_000_000;
+        let bodies: Vec<Vec<u8>> = (from..from + (rate as u64 * seconds))
+            .map(|i| crate::generate::message_body(i, args.body_bytes))
+            .collect();
+        // Each run in a directory of its own, removed after it: the runs add up to gigabytes.
+        let run_dir = dir.join(format!("bounded-{serial}"));
+        std::fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
+        let run = ingest_run(
+            &run_dir.join("bounded.db"),
+            Synchronous::Full,
+            args,
+            &bodies,
+            Pace::Rate(rate),
+        );
+        let _ = std::fs::remove_dir_all(&run_dir);
+        let run = run?;
+        let kept =
+            run.run.rate >= BOUNDED_RATE_SHARE * rate as f64 && run.catch_up <= BOUNDED_CATCH_UP;
+        Ok((kept, run))
+    };
+    let (mut low, mut high) = ((projected / 4.0).max(1.0), acknowledged.max(projected));
+    let mut probes = Vec::new();
+    let mut best = None;
+    for _ in 0..BOUNDED_PROBES {
+        let rate = ((low + high) / 2.0) as usize;
+        let (kept, _) = try_rate(rate, probe_seconds)?;
+        probes.push(format!("{rate}:{}", if kept { "kept" } else { "behind" }));
+        if kept {
+            best = Some(rate);
+            low = rate as f64;
+        } else {
+            high = rate as f64;
+        }
+    }
+    let mut rate = best.unwrap_or(low as usize);
+    for _ in 0..=BOUNDED_RETRIES {
+        let (kept, run) = try_rate(rate, args.sustained_seconds)?;
+        probes.push(format!(
+            "{rate}:{}:{}s",
+            if kept { "kept" } else { "behind" },
+            args.sustained_seconds
+        ));
+        if kept {
+            return Ok(Bounded {
+                probes,
+                kept: Some((rate, run)),
+            });
+        }
+        rate = rate * 9 / 10;
+    }
+    Ok(Bounded { probes, kept: None })
 }
 
 fn ingest_run(

@@ -760,4 +760,23 @@ fn bench_ingest_splits_the_cpu_of_an_event_among_those_who_spent_it() {
     }
     // Everything was projected by the end of the sustained run, by the projection's threads.
     assert!(number("sustained_cpu_us_per_event_projection") > 0.0);
+    // The sustained rate the aim means is one that was kept up with: the clients reached the rate
+    // asked and projection ended the run at most a second behind. The search says how it got there.
+    let probes = figures.text("sustained_bounded_probes");
+    assert!(probes.split(' ').count() >= 5, "{probes}");
+    if figures.has("sustained_bounded_events_per_s") {
+        let asked = number("sustained_bounded_paced_at_events_per_s");
+        let kept = number("sustained_bounded_events_per_s");
+        assert!(kept + 0.5 >= 0.98 * asked, "{kept} of {asked}");
+        assert!(number("sustained_bounded_catch_up_after_load_ms") <= 1_000.0);
+        assert!(probes.ends_with(&format!("{asked}:kept:1s")), "{probes}");
+        let ratio = number("sustained_vs_http_ceiling");
+        let expected = kept / number("http_ceiling_events_per_s");
+        assert!(
+            (ratio - expected).abs() <= 0.006,
+            "{ratio} against {expected}"
+        );
+    } else {
+        assert_eq!(number("sustained_vs_http_ceiling"), 0.0, "{probes}");
+    }
 }
