@@ -25,11 +25,9 @@ const INTERVAL_MS: u64 = 250;
 /// When a checkpointer copies the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum When {
-    /// Every [`INTERVAL_MS`], at the process's priority: the event log's, whose log every
-    /// acknowledgement adds to.
+    /// Every [`INTERVAL_MS`]: the event log's, whose log every acknowledgement adds to.
     Regularly,
-    /// When asked ([`Checkpointer::asker`]), at the projection's low priority
-    /// (`projection::background_priority`): the derived file's, after each full projection batch.
+    /// When asked ([`Checkpointer::asker`]): the derived file's, after each full projection batch.
     Asked,
 }
 
@@ -51,9 +49,6 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
-                if when == When::Asked {
-                    super::projection::background_priority();
-                }
                 let interval = Duration::from_millis(INTERVAL_MS);
                 loop {
                     let go = if when == When::Regularly {

@@ -9,9 +9,11 @@
 //! longer is then projected beside the acknowledgements, as without the wait, until projection
 //! catches up and may wait again: the lag stays bounded. A steady trickle is projected at once.
 //!
-//! Why: the deriver and projector run at the lowest priority, yet projecting beside a burst cost
-//! it about a quarter of its rate (the caches and the disk they share with the writer, not only
-//! the CPU): see the README's Benchmarks.
+//! Why: projecting beside a burst cost it about a quarter of its rate, even with the deriver and
+//! projector at the lowest priority (the caches and the disk they share with the writer, not only
+//! the CPU): see the README's Benchmarks. Waiting is the only way projection yields: at a low
+//! priority as well, a load longer than [`MOST`] left it almost no CPU, and its lag grew for as long
+//! as the load lasted, at rates the machine keeps up with at an even priority.
 //!
 //! The measure: the time writes have waited, from their queueing to their commit, summed as it grows
 //! (`writer::Waiting`). Over a stretch of wall time, that sum's growth divided by the stretch is how

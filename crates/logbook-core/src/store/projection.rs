@@ -78,14 +78,6 @@ pub(super) const DERIVED_WAL_KEPT_BYTES: i64 = 16 * 1024 * 1024;
 /// Free pages of the derived file handed back to the file system after retention.
 const VACUUM_PAGES: i64 = 2_000;
 
-/// The nice value of the deriver and projector threads: the lowest priority there is.
-/// Acknowledgements come first: when the receiver and the projection want the same cores (a burst),
-/// the receiver gets them and projection catches up after; when there is CPU to spare, projection
-/// takes it all, as before. (At nice 10 projection still took 30 % of the CPU in a burst; at 19,
-/// the burst rose from 0.27× to 0.29–0.33× of the HTTP ceiling, `logbook bench ingest`.)
-#[cfg(unix)]
-const PROJECTION_NICE: i32 = 19;
-
 /// Names in the derived file's `projection_state` table.
 pub(super) const PROJECTED_THROUGH: &str = "projected_through";
 const PROJECTION_VERSION: &str = "deriver_version";
@@ -449,10 +441,7 @@ impl Projection {
             let checkpoint = checkpointer.asker();
             std::thread::Builder::new()
                 .name(super::threads::PROJECTOR.into())
-                .spawn(move || {
-                    background_priority();
-                    project(conn, &queue, &progress, &stats, checkpoint)
-                })
+                .spawn(move || project(conn, &queue, &progress, &stats, checkpoint))
                 .map_err(|source| StoreError::Io {
                     path: path.to_owned(),
                     source,
@@ -463,10 +452,7 @@ impl Projection {
             let stats = stats.clone();
             std::thread::Builder::new()
                 .name(super::threads::DERIVER.into())
-                .spawn(move || {
-                    background_priority();
-                    run(&log, &jobs, &commits, &writer, &progress, &stats, &stopping)
-                })
+                .spawn(move || run(&log, &jobs, &commits, &writer, &progress, &stats, &stopping))
                 .map_err(|source| StoreError::Io {
                     path: path.to_owned(),
                     source,
@@ -494,18 +480,6 @@ impl Projection {
         }
         // Last: the last connection to close copies what is left of the log and removes it.
         self.checkpointer.stop();
-    }
-}
-
-/// Lowers the calling thread's scheduling priority to [`PROJECTION_NICE`] (Linux schedules
-/// threads one by one). Best effort: where it fails, projection runs at the process's priority.
-pub(super) fn background_priority() {
-    #[cfg(unix)]
-    {
-        let this = rustix::thread::gettid();
-        if let Ok(now) = rustix::process::getpriority_process(Some(this)) {
-            let _ = rustix::process::setpriority_process(Some(this), now.max(PROJECTION_NICE));
-        }
     }
 }
 
