@@ -694,7 +694,7 @@ fn run(
         // A small batch means projection has caught up: let the next one gather a little, so a
         // steady stream is projected in a few larger transactions rather than one per event.
         if !full {
-            give_way.caught_up();
+            give_way.caught_up(Instant::now());
             std::thread::sleep(Duration::from_millis(GATHER_MS));
         }
     }
