@@ -81,7 +81,7 @@ function EventBody({ event: e, navigate }: { event: EventDetail; navigate: Navig
               `${formatBytes(e.body_bytes)}${e.body_bytes >= 1024 ? ` (${formatCount(e.body_bytes)} bytes)` : ""}${e.body_truncated ? ", only the start kept" : ""}`,
             ],
             ["verification", <Verification event={e} />],
-            ["duplicates", e.duplicates > 0 ? `${e.duplicates} more deliveries of this event` : undefined],
+            ["duplicates", e.duplicates > 0 ? `${e.duplicates} more ${e.duplicates === 1 ? "delivery" : "deliveries"} of this event` : undefined],
             ["log id", e.log_id ? <span className="mono">{e.log_id}</span> : undefined],
             [
               "replay of",
