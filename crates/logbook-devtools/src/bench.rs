@@ -50,6 +50,16 @@ pub struct IngestBench {
     pub store: Option<String>,
 }
 
+impl IngestBench {
+    /// `n` message bodies of `body_bytes` (signed as they are sent), numbered from `from`: each
+    /// has a `log_id` of its own, so a phase numbered apart from every other sends no duplicate.
+    fn bodies(&self, from: u64, n: usize) -> Vec<Vec<u8>> {
+        (from..from + n as u64)
+            .map(|i| crate::generate::message_body(i, self.body_bytes))
+            .collect()
+    }
+}
+
 const SECRET: &str = "bench secret";
 /// Requests of the HTTP and SQLite ceilings.
 const CEILING_REQUESTS: usize = 40_000;
@@ -59,12 +69,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
         return team_ingest(args, url);
     }
     let dir = tempfile::tempdir().context("temporary directory")?;
-    let bodies = |from: u64, n: usize| -> Vec<Vec<u8>> {
-        (from..from + n as u64)
-            .map(|i| crate::generate::message_body(i, args.body_bytes))
-            .collect()
-    };
-    let ceiling_bodies = bodies(0, CEILING_REQUESTS);
+    let ceiling_bodies = args.bodies(0, CEILING_REQUESTS);
     let avg = ceiling_bodies.iter().map(Vec::len).sum::<usize>() / CEILING_REQUESTS;
     println!("clients: {}", args.clients);
     println!("body_bytes: {avg}");
@@ -99,7 +104,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
 
     // Enough distinct bodies for the phase at twice the ceiling: a phase ends by time, not count.
     let enough = |seconds: u64| (http * 2.0 * seconds as f64) as usize + 1_000;
-    let burst_bodies = bodies(1_000_000, enough(args.burst_seconds));
+    let burst_bodies = args.bodies(1_000_000, enough(args.burst_seconds));
     let burst = ingest_run(
         &dir.path().join("burst.db"),
         Synchronous::Full,
@@ -118,14 +123,14 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     println!("burst_vs_http_ceiling: {:.2}", burst.run.rate / http);
     print_cpu("burst", burst.cpu_under_load.as_ref(), burst.run.count);
     if args.peer {
-        let peer_bodies = bodies(50_000_000, enough(args.burst_seconds));
+        let peer_bodies = args.bodies(50_000_000, enough(args.burst_seconds));
         let peer = peer_burst(dir.path(), args, &peer_bodies)?;
         println!("peer_burst_ack_events_per_s: {peer:.0}");
         println!("peer_vs_http_ceiling: {:.2}", peer / http);
         println!("burst_vs_peer: {:.2}", burst.run.rate / peer);
     }
 
-    let sustained_bodies = bodies(100_000_000, enough(args.sustained_seconds));
+    let sustained_bodies = args.bodies(100_000_000, enough(args.sustained_seconds));
     let sustained = ingest_run(
         &dir.path().join("sustained.db"),
         Synchronous::Full,
@@ -200,7 +205,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
         None => println!("sustained_vs_http_ceiling: 0.00"),
     }
 
-    let paced_bodies = bodies(200_000_000, args.rate * args.rate_seconds as usize);
+    let paced_bodies = args.bodies(200_000_000, args.rate * args.rate_seconds as usize);
     let paced = ingest_run(
         &dir.path().join("paced.db"),
         Synchronous::Full,
@@ -228,7 +233,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
         send::percentile_ms(&mut lags, 100.0)
     );
 
-    let normal_bodies = bodies(300_000_000, enough(args.burst_seconds));
+    let normal_bodies = args.bodies(300_000_000, enough(args.burst_seconds));
     let normal = ingest_run(
         &dir.path().join("normal.db"),
         Synchronous::Normal,
@@ -555,9 +560,7 @@ fn bounded_sustained(
         serial += 1;
         // Bodies numbered apart from every other phase's, and from each other run's.
         let from = 400_000_000 + serial * 10_000_000;
-        let bodies: Vec<Vec<u8>> = (from..from + (rate as u64 * seconds))
-            .map(|i| crate::generate::message_body(i, args.body_bytes))
-            .collect();
+        let bodies = args.bodies(from, rate * seconds as usize);
         // Each run in a directory of its own, removed after it: the runs add up to gigabytes.
         let run_dir = dir.join(format!("bounded-{serial}"));
         std::fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
@@ -574,13 +577,14 @@ fn bounded_sustained(
             run.run.rate >= BOUNDED_RATE_SHARE * rate as f64 && run.catch_up <= BOUNDED_CATCH_UP;
         Ok((kept, run))
     };
+    let verdict = |kept: bool| if kept { "kept" } else { "behind" };
     let (mut low, mut high) = ((projected / 4.0).max(1.0), acknowledged.max(projected));
     let mut probes = Vec::new();
     let mut best = None;
     for _ in 0..BOUNDED_PROBES {
         let rate = ((low + high) / 2.0) as usize;
         let (kept, _) = try_rate(rate, probe_seconds)?;
-        probes.push(format!("{rate}:{}", if kept { "kept" } else { "behind" }));
+        probes.push(format!("{rate}:{}", verdict(kept)));
         if kept {
             best = Some(rate);
             low = rate as f64;
@@ -593,7 +597,7 @@ fn bounded_sustained(
         let (kept, run) = try_rate(rate, args.sustained_seconds)?;
         probes.push(format!(
             "{rate}:{}:{}s",
-            if kept { "kept" } else { "behind" },
+            verdict(kept),
             args.sustained_seconds
         ));
         if kept {
@@ -602,7 +606,7 @@ fn bounded_sustained(
                 kept: Some((rate, run)),
             });
         }
-        rate = rate * 9 / 10;
+        rate = (rate * 9 / 10).max(1);
     }
     Ok(Bounded { probes, kept: None })
 }
@@ -865,11 +869,6 @@ fn team_ingest(args: &IngestBench, url: &str) -> Result<()> {
     );
     let mut scratch = ScratchSchema::create(url)?;
     let dir = tempfile::tempdir().context("temporary directory")?;
-    let bodies = |from: u64, n: usize| -> Vec<Vec<u8>> {
-        (from..from + n as u64)
-            .map(|i| crate::generate::message_body(i, args.body_bytes))
-            .collect()
-    };
     println!("clients: {}", args.clients);
     println!("pg_receivers: {TEAM_RECEIVERS}");
     println!("pg_server_version: {}", scratch.show("server_version")?);
@@ -877,7 +876,7 @@ fn team_ingest(args: &IngestBench, url: &str) -> Result<()> {
     println!("pg_synchronous_commit: on");
 
     // Bodies enough for the burst at 20,000 events/s; a phase ends by time, not count.
-    let burst_bodies = bodies(1_000_000, 20_000 * args.burst_seconds as usize + 1_000);
+    let burst_bodies = args.bodies(1_000_000, 20_000 * args.burst_seconds as usize + 1_000);
     let avg = burst_bodies.iter().map(Vec::len).sum::<usize>() / burst_bodies.len();
     println!("body_bytes: {avg}");
     let burst = Pace::For(Duration::from_secs(args.burst_seconds));
@@ -891,7 +890,7 @@ fn team_ingest(args: &IngestBench, url: &str) -> Result<()> {
     .run;
     print_run("sqlite_burst", &sqlite);
     // Fresh bodies: the same ones would be answered "duplicate" by a store that has them.
-    let burst_bodies = bodies(2_000_000, burst_bodies.len());
+    let burst_bodies = args.bodies(2_000_000, burst_bodies.len());
     let (pg, each) = team_run(&scratch.url, args, &burst_bodies, burst)?;
     print_run("pg_burst", &pg);
     for (i, run) in each.iter().enumerate() {
@@ -907,12 +906,12 @@ fn team_ingest(args: &IngestBench, url: &str) -> Result<()> {
         &dir.path().join("paced.db"),
         Synchronous::Full,
         args,
-        &bodies(3_000_000, n),
+        &args.bodies(3_000_000, n),
         paced,
     )?
     .run;
     print_run("sqlite_paced", &sqlite);
-    let (pg, each) = team_run(&scratch.url, args, &bodies(4_000_000, n), paced)?;
+    let (pg, each) = team_run(&scratch.url, args, &args.bodies(4_000_000, n), paced)?;
     print_run("pg_paced", &pg);
     for (i, run) in each.iter().enumerate() {
         print_run(&format!("pg_paced_receiver_{i}"), run);
