@@ -174,18 +174,18 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     );
     let bounded = bounded_sustained(dir.path(), args, everything_projected, sustained.run.rate)?;
     println!("sustained_bounded_probes: {}", bounded.probes.join(" "));
-    match &bounded.kept {
-        Some((rate, run)) => {
+    match bounded.kept {
+        Some((rate, mut run)) => {
             println!("sustained_bounded_events_per_s: {:.0}", run.run.rate);
             println!("sustained_bounded_paced_at_events_per_s: {rate}");
             println!("sustained_bounded_ack_p99_ms: {:.2}", run.run.p99);
             println!(
                 "sustained_bounded_projection_lag_p99_ms: {:.2}",
-                send::percentile_ms(&mut run.lags.clone(), 99.0)
+                send::percentile_ms(&mut run.lags, 99.0)
             );
             println!(
                 "sustained_bounded_projection_lag_max_ms: {:.2}",
-                send::percentile_ms(&mut run.lags.clone(), 100.0)
+                send::percentile_ms(&mut run.lags, 100.0)
             );
             println!(
                 "sustained_bounded_catch_up_after_load_ms: {:.0}",
