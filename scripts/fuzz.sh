@@ -11,6 +11,8 @@ for target in body auth query; do
   work=$(mktemp -d)
   cp -r "corpus/$target/." "$work/"
   echo "fuzz: $target for ${seconds}s"
+  # Built first, on its own: a target that no longer compiles fails here, not silently below.
+  cargo fuzz build --release --sanitizer none "$target"
   cargo fuzz run --release --sanitizer none "$target" "$work" -- -max_total_time="$seconds" -print_final_stats=1 2>&1 \
     | grep -E 'stat::number_of_executed_units|Done|ERROR|panicked' || true
   rm -rf "$work"
