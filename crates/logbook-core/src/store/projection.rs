@@ -31,6 +31,7 @@ use super::StoreError;
 use super::give_way::{self, GiveWay};
 use super::writer::{Committed, WriterStats};
 use crate::watson::derive::{self, CallRow, DERIVER_VERSION, Derived, MessageRow};
+use crate::watson::json::Borrowed;
 
 /// Events read and derived together, and applied in one transaction, at most. Fewer, larger
 /// transactions cost less per event: each commit flushes the full-text entries as a segment that
@@ -780,7 +781,7 @@ impl BatchBound {
 /// What a stored body derives to. Every stored body was a JSON object with `event.name` when it was
 /// acknowledged; one that no longer parses derives to nothing rather than stopping projection.
 pub fn derive_body(body: &[u8]) -> Derived {
-    match crate::watson::parse_envelope(body) {
+    match crate::watson::parse_envelope::<Borrowed>(body) {
         Ok((kind, value)) => derive::derive(&kind, &value),
         Err(_) => Derived::default(),
     }

@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use super::json::{
-    array_at, at, bool_at, event_time_ms, int_at, num_at, object_at, scalar_text, str_at,
+    Json, array_at, at, bool_at, event_time_ms, int_at, members_at, num_at, scalar_text, str_at,
 };
 use super::names::normalise_name;
 
@@ -144,8 +144,9 @@ pub struct WarningRow {
 pub const DERIVER_VERSION: i64 = 6;
 
 /// Derives the rows for one body, already known to be a JSON object with a string `event.name`.
-pub fn derive(kind: &str, body: &Value) -> Derived {
-    let payload = body.get("payload").unwrap_or(&Value::Null);
+pub fn derive<J: Json>(kind: &str, body: &J) -> Derived {
+    let null = J::null();
+    let payload = body.get("payload").unwrap_or(&null);
     match kind {
         MESSAGE_LOGGED => {
             let message = derive_message(payload);
@@ -176,11 +177,12 @@ pub fn derive(kind: &str, body: &Value) -> Derived {
     }
 }
 
-fn derive_message(p: &Value) -> MessageRow {
-    let request = p.get("request").unwrap_or(&Value::Null);
-    let response = p.get("response").unwrap_or(&Value::Null);
-    let input = request.get("input").unwrap_or(&Value::Null);
-    let output = response.get("output").unwrap_or(&Value::Null);
+fn derive_message<J: Json>(p: &J) -> MessageRow {
+    let null = J::null();
+    let request = p.get("request").unwrap_or(&null);
+    let response = p.get("response").unwrap_or(&null);
+    let input = request.get("input").unwrap_or(&null);
+    let output = response.get("output").unwrap_or(&null);
     let voice_input = at(input, &["integrations", "voice_telephony"]);
     let stt_result = voice_input.and_then(|v| v.get("speech_to_text_result"));
     let voice_context = at(response, &["context", "integrations", "voice_telephony"])
@@ -256,21 +258,22 @@ fn derive_message(p: &Value) -> MessageRow {
         assistant_text: assistant_text.join("\n"),
         response_types,
         intents,
-        actions: super::response::actions(output.get("debug").unwrap_or(&Value::Null)),
+        actions: super::response::actions(output.get("debug").unwrap_or(&null)),
         entities,
         channel,
         sip_call_id: voice_context.and_then(|v| str_at(v, &["sip_call_id"])),
         cdr_custom_data: voice_context
             .and_then(|v| v.get("cdr_custom_data"))
             .filter(|v| !v.is_null())
-            .map(Value::to_string),
+            .map(J::to_json),
     }
 }
 
-fn derive_call(p: &Value) -> CallRow {
-    let call = p.get("call").unwrap_or(&Value::Null);
-    let sip = p.get("session_initiation_protocol").unwrap_or(&Value::Null);
-    let max = p.get("max_response_milliseconds").unwrap_or(&Value::Null);
+fn derive_call<J: Json>(p: &J) -> CallRow {
+    let null = J::null();
+    let call = p.get("call").unwrap_or(&null);
+    let sip = p.get("session_initiation_protocol").unwrap_or(&null);
+    let max = p.get("max_response_milliseconds").unwrap_or(&null);
     let start_ts = str_at(call, &["start_timestamp"]);
     let end_reason_raw = str_at(call, &["end_reason"]);
     let from_uri = str_at(sip, &["headers", "from_uri"]);
@@ -291,9 +294,9 @@ fn derive_call(p: &Value) -> CallRow {
             WarningRow { code, message }
         })
         .collect();
-    let custom_data = object_at(p, &["injected_custom_data"])
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
-        .unwrap_or_default();
+    let custom_data = members_at(p, &["injected_custom_data"])
+        .map(|(k, v)| (k.to_owned(), v.to_json()))
+        .collect();
 
     CallRow {
         global_session_id: str_at(p, &["global_session_id"]),
@@ -327,22 +330,25 @@ fn derive_call(p: &Value) -> CallRow {
         rtp: p
             .get("realtime_transport_network_summary")
             .filter(|v| !v.is_null())
-            .map(Value::to_string),
+            .map(J::to_json),
         turns,
         warnings,
         custom_data,
     }
 }
 
-fn derive_call_turn(summary_index: i64, summary: &Value, turn: &Value) -> CallTurnRow {
-    let request = turn.get("request").unwrap_or(&Value::Null);
+fn derive_call_turn<J: Json>(summary_index: i64, summary: &J, turn: &J) -> CallTurnRow {
+    let null = J::null();
+    let request = turn.get("request").unwrap_or(&null);
     let responses = array_at(turn, &["response"]).collect::<Vec<_>>();
     let tts_ms = responses
         .iter()
+        .copied()
         .filter_map(|r| int_at(r, &["streaming_statistics", "response_milliseconds"]))
         .max();
     let barge_ins = responses
         .iter()
+        .copied()
         .filter_map(|r| bool_at(r, &["barge_in_occurred"]))
         .collect::<Vec<_>>();
     CallTurnRow {
@@ -353,6 +359,7 @@ fn derive_call_turn(summary_index: i64, summary: &Value, turn: &Value) -> CallTu
         request_type: str_at(request, &["type"]),
         response_types: responses
             .iter()
+            .copied()
             .map(|r| str_at(r, &["type"]).unwrap_or_else(|| "unknown".to_owned()))
             .collect(),
         start_at: str_at(turn, &["assistant", "start_timestamp"])
@@ -418,25 +425,27 @@ const TEXT_KEYS: &[&str] = &[
 
 /// Collects the human-readable strings of one response item. Everything under `user_defined` counts:
 /// its shape is the assistant author's own.
-fn collect_text(value: &Value, all_strings: bool, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map {
-                match v {
-                    Value::String(s) if (all_strings || TEXT_KEYS.contains(&key.as_str())) => {
-                        if !s.trim().is_empty() {
-                            out.push(s.clone());
-                        }
-                    }
-                    // An option's `value.input.text` repeats its label: what was said is the label.
-                    _ if key == "value" && !all_strings => {}
-                    _ => collect_text(v, all_strings || key == "user_defined", out),
+fn collect_text<J: Json>(value: &J, all_strings: bool, out: &mut Vec<String>) {
+    if let Some(s) = value.as_str() {
+        if all_strings && !s.trim().is_empty() {
+            out.push(s.to_owned());
+        }
+        return;
+    }
+    for (key, v) in value.members() {
+        match v.as_str() {
+            Some(s) if (all_strings || TEXT_KEYS.contains(&key)) => {
+                if !s.trim().is_empty() {
+                    out.push(s.to_owned());
                 }
             }
+            // An option's `value.input.text` repeats its label: what was said is the label.
+            _ if key == "value" && !all_strings => {}
+            _ => collect_text(v, all_strings || key == "user_defined", out),
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_text(v, all_strings, out)),
-        Value::String(s) if all_strings && !s.trim().is_empty() => out.push(s.clone()),
-        _ => {}
+    }
+    for v in value.items() {
+        collect_text(v, all_strings, out);
     }
 }
 
@@ -470,6 +479,7 @@ mod proptests {
     use serde_json::Value;
 
     use super::*;
+    use crate::watson::json::Borrowed;
 
     /// Any JSON value, nested a few levels, with the keys the deriver looks for mixed in.
     fn json() -> impl Strategy<Value = Value> {
@@ -506,7 +516,125 @@ mod proptests {
         })
     }
 
+    /// JSON text of a tree like [`json`]'s, written out by hand: an object may repeat a key (which
+    /// serde_json's own tree cannot hold), and strings may need escapes.
+    fn json_text() -> impl Strategy<Value = String> {
+        let text = |s: &str| serde_json::to_string(s).expect("a string is JSON");
+        let leaf = prop_oneof![
+            Just("null".to_owned()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<i64>().prop_map(|i| i.to_string()),
+            any::<u64>().prop_map(|i| i.to_string()),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| serde_json::to_string(&f).expect("finite")),
+            Just("1e400".to_owned()),
+            "(.|\n|\"|\\\\){0,12}".prop_map(move |s| text(&s)),
+        ];
+        let keys = prop_oneof![
+            Just("payload"),
+            Just("request"),
+            Just("response"),
+            Just("input"),
+            Just("output"),
+            Just("generic"),
+            Just("text"),
+            Just("value"),
+            Just("user_defined"),
+            Just("log_id"),
+            Just("session_id"),
+            Just("intents"),
+            Just("intent"),
+            Just("call"),
+            Just("turns"),
+            Just("assistant_interaction_summaries"),
+            Just("injected_custom_data"),
+            Just("realtime_transport_network_summary"),
+            Just("warnings_and_errors"),
+            Just("0"),
+        ]
+        .prop_map(str::to_owned);
+        let keys = prop_oneof![keys, "[a-z\"\\\\]{0,4}"];
+        leaf.prop_recursive(5, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                prop::collection::vec((keys.clone(), inner), 0..6).prop_map(move |pairs| {
+                    let members: Vec<String> = pairs
+                        .iter()
+                        .map(|(k, v)| format!("{}:{v}", text(k)))
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// What a body derives to: its event name and rows, or why it is not an event.
+    type Derivation = Result<(String, Derived), String>;
+
+    /// Parses `body` into both trees and derives each.
+    fn both(body: &str) -> (Derivation, Derivation) {
+        let owned = crate::watson::parse_envelope::<Value>(body.as_bytes())
+            .map(|(kind, value)| (kind.clone(), derive(&kind, &value)));
+        let borrowed = crate::watson::parse_envelope::<Borrowed>(body.as_bytes())
+            .map(|(kind, value)| (kind.clone(), derive(&kind, &value)));
+        (owned, borrowed)
+    }
+
+    #[test]
+    fn a_repeated_key_is_read_as_serde_json_reads_it_in_both_trees() {
+        let body = r#"{"event": {"name": "cdr_logged"}, "payload": {
+            "global_session_id": "first", "global_session_id": "last",
+            "injected_custom_data": {"k": 1, "j": "two", "k": {"three": 3}},
+            "realtime_transport_network_summary": {"a": 1, "a": 2}}}"#;
+        let (owned, borrowed) = both(body);
+        assert_eq!(owned, borrowed);
+        let call = owned.unwrap().1.call.unwrap();
+        assert_eq!(call.global_session_id.as_deref(), Some("last"));
+        assert_eq!(
+            call.custom_data,
+            [
+                ("k".to_owned(), r#"{"three":3}"#.to_owned()),
+                ("j".to_owned(), r#""two""#.to_owned())
+            ]
+        );
+        assert_eq!(call.rtp.as_deref(), Some(r#"{"a":2}"#));
+    }
+
+    #[test]
+    fn the_samples_derive_the_same_rows_from_both_trees() {
+        let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/samples");
+        let mut read = 0;
+        for entry in std::fs::read_dir(samples).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let body = std::fs::read_to_string(&path).unwrap();
+                let (owned, borrowed) = both(&body);
+                assert!(owned.is_ok(), "{}", path.display());
+                assert_eq!(owned, borrowed, "{}", path.display());
+                read += 1;
+            }
+        }
+        assert_eq!(read, 12);
+    }
+
     proptest! {
+        #[test]
+        fn both_trees_derive_the_same_rows(
+            payload in json_text(),
+            kind in prop_oneof![Just(MESSAGE_LOGGED), Just(CDR_LOGGED)],
+        ) {
+            let (owned, borrowed) = both(&format!(r#"{{"event":{{"name":"{kind}"}},"payload":{payload}}}"#));
+            prop_assert_eq!(owned, borrowed);
+        }
+
+        #[test]
+        fn both_trees_accept_and_refuse_the_same_bodies(body in json_text()) {
+            let (owned, borrowed) = both(&body);
+            prop_assert_eq!(owned, borrowed);
+        }
+
         #[test]
         fn deriving_never_panics(body in json()) {
             for kind in [MESSAGE_LOGGED, CDR_LOGGED, "other"] {
@@ -518,7 +646,7 @@ mod proptests {
 
         #[test]
         fn envelope_parsing_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-            let _ = crate::watson::parse_envelope(&bytes);
+            let _ = crate::watson::parse_envelope::<Value>(&bytes);
         }
     }
 }

@@ -34,7 +34,7 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, String> {
 
 /// Through the whole JSON tree: decides every unusual body.
 fn read_slow(body: &[u8]) -> Result<Envelope, String> {
-    let (kind, value) = super::parse_envelope(body)?;
+    let (kind, value) = super::parse_envelope::<Value>(body)?;
     let payload = value.get("payload").unwrap_or(&Value::Null);
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
     let ids = Ids {

@@ -21,8 +21,6 @@ pub mod response;
 
 pub use envelope::{Envelope, read_envelope};
 
-use serde_json::Value;
-
 use derive::{CDR_LOGGED, MESSAGE_LOGGED};
 
 /// An event name as the query language's `kind:` takes it: any case, with the short names
@@ -36,17 +34,24 @@ pub fn event_kind(value: &str) -> String {
     }
 }
 
-/// The event name and parsed body, or why the body is not a webhook event.
-pub fn parse_envelope(body: &[u8]) -> Result<(String, Value), String> {
+/// The event name and parsed body, or why the body is not a webhook event. The body is parsed into
+/// either tree the lenient readers read ([`json::Json`]): serde_json's, or the deriver's, which
+/// borrows from `body`.
+pub fn parse_envelope<'a, J>(body: &'a [u8]) -> Result<(String, J), String>
+where
+    J: json::Json + serde::Deserialize<'a>,
+{
     if body.is_empty() {
         return Err("the body is empty; expected a JSON webhook event".to_owned());
     }
-    let value: Value =
+    let value: J =
         serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
     let name = match value.get("event").and_then(|e| e.get("name")) {
-        Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
-        Some(Value::String(_)) => return Err("event.name is empty".to_owned()),
-        Some(_) => return Err("event.name is not a string".to_owned()),
+        Some(name) => match name.as_str() {
+            Some(name) if !name.trim().is_empty() => name.to_owned(),
+            Some(_) => return Err("event.name is empty".to_owned()),
+            None => return Err("event.name is not a string".to_owned()),
+        },
         None if !value.is_object() => {
             return Err("the body is not a JSON object with event.name".to_owned());
         }

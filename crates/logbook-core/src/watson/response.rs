@@ -6,7 +6,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::json::{array, at, boolean, integer, number, object_at, present, scalar_text, string};
+use super::json::{
+    Json, array, at, boolean, integer, number, object_at, present, scalar_text, string,
+};
 
 /// One `output.generic[]` item, by its `response_type`.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -195,10 +197,12 @@ pub struct Scored {
 }
 
 /// The actions a turn's `output.debug.turn_events` name, each once, in order: (action id, title).
-pub fn actions(debug: &Value) -> Vec<(String, Option<String>)> {
+pub fn actions<J: Json>(debug: &J) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = Vec::new();
     for e in array(debug.get("turn_events")) {
-        let source = e.get("source").unwrap_or(&Value::Null);
+        let Some(source) = e.get("source") else {
+            continue;
+        };
         let Some(action) = string(source.get("action")) else {
             continue;
         };
