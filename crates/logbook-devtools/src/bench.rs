@@ -131,7 +131,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     }
 
     let sustained_bodies = args.bodies(100_000_000, enough(args.sustained_seconds));
-    let sustained = ingest_run(
+    let mut sustained = ingest_run(
         &dir.path().join("sustained.db"),
         Synchronous::Full,
         args,
@@ -161,7 +161,7 @@ pub fn ingest(args: &IngestBench) -> Result<()> {
     );
     println!(
         "sustained_projection_lag_max_ms: {:.0}",
-        send::percentile_ms(&mut sustained.lags.clone(), 100.0)
+        send::percentile_ms(&mut sustained.lags, 100.0)
     );
     println!(
         "sustained_flat_out_vs_http_ceiling: {:.2}",
