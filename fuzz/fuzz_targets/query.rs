@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use std::sync::Mutex;
 
 use libfuzzer_sys::fuzz_target;
+use logbook_core::query::db::Dialect;
 use logbook_core::query::filter::{Subject, compile};
 use logbook_core::query::parse::parse;
 
@@ -27,8 +28,15 @@ fuzz_target!(|data: &[u8]| {
     let now = chrono::DateTime::from_timestamp(1_773_000_000, 0).unwrap();
     let Ok(query) = parse(text, now) else { return };
     for subject in [Subject::Events, Subject::Messages, Subject::Calls, Subject::Conversations] {
-        let sql = compile(&query, subject);
-        assert_eq!(sql.text.matches('?').count(), sql.params.len(), "{text:?}: {}", sql.text);
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let sql = compile(&query, subject, dialect);
+            assert_eq!(
+                sql.text.matches('?').count(),
+                sql.params.len(),
+                "{text:?} ({dialect:?}): {}",
+                sql.text
+            );
+        }
     }
     let conn = fts().lock().unwrap();
     for expr in [query.fts_match(), query.fts_exclude()].into_iter().flatten() {
