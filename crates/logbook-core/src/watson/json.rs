@@ -134,11 +134,12 @@ impl Json for Borrowed<'_> {
     fn members(&self) -> impl Iterator<Item = (&str, &Self)> {
         let members = self.as_object().map_or(&[][..], |o| o.as_vec().as_slice());
         // Each key once, in the place of its first, with its last value.
+        let few = members.len() <= FEW_MEMBERS;
         let mut out: Vec<(&str, &Self)> = Vec::with_capacity(members.len());
         let mut places: HashMap<&str, usize> = HashMap::new();
         for (key, value) in members {
             let key: &str = key;
-            let place = if members.len() <= FEW_MEMBERS {
+            let place = if few {
                 out.iter().position(|(k, _)| *k == key)
             } else {
                 places.get(key).copied()
@@ -146,7 +147,7 @@ impl Json for Borrowed<'_> {
             match place {
                 Some(place) => out[place].1 = value,
                 None => {
-                    if members.len() > FEW_MEMBERS {
+                    if !few {
                         places.insert(key, out.len());
                     }
                     out.push((key, value));
