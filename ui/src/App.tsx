@@ -9,6 +9,7 @@ import { ErrorBoundary } from "./components/ErrorBoundary";
 import { ExportMenu } from "./components/ExportMenu";
 import { LiveBadge } from "./components/LiveBadge";
 import { ConnectionBanner } from "./components/ConnectionBanner";
+import { ProjectionBanner, useProjection } from "./components/ProjectionBanner";
 import { SearchBox } from "./components/SearchBox";
 import type { SearchBoxHandle } from "./components/SearchBox";
 import { currentListKeys, isTypingTarget } from "./hooks";
@@ -54,6 +55,22 @@ function tabOf(route: Route): TabId {
   return parentList(route) ?? (route.view as ListView);
 }
 
+/** The views that read rows derived from the stored bodies (Live, Compare and an event's detail
+ *  read the stored events themselves; Status says how far derivation is on its own). */
+function readsDerived(route: Route): boolean {
+  switch (route.view) {
+    case "conversations":
+    case "conversation":
+    case "calls":
+    case "call":
+    case "custom":
+    case "trends":
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** What the Export menu offers first on each view. */
 function exportKindOf(route: Route): Kind {
   switch (route.view) {
@@ -85,6 +102,9 @@ export function App() {
     if ((was === "down" || was === "signed_out") && liveState === "live") setRecoveries((n) => n + 1);
   }, [liveState]);
   const search = useRef<SearchBoxHandle>(null);
+  const projection = useProjection(feed, api);
+  // Asked for by the projection banner's Refresh: the view on screen reads its rows again.
+  const [refreshes, setRefreshes] = useState(0);
 
   // The last state of each list, so tabs and `Esc` return to it (query, range, selection).
   const lists = useRef<Record<ListView, ListRoute>>({
@@ -247,9 +267,22 @@ export function App() {
         </div>
       </header>
       <ConnectionBanner state={liveState} origin={window.location.origin} desktop={api.desktop !== undefined} />
+      {readsDerived(route) ? (
+        <ProjectionBanner
+          projection={projection}
+          onRefresh={() => setRefreshes((n) => n + 1)}
+          viewKey={`${routeToHash(route)}#${recoveries}.${refreshes}`}
+        />
+      ) : null}
       <main className="app-main">
-        <ErrorBoundary resetKey={`${routeToHash(route)}#${recoveries}`}>
-          <RouteView key={recoveries} route={route} navigate={navigate} replace={replace} onQueryError={setQueryError} />
+        <ErrorBoundary resetKey={`${routeToHash(route)}#${recoveries}.${refreshes}`}>
+          <RouteView
+            key={`${recoveries}.${refreshes}`}
+            route={route}
+            navigate={navigate}
+            replace={replace}
+            onQueryError={setQueryError}
+          />
         </ErrorBoundary>
       </main>
     </div>

@@ -71,6 +71,11 @@ export function formatDuration(ms: number | null | undefined): string {
   return h ? `${h}h ${pad(m)}m` : `${m}m ${pad(sec)}s`;
 }
 
+/** How far a rebuild of the derived rows has come, in whole percent: `done` of `target` event ids. */
+export function rebuildShare(done: number, target: number): number {
+  return target > 0 ? Math.min(100, Math.floor((done / target) * 100)) : 0;
+}
+
 /**
  * A latency or duration: `286 ms`, `1.5 s`, `20 s`, `27.5 s`, `2 min 05 s`; an em dash when
  * unknown. Rounding never shows `1000 ms` or `60 s`: those read `1 s` and `1 min 00 s`.

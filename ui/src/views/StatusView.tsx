@@ -14,7 +14,7 @@ import { ErrorBanner } from "../components/ErrorBanner";
 import { ReceiverProblemBanner } from "../components/ReceiverProblem";
 import { PullPanel } from "../components/PullPanel";
 import { TunnelPanel } from "../components/TunnelPanel";
-import { formatBytes, formatCount, formatDateTime, formatMs } from "../format";
+import { formatBytes, formatCount, formatDateTime, formatMs, rebuildShare } from "../format";
 import { useAsync } from "../hooks";
 import type { LiveFeed } from "../liveFeed";
 import { useLiveRows } from "../liveFeed";
@@ -111,7 +111,7 @@ function ReceiverDatabase({ status }: { status: Status }) {
 export function Projection({ projection }: { projection: ProjectionStats }) {
   const { pending, rebuilding_through: target, projected_through: done } = projection;
   if (target != null) {
-    const share = target > 0 ? Math.min(100, Math.floor((done / target) * 100)) : 0;
+    const share = rebuildShare(done, target);
     return (
       <span>
         rebuilding from the stored bodies: {formatCount(done)} of {formatCount(target)} events ({share}%); lists fill in
