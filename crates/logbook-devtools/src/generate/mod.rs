@@ -88,11 +88,14 @@ impl Default for GenerateOptions {
 }
 
 impl GenerateOptions {
-    /// Options for `events` events of about `span` whose latest time is exactly `end`: "the last
+    /// Options for `events` events of about `span` whose latest time is about `end`: "the last
     /// `span` of traffic, ending now". Poisson arrivals and random conversation lengths make the
     /// first `events` events end hours before or after `start + span`, so the stream is made once to
-    /// see where it ends, and `start` is moved by as much (the schedule does not depend on the
-    /// start: moving it moves every time by the same amount and changes nothing else).
+    /// see where it ends, and `start` is moved by as much. The schedule depends on the start only
+    /// through the dates spoken in calls ("it shipped on December 2"): a call's playback lasts as
+    /// long as its text, so another month's name can move its turns, and what interleaves with
+    /// them. The same seed and end give the same stream; another end, one a little different (a
+    /// few percent more or fewer phone turns in 8,000 events, say).
     pub fn ending_at(seed: u64, span: Duration, events: u64, end: DateTime<Utc>) -> Self {
         let trial = GenerateOptions {
             seed,
