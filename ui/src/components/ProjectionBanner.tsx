@@ -51,40 +51,43 @@ export function projectionNotice(p: ProjectionStats | null, now: number, noticed
  */
 export function useProjection(feed: LiveFeed, source: Pick<Transport, "status">): ProjectionStats | null {
   const [projection, setProjection] = useState<ProjectionStats | null>(null);
-  // An ask in flight or due: at most one at a time.
-  const busy = useRef(false);
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const mounted = useRef(true);
-  const ask = useRef<() => void>(() => undefined);
+  // Asks again in a while, unless an ask is in flight or due already (set by the effect below).
   const askSoon = useRef<() => void>(() => undefined);
-  ask.current = () => {
-    busy.current = true;
-    source.status().then(
-      (status) => {
-        if (!mounted.current) return;
-        busy.current = false;
-        setProjection(status.stats.projection);
-        if (isBehind(status.stats.projection)) askSoon.current();
-      },
-      () => {
-        busy.current = false;
-      },
-    );
-  };
-  askSoon.current = () => {
-    if (busy.current || !mounted.current) return;
-    busy.current = true;
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      ask.current();
-    }, PROJECTION_POLL_MS);
-  };
+  // The latest `source`: a caller may pass a new object each render without starting over.
+  const from = useRef(source);
+  from.current = source;
   useEffect(() => {
-    mounted.current = true;
-    ask.current();
+    let alive = true;
+    // An ask in flight or due: at most one at a time.
+    let busy = false;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const ask = () => {
+      busy = true;
+      from.current.status().then(
+        (status) => {
+          if (!alive) return;
+          busy = false;
+          setProjection(status.stats.projection);
+          if (isBehind(status.stats.projection)) soon();
+        },
+        () => {
+          busy = false;
+        },
+      );
+    };
+    const soon = () => {
+      if (busy || !alive) return;
+      busy = true;
+      timer = setTimeout(() => {
+        timer = null;
+        ask();
+      }, PROJECTION_POLL_MS);
+    };
+    askSoon.current = soon;
+    ask();
     return () => {
-      mounted.current = false;
-      if (timer.current) clearTimeout(timer.current);
+      alive = false;
+      if (timer) clearTimeout(timer);
     };
   }, []);
   useLiveRows(feed, () => askSoon.current());
