@@ -216,6 +216,8 @@ export function App() {
       ? (customTerm(route.key, route.value) ?? "")
       : effectiveQuery(q, range);
 
+  // Changes whenever the view on screen reads its rows anew: another route, a recovery, a refresh.
+  const viewKey = `${routeToHash(route)}#${recoveries}.${refreshes}`;
   return (
     <div className="app">
       <header className="app-header">
@@ -268,14 +270,10 @@ export function App() {
       </header>
       <ConnectionBanner state={liveState} origin={window.location.origin} desktop={api.desktop !== undefined} />
       {readsDerived(route) ? (
-        <ProjectionBanner
-          projection={projection}
-          onRefresh={() => setRefreshes((n) => n + 1)}
-          viewKey={`${routeToHash(route)}#${recoveries}.${refreshes}`}
-        />
+        <ProjectionBanner projection={projection} onRefresh={() => setRefreshes((n) => n + 1)} viewKey={viewKey} />
       ) : null}
       <main className="app-main">
-        <ErrorBoundary resetKey={`${routeToHash(route)}#${recoveries}.${refreshes}`}>
+        <ErrorBoundary resetKey={viewKey}>
           <RouteView
             key={`${recoveries}.${refreshes}`}
             route={route}
